@@ -1,0 +1,208 @@
+"""One error tree with stable codes, and the one DRF handler that renders every error as problem+json.
+
+Services raise `AtelierError` subclasses; the handler also translates DRF's and Django's own exceptions, so
+a client sees the same shape (RFC 9457: type, title, status, detail, code, plus `errors` for fields) for a
+validation failure, a 404, a throttle or an unhandled exception.
+"""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+logger = logging.getLogger("atelier.errors")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://atelier.dev/problems/"
+
+
+class AtelierError(Exception):
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra: Any) -> None:
+        self.detail = detail or self.title
+        if code:
+            self.code = code
+        self.extra = extra
+        super().__init__(self.detail)
+
+
+class InvalidInput(AtelierError):
+    status, code, title = 400, "invalid", "Invalid input"
+
+    def __init__(self, detail: str | None = None, *, field: str | None = None, **extra: Any) -> None:
+        if field:
+            extra.setdefault("errors", {field: [detail or self.title]})
+        super().__init__(detail, **extra)
+
+
+class NotAuthenticated(AtelierError):
+    status, code, title = 401, "not_authenticated", "Authentication required"
+
+
+class PaymentRequired(AtelierError):
+    status, code, title = 402, "payment_required", "Payment required"
+
+
+class Forbidden(AtelierError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(AtelierError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(AtelierError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(Conflict):
+    code, title = "invalid_transition", "Invalid state transition"
+
+    def __init__(self, *, entity: str, state: str, action: str, **extra: Any) -> None:
+        super().__init__(f"Cannot {action} a {entity} that is {state}.", state=state, action=action, **extra)
+
+
+class PayloadTooLarge(AtelierError):
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class Unprocessable(AtelierError):
+    status, code, title = 422, "unprocessable", "Unprocessable request"
+
+
+class Locked(AtelierError):
+    status, code, title = 423, "locked", "Locked"
+
+
+class QuotaExceeded(AtelierError):
+    status, code, title = 429, "quota_exceeded", "Quota exceeded"
+
+
+class ServiceUnavailable(AtelierError):
+    status, code, title = 503, "service_unavailable", "Service unavailable"
+
+
+def problem_body(*, status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    body = {"type": PROBLEM_TYPE_BASE + code, "title": title, "status": status, "detail": detail, "code": code}
+    body.update(extra)
+    return body
+
+
+def problem_response(*, status: int, code: str, title: str, detail: str, headers: Mapping | None = None,
+                     **extra: Any) -> Response:
+    body = problem_body(status=status, code=code, title=title, detail=detail, **extra)
+    return Response(body, status=status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def _flatten_field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF nests errors by field (and list index); clients get a flat `{"a.b": [...]}` map."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten_field_errors(value, name))
+    elif isinstance(detail, list) and detail and all(isinstance(item, str) for item in detail):
+        out[prefix or "non_field_errors"] = [str(item) for item in detail]
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if value:
+                out.update(_flatten_field_errors(value, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        out[prefix or "non_field_errors"] = [str(detail)]
+    return out
+
+
+_DRF_CODES = {
+    drf.ParseError: ("malformed_request", "Malformed request"),
+    drf.AuthenticationFailed: ("authentication_failed", "Authentication failed"),
+    drf.NotAuthenticated: ("not_authenticated", "Authentication required"),
+    drf.PermissionDenied: ("forbidden", "Forbidden"),
+    drf.NotFound: ("not_found", "Not found"),
+    drf.MethodNotAllowed: ("method_not_allowed", "Method not allowed"),
+    drf.NotAcceptable: ("not_acceptable", "Not acceptable"),
+    drf.UnsupportedMediaType: ("unsupported_media_type", "Unsupported media type"),
+    drf.Throttled: ("throttled", "Too many requests"),
+}
+
+
+def _from_drf(exc: drf.APIException) -> tuple[int, str, str, str, dict[str, Any]]:
+    if isinstance(exc, drf.ValidationError):
+        errors = _flatten_field_errors(exc.detail)
+        fields = ", ".join(sorted(errors))
+        return 400, "invalid", "Invalid input", f"Invalid input: {fields}.", {"errors": errors}
+    code, title = next(
+        (value for cls, value in _DRF_CODES.items() if isinstance(exc, cls)),
+        (str(exc.default_code), "Error"),
+    )
+    extra: dict[str, Any] = {}
+    if isinstance(exc, drf.Throttled) and exc.wait is not None:
+        extra["retry_after_seconds"] = int(exc.wait)
+    return exc.status_code, code, title, str(exc.detail), extra
+
+
+def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
+    """The DRF EXCEPTION_HANDLER: every exception raised in an API view ends here."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, AtelierError):
+        status, code, title, detail, extra = exc.status, exc.code, exc.title, exc.detail, dict(exc.extra)
+        if "retry_after_seconds" in extra:
+            headers["Retry-After"] = str(int(extra["retry_after_seconds"]))
+    elif isinstance(exc, Http404):
+        status, code, title, detail, extra = 404, "not_found", "Not found", "Not found.", {}
+    elif isinstance(exc, DjangoPermissionDenied):
+        status, code, title, detail, extra = 403, "forbidden", "Forbidden", "Forbidden.", {}
+    elif isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        status, code, title, detail, extra = 400, "invalid", "Invalid input", "Invalid input.", {"errors": errors}
+    elif isinstance(exc, drf.APIException):
+        status, code, title, detail, extra = _from_drf(exc)
+        auth_header = _authenticate_header(context)
+        if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+            status = 401
+            if auth_header:
+                headers["WWW-Authenticate"] = auth_header
+        if isinstance(exc, drf.Throttled) and exc.wait is not None:
+            headers["Retry-After"] = str(int(exc.wait))
+    else:
+        view = context.get("view")
+        logger.exception("Unhandled error in %s", type(view).__name__ if view else "view", exc_info=exc)
+        status, code, title = 500, "server_error", "Internal server error"
+        detail, extra = "An unexpected error occurred. It has been logged.", {}
+    return problem_response(status=status, code=code, title=title, detail=detail, headers=headers, **extra)
+
+
+def _authenticate_header(context: Mapping[str, Any]) -> str | None:
+    view, request = context.get("view"), context.get("request")
+    if view is None or request is None:
+        return None
+    return view.get_authenticate_header(request)
+
+
+def _django_problem(status: int, code: str, title: str, detail: str) -> JsonResponse:
+    body = problem_body(status=status, code=code, title=title, detail=detail)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _django_problem(404, "not_found", "Not found", f"No resource at {request.path}.")
+
+
+def handler500(request: HttpRequest) -> JsonResponse:
+    return _django_problem(500, "server_error", "Internal server error",
+                           "An unexpected error occurred. It has been logged.")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _django_problem(400, "bad_request", "Bad request", "The request could not be understood.")
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _django_problem(403, "forbidden", "Forbidden", "Forbidden.")

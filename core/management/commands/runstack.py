@@ -1,0 +1,185 @@
+"""`make run`'s supervisor: the web server, one worker for all queues, the scheduler, and a local anvil chain.
+
+Each child runs in its own process group with its output prefixed by its name. A child that dies is restarted
+with backoff; Ctrl-C (or SIGTERM) stops them in order — web and scheduler, then the worker (a second signal
+after a grace period, so a long training step does not hold the shutdown; the sweeper resumes it on the next
+start), then anvil, which writes its state to var/chain/ as it exits.
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+RESTART_LIMIT = 5
+RESTART_WINDOW_S = 60.0
+STOP_GRACE_S = 10.0
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    ready_port: int | None = None
+    stop_grace_s: float = STOP_GRACE_S
+    process: subprocess.Popen | None = None
+    restarts: list[float] = field(default_factory=list)
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _pump(name: str, stream: TextIO, out: TextIO, lock: threading.Lock) -> None:
+    for line in stream:
+        with lock:
+            out.write(f"{name:>9} | {line}")
+            out.flush()
+
+
+class Command(BaseCommand):
+    help = "Start and supervise the web server, the task worker, the scheduler and a local anvil node."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=int(os.environ.get("ATELIER_PORT", "8000")))
+        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+        parser.add_argument("--no-chain", action="store_true", help="do not start anvil (use CHAIN_RPC_URL)")
+
+    def handle(self, *args: Any, host: str, port: int, web_workers: int, no_chain: bool, **options: Any) -> None:
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        children = self._children(host=host, port=port, web_workers=web_workers, with_chain=not no_chain)
+        for child in children:
+            if child.ready_port and _port_open(host if child.name == "web" else "127.0.0.1", child.ready_port):
+                raise CommandError(f"port {child.ready_port} is already in use: stop whatever listens there "
+                                   f"(another `make run`?) or choose another port")
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        try:
+            for child in children:
+                self._start(child)
+                if child.ready_port and not self._wait_ready(child, host):
+                    raise CommandError(f"{child.name} did not start; see its output above")
+            self._banner(host=host, port=port, with_chain=not no_chain)
+            self._supervise(children)
+        finally:
+            self._stop_all(children)
+
+    def _children(self, *, host: str, port: int, web_workers: int, with_chain: bool) -> list[Child]:
+        python = sys.executable
+        manage = str(Path(settings.BASE_DIR) / "manage.py")
+        children = []
+        if with_chain:
+            rpc = urlparse(settings.CHAIN_RPC_URL)
+            if rpc.hostname not in {"127.0.0.1", "localhost"}:
+                raise CommandError(f"CHAIN_RPC_URL={settings.CHAIN_RPC_URL} is not local; use --no-chain")
+            anvil = Path(settings.BASE_DIR) / "node_modules" / ".bin" / "anvil"
+            if not anvil.exists():
+                raise CommandError("anvil is missing: run `npm ci` (make run does it)")
+            state_dir = settings.VAR_DIR / "chain"
+            state_dir.mkdir(parents=True, exist_ok=True)
+            children.append(Child(
+                name="anvil",
+                argv=[str(anvil), "--host", "127.0.0.1", "--port", str(rpc.port or 8545),
+                      "--chain-id", str(settings.CHAIN_ID), "--state", str(state_dir / "state.json"),
+                      "--state-interval", "5", "--silent"],
+                ready_port=rpc.port or 8545,
+                stop_grace_s=20.0,
+            ))
+        children += [
+            Child(name="web", argv=[python, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{host}:{port}",
+                                    "--workers", str(web_workers), "--threads", "4", "--timeout", "120",
+                                    "--graceful-timeout", "10"], ready_port=port),
+            Child(name="worker", argv=[python, manage, "db_worker", "--queue-name", "*", "--interval", "0.5",
+                                       "--no-reload", "--no-startup-delay"]),
+            Child(name="scheduler", argv=[python, manage, "run_scheduler"]),
+        ]
+        return children
+
+    def _start(self, child: Child) -> None:
+        child.process = subprocess.Popen(
+            child.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        threading.Thread(target=_pump, args=(child.name, child.process.stdout, self.stdout._out, self.lock),
+                         daemon=True).start()
+
+    def _wait_ready(self, child: Child, host: str, timeout: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout
+        target = host if child.name == "web" else "127.0.0.1"
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            if child.process.poll() is not None:
+                return False
+            if _port_open(target, child.ready_port):
+                return True
+            time.sleep(0.2)
+        return False
+
+    def _banner(self, *, host: str, port: int, with_chain: bool) -> None:
+        base = f"http://{host}:{port}"
+        lines = [
+            "",
+            "Atelier is running:",
+            f"  home            {base}/",
+            f"  API docs        {base}/api/docs/",
+            f"  admin           {base}/admin/",
+            f"  health          {base}/healthz",
+        ]
+        if with_chain:
+            lines.append(f"  chain (anvil)   {settings.CHAIN_RPC_URL}  chain id {settings.CHAIN_ID}, "
+                         f"state kept in {settings.VAR_DIR / 'chain'}")
+        lines += ["Press Ctrl-C to stop.", ""]
+        with self.lock:
+            self.stdout.write("\n".join(lines))
+
+    def _supervise(self, children: list[Child]) -> None:
+        while not self.stopping.wait(0.5):
+            for child in children:
+                code = child.process.poll()
+                if code is None:
+                    continue
+                now = time.monotonic()
+                child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW_S]
+                if len(child.restarts) >= RESTART_LIMIT:
+                    raise CommandError(f"{child.name} keeps exiting (code {code}); stopping everything")
+                child.restarts.append(now)
+                delay = 2 ** (len(child.restarts) - 1) * 0.5
+                with self.lock:
+                    self.stderr.write(f"{child.name} exited with code {code}; restarting in {delay:.1f}s")
+                if self.stopping.wait(delay):
+                    return
+                self._start(child)
+
+    def _stop_all(self, children: list[Child]) -> None:
+        order = {"web": 0, "scheduler": 0, "worker": 1, "anvil": 2}
+        for rank in sorted(set(order.values())):
+            group = [c for c in children if order[c.name] == rank and c.process and c.process.poll() is None]
+            for child in group:
+                self._signal(child, signal.SIGTERM)
+            for child in group:
+                try:
+                    child.process.wait(timeout=child.stop_grace_s)
+                except subprocess.TimeoutExpired:
+                    self._signal(child, signal.SIGKILL)
+                    child.process.wait()
+        with self.lock:
+            self.stdout.write("Atelier stopped.")
+
+    @staticmethod
+    def _signal(child: Child, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.process.pid, sig)

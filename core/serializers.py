@@ -1,0 +1,25 @@
+"""Serializer helpers: write serializers reject fields they do not know, instead of silently ignoring them."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+
+class StrictFieldsMixin:
+    """Unknown keys in a write payload are a 400 naming them (a typo must not pass as a no-op)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data.keys()) - writable)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown or read-only field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
+    pass
+
+
+class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    pass

@@ -1,0 +1,57 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from marketplace.accounts import services
+from marketplace.accounts.models import ApiKey, AuthToken, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["-created_at"]
+    list_display = ["email", "display_name", "role", "is_staff", "is_active", "locked_until", "created_at"]
+    list_filter = ["role", "is_staff", "is_active"]
+    search_fields = ["email", "display_name", "public_id"]
+    readonly_fields = ["public_id", "created_at", "updated_at", "last_login", "failed_login_attempts"]
+    fieldsets = [
+        (None, {"fields": ["email", "password", "public_id"]}),
+        ("Profile", {"fields": ["display_name", "role", "bio", "avatar"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Security", {"fields": ["failed_login_attempts", "locked_until", "last_login", "created_at",
+                                 "updated_at"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "role", "password1", "password2"]})]
+    actions = ["unlock"]
+
+    @admin.action(description="Unlock selected accounts")
+    def unlock(self, request, queryset):
+        updated = queryset.update(failed_login_attempts=0, locked_until=None)
+        self.message_user(request, f"Unlocked {updated} accounts.")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "user", "scopes", "last_used_at", "expires_at", "revoked_at", "created_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__email"]
+    readonly_fields = ["prefix", "digest", "last_used_at", "public_id", "created_at"]
+    raw_id_fields = ["user"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:  # secrets are created through the API, shown once
+        return False
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request, queryset):
+        for key in queryset:
+            services.api_key_revoke(api_key=key)
+        self.message_user(request, f"Revoked {queryset.count()} keys.")
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "user", "created_at", "last_used_at", "expires_at", "user_agent"]
+    search_fields = ["prefix", "user__email"]
+    readonly_fields = ["prefix", "digest", "user", "created_at", "last_used_at", "expires_at", "user_agent"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,130 @@
+"""Accounts HTTP API: register, login/logout, me, password, API keys."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from core.errors import InvalidInput
+from core.idempotency import IdempotentMixin
+from core.permissions import HasScope
+from marketplace.accounts import selectors, services
+from marketplace.accounts.models import AuthToken
+from marketplace.accounts.serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    LoginSerializer,
+    PasswordChangeSerializer,
+    ProfileUpdateSerializer,
+    RegisterSerializer,
+    TokenSerializer,
+    UserSerializer,
+)
+
+
+def _token_body(issued: services.IssuedToken) -> dict:
+    return TokenSerializer({"token": issued.secret, "expires_at": issued.token.expires_at,
+                            "user": issued.token.user}).data
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(request=RegisterSerializer, responses={201: TokenSerializer}, tags=["accounts"])
+    def post(self, request: Request) -> Response:
+        payload = RegisterSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user = services.user_register(**payload.validated_data)
+        issued = services.token_issue(user=user, user_agent=request.headers.get("User-Agent", ""))
+        return Response(_token_body(issued), status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer}, tags=["accounts"])
+    def post(self, request: Request) -> Response:
+        payload = LoginSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        issued = services.auth_login(**payload.validated_data, user_agent=request.headers.get("User-Agent", ""))
+        return Response(_token_body(issued))
+
+
+class LogoutView(APIView):
+    @extend_schema(request=None, responses={204: None}, tags=["accounts"])
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, AuthToken):
+            raise InvalidInput("Logout revokes a login token; revoke API keys under /api/v1/api-keys.")
+        services.auth_logout(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scopes = {"GET": {"profile:read"}, "PATCH": {"profile:write"}}
+
+    @extend_schema(responses={200: UserSerializer}, tags=["accounts"])
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user).data)
+
+    @extend_schema(request=ProfileUpdateSerializer, responses={200: UserSerializer}, tags=["accounts"])
+    def patch(self, request: Request) -> Response:
+        payload = ProfileUpdateSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        user = services.user_update_profile(user=request.user, **payload.validated_data)
+        return Response(UserSerializer(user).data)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(request=PasswordChangeSerializer, responses={200: TokenSerializer}, tags=["accounts"])
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, AuthToken):
+            raise InvalidInput("Change your password with a login token, not an API key.")
+        payload = PasswordChangeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        issued = services.user_change_password(user=request.user, **payload.validated_data,
+                                               user_agent=request.headers.get("User-Agent", ""))
+        return Response(_token_body(issued))
+
+
+class ApiKeyListCreateView(IdempotentMixin, generics.GenericAPIView):
+    serializer_class = ApiKeySerializer
+
+    def get_queryset(self):
+        return selectors.api_keys_for(user=self.request.user)
+
+    @extend_schema(responses={200: ApiKeySerializer(many=True)}, tags=["api-keys"])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ApiKeySerializer(page, many=True).data)
+
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer}, tags=["api-keys"])
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, AuthToken) and request.auth is not None:
+            raise InvalidInput("API keys are created with a login token, not with another API key.")
+        payload = ApiKeyCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        issued = services.api_key_create(user=request.user, **payload.validated_data)
+        body = ApiKeyCreatedSerializer(issued.api_key).data | {"key": issued.secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(APIView):
+    @extend_schema(responses={200: ApiKeySerializer}, tags=["api-keys"])
+    def get(self, request: Request, public_id) -> Response:
+        return Response(ApiKeySerializer(selectors.api_key_get(user=request.user, public_id=public_id)).data)
+
+    @extend_schema(responses={200: ApiKeySerializer}, tags=["api-keys"])
+    def delete(self, request: Request, public_id) -> Response:
+        key = services.api_key_revoke(api_key=selectors.api_key_get(user=request.user, public_id=public_id))
+        return Response(ApiKeySerializer(key).data)

@@ -1,0 +1,19 @@
+"""Account reads, scoped to the acting user."""
+
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from core.errors import NotFound
+from marketplace.accounts.models import ApiKey, User
+
+
+def api_keys_for(*, user: User) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(user=user).order_by("-created_at")
+
+
+def api_key_get(*, user: User, public_id: UUID) -> ApiKey:
+    key = api_keys_for(user=user).filter(public_id=public_id).first()
+    if key is None:
+        raise NotFound("No such API key.")
+    return key

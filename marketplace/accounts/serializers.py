@@ -1,0 +1,79 @@
+from rest_framework import serializers
+
+from core.serializers import StrictSerializer
+from marketplace.accounts.models import ApiKey, Role, User
+from marketplace.accounts.scopes import DEFAULT_API_KEY_SCOPES, SCOPES
+
+
+class UserSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "role", "display_name", "bio", "avatar", "is_staff", "created_at"]
+        read_only_fields = fields
+
+
+class PublicUserSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "display_name", "role"]
+        read_only_fields = fields
+
+
+class RegisterSerializer(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    display_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    role = serializers.ChoiceField(choices=[Role.ARTIST, Role.BUYER], default=Role.BUYER)
+
+
+class LoginSerializer(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    user = UserSerializer(read_only=True)
+
+
+class ProfileUpdateSerializer(StrictSerializer):
+    display_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    bio = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class PasswordChangeSerializer(StrictSerializer):
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at",
+                  "active"]
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(SCOPES)), default=lambda: list(DEFAULT_API_KEY_SCOPES),
+        max_length=len(SCOPES),
+    )
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The secret. Shown once; store it now.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+        read_only_fields = fields

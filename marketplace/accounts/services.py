@@ -1,0 +1,152 @@
+"""Account write services: registration, login with lockout, tokens, profile, password, API keys."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.errors import AtelierError, InvalidInput, NotAuthenticated
+from marketplace.accounts.bearer import API_KEY_KIND, TOKEN_KIND, new_secret
+from marketplace.accounts.models import ApiKey, AuthToken, Role, User
+from marketplace.accounts.scopes import SCOPES
+
+SELF_SERVICE_ROLES = (Role.ARTIST, Role.BUYER)
+MAX_ACTIVE_API_KEYS = 50
+
+
+class AccountLocked(AtelierError):
+    status, code, title = 429, "account_locked", "Account temporarily locked"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: AuthToken
+    secret: str
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="password") from None
+
+
+def user_register(*, email: str, password: str, display_name: str = "", role: str = Role.BUYER) -> User:
+    if role not in SELF_SERVICE_ROLES:
+        raise InvalidInput("Role must be artist or buyer.", field="role")
+    email = User.objects.normalize_email(email).lower()
+    user = User(email=email, display_name=display_name, role=role)
+    _validate_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise InvalidInput("An account with this email already exists.", field="email") from None
+    return user
+
+
+def token_issue(*, user: User, user_agent: str = "") -> IssuedToken:
+    secret = new_secret(TOKEN_KIND)
+    token = AuthToken.objects.create(
+        user=user, digest=secret.digest, prefix=secret.prefix, user_agent=user_agent[:200],
+        expires_at=timezone.now() + settings.AUTH_TOKEN_TTL,
+    )
+    return IssuedToken(token=token, secret=secret.value)
+
+
+def _reserve_login_attempt(*, user_pk: int) -> bool:
+    """Count the attempt *before* checking the password, in one conditional UPDATE, so parallel guesses
+    cannot all slip under the limit: at most LOGIN_MAX_FAILURES passwords are ever checked per lockout."""
+    now = timezone.now()
+    User.objects.filter(pk=user_pk, locked_until__lte=now).update(locked_until=None, failed_login_attempts=0)
+    reserved = User.objects.filter(
+        pk=user_pk, locked_until__isnull=True, failed_login_attempts__lt=settings.LOGIN_MAX_FAILURES
+    ).update(failed_login_attempts=F("failed_login_attempts") + 1)
+    return reserved == 1
+
+
+def _locked_error(user_pk: int) -> AccountLocked:
+    locked_until = User.objects.filter(pk=user_pk).values_list("locked_until", flat=True).first()
+    wait = int((locked_until - timezone.now()).total_seconds()) + 1 if locked_until else 60
+    return AccountLocked(
+        "Too many failed logins; try again later.", retry_after_seconds=max(wait, 1)
+    )
+
+
+def auth_login(*, email: str, password: str, user_agent: str = "") -> IssuedToken:
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        User().set_password(password)  # spend the same time as a real check: no user enumeration by timing
+        raise NotAuthenticated("Invalid email or password.", code="invalid_credentials")
+    if not _reserve_login_attempt(user_pk=user.pk):
+        raise _locked_error(user.pk)
+    if not (user.is_active and user.check_password(password)):
+        User.objects.filter(
+            pk=user.pk, locked_until__isnull=True, failed_login_attempts__gte=settings.LOGIN_MAX_FAILURES
+        ).update(locked_until=timezone.now() + settings.LOGIN_LOCKOUT)
+        raise NotAuthenticated("Invalid email or password.", code="invalid_credentials")
+    User.objects.filter(pk=user.pk).update(failed_login_attempts=0, locked_until=None, last_login=timezone.now())
+    return token_issue(user=user, user_agent=user_agent)
+
+
+def auth_logout(*, token: AuthToken) -> None:
+    AuthToken.objects.filter(pk=token.pk).delete()
+
+
+def user_update_profile(*, user: User, **fields: Any) -> User:
+    allowed = {"display_name", "bio", "avatar"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.save(update_fields=[*fields, "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_change_password(*, user: User, current_password: str, new_password: str,
+                         user_agent: str = "") -> IssuedToken:
+    """Every token and session dies with the old password; the caller gets one fresh token."""
+    if not user.check_password(current_password):
+        raise InvalidInput("Current password is wrong.", field="current_password")
+    _validate_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    AuthToken.objects.filter(user=user).delete()
+    return token_issue(user=user, user_agent=user_agent)
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    api_key: ApiKey
+    secret: str
+
+
+def api_key_create(*, user: User, name: str, scopes: list[str], expires_at: datetime | None = None) -> IssuedApiKey:
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise InvalidInput(f"Unknown scopes: {', '.join(unknown)}.", field="scopes")
+    if not scopes:
+        raise InvalidInput("Give the key at least one scope.", field="scopes")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInput("Expiry must be in the future.", field="expires_at")
+    if ApiKey.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_ACTIVE_API_KEYS:
+        raise InvalidInput(f"At most {MAX_ACTIVE_API_KEYS} active keys; revoke one first.", field="name")
+    secret = new_secret(API_KEY_KIND)
+    key = ApiKey.objects.create(user=user, name=name, prefix=secret.prefix, digest=secret.digest,
+                                scopes=sorted(set(scopes)), expires_at=expires_at)
+    return IssuedApiKey(api_key=key, secret=secret.value)
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    api_key.refresh_from_db()
+    return api_key

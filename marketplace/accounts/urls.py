@@ -1,0 +1,13 @@
+from django.urls import path
+
+from marketplace.accounts import api
+
+urlpatterns = [
+    path("auth/register", api.RegisterView.as_view(), name="auth-register"),
+    path("auth/login", api.LoginView.as_view(), name="auth-login"),
+    path("auth/logout", api.LogoutView.as_view(), name="auth-logout"),
+    path("auth/password", api.PasswordChangeView.as_view(), name="auth-password"),
+    path("me", api.MeView.as_view(), name="me"),
+    path("api-keys", api.ApiKeyListCreateView.as_view(), name="api-key-list"),
+    path("api-keys/<uuid:public_id>", api.ApiKeyDetailView.as_view(), name="api-key-detail"),
+]
