@@ -54,6 +54,11 @@ INSTALLED_APPS = [
     "marketplace.accounts",
     "generation",
     "provenance",
+    "marketplace.subscriptions",
+    "marketplace.gallery",
+    "marketplace.commissions",
+    "marketplace.webhooks",
+    "marketplace.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +225,8 @@ GENERATION_PROVIDERS = env_list(
 )
 GENERATION_REQUIRE_GPU = env_bool("GENERATION_REQUIRE_GPU", False)
 GENERATION_INCEPTION_WEIGHTS = env_str("GENERATION_INCEPTION_WEIGHTS", "")
+# Who answers "may this user spend N generations / a training run?" (generation/metering.py).
+GENERATION_METER = env_str("GENERATION_METER", "generation.metering.AllowAllMeter")
 
 # --- security -------------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -6,6 +6,12 @@ from core.health import healthz
 
 api_v1 = [
     path("", include("marketplace.accounts.urls")),
+    path("", include("marketplace.subscriptions.urls")),
+    path("", include("marketplace.gallery.urls")),
+    path("", include("marketplace.commissions.urls")),
+    path("", include("marketplace.webhooks.urls")),
+    path("", include("generation.urls")),
+    path("", include("provenance.urls")),
 ]
 
 urlpatterns = [
@@ -13,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("dashboard/", include("marketplace.dashboard.urls")),
     path("admin/", admin.site.urls),
 ]
 
