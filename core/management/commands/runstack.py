@@ -87,9 +87,13 @@ class Command(BaseCommand):
             rpc = urlparse(settings.CHAIN_RPC_URL)
             if rpc.hostname not in {"127.0.0.1", "localhost"}:
                 raise CommandError(f"CHAIN_RPC_URL={settings.CHAIN_RPC_URL} is not local; use --no-chain")
-            anvil = Path(settings.BASE_DIR) / "node_modules" / ".bin" / "anvil"
-            if not anvil.exists():
+            # The launcher's only reach into an app: the npm shim must be bypassed for the native binary, or a
+            # SIGTERM reaches the shim and anvil exits without writing its --state (see provenance/chain/anvil.py).
+            from provenance.chain.anvil import DEFAULT_ANVIL_BINARY, resolve_anvil_binary
+
+            if not DEFAULT_ANVIL_BINARY.exists():
                 raise CommandError("anvil is missing: run `npm ci` (make run does it)")
+            anvil = resolve_anvil_binary(DEFAULT_ANVIL_BINARY)
             state_dir = settings.VAR_DIR / "chain"
             state_dir.mkdir(parents=True, exist_ok=True)
             children.append(Child(

@@ -1,0 +1,38 @@
+"""The one way to get a Web3 connection: it checks the chain id before anything is signed for it."""
+
+import requests
+from web3 import HTTPProvider, Web3
+from web3.exceptions import Web3Exception
+from web3.providers.rpc.utils import ExceptionRetryConfiguration
+
+from provenance.chain.errors import ChainIdMismatch, ChainUnavailable
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+def connect(
+    *,
+    rpc_url: str,
+    expected_chain_id: int,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    retries: int = 2,
+) -> Web3:
+    """Connect over HTTP(S); raise ChainUnavailable if the node does not answer, ChainIdMismatch if it
+    serves another chain (a key must never sign for a chain it was not configured for)."""
+    provider = HTTPProvider(
+        rpc_url,
+        request_kwargs={"timeout": timeout},
+        exception_retry_configuration=ExceptionRetryConfiguration(
+            errors=(requests.ConnectionError, requests.HTTPError, requests.Timeout),
+            retries=retries,
+            backoff_factor=0.1,
+        ),
+    )
+    w3 = Web3(provider)
+    try:
+        chain_id = w3.eth.chain_id
+    except (requests.RequestException, OSError, Web3Exception) as exc:
+        raise ChainUnavailable(f"chain node at {rpc_url} is unavailable: {exc}") from exc
+    if chain_id != expected_chain_id:
+        raise ChainIdMismatch(f"connected to chain {chain_id} at {rpc_url}, expected {expected_chain_id}")
+    return w3
