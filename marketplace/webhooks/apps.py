@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,10 @@ class WebhooksConfig(AppConfig):
     name = "marketplace.webhooks"
     label = "webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from core.scheduler import register_periodic
+        from marketplace.webhooks import signals  # noqa: F401  (connects the event_committed receiver)
+
+        register_periodic(name="webhooks.fan_out_pending", task_path="marketplace.webhooks.tasks.fan_out_pending_task",
+                          every=timedelta(minutes=1))
