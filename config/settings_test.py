@@ -5,7 +5,13 @@ import os
 os.environ.setdefault("ATELIER_ENV", "test")
 
 from config.settings import *  # noqa: E402,F403
-from config.settings import INSTALLED_APPS, REST_FRAMEWORK  # noqa: E402
+from config.settings import DATABASES, INSTALLED_APPS, REST_FRAMEWORK, VAR_DIR  # noqa: E402
+
+# One test database per pytest process, so concurrent runs (several engineers, one machine) never share one.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.jobapp"]
