@@ -228,6 +228,16 @@ GENERATION_INCEPTION_WEIGHTS = env_str("GENERATION_INCEPTION_WEIGHTS", "")
 # Who answers "may this user spend N generations / a training run?" (generation/metering.py).
 GENERATION_METER = env_str("GENERATION_METER", "generation.metering.AllowAllMeter")
 
+# --- outbound webhooks ---------------------------------------------------------------------------------
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5)
+WEBHOOK_BACKOFF_BASE = timedelta(seconds=env_int("WEBHOOK_BACKOFF_BASE_SECONDS", 60))
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+WEBHOOK_DISABLE_FAILING_FOR = timedelta(hours=env_int("WEBHOOK_DISABLE_FAILING_FOR_HOURS", 72))
+WEBHOOK_MAX_ENDPOINTS_PER_USER = env_int("WEBHOOK_MAX_ENDPOINTS_PER_USER", 20)
+WEBHOOK_CA_FILE = env_str("WEBHOOK_CA_FILE", "")
+
 # --- security -------------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
