@@ -228,6 +228,18 @@ GENERATION_INCEPTION_WEIGHTS = env_str("GENERATION_INCEPTION_WEIGHTS", "")
 # Who answers "may this user spend N generations / a training run?" (generation/metering.py).
 GENERATION_METER = env_str("GENERATION_METER", "generation.metering.AllowAllMeter")
 
+# --- payments and subscriptions --------------------------------------------------------------------------
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "test")  # "test" (embedded, documented test tokens) or "stripe"
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+SUBSCRIPTION_RETRY_DELAYS = [timedelta(days=int(d)) for d in env_list("SUBSCRIPTION_RETRY_DAYS", ["1", "3", "5"])]
+SUBSCRIPTION_RENEW_EVERY = timedelta(seconds=env_int("SUBSCRIPTION_RENEW_EVERY_SECONDS", 60))
+SUBSCRIPTION_PENDING_PAYMENT_TIMEOUT = timedelta(minutes=env_int("SUBSCRIPTION_PENDING_PAYMENT_TIMEOUT_MINUTES", 30))
+if PRODUCTION and PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.")
+
 # --- outbound webhooks ---------------------------------------------------------------------------------
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)

@@ -10,5 +10,7 @@ SCOPES: dict[str, str] = {
     "commissions:read": "Read commissions",
     "commissions:write": "Post briefs, send offers, deliver, accept",
     "webhooks:write": "Manage webhook endpoints",
+    "billing:read": "Read your plan, subscription, usage, payments and payout balance",
+    "billing:write": "Change or cancel your subscription",
 }
 DEFAULT_API_KEY_SCOPES = ["profile:read", "commissions:read", "commissions:write", "gallery:read"]
