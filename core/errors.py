@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
@@ -155,6 +156,10 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         status, code, title, detail, extra = exc.status, exc.code, exc.title, exc.detail, dict(exc.extra)
         if "retry_after_seconds" in extra:
             headers["Retry-After"] = str(int(extra["retry_after_seconds"]))
+    elif isinstance(exc, (RequestDataTooBig, TooManyFilesSent, TooManyFieldsSent)):
+        status, code, title, detail, extra = 413, "payload_too_large", "Payload too large", str(exc), {}
+    elif isinstance(exc, SuspiciousOperation):
+        status, code, title, detail, extra = 400, "bad_request", "Bad request", "The request was refused.", {}
     elif isinstance(exc, Http404):
         status, code, title, detail, extra = 404, "not_found", "Not found", "Not found.", {}
     elif isinstance(exc, DjangoPermissionDenied):

@@ -131,7 +131,11 @@ def job_start[J: JobMixin](*, model: type[J], pk: Any) -> J | None:
 def job_heartbeat(*, job: JobMixin, **fields: Any) -> None:
     """Refresh the heartbeat (and any progress fields); raise JobCancelled if the owner asked to stop."""
     model = type(job)
-    updated = model.objects.filter(pk=job.pk, state=JobState.RUNNING).update(heartbeat_at=timezone.now(), **fields)
+    # Matching the attempt number makes the claim exclusive: a worker the sweeper gave up on (its run requeued
+    # and taken by another worker) finds no row to touch and stops.
+    updated = model.objects.filter(pk=job.pk, state=JobState.RUNNING, attempts=job.attempts).update(
+        heartbeat_at=timezone.now(), **fields
+    )
     for name, value in fields.items():
         setattr(job, name, value)
     if not updated:
@@ -141,7 +145,7 @@ def job_heartbeat(*, job: JobMixin, **fields: Any) -> None:
 
 
 def job_succeed(*, job: JobMixin, **fields: Any) -> None:
-    type(job).objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+    type(job).objects.filter(pk=job.pk, state=JobState.RUNNING, attempts=job.attempts).update(
         state=JobState.SUCCEEDED, finished_at=timezone.now(), last_error="", **fields
     )
     job.refresh_from_db()
@@ -152,7 +156,7 @@ def job_fail(*, job: JobMixin, error: str, retryable: bool = True) -> JobState:
     model = type(job)
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=job.pk)
-        if locked.state != JobState.RUNNING:
+        if locked.state != JobState.RUNNING or locked.attempts != job.attempts:
             return JobState(locked.state)
         if locked.cancel_requested:
             locked.state, locked.finished_at = JobState.CANCELLED, timezone.now()
@@ -184,7 +188,7 @@ def job_cancel(*, job: JobMixin) -> JobMixin:
 
 
 def job_mark_cancelled(*, job: JobMixin) -> None:
-    type(job).objects.filter(pk=job.pk, state=JobState.RUNNING).update(
+    type(job).objects.filter(pk=job.pk, state=JobState.RUNNING, attempts=job.attempts).update(
         state=JobState.CANCELLED, finished_at=timezone.now()
     )
     job.refresh_from_db()

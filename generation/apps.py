@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -7,6 +9,10 @@ class GenerationConfig(AppConfig):
 
     def ready(self) -> None:
         from core.health import register_health_check
+        from core.scheduler import register_periodic
         from generation.health import onnxruntime_health
 
         register_health_check("onnxruntime", onnxruntime_health)
+        # Refunds and events for runs and jobs finished outside a worker's own path (the sweeper failed them).
+        register_periodic(name="generation.settle_finished", task_path="generation.tasks.settle_finished_jobs_task",
+                          every=timedelta(minutes=1))

@@ -203,3 +203,32 @@ def test_sigkilled_worker_task_is_swept_and_completes_exactly_once(tmp_path, sub
     job.refresh_from_db()
     assert job.attempts == 2
     assert completions(tmp_path) == ["done attempt=2"]
+
+
+@pytest.mark.django_db
+def test_a_worker_that_lost_its_claim_cannot_touch_the_row(tmp_path):
+    from core.jobs import JobCancelled, job_heartbeat, job_start, job_succeed
+
+    job = new_job(tmp_path)
+    stale_claim = job_start(model=SleepJob, pk=job.pk)
+    # The sweeper requeued the job and another worker claimed it (attempt 2).
+    SleepJob.objects.filter(pk=job.pk).update(state=JobState.QUEUED)
+    fresh_claim = job_start(model=SleepJob, pk=job.pk)
+    assert fresh_claim.attempts == 2
+    with pytest.raises(JobCancelled):
+        job_heartbeat(job=stale_claim)
+    job_succeed(job=stale_claim)
+    assert SleepJob.objects.get(pk=job.pk).state == JobState.RUNNING
+    job_succeed(job=fresh_claim)
+    assert SleepJob.objects.get(pk=job.pk).state == JobState.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_too_many_uploaded_files_is_413_problem(user_client, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = [SimpleUploadedFile(f"{i}.png", b"x") for i in range(3)]
+    response = user_client.post("/api/v1/api-keys", {"name": "k", "files": files}, format="multipart")
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"

@@ -1,0 +1,296 @@
+"""Generation HTTP API: datasets, training runs, model versions, generation jobs, generated images.
+
+Files (sample grids, loss curves, ONNX models, images) are private: served only through these authenticated
+views, after the selector has checked ownership.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import InvalidInput, NotFound, PayloadTooLarge
+from core.idempotency import IdempotentMixin
+from core.permissions import HasRole, HasScope
+from generation import selectors, services
+from generation.serializers import (
+    DatasetCreatedSerializer,
+    DatasetCreateSerializer,
+    DatasetSerializer,
+    GeneratedImageDetailSerializer,
+    GenerationJobCreateSerializer,
+    GenerationJobDetailSerializer,
+    GenerationJobSerializer,
+    ModelVersionSerializer,
+    TrainingRunCreateSerializer,
+    TrainingRunSerializer,
+)
+from generation.services.conf import run_directory
+
+PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="application/problem+json")
+
+
+class ArtistWrites(BasePermission):
+    """Reads for every authenticated user (of their own objects); uploads and training for artists."""
+
+    message = HasRole.message
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request.method in SAFE_METHODS or HasRole.of("artist")().has_permission(request, view)
+
+
+class GenerationScoped:
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scopes = {"GET": {"generation:read"}, "POST": {"generation:write"}, "DELETE": {"generation:write"}}
+
+
+class AnyMediaRenderer(BaseRenderer):
+    """Lets file endpoints honour `Accept: image/png` and the like; errors still render as problem+json."""
+
+    media_type = "*/*"
+    format = "file"
+    charset = None
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        return data if isinstance(data, bytes) else json.dumps(data).encode()
+
+
+class FileView(GenerationScoped, APIView):
+    renderer_classes = [JSONRenderer, AnyMediaRenderer]
+
+
+def _file(handle: Any, *, content_type: str, filename: str, attachment: bool = False) -> FileResponse:
+    response = FileResponse(handle, content_type=content_type, as_attachment=attachment, filename=filename)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _binary(media_type: str, tags: list[str], description: str) -> Any:
+    return extend_schema(responses={(200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=description),
+                                    404: PROBLEM}, tags=tags)
+
+
+# --- datasets ----------------------------------------------------------------------------------------------
+
+class UploadLimitsMixin:
+    """Django refuses oversized multipart bodies with SuspiciousOperation subclasses, which would otherwise
+    surface as 500s: they are the client's 413 (too many files, too big) or 400."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, (TooManyFilesSent, RequestDataTooBig)):
+            exc = PayloadTooLarge(f"The upload is too large: {exc}.")
+        elif isinstance(exc, SuspiciousOperation):
+            exc = InvalidInput("The upload could not be read.")
+        return super().handle_exception(exc)
+
+
+class DatasetListCreateView(UploadLimitsMixin, IdempotentMixin, GenerationScoped, generics.GenericAPIView):
+    permission_classes = [*GenerationScoped.permission_classes, ArtistWrites]
+    serializer_class = DatasetSerializer
+
+    def get_queryset(self):
+        return selectors.datasets_for(user=self.request.user)
+
+    @extend_schema(responses={200: DatasetSerializer(many=True)}, tags=["datasets"])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(DatasetSerializer(page, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": DatasetCreateSerializer},
+                   responses={201: DatasetCreatedSerializer, 400: PROBLEM, 402: PROBLEM, 413: PROBLEM},
+                   tags=["datasets"])
+    def post(self, request: Request) -> Response:
+        payload = DatasetCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        upload = services.dataset_create(owner=request.user, name=payload.validated_data["name"],
+                                         files=payload.validated_data["files"])
+        return Response(DatasetCreatedSerializer(upload.dataset).data, status=status.HTTP_201_CREATED)
+
+
+class DatasetDetailView(GenerationScoped, APIView):
+    @extend_schema(responses={200: DatasetSerializer, 404: PROBLEM}, tags=["datasets"])
+    def get(self, request: Request, public_id) -> Response:
+        return Response(DatasetSerializer(selectors.dataset_get(user=request.user, public_id=public_id)).data)
+
+    @extend_schema(responses={204: None, 404: PROBLEM, 409: PROBLEM}, tags=["datasets"])
+    def delete(self, request: Request, public_id) -> Response:
+        services.dataset_delete(dataset=selectors.dataset_get(user=request.user, public_id=public_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- training runs -----------------------------------------------------------------------------------------
+
+class TrainingRunListCreateView(IdempotentMixin, GenerationScoped, generics.GenericAPIView):
+    permission_classes = [*GenerationScoped.permission_classes, ArtistWrites]
+    serializer_class = TrainingRunSerializer
+
+    def get_queryset(self):
+        return selectors.training_runs_for(user=self.request.user)
+
+    @extend_schema(responses={200: TrainingRunSerializer(many=True)}, tags=["training"])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(TrainingRunSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(request=TrainingRunCreateSerializer,
+                   responses={202: TrainingRunSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 429: PROBLEM},
+                   tags=["training"])
+    def post(self, request: Request) -> Response:
+        payload = TrainingRunCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        dataset = selectors.dataset_get(user=request.user, public_id=payload.validated_data["dataset"])
+        run = services.training_run_create(owner=request.user, dataset=dataset,
+                                           config=payload.validated_data["config"])
+        run = selectors.training_run_get(user=request.user, public_id=run.public_id)
+        return Response(TrainingRunSerializer(run, context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class TrainingRunDetailView(GenerationScoped, APIView):
+    @extend_schema(responses={200: TrainingRunSerializer, 404: PROBLEM}, tags=["training"])
+    def get(self, request: Request, public_id) -> Response:
+        run = selectors.training_run_get(user=request.user, public_id=public_id)
+        return Response(TrainingRunSerializer(run, context={"request": request}).data)
+
+
+class TrainingRunCancelView(IdempotentMixin, GenerationScoped, APIView):
+    @extend_schema(request=None, responses={200: TrainingRunSerializer, 404: PROBLEM, 409: PROBLEM},
+                   tags=["training"])
+    def post(self, request: Request, public_id) -> Response:
+        run = services.training_run_cancel(run=selectors.training_run_get(user=request.user, public_id=public_id))
+        run = selectors.training_run_get(user=request.user, public_id=run.public_id)
+        return Response(TrainingRunSerializer(run, context={"request": request}).data)
+
+
+class TrainingRunImageView(FileView):
+    field = ""  # "sample_grid" or "loss_curve"
+
+    def get(self, request: Request, public_id) -> FileResponse:
+        run = selectors.training_run_get(user=request.user, public_id=public_id)
+        relative = getattr(run, self.field)
+        directory = run_directory(run.public_id).resolve()
+        path = (directory / relative).resolve() if relative else None
+        if path is None or not path.is_relative_to(directory) or not path.is_file():
+            raise NotFound(f"This run has no {self.field.replace('_', ' ')} yet.")
+        return _file(path.open("rb"), content_type="image/png", filename=f"{run.public_id}-{self.field}.png")
+
+
+class TrainingRunSampleGridView(TrainingRunImageView):
+    field = "sample_grid"
+
+    @_binary("image/png", ["training"], "The latest grid of fixed-seed samples.")
+    def get(self, request: Request, public_id) -> FileResponse:
+        return super().get(request, public_id)
+
+
+class TrainingRunLossCurveView(TrainingRunImageView):
+    field = "loss_curve"
+
+    @_binary("image/png", ["training"], "The discriminator and generator losses so far.")
+    def get(self, request: Request, public_id) -> FileResponse:
+        return super().get(request, public_id)
+
+
+# --- model versions ----------------------------------------------------------------------------------------
+
+class ModelVersionListView(GenerationScoped, generics.GenericAPIView):
+    serializer_class = ModelVersionSerializer
+
+    def get_queryset(self):
+        return selectors.model_versions_for(user=self.request.user)
+
+    @extend_schema(responses={200: ModelVersionSerializer(many=True)}, tags=["models"])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ModelVersionSerializer(page, many=True, context={"request": request}).data)
+
+
+class ModelVersionDetailView(GenerationScoped, APIView):
+    @extend_schema(responses={200: ModelVersionSerializer, 404: PROBLEM}, tags=["models"])
+    def get(self, request: Request, public_id) -> Response:
+        version = selectors.model_version_get(user=request.user, public_id=public_id)
+        return Response(ModelVersionSerializer(version, context={"request": request}).data)
+
+
+class ModelVersionOnnxView(FileView):
+    @_binary("application/octet-stream", ["models"], "The ONNX file (its sha256 is the model's onnx_sha256).")
+    def get(self, request: Request, public_id) -> FileResponse:
+        version = selectors.model_version_get(user=request.user, public_id=public_id)
+        return _file(version.onnx_file.open("rb"), content_type="application/octet-stream",
+                     filename=f"{version.public_id}.onnx", attachment=True)
+
+
+# --- generation jobs and images ----------------------------------------------------------------------------
+
+class GenerationJobListCreateView(IdempotentMixin, GenerationScoped, generics.GenericAPIView):
+    serializer_class = GenerationJobSerializer
+
+    def get_queryset(self):
+        return selectors.generation_jobs_for(user=self.request.user)
+
+    @extend_schema(responses={200: GenerationJobSerializer(many=True)}, tags=["generation"])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(GenerationJobSerializer(page, many=True).data)
+
+    @extend_schema(request=GenerationJobCreateSerializer,
+                   responses={202: GenerationJobDetailSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM,
+                              429: PROBLEM},
+                   tags=["generation"])
+    def post(self, request: Request) -> Response:
+        payload = GenerationJobCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        version = selectors.model_version_get(user=request.user, public_id=data.pop("model"))
+        job = services.generation_job_create(user=request.user, model_version=version, **data)
+        job = selectors.generation_job_get(user=request.user, public_id=job.public_id)
+        return Response(GenerationJobDetailSerializer(job, context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class GenerationJobDetailView(GenerationScoped, APIView):
+    @extend_schema(responses={200: GenerationJobDetailSerializer, 404: PROBLEM}, tags=["generation"])
+    def get(self, request: Request, public_id) -> Response:
+        job = selectors.generation_job_get(user=request.user, public_id=public_id)
+        return Response(GenerationJobDetailSerializer(job, context={"request": request}).data)
+
+
+class GenerationJobCancelView(IdempotentMixin, GenerationScoped, APIView):
+    @extend_schema(request=None, responses={200: GenerationJobDetailSerializer, 404: PROBLEM, 409: PROBLEM},
+                   tags=["generation"])
+    def post(self, request: Request, public_id) -> Response:
+        job = selectors.generation_job_get(user=request.user, public_id=public_id)
+        job = services.generation_job_cancel(job=job)
+        job = selectors.generation_job_get(user=request.user, public_id=job.public_id)
+        return Response(GenerationJobDetailSerializer(job, context={"request": request}).data)
+
+
+class GeneratedImageDetailView(GenerationScoped, APIView):
+    @extend_schema(responses={200: GeneratedImageDetailSerializer, 404: PROBLEM}, tags=["generation"])
+    def get(self, request: Request, public_id) -> Response:
+        image = selectors.generated_image_get(user=request.user, public_id=public_id)
+        return Response(GeneratedImageDetailSerializer(image, context={"request": request}).data)
+
+
+class GeneratedImageOriginalView(FileView):
+    @_binary("image/png", ["generation"], "The original PNG.")
+    def get(self, request: Request, public_id) -> FileResponse:
+        image = selectors.generated_image_get(user=request.user, public_id=public_id)
+        return _file(image.original.open("rb"), content_type="image/png", filename=Path(image.original.name).name)
+
+
+class GeneratedImagePreviewView(FileView):
+    @_binary("image/webp", ["generation"], "A smaller WEBP preview.")
+    def get(self, request: Request, public_id) -> FileResponse:
+        image = selectors.generated_image_get(user=request.user, public_id=public_id)
+        return _file(image.preview.open("rb"), content_type="image/webp", filename=Path(image.preview.name).name)

@@ -1,0 +1,98 @@
+"""Generation reads, scoped to the acting user: another user's dataset, run, model or image is not found."""
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from core.errors import NotFound
+from generation.models import Dataset, GeneratedImage, GenerationJob, ModelVersion, TrainingRun
+
+
+def datasets_for(*, user: Any) -> QuerySet[Dataset]:
+    return Dataset.objects.filter(owner=user).order_by("-created_at", "-id")
+
+
+def dataset_get(*, user: Any, public_id: UUID) -> Dataset:
+    dataset = datasets_for(user=user).filter(public_id=public_id).first()
+    if dataset is None:
+        raise NotFound("No such dataset.")
+    return dataset
+
+
+def training_runs_for(*, user: Any) -> QuerySet[TrainingRun]:
+    return (TrainingRun.objects.filter(owner=user).select_related("dataset", "model_version")
+            .order_by("-created_at", "-id"))
+
+
+def training_run_get(*, user: Any, public_id: UUID) -> TrainingRun:
+    run = training_runs_for(user=user).filter(public_id=public_id).first()
+    if run is None:
+        raise NotFound("No such training run.")
+    return run
+
+
+def model_versions_for(*, user: Any) -> QuerySet[ModelVersion]:
+    return (ModelVersion.objects.filter(owner=user).select_related("training_run__dataset")
+            .order_by("-created_at", "-id"))
+
+
+def model_version_get(*, user: Any, public_id: UUID) -> ModelVersion:
+    version = model_versions_for(user=user).filter(public_id=public_id).first()
+    if version is None:
+        raise NotFound("No such model.")
+    return version
+
+
+def generation_jobs_for(*, user: Any) -> QuerySet[GenerationJob]:
+    return GenerationJob.objects.filter(owner=user).select_related("model_version").order_by("-created_at", "-id")
+
+
+def generation_job_get(*, user: Any, public_id: UUID) -> GenerationJob:
+    job = generation_jobs_for(user=user).filter(public_id=public_id).first()
+    if job is None:
+        raise NotFound("No such generation job.")
+    return job
+
+
+def generated_images_for(*, user: Any, job: GenerationJob | None = None) -> QuerySet[GeneratedImage]:
+    images = GeneratedImage.objects.filter(owner=user).select_related("job", "model_version__training_run__dataset")
+    if job is not None:
+        images = images.filter(job=job)
+    return images.order_by("job_id", "index")
+
+
+def generated_image_get(*, user: Any, public_id: UUID) -> GeneratedImage:
+    """The user's image with what regenerates it and where it came from (`generated_image_lineage`)."""
+    image = generated_images_for(user=user).filter(public_id=public_id).first()
+    if image is None:
+        raise NotFound("No such image.")
+    return image
+
+
+def generated_image_lineage(*, image: GeneratedImage) -> dict[str, Any]:
+    """Model version, dataset hash, training config and step, and the image's seed and parameters."""
+    version = image.model_version
+    return {
+        "model_version": str(version.public_id),
+        "onnx_sha256": version.onnx_sha256,
+        "training_run": str(version.training_run.public_id),
+        "dataset": str(version.training_run.dataset.public_id),
+        "dataset_hash": version.dataset_hash,
+        "step": version.step,
+        "config": version.config,
+        "seed": image.seed,
+        "interpolation": image.interpolation,
+        "truncation": image.truncation,
+        "class_label": image.class_label,
+        "provider": image.provider,
+        "sha256": image.sha256,
+    }
+
+
+def generated_image_read(*, image: GeneratedImage, variant: str = "original") -> bytes:
+    """The bytes of the image's original PNG or its preview."""
+    if variant not in ("original", "preview"):
+        raise ValueError("variant must be 'original' or 'preview'")
+    with getattr(image, variant).open("rb") as handle:
+        return handle.read()

@@ -1,0 +1,250 @@
+"""Generation HTTP shapes. Inputs are strict (unknown keys are a 400); outputs list their fields."""
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.serializers import StrictSerializer
+from generation.gan.noise import MAX_SEED
+from generation.models import Dataset, GeneratedImage, GenerationJob, ModelVersion, TrainingRun
+from generation.selectors import generated_image_lineage
+
+
+@extend_schema_field({"type": "string", "description": "queued, running, succeeded, failed or cancelled"})
+class JobStateField(serializers.CharField):
+    """A job row's state. Typed without an enum: TrainingRun and GenerationJob share core.jobs.JobState, which
+    drf-spectacular cannot name without an ENUM_NAME_OVERRIDES entry in settings."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+
+def _url(serializer: serializers.Serializer, name: str, public_id: Any) -> str:
+    path = reverse(name, kwargs={"public_id": public_id})
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+# --- datasets ----------------------------------------------------------------------------------------------
+
+class DatasetCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False,
+                                  help_text="One zip archive (class subfolders become labels) or several images.")
+
+
+class FileIssueSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class DuplicateSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    duplicate_of = serializers.CharField()
+
+
+class UploadReportSerializer(serializers.Serializer):
+    rejected = FileIssueSerializer(many=True)
+    duplicates = DuplicateSerializer(many=True)
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    upload_report = UploadReportSerializer(read_only=True)
+
+    class Meta:
+        model = Dataset
+        fields = ["id", "name", "image_count", "total_bytes", "dataset_hash", "class_names", "upload_report",
+                  "created_at"]
+        read_only_fields = fields
+
+
+class DatasetCreatedSerializer(DatasetSerializer):
+    rejected = FileIssueSerializer(many=True, read_only=True, source="upload_report.rejected")
+    duplicates = DuplicateSerializer(many=True, read_only=True, source="upload_report.duplicates")
+
+    class Meta(DatasetSerializer.Meta):
+        fields = [*DatasetSerializer.Meta.fields, "rejected", "duplicates"]
+        read_only_fields = fields
+
+
+# --- training runs -----------------------------------------------------------------------------------------
+
+class TrainingRunCreateSerializer(StrictSerializer):
+    dataset = serializers.UUIDField()
+    config = serializers.DictField(required=False, default=dict,
+                                   help_text="Overrides of the engine's defaults (GANConfig), validated there.")
+
+
+class TrainingProgressSerializer(serializers.Serializer):
+    step = serializers.IntegerField()
+    total_steps = serializers.IntegerField()
+    fraction = serializers.FloatField()
+    checkpoint_step = serializers.IntegerField(allow_null=True)
+    start_steps = serializers.ListField(child=serializers.IntegerField())
+    losses = serializers.DictField(child=serializers.FloatField())
+    images_per_second = serializers.FloatField(allow_null=True)
+    eta_seconds = serializers.FloatField(allow_null=True)
+
+
+class TrainingRunSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    dataset = serializers.UUIDField(source="dataset.public_id", read_only=True)
+    progress = serializers.SerializerMethodField()
+    sample_grid_url = serializers.SerializerMethodField()
+    loss_curve_url = serializers.SerializerMethodField()
+    model_version = serializers.SerializerMethodField()
+    error = serializers.CharField(source="last_error", read_only=True)
+    state = JobStateField()
+
+    class Meta:
+        model = TrainingRun
+        fields = ["id", "dataset", "state", "cancel_requested", "config", "progress", "sample_grid_url",
+                  "loss_curve_url", "model_version", "attempts", "error", "units_refunded", "created_at",
+                  "started_at", "heartbeat_at", "finished_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(TrainingProgressSerializer)
+    def get_progress(self, run: TrainingRun) -> dict[str, Any]:
+        return {
+            "step": run.step, "total_steps": run.total_steps,
+            "fraction": round(run.step / run.total_steps, 4) if run.total_steps else 0.0,
+            "checkpoint_step": run.checkpoint_step, "start_steps": run.start_steps, "losses": run.losses,
+            "images_per_second": run.images_per_second, "eta_seconds": run.eta_seconds,
+        }
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_sample_grid_url(self, run: TrainingRun) -> str | None:
+        return _url(self, "training-run-sample-grid", run.public_id) if run.sample_grid else None
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_loss_curve_url(self, run: TrainingRun) -> str | None:
+        return _url(self, "training-run-loss-curve", run.public_id) if run.loss_curve else None
+
+    @extend_schema_field(OpenApiTypes.UUID)
+    def get_model_version(self, run: TrainingRun) -> str | None:
+        version = getattr(run, "model_version", None)
+        return str(version.public_id) if version is not None else None
+
+
+# --- model versions ----------------------------------------------------------------------------------------
+
+class ParitySerializer(serializers.Serializer):
+    passed = serializers.BooleanField()
+    max_abs_diff = serializers.FloatField()
+    tolerance = serializers.FloatField()
+
+
+class LineageSerializer(serializers.Serializer):
+    training_run = serializers.UUIDField()
+    dataset = serializers.UUIDField()
+    dataset_hash = serializers.CharField()
+    config = serializers.DictField()
+    step = serializers.IntegerField()
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    parity = serializers.SerializerMethodField()
+    lineage = serializers.SerializerMethodField()
+    provider = serializers.CharField(source="last_provider", read_only=True)
+    onnx_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "name", "resolution", "latent_dim", "conditional", "num_classes", "class_names",
+                  "onnx_sha256", "onnx_size", "onnx_url", "parity", "metrics", "lineage", "provider", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(ParitySerializer)
+    def get_parity(self, version: ModelVersion) -> dict[str, Any]:
+        return {"passed": version.parity_passed, "max_abs_diff": version.parity_max_abs_diff,
+                "tolerance": version.parity_tolerance}
+
+    @extend_schema_field(LineageSerializer)
+    def get_lineage(self, version: ModelVersion) -> dict[str, Any]:
+        run = version.training_run
+        return {"training_run": str(run.public_id), "dataset": str(run.dataset.public_id),
+                "dataset_hash": version.dataset_hash, "config": version.config, "step": version.step}
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_onnx_url(self, version: ModelVersion) -> str:
+        return _url(self, "model-version-onnx", version.public_id)
+
+
+# --- generation jobs and images ----------------------------------------------------------------------------
+
+class InterpolationSerializer(StrictSerializer):
+    seed_a = serializers.IntegerField(min_value=0, max_value=MAX_SEED)
+    seed_b = serializers.IntegerField(min_value=0, max_value=MAX_SEED)
+    steps = serializers.IntegerField(min_value=2)
+
+
+class GenerationJobCreateSerializer(StrictSerializer):
+    model = serializers.UUIDField(help_text="A model version id.")
+    count = serializers.IntegerField(min_value=1, required=False)
+    seeds = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=MAX_SEED), required=False,
+                                  allow_empty=False, help_text="One image per seed (count may be left out).")
+    truncation = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
+    class_label = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    interpolation = InterpolationSerializer(required=False,
+                                            help_text="A latent walk from seed_a to seed_b in `steps` images.")
+
+
+class GeneratedImageSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    job = serializers.UUIDField(source="job.public_id", read_only=True)
+    model = serializers.UUIDField(source="model_version.public_id", read_only=True)
+    original_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GeneratedImage
+        fields = ["id", "job", "model", "index", "seed", "interpolation", "truncation", "class_label", "provider",
+                  "sha256", "width", "height", "original_url", "preview_url", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_original_url(self, image: GeneratedImage) -> str:
+        return _url(self, "generated-image-original", image.public_id)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_preview_url(self, image: GeneratedImage) -> str:
+        return _url(self, "generated-image-preview", image.public_id)
+
+
+class GeneratedImageDetailSerializer(GeneratedImageSerializer):
+    lineage = serializers.SerializerMethodField()
+
+    class Meta(GeneratedImageSerializer.Meta):
+        fields = [*GeneratedImageSerializer.Meta.fields, "lineage"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_lineage(self, image: GeneratedImage) -> dict[str, Any]:
+        return generated_image_lineage(image=image)
+
+
+class GenerationJobSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    model = serializers.UUIDField(source="model_version.public_id", read_only=True)
+    error = serializers.CharField(source="last_error", read_only=True)
+    state = JobStateField()
+
+    class Meta:
+        model = GenerationJob
+        fields = ["id", "model", "state", "cancel_requested", "count", "produced", "seeds", "truncation",
+                  "class_label", "interpolation", "provider", "batch_id", "batch_jobs", "attempts", "error",
+                  "units_refunded", "created_at", "started_at", "finished_at"]
+        read_only_fields = fields
+
+
+class GenerationJobDetailSerializer(GenerationJobSerializer):
+    images = GeneratedImageSerializer(many=True, read_only=True)
+
+    class Meta(GenerationJobSerializer.Meta):
+        fields = [*GenerationJobSerializer.Meta.fields, "images"]
+        read_only_fields = fields

@@ -1,0 +1,37 @@
+"""The generation app's settings, read at call time with defaults (so nothing has to be set to run)."""
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # Uploads: site-wide caps (a plan may cap lower through the meter's Limits).
+    "GENERATION_DATASET_MAX_IMAGES": 5000,
+    "GENERATION_DATASET_MAX_BYTES": 200 * 1024 * 1024,
+    "GENERATION_IMAGE_MAX_BYTES": 25 * 1024 * 1024,
+    "GENERATION_IMAGE_MAX_PIXELS": 40_000_000,
+    # Training: where checkpoints, samples and loss curves live (None: MEDIA_ROOT/../runs); torch device.
+    "GENERATION_RUNS_ROOT": None,
+    "GENERATION_TRAINING_DEVICE": None,
+    "GENERATION_METRICS_MAX_IMAGES": 2000,
+    # Generation jobs.
+    "GENERATION_MAX_COUNT": 500,
+    "GENERATION_BATCH_SIZE": 64,
+    "GENERATION_MICROBATCH_MAX_IMAGES": 64,
+    "GENERATION_MICROBATCH_MAX_JOBS": 16,
+    "GENERATION_PREVIEW_SIZE": 256,
+}
+
+
+def setting(name: str) -> Any:
+    return getattr(settings, name, DEFAULTS[name])
+
+
+def runs_root() -> Path:
+    configured = setting("GENERATION_RUNS_ROOT")
+    return Path(configured) if configured else Path(settings.MEDIA_ROOT).resolve().parent / "runs"
+
+
+def run_directory(public_id: Any) -> Path:
+    return runs_root() / str(public_id)

@@ -1,0 +1,273 @@
+"""Training runs: creation (config validation, plan caps, one training unit), the resumable work a `gpu`
+worker runs, the ONNX export with its parity check, the model version, cancellation and settlement.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import InvalidInput, InvalidTransition, NotFound, PaymentRequired
+from core.events import event_emit
+from core.jobs import (
+    FINISHED_STATES,
+    JobCancelled,
+    JobContext,
+    JobState,
+    PermanentJobError,
+    job_cancel,
+    job_enqueue,
+    job_retry,
+    job_succeed,
+)
+from generation.gan import export as gan_export
+from generation.gan.config import ConfigError, GANConfig
+from generation.gan.data import DatasetError, PreparedDataset
+from generation.gan.inference import make_session, run_generator
+from generation.gan.metrics import compute_metrics, inception_extractor
+from generation.gan.noise import latents_for_seeds
+from generation.gan.trainer import RESUMABLE_CHANGES, Progress, Trainer, load_checkpoint
+from generation.metering import TRAINING, get_meter
+from generation.models import Dataset, ModelVersion, TrainingRun
+from generation.services.conf import run_directory, setting
+from generation.services.datasets import dataset_class_names, dataset_prepare
+
+logger = logging.getLogger("atelier.generation.training")
+
+PROGRESS_WRITE_INTERVAL = 1.0  # seconds between progress writes (checkpoints and samples always write)
+
+
+def _reference(run: TrainingRun) -> str:
+    return f"training_run:{run.public_id}"
+
+
+def _config_error(exc: ConfigError) -> InvalidInput:
+    name = f"config.{exc.field}" if exc.field != "config" else "config"
+    return InvalidInput(f"{name}: {exc.message}", field=name)
+
+
+def training_config_resolve(*, owner: Any, dataset: Dataset, overrides: dict[str, Any] | None) -> GANConfig:
+    """Validate `overrides` on the engine's defaults and against the dataset and the owner's plan."""
+    overrides = dict(overrides or {})
+    classes = len(dataset_class_names(dataset=dataset))
+    if overrides.get("conditional") is True and "num_classes" not in overrides:
+        overrides["num_classes"] = classes
+    try:
+        config = GANConfig.from_overrides(None, overrides)
+    except ConfigError as exc:
+        raise _config_error(exc) from None
+    if config.conditional and config.num_classes != classes:
+        raise InvalidInput(f"config.num_classes: the dataset has {classes} classes, not {config.num_classes}.",
+                           field="config.num_classes")
+    limits = get_meter().limits(user=owner)
+    if limits.max_resolution is not None and config.resolution > limits.max_resolution:
+        detail = f"config.resolution: your plan allows up to {limits.max_resolution}px, not {config.resolution}px."
+        raise PaymentRequired(detail, code="plan_limit_exceeded", limit_name="max_resolution",
+                              limit=limits.max_resolution, errors={"config.resolution": [detail]})
+    return config
+
+
+def training_run_create(*, owner: Any, dataset: Dataset, config: dict[str, Any] | None = None) -> TrainingRun:
+    """Queue a training run on `dataset`, spending one training unit in the same transaction."""
+    if dataset.owner_id != owner.pk:
+        raise NotFound("No such dataset.")
+    resolved = training_config_resolve(owner=owner, dataset=dataset, overrides=config)
+    with transaction.atomic():
+        run = TrainingRun.objects.create(owner=owner, dataset=dataset, config=resolved.to_dict(),
+                                         total_steps=resolved.steps)
+        get_meter().consume(user=owner, kind=TRAINING, units=1, reference=_reference(run))
+        job_enqueue(job=run)
+    return run
+
+
+def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
+    """A queued run stops at once; a running one at its next heartbeat (keeping a checkpoint)."""
+    with transaction.atomic():
+        locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
+        if locked.is_finished:
+            raise InvalidTransition(entity="training run", state=locked.state, action="cancel")
+        job_cancel(job=locked)
+        training_run_settle(run_pk=locked.pk)
+    return TrainingRun.objects.get(pk=run.pk)
+
+
+def training_run_retry(*, run: TrainingRun) -> TrainingRun:
+    """Requeue a failed or cancelled run (staff action); it resumes from its last checkpoint."""
+    with transaction.atomic():
+        retried = job_retry(job=run)
+        if retried.state == JobState.QUEUED:
+            TrainingRun.objects.filter(pk=run.pk).update(settled_at=None)
+    return TrainingRun.objects.get(pk=run.pk)
+
+
+def training_run_settle(*, run_pk: int) -> bool:
+    """Record a finished run's side effects once: refund and event for a failed or cancelled run."""
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().select_related("owner").get(pk=run_pk)
+        if run.state not in FINISHED_STATES or run.settled_at is not None:
+            return False
+        if run.state in (JobState.FAILED, JobState.CANCELLED):
+            get_meter().refund(user=run.owner, kind=TRAINING, units=1, reference=_reference(run))
+            run.units_refunded = 1
+            payload = {"training_run": str(run.public_id), "step": run.step}
+            if run.state == JobState.FAILED:
+                payload["error"] = run.last_error[:2000]
+            event_emit(type=f"training.{run.state}", user=run.owner, payload=payload)
+        run.settled_at = timezone.now()
+        run.save(update_fields=["units_refunded", "settled_at", "updated_at"])
+    return True
+
+
+# --- the work ----------------------------------------------------------------------------------------------
+
+class _Monitor:
+    """The trainer's callbacks: progress rows (throttled) and cancellation through the job heartbeat."""
+
+    def __init__(self, *, context: JobContext, directory: Path, config: GANConfig) -> None:
+        self.context, self.directory, self.config = context, directory, config
+        self.stopping = False
+        self._last_write = 0.0
+
+    def should_stop(self) -> bool:
+        if not self.stopping:
+            try:
+                self.context.heartbeat()
+            except JobCancelled:
+                self.stopping = True
+        return self.stopping
+
+    def on_progress(self, progress: Progress) -> None:
+        checkpointed = progress.checkpoint_path is not None and (
+            progress.step % self.config.checkpoint_every == 0 or progress.step == progress.total_steps
+            or self.stopping
+        )
+        sampled = progress.step % self.config.sample_every == 0 or progress.step == progress.total_steps
+        now = time.monotonic()
+        if not (checkpointed or sampled or self.stopping) and now - self._last_write < PROGRESS_WRITE_INTERVAL:
+            return
+        self._last_write = now
+        fields: dict[str, Any] = {
+            "step": progress.step,
+            "total_steps": progress.total_steps,
+            "losses": {name: float(value) for name, value in progress.losses.items()},
+            "images_per_second": float(progress.images_per_second),
+            "eta_seconds": None if progress.eta_seconds is None else float(progress.eta_seconds),
+            "sample_grid": self._relative(progress.sample_grid_path),
+            "loss_curve": self._relative(progress.loss_curve_path),
+        }
+        if checkpointed:
+            fields["checkpoint_step"] = progress.step
+        try:
+            self.context.heartbeat(**fields)
+        except JobCancelled:
+            self.stopping = True
+
+    def _relative(self, path: Path | None) -> str:
+        return str(Path(path).relative_to(self.directory)) if path is not None else ""
+
+
+def _trainer_for(*, run: TrainingRun, config: GANConfig, prepared: PreparedDataset, directory: Path) -> Trainer:
+    """A fresh trainer, or one resumed from the run's checkpoint (a worker died or the run was retried)."""
+    device = setting("GENERATION_TRAINING_DEVICE")
+    checkpoint = directory / "checkpoints" / "latest.pt"
+    if not checkpoint.exists():
+        return Trainer(config=config, dataset=prepared, device=device, out_dir=directory)
+    saved = load_checkpoint(checkpoint)["config"]
+    wanted = config.to_dict()
+    changes = {name: wanted[name] for name in RESUMABLE_CHANGES if saved.get(name) != wanted[name]}
+    trainer = Trainer.resume(checkpoint_path=checkpoint, dataset=prepared, device=device, out_dir=directory,
+                             config_changes=changes)
+    logger.info("training run %s resumes from step %s", run.public_id, trainer.step)
+    return trainer
+
+
+def training_run_work(run: TrainingRun, context: JobContext) -> None:
+    """Train (resuming from the last checkpoint if there is one), export, check parity, record the model."""
+    if run.attempts == 1:
+        with transaction.atomic():
+            event_emit(type="training.started", user=run.owner,
+                       payload={"training_run": str(run.public_id), "dataset": str(run.dataset.public_id)})
+    config = GANConfig.from_dict(run.config)
+    try:
+        prepared = dataset_prepare(dataset=run.dataset, resolution=config.resolution)
+    except DatasetError as exc:
+        raise PermanentJobError(f"The dataset cannot be used: {exc}") from None
+    directory = run_directory(run.public_id)
+    trainer = _trainer_for(run=run, config=config, prepared=prepared, directory=directory)
+    context.heartbeat(force=True, start_steps=[*run.start_steps, trainer.step], step=trainer.step,
+                      total_steps=trainer.config.steps)
+    monitor = _Monitor(context=context, directory=directory, config=trainer.config)
+    result = trainer.run(on_progress=monitor.on_progress, should_stop=monitor.should_stop)
+    if result.reason == "cancelled":
+        raise JobCancelled(f"training run {run.public_id} stopped at step {result.step}")
+    if not result.completed:
+        raise RuntimeError(f"training stopped early ({result.reason}) at step {result.step}")
+    _finish(run=run, trainer=trainer, prepared=prepared, directory=directory, context=context)
+
+
+def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, directory: Path,
+            context: JobContext) -> None:
+    onnx_path = directory / "model.onnx"
+    try:
+        exported = gan_export.export_generator(
+            generator=trainer.generator_ema, config=trainer.config, out_path=onnx_path, step=trainer.step,
+            dataset_hash=trainer.dataset_hash, class_names=trainer.class_names,
+        )
+    except gan_export.ParityError as exc:
+        raise PermanentJobError(f"The exported ONNX model failed its parity check against torch: {exc} "
+                                f"(max |diff| {exc.max_abs_diff:.6g}, tolerance {exc.tolerance:g}).") from None
+    context.heartbeat(force=True)
+    metrics = _metrics(prepared=prepared, onnx_path=onnx_path, config=trainer.config)
+    context.heartbeat(force=True)
+    payload = onnx_path.read_bytes()
+    name = f"generation/models/{run.public_id}.onnx"
+    if default_storage.exists(name):  # left by an attempt that died before recording it
+        default_storage.delete(name)
+    stored = default_storage.save(name, ContentFile(payload))
+    config = trainer.config
+    try:
+        with transaction.atomic():
+            locked = TrainingRun.objects.select_for_update().select_related("dataset").get(pk=run.pk)
+            if locked.cancel_requested:
+                raise JobCancelled(f"training run {run.public_id} was cancelled")
+            version = ModelVersion.objects.create(
+                owner_id=locked.owner_id, training_run=locked, name=f"{locked.dataset.name} · step {trainer.step}",
+                onnx_file=stored, onnx_sha256=hashlib.sha256(payload).hexdigest(), onnx_size=len(payload),
+                parity_passed=True, parity_max_abs_diff=exported.max_abs_diff,
+                parity_tolerance=gan_export.PARITY_TOLERANCE, metrics=metrics, dataset_hash=trainer.dataset_hash,
+                config=config.to_dict(), step=trainer.step, latent_dim=config.latent_dim,
+                resolution=config.resolution, conditional=config.conditional,
+                num_classes=config.num_classes if config.conditional else 0,
+                class_names=list(trainer.class_names),
+            )
+            job_succeed(job=locked, step=trainer.step, checkpoint_step=trainer.step, settled_at=timezone.now())
+            event_emit(type="training.succeeded", user=locked.owner,
+                       payload={"training_run": str(run.public_id), "model_version": str(version.public_id),
+                                "step": trainer.step, "dataset_hash": trainer.dataset_hash})
+    except BaseException:
+        default_storage.delete(stored)
+        raise
+
+
+def _metrics(*, prepared: PreparedDataset, onnx_path: Path, config: GANConfig) -> dict[str, Any]:
+    """FID/KID of the exported model against the training images, or why they are unavailable."""
+    extractor = inception_extractor(settings.GENERATION_INCEPTION_WEIGHTS or None)
+    if isinstance(extractor, str):
+        return {"available": False, "reason": extractor}
+    count = min(prepared.num_images, setting("GENERATION_METRICS_MAX_IMAGES"))
+    real = prepared.images[:count].permute(0, 2, 3, 1).numpy()  # [N, R, R, 3] uint8
+    session = make_session(onnx_path)
+    labels = np.arange(count, dtype=np.int64) % config.num_classes if config.conditional else None
+    fake = run_generator(session, latents_for_seeds(range(count), config.latent_dim), labels)
+    return dataclasses.asdict(compute_metrics(real_images=real, fake_images=fake, extractor=extractor))

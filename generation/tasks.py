@@ -1,0 +1,26 @@
+"""Generation background tasks: thin wrappers that run a job row through core.jobs, then settle it."""
+
+from django.tasks import task
+
+from core.jobs import run_job
+from generation import services
+from generation.models import GenerationJob, TrainingRun
+
+
+@task(queue_name="gpu")
+def run_training_run(pk: int) -> str:
+    outcome = run_job(model=TrainingRun, pk=pk, work=services.training_run_work)
+    services.training_run_settle(run_pk=pk)
+    return outcome
+
+
+@task(queue_name="gpu")
+def run_generation_job(pk: int) -> str:
+    outcome = run_job(model=GenerationJob, pk=pk, work=services.generation_jobs_work)
+    services.generation_job_settle(job_pk=pk)
+    return outcome
+
+
+@task(queue_name="default")
+def settle_finished_jobs_task() -> dict[str, int]:
+    return services.generation_settle_finished()

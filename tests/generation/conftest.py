@@ -1,0 +1,89 @@
+"""Fixtures for the generation app's tests: private media and run folders, a recording meter, real models."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from generation import runtime
+from tests.generation.factories import TINY_CONFIG, install_model_version
+from tests.generation.meters import RecordingMeter
+
+
+def _is_engine_test(request: pytest.FixtureRequest) -> bool:
+    return "gan" in Path(str(request.node.path)).relative_to(Path(__file__).parent).parts[:-1]
+
+
+@pytest.fixture(autouse=True)
+def generation_dirs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Path] | None]:
+    """Each test gets its own MEDIA_ROOT and runs folder, a fresh session cache and the recording meter."""
+    if _is_engine_test(request):
+        yield None
+        return
+    settings = request.getfixturevalue("settings")
+    dirs = {"media": tmp_path / "media", "runs": tmp_path / "runs"}
+    settings.MEDIA_ROOT = str(dirs["media"])
+    settings.GENERATION_RUNS_ROOT = str(dirs["runs"])
+    settings.GENERATION_METER = "tests.generation.meters.RecordingMeter"
+    RecordingMeter.reset()
+    runtime.clear_caches()
+    yield dirs
+    runtime.clear_caches()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread() -> Iterator[None]:
+    # Two intra-op threads on a shared 2-core machine stall at every barrier; one keeps these tests fast.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def meter() -> type[RecordingMeter]:
+    return RecordingMeter
+
+
+@pytest.fixture
+def tiny_config() -> dict:
+    return dict(TINY_CONFIG)
+
+
+def _export(folder: Path, *, conditional: bool) -> Path:
+    from generation.gan.config import GANConfig
+    from generation.gan.data import prepare_dataset, write_toy_dataset
+    from generation.gan.export import export_generator
+    from generation.gan.trainer import Trainer
+
+    data = write_toy_dataset(out_dir=folder / "data", classes=2, per_class=4, resolution=32, seed=3)
+    prepared = prepare_dataset(image_dir=data, resolution=32)
+    overrides = {**TINY_CONFIG, "steps": 2, "conditional": conditional, "num_classes": 2 if conditional else 1}
+    config = GANConfig.from_dict(overrides)
+    trainer = Trainer(config=config, dataset=prepared, device="cpu", out_dir=None)
+    trainer.run()
+    out = folder / "model.onnx"
+    export_generator(generator=trainer.generator_ema, config=config, out_path=out, step=trainer.step,
+                     dataset_hash=trainer.dataset_hash, class_names=trainer.class_names)
+    return out
+
+
+@pytest.fixture(scope="session")
+def exported_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real, parity-checked export of a 2-step 32px generator (built once per session)."""
+    return _export(tmp_path_factory.mktemp("onnx-unconditional"), conditional=False)
+
+
+@pytest.fixture(scope="session")
+def exported_conditional_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _export(tmp_path_factory.mktemp("onnx-conditional"), conditional=True)
+
+
+@pytest.fixture
+def model_for(db, exported_onnx: Path, exported_conditional_onnx: Path) -> Callable[..., object]:
+    def make(owner, *, conditional: bool = False):
+        path = exported_conditional_onnx if conditional else exported_onnx
+        return install_model_version(owner=owner, onnx_path=path, conditional=conditional)
+
+    return make
