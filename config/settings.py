@@ -219,6 +219,19 @@ CHAIN_ID = env_int("CHAIN_ID", 31337)
 CHAIN_PRIVATE_KEY = env_str("CHAIN_PRIVATE_KEY", "")
 CHAIN_CONFIRMATIONS = env_int("CHAIN_CONFIRMATIONS", 2)
 CHAIN_HEALTH_TIMEOUT = env_float("CHAIN_HEALTH_TIMEOUT_SECONDS", 2.0)
+CHAIN_MAX_FEE_PER_GAS_WEI = env_int("CHAIN_MAX_FEE_PER_GAS_WEI", 500 * 10**9)  # ceiling for fee bumps
+CHAIN_RECEIPT_TIMEOUT_SECONDS = env_float("CHAIN_RECEIPT_TIMEOUT_SECONDS", 60.0)
+
+# --- provenance -----------------------------------------------------------------------------------------
+PROVENANCE_BATCH_INTERVAL_SECONDS = env_int("PROVENANCE_BATCH_INTERVAL_SECONDS", 10)
+PROVENANCE_BATCH_MAX = env_int("PROVENANCE_BATCH_MAX", 256)
+PROVENANCE_SEND_INTERVAL_SECONDS = env_int("PROVENANCE_SEND_INTERVAL_SECONDS", 5)
+PROVENANCE_CONFIRM_INTERVAL_SECONDS = env_int("PROVENANCE_CONFIRM_INTERVAL_SECONDS", 5)
+PROVENANCE_RECONCILE_INTERVAL_SECONDS = env_int("PROVENANCE_RECONCILE_INTERVAL_SECONDS", 60)
+PROVENANCE_REPLACE_AFTER_SECONDS = env_int("PROVENANCE_REPLACE_AFTER_SECONDS", 120)
+PROVENANCE_REBROADCAST_GRACE_SECONDS = env_int("PROVENANCE_REBROADCAST_GRACE_SECONDS", 30)
+PROVENANCE_VERIFY_MAX_BYTES = env_int("PROVENANCE_VERIFY_MAX_BYTES", 25 * 1024 * 1024)
+PROVENANCE_PDQ_MIN_QUALITY = env_int("PROVENANCE_PDQ_MIN_QUALITY", 50)
 
 # --- generation -----------------------------------------------------------------------------------------
 GENERATION_PROVIDERS = env_list(
@@ -227,7 +240,7 @@ GENERATION_PROVIDERS = env_list(
 GENERATION_REQUIRE_GPU = env_bool("GENERATION_REQUIRE_GPU", False)
 GENERATION_INCEPTION_WEIGHTS = env_str("GENERATION_INCEPTION_WEIGHTS", "")
 # Who answers "may this user spend N generations / a training run?" (generation/metering.py).
-GENERATION_METER = env_str("GENERATION_METER", "generation.metering.AllowAllMeter")
+GENERATION_METER = env_str("GENERATION_METER", "marketplace.subscriptions.metering.SubscriptionMeter")
 
 # --- payments and subscriptions --------------------------------------------------------------------------
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "test")  # "test" (embedded, documented test tokens) or "stripe"

@@ -21,6 +21,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("needs Debian's chromium (apt-get install chromium; .ci/run installs it)")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_state():
+    """Per-process caches must not outlive a test's database: SQLite reuses ids after a rollback."""
+    from django.core.cache import cache
+
+    from provenance.index import record_index_reset
+
+    record_index_reset()
+    cache.clear()
+    yield
+    record_index_reset()
+
+
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()

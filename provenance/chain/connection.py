@@ -24,7 +24,7 @@ def connect(
         request_kwargs={"timeout": timeout},
         exception_retry_configuration=ExceptionRetryConfiguration(
             errors=(requests.ConnectionError, requests.HTTPError, requests.Timeout),
-            retries=retries,
+            retries=max(retries, 1),  # web3 makes no request at all with 0 retries
             backoff_factor=0.1,
         ),
     )

@@ -74,6 +74,8 @@ class Command(BaseCommand):
                 self._start(child)
                 if child.ready_port and not self._wait_ready(child, host):
                     raise CommandError(f"{child.name} did not start; see its output above")
+                if child.name == "anvil":
+                    self._deploy_registry()
             self._banner(host=host, port=port, with_chain=not no_chain)
             self._supervise(children)
         finally:
@@ -121,6 +123,16 @@ class Command(BaseCommand):
         )
         threading.Thread(target=_pump, args=(child.name, child.process.stdout, self.stdout._out, self.lock),
                          daemon=True).start()
+
+    def _deploy_registry(self) -> None:
+        """Deploy the provenance registry once per chain (idempotent; redeploys after a chain reset)."""
+        result = subprocess.run([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "chain_deploy"],
+                                capture_output=True, text=True, timeout=180)
+        with self.lock:
+            for line in (result.stdout + result.stderr).splitlines():
+                self.stdout.write(f"{'deploy':>9} | {line}")
+        if result.returncode != 0:
+            raise CommandError("chain_deploy failed; see its output above")
 
     def _wait_ready(self, child: Child, host: str, timeout: float = 60.0) -> bool:
         deadline = time.monotonic() + timeout

@@ -138,11 +138,13 @@ def test_status_is_unknown_after_the_dev_chain_restarts_without_state(tmp_path: 
         w3 = connect(rpc_url=node.rpc_url, expected_chain_id=node.chain_id)
         signed = self_transfer(w3, deployer_key)
         broadcast(w3, signed.raw)
+        wait_for_receipt(w3, signed.tx_hash, timeout=30)  # automine is quick, but not synchronous under load
         assert tx_status(w3, signed.tx_hash).state == "confirmed"
         node.restart()
         assert tx_status(w3, signed.tx_hash).state == "unknown"
         # the reconciler's answer to "unknown": broadcast the stored raw transaction again
         assert broadcast(w3, signed.raw) == signed.tx_hash
+        wait_for_receipt(w3, signed.tx_hash, timeout=30)
         assert tx_status(w3, signed.tx_hash).state == "confirmed"
 
 

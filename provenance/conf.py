@@ -1,0 +1,21 @@
+"""Provenance settings with their defaults (read at call time, so tests can override them)."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    "PROVENANCE_BATCH_INTERVAL_SECONDS": 10,  # the batcher runs at least this often...
+    "PROVENANCE_BATCH_MAX": 256,  # ...and as soon as this many records are pending; also the largest batch
+    "PROVENANCE_SEND_INTERVAL_SECONDS": 5,
+    "PROVENANCE_CONFIRM_INTERVAL_SECONDS": 5,
+    "PROVENANCE_RECONCILE_INTERVAL_SECONDS": 60,
+    "PROVENANCE_REPLACE_AFTER_SECONDS": 120,  # a sent transaction still pending after this is re-priced
+    "PROVENANCE_REBROADCAST_GRACE_SECONDS": 30,  # the reconciler leaves younger transactions to the sender
+    "PROVENANCE_VERIFY_MAX_BYTES": 25 * 1024 * 1024,
+    "PROVENANCE_PDQ_MIN_QUALITY": 50,  # below this PDQ hashes match noise; they are not used for matching
+    "CHAIN_MAX_FEE_PER_GAS_WEI": 500 * 10**9,  # fee ceiling for replacements
+    "CHAIN_RECEIPT_TIMEOUT_SECONDS": 60.0,  # how long chain_deploy waits for its deployment
+}
+
+
+def get(name: str):
+    return getattr(settings, name, DEFAULTS[name])

@@ -1,0 +1,91 @@
+"""Provenance HTTP shapes: the verification result, its parts, and the upload."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from core.serializers import StrictSerializer
+
+
+class VerifyUploadSerializer(StrictSerializer):
+    file = serializers.FileField(help_text="The image exactly as you have it (PNG, JPEG or WEBP).")
+
+
+class RecordSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    content_sha256 = serializers.CharField()
+    pdq = serializers.CharField()
+    pdq_quality = serializers.IntegerField()
+    subject = serializers.CharField()
+    creator = serializers.CharField()
+    owner = serializers.CharField()
+    state = serializers.CharField()
+    registered_at = serializers.DateTimeField(source="created_at")
+    anchored_at = serializers.DateTimeField(allow_null=True)
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    certificate_url = serializers.SerializerMethodField()
+
+    def get_certificate_url(self, record) -> str:
+        return reverse("provenance-certificate", kwargs={"public_id": record.public_id})
+
+
+class AnchorSerializer(serializers.Serializer):
+    chain_id = serializers.IntegerField()
+    registry_address = serializers.CharField()
+    root = serializers.CharField()
+    leaf = serializers.CharField()
+    leaf_index = serializers.IntegerField()
+    leaf_count = serializers.IntegerField()
+    proof = serializers.ListField(child=serializers.CharField())
+    transaction_hash = serializers.CharField()
+    block_number = serializers.IntegerField(allow_null=True)
+    confirmations = serializers.IntegerField(help_text="As last seen by the confirmer; see chain_check for live.")
+    anchored_at = serializers.DateTimeField(allow_null=True)
+
+
+class ChainCheckSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["verified", "not_verified", "not_anchored", "unavailable"])
+    proof_valid = serializers.BooleanField(allow_null=True)
+    root_anchored_at = serializers.DateTimeField(allow_null=True)
+    block_number = serializers.IntegerField(allow_null=True)
+    confirmations = serializers.IntegerField(allow_null=True)
+    owner_matches = serializers.BooleanField(
+        allow_null=True, help_text="After a confirmed transfer: whether the registry names the current owner.")
+    checked_at = serializers.DateTimeField()
+    detail = serializers.CharField()
+
+
+class OwnershipEntrySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["registered", "transfer"])
+    from_ref = serializers.CharField(allow_null=True)
+    to_ref = serializers.CharField()
+    at = serializers.DateTimeField()
+    state = serializers.CharField()
+    transaction_hash = serializers.CharField(allow_null=True)
+    block_number = serializers.IntegerField(allow_null=True)
+
+
+class RecordVerificationSerializer(serializers.Serializer):
+    record = RecordSerializer()
+    anchor = AnchorSerializer(allow_null=True)
+    chain_check = ChainCheckSerializer()
+    owner_history = OwnershipEntrySerializer(many=True)
+
+
+class PerceptualMatchSerializer(serializers.Serializer):
+    distance = serializers.IntegerField(help_text="Hamming distance between PDQ hashes (0-256; <= 31 is a match).")
+    record = RecordSerializer()
+
+
+class QuerySerializer(serializers.Serializer):
+    sha256 = serializers.CharField()
+    pdq = serializers.CharField()
+    pdq_quality = serializers.IntegerField()
+
+
+class VerificationSerializer(serializers.Serializer):
+    query = QuerySerializer()
+    match = RecordVerificationSerializer(allow_null=True)
+    perceptual_matches = PerceptualMatchSerializer(many=True)
+    perceptual_matching = serializers.ChoiceField(
+        choices=["ok", "quality_too_low"],
+        help_text="quality_too_low: the image has too little structure for a perceptual match.")

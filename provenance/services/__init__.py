@@ -1,0 +1,33 @@
+"""Provenance write services (see DESIGN.md): other apps call these, and `selectors` for reads."""
+
+from provenance.selectors import NearDuplicate, near_duplicates
+from provenance.services.batching import batch_build, batch_reanchor, batches_build
+from provenance.services.chain import Chain, chain_connect
+from provenance.services.confirming import transactions_confirm
+from provenance.services.deployment import DeploymentOutcome, deployment_ensure
+from provenance.services.importing import RecordEntry, records_import
+from provenance.services.reconciling import chain_reconcile
+from provenance.services.records import FileHashes, hash_file, ownership_transfer, record_register
+from provenance.services.sending import transaction_resend, transactions_send
+
+__all__ = [
+    "Chain",
+    "DeploymentOutcome",
+    "FileHashes",
+    "NearDuplicate",
+    "RecordEntry",
+    "batch_build",
+    "batch_reanchor",
+    "batches_build",
+    "chain_connect",
+    "chain_reconcile",
+    "deployment_ensure",
+    "hash_file",
+    "near_duplicates",
+    "ownership_transfer",
+    "record_register",
+    "records_import",
+    "transaction_resend",
+    "transactions_confirm",
+    "transactions_send",
+]

@@ -1,0 +1,133 @@
+"""Registering content and recording ownership transfers: both write their outbox work in the caller's
+transaction, so the caller's change and the promise to put it on chain commit (or roll back) together."""
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+
+from core.errors import Conflict, InvalidInput, NotFound
+from core.events import event_emit
+from provenance import conf
+from provenance.encoding import normalize_sha256
+from provenance.hashing import pdq_from_image, sha256_of_bytes
+from provenance.models import ChainTransaction, OwnershipEvent, ProvenanceRecord, RecordState, TxKind
+
+REFERENCE_MAX_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class FileHashes:
+    sha256: str  # of the bytes exactly as given
+    pdq: str
+    pdq_quality: int
+
+
+def hash_file(*, raw: bytes) -> FileHashes:
+    """sha256 of the original bytes (what a verifier will upload) and PDQ of the decoded pixels.
+    Validate untrusted uploads first (core.uploads.image_clean); this only decodes."""
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            image.load()
+            pdq = pdq_from_image(image)
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
+        raise InvalidInput(f"The file is not a readable image ({type(exc).__name__}).", field="file",
+                           code="invalid_image") from None
+    return FileHashes(sha256=sha256_of_bytes(raw), pdq=pdq.hash_hex, pdq_quality=pdq.quality)
+
+
+def _sha256_or_400(value: Any, field: str) -> str:
+    sha = normalize_sha256(value) if isinstance(value, str) else None
+    if sha is None:
+        raise InvalidInput(f"{field} must be 64 hexadecimal characters (a sha256 digest).", field=field,
+                           code="invalid_sha256")
+    return sha
+
+
+def _pdq_or_400(value: Any) -> str:
+    pdq = normalize_sha256(value) if isinstance(value, str) else None
+    if pdq is None:
+        raise InvalidInput("pdq must be 64 hexadecimal characters (a 256-bit PDQ hash).", field="pdq",
+                           code="invalid_pdq")
+    return pdq
+
+
+def _reference_or_400(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > REFERENCE_MAX_LENGTH:
+        raise InvalidInput(f"{field} must be a non-empty reference of at most {REFERENCE_MAX_LENGTH} characters.",
+                           field=field, code="invalid_reference")
+    return value
+
+
+def record_register(*, content_sha256: str, pdq: str, pdq_quality: int, subject: str, creator: str, owner: str,
+                    user: Any = None) -> ProvenanceRecord:
+    """Register content for anchoring (state PENDING; the batcher picks it up after commit). The same content
+    registered again returns the existing record unchanged: one record, one anchor. `user` (optional) is the
+    account that owns the record, to whom provenance.* events are addressed."""
+    sha = _sha256_or_400(content_sha256, "content_sha256")
+    pdq = _pdq_or_400(pdq)
+    if isinstance(pdq_quality, bool) or not isinstance(pdq_quality, int) or not 0 <= pdq_quality <= 100:
+        raise InvalidInput("pdq_quality must be an integer from 0 to 100.", field="pdq_quality")
+    fields = {"subject": _reference_or_400(subject, "subject"), "creator": _reference_or_400(creator, "creator"),
+              "owner": _reference_or_400(owner, "owner")}
+    existing = ProvenanceRecord.objects.filter(content_sha256=sha).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():  # a savepoint inside the caller's transaction
+            record = ProvenanceRecord.objects.create(content_sha256=sha, pdq=pdq, pdq_quality=pdq_quality,
+                                                     owner_user=user, **fields)
+    except IntegrityError:  # registered concurrently by someone else
+        return ProvenanceRecord.objects.get(content_sha256=sha)
+    transaction.on_commit(_enqueue_batcher_if_full)
+    return record
+
+
+def _enqueue_batcher_if_full() -> None:
+    if ProvenanceRecord.objects.filter(state=RecordState.PENDING).count() >= conf.get("PROVENANCE_BATCH_MAX"):
+        from provenance.tasks import enqueue_once, provenance_batch
+
+        enqueue_once(provenance_batch)
+
+
+def ownership_transfer(*, content_sha256: str, from_ref: str, to_ref: str, reference: str, user: Any = None,
+                       occurred_at: datetime | None = None) -> OwnershipEvent:
+    """Record that the content passed from `from_ref` to `to_ref` (an outbox transaction puts it on chain).
+    Idempotent per `reference` (e.g. the order that caused it): the same call again returns the same event.
+    `user` (optional) is the new owner's account, to whom provenance.ownership_transferred is addressed."""
+    sha = _sha256_or_400(content_sha256, "content_sha256")
+    from_ref, to_ref = _reference_or_400(from_ref, "from_ref"), _reference_or_400(to_ref, "to_ref")
+    reference = _reference_or_400(reference, "reference")
+    if from_ref == to_ref:
+        raise InvalidInput("from_ref and to_ref are the same owner.", field="to_ref", code="same_owner")
+    with transaction.atomic():
+        record = ProvenanceRecord.objects.select_for_update().filter(content_sha256=sha).first()
+        if record is None:
+            raise NotFound(f"No provenance record for sha256 {sha}.", code="not_registered")
+        # checked under the record's lock, so a concurrent call with the same reference sees the first one
+        existing = OwnershipEvent.objects.filter(reference=reference).first()
+        if existing is not None:
+            if (existing.content_sha256, existing.from_ref, existing.to_ref) != (sha, from_ref, to_ref):
+                raise Conflict(f"The reference {reference!r} already recorded a different transfer.",
+                               code="reference_reused")
+            return existing
+        if record.owner != from_ref:
+            raise Conflict(f"The content is owned by {record.owner!r}, not {from_ref!r}.", code="not_current_owner",
+                           owner=record.owner)
+        tx = ChainTransaction.objects.create(chain_id=settings.CHAIN_ID, kind=TxKind.RECORD_TRANSFER,
+                                             payload={"content_sha256": sha, "from_ref": from_ref, "to_ref": to_ref})
+        event = OwnershipEvent.objects.create(record=record, content_sha256=sha, from_ref=from_ref, to_ref=to_ref,
+                                              reference=reference, occurred_at=occurred_at or timezone.now(),
+                                              to_user=user, transaction=tx)
+        record.owner, record.owner_user = to_ref, user
+        record.save(update_fields=["owner", "owner_user", "updated_at"])
+        event_emit(type="provenance.ownership_transferred", user=user, payload={
+            "record_id": str(record.public_id), "content_sha256": sha, "subject": record.subject,
+            "from": from_ref, "to": to_ref, "reference": reference, "transfer_id": str(event.public_id),
+        })
+    return event

@@ -1,0 +1,72 @@
+"""Chain-queue tasks. Each is a pass over database state, idempotent and safe to run concurrently, registered
+as periodic in ProvenanceConfig.ready(); the batcher is also enqueued when PROVENANCE_BATCH_MAX records wait,
+and the sender when a batch commits. A node that is down just ends the pass (the next one resumes); a node
+serving the wrong chain, or a missing signing key, fails the task with the reason."""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.tasks import Task, task
+
+from provenance.chain.errors import ChainIdMismatch, SignerNotConfigured
+from provenance.services import (
+    Chain,
+    batches_build,
+    chain_connect,
+    chain_reconcile,
+    transactions_confirm,
+    transactions_send,
+)
+from provenance.services.chain import is_chain_down
+
+logger = logging.getLogger("atelier.provenance")
+
+
+def enqueue_once(task_: Task) -> None:
+    """Enqueue unless a run of this task is already waiting in the queue."""
+    from django_tasks_db.models import DBTaskResult
+
+    if not DBTaskResult.objects.filter(task_path=task_.module_path, status="READY").exists():
+        task_.enqueue()
+
+
+def _with_chain(name: str, step: Callable[[Chain], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        chain = chain_connect()
+    except (ChainIdMismatch, SignerNotConfigured) as exc:
+        logger.error("provenance %s refused: %s", name, exc)
+        raise
+    except Exception as exc:
+        if not is_chain_down(exc):
+            raise
+        logger.warning("provenance %s: chain unavailable: %s", name, exc)
+        return {"status": "chain unavailable", "detail": str(exc)[:500]}
+    try:
+        return {"status": "ok", **step(chain)}
+    except Exception as exc:
+        if not is_chain_down(exc):
+            raise
+        logger.warning("provenance %s stopped: chain unavailable: %s", name, exc)
+        return {"status": "chain unavailable", "detail": str(exc)[:500]}
+
+
+@task(queue_name="chain")
+def provenance_batch() -> dict[str, Any]:
+    batches = batches_build()
+    return {"batches": len(batches), "records": sum(batch.leaf_count for batch in batches)}
+
+
+@task(queue_name="chain")
+def provenance_send() -> dict[str, Any]:
+    return _with_chain("sender", lambda chain: transactions_send(chain=chain))
+
+
+@task(queue_name="chain")
+def provenance_confirm() -> dict[str, Any]:
+    return _with_chain("confirmer", lambda chain: transactions_confirm(chain=chain))
+
+
+@task(queue_name="chain")
+def provenance_reconcile() -> dict[str, Any]:
+    return _with_chain("reconciler", lambda chain: chain_reconcile(chain=chain))
