@@ -5,3 +5,11 @@ class CommissionsConfig(AppConfig):
     name = "marketplace.commissions"
     label = "commissions"
     verbose_name = "Commissions"
+
+    def ready(self) -> None:
+        from core.scheduler import register_periodic
+        from marketplace.commissions import signals  # noqa: F401  (connects the receivers)
+        from marketplace.commissions.conf import setting
+
+        register_periodic(name="commissions.sweep", task_path="marketplace.commissions.tasks.commissions_sweep_task",
+                          every=setting("COMMISSION_SWEEP_EVERY"))
