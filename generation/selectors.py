@@ -44,6 +44,12 @@ def model_version_get(*, user: Any, public_id: UUID) -> ModelVersion:
     return version
 
 
+def model_version_public_get(*, public_id: UUID) -> ModelVersion | None:
+    """Any owner's model version, for naming it publicly (a commission brief may target an artist's model).
+    Exposes nothing private: callers get the row to show its owner and name, never its files."""
+    return ModelVersion.objects.select_related("owner").filter(public_id=public_id).first()
+
+
 def generation_jobs_for(*, user: Any) -> QuerySet[GenerationJob]:
     return GenerationJob.objects.filter(owner=user).select_related("model_version").order_by("-created_at", "-id")
 

@@ -5,7 +5,12 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from core.errors import NotFound
-from marketplace.accounts.models import ApiKey, User
+from marketplace.accounts.models import ApiKey, Role, User
+
+
+def artist_public_get(*, public_id: UUID) -> User | None:
+    """An active artist by public id (to target a brief at, to filter the gallery by artist)."""
+    return User.objects.filter(public_id=public_id, role=Role.ARTIST, is_active=True).first()
 
 
 def api_keys_for(*, user: User) -> QuerySet[ApiKey]:

@@ -8,7 +8,6 @@ not other artists' offers. Anyone else gets a 404, whatever the commission's sta
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -162,17 +161,14 @@ def delivery_image_get(*, delivery: Delivery, index: int) -> DeliveryImage:
 
 
 def artist_for_brief(*, public_id: UUID) -> Any:
-    """An active artist by public id, to target a brief at (None if there is none).
+    """An active artist by public id, to target a brief at (None if there is none)."""
+    from marketplace.accounts.selectors import artist_public_get
 
-    accounts has no public lookup of users yet; this is the one place that reads its User model."""
-    return get_user_model().objects.filter(public_id=public_id, role=ARTIST_ROLE, is_active=True).first()
+    return artist_public_get(public_id=public_id)
 
 
 def model_for_brief(*, public_id: UUID) -> Any:
-    """A model version by public id, to target a brief at (None if there is none).
+    """A model version by public id, to target a brief at (None if there is none)."""
+    from generation.selectors import model_version_public_get
 
-    generation has no cross-owner lookup of model versions yet (its selectors only return the owner's own);
-    this is the one place that reads its ModelVersion model."""
-    from generation.models import ModelVersion
-
-    return ModelVersion.objects.select_related("owner").filter(public_id=public_id).first()
+    return model_version_public_get(public_id=public_id)

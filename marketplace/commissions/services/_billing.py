@@ -62,8 +62,8 @@ def refund_all(*, payment: Any, reason: str) -> bool:
 
 def abandon(*, payment: Any) -> None:
     """Give up on a charge still waiting for the payer; if the provider completes it later, the payments app
-    refunds it by itself. (`payment_abandon` is not exported by subscriptions.services yet.)"""
-    from marketplace.subscriptions.services.payments import payment_abandon
+    refunds it by itself."""
+    from marketplace.subscriptions.services import payment_abandon
 
     payment_abandon(payment=payment)
 

@@ -5,6 +5,7 @@ Other apps import from here: `from marketplace.subscriptions import services`.
 
 from marketplace.subscriptions.services.ledger import ledger_credit, ledger_debit
 from marketplace.subscriptions.services.payments import (
+    payment_abandon,
     payment_charge,
     payment_complete_test_action,
     payment_refund,
@@ -24,6 +25,7 @@ from marketplace.subscriptions.services.usage import usage_consume, usage_refund
 from marketplace.subscriptions.services.webhooks import WebhookOutcome, stripe_webhook_process
 
 __all__ = [
+    "payment_abandon",
     "PlanChange", "WebhookOutcome", "ledger_credit", "ledger_debit", "payment_charge",
     "payment_complete_test_action", "payment_refund", "payment_settle", "stripe_webhook_process",
     "subscription_cancel", "subscription_cancel_now", "subscription_change_plan", "subscription_current",
