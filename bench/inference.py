@@ -1,0 +1,273 @@
+"""GAN inference throughput, side by side in one run: the same trained 64x64 generator at batch 64 under
+
+1. torch eager (the baseline; eval mode, inference_mode, torch's default threads),
+2. torch.compile (inductor),
+3. onnxruntime, CPU EP, through generation.gan.inference as the server uses it (single-threaded session,
+   batch spread over the cores), and for the record a classic session with intra-op threads,
+4. on a CUDA machine also torch on the GPU and onnxruntime's CUDA EP (null elsewhere).
+
+The generator comes from the real path: toy data -> generation.gan.trainer -> export (parity-checked), trained
+once and cached under var/bench/. Each round runs every engine back to back; a ratio is the median over rounds
+of the paired per-round ratios, which a neighbour's load that drifts from round to round cannot skew. Speeds
+are per-engine medians; best rounds are reported alongside.
+
+    python -m bench.inference [--rounds 12] [--iters 3] [--train-steps 120]
+
+Prints a one-line summary, then one JSON object on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from generation.gan.config import GANConfig
+from generation.gan.data import prepare_dataset, write_toy_dataset
+from generation.gan.export import export_generator, read_model_metadata
+from generation.gan.inference import (
+    CPU,
+    CUDA,
+    active_providers,
+    batch_workers,
+    make_session,
+    run_generator_float,
+)
+from generation.gan.noise import latents_for_seeds
+from generation.gan.trainer import Trainer, load_generator
+
+BATCH = 64
+CACHE = Path("var/bench/gan_inference_64")
+
+
+def bench_config(train_steps: int) -> GANConfig:
+    # DCGAN-64 widths (G 512-256-128-64); a small training batch keeps the one-off training short on a CPU.
+    return GANConfig(
+        resolution=64,
+        latent_dim=128,
+        g_channels=64,
+        d_channels=64,
+        batch_size=16,
+        steps=train_steps,
+        checkpoint_every=train_steps,
+        sample_every=train_steps,
+        log_every=max(1, train_steps // 10),
+        seed=0,
+    )
+
+
+def trained_model(*, train_steps: int) -> tuple[Path, Path]:
+    """(checkpoint, model.onnx) of a briefly trained 64x64 generator, trained on the first call only."""
+    config = bench_config(train_steps)
+    run_dir = CACHE / f"steps{train_steps}"
+    model_path, checkpoint = run_dir / "model.onnx", run_dir / "checkpoints" / "latest.pt"
+    cached = model_path.is_file() and checkpoint.is_file()
+    if cached and read_model_metadata(model_path)["config"] == config.to_dict():
+        return checkpoint, model_path
+    toy = write_toy_dataset(out_dir=CACHE / "toy", classes=4, per_class=25, resolution=64, seed=0)
+    dataset = prepare_dataset(image_dir=toy, resolution=64)
+    started = time.perf_counter()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a one-off job: one thread never stalls at a barrier on a shared machine
+    try:
+        trainer = Trainer(config=config, dataset=dataset, device=device, out_dir=run_dir)
+        result = trainer.run()
+    finally:
+        torch.set_num_threads(threads)
+    print(f"(trained the bench generator for {result.step} steps in {time.perf_counter() - started:.0f}s)")
+    export_generator(
+        generator=trainer.generator_ema,
+        config=config,
+        out_path=model_path,
+        step=trainer.step,
+        dataset_hash=trainer.dataset_hash,
+        class_names=trainer.class_names,
+    )
+    return checkpoint, model_path
+
+
+def interleaved(
+    engines: dict[str, Callable[[], object]], *, rounds: int, iters: int
+) -> dict[str, list[float]]:
+    """Images/s of each engine per round; engines take turns within every round."""
+    speeds: dict[str, list[float]] = {name: [] for name in engines}
+    for _ in range(rounds):
+        for name, run in engines.items():
+            started = time.perf_counter()
+            for _ in range(iters):
+                run()
+            speeds[name].append(BATCH * iters / (time.perf_counter() - started))
+    return speeds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--iters", type=int, default=3)
+    parser.add_argument("--train-steps", type=int, default=120)
+    args = parser.parse_args()
+
+    checkpoint, model_path = trained_model(train_steps=args.train_steps)
+    loaded = load_generator(checkpoint)
+    generator = loaded.generator  # EMA weights, eval mode, CPU
+    z_numpy = latents_for_seeds(range(BATCH), loaded.config.latent_dim)
+    z = torch.from_numpy(z_numpy)
+    threads = torch.get_num_threads()
+    session = make_session(model_path, providers=[CPU])  # the server's configuration
+    intra_op_session = make_session(model_path, providers=[CPU], intra_op_threads=threads)
+
+    def eager() -> torch.Tensor:
+        with torch.inference_mode():
+            return generator(z)
+
+    compiled_error = None
+    compile_seconds = None
+    try:
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled_generator = torch.compile(generator)
+            with torch.inference_mode():
+                compiled_generator(z)  # compile now, outside the timed rounds
+        compile_seconds = time.perf_counter() - started
+
+        def compiled() -> torch.Tensor:
+            with torch.inference_mode():
+                return compiled_generator(z)
+
+    except Exception as error:  # noqa: BLE001 - any compiler failure is reported, not fatal
+        compiled = None
+        compiled_error = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+
+    def onnxruntime_cpu() -> np.ndarray:
+        return run_generator_float(session, z_numpy)
+
+    def onnxruntime_intra_op() -> np.ndarray:
+        return run_generator_float(intra_op_session, z_numpy)
+
+    with torch.inference_mode():
+        reference = generator(z).numpy()
+    ort_max_abs_diff = float(np.abs(onnxruntime_cpu() - reference).max())
+
+    engines: dict[str, Callable[[], object]] = {
+        "torch_eager": eager,
+        "ort": onnxruntime_cpu,
+        "ort_intra_op_threads": onnxruntime_intra_op,
+    }
+    if compiled is not None:
+        engines["torch_compile"] = compiled
+    for run in engines.values():  # warm-up: allocator, thread pools, kernel caches
+        run()
+        run()
+    speeds = interleaved(engines, rounds=args.rounds, iters=args.iters)
+    best = {name: max(values) for name, values in speeds.items()}
+    median = {name: statistics.median(values) for name, values in speeds.items()}
+
+    def ratio(a: str, b: str) -> float | None:
+        if a not in speeds or b not in speeds:
+            return None
+        return round(statistics.median(x / y for x, y in zip(speeds[a], speeds[b], strict=True)), 3)
+
+    cuda = cuda_measurements(generator, model_path, z_numpy, rounds=args.rounds, iters=args.iters)
+    result = {
+        "bench": "gan_inference",
+        "resolution": 64,
+        "batch": BATCH,
+        "threads": threads,
+        "cpu_count": os.cpu_count(),
+        "rounds": args.rounds,
+        "iters_per_round": args.iters,
+        "torch_eager_ips": round(median["torch_eager"], 1),
+        "torch_compile_ips": round(median["torch_compile"], 1) if "torch_compile" in median else None,
+        "torch_compile_error": compiled_error,
+        "torch_compile_seconds": round(compile_seconds, 1) if compile_seconds is not None else None,
+        "ort_ips": round(median["ort"], 1),
+        "ort_vs_torch_eager": ratio("ort", "torch_eager"),
+        "ort_vs_torch_compile": ratio("ort", "torch_compile"),
+        "ort_intra_op_threads_ips": round(median["ort_intra_op_threads"], 1),
+        "ort_intra_op_threads_vs_torch_eager": ratio("ort_intra_op_threads", "torch_eager"),
+        "ort_batch_workers": batch_workers(session),
+        "best_ips": {name: round(value, 1) for name, value in best.items()},
+        "ort_max_abs_diff_vs_torch": ort_max_abs_diff,
+        "ort_providers": active_providers(session),
+        "model_bytes": model_path.stat().st_size,
+        "trained_steps": loaded.step,
+        **cuda,
+        "torch_version": torch.__version__,
+        "onnxruntime_version": ort.__version__,
+    }
+    compiled_part = (
+        f"torch.compile {result['torch_compile_ips']:.0f}"
+        if result["torch_compile_ips"] is not None
+        else f"torch.compile n/a ({compiled_error})"
+    )
+    cuda_part = (
+        f"; CUDA: torch {result['torch_cuda_ips']:.0f}, ort {result['ort_cuda_ips'] or 'n/a'}"
+        if result["torch_cuda_ips"] is not None
+        else ""
+    )
+    print(
+        f"DCGAN-64 generator, batch {BATCH}, {threads} threads, images/s (median of {args.rounds} rounds): "
+        f"torch eager {result['torch_eager_ips']:.0f}, {compiled_part}, onnxruntime {result['ort_ips']:.0f} "
+        f"-> ort/eager x{result['ort_vs_torch_eager']:.2f} (median paired ratio){cuda_part}"
+    )
+    print(json.dumps(result))
+
+
+def cuda_measurements(
+    generator: torch.nn.Module, model_path: Path, z_numpy: np.ndarray, *, rounds: int, iters: int
+) -> dict[str, object]:
+    empty: dict[str, object] = {
+        "torch_cuda_ips": None,
+        "ort_cuda_ips": None,
+        "ort_cuda_providers": None,
+        "ort_cuda_fell_back_to_cpu": None,
+        "ort_cuda_error": None,
+    }
+    if not torch.cuda.is_available():
+        return {**empty, "ort_cuda_error": "no CUDA device"}
+    gpu_generator = copy.deepcopy(generator).to("cuda")
+
+    def torch_cuda() -> np.ndarray:
+        # host latents in, host images out: the same work the ORT call does
+        with torch.inference_mode():
+            return gpu_generator(torch.from_numpy(z_numpy).to("cuda")).cpu().numpy()
+
+    engines: dict[str, Callable[[], object]] = {"torch_cuda": torch_cuda}
+    result = dict(empty)
+    try:
+        if hasattr(ort, "preload_dlls"):
+            ort.preload_dlls()  # CUDA/cuDNN from the pip-installed nvidia packages, if any
+        session = make_session(model_path, providers=[CUDA, CPU])
+        providers = active_providers(session)
+        result["ort_cuda_providers"] = providers
+        result["ort_cuda_fell_back_to_cpu"] = CUDA not in providers
+        if CUDA in providers:
+            engines["ort_cuda"] = lambda: run_generator_float(session, z_numpy)
+        else:
+            result["ort_cuda_error"] = f"onnxruntime {ort.__version__} has no usable CUDA EP here"
+    except Exception as error:  # noqa: BLE001 - report, do not crash the CPU numbers
+        result["ort_cuda_error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+    for run in engines.values():
+        for _ in range(3):
+            run()
+    speeds = interleaved(engines, rounds=rounds, iters=iters * 4)
+    result["torch_cuda_ips"] = round(statistics.median(speeds["torch_cuda"]), 1)
+    if "ort_cuda" in speeds:
+        result["ort_cuda_ips"] = round(statistics.median(speeds["ort_cuda"]), 1)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""DiffAugment (Zhao et al., 2020): differentiable augmentations applied to real and fake images alike.
+
+Every random draw comes from the caller's `torch.Generator` (on the CPU, so a run is reproducible and its
+state checkpointable whatever device the images live on); the draws are then moved to the images' device.
+Images are [N, C, H, W] in [-1, 1]; every op keeps the shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+TRANSLATION_RATIO = 0.125
+CUTOUT_RATIO = 0.5
+
+
+def diff_augment(images: torch.Tensor, *, ops: Sequence[str], generator: torch.Generator) -> torch.Tensor:
+    for op in ops:
+        images = AUGMENTATIONS[op](images, generator)
+    return images
+
+
+def _uniform(shape: tuple[int, ...], generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
+    draws = torch.rand(shape, generator=generator, device=generator.device, dtype=torch.float32)
+    return draws.to(device=like.device, dtype=like.dtype, non_blocking=True)
+
+
+def _integers(low: int, high: int, n: int, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
+    draws = torch.randint(low, high, (n,), generator=generator, device=generator.device)
+    return draws.to(device=like.device, non_blocking=True)
+
+
+def color(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    n = x.shape[0]
+    brightness, saturation, contrast = (_uniform((n, 1, 1, 1), generator, x) for _ in range(3))
+    x = x + (brightness - 0.5)
+    mean = x.mean(dim=1, keepdim=True)  # [N, 1, H, W]
+    x = (x - mean) * (saturation * 2) + mean
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)  # [N, 1, 1, 1]
+    return (x - mean) * (contrast + 0.5) + mean
+
+
+def translation(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Shift each image by up to 1/8 of its size, filling with zeros (mid-grey)."""
+    n, c, h, w = x.shape
+    shift_h, shift_w = int(h * TRANSLATION_RATIO + 0.5), int(w * TRANSLATION_RATIO + 0.5)
+    dy = _integers(-shift_h, shift_h + 1, n, generator, x)
+    dx = _integers(-shift_w, shift_w + 1, n, generator, x)
+    padded = F.pad(x, [1, 1, 1, 1])  # [N, C, H+2, W+2]; the zero border is what out-of-range reads hit
+    rows = (torch.arange(h, device=x.device)[None, :] + dy[:, None] + 1).clamp(0, h + 1)  # [N, H]
+    cols = (torch.arange(w, device=x.device)[None, :] + dx[:, None] + 1).clamp(0, w + 1)  # [N, W]
+    x = torch.gather(padded, 2, rows[:, None, :, None].expand(n, c, h, w + 2))  # [N, C, H, W+2]
+    return torch.gather(x, 3, cols[:, None, None, :].expand(n, c, h, w))  # [N, C, H, W]
+
+
+def cutout(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Zero one square of half the image size per image, centred anywhere in the image."""
+    n, _, h, w = x.shape
+    size_h, size_w = int(h * CUTOUT_RATIO + 0.5), int(w * CUTOUT_RATIO + 0.5)
+    top = _integers(0, h + (1 - size_h % 2), n, generator, x) - size_h // 2
+    left = _integers(0, w + (1 - size_w % 2), n, generator, x) - size_w // 2
+    ys = torch.arange(h, device=x.device)[None, :]
+    xs = torch.arange(w, device=x.device)[None, :]
+    in_rows = (ys >= top[:, None]) & (ys < top[:, None] + size_h)  # [N, H]
+    in_cols = (xs >= left[:, None]) & (xs < left[:, None] + size_w)  # [N, W]
+    keep = ~(in_rows[:, :, None] & in_cols[:, None, :])  # [N, H, W]
+    return x * keep[:, None].to(x.dtype)
+
+
+AUGMENTATIONS: dict[str, Callable[[torch.Tensor, torch.Generator], torch.Tensor]] = {
+    "color": color,
+    "translation": translation,
+    "cutout": cutout,
+}
