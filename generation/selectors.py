@@ -102,3 +102,19 @@ def generated_image_read(*, image: GeneratedImage, variant: str = "original") ->
         raise ValueError("variant must be 'original' or 'preview'")
     with getattr(image, variant).open("rb") as handle:
         return handle.read()
+
+
+# --- platform statistics (staff dashboard) -------------------------------------------------------------------
+
+def job_state_counts() -> dict[str, dict[str, int]]:
+    """How many training runs and generation jobs are in each state."""
+    from django.db.models import Count
+
+    def counts(model: Any) -> dict[str, int]:
+        return {row["state"]: row["n"] for row in model.objects.values("state").annotate(n=Count("id"))}
+
+    return {"training_runs": counts(TrainingRun), "generation_jobs": counts(GenerationJob)}
+
+
+def training_runs_recent(*, limit: int = 10) -> QuerySet[TrainingRun]:
+    return TrainingRun.objects.select_related("owner", "dataset").order_by("-created_at", "-id")[:limit]

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.contrib import admin
+from django.urls import path
 
-urlpatterns: list = []
+from marketplace.dashboard.views import dashboard
+
+# admin_view: staff only (others are sent to the admin login), never cached, CSRF-protected like the admin.
+urlpatterns = [path("", admin.site.admin_view(dashboard), name="dashboard")]

@@ -115,3 +115,28 @@ def ledger_balance(*, user: Any) -> dict[str, int]:
     """The user's payout balance per currency, in minor units (e.g. {"USD": 12_300})."""
     rows = LedgerEntry.objects.filter(user=user).values("currency").annotate(total=Sum("amount")).order_by("currency")
     return {row["currency"]: row["total"] for row in rows}
+
+
+# --- platform statistics (staff dashboard) -------------------------------------------------------------------
+
+def subscriptions_active_by_plan() -> dict[str, int]:
+    """Live subscriptions (trialing, active, past due) per plan name, every plan listed."""
+    from django.db.models import Count
+
+    counts = {plan.name: 0 for plan in Plan.objects.order_by("price", "name")}
+    live = Subscription.objects.exclude(state="cancelled").values("plan__name").annotate(n=Count("id"))
+    counts.update({row["plan__name"]: row["n"] for row in live})
+    return counts
+
+
+def revenue_per_day(*, since: datetime) -> list[dict[str, Any]]:
+    """Money taken per day (UTC), currency and purpose: succeeded payments minus what was refunded of them."""
+    from django.db.models import Count, F
+    from django.db.models.functions import TruncDate
+
+    rows = (Payment.objects.filter(succeeded_at__gte=since, state__in=["succeeded", "partially_refunded", "refunded"])
+            .annotate(day=TruncDate("succeeded_at"))
+            .values("day", "currency", "purpose")
+            .annotate(count=Count("id"), gross=Sum("amount"), net=Sum(F("amount") - F("amount_refunded")))
+            .order_by("day"))
+    return list(rows)

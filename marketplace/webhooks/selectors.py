@@ -35,3 +35,10 @@ def webhook_delivery_get(*, user, public_id: UUID) -> WebhookDelivery:
     if delivery is None:
         raise NotFound("No such webhook delivery.")
     return delivery
+
+
+def delivery_state_counts() -> dict[str, int]:
+    """Webhook deliveries per state (staff dashboard)."""
+    from django.db.models import Count
+
+    return {row["state"]: row["n"] for row in WebhookDelivery.objects.values("state").annotate(n=Count("id"))}
