@@ -1,0 +1,33 @@
+"""Gallery settings, read at call time (so tests can override them), with the defaults used when unset.
+
+GALLERY_DOWNLOAD_URL_TTL_SECONDS   how long a signed download link works (default 300: five minutes)
+GALLERY_ORDER_PENDING_TIMEOUT      an unpaid order older than this is cancelled and stops reserving an
+                                   exclusive licence (default 30 minutes, the payments' own pending timeout)
+GALLERY_CURRENCIES                 ISO 4217 codes listings may be priced in (default USD, EUR, GBP)
+GALLERY_MAX_UPLOAD_BYTES           largest artwork upload (default 25 MiB)
+GALLERY_BROWSE_CACHE_SECONDS       how long a rendered public browse page is reused (default 5; 0: off)
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+
+
+def download_url_ttl_seconds() -> int:
+    return int(getattr(settings, "GALLERY_DOWNLOAD_URL_TTL_SECONDS", 300))
+
+
+def order_pending_timeout() -> timedelta:
+    return getattr(settings, "GALLERY_ORDER_PENDING_TIMEOUT", timedelta(minutes=30))
+
+
+def currencies() -> tuple[str, ...]:
+    return tuple(getattr(settings, "GALLERY_CURRENCIES", ("USD", "EUR", "GBP")))
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "GALLERY_MAX_UPLOAD_BYTES", 25 * 1024 * 1024))
+
+
+def browse_cache_seconds() -> int:
+    return int(getattr(settings, "GALLERY_BROWSE_CACHE_SECONDS", 5))

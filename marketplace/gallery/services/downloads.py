@@ -1,0 +1,57 @@
+"""Signed, expiring download links for originals. A token names the artwork and the user it was issued to and
+is signed with SECRET_KEY (TimestampSigner); holding is checked again when the file is served, so a licence
+revoked by a refund stops a link issued before it."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.utils import timezone
+
+from core.errors import AtelierError, Forbidden, NotFound
+from marketplace.gallery import conf
+from marketplace.gallery.models import Artwork
+from marketplace.gallery.selectors import artwork_is_holder
+
+SALT = "atelier.gallery.download"
+
+
+class DownloadLinkExpired(AtelierError):
+    status, code, title = 410, "download_link_expired", "Download link expired"
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    token: str
+    expires_at: datetime
+
+
+def download_link_issue(*, user: Any, artwork: Artwork) -> DownloadLink:
+    if not artwork_is_holder(user=user, artwork=artwork):
+        raise Forbidden("Only the artist and licence holders can download the original.",
+                        code="not_a_licence_holder")
+    token = signing.TimestampSigner(salt=SALT).sign_object({"a": str(artwork.public_id), "u": str(user.public_id)})
+    return DownloadLink(token=token, expires_at=timezone.now() + timedelta(seconds=conf.download_url_ttl_seconds()))
+
+
+def download_link_resolve(*, token: str, requester: Any = None) -> Artwork:
+    """The artwork a valid token grants; 410 once expired, 403 when tampered with, presented by another signed-in
+    user, or when the user no longer holds a licence."""
+    signer = signing.TimestampSigner(salt=SALT)
+    try:
+        claims = signer.unsign_object(token, max_age=conf.download_url_ttl_seconds())
+    except signing.SignatureExpired:
+        raise DownloadLinkExpired("This download link has expired; ask for a new one.") from None
+    except signing.BadSignature:
+        raise Forbidden("This download link is not valid.", code="download_link_invalid") from None
+    user = get_user_model().objects.filter(public_id=claims.get("u"), is_active=True).first()
+    artwork = Artwork.objects.filter(public_id=claims.get("a")).first()
+    if user is None or artwork is None:
+        raise NotFound("The file of this link no longer exists.")
+    if getattr(requester, "is_authenticated", False) and requester.pk != user.pk:
+        raise Forbidden("This download link was issued to another account.", code="download_link_not_yours")
+    if not artwork_is_holder(user=user, artwork=artwork):
+        raise Forbidden("The licence for this download is no longer held.", code="not_a_licence_holder")
+    return artwork

@@ -1,0 +1,257 @@
+"""Orders: placing one (the listing row locked, so an exclusive licence is reserved by one order at a time),
+paying it through the payments service, fulfilment (licence grant, the artist's ledger credit, and for an
+exclusive licence the ownership transfer through provenance), cancellation, refunds and expiry.
+
+Payment calls go to the network, so they run between transactions: the order is written and committed first,
+then charged, then settled under row locks. A payment that succeeds for an order that can no longer be
+fulfilled (cancelled or expired meanwhile, listing closed) is refunded through an outbox task row.
+Lock order everywhere: artwork, then listing(s), then order.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.errors import AtelierError, Conflict, InvalidInput, NotFound
+from core.events import event_emit
+from marketplace.gallery import conf, ports
+from marketplace.gallery.models import (
+    OPEN_ORDER_STATES,
+    Artwork,
+    ArtworkState,
+    GrantState,
+    LicenceGrant,
+    LicenceType,
+    Listing,
+    ListingState,
+    Order,
+    OrderState,
+)
+from marketplace.gallery.services.artworks import artwork_record_sale
+from marketplace.gallery.services.listings import artwork_pricing_refresh, listings_close
+from marketplace.gallery.services.order_states import order_check_transition, order_record_created, order_transition
+
+# The platform keeps 10% of every sale (rounded half up, in minor units); the artist is credited the rest.
+PLATFORM_FEE_BPS = 1_000
+
+
+def platform_fee(amount: int) -> int:
+    return (amount * PLATFORM_FEE_BPS + 5_000) // 10_000
+
+
+def payment_reference(order: Order) -> str:
+    return f"order:{order.public_id}"
+
+
+@dataclass(frozen=True)
+class OrderPayment:
+    order: Order
+    payment: ports.PaymentOutcome | None
+
+
+def _stale(order: Order) -> bool:
+    return order.state == OrderState.PENDING and order.created_at < timezone.now() - conf.order_pending_timeout()
+
+
+def _release_if_stale(order: Order | None) -> Order | None:
+    """A pending order past its timeout stops blocking: cancelled here, under the listing lock."""
+    if order is not None and _stale(order):
+        order_transition(order=Order.objects.select_for_update().get(pk=order.pk), action="cancel",
+                         note="expired unpaid")
+        return None
+    return order
+
+
+def order_create(*, buyer: Any, listing: Listing) -> Order:
+    """Place a pending order for a listing at its current price. The listing row is locked, so of many buyers of
+    one exclusive licence exactly one gets an order; the others get a 409."""
+    with transaction.atomic():
+        locked = Listing.objects.select_for_update().get(pk=listing.pk)
+        artwork = Artwork.objects.get(pk=locked.artwork_id)
+        if buyer.pk in (artwork.artist_id, artwork.owner_id):
+            raise InvalidInput("You cannot buy a licence for your own artwork.", field="listing", code="own_artwork")
+        if locked.state != ListingState.ACTIVE:
+            raise Conflict("This listing is closed.", code="listing_closed", listing=str(locked.public_id))
+        if artwork.state != ArtworkState.PUBLISHED:
+            raise Conflict("This artwork is not on sale.", code="artwork_not_on_sale")
+        live = Order.objects.filter(listing=locked, state__in=OPEN_ORDER_STATES)
+        if locked.licence_type == LicenceType.EXCLUSIVE:
+            if _release_if_stale(live.first()) is not None:
+                raise Conflict("This exclusive licence has already been sold or is reserved by another buyer.",
+                               code="exclusive_unavailable", listing=str(locked.public_id))
+            if LicenceGrant.objects.filter(artwork=artwork, state=GrantState.ACTIVE).exists():
+                raise Conflict("An exclusive licence cannot be sold while other licences are held.",
+                               code="licences_outstanding")
+        else:
+            mine = _release_if_stale(live.filter(buyer=buyer).first())
+            if mine is not None:
+                raise Conflict("You already have an order for this licence.", code="already_ordered",
+                               order=str(mine.public_id), state=mine.state)
+        fee = platform_fee(locked.price)
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(buyer=buyer, listing=locked, artwork=artwork,
+                                             licence_type=locked.licence_type, amount=locked.price,
+                                             currency=locked.currency, platform_fee=fee,
+                                             artist_amount=locked.price - fee)
+        except IntegrityError:  # the unique constraints behind the lock
+            raise Conflict("This licence is already ordered.", code="exclusive_unavailable") from None
+        order_record_created(order=order, actor=buyer)
+    return order
+
+
+def order_pay(*, buyer: Any, order: Order, payment_method: str) -> OrderPayment:
+    """Charge the buyer. A synchronous success fulfils the order now; an asynchronous payment (3-D Secure, a
+    pending provider) leaves it pending until the `payment_succeeded` signal. A decline is a 402 and leaves the
+    order pending, so the buyer may pay with another method (until the order expires)."""
+    current = Order.objects.select_related("listing", "artwork").get(pk=order.pk)
+    order_check_transition(order=current, action="pay")  # paying twice is a 409 here
+    _raise_if_not_on_sale(current)
+    try:
+        outcome = ports.payment_charge(payer=buyer, amount=current.amount, currency=current.currency,
+                                       reference=payment_reference(current), payment_method=payment_method,
+                                       description=f"{current.licence_type} licence: {current.artwork.title}"[:200])
+    except AtelierError as exc:
+        exc.extra.setdefault("order", str(current.public_id))
+        raise
+    if not outcome.succeeded:
+        Order.objects.filter(pk=current.pk, state=OrderState.PENDING).update(payment_id=outcome.id)
+        current.refresh_from_db()
+        return OrderPayment(order=current, payment=outcome)
+    settled = order_payment_succeeded(order=current, payment_id=outcome.id)
+    if settled.state == OrderState.CANCELLED:
+        raise Conflict("The licence was no longer available when your payment completed; it is being refunded.",
+                       code="listing_closed", order=str(settled.public_id))
+    return OrderPayment(order=settled, payment=outcome)
+
+
+def _raise_if_not_on_sale(order: Order) -> None:
+    if order.listing.state != ListingState.ACTIVE:
+        raise Conflict("This listing is closed.", code="listing_closed", order=str(order.public_id))
+    if order.artwork.state != ArtworkState.PUBLISHED:
+        raise Conflict("This artwork is not on sale.", code="artwork_not_on_sale", order=str(order.public_id))
+
+
+def _refund_later(*, order: Order, payment_id: UUID, reason: str) -> None:
+    from marketplace.gallery.tasks import refund_order_payment_task
+
+    refund_order_payment_task.enqueue(order.buyer_id, str(payment_id), reason)
+
+
+def order_payment_succeeded(*, order: Order, payment_id: UUID) -> Order:
+    """Apply a successful payment: pay and fulfil the order. Idempotent (the synchronous path and the signal
+    both call it); money for an order that can no longer be fulfilled is refunded."""
+    with transaction.atomic():
+        artwork = Artwork.objects.select_for_update().get(pk=order.artwork_id)
+        exclusive = order.licence_type == LicenceType.EXCLUSIVE
+        listings = list(Listing.objects.select_for_update().filter(
+            **({"artwork": artwork} if exclusive else {"pk": order.listing_id})).order_by("pk"))
+        locked = Order.objects.select_for_update().select_related("buyer").get(pk=order.pk)
+        if locked.state != OrderState.PENDING:
+            applied = locked.state != OrderState.CANCELLED and locked.payment_id == payment_id
+            if not applied:  # cancelled or expired meanwhile, or already paid by another payment
+                _refund_later(order=locked, payment_id=payment_id, reason=f"order {locked.state}")
+            return locked
+        locked.payment_id = payment_id
+        listing = next(item for item in listings if item.pk == locked.listing_id)
+        locked.artwork, locked.listing = artwork, listing
+        if listing.state != ListingState.ACTIVE or artwork.state != ArtworkState.PUBLISHED:
+            order_transition(order=locked, action="cancel", note="the listing closed before the payment completed")
+            _refund_later(order=locked, payment_id=payment_id, reason="listing closed")
+            return locked
+        order_transition(order=locked, action="pay", actor=locked.buyer)
+        _fulfil(order=locked, artwork=artwork, listings=listings)
+    return locked
+
+
+def _fulfil(*, order: Order, artwork: Artwork, listings: list[Listing]) -> None:
+    buyer, exclusive = order.buyer, order.licence_type == LicenceType.EXCLUSIVE
+    LicenceGrant.objects.create(order=order, artwork=artwork, holder=buyer, licence_type=order.licence_type)
+    ports.ledger_credit(user=artwork.artist, amount=order.artist_amount, currency=order.currency,
+                        reference=payment_reference(order),
+                        memo=f"Sale of a {order.licence_type} licence for “{artwork.title}”")
+    artwork_record_sale(artwork_pk=artwork.pk, delta=1)
+    if exclusive:
+        ports.ownership_transfer(artwork=artwork, to_user=buyer, reference=f"gallery.order:{order.public_id}")
+        listings_close(listings=listings, reason="exclusive_sold")
+        artwork.owner = buyer
+        artwork.save(update_fields=["owner", "updated_at"])
+        artwork_pricing_refresh(artwork=artwork)
+    order_transition(order=order, action="fulfil")
+    event_emit(type="sale.completed", user=artwork.artist, payload={
+        "order": str(order.public_id), "artwork": str(artwork.public_id), "licence_type": order.licence_type,
+        "amount": order.amount, "currency": order.currency, "artist_amount": order.artist_amount,
+        "platform_fee": order.platform_fee})
+
+
+def order_payment_failed(*, order: Order, payment_id: UUID) -> Order:
+    """An asynchronous payment failed: the order stays pending (the buyer may pay again) unless it expired."""
+    Order.objects.filter(pk=order.pk, state=OrderState.PENDING, payment_id=payment_id).update(payment_id=None)
+    return Order.objects.get(pk=order.pk)
+
+
+def order_for_payment(*, order_public_id: str) -> Order | None:
+    try:
+        public_id = UUID(order_public_id)
+    except ValueError:  # not one of ours
+        return None
+    return Order.objects.filter(public_id=public_id).first()
+
+
+def order_cancel(*, order: Order, actor: Any, note: str = "") -> Order:
+    """Cancel an unpaid order. A payment still completing for it is refunded when it lands."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().select_related("artwork", "listing", "buyer").get(pk=order.pk)
+        order_transition(order=locked, action="cancel", actor=actor, note=note or "cancelled")
+    return locked
+
+
+def order_refund(*, order: Order, actor: Any, reason: str = "") -> Order:
+    """Refund a paid or fulfilled order (support staff): refund the payment, revoke the licence, claw back the
+    artist's credit. A fulfilled exclusive is a 409: its ownership moved on chain."""
+    current = Order.objects.get(pk=order.pk)
+    order_check_transition(order=current, action="refund")
+    if current.payment_id is None:
+        raise NotFound("The order's payment is missing.", code="payment_missing")
+    ports.payment_refund(payer=current.buyer, payment_id=current.payment_id, reason=reason or "order refunded",
+                         actor=actor)
+    with transaction.atomic():
+        artwork = Artwork.objects.select_for_update().get(pk=current.artwork_id)
+        locked = Order.objects.select_for_update().select_related("buyer", "listing").get(pk=current.pk)
+        if locked.state == OrderState.REFUNDED:
+            return locked
+        was_fulfilled = locked.state == OrderState.FULFILLED
+        order_transition(order=locked, action="refund", actor=actor, note=reason)
+        if was_fulfilled:
+            LicenceGrant.objects.filter(order=locked).update(state=GrantState.REVOKED, revoked_at=timezone.now(),
+                                                             updated_at=timezone.now())
+            ports.ledger_debit(user=artwork.artist, amount=locked.artist_amount, currency=locked.currency,
+                               reference=f"{payment_reference(locked)}:refund",
+                               memo=f"Refund of a {locked.licence_type} licence for “{artwork.title}”")
+            artwork_record_sale(artwork_pk=artwork.pk, delta=-1)
+        event_emit(type="sale.refunded", user=artwork.artist, payload={
+            "order": str(locked.public_id), "artwork": str(artwork.public_id), "amount": locked.amount,
+            "currency": locked.currency, "artist_amount": locked.artist_amount if was_fulfilled else 0})
+    return locked
+
+
+def orders_expire_stale(*, limit: int = 500) -> int:
+    """Cancel unpaid orders past GALLERY_ORDER_PENDING_TIMEOUT; one whose payment did succeed (a lost signal)
+    is settled instead."""
+    cutoff = timezone.now() - conf.order_pending_timeout()
+    expired = 0
+    stale = Order.objects.filter(state=OrderState.PENDING, created_at__lt=cutoff).select_related("buyer")
+    for order in stale.order_by("pk")[:limit]:
+        if order.payment_id is not None and ports.payment_state(payer=order.buyer,
+                                                                payment_id=order.payment_id).succeeded:
+            order_payment_succeeded(order=order, payment_id=order.payment_id)
+            continue
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if locked.state == OrderState.PENDING:
+                order_transition(order=locked, action="cancel", note="expired unpaid")
+                expired += 1
+    return expired

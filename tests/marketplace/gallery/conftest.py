@@ -1,0 +1,137 @@
+"""Fixtures for the gallery: private media per test, a fresh near-duplicate index, distinct real images, artists
+on a plan with commercial licences, and a real generated image (a tiny exported GAN run through generation's
+own services)."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from provenance.index import record_index_reset
+from provenance.synthetic_images import encode_png, synthetic_image
+
+PNG_SIZE = (160, 120)
+
+
+@pytest.fixture(autouse=True)
+def gallery_media(settings, tmp_path: Path) -> Iterator[Path]:
+    from django.core.cache import cache
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.GENERATION_RUNS_ROOT = str(tmp_path / "runs")
+    # per-process state a rolled-back database must not leak into the next test: the near-duplicate index,
+    # and browse pages in the local-memory cache
+    record_index_reset()
+    cache.clear()
+    yield tmp_path / "media"
+    record_index_reset()
+    cache.clear()
+
+
+def image_png(seed: int, size: tuple[int, int] = PNG_SIZE) -> bytes:
+    """A distinct picture per seed, with enough structure for a usable perceptual hash."""
+    return encode_png(synthetic_image(seed, size=size))
+
+
+def upload(client, seed: int = 1, *, raw: bytes | None = None, title: str = "Dawn", **fields):
+    payload = {"title": title, "file": SimpleUploadedFile("art.png", raw if raw is not None else image_png(seed)),
+               **fields}
+    return client.post("/api/v1/artworks", payload, format="multipart")
+
+
+@pytest.fixture
+def make_artwork(artist_client) -> Callable[..., dict]:
+    """Upload (and by default publish) an artwork for `client` (the `artist` by default); returns its JSON."""
+
+    def make(seed: int = 1, *, client=None, publish: bool = True, **fields) -> dict:
+        client = client or artist_client
+        created = upload(client, seed, **fields)
+        assert created.status_code == 201, created.json()
+        body = created.json()
+        if publish:
+            published = client.post(f"/api/v1/artworks/{body['id']}/publish")
+            assert published.status_code == 200, published.json()
+            body = published.json()
+        return body
+
+    return make
+
+
+@pytest.fixture
+def on_pro_plan() -> Callable[..., None]:
+    """Subscribe a user to the Pro plan (commercial licences) through the subscriptions services."""
+    from marketplace.subscriptions.services import subscription_change_plan
+
+    def subscribe(user) -> None:
+        change = subscription_change_plan(user=user, plan="pro", payment_method="tok_visa")
+        assert change.subscription.plan.allows_commercial_licences
+
+    return subscribe
+
+
+@pytest.fixture
+def make_listing(artist_client) -> Callable[..., dict]:
+    def make(artwork_id: str, *, licence_type: str = "personal", price: int = 2_000, currency: str = "USD",
+             client=None) -> dict:
+        response = (client or artist_client).post(f"/api/v1/artworks/{artwork_id}/listings",
+                                                  {"licence_type": licence_type, "price": price,
+                                                   "currency": currency}, format="json")
+        assert response.status_code == 201, response.json()
+        return response.json()
+
+    return make
+
+
+def buy(client, listing_id: str, *, payment_method: str | None = "tok_visa", key: str | None = None):
+    body = {"listing": listing_id} | ({"payment_method": payment_method} if payment_method else {})
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post("/api/v1/orders", body, format="json", **headers)
+
+
+# --- a real generated image ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A really trained (2 steps) and exported 32 px generator, built once per session."""
+    import torch
+
+    from generation.gan.config import GANConfig
+    from generation.gan.data import prepare_dataset, write_toy_dataset
+    from generation.gan.export import export_generator
+    from generation.gan.trainer import Trainer
+    from tests.generation.factories import TINY_CONFIG
+
+    folder = tmp_path_factory.mktemp("gallery-onnx")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        data = write_toy_dataset(out_dir=folder / "data", classes=1, per_class=4, resolution=32, seed=5)
+        prepared = prepare_dataset(image_dir=data, resolution=32)
+        config = GANConfig.from_dict({**TINY_CONFIG, "steps": 2, "conditional": False, "num_classes": 1})
+        trainer = Trainer(config=config, dataset=prepared, device="cpu", out_dir=None)
+        trainer.run()
+        out = folder / "model.onnx"
+        export_generator(generator=trainer.generator_ema, config=config, out_path=out, step=trainer.step,
+                         dataset_hash=trainer.dataset_hash, class_names=trainer.class_names)
+    finally:
+        torch.set_num_threads(previous)
+    return out
+
+
+@pytest.fixture
+def generated_image_for(tiny_onnx: Path, run_tasks) -> Callable[..., object]:
+    """A GeneratedImage owned by `user`, drawn by generation's own job services and worker loop."""
+    from generation import runtime
+    from generation.models import GeneratedImage
+    from generation.services import generation_job_create
+    from tests.generation.factories import install_model_version
+
+    def make(user, *, seed: int = 7):
+        model = install_model_version(owner=user, onnx_path=tiny_onnx)
+        job = generation_job_create(user=user, model_version=model, seeds=[seed])
+        run_tasks()
+        runtime.clear_caches()
+        return GeneratedImage.objects.get(job=job)
+
+    return make
