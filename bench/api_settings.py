@@ -19,10 +19,6 @@ ROOT_URLCONF = "bench.api_urls"
 MEDIA_ROOT = BENCH_DIR / "media"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
-# The project closes SQLite connections after every request (config/settings.py sets CONN_MAX_AGE=0 there); a
-# WAL database then checkpoints and re-creates its -wal/-shm files per request (~7 ms). The bench keeps
-# connections open, as the PostgreSQL configuration does (DATABASE_CONN_MAX_AGE).
-DATABASES["default"]["CONN_MAX_AGE"] = None  # noqa: F405
 # bench/api.py runs one server with the browse page cache off (the database path) and one with the default.
 if "BENCH_BROWSE_CACHE_SECONDS" in os.environ:
     GALLERY_BROWSE_CACHE_SECONDS = int(os.environ["BENCH_BROWSE_CACHE_SECONDS"])

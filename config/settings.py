@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "marketplace.commissions",
     "marketplace.webhooks",
     "marketplace.dashboard",
+    "marketplace.demo",
 ]
 
 MIDDLEWARE = [
@@ -96,7 +97,6 @@ SQLITE_PATH = VAR_DIR / "db.sqlite3"
 DATABASE_URL = env_str("DATABASE_URL", "") or f"sqlite:///{SQLITE_PATH}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web server, the worker and the scheduler read while one of them writes;
         # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue instead of failing.

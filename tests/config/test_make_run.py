@@ -39,7 +39,8 @@ class Stack:
         self.web_port, self.chain_port = free_port(), free_port()
         self.env = {**os.environ, "ATELIER_VAR_DIR": str(var_dir), "DATABASE_URL": "", "REDIS_URL": "",
                     "DJANGO_SETTINGS_MODULE": "config.settings", "ATELIER_PORT": str(self.web_port),
-                    "CHAIN_RPC_URL": f"http://127.0.0.1:{self.chain_port}", "PYTHONUNBUFFERED": "1"}
+                    "CHAIN_RPC_URL": f"http://127.0.0.1:{self.chain_port}", "PYTHONUNBUFFERED": "1",
+                    "ATELIER_DEMO_CONTENT": "0"}  # the demo pipeline has its own test
         self.base = f"http://127.0.0.1:{self.web_port}"
         self.process: subprocess.Popen | None = None
 
