@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "marketplace.webhooks",
     "marketplace.dashboard",
     "marketplace.demo",
+    "marketplace.storefront",
 ]
 
 MIDDLEWARE = [
@@ -284,10 +285,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"quiet_periodic": {"()": "core.logging.QuietPeriodicTasks"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        "django.tasks": {"filters": ["quiet_periodic"]},
     },
 }

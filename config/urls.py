@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("dashboard/", include("marketplace.dashboard.urls")),
     path("admin/", admin.site.urls),
+    path("", include("marketplace.storefront.urls")),
 ]
 
 handler400 = "core.errors.handler400"

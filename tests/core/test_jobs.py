@@ -232,3 +232,19 @@ def test_too_many_uploaded_files_is_413_problem(user_client, settings):
     response = user_client.post("/api/v1/api-keys", {"name": "k", "files": files}, format="multipart")
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+
+
+def test_routine_periodic_task_lines_are_filtered_but_failures_pass():
+    import logging
+
+    from core.logging import QuietPeriodicTasks
+
+    quiet = QuietPeriodicTasks()
+
+    def record(level: int, message: str) -> logging.LogRecord:
+        return logging.LogRecord("django.tasks", level, __file__, 1, message, None, None)
+
+    periodic = "Task id=1 path=core.tasks.sweep_stale_jobs_task state=SUCCESSFUL"
+    assert not quiet.filter(record(logging.INFO, periodic))
+    assert quiet.filter(record(logging.ERROR, periodic.replace("SUCCESSFUL", "FAILED")))
+    assert quiet.filter(record(logging.INFO, "Task id=2 path=generation.tasks.run_training_run state=RUNNING"))

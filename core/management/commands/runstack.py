@@ -102,7 +102,7 @@ class Command(BaseCommand):
                 name="anvil",
                 argv=[str(anvil), "--host", "127.0.0.1", "--port", str(rpc.port or 8545),
                       "--chain-id", str(settings.CHAIN_ID), "--state", str(state_dir / "state.json"),
-                      "--state-interval", "5", "--silent"],
+                      "--state-interval", "5", "--block-time", "2", "--silent"],
                 ready_port=rpc.port or 8545,
                 stop_grace_s=20.0,
             ))
