@@ -255,6 +255,26 @@ SUBSCRIPTION_PENDING_PAYMENT_TIMEOUT = timedelta(minutes=env_int("SUBSCRIPTION_P
 if PRODUCTION and PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
     raise ImproperlyConfigured("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.")
 
+# --- per-app tunables -------------------------------------------------------------------------------------
+# Their defaults live in each app's conf.py (read at call time); any of these may be set from the environment.
+_INT_TUNABLES = [
+    "GENERATION_DATASET_MAX_IMAGES", "GENERATION_DATASET_MAX_BYTES", "GENERATION_IMAGE_MAX_BYTES",
+    "GENERATION_IMAGE_MAX_PIXELS", "GENERATION_METRICS_MAX_IMAGES", "GENERATION_MAX_COUNT", "GENERATION_BATCH_SIZE",
+    "GENERATION_MICROBATCH_MAX_IMAGES", "GENERATION_MICROBATCH_MAX_JOBS", "GENERATION_PREVIEW_SIZE",
+    "GALLERY_DOWNLOAD_URL_TTL_SECONDS", "GALLERY_MAX_UPLOAD_BYTES", "GALLERY_BROWSE_CACHE_SECONDS",
+    "COMMISSION_MAX_REFERENCES", "COMMISSION_MAX_DELIVERY_IMAGES", "COMMISSION_IMAGE_MAX_BYTES",
+    "COMMISSION_MAX_DEADLINE_DAYS",
+]
+_STR_TUNABLES = ["GENERATION_RUNS_ROOT", "GENERATION_TRAINING_DEVICE"]
+for _name in _INT_TUNABLES:
+    if env_str(_name):
+        globals()[_name] = env_int(_name, 0)
+for _name in _STR_TUNABLES:
+    if env_str(_name):
+        globals()[_name] = env_str(_name)
+if env_str("GALLERY_CURRENCIES"):
+    GALLERY_CURRENCIES = tuple(code.upper() for code in env_list("GALLERY_CURRENCIES"))
+
 # --- outbound webhooks ---------------------------------------------------------------------------------
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)

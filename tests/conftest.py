@@ -34,6 +34,19 @@ def _fresh_process_state():
     record_index_reset()
 
 
+@pytest.fixture(autouse=True)
+def _default_plans_after_flush(request, django_db_blocker):
+    """Transactional tests run after the others and each ends with a flush, which also removes the plans that
+    migration seeded; put them back (idempotently) before every transactional test."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    from marketplace.subscriptions.services import plans_seed_defaults
+
+    with django_db_blocker.unblock():
+        plans_seed_defaults()
+
+
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()

@@ -78,7 +78,7 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(live_serve
         [str(cli), "run", f"{live_server.url}/api/schema/",
          "--checks", "not_a_server_error,response_schema_conformance",
          "--header", f"Authorization: Bearer {token}",
-         "--max-examples", "25", "--phases", "examples,coverage,fuzzing", "--seed", "1",
+         "--max-examples", "10", "--phases", "examples,coverage,fuzzing", "--seed", "1",
          "--workers", "2", "--request-timeout", "30", "--no-color",
          "--exclude-path", "/api/v1/auth/logout", "--exclude-path", "/api/v1/auth/password",
          "--generation-database", "none", "--report", "junit", "--report-dir", str(tmp_path)],

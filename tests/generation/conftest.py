@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from generation import runtime
-from tests.generation.factories import TINY_CONFIG, install_model_version
+from tests.generation.factories import TINY_CONFIG, export_tiny_onnx, install_model_version
 from tests.generation.meters import RecordingMeter
 
 
@@ -51,33 +51,15 @@ def tiny_config() -> dict:
     return dict(TINY_CONFIG)
 
 
-def _export(folder: Path, *, conditional: bool) -> Path:
-    from generation.gan.config import GANConfig
-    from generation.gan.data import prepare_dataset, write_toy_dataset
-    from generation.gan.export import export_generator
-    from generation.gan.trainer import Trainer
-
-    data = write_toy_dataset(out_dir=folder / "data", classes=2, per_class=4, resolution=32, seed=3)
-    prepared = prepare_dataset(image_dir=data, resolution=32)
-    overrides = {**TINY_CONFIG, "steps": 2, "conditional": conditional, "num_classes": 2 if conditional else 1}
-    config = GANConfig.from_dict(overrides)
-    trainer = Trainer(config=config, dataset=prepared, device="cpu", out_dir=None)
-    trainer.run()
-    out = folder / "model.onnx"
-    export_generator(generator=trainer.generator_ema, config=config, out_path=out, step=trainer.step,
-                     dataset_hash=trainer.dataset_hash, class_names=trainer.class_names)
-    return out
-
-
 @pytest.fixture(scope="session")
 def exported_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real, parity-checked export of a 2-step 32px generator (built once per session)."""
-    return _export(tmp_path_factory.mktemp("onnx-unconditional"), conditional=False)
+    return export_tiny_onnx(tmp_path_factory.mktemp("onnx-unconditional"), conditional=False)
 
 
 @pytest.fixture(scope="session")
 def exported_conditional_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _export(tmp_path_factory.mktemp("onnx-conditional"), conditional=True)
+    return export_tiny_onnx(tmp_path_factory.mktemp("onnx-conditional"), conditional=True)
 
 
 @pytest.fixture

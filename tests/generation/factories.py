@@ -96,3 +96,29 @@ def install_model_version(*, owner, onnx_path: Path, conditional: bool = False):
         resolution=meta["resolution"], conditional=meta["conditional"], num_classes=meta["num_classes"],
         class_names=meta["class_names"],
     )
+
+
+def export_tiny_onnx(folder: Path, *, conditional: bool = False, seed: int = 3) -> Path:
+    """A really trained (2 steps) and parity-checked export of a tiny 32 px generator, in one torch thread."""
+    import torch
+
+    from generation.gan.config import GANConfig
+    from generation.gan.data import prepare_dataset, write_toy_dataset
+    from generation.gan.export import export_generator
+    from generation.gan.trainer import Trainer
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        data = write_toy_dataset(out_dir=folder / "data", classes=2, per_class=4, resolution=32, seed=seed)
+        prepared = prepare_dataset(image_dir=data, resolution=32)
+        config = GANConfig.from_dict({**TINY_CONFIG, "steps": 2, "conditional": conditional,
+                                      "num_classes": 2 if conditional else 1})
+        trainer = Trainer(config=config, dataset=prepared, device="cpu", out_dir=None)
+        trainer.run()
+        out = folder / "model.onnx"
+        export_generator(generator=trainer.generator_ema, config=config, out_path=out, step=trainer.step,
+                         dataset_hash=trainer.dataset_hash, class_names=trainer.class_names)
+    finally:
+        torch.set_num_threads(previous)
+    return out

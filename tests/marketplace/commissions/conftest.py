@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.generation.factories import TINY_CONFIG, install_model_version
+from tests.generation.factories import export_tiny_onnx, install_model_version
 from tests.marketplace.commissions.helpers import accept, offer, post_brief
 
 
@@ -55,29 +55,9 @@ def awarded(client_api, artist_client, brief) -> dict:
 
 @pytest.fixture(scope="session")
 def exported_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real, parity-checked export of a 2-step 32px generator, built as tests/generation builds its own."""
-    import torch
+    """A real, parity-checked export of a 2-step 32px generator (tests/generation's builder)."""
 
-    from generation.gan.config import GANConfig
-    from generation.gan.data import prepare_dataset, write_toy_dataset
-    from generation.gan.export import export_generator
-    from generation.gan.trainer import Trainer
-
-    folder = tmp_path_factory.mktemp("commission-model")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        data = write_toy_dataset(out_dir=folder / "data", classes=2, per_class=4, resolution=32, seed=3)
-        prepared = prepare_dataset(image_dir=data, resolution=32)
-        config = GANConfig.from_dict({**TINY_CONFIG, "steps": 2, "conditional": False, "num_classes": 1})
-        trainer = Trainer(config=config, dataset=prepared, device="cpu", out_dir=None)
-        trainer.run()
-        out = folder / "model.onnx"
-        export_generator(generator=trainer.generator_ema, config=config, out_path=out, step=trainer.step,
-                         dataset_hash=trainer.dataset_hash, class_names=trainer.class_names)
-    finally:
-        torch.set_num_threads(threads)
-    return out
+    return export_tiny_onnx(tmp_path_factory.mktemp("commission-model"))
 
 
 @pytest.fixture

@@ -2,31 +2,23 @@
 on a plan with commercial licences, and a real generated image (a tiny exported GAN run through generation's
 own services)."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from provenance.index import record_index_reset
 from provenance.synthetic_images import encode_png, synthetic_image
 
 PNG_SIZE = (160, 120)
 
 
 @pytest.fixture(autouse=True)
-def gallery_media(settings, tmp_path: Path) -> Iterator[Path]:
-    from django.core.cache import cache
-
+def gallery_media(settings, tmp_path: Path) -> Path:
+    """(The near-duplicate index and the browse page cache are reset around every test by tests/conftest.py.)"""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.GENERATION_RUNS_ROOT = str(tmp_path / "runs")
-    # per-process state a rolled-back database must not leak into the next test: the near-duplicate index,
-    # and browse pages in the local-memory cache
-    record_index_reset()
-    cache.clear()
-    yield tmp_path / "media"
-    record_index_reset()
-    cache.clear()
+    return tmp_path / "media"
 
 
 def image_png(seed: int, size: tuple[int, int] = PNG_SIZE) -> bytes:
@@ -94,29 +86,9 @@ def buy(client, listing_id: str, *, payment_method: str | None = "tok_visa", key
 @pytest.fixture(scope="session")
 def tiny_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A really trained (2 steps) and exported 32 px generator, built once per session."""
-    import torch
+    from tests.generation.factories import export_tiny_onnx
 
-    from generation.gan.config import GANConfig
-    from generation.gan.data import prepare_dataset, write_toy_dataset
-    from generation.gan.export import export_generator
-    from generation.gan.trainer import Trainer
-    from tests.generation.factories import TINY_CONFIG
-
-    folder = tmp_path_factory.mktemp("gallery-onnx")
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        data = write_toy_dataset(out_dir=folder / "data", classes=1, per_class=4, resolution=32, seed=5)
-        prepared = prepare_dataset(image_dir=data, resolution=32)
-        config = GANConfig.from_dict({**TINY_CONFIG, "steps": 2, "conditional": False, "num_classes": 1})
-        trainer = Trainer(config=config, dataset=prepared, device="cpu", out_dir=None)
-        trainer.run()
-        out = folder / "model.onnx"
-        export_generator(generator=trainer.generator_ema, config=config, out_path=out, step=trainer.step,
-                         dataset_hash=trainer.dataset_hash, class_names=trainer.class_names)
-    finally:
-        torch.set_num_threads(previous)
-    return out
+    return export_tiny_onnx(tmp_path_factory.mktemp("gallery-onnx"), seed=5)
 
 
 @pytest.fixture

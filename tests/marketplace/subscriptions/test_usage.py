@@ -134,7 +134,7 @@ def test_subscription_shows_remaining_quotas_and_reset_time(user_client, user):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_hundred_threads_with_ten_units_left_exactly_ten_succeed(make_user):
     """100 real threads race for the last 10 generations of the free plan (limit 50)."""
     user = make_user()
@@ -174,7 +174,7 @@ def test_hundred_threads_with_ten_units_left_exactly_ten_succeed(make_user):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_first_requests_create_one_free_subscription(make_user):
     user = make_user()
     barrier = threading.Barrier(20)
@@ -197,7 +197,7 @@ def test_concurrent_first_requests_create_one_free_subscription(make_user):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_refunds_of_one_reference_refund_once(make_user):
     user = make_user()
     services.usage_consume(user=user, kind="generation", units=7, reference="job:1")

@@ -8,16 +8,7 @@ import pytest
 import requests
 
 from provenance.chain.anvil import AnvilProcess
-from provenance.index import record_index_reset
 from provenance.synthetic_images import encode_png, synthetic_image
-
-
-@pytest.fixture(autouse=True)
-def _fresh_record_index() -> Iterator[None]:
-    """The near-duplicate index is per process; a rolled-back test database must not leak into the next."""
-    record_index_reset()
-    yield
-    record_index_reset()
 
 
 @pytest.fixture(scope="session")
