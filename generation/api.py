@@ -4,7 +4,6 @@ Files (sample grids, loss curves, ONNX models, images) are private: served only 
 views, after the selector has checked ownership.
 """
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +21,7 @@ from rest_framework.views import APIView
 from core.errors import InvalidInput, NotFound, PayloadTooLarge
 from core.idempotency import IdempotentMixin
 from core.permissions import HasRole, HasScope
+from core.renderers import AnyMediaRenderer
 from generation import selectors, services
 from generation.serializers import (
     DatasetCreatedSerializer,
@@ -52,17 +52,6 @@ class ArtistWrites(BasePermission):
 class GenerationScoped:
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = {"GET": {"generation:read"}, "POST": {"generation:write"}, "DELETE": {"generation:write"}}
-
-
-class AnyMediaRenderer(BaseRenderer):
-    """Lets file endpoints honour `Accept: image/png` and the like; errors still render as problem+json."""
-
-    media_type = "*/*"
-    format = "file"
-    charset = None
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        return data if isinstance(data, bytes) else json.dumps(data).encode()
 
 
 class FileView(GenerationScoped, APIView):

@@ -2,6 +2,9 @@
 
 import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -141,3 +144,21 @@ def subprocess_env() -> Iterator[dict[str, str]]:
     env.update(DJANGO_SETTINGS_MODULE="config.settings_test", DATABASE_URL=database_url_for_subprocess(),
                PYTHONUNBUFFERED="1")
     yield env
+
+
+def start_db_worker(env: dict[str, str], *, queues: str = "*") -> subprocess.Popen:
+    """A real `manage.py db_worker` in its own process group (so a test can SIGKILL it and its children)."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--queue-name", queues, "--interval", "0.1",
+         "--no-startup-delay", "--no-reload"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -5,7 +5,6 @@ are fetched through selectors as the acting user, so what someone may not see is
 not do is a 403; what the commission's state forbids is a 409 naming the state.
 """
 
-import json
 from typing import Any
 
 from django.http import FileResponse
@@ -14,13 +13,14 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.idempotency import IdempotentMixin
 from core.permissions import HasScope
+from core.renderers import AnyMediaRenderer
 from marketplace.commissions import selectors, services
 from marketplace.commissions.models import Commission, CommissionState
 from marketplace.commissions.serializers import (
@@ -51,17 +51,6 @@ TAGS = ["commissions"]
 class CommissionScoped:
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = {"GET": {"commissions:read"}, "POST": {"commissions:write"}}
-
-
-class AnyMediaRenderer(BaseRenderer):
-    """Lets file endpoints honour `Accept: image/png`; errors still render as problem+json."""
-
-    media_type = "*/*"
-    format = "file"
-    charset = None
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        return data if isinstance(data, bytes) else json.dumps(data).encode()
 
 
 def _detail(request: Request, commission: Commission, *, code: int = status.HTTP_200_OK) -> Response:

@@ -3,7 +3,6 @@
 Views parse input, call a selector or a service, and shape the answer; the rules live in services.
 """
 
-import json
 from typing import Any
 
 from django.http import FileResponse, HttpResponse
@@ -12,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -20,6 +19,7 @@ from rest_framework.views import APIView
 
 from core.idempotency import IdempotentMixin
 from core.permissions import HasScope, IsStaff
+from core.renderers import AnyMediaRenderer
 from marketplace.gallery import browse_cache, selectors, services
 from marketplace.gallery.previews import PREVIEW_CONTENT_TYPE
 from marketplace.gallery.serializers import (
@@ -62,17 +62,6 @@ class GalleryScoped:
 
 class PublicGalleryScoped(GalleryScoped):
     permission_classes = [ReadPublicly, HasScope]
-
-
-class AnyMediaRenderer(BaseRenderer):
-    """Lets file endpoints honour `Accept: image/*`; errors still render as problem+json."""
-
-    media_type = "*/*"
-    format = "file"
-    charset = None
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        return data if isinstance(data, bytes) else json.dumps(data).encode()
 
 
 def _detail(request: Request, artwork: Any, *, code: int = status.HTTP_200_OK) -> Response:

@@ -1,8 +1,5 @@
 import os
 import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 from core.jobs import JobState, backoff_delay, job_cancel, job_enqueue, job_retry, sweep_stale_jobs
 from core.models import PeriodicTaskState
 from core.scheduler import register_periodic, schedule_due
-from tests.conftest import REPO
+from tests.conftest import start_db_worker, wait_for
 from tests.jobapp.models import SleepJob
 
 
@@ -159,33 +156,16 @@ def test_scheduler_enqueues_due_tasks_once_and_not_while_the_last_run_waits(monk
     assert list(task_paths).count("core.tasks.sweep_stale_jobs_task") == 1
 
 
-def _start_worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.1",
-         "--no-startup-delay", "--no-reload"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-
-
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_sigkilled_worker_task_is_swept_and_completes_exactly_once(tmp_path, subprocess_env):
     from core.models import WorkerHeartbeat
 
     job = new_job(tmp_path, seconds=30)
-    first = _start_worker(subprocess_env)
+    first = start_db_worker(subprocess_env)
     try:
-        _wait_for(lambda: SleepJob.objects.get(pk=job.pk).state == JobState.RUNNING, 60, "the job to start")
-        _wait_for(lambda: WorkerHeartbeat.objects.exists(), 30, "the worker heartbeat")
+        wait_for(lambda: SleepJob.objects.get(pk=job.pk).state == JobState.RUNNING, 60, "the job to start")
+        wait_for(lambda: WorkerHeartbeat.objects.exists(), 30, "the worker heartbeat")
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
@@ -194,9 +174,9 @@ def test_sigkilled_worker_task_is_swept_and_completes_exactly_once(tmp_path, sub
     # Time passes: the heartbeat goes stale.
     SleepJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     assert sweep_stale_jobs() == {"requeued": 1, "failed": 0}
-    second = _start_worker(subprocess_env)
+    second = start_db_worker(subprocess_env)
     try:
-        _wait_for(lambda: SleepJob.objects.get(pk=job.pk).state == JobState.SUCCEEDED, 60, "the job to finish")
+        wait_for(lambda: SleepJob.objects.get(pk=job.pk).state == JobState.SUCCEEDED, 60, "the job to finish")
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(timeout=30)

@@ -3,9 +3,6 @@ checkpoint (not from step 0), and it completes exactly once."""
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,25 +10,8 @@ from django.utils import timezone
 
 from core.jobs import JobState, sweep_stale_jobs
 from generation.models import ModelVersion, TrainingRun
-from tests.conftest import REPO
+from tests.conftest import start_db_worker, wait_for
 from tests.generation.factories import TINY_CONFIG, labelled_zip, upload
-
-
-def start_worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--queue-name", "gpu", "--interval", "0.1", "--no-startup-delay",
-         "--no-reload"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.slow
@@ -45,7 +25,7 @@ def test_a_killed_worker_run_resumes_from_its_last_checkpoint_and_completes_once
                                 format="json").json()["id"]
     run = TrainingRun.objects.get(public_id=run_id)
 
-    first = start_worker(env)
+    first = start_db_worker(env, queues="gpu")
     try:
         wait_for(lambda: (TrainingRun.objects.get(pk=run.pk).checkpoint_step or 0) >= 20, 120, "a checkpoint")
     finally:
@@ -61,7 +41,7 @@ def test_a_killed_worker_run_resumes_from_its_last_checkpoint_and_completes_once
                                                  heartbeat_at=timezone.now() - timedelta(hours=1))
     assert sweep_stale_jobs() == {"requeued": 1, "failed": 0}
 
-    second = start_worker(env)
+    second = start_db_worker(env, queues="gpu")
     try:
         wait_for(lambda: TrainingRun.objects.get(pk=run.pk).state in (JobState.SUCCEEDED, JobState.FAILED), 180,
                  "the resumed run to finish")
