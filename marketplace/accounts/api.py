@@ -1,22 +1,29 @@
-"""Accounts HTTP API: register, login/logout, me, password, API keys."""
+"""Accounts HTTP API: register, login/logout, me, profile picture, password, API keys."""
 
-from drf_spectacular.utils import extend_schema
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.idempotency import IdempotentMixin
 from core.permissions import HasScope
+from core.renderers import AnyMediaRenderer
 from marketplace.accounts import selectors, services
+from marketplace.accounts.avatars import AVATAR_CONTENT_TYPE
 from marketplace.accounts.models import AuthToken
 from marketplace.accounts.serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
     ApiKeySerializer,
+    AvatarUploadSerializer,
     LoginSerializer,
     PasswordChangeSerializer,
     ProfileUpdateSerializer,
@@ -24,6 +31,8 @@ from marketplace.accounts.serializers import (
     TokenSerializer,
     UserSerializer,
 )
+
+PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="application/problem+json")
 
 
 def _token_body(issued: services.IssuedToken) -> dict:
@@ -75,14 +84,51 @@ class MeView(APIView):
 
     @extend_schema(responses={200: UserSerializer}, tags=["accounts"])
     def get(self, request: Request) -> Response:
-        return Response(UserSerializer(request.user).data)
+        return Response(UserSerializer(request.user, context={"request": request}).data)
 
     @extend_schema(request=ProfileUpdateSerializer, responses={200: UserSerializer}, tags=["accounts"])
     def patch(self, request: Request) -> Response:
         payload = ProfileUpdateSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, **payload.validated_data)
-        return Response(UserSerializer(user).data)
+        return Response(UserSerializer(user, context={"request": request}).data)
+
+
+class MeAvatarView(APIView):
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scopes = {"PUT": {"profile:write"}, "DELETE": {"profile:write"}}
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": AvatarUploadSerializer},
+                   responses={200: UserSerializer, 400: PROBLEM, 413: PROBLEM}, tags=["accounts"],
+                   summary="Set your profile picture")
+    def put(self, request: Request) -> Response:
+        payload = AvatarUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        upload = payload.validated_data["file"]
+        user = services.user_set_avatar(user=request.user, raw=b"".join(upload.chunks()), filename=upload.name)
+        return Response(UserSerializer(user, context={"request": request}).data)
+
+    @extend_schema(request=None, responses={200: UserSerializer}, tags=["accounts"],
+                   summary="Remove your profile picture")
+    def delete(self, request: Request) -> Response:
+        user = services.user_remove_avatar(user=request.user)
+        return Response(UserSerializer(user, context={"request": request}).data)
+
+
+class UserAvatarView(APIView):
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer, AnyMediaRenderer]
+
+    @extend_schema(responses={(200, AVATAR_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY), 404: PROBLEM},
+                   tags=["accounts"], auth=[], summary="A user's profile picture (public)")
+    def get(self, request: Request, public_id) -> FileResponse:
+        user = selectors.user_public_get(public_id=public_id)
+        if user is None or not user.avatar:
+            raise NotFound("No such profile picture.")
+        response = FileResponse(user.avatar.open("rb"), content_type=AVATAR_CONTENT_TYPE)
+        response["Cache-Control"] = "public, max-age=86400"
+        return response
 
 
 class PasswordChangeView(APIView):

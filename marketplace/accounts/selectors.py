@@ -13,6 +13,11 @@ def artist_public_get(*, public_id: UUID) -> User | None:
     return User.objects.filter(public_id=public_id, role=Role.ARTIST, is_active=True).first()
 
 
+def user_public_get(*, public_id: UUID) -> User | None:
+    """An active user by public id, for what every profile shows publicly (name, role, picture)."""
+    return User.objects.filter(public_id=public_id, is_active=True).first()
+
+
 def api_keys_for(*, user: User) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(user=user).order_by("-created_at")
 

@@ -1,3 +1,7 @@
+from pathlib import Path
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import StrictSerializer
@@ -5,8 +9,26 @@ from marketplace.accounts.models import ApiKey, Role, User
 from marketplace.accounts.scopes import DEFAULT_API_KEY_SCOPES, SCOPES
 
 
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+class AvatarUrlField(serializers.Field):
+    """The public URL of a user's profile picture (null without one). The file name's content hash rides along
+    as `?v=`, so a new picture gets a new URL and the old one can be cached for long."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, user: User) -> str | None:
+        if not user.avatar:
+            return None
+        version = Path(user.avatar.name).stem.rsplit("-", 1)[-1]
+        path = f"{reverse('user-avatar', kwargs={'public_id': user.public_id})}?v={version}"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
 class UserSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
+    avatar = AvatarUrlField()
 
     class Meta:
         model = User
@@ -16,10 +38,11 @@ class UserSerializer(serializers.ModelSerializer):
 
 class PublicUserSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
+    avatar = AvatarUrlField()
 
     class Meta:
         model = User
-        fields = ["id", "display_name", "role"]
+        fields = ["id", "display_name", "role", "avatar"]
         read_only_fields = fields
 
 
@@ -44,6 +67,10 @@ class TokenSerializer(serializers.Serializer):
 class ProfileUpdateSerializer(StrictSerializer):
     display_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
     bio = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class AvatarUploadSerializer(StrictSerializer):
+    file = serializers.FileField(help_text="PNG, JPEG or WEBP; cropped to a 256 px square and stored as PNG.")
 
 
 class PasswordChangeSerializer(StrictSerializer):

@@ -1,5 +1,6 @@
 """Account write services: registration, login with lockout, tokens, profile, password, API keys."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -7,11 +8,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from core.errors import AtelierError, InvalidInput, NotAuthenticated
+from marketplace.accounts.avatars import avatar_render
 from marketplace.accounts.bearer import API_KEY_KIND, TOKEN_KIND, new_secret
 from marketplace.accounts.models import ApiKey, AuthToken, Role, User
 from marketplace.accounts.scopes import SCOPES
@@ -101,7 +105,7 @@ def auth_logout(*, token: AuthToken) -> None:
 
 
 def user_update_profile(*, user: User, **fields: Any) -> User:
-    allowed = {"display_name", "bio", "avatar"}
+    allowed = {"display_name", "bio"}
     unknown = set(fields) - allowed
     if unknown:
         raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
@@ -109,6 +113,35 @@ def user_update_profile(*, user: User, **fields: Any) -> User:
         setattr(user, name, value)
     user.save(update_fields=[*fields, "updated_at"])
     return user
+
+
+def user_set_avatar(*, user: User, raw: bytes, filename: str) -> User:
+    """Replace the user's profile picture with `raw` (validated, cropped square, re-encoded). The old file is
+    deleted once the change has committed; a failed change leaves the old picture and no new file."""
+    png = avatar_render(raw=raw, name=filename or "avatar")
+    name = default_storage.save(f"avatars/{user.public_id.hex}-{hashlib.sha256(png).hexdigest()[:16]}.png",
+                                ContentFile(png))
+    try:
+        _avatar_replace(user=user, name=name)
+    except BaseException:
+        default_storage.delete(name)
+        raise
+    return user
+
+
+def user_remove_avatar(*, user: User) -> User:
+    _avatar_replace(user=user, name="")
+    return user
+
+
+@transaction.atomic
+def _avatar_replace(*, user: User, name: str) -> None:
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    old = locked.avatar.name
+    User.objects.filter(pk=user.pk).update(avatar=name, updated_at=timezone.now())
+    user.avatar = name
+    if old and old != name:
+        transaction.on_commit(lambda: default_storage.delete(old))
 
 
 @transaction.atomic

@@ -26,9 +26,13 @@ def state_field(choices: Any, *, help_text: str = "", **kwargs: Any) -> serializ
     """A state as a plain string in the schema: several apps have a `state` with different choices, and
     drf-spectacular cannot name those enums apart without ENUM_NAME_OVERRIDES in settings."""
     values = ", ".join(choices.values)
-    field = extend_schema_field({"type": "string", "description": f"{help_text} One of: {values}.".strip()})(
-        serializers.CharField)
-    return field(**kwargs)
+
+    # a subclass per field: annotating serializers.CharField itself would describe every string in the schema
+    @extend_schema_field({"type": "string", "description": f"{help_text} One of: {values}.".strip()})
+    class StateField(serializers.CharField):
+        pass
+
+    return StateField(**kwargs)
 
 
 def _url(serializer: serializers.Serializer, name: str, **kwargs: Any) -> str:

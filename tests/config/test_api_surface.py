@@ -22,6 +22,16 @@ def test_openapi_schema_is_valid_and_versioned(api):
     assert "bearer" in schema["components"]["securitySchemes"]
 
 
+@pytest.mark.django_db
+def test_state_descriptions_stay_on_their_own_fields(api):
+    """A schema annotation on a shared field class (e.g. serializers.CharField) leaks onto every field of it."""
+    schemas = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["components"]["schemas"]
+    user = schemas["User"]["properties"]
+    assert "description" not in user["email"] and "description" not in user["bio"]
+    assert user["avatar"]["format"] == "uri" and user["avatar"]["nullable"] is True
+    assert "delivered" in schemas["Commission"]["properties"]["state"]["description"]
+
+
 def test_schema_generation_has_no_warnings():
     result = subprocess.run([sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn"],
                             cwd=REPO, capture_output=True, text=True, timeout=300)
