@@ -3,7 +3,9 @@
 What is exported is `InferenceGenerator`, the eval-mode function of the trained generator rewritten for
 inference: each batch norm folded into the transposed convolution before it, and the first layer (a 4x4
 transposed convolution of a 1x1 input) as one matrix product, which onnxruntime runs ~5x faster than its
-ConvTranspose. The parity check compares the file with the *original* module, so it also guards the rewrite.
+ConvTranspose; then, in the ONNX graph, the wide stride-2 transposed convolutions become four phase convolutions
+each (generation.gan.onnx_rewrite). The parity check compares the file with the *original* module, so it also
+guards both rewrites.
 
 Graph: inputs `z` float32 [N, latent] (+ `labels` int64 [N] when conditional), output `images` float32
 [N, 3, H, W] in [-1, 1]; N is dynamic.
@@ -34,6 +36,7 @@ from generation.gan.files import atomic_write
 from generation.gan.inference import CPU, make_session, run_generator_float
 from generation.gan.networks import Generator
 from generation.gan.noise import latents_for_seeds
+from generation.gan.onnx_rewrite import split_transposed_convs
 
 OPSET = 18
 IR_VERSION = 10  # onnxruntime 1.2x/1.3x reads IR <= 13; 10 is what opset 18 needs
@@ -157,6 +160,7 @@ def to_onnx(generator: Generator) -> onnx.ModelProto:
         )
     model = program.model_proto
     model.ir_version = min(model.ir_version, IR_VERSION)
+    split_transposed_convs(model)
     return model
 
 
