@@ -50,6 +50,10 @@ class UploadReportSerializer(serializers.Serializer):
     rejected = FileIssueSerializer(many=True)
     duplicates = DuplicateSerializer(many=True)
 
+    def to_representation(self, report: dict) -> dict:
+        # a dataset made outside the upload service (admin, a migration) has an empty report: nothing rejected
+        return super().to_representation({"rejected": [], "duplicates": [], **(report or {})})
+
 
 class DatasetSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)

@@ -37,7 +37,8 @@ def _offerable(user: Any) -> Q:
 
 
 def _base() -> QuerySet[Commission]:
-    return Commission.objects.select_related("client", "artist", "target_artist", "target_model", "payment")
+    return Commission.objects.select_related("client", "artist", "target_artist", "target_model", "payment",
+                                             "accepted_offer")
 
 
 def commissions_visible_to(*, user: Any) -> QuerySet[Commission]:

@@ -1,12 +1,12 @@
 """Every object endpoint, walked from the URL configuration: a signed-in stranger gets 404 for other users'
 objects on every method (never a 403 that would confirm the object exists), and the database is unchanged.
 
-The world below holds one object of every kind, owned by an artist, a buyer and a commission client. A new
+The world (tests/marketplace/world.py) holds one object of every kind, owned by an artist, a buyer and a
+commission client. A new
 object endpoint fails this test until it is given an object here (or, if it is public by design, a line in
 PUBLIC_READS with its reason).
 """
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,18 +14,10 @@ import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
-from PIL import Image
 
-from generation.models import GeneratedImage, TrainingRun
-from generation.services import generation_job_create
-from marketplace.accounts.services import api_key_create, user_set_avatar
-from marketplace.webhooks import services as webhook_services
-from provenance.models import ProvenanceRecord
-from tests.generation.factories import TINY_CONFIG, export_tiny_onnx, install_model_version, labelled_zip
-from tests.generation.factories import upload as upload_dataset
-from tests.marketplace.commissions.helpers import accept, deliver, offer, png, post_brief
-from tests.marketplace.gallery.conftest import buy, image_png
-from tests.marketplace.gallery.conftest import upload as upload_artwork
+from tests.generation.factories import export_tiny_onnx
+from tests.marketplace.gallery.conftest import image_png
+from tests.marketplace.world import People, build_world
 
 METHODS = ("get", "post", "put", "patch", "delete")
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -104,108 +96,20 @@ def snapshot() -> dict[str, list[tuple]]:
     return tables
 
 
-def jpeg(color) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 64), color).save(out, format="JPEG")
-    return out.getvalue()
+@pytest.fixture
+def people(make_user, client_for) -> People:
+    artist, buyer, client = make_user(role="artist"), make_user(role="buyer"), make_user(role="buyer")
+    return People(artist=artist, buyer=buyer, client=client, as_artist=client_for(artist),
+                  as_buyer=client_for(buyer), as_client=client_for(client))
 
 
 @pytest.fixture
-def world(settings, tmp_path: Path, make_user, client_for, run_tasks) -> dict[str, dict[str, object]]:
+def world(settings, tmp_path: Path, people, run_tasks) -> dict[str, dict[str, object]]:
     """Route name -> URL parameters of an object the stranger has no part in."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.GENERATION_RUNS_ROOT = str(tmp_path / "runs")
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
-    artist, buyer, client = make_user(role="artist"), make_user(role="buyer"), make_user(role="buyer")
-    as_artist, as_buyer, as_client = client_for(artist), client_for(buyer), client_for(client)
-
-    # generation: a model, a finished job with its image (run now, before anything else is queued)
-    model = install_model_version(owner=artist, onnx_path=export_tiny_onnx(tmp_path / "onnx"))
-    job = generation_job_create(user=artist, model_version=model, seeds=[1])
-    assert run_tasks() >= 1
-    image = GeneratedImage.objects.get(job=job)
-    dataset = upload_dataset(as_artist, {"shapes.zip": labelled_zip()}).json()
-    run = as_artist.post("/api/v1/training-runs", {"dataset": dataset["id"], "config": TINY_CONFIG}, format="json")
-    assert run.status_code == 202, run.json()
-    run = TrainingRun.objects.get(public_id=run.json()["id"])
-
-    # gallery: a draft, a published artwork with a listing, a buyer's paid order
-    draft = upload_artwork(as_artist, 1).json()
-    published = upload_artwork(as_artist, 2).json()
-    assert as_artist.post(f"/api/v1/artworks/{published['id']}/publish").status_code == 200
-    listing = as_artist.post(f"/api/v1/artworks/{published['id']}/listings",
-                             {"licence_type": "personal", "price": 2_000, "currency": "USD"}, format="json").json()
-    order = buy(as_buyer, listing["id"])
-    assert order.status_code == 201, order.json()
-    record = ProvenanceRecord.objects.get(subject=f"gallery.artwork:{published['id']}")
-
-    # commissions: an awarded brief with a reference image and a delivery
-    brief = post_brief(as_client, references=[("ref.png", png())]).json()
-    sent = offer(as_artist, brief["id"]).json()
-    assert accept(as_client, sent["id"]).status_code == 200
-    delivery = deliver(as_artist, brief["id"], png()).json()
-
-    # accounts, payments, webhooks
-    key = api_key_create(user=artist, name="ci", scopes=["profile:read"]).api_key
-    user_set_avatar(user=artist, raw=jpeg((200, 10, 10)), filename="me.jpg")
-    payment = as_buyer.get("/api/v1/payments").json()["results"][0]
-    endpoint = webhook_services.webhook_endpoint_create(owner=artist, url="https://93.184.215.14/hooks")
-    assert as_artist.post(f"/api/v1/webhooks/{endpoint.public_id}/test").status_code in (200, 202)
-    webhook_delivery = endpoint.deliveries.get()
-
-    own = {"public_id": None}
-    return {
-        "api-key-detail": own | {"public_id": key.public_id},
-        "payment-detail": own | {"public_id": payment["id"]},
-        "artwork-detail": {"public_id": draft["id"]},
-        "artwork-publish": {"public_id": draft["id"]},
-        "artwork-withdraw": {"public_id": published["id"]},
-        "artwork-preview": {"public_id": draft["id"]},
-        "artwork-download-url": {"public_id": draft["id"]},
-        "artwork-listings": {"public_id": draft["id"]},
-        "listing-detail": {"public_id": listing["id"]},
-        "listing-close": {"public_id": listing["id"]},
-        "order-detail": {"public_id": order.json()["id"]},
-        "order-pay": {"public_id": order.json()["id"]},
-        "order-cancel": {"public_id": order.json()["id"]},
-        "order-refund": {"public_id": order.json()["id"]},
-        "commission-detail": {"public_id": brief["id"]},
-        "commission-history": {"public_id": brief["id"]},
-        "commission-cancel": {"public_id": brief["id"]},
-        "commission-reference": {"public_id": brief["id"], "index": 0},
-        "commission-offer-list": {"public_id": brief["id"]},
-        "commission-delivery-list": {"public_id": brief["id"]},
-        "commission-offer-detail": {"public_id": sent["id"]},
-        "commission-offer-accept": {"public_id": sent["id"]},
-        "commission-offer-decline": {"public_id": sent["id"]},
-        "commission-offer-withdraw": {"public_id": sent["id"]},
-        "commission-delivery-detail": {"public_id": delivery["id"]},
-        "commission-delivery-accept": {"public_id": delivery["id"]},
-        "commission-delivery-request-revision": {"public_id": delivery["id"]},
-        "commission-delivery-image": {"public_id": delivery["id"], "index": 0},
-        "webhook-detail": {"public_id": endpoint.public_id},
-        "webhook-rotate-secret": {"public_id": endpoint.public_id},
-        "webhook-test": {"public_id": endpoint.public_id},
-        "webhook-deliveries": {"public_id": endpoint.public_id},
-        "webhook-delivery-detail": {"public_id": webhook_delivery.public_id},
-        "webhook-delivery-redeliver": {"public_id": webhook_delivery.public_id},
-        "dataset-detail": {"public_id": dataset["id"]},
-        "training-run-detail": {"public_id": run.public_id},
-        "training-run-cancel": {"public_id": run.public_id},
-        "training-run-sample-grid": {"public_id": run.public_id},
-        "training-run-loss-curve": {"public_id": run.public_id},
-        "model-version-detail": {"public_id": model.public_id},
-        "model-version-onnx": {"public_id": model.public_id},
-        "generation-job-detail": {"public_id": job.public_id},
-        "generation-job-cancel": {"public_id": job.public_id},
-        "generated-image-detail": {"public_id": image.public_id},
-        "generated-image-original": {"public_id": image.public_id},
-        "generated-image-preview": {"public_id": image.public_id},
-        "user-avatar": {"public_id": artist.public_id},
-        "provenance-certificate": {"public_id": record.public_id},
-        "provenance-verify-hash": {"sha256": record.content_sha256},
-        "_published_artwork": {"public_id": published["id"]},
-    }
+    return build_world(people, onnx_path=export_tiny_onnx(tmp_path / "onnx"), run_tasks=run_tasks)
 
 
 def request(client, method: str, path: str, name: str):

@@ -1,0 +1,98 @@
+"""Every paginated list endpoint runs the same number of queries whatever the number of rows on the page
+(no N+1): measured with one object of every kind, then again with two, then three."""
+
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from marketplace.subscriptions.services import subscription_change_plan
+from tests.generation.factories import export_tiny_onnx
+from tests.marketplace.world import People, build_world
+
+# Who sees the rows of each list (None: anyone). A new paginated list fails the test until it is named here.
+VIEWERS = {
+    "api-key-list": "artist",
+    "usage-list": "artist",
+    "payment-list": "buyer",
+    "ledger-list": "artist",
+    "artwork-list": None,
+    "artwork-mine": "artist",
+    "order-list": "buyer",
+    "sale-list": "artist",
+    "licence-list": "buyer",
+    "commission-list": "client",
+    "commission-brief-list": "artist",
+    "commission-offer-mine": "artist",
+    "webhook-list": "artist",
+    "dataset-list": "artist",
+    "training-run-list": "artist",
+    "model-version-list": "artist",
+    "generation-job-list": "artist",
+}
+# Lists whose rows the world does not grow (said why), checked for constant queries all the same.
+NOT_GROWN = {
+    "ledger-list": "payouts land when a client accepts a delivery; the world's deliveries await review",
+    "commission-brief-list": "open briefs only; the world's briefs are all awarded",
+}
+
+
+def paginated_lists() -> dict[str, str]:
+    """name -> path of every /api/v1/ list without URL parameters (paginated views, and the gallery browse)."""
+    lists = {}
+
+    def walk(patterns, prefix: str = "") -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+                continue
+            route, view = prefix + str(pattern.pattern), getattr(pattern.callback, "view_class", None)
+            if (route.startswith("api/v1/") and "<" not in route and view is not None and hasattr(view, "get")
+                    and (getattr(view, "pagination_class", None) or pattern.name == "artwork-list")):
+                lists[pattern.name] = "/" + route
+
+    walk(get_resolver().url_patterns)
+    return lists
+
+
+def measure(clients: dict[str | None, APIClient], lists: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """name -> (queries, rows on the first page)."""
+    measured = {}
+    for name, path in lists.items():
+        with CaptureQueriesContext(connection) as queries:
+            response = clients[VIEWERS[name]].get(path, {"page_size": 50})
+        assert response.status_code == 200, (name, response.status_code)
+        measured[name] = (len(queries), len(response.json()["results"]))
+    return measured
+
+
+@pytest.mark.django_db
+def test_list_endpoints_run_a_constant_number_of_queries(settings, tmp_path: Path, make_user, client_for,
+                                                         run_tasks):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.GENERATION_RUNS_ROOT = str(tmp_path / "runs")
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    settings.GALLERY_BROWSE_CACHE_SECONDS = 0  # count the database path, not the page cache
+    artist, buyer, client = make_user(role="artist"), make_user(role="buyer"), make_user(role="buyer")
+    people = People(artist=artist, buyer=buyer, client=client, as_artist=client_for(artist),
+                    as_buyer=client_for(buyer), as_client=client_for(client))
+    clients = {"artist": people.as_artist, "buyer": people.as_buyer, "client": people.as_client, None: APIClient()}
+    lists = paginated_lists()
+    assert set(lists) == set(VIEWERS), f"name a viewer for: {sorted(set(lists) ^ set(VIEWERS))}"
+    onnx_path = export_tiny_onnx(tmp_path / "onnx")
+    subscription_change_plan(user=artist, plan="studio", payment_method="tok_visa")  # a training run per world
+
+    rounds = []
+    for seed in range(3):
+        build_world(people, onnx_path=onnx_path, run_tasks=run_tasks, seed=seed)
+        rounds.append(measure(clients, lists))
+
+    growing = {name: [measured[name] for measured in rounds] for name in lists
+               if len({measured[name][0] for measured in rounds}) > 1}
+    assert not growing, f"queries that grow with the rows, (queries, rows) per round: {growing}"
+    ungrown = {name: [measured[name][1] for measured in rounds] for name in lists
+               if name not in NOT_GROWN and not rounds[0][name][1] < rounds[1][name][1] < rounds[2][name][1]}
+    assert not ungrown, f"lists the world did not add rows to: {ungrown}"
