@@ -191,9 +191,14 @@ def _authenticate_header(context: Mapping[str, Any]) -> str | None:
     return view.get_authenticate_header(request)
 
 
-def _django_problem(status: int, code: str, title: str, detail: str) -> JsonResponse:
-    body = problem_body(status=status, code=code, title=title, detail=detail)
+def problem_json_response(*, status: int, code: str, title: str, detail: str, **extra: Any) -> JsonResponse:
+    """A problem+json response outside DRF (handlers, middleware)."""
+    body = problem_body(status=status, code=code, title=title, detail=detail, **extra)
     return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def _django_problem(status: int, code: str, title: str, detail: str) -> JsonResponse:
+    return problem_json_response(status=status, code=code, title=title, detail=detail)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

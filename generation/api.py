@@ -22,6 +22,7 @@ from core.errors import InvalidInput, NotFound, PayloadTooLarge
 from core.idempotency import IdempotentMixin
 from core.permissions import HasRole, HasScope
 from core.renderers import AnyMediaRenderer
+from core.request_body import no_body
 from generation import selectors, services
 from generation.serializers import (
     DatasetCreatedSerializer,
@@ -155,6 +156,7 @@ class TrainingRunDetailView(GenerationScoped, APIView):
 class TrainingRunCancelView(IdempotentMixin, GenerationScoped, APIView):
     @extend_schema(request=None, responses={200: TrainingRunSerializer, 404: PROBLEM, 409: PROBLEM},
                    tags=["training"])
+    @no_body
     def post(self, request: Request, public_id) -> Response:
         run = services.training_run_cancel(run=selectors.training_run_get(user=request.user, public_id=public_id))
         run = selectors.training_run_get(user=request.user, public_id=run.public_id)
@@ -257,6 +259,7 @@ class GenerationJobDetailView(GenerationScoped, APIView):
 class GenerationJobCancelView(IdempotentMixin, GenerationScoped, APIView):
     @extend_schema(request=None, responses={200: GenerationJobDetailSerializer, 404: PROBLEM, 409: PROBLEM},
                    tags=["generation"])
+    @no_body
     def post(self, request: Request, public_id) -> Response:
         job = selectors.generation_job_get(user=request.user, public_id=public_id)
         job = services.generation_job_cancel(job=job)

@@ -16,6 +16,7 @@ from core.errors import InvalidInput, NotFound
 from core.idempotency import IdempotentMixin
 from core.permissions import HasScope
 from core.renderers import AnyMediaRenderer
+from core.request_body import no_body
 from marketplace.accounts import selectors, services
 from marketplace.accounts.avatars import AVATAR_CONTENT_TYPE
 from marketplace.accounts.models import AuthToken
@@ -71,6 +72,7 @@ class LoginView(APIView):
 
 class LogoutView(APIView):
     @extend_schema(request=None, responses={204: None}, tags=["accounts"])
+    @no_body
     def post(self, request: Request) -> Response:
         if not isinstance(request.auth, AuthToken):
             raise InvalidInput("Logout revokes a login token; revoke API keys under /api/v1/api-keys.")

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from core.idempotency import IdempotentMixin
 from core.permissions import HasScope, IsStaff
 from core.renderers import AnyMediaRenderer
+from core.request_body import no_body
 from marketplace.gallery import browse_cache, selectors, services
 from marketplace.gallery.previews import PREVIEW_CONTENT_TYPE
 from marketplace.gallery.serializers import (
@@ -151,6 +152,7 @@ class ArtworkPublishView(GalleryScoped, APIView):
     @extend_schema(request=None, responses={200: ArtworkDetailSerializer, 404: PROBLEM, 409: PROBLEM}, tags=TAGS,
                    summary="Publish: near-duplicate check, then provenance registration",
                    description="409 `near_duplicate` names the matching record of another owner in `record`.")
+    @no_body
     def post(self, request: Request, public_id) -> Response:
         artwork = selectors.artwork_get_own(user=request.user, public_id=public_id)
         services.artwork_publish(artist=request.user, artwork=artwork)
@@ -159,6 +161,7 @@ class ArtworkPublishView(GalleryScoped, APIView):
 
 class ArtworkWithdrawView(GalleryScoped, APIView):
     @extend_schema(request=None, responses={200: ArtworkDetailSerializer, 404: PROBLEM, 409: PROBLEM}, tags=TAGS)
+    @no_body
     def post(self, request: Request, public_id) -> Response:
         artwork = selectors.artwork_get_own(user=request.user, public_id=public_id)
         services.artwork_withdraw(artist=request.user, artwork=artwork)
@@ -189,6 +192,7 @@ class ArtworkDownloadUrlView(GalleryScoped, APIView):
 
     @extend_schema(request=None, responses={200: DownloadUrlSerializer, 403: PROBLEM, 404: PROBLEM}, tags=TAGS,
                    summary="A signed link to the original (licence holders and the artist)")
+    @no_body
     def post(self, request: Request, public_id) -> Response:
         return self._issue(request, public_id)
 
@@ -252,6 +256,7 @@ class ListingDetailView(PublicGalleryScoped, APIView):
 
 class ListingCloseView(GalleryScoped, APIView):
     @extend_schema(request=None, responses={200: ListingSerializer, 404: PROBLEM, 409: PROBLEM}, tags=TAGS)
+    @no_body
     def post(self, request: Request, public_id) -> Response:
         listing = selectors.listing_get_own(user=request.user, public_id=public_id)
         return Response(ListingSerializer(services.listing_close(artist=request.user, listing=listing)).data)
@@ -317,6 +322,7 @@ class OrderPayView(IdempotentMixin, GalleryScoped, APIView):
 
 class OrderCancelView(GalleryScoped, APIView):
     @extend_schema(request=None, responses={200: OrderSerializer, 404: PROBLEM, 409: PROBLEM}, tags=TAGS)
+    @no_body
     def post(self, request: Request, public_id) -> Response:
         order = selectors.order_get(user=request.user, public_id=public_id)
         services.order_cancel(order=order, actor=request.user, note="cancelled by the buyer")

@@ -13,6 +13,7 @@ from core.idempotency import IdempotentMixin
 from core.jobs import JobState
 from core.pagination import NewestFirstCursorPagination
 from core.permissions import HasScope
+from core.request_body import no_body
 from marketplace.webhooks import selectors, services
 from marketplace.webhooks.serializers import (
     DeliveryFilterSerializer,
@@ -88,6 +89,7 @@ class EndpointRotateSecretView(IdempotentMixin, WebhookScoped, APIView):
 class EndpointTestView(IdempotentMixin, WebhookScoped, APIView):
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer}, tags=TAGS,
                    description="Queue a `webhook.test` event to this endpoint, whatever its event filter.")
+    @no_body
     def post(self, request: Request, public_id) -> Response:
         endpoint = selectors.webhook_endpoint_get(user=request.user, public_id=public_id)
         delivery = services.webhook_endpoint_send_test(endpoint=endpoint)
@@ -126,6 +128,7 @@ class DeliveryDetailView(WebhookScoped, APIView):
 class DeliveryRedeliverView(IdempotentMixin, WebhookScoped, APIView):
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer}, tags=TAGS,
                    description="Send a finished delivery again as a new series of attempts.")
+    @no_body
     def post(self, request: Request, public_id) -> Response:
         delivery = selectors.webhook_delivery_get(user=request.user, public_id=public_id)
         delivery = services.webhook_delivery_redeliver(delivery=delivery)

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.idempotency import IdempotentMixin
+from core.request_body import no_body
 
 
 class BoomView(APIView):
@@ -37,7 +38,21 @@ class FailingCreateView(IdempotentMixin, APIView):
         raise RuntimeError("server fault after the key was taken")
 
 
+class CountingActionView(APIView):
+    """A bodyless action that counts its runs."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    runs = 0
+
+    @no_body
+    def post(self, request):
+        CountingActionView.runs += 1
+        return Response({"runs": CountingActionView.runs})
+
+
 urlpatterns = [
+    path("action", CountingActionView.as_view()),
     path("boom", BoomView.as_view()),
     path("plain-boom", plain_boom),
     path("slow-create", SlowCreateView.as_view()),
