@@ -10,7 +10,9 @@ from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from marketplace.subscriptions.services import subscription_change_plan
+from marketplace.webhooks import services as webhook_services
 from tests.generation.factories import export_tiny_onnx
+from tests.marketplace.commissions.helpers import accept, deliver, offer, png, post_brief, request_revision
 from tests.marketplace.world import People, build_world
 
 # Who sees the rows of each list (None: anyone). A new paginated list fails the test until it is named here.
@@ -96,3 +98,46 @@ def test_list_endpoints_run_a_constant_number_of_queries(settings, tmp_path: Pat
     ungrown = {name: [measured[name][1] for measured in rounds] for name in lists
                if name not in NOT_GROWN and not rounds[0][name][1] < rounds[1][name][1] < rounds[2][name][1]}
     assert not ungrown, f"lists the world did not add rows to: {ungrown}"
+
+
+def count(api: APIClient, path: str) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(path, {"page_size": 50})
+    assert response.status_code == 200, (path, response.status_code)
+    body = response.json()
+    return len(queries), len(body["results"] if isinstance(body, dict) and "results" in body else body)
+
+
+@pytest.mark.django_db
+def test_nested_lists_run_a_constant_number_of_queries(settings, tmp_path: Path, make_user, client_for):
+    """Offers on one brief, deliveries of one commission, deliveries of one webhook endpoint, and a brief's
+    history, each measured as its children grow."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    client = client_for(make_user(role="buyer"))
+    artists = [make_user(role="artist") for _ in range(3)]
+    as_artists = [client_for(artist) for artist in artists]
+    brief = post_brief(client).json()
+    measured: dict[str, list[tuple[int, int]]] = {"offers": [], "deliveries": [], "history": [], "webhook": []}
+
+    offers = []
+    for as_artist in as_artists:  # one more offer on the same brief each time
+        offers.append(offer(as_artist, brief["id"], revisions=2).json())
+        measured["offers"].append(count(client, f"/api/v1/commissions/{brief['id']}/offers"))
+    assert accept(client, offers[0]["id"]).status_code == 200
+    for round_ in range(3):  # deliver, ask for a revision, deliver again…
+        delivery = deliver(as_artists[0], brief["id"], png(color=(10 * round_, 40, 90))).json()
+        measured["deliveries"].append(count(client, f"/api/v1/commissions/{brief['id']}/deliveries"))
+        measured["history"].append(count(client, f"/api/v1/commissions/{brief['id']}/history"))
+        if round_ < 2:
+            assert request_revision(client, delivery["id"]).status_code == 200
+
+    endpoint = webhook_services.webhook_endpoint_create(owner=artists[0], url="https://93.184.215.14/hooks")
+    for _ in range(3):
+        assert as_artists[0].post(f"/api/v1/webhooks/{endpoint.public_id}/test").status_code in (200, 202)
+        measured["webhook"].append(count(as_artists[0], f"/api/v1/webhooks/{endpoint.public_id}/deliveries"))
+
+    for name, rounds in measured.items():
+        queries, rows = [q for q, _ in rounds], [r for _, r in rounds]
+        assert len(set(queries)) == 1, f"{name}: {queries} queries for {rows} rows"
+        assert rows[0] < rows[1] < rows[2], f"{name}: rows did not grow ({rows})"
