@@ -27,7 +27,7 @@ def onnxruntime_health() -> dict[str, Any]:
         "fallback": probe.fallback,
         "last_session": last.as_dict() if last is not None else None,
         "sessions_cached": len(runtime.sessions),
-        "gpu_available": gpu,
+        "gpu_providers_in_build": gpu,  # this onnxruntime build ships a GPU provider (usable or not)
         "gpu_in_use": probe.gpu,
         "require_gpu": settings.GENERATION_REQUIRE_GPU,
         # Informational unless a GPU is required: CPU inference is a supported configuration.
