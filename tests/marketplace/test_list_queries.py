@@ -6,14 +6,13 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from marketplace.subscriptions.services import subscription_change_plan
 from marketplace.webhooks import services as webhook_services
 from tests.generation.factories import export_tiny_onnx
 from tests.marketplace.commissions.helpers import accept, deliver, offer, png, post_brief, request_revision
-from tests.marketplace.world import People, build_world
+from tests.marketplace.world import People, api_routes, build_world, private_media
 
 # Who sees the rows of each list (None: anyone). A new paginated list fails the test until it is named here.
 VIEWERS = {
@@ -44,48 +43,35 @@ NOT_GROWN = {
 
 def paginated_lists() -> dict[str, str]:
     """name -> path of every /api/v1/ list without URL parameters (paginated views, and the gallery browse)."""
-    lists = {}
+    return {name: route.route for name, route in api_routes().items()
+            if not route.addresses_an_object and "get" in route.methods
+            and (getattr(route.view, "pagination_class", None) or name == "artwork-list")}
 
-    def walk(patterns, prefix: str = "") -> None:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-                continue
-            route, view = prefix + str(pattern.pattern), getattr(pattern.callback, "view_class", None)
-            if (route.startswith("api/v1/") and "<" not in route and view is not None and hasattr(view, "get")
-                    and (getattr(view, "pagination_class", None) or pattern.name == "artwork-list")):
-                lists[pattern.name] = "/" + route
 
-    walk(get_resolver().url_patterns)
-    return lists
+def count(api: APIClient, path: str) -> tuple[int, int]:
+    """(queries, rows on the first page) of one list request."""
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(path, {"page_size": 50})
+    assert response.status_code == 200, (path, response.status_code)
+    body = response.json()
+    return len(queries), len(body["results"] if isinstance(body, dict) and "results" in body else body)
 
 
 def measure(clients: dict[str | None, APIClient], lists: dict[str, str]) -> dict[str, tuple[int, int]]:
-    """name -> (queries, rows on the first page)."""
-    measured = {}
-    for name, path in lists.items():
-        with CaptureQueriesContext(connection) as queries:
-            response = clients[VIEWERS[name]].get(path, {"page_size": 50})
-        assert response.status_code == 200, (name, response.status_code)
-        measured[name] = (len(queries), len(response.json()["results"]))
-    return measured
+    return {name: count(clients[VIEWERS[name]], path) for name, path in lists.items()}
 
 
 @pytest.mark.django_db
 def test_list_endpoints_run_a_constant_number_of_queries(settings, tmp_path: Path, make_user, client_for,
                                                          run_tasks):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.GENERATION_RUNS_ROOT = str(tmp_path / "runs")
-    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    private_media(settings, tmp_path)
     settings.GALLERY_BROWSE_CACHE_SECONDS = 0  # count the database path, not the page cache
-    artist, buyer, client = make_user(role="artist"), make_user(role="buyer"), make_user(role="buyer")
-    people = People(artist=artist, buyer=buyer, client=client, as_artist=client_for(artist),
-                    as_buyer=client_for(buyer), as_client=client_for(client))
+    people = People.make(make_user, client_for)
     clients = {"artist": people.as_artist, "buyer": people.as_buyer, "client": people.as_client, None: APIClient()}
     lists = paginated_lists()
     assert set(lists) == set(VIEWERS), f"name a viewer for: {sorted(set(lists) ^ set(VIEWERS))}"
     onnx_path = export_tiny_onnx(tmp_path / "onnx")
-    subscription_change_plan(user=artist, plan="studio", payment_method="tok_visa")  # a training run per world
+    subscription_change_plan(user=people.artist, plan="studio", payment_method="tok_visa")  # a training run per world
 
     rounds = []
     for seed in range(3):
@@ -100,20 +86,11 @@ def test_list_endpoints_run_a_constant_number_of_queries(settings, tmp_path: Pat
     assert not ungrown, f"lists the world did not add rows to: {ungrown}"
 
 
-def count(api: APIClient, path: str) -> tuple[int, int]:
-    with CaptureQueriesContext(connection) as queries:
-        response = api.get(path, {"page_size": 50})
-    assert response.status_code == 200, (path, response.status_code)
-    body = response.json()
-    return len(queries), len(body["results"] if isinstance(body, dict) and "results" in body else body)
-
-
 @pytest.mark.django_db
 def test_nested_lists_run_a_constant_number_of_queries(settings, tmp_path: Path, make_user, client_for):
     """Offers on one brief, deliveries of one commission, deliveries of one webhook endpoint, and a brief's
     history, each measured as its children grow."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    private_media(settings, tmp_path)
     client = client_for(make_user(role="buyer"))
     artists = [make_user(role="artist") for _ in range(3)]
     as_artists = [client_for(artist) for artist in artists]

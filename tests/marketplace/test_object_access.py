@@ -7,23 +7,16 @@ object endpoint fails this test until it is given an object here (or, if it is p
 PUBLIC_READS with its reason).
 """
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.generation.factories import export_tiny_onnx
 from tests.marketplace.gallery.conftest import image_png
-from tests.marketplace.world import People, build_world
+from tests.marketplace.world import ApiRoute, People, api_routes, build_world, fill, private_media, snapshot
 
-METHODS = ("get", "post", "put", "patch", "delete")
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
-OUR_APPS = {"accounts", "subscriptions", "gallery", "commissions", "webhooks", "generation", "provenance", "core"}
-# Rows a request may touch whoever sends it: the stranger's own token use and API throttling bookkeeping.
-BOOKKEEPING = {"accounts.authtoken"}
 
 # (route name, method) that answer a stranger by design: the status expected, and why.
 PUBLIC_READS = {
@@ -60,55 +53,16 @@ JSON_BODIES = {
 }
 
 
-def walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-        else:
-            yield prefix + str(pattern.pattern), pattern
-
-
-def object_routes() -> dict[str, tuple[str, list[str]]]:
-    """name -> (route, methods) of every /api/v1/ pattern that addresses an object by a URL parameter."""
-    routes = {}
-    for route, pattern in walk(get_resolver().url_patterns):
-        view = getattr(pattern.callback, "view_class", None)
-        if route.startswith("api/v1/") and "<" in route and view is not None:
-            routes[pattern.name] = (route, [method for method in METHODS if hasattr(view, method)])
-    return routes
-
-
-def fill(route: str, values: dict[str, object]) -> str:
-    path = "/" + route
-    for name, value in values.items():
-        for converter in ("uuid", "int", "str"):
-            path = path.replace(f"<{converter}:{name}>", str(value))
-    assert "<" not in path, f"no value for a parameter of {route}"
-    return path
-
-
-def snapshot() -> dict[str, list[tuple]]:
-    tables = {}
-    for model in apps.get_models():
-        label = model._meta.label_lower
-        if model._meta.app_label in OUR_APPS and label not in BOOKKEEPING and not model._meta.proxy:
-            tables[label] = list(model.objects.order_by("pk").values_list())
-    return tables
+def object_routes() -> dict[str, ApiRoute]:
+    """Every /api/v1/ route that addresses an object by a URL parameter."""
+    return {name: route for name, route in api_routes().items() if route.addresses_an_object}
 
 
 @pytest.fixture
-def people(make_user, client_for) -> People:
-    artist, buyer, client = make_user(role="artist"), make_user(role="buyer"), make_user(role="buyer")
-    return People(artist=artist, buyer=buyer, client=client, as_artist=client_for(artist),
-                  as_buyer=client_for(buyer), as_client=client_for(client))
-
-
-@pytest.fixture
-def world(settings, tmp_path: Path, people, run_tasks) -> dict[str, dict[str, object]]:
+def world(settings, tmp_path: Path, make_user, client_for, run_tasks) -> dict[str, dict[str, object]]:
     """Route name -> URL parameters of an object the stranger has no part in."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.GENERATION_RUNS_ROOT = str(tmp_path / "runs")
-    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    private_media(settings, tmp_path)
+    people = People.make(make_user, client_for)
     return build_world(people, onnx_path=export_tiny_onnx(tmp_path / "onnx"), run_tasks=run_tasks)
 
 
@@ -130,7 +84,8 @@ def test_a_stranger_gets_404_for_every_object_endpoint_and_changes_nothing(world
 
     before = snapshot()
     answers, unknown_id_answers = {}, {}
-    for name, (route, methods) in sorted(routes.items()):
+    for name, api_route in sorted(routes.items()):
+        route, methods = api_route.route, api_route.methods
         if name in NOT_OWNED:
             continue
         nobody = {key: (UNKNOWN if key == "public_id" else value) for key, value in world[name].items()}
@@ -155,12 +110,12 @@ def test_public_reads_answer_a_stranger_and_writes_on_public_objects_are_still_4
     published = world["_published_artwork"]
     public_values = {name: published for name in DRAFT_BACKED}
     for (name, method), (status, why) in PUBLIC_READS.items():
-        route, _ = routes[name]
+        route = routes[name].route
         response = request(stranger, method, fill(route, public_values.get(name, world[name])), name)
         assert response.status_code == status, (name, why, response.status_code)
     before = snapshot()  # (a view of a published artwork counts towards its popularity)
     for name in ("artwork-detail", "artwork-publish", "artwork-withdraw", "artwork-listings"):
-        route, methods = routes[name]
+        route, methods = routes[name].route, routes[name].methods
         for method in set(methods) - {"get"}:
             response = request(stranger, method, fill(route, published), name)
             assert response.status_code == 404, (name, method, response.status_code)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
+from django.urls import URLResolver, get_resolver
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -20,6 +22,52 @@ from tests.marketplace.commissions.helpers import accept, deliver, offer, png, p
 from tests.marketplace.gallery.conftest import buy
 from tests.marketplace.gallery.conftest import upload as upload_artwork
 
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+OUR_APPS = {"accounts", "subscriptions", "gallery", "commissions", "webhooks", "generation", "provenance", "core"}
+# Rows a request may touch whoever sends it: the caller's own token use.
+BOOKKEEPING = {"accounts.authtoken"}
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    name: str
+    route: str  # e.g. "/api/v1/artworks/<uuid:public_id>"
+    methods: tuple[str, ...]  # the HTTP methods its view implements
+    view: type
+
+    @property
+    def addresses_an_object(self) -> bool:
+        return "<" in self.route
+
+
+def api_routes() -> dict[str, ApiRoute]:
+    """Every /api/v1/ route of the URL configuration, by name."""
+    routes: dict[str, ApiRoute] = {}
+
+    def walk(patterns, prefix: str = "") -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+                continue
+            view = getattr(pattern.callback, "view_class", None)
+            route = "/" + prefix + str(pattern.pattern)
+            if route.startswith("/api/v1/") and view is not None:
+                methods = tuple(method for method in HTTP_METHODS if hasattr(view, method))
+                routes[pattern.name] = ApiRoute(name=pattern.name, route=route, methods=methods, view=view)
+
+    walk(get_resolver().url_patterns)
+    return routes
+
+
+def fill(route: str, values: dict[str, object]) -> str:
+    """`route` with its URL parameters replaced by `values`."""
+    path = route
+    for name, value in values.items():
+        for converter in ("uuid", "int", "str"):
+            path = path.replace(f"<{converter}:{name}>", str(value))
+    assert "<" not in path, f"no value for a parameter of {route}"
+    return path
+
 
 @dataclass
 class People:
@@ -29,6 +77,29 @@ class People:
     as_artist: APIClient
     as_buyer: APIClient
     as_client: APIClient
+
+    @classmethod
+    def make(cls, make_user, client_for) -> "People":
+        artist, buyer, client = make_user(role="artist"), make_user(role="buyer"), make_user(role="buyer")
+        return cls(artist=artist, buyer=buyer, client=client, as_artist=client_for(artist),
+                   as_buyer=client_for(buyer), as_client=client_for(client))
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every row of the project's tables (bookkeeping aside), to show a request changed nothing."""
+    tables = {}
+    for model in apps.get_models():
+        label = model._meta.label_lower
+        if model._meta.app_label in OUR_APPS and label not in BOOKKEEPING and not model._meta.proxy:
+            tables[label] = list(model.objects.order_by("pk").values_list())
+    return tables
+
+
+def private_media(settings, tmp_path: Path) -> None:
+    """Media and training runs under the test's own folder; webhook URLs held to public addresses."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.GENERATION_RUNS_ROOT = str(tmp_path / "runs")
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
 
 
 def jpeg(color) -> bytes:
