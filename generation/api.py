@@ -23,6 +23,7 @@ from core.idempotency import IdempotentMixin
 from core.permissions import HasRole, HasScope
 from core.renderers import AnyMediaRenderer
 from core.request_body import no_body
+from core.schema import PROBLEM
 from generation import selectors, services
 from generation.serializers import (
     DatasetCreatedSerializer,
@@ -37,8 +38,6 @@ from generation.serializers import (
     TrainingRunSerializer,
 )
 from generation.services.conf import run_directory
-
-PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="application/problem+json")
 
 
 class ArtistWrites(BasePermission):

@@ -10,12 +10,12 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.errors import InvalidInput, NotFound, PayloadTooLarge
+from core.schema import PROBLEM
 from provenance import conf, selectors
 from provenance.certificates import certificate_for
 from provenance.encoding import normalize_sha256
 from provenance.serializers import VerificationSerializer, VerifyUploadSerializer
 
-PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="application/problem+json")
 MULTIPART_OVERHEAD = 64 * 1024
 
 

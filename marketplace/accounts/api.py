@@ -17,6 +17,7 @@ from core.idempotency import IdempotentMixin
 from core.permissions import HasScope
 from core.renderers import AnyMediaRenderer
 from core.request_body import no_body
+from core.schema import PROBLEM
 from marketplace.accounts import selectors, services
 from marketplace.accounts.avatars import AVATAR_CONTENT_TYPE
 from marketplace.accounts.models import AuthToken
@@ -32,8 +33,6 @@ from marketplace.accounts.serializers import (
     TokenSerializer,
     UserSerializer,
 )
-
-PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="application/problem+json")
 
 
 def _token_body(issued: services.IssuedToken) -> dict:

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from core.idempotency import IdempotentMixin
 from core.permissions import HasScope
 from core.renderers import AnyMediaRenderer
+from core.schema import PROBLEM
 from marketplace.commissions import selectors, services
 from marketplace.commissions.models import Commission, CommissionState
 from marketplace.commissions.serializers import (
@@ -42,7 +43,6 @@ from marketplace.commissions.serializers import (
 )
 from marketplace.commissions.services._files import open_file
 
-PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="application/problem+json")
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
                                description="Replays return the first response; the request runs once.")
 TAGS = ["commissions"]

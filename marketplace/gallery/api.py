@@ -21,6 +21,7 @@ from core.idempotency import IdempotentMixin
 from core.permissions import HasScope, IsStaff
 from core.renderers import AnyMediaRenderer
 from core.request_body import no_body
+from core.schema import PROBLEM
 from marketplace.gallery import browse_cache, selectors, services
 from marketplace.gallery.previews import PREVIEW_CONTENT_TYPE
 from marketplace.gallery.serializers import (
@@ -45,7 +46,6 @@ from marketplace.gallery.serializers import (
     card_json,
 )
 
-PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="application/problem+json")
 TAGS = ["gallery"]
 
 
