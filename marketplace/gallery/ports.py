@@ -46,6 +46,11 @@ class Match:
     distance: int
 
 
+def registration_lock() -> None:
+    """Held until the transaction ends: no other publish checks and registers meanwhile."""
+    provenance_services.registration_lock()
+
+
 def similar_records(*, content_sha256: str, pdq: str, pdq_quality: int) -> list[Match]:
     """Registered records with the same bytes, or perceptually near (skipped for hashes too weak to match)."""
     matches: dict[int, Match] = {}

@@ -7,7 +7,13 @@ from provenance.services.confirming import transactions_confirm
 from provenance.services.deployment import DeploymentOutcome, deployment_ensure
 from provenance.services.importing import RecordEntry, records_import
 from provenance.services.reconciling import chain_reconcile
-from provenance.services.records import FileHashes, hash_file, ownership_transfer, record_register
+from provenance.services.records import (
+    FileHashes,
+    hash_file,
+    ownership_transfer,
+    record_register,
+    registration_lock,
+)
 from provenance.services.sending import transaction_resend, transactions_send
 
 __all__ = [
@@ -26,6 +32,7 @@ __all__ = [
     "near_duplicates",
     "ownership_transfer",
     "record_register",
+    "registration_lock",
     "records_import",
     "transaction_resend",
     "transactions_confirm",

@@ -1,13 +1,14 @@
 """Registering content and recording ownership transfers: both write their outbox work in the caller's
 transaction, so the caller's change and the promise to put it on chain commit (or roll back) together."""
 
+import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
@@ -62,6 +63,24 @@ def _reference_or_400(value: Any, field: str) -> str:
         raise InvalidInput(f"{field} must be a non-empty reference of at most {REFERENCE_MAX_LENGTH} characters.",
                            field=field, code="invalid_reference")
     return value
+
+
+# One key for the advisory lock that serialises "is this a near-duplicate? then register" across sessions.
+REGISTRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"atelier.provenance.registration").digest()[:8], "big",
+                                       signed=True)
+
+
+def registration_lock() -> None:
+    """Serialise near-duplicate check + registration until the caller's transaction ends. A unique index
+    stops two registrations of the same bytes, but nothing stops two *near*-identical images, each checked
+    before the other committed, from both passing: callers that check then register take this lock first.
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: its IMMEDIATE transactions already run one writer
+    at a time, so there is nothing to take."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("registration_lock() holds until the end of a transaction: call it inside one")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REGISTRATION_LOCK_KEY])
 
 
 def record_register(*, content_sha256: str, pdq: str, pdq_quality: int, subject: str, creator: str, owner: str,

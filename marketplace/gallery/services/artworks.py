@@ -188,6 +188,7 @@ def artwork_publish(*, artist: Any, artwork: Artwork) -> Artwork:
         target = _check_transition(locked, "publish")
         _require_owned_by_artist(locked, artist)
         if locked.provenance_record_id is None:
+            ports.registration_lock()  # else two near-identical works published at once could both pass
             matches = ports.similar_records(content_sha256=locked.content_sha256, pdq=locked.pdq,
                                             pdq_quality=locked.pdq_quality)
             mine = ports.user_ref(artist)
