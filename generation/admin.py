@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin
 from core.errors import AtelierError
 from generation import services
 from generation.models import Dataset, DatasetImage, GeneratedImage, GenerationJob, ModelVersion, TrainingRun
@@ -15,14 +16,6 @@ from generation.services.conf import run_directory
 
 JOB_FIELDS = ["state", "attempts", "max_attempts", "queued_at", "started_at", "heartbeat_at", "finished_at",
               "next_attempt_at", "cancel_requested", "worker", "task_id", "last_error", "settled_at"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class DatasetImageInline(admin.TabularInline):
@@ -40,10 +33,7 @@ class DatasetImageInline(admin.TabularInline):
 class DatasetAdmin(ReadOnlyAdmin):
     list_display = ["name", "owner", "image_count", "total_bytes", "dataset_hash", "created_at"]
     search_fields = ["name", "owner__email", "public_id", "dataset_hash"]
-    inlines = [DatasetImageInline]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # through the API's service: it refuses datasets in use and removes the files
+    inlines = [DatasetImageInline]  # deleted only through the API's service: it refuses datasets in use
 
 
 

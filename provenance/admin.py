@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from core.admin import ReadOnlyAdmin
 from core.errors import AtelierError
 from provenance import selectors, services
 from provenance.models import (
@@ -15,19 +16,6 @@ from provenance.models import (
     ProvenanceRecord,
     SenderNonce,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows here are written by services and the chain tasks only."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class ChainStatusAdmin(ReadOnlyAdmin):

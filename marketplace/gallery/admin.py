@@ -4,32 +4,11 @@ orders, listings and grants are read-only, and refunds run through the `refund` 
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.errors import AtelierError
 from marketplace.gallery import services
 from marketplace.gallery.models import Artwork, LicenceGrant, Listing, Order, OrderEvent
 from marketplace.gallery.serializers import preview_path
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
 
 
 class ListingInline(ReadOnlyInline):

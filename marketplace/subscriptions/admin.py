@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.errors import AtelierError
 from marketplace.subscriptions import services
 from marketplace.subscriptions.models import (
@@ -14,30 +15,6 @@ from marketplace.subscriptions.models import (
     SubscriptionState,
     UsageEntry,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Ledgers and records are append-only: staff read them, services write them."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Plan)
