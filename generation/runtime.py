@@ -5,11 +5,21 @@ onnxruntime build offers. onnxruntime-gpu *lists* CUDA and TensorRT even where t
 and then silently creates a CPU-only session; so after creating a session we compare what we asked for with
 `session.get_providers()`, warn naming each missing provider, and refuse outright when
 `settings.GENERATION_REQUIRE_GPU` is on (`GpuRequired`). The last session's providers are kept for /healthz.
+
+Asking onnxruntime for a provider it cannot load makes it print red C++ errors and an "EP Error" banner on every
+session. So each GPU provider is tried once per process (`provider_check`) with onnxruntime's output captured,
+the reason it failed is kept, and later sessions ask only for providers that loaded; `announce_providers` says
+in one log line what runs and why the rest do not.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import os
+import re
+import sys
 import tempfile
 import threading
 from collections import OrderedDict
@@ -87,6 +97,106 @@ def requested_providers() -> list[str]:
     return [*chosen, CPU]
 
 
+@dataclass(frozen=True)
+class ProviderCheck:
+    """Which configured providers load on this host, and why the others do not."""
+
+    usable: tuple[str, ...]
+    unusable: tuple[tuple[str, str], ...]  # (provider, reason)
+
+    def line(self) -> str:
+        running = ", ".join(self.usable)
+        if not self.unusable:
+            return f"onnxruntime {ort.__version__} runs on {running}"
+        why = "; ".join(f"{name}: {reason}" for name, reason in self.unusable)
+        return f"onnxruntime {ort.__version__} runs on {running} (not available here: {why})"
+
+
+_LIBRARY_MISSING = re.compile(r"error: ([\w.+-]+\.so[\w.]*): cannot open shared object file")
+_CUDA_REQUIREMENT = re.compile(r"Require (cuDNN \S+ and CUDA [0-9.*]*[0-9*])")
+
+
+def _failure_reason(captured: str) -> str:
+    """The first useful cause in what onnxruntime printed while failing to load a provider."""
+    if missing := _LIBRARY_MISSING.search(captured):
+        reason = f"{missing.group(1)} not found"
+        if requirement := _CUDA_REQUIREMENT.search(captured):
+            reason += f"; needs {requirement.group(1)}"
+        return reason
+    if "libcuda.so" in captured or "no CUDA-capable device" in captured:
+        return "no NVIDIA driver or GPU"
+    if "TensorRT libraries" in captured:
+        return "TensorRT libraries not found"
+    return "failed to initialise"
+
+
+@contextlib.contextmanager
+def _captured_output() -> Any:
+    """Send this process's stdout and stderr (the file descriptors, where onnxruntime's C++ logger writes, and
+    Python's streams, where its fallback banner is printed) to a buffer for the duration."""
+    buffer = io.StringIO()
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = {fd: os.dup(fd) for fd in (1, 2)}
+        try:
+            for fd in saved:
+                os.dup2(sink.fileno(), fd)
+            with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+                yield buffer
+        finally:
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
+            sink.seek(0)
+            buffer.write(sink.read().decode("utf-8", "replace"))
+
+
+_check_lock = threading.Lock()
+_checks: dict[tuple[str, ...], ProviderCheck] = {}
+
+
+def provider_check() -> ProviderCheck:
+    """Try each configured GPU provider once per process, quietly; remember which load and why others don't."""
+    requested = tuple(requested_providers())
+    with _check_lock:
+        if requested in _checks:
+            return _checks[requested]
+        usable, unusable = [], []
+        with tempfile.TemporaryDirectory(prefix="ort-check-") as folder:
+            path = Path(folder) / "probe.onnx"
+            _write_probe_model(path)
+            for name in requested:
+                if name == CPU:
+                    continue
+                with _captured_output() as captured:
+                    try:
+                        loaded = name in make_session(path, providers=[name, CPU]).get_providers()
+                    except Exception as error:  # a provider that raises is as unusable as one dropped
+                        print(error)
+                        loaded = False
+                if loaded:
+                    usable.append(name)
+                else:
+                    unusable.append((name, _failure_reason(captured.getvalue())))
+        check = ProviderCheck(usable=(*usable, CPU), unusable=tuple(unusable))
+        _checks[requested] = check
+        return check
+
+
+_announced = False
+
+
+def announce_providers() -> ProviderCheck:
+    """Log, once per process, the one line that says which providers run here and why the others do not."""
+    global _announced
+    check = provider_check()
+    if not _announced:
+        _announced = True
+        logger.log(logging.WARNING if check.unusable else logging.INFO, "%s", check.line())
+    return check
+
+
 _last_report: ProviderReport | None = None
 _report_lock = threading.Lock()
 
@@ -101,15 +211,20 @@ def open_session(path: str | Path, *, what: str = "model") -> LoadedModel:
     is required."""
     global _last_report
     requested = requested_providers()
-    session = make_session(path, providers=requested)
+    check = provider_check()
+    session = make_session(path, providers=[name for name in requested if name in check.usable])
     report = ProviderReport(requested=tuple(requested), active=tuple(active_providers(session)))
     with _report_lock:
         _last_report = report
     if report.fallback:
-        logger.warning(
-            "onnxruntime could not load %s for %s; running on %s instead (requested %s). Install the CUDA/cuDNN "
-            "libraries this onnxruntime build needs, or set GENERATION_PROVIDERS to silence this.",
-            ", ".join(report.missing), what, ", ".join(report.active), ", ".join(report.requested),
+        reasons = dict(check.unusable)
+        already_said = _announced and set(report.missing) <= set(reasons)
+        logger.log(
+            logging.INFO if already_said else logging.WARNING,
+            "onnxruntime could not load %s for %s; running on %s instead (requested %s). Install what this "
+            "onnxruntime build needs, or set GENERATION_PROVIDERS to silence this.",
+            ", ".join(f"{name} ({reasons.get(name, 'dropped by onnxruntime')})" for name in report.missing),
+            what, ", ".join(report.active), ", ".join(report.requested),
         )
     else:
         logger.info("onnxruntime session for %s runs on %s", what, ", ".join(report.active))
@@ -215,8 +330,11 @@ def probe(*, refresh: bool = False) -> ProviderReport:
 
 def clear_caches() -> None:
     """Forget loaded sessions and probe results (tests; after changing providers)."""
-    global _last_report
+    global _last_report, _announced
     sessions.clear()
     with _probe_lock:
         _probe_results.clear()
+    with _check_lock:
+        _checks.clear()
     _last_report = None
+    _announced = False

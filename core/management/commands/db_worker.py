@@ -42,6 +42,9 @@ class Command(DbWorkerCommand):
     help = "Run a database background worker (django-tasks-db) that reports a liveness heartbeat."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from core.startup import run_startup_checks
+
+        run_startup_checks()
         stop = threading.Event()
         beat = threading.Thread(
             target=_beat,
