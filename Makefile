@@ -57,6 +57,7 @@ setup: $(VENV)/.installed node_modules/.installed
 	@mkdir -p var
 
 run: setup
+	@$(VENV_PY) manage.py runstack --check-ports
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py bootstrap_demo
 	$(VENV_PY) manage.py runstack

@@ -4,9 +4,15 @@ Each child runs in its own process group with its output prefixed by its name. A
 with backoff; Ctrl-C (or SIGTERM) stops them in order — web and scheduler, then the worker (a second signal
 after a grace period, so a long training step does not hold the shutdown; the sweeper resumes it on the next
 start), then anvil, which writes its state to var/chain/ as it exits.
+
+If the supervisor itself dies, by any signal including SIGKILL, the kernel signals every child (Linux's
+`PR_SET_PDEATHSIG`, set in the child between fork and exec): the worker is killed outright — a SIGTERM would let
+it finish a training run first, and the sweeper resumes that run from its checkpoint on the next start — and
+the others get SIGTERM, so anvil still writes its state and gunicorn stops its workers.
 """
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -14,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -33,14 +40,49 @@ class Child:
     argv: list[str]
     ready_port: int | None = None
     stop_grace_s: float = STOP_GRACE_S
+    orphan_signal: int = signal.SIGTERM  # what the child gets if the supervisor dies
     process: subprocess.Popen | None = None
     restarts: list[float] = field(default_factory=list)
+
+
+PR_SET_PDEATHSIG = 1
+# Looked up before any fork: the child runs only this one foreign call before exec.
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None) if sys.platform == "linux" else None
+
+
+def _die_with_parent(sig: int, parent: int) -> Callable[[], None]:
+    """A preexec function: this child gets `sig` when the supervisor dies (and exits now if it already has)."""
+
+    def arm() -> None:
+        if _prctl is not None:
+            _prctl(PR_SET_PDEATHSIG, sig)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return arm
 
 
 def _port_open(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.3)
         return sock.connect_ex((host, port)) == 0
+
+
+def _listener(port: int) -> str:
+    """' by pid N (name)' for the local process listening on `port`, when /proc tells; otherwise ''."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    inodes.add(f"socket:[{fields[9]}]")
+    for pid in filter(str.isdigit, os.listdir("/proc") if inodes else []):
+        with contextlib.suppress(OSError):
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{pid}/fd")):
+                name = Path(f"/proc/{pid}/comm").read_text().strip()
+                return f" by pid {pid} ({name})"
+    return ""
 
 
 def _pump(name: str, stream: TextIO, out: TextIO, lock: threading.Lock) -> None:
@@ -58,15 +100,27 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("ATELIER_PORT", "8000")))
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
         parser.add_argument("--no-chain", action="store_true", help="do not start anvil (use CHAIN_RPC_URL)")
+        parser.add_argument("--check-ports", action="store_true",
+                            help="only check that the ports the stack needs are free, then exit")
 
-    def handle(self, *args: Any, host: str, port: int, web_workers: int, no_chain: bool, **options: Any) -> None:
+    def handle(self, *args: Any, host: str, port: int, web_workers: int, no_chain: bool, check_ports: bool,
+               **options: Any) -> None:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         children = self._children(host=host, port=port, web_workers=web_workers, with_chain=not no_chain)
+        self._check_ports(children, host)
+        if not check_ports:
+            self._run(children, host=host, port=port, no_chain=no_chain)
+
+    @staticmethod
+    def _check_ports(children: list[Child], host: str) -> None:
         for child in children:
             if child.ready_port and _port_open(host if child.name == "web" else "127.0.0.1", child.ready_port):
-                raise CommandError(f"port {child.ready_port} is already in use: stop whatever listens there "
-                                   f"(another `make run`?) or choose another port")
+                raise CommandError(f"port {child.ready_port} ({child.name}) is already in use"
+                                   f"{_listener(child.ready_port)}: stop it (a stray `make run`?) or choose another "
+                                   f"port (ATELIER_PORT, CHAIN_RPC_URL)")
+
+    def _run(self, children: list[Child], *, host: str, port: int, no_chain: bool) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
         try:
@@ -111,7 +165,7 @@ class Command(BaseCommand):
                                     "--workers", str(web_workers), "--threads", "4", "--timeout", "120",
                                     "--graceful-timeout", "10"], ready_port=port),
             Child(name="worker", argv=[python, manage, "db_worker", "--queue-name", "*", "--interval", "0.5",
-                                       "--no-reload", "--no-startup-delay"]),
+                                       "--no-reload", "--no-startup-delay"], orphan_signal=signal.SIGKILL),
             Child(name="scheduler", argv=[python, manage, "run_scheduler"]),
         ]
         return children
@@ -120,6 +174,7 @@ class Command(BaseCommand):
         child.process = subprocess.Popen(
             child.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
             start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=_die_with_parent(child.orphan_signal, os.getpid()),  # noqa: PLW1509 (no locks taken)
         )
         threading.Thread(target=_pump, args=(child.name, child.process.stdout, self.stdout._out, self.lock),
                          daemon=True).start()
