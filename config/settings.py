@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.request_body.StrictRequestBodyMiddleware",
 ]
+# Outermost: the request id is in context for everything below, and the metrics time the whole request.
+MIDDLEWARE = ["core.request_id.RequestIdMiddleware", "core.metrics.RequestMetricsMiddleware", *MIDDLEWARE]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -205,7 +207,7 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))
 # --- jobs -----------------------------------------------------------------------------------------------
 TASKS = {
     "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "BACKEND": "core.task_backend.DatabaseBackend",  # django-tasks-db's, carrying request ids into tasks
         "QUEUES": ["default", "gpu", "chain"],
     }
 }
@@ -302,12 +304,18 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SILENCED_SYSTEM_CHECKS = []
 
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")  # "json": one JSON object per line, for a log pipeline
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"quiet_periodic": {"()": "core.logging.QuietPeriodicTasks"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+                   "json": {"()": "core.logging.JsonFormatter"}},
+    "filters": {"quiet_periodic": {"()": "core.logging.QuietPeriodicTasks"},
+                "request_id": {"()": "core.logging.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
@@ -315,3 +323,8 @@ LOGGING = {
         "django.tasks": {"filters": ["quiet_periodic"]},
     },
 }
+
+# --- metrics (GET /metrics, Prometheus text format) ------------------------------------------------------
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")  # a scraper sends "Authorization: Bearer <token>"
+# Clients allowed without the token: loopback outside production, nobody in production unless configured.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [] if PRODUCTION else ["127.0.0.1/32", "::1/128"])

@@ -14,6 +14,10 @@ class CoreConfig(AppConfig):
 
         register_health_check("database", database_health)
         register_health_check("worker", worker_health)
+        from core.metrics import register_metrics_collector
+        from core.queue_metrics import collect as queue_metrics
+
+        register_metrics_collector("queues", queue_metrics)
         register_periodic(name="core.sweep_stale_jobs", task_path="core.tasks.sweep_stale_jobs_task",
                           every=timedelta(seconds=30))
         register_periodic(name="core.prune_idempotency_keys", task_path="core.tasks.prune_idempotency_keys_task",

@@ -15,6 +15,10 @@ class ProvenanceConfig(AppConfig):
         from provenance.health import chain_health
 
         register_health_check("chain", chain_health)
+        from core.metrics import register_metrics_collector
+        from provenance.metrics import collect as provenance_metrics
+
+        register_metrics_collector("provenance", provenance_metrics)
         checks.register(signing_key_check)
         for name, setting in (("batch", "PROVENANCE_BATCH_INTERVAL_SECONDS"),
                               ("send", "PROVENANCE_SEND_INTERVAL_SECONDS"),

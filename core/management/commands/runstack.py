@@ -41,6 +41,7 @@ class Child:
     ready_port: int | None = None
     stop_grace_s: float = STOP_GRACE_S
     orphan_signal: int = signal.SIGTERM  # what the child gets if the supervisor dies
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     restarts: list[float] = field(default_factory=list)
 
@@ -163,17 +164,28 @@ class Command(BaseCommand):
         children += [
             Child(name="web", argv=[python, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{host}:{port}",
                                     "--workers", str(web_workers), "--threads", "4", "--timeout", "120",
-                                    "--graceful-timeout", "10"], ready_port=port),
+                                    "--graceful-timeout", "10"], ready_port=port,
+                  env={"PROMETHEUS_MULTIPROC_DIR": str(self._metrics_dir())}),
             Child(name="worker", argv=[python, manage, "db_worker", "--queue-name", "*", "--interval", "0.5",
                                        "--no-reload", "--no-startup-delay"], orphan_signal=signal.SIGKILL),
             Child(name="scheduler", argv=[python, manage, "run_scheduler"]),
         ]
         return children
 
+    @staticmethod
+    def _metrics_dir() -> Path:
+        """Where gunicorn's workers keep their shared Prometheus counters: emptied at each start."""
+        folder = settings.VAR_DIR / "metrics-web"
+        if folder.exists():
+            for stale in folder.glob("*.db"):
+                stale.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def _start(self, child: Child) -> None:
         child.process = subprocess.Popen(
             child.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **child.env},
             preexec_fn=_die_with_parent(child.orphan_signal, os.getpid()),  # noqa: PLW1509 (no locks taken)
         )
         threading.Thread(target=_pump, args=(child.name, child.process.stdout, self.stdout._out, self.lock),
