@@ -122,6 +122,7 @@ class Command(BaseCommand):
                                    f"port (ATELIER_PORT, CHAIN_RPC_URL)")
 
     def _run(self, children: list[Child], *, host: str, port: int, no_chain: bool) -> None:
+        self._reset_metrics_dirs(children)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
         try:
@@ -165,7 +166,7 @@ class Command(BaseCommand):
             Child(name="web", argv=[python, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{host}:{port}",
                                     "--workers", str(web_workers), "--threads", "4", "--timeout", "120",
                                     "--graceful-timeout", "10"], ready_port=port,
-                  env={"PROMETHEUS_MULTIPROC_DIR": str(self._metrics_dir())}),
+                  env={"PROMETHEUS_MULTIPROC_DIR": str(settings.VAR_DIR / "metrics-web")}),
             Child(name="worker", argv=[python, manage, "db_worker", "--queue-name", "*", "--interval", "0.5",
                                        "--no-reload", "--no-startup-delay"], orphan_signal=signal.SIGKILL),
             Child(name="scheduler", argv=[python, manage, "run_scheduler"]),
@@ -173,14 +174,13 @@ class Command(BaseCommand):
         return children
 
     @staticmethod
-    def _metrics_dir() -> Path:
+    def _reset_metrics_dirs(children: list[Child]) -> None:
         """Where gunicorn's workers keep their shared Prometheus counters: emptied at each start."""
-        folder = settings.VAR_DIR / "metrics-web"
-        if folder.exists():
-            for stale in folder.glob("*.db"):
-                stale.unlink()
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        for child in children:
+            if folder := child.env.get("PROMETHEUS_MULTIPROC_DIR"):
+                Path(folder).mkdir(parents=True, exist_ok=True)
+                for stale in Path(folder).glob("*.db"):
+                    stale.unlink()
 
     def _start(self, child: Child) -> None:
         child.process = subprocess.Popen(
