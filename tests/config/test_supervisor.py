@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.config.test_make_run import Stack, _wait
 from tests.conftest import REPO
@@ -48,6 +50,11 @@ def test_no_child_outlives_a_sigkilled_supervisor(tmp_path):
     children: set[int] = set()
     try:
         _wait(f"{stack.base}/healthz")
+        metrics = requests.get(f"{stack.base}/metrics", timeout=10)  # gunicorn's workers add up their counters
+        families = {f.name: f for f in text_string_to_metric_families(metrics.text)}
+        assert any(s.labels.get("view") == "healthz" and s.value >= 1
+                   for s in families["django_http_requests_total_by_view_transport_method"].samples)
+        assert families["atelier_chain_up"].samples[0].value == 1
         children = _descendants(stack.process.pid)
         names = {Path(f"/proc/{pid}/comm").read_text().strip() for pid in children if _alive(pid)}
         assert len(children) >= 5 and "anvil" in names, names  # anvil, gunicorn + its worker, worker, scheduler

@@ -109,3 +109,19 @@ def test_json_log_lines_carry_the_request_id():
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "paid order-1" and line["level"] == "WARNING"
     assert line["request_id"] == "req-42-abcdefgh" and line["logger"] == "atelier.test"
+
+
+def test_every_alert_rule_watches_a_metric_we_export():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    rules = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy/prometheus/alerts.yml").read_text())
+    exported = EXPECTED | {"atelier_metrics_collector_errors_total"}
+    alerts = [rule for group in rules["groups"] for rule in group["rules"]]
+    assert {"AtelierQueueStuck", "AtelierChainUnreachable", "AtelierConfirmationsLagging",
+            "AtelierGpuSilentlyGone"} <= {rule["alert"] for rule in alerts}
+    for rule in alerts:
+        names = set(re.findall(r"\b((?:atelier|django)_[a-z_]+)", rule["expr"]))
+        assert names and names <= exported, (rule["alert"], names - exported)
