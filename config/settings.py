@@ -208,11 +208,19 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))
 TASKS = {
     "default": {
         "BACKEND": "core.task_backend.DatabaseBackend",  # django-tasks-db's, carrying request ids into tasks
-        "QUEUES": ["default", "gpu", "chain"],
+        # Pools: `training` (long, GPU), `generation` (short, GPU or CPU), and the rest (`default`, `chain`); each
+        # pool is its own worker processes, so a generation job never waits behind a training run.
+        "QUEUES": ["default", "training", "generation", "chain"],
     }
 }
 JOB_STALE_AFTER = timedelta(seconds=env_int("JOB_STALE_AFTER_SECONDS", 120))
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+# A job's queue priority: paid plans first (the hook), +1 for every interval it has waited (no starvation).
+JOB_PRIORITY_HOOK = env_str("JOB_PRIORITY_HOOK", "marketplace.subscriptions.priorities.job_priority")
+JOB_PRIORITY_AGING = timedelta(seconds=env_int("JOB_PRIORITY_AGING_SECONDS", 60))
+# Worker processes `make run` starts per pool (training, generation, default+chain).
+WORKER_POOL_SIZES = {"training": env_int("WORKERS_TRAINING", 1), "generation": env_int("WORKERS_GENERATION", 1),
+                     "default": env_int("WORKERS_DEFAULT", 1)}
 JOB_BACKOFF_BASE = timedelta(seconds=env_int("JOB_BACKOFF_BASE_SECONDS", 10))
 WORKER_HEARTBEAT_INTERVAL = env_float("WORKER_HEARTBEAT_INTERVAL_SECONDS", 5.0)
 WORKER_HEALTHY_WITHIN = timedelta(seconds=env_int("WORKER_HEALTHY_WITHIN_SECONDS", 60))

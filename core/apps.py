@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class CoreConfig(AppConfig):
@@ -20,6 +21,8 @@ class CoreConfig(AppConfig):
         register_metrics_collector("queues", queue_metrics)
         register_periodic(name="core.sweep_stale_jobs", task_path="core.tasks.sweep_stale_jobs_task",
                           every=timedelta(seconds=30))
+        register_periodic(name="core.age_waiting_tasks", task_path="core.tasks.age_waiting_tasks_task",
+                          every=settings.JOB_PRIORITY_AGING)
         register_periodic(name="core.prune_idempotency_keys", task_path="core.tasks.prune_idempotency_keys_task",
                           every=timedelta(hours=1))
         register_periodic(name="core.prune_housekeeping", task_path="core.tasks.prune_housekeeping_task",

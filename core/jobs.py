@@ -95,9 +95,31 @@ def job_models() -> list[type[JobMixin]]:
     return [model for model in apps.get_models() if issubclass(model, JobMixin)]
 
 
+TASK_MIN_PRIORITY, TASK_MAX_PRIORITY = -100, 100  # django.tasks' range
+
+
+def job_priority(job: JobMixin) -> int:
+    """The queue priority a job starts with, from `JOB_PRIORITY_HOOK` (a dotted path to `f(job) -> int`; the
+    subscriptions app's puts paid plans first); 0 when none is set. Waiting raises it (`tasks_age`)."""
+    hook = settings.JOB_PRIORITY_HOOK
+    priority = import_string(hook)(job) if hook else 0
+    return max(TASK_MIN_PRIORITY, min(TASK_MAX_PRIORITY, int(priority)))
+
+
+def tasks_age(*, now: datetime | None = None) -> int:
+    """Raise by one the priority of every task that has waited another `JOB_PRIORITY_AGING` — run once per that
+    interval, so a task's priority grows with its age and nobody starves behind a stream of paid work."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    return (DBTaskResult.objects.ready()
+            .filter(enqueued_at__lte=now - settings.JOB_PRIORITY_AGING, priority__lt=TASK_MAX_PRIORITY)
+            .update(priority=F("priority") + 1))
+
+
 def job_enqueue(*, job: JobMixin, run_after: datetime | None = None) -> None:
     """Enqueue the job's task. Called inside the caller's transaction: the task row commits with it."""
-    task = type(job).job_task()
+    task = type(job).job_task().using(priority=job_priority(job))
     if run_after is not None:
         task = task.using(run_after=run_after)
     result = task.enqueue(job.pk)

@@ -9,6 +9,13 @@ from core.jobs import sweep_stale_jobs
 
 
 @task(queue_name="default")
+def age_waiting_tasks_task() -> int:
+    from core.jobs import tasks_age
+
+    return tasks_age()
+
+
+@task(queue_name="default")
 def sweep_stale_jobs_task() -> dict[str, int]:
     return sweep_stale_jobs()
 

@@ -7,14 +7,14 @@ from generation import services
 from generation.models import GenerationJob, TrainingRun
 
 
-@task(queue_name="gpu")
+@task(queue_name="training")
 def run_training_run(pk: int) -> str:
     outcome = run_job(model=TrainingRun, pk=pk, work=services.training_run_work)
     services.training_run_settle(run_pk=pk)
     return outcome
 
 
-@task(queue_name="gpu")
+@task(queue_name="generation")
 def run_generation_job(pk: int) -> str:
     outcome = run_job(model=GenerationJob, pk=pk, work=services.generation_jobs_work)
     services.generation_job_settle(job_pk=pk)

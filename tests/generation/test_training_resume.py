@@ -25,7 +25,7 @@ def test_a_killed_worker_run_resumes_from_its_last_checkpoint_and_completes_once
                                 format="json").json()["id"]
     run = TrainingRun.objects.get(public_id=run_id)
 
-    first = start_db_worker(env, queues="gpu")
+    first = start_db_worker(env, queues="training")
     try:
         wait_for(lambda: (TrainingRun.objects.get(pk=run.pk).checkpoint_step or 0) >= 20, 120, "a checkpoint")
     finally:
@@ -41,7 +41,7 @@ def test_a_killed_worker_run_resumes_from_its_last_checkpoint_and_completes_once
                                                  heartbeat_at=timezone.now() - timedelta(hours=1))
     assert sweep_stale_jobs() == {"requeued": 1, "failed": 0}
 
-    second = start_db_worker(env, queues="gpu")
+    second = start_db_worker(env, queues="training")
     try:
         wait_for(lambda: TrainingRun.objects.get(pk=run.pk).state in (JobState.SUCCEEDED, JobState.FAILED), 180,
                  "the resumed run to finish")

@@ -21,3 +21,8 @@ def _work(job: SleepJob, context) -> dict:
 @task(queue_name="default")
 def run_sleep_job(pk: int) -> str:
     return run_job(model=SleepJob, pk=pk, work=_work)
+
+
+def sleep_job_priority(job: SleepJob) -> int:
+    """The test's JOB_PRIORITY_HOOK: a job whose marker file is named paid-* is a paying customer's."""
+    return 10 if "paid-" in job.marker_path else 0

@@ -1,4 +1,5 @@
-"""`make run`'s supervisor: the web server, one worker for all queues, the scheduler, and a local anvil chain.
+"""`make run`'s supervisor: the web server, the worker pools (training, generation, the rest), the scheduler,
+and a local anvil chain.
 
 Each child runs in its own process group with its output prefixed by its name. A child that dies is restarted
 with backoff; Ctrl-C (or SIGTERM) stops them in order — web and scheduler, then the worker (a second signal
@@ -29,6 +30,9 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+# Worker pools: the queues each serves. Training is long and holds a GPU; generation is short; the rest is
+# bookkeeping, chain and webhooks. Separate processes, so none waits behind another's work.
+POOLS = {"training": "training", "generation": "generation", "default": "default,chain"}
 RESTART_LIMIT = 5
 RESTART_WINDOW_S = 60.0
 STOP_GRACE_S = 10.0
@@ -94,7 +98,7 @@ def _pump(name: str, stream: TextIO, out: TextIO, lock: threading.Lock) -> None:
 
 
 class Command(BaseCommand):
-    help = "Start and supervise the web server, the task worker, the scheduler and a local anvil node."
+    help = "Start and supervise the web server, a worker per pool, the scheduler and a local anvil node."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -167,8 +171,7 @@ class Command(BaseCommand):
                                     "--workers", str(web_workers), "--threads", "4", "--timeout", "120",
                                     "--graceful-timeout", "10"], ready_port=port,
                   env={"PROMETHEUS_MULTIPROC_DIR": str(settings.VAR_DIR / "metrics-web")}),
-            Child(name="worker", argv=[python, manage, "db_worker", "--queue-name", "*", "--interval", "0.5",
-                                       "--no-reload", "--no-startup-delay"], orphan_signal=signal.SIGKILL),
+            *self._pool_workers(python, manage),
             Child(name="scheduler", argv=[python, manage, "run_scheduler"]),
         ]
         return children
@@ -181,6 +184,19 @@ class Command(BaseCommand):
                 Path(folder).mkdir(parents=True, exist_ok=True)
                 for stale in Path(folder).glob("*.db"):
                     stale.unlink()
+
+    @staticmethod
+    def _pool_workers(python: str, manage: str) -> list[Child]:
+        """One worker process per slot of each pool (WORKERS_TRAINING, WORKERS_GENERATION, WORKERS_DEFAULT)."""
+        workers = []
+        for pool, queues in POOLS.items():
+            for index in range(settings.WORKER_POOL_SIZES[pool]):
+                name = f"{pool}-{index + 1}" if settings.WORKER_POOL_SIZES[pool] > 1 else pool
+                workers.append(Child(
+                    name=name, argv=[python, manage, "db_worker", "--queue-name", queues, "--interval", "0.5",
+                                     "--no-reload", "--no-startup-delay"],
+                    orphan_signal=signal.SIGKILL))
+        return workers
 
     def _start(self, child: Child) -> None:
         child.process = subprocess.Popen(
@@ -248,9 +264,9 @@ class Command(BaseCommand):
                 self._start(child)
 
     def _stop_all(self, children: list[Child]) -> None:
-        order = {"web": 0, "scheduler": 0, "worker": 1, "anvil": 2}
-        for rank in sorted(set(order.values())):
-            group = [c for c in children if order[c.name] == rank and c.process and c.process.poll() is None]
+        order = {"web": 0, "scheduler": 0, "anvil": 2}
+        for rank in (0, 1, 2):
+            group = [c for c in children if order.get(c.name, 1) == rank and c.process and c.process.poll() is None]
             for child in group:
                 self._signal(child, signal.SIGTERM)
             for child in group:

@@ -41,9 +41,9 @@ def test_demo_trains_generates_publishes_anchors_and_sells(settings, local_chain
     assert all(account["password"] in printed for account in credentials.values())
 
     assert demo_advance() == DemoStep.TRAINING  # the worker has not trained yet
-    run_tasks(queues="gpu")
+    run_tasks(queues="training")
     assert demo_advance() == DemoStep.GENERATING
-    run_tasks(queues="gpu")
+    run_tasks(queues="generation")
     assert demo_advance() == DemoStep.DONE
 
     demo = DemoRun.objects.get()
