@@ -9,7 +9,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.errors import InvalidInput, NotFound
@@ -18,6 +17,7 @@ from core.permissions import HasScope
 from core.renderers import AnyMediaRenderer
 from core.request_body import no_body
 from core.schema import PROBLEM
+from core.throttling import ScopedRateThrottle
 from marketplace.accounts import selectors, services
 from marketplace.accounts.avatars import AVATAR_CONTENT_TYPE
 from marketplace.accounts.models import AuthToken
