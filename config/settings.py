@@ -307,6 +307,11 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SILENCED_SYSTEM_CHECKS = []
 
+if PRODUCTION:
+    from config.production import refuse_unsafe_defaults
+
+    refuse_unsafe_defaults(globals())
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
