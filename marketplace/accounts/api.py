@@ -21,6 +21,7 @@ from core.throttling import ScopedRateThrottle
 from marketplace.accounts import selectors, services
 from marketplace.accounts.avatars import AVATAR_CONTENT_TYPE
 from marketplace.accounts.models import AuthToken
+from marketplace.accounts.permissions import LoginTokenRequired
 from marketplace.accounts.serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
@@ -133,10 +134,10 @@ class UserAvatarView(APIView):
 
 
 class PasswordChangeView(APIView):
+    permission_classes = [LoginTokenRequired]
+
     @extend_schema(request=PasswordChangeSerializer, responses={200: TokenSerializer}, tags=["accounts"])
     def post(self, request: Request) -> Response:
-        if not isinstance(request.auth, AuthToken):
-            raise InvalidInput("Change your password with a login token, not an API key.")
         payload = PasswordChangeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         issued = services.user_change_password(user=request.user, **payload.validated_data,
@@ -146,19 +147,20 @@ class PasswordChangeView(APIView):
 
 class ApiKeyListCreateView(IdempotentMixin, generics.GenericAPIView):
     serializer_class = ApiKeySerializer
+    permission_classes = [LoginTokenRequired]
+    secret_fields = ("key",)
 
     def get_queryset(self):
         return selectors.api_keys_for(user=self.request.user)
 
-    @extend_schema(responses={200: ApiKeySerializer(many=True)}, tags=["api-keys"])
+    @extend_schema(responses={200: ApiKeySerializer(many=True), 403: PROBLEM}, tags=["api-keys"])
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ApiKeySerializer(page, many=True).data)
 
-    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer}, tags=["api-keys"])
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer, 403: PROBLEM, 409: PROBLEM},
+                   tags=["api-keys"])
     def post(self, request: Request) -> Response:
-        if not isinstance(request.auth, AuthToken) and request.auth is not None:
-            raise InvalidInput("API keys are created with a login token, not with another API key.")
         payload = ApiKeyCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         issued = services.api_key_create(user=request.user, **payload.validated_data)
@@ -167,11 +169,12 @@ class ApiKeyListCreateView(IdempotentMixin, generics.GenericAPIView):
 
 
 class ApiKeyDetailView(APIView):
-    @extend_schema(responses={200: ApiKeySerializer}, tags=["api-keys"])
+    permission_classes = [LoginTokenRequired]
+    @extend_schema(responses={200: ApiKeySerializer, 403: PROBLEM, 404: PROBLEM}, tags=["api-keys"])
     def get(self, request: Request, public_id) -> Response:
         return Response(ApiKeySerializer(selectors.api_key_get(user=request.user, public_id=public_id)).data)
 
-    @extend_schema(responses={200: ApiKeySerializer}, tags=["api-keys"])
+    @extend_schema(responses={200: ApiKeySerializer, 403: PROBLEM, 404: PROBLEM}, tags=["api-keys"])
     def delete(self, request: Request, public_id) -> Response:
         key = services.api_key_revoke(api_key=selectors.api_key_get(user=request.user, public_id=public_id))
         return Response(ApiKeySerializer(key).data)

@@ -14,6 +14,7 @@ from core.jobs import JobState
 from core.pagination import NewestFirstCursorPagination
 from core.permissions import HasScope
 from core.request_body import no_body
+from core.schema import PROBLEM
 from marketplace.webhooks import selectors, services
 from marketplace.webhooks.serializers import (
     DeliveryFilterSerializer,
@@ -36,6 +37,7 @@ class WebhookScoped:
 
 class EndpointListCreateView(IdempotentMixin, WebhookScoped, generics.GenericAPIView):
     serializer_class = WebhookEndpointSerializer
+    secret_fields = ("secret",)
 
     def get_queryset(self):
         return selectors.webhook_endpoints_for(user=self.request.user)
@@ -45,8 +47,8 @@ class EndpointListCreateView(IdempotentMixin, WebhookScoped, generics.GenericAPI
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WebhookEndpointSerializer(page, many=True).data)
 
-    @extend_schema(request=WebhookEndpointCreateSerializer, responses={201: WebhookEndpointWithSecretSerializer},
-                   tags=TAGS)
+    @extend_schema(request=WebhookEndpointCreateSerializer,
+                   responses={201: WebhookEndpointWithSecretSerializer, 409: PROBLEM}, tags=TAGS)
     def post(self, request: Request) -> Response:
         payload = WebhookEndpointCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -76,7 +78,10 @@ class EndpointDetailView(WebhookScoped, APIView):
 
 
 class EndpointRotateSecretView(IdempotentMixin, WebhookScoped, APIView):
-    @extend_schema(request=RotateSecretSerializer, responses={200: WebhookEndpointWithSecretSerializer}, tags=TAGS)
+    secret_fields = ("secret",)
+
+    @extend_schema(request=RotateSecretSerializer, responses={200: WebhookEndpointWithSecretSerializer, 409: PROBLEM},
+                   tags=TAGS)
     def post(self, request: Request, public_id) -> Response:
         endpoint = selectors.webhook_endpoint_get(user=request.user, public_id=public_id)
         payload = RotateSecretSerializer(data=request.data)

@@ -165,7 +165,7 @@ def test_another_users_api_key_is_404(client_for, make_user):
 def test_an_api_key_cannot_mint_api_keys(user_client):
     secret = user_client.post("/api/v1/api-keys", {"name": "k"}, format="json").json()["key"]
     response = bearer(secret).post("/api/v1/api-keys", {"name": "child"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 403 and response.json()["code"] == "login_token_required"
 
 
 @pytest.mark.django_db
