@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.client_ip import client_ip
 from core.errors import InvalidInput, NotFound
 from core.idempotency import IdempotentMixin
 from core.permissions import HasScope
@@ -66,7 +67,8 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         payload = LoginSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        issued = services.auth_login(**payload.validated_data, user_agent=request.headers.get("User-Agent", ""))
+        issued = services.auth_login(**payload.validated_data, client_address=client_ip(request),
+                                     user_agent=request.headers.get("User-Agent", ""))
         return Response(_token_body(issued))
 
 
