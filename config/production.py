@@ -26,6 +26,8 @@ def unsafe_defaults(s: Mapping[str, Any]) -> list[str]:
                         "the registry owner. Set the key of this deployment's own funded account.")
     if s["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]:
         problems.append("WEBHOOK_ALLOW_PRIVATE_NETWORKS lets webhook URLs reach internal addresses (SSRF); unset it.")
+    if not s["ADMIN_REQUIRE_OTP"]:
+        problems.append("ADMIN_REQUIRE_OTP is off: staff would sign in to the admin with a password alone.")
     return problems
 
 

@@ -37,7 +37,7 @@ if PRODUCTION:
         raise ImproperlyConfigured("ATELIER_ENV=production needs ALLOWED_HOSTS (comma-separated host names).")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "marketplace.accounts.admin_apps.AtelierAdminConfig",  # django.contrib.admin with lockout, throttle, TOTP
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # core comes before django_tasks_db so that its db_worker (with a liveness heartbeat) wins.
     "core",
     "django_tasks_db",
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.request_body.StrictRequestBodyMiddleware",
@@ -118,6 +121,11 @@ else:
 
 # --- auth -----------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Every password check (admin form, sessions) goes through the API login's lockout (marketplace/accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["marketplace.accounts.backends.LockoutModelBackend"]
+# Staff sign in to the admin with a TOTP code as well as the password (django-otp; `manage.py staff_totp`).
+ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP", PRODUCTION)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Atelier")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

@@ -29,6 +29,7 @@ def test_the_safe_environment_passes_deploy_checks():
     ({"WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1"}, "WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
     ({"ATELIER_DEBUG": "1"}, "ATELIER_DEBUG must be off"),
     ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT"),
+    ({"ADMIN_REQUIRE_OTP": "0"}, "ADMIN_REQUIRE_OTP is off"),
 ])
 def test_production_refuses_each_unsafe_default(change, says):
     env = {k: v for k, v in (SAFE | change).items() if v is not None}
