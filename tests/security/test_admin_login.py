@@ -1,6 +1,7 @@
 """Finding 8: the admin login is counted in the same lockout as the API, throttled per client address, and
 takes a TOTP code from staff with a device (required of all staff when ADMIN_REQUIRE_OTP is on)."""
 
+import io
 import time
 
 import pytest
@@ -54,7 +55,9 @@ def test_admin_login_posts_are_throttled_per_address(make_user, monkeypatch):
 @pytest.mark.django_db
 def test_staff_with_a_totp_device_need_the_code(make_user):
     staff = make_user(role="staff")
-    call_command("staff_totp", staff.email, stdout=open("/dev/null", "w"))
+    out = io.StringIO()
+    call_command("staff_totp", staff.email, stdout=out)
+    assert out.getvalue().startswith("otpauth://totp/")
     device = TOTPDevice.objects.get(user=staff)
     client = Client()
     admin_login(client, staff.email)
