@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.body_limits.RequestBodyLimitMiddleware",  # before anything that may read a body (CSRF reads forms)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -162,6 +163,17 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 500
+# Body caps per route, checked from Content-Length before the body is read (core/body_limits.py): uploads get
+# their app's own cap plus multipart overhead, every other route REQUEST_BODY_MAX_BYTES.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 1024 * 1024)
+UPLOAD_ROUTE_LIMITS = {
+    "me-avatar": "config.upload_limits.avatar",
+    "artwork-list": "config.upload_limits.artwork",
+    "provenance-verify": "config.upload_limits.verification",
+    "dataset-list": "config.upload_limits.dataset",
+    "commission-list": "config.upload_limits.commission_brief",
+    "commission-delivery-list": "config.upload_limits.commission_delivery",
+}
 
 # --- API ------------------------------------------------------------------------------------------------
 # How many reverse proxies we run in front of gunicorn; 0 = none, the client is REMOTE_ADDR (core/client_ip.py).

@@ -19,8 +19,9 @@ from core.renderers import AnyMediaRenderer
 from core.request_body import no_body
 from core.schema import PROBLEM
 from core.throttling import ScopedRateThrottle
+from core.uploads import upload_size_check
 from marketplace.accounts import selectors, services
-from marketplace.accounts.avatars import AVATAR_CONTENT_TYPE
+from marketplace.accounts.avatars import AVATAR_CONTENT_TYPE, AVATAR_MAX_BYTES
 from marketplace.accounts.models import AuthToken
 from marketplace.accounts.permissions import LoginTokenRequired
 from marketplace.accounts.serializers import (
@@ -110,6 +111,7 @@ class MeAvatarView(APIView):
         payload = AvatarUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         upload = payload.validated_data["file"]
+        upload_size_check(upload, max_bytes=AVATAR_MAX_BYTES)
         user = services.user_set_avatar(user=request.user, raw=b"".join(upload.chunks()), filename=upload.name)
         return Response(UserSerializer(user, context={"request": request}).data)
 
