@@ -206,6 +206,7 @@ REST_FRAMEWORK = {
         "login": env_str("THROTTLE_LOGIN", "20/min"),
         "register": env_str("THROTTLE_REGISTER", "20/hour"),
         "verify": env_str("THROTTLE_VERIFY", "60/min"),
+        "webhook_send": env_str("THROTTLE_WEBHOOK_SEND", "10/min"),  # test and redeliver, per user
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -136,15 +136,18 @@ def _avatar_replace(*, user: User, name: str) -> None:
 
 
 @transaction.atomic
-def user_change_password(*, user: User, current_password: str, new_password: str,
+def user_change_password(*, user: User, current_password: str, new_password: str, revoke_api_keys: bool = False,
                          user_agent: str = "") -> IssuedToken:
-    """Every token and session dies with the old password; the caller gets one fresh token."""
+    """Every token and session dies with the old password; the caller gets one fresh token. API keys live on
+    unless `revoke_api_keys` (GitHub keeps tokens on a password change too, and offers to revoke them)."""
     if not user.check_password(current_password):
         raise InvalidInput("Current password is wrong.", field="current_password")
     _validate_password(new_password, user)
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     AuthToken.objects.filter(user=user).delete()
+    if revoke_api_keys:
+        ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     return token_issue(user=user, user_agent=user_agent)
 
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from core.client_ip import client_ip
 from core.idempotency import IdempotentMixin
 from core.permissions import HasScope, IsStaff, WritesNeedRole
 from core.renderers import AnyMediaRenderer
@@ -139,7 +140,7 @@ class ArtworkDetailView(PublicGalleryScoped, APIView):
                    summary="A published artwork (public), or your own draft")
     def get(self, request: Request, public_id) -> Response:
         artwork = selectors.artwork_get_visible(user=request.user, public_id=public_id)
-        services.artwork_record_view(artwork=artwork, viewer=request.user)
+        services.artwork_record_view(artwork=artwork, viewer=request.user, viewer_address=client_ip(request))
         return _detail(request, artwork)
 
     @extend_schema(request=ArtworkUpdateSerializer, responses={200: ArtworkDetailSerializer, 400: PROBLEM,

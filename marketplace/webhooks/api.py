@@ -7,6 +7,7 @@ from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from core.idempotency import IdempotentMixin
@@ -15,6 +16,7 @@ from core.pagination import NewestFirstCursorPagination
 from core.permissions import HasScope
 from core.request_body import no_body
 from core.schema import PROBLEM
+from core.throttling import ScopedRateThrottle
 from marketplace.webhooks import selectors, services
 from marketplace.webhooks.serializers import (
     DeliveryFilterSerializer,
@@ -92,6 +94,9 @@ class EndpointRotateSecretView(IdempotentMixin, WebhookScoped, APIView):
 
 
 class EndpointTestView(IdempotentMixin, WebhookScoped, APIView):
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
+    throttle_scope = "webhook_send"  # each one makes the server send a request to a URL the caller chose
+
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer}, tags=TAGS,
                    description="Queue a `webhook.test` event to this endpoint, whatever its event filter.")
     @no_body
@@ -131,6 +136,9 @@ class DeliveryDetailView(WebhookScoped, APIView):
 
 
 class DeliveryRedeliverView(IdempotentMixin, WebhookScoped, APIView):
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
+    throttle_scope = "webhook_send"
+
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer}, tags=TAGS,
                    description="Send a finished delivery again as a new series of attempts.")
     @no_body
