@@ -23,12 +23,13 @@ if command -v pyenv >/dev/null 2>&1; then \
 fi
 endef
 
-.PHONY: help run test lint bench setup python-check node-check clean
+.PHONY: help run test lint audit bench setup python-check node-check clean
 
 help:
 	@echo "make run    set up everything and start Atelier on http://127.0.0.1:8000"
 	@echo "make test   set up and run the whole test suite this machine can run"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff and bandit"
+	@echo "make audit  pip-audit of the installed dependencies (needs the network)"
 	@echo "make bench  run the benchmarks in bench/"
 
 python-check:
@@ -67,6 +68,11 @@ test: setup
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r config core marketplace generation provenance -x '*/migrations/*'
+
+# Needs the network (it asks PyPI's vulnerability data about every pinned package), so it is not part of lint.
+audit: $(VENV)/.installed
+	$(VENV)/bin/pip-audit --strict --progress-spinner off
 
 bench: setup
 	$(VENV_PY) -m bench.inference

@@ -37,7 +37,7 @@ if PRODUCTION:
         raise ImproperlyConfigured("ATELIER_ENV=production needs ALLOWED_HOSTS (comma-separated host names).")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "marketplace.accounts.admin_apps.AtelierAdminConfig",  # django.contrib.admin with lockout, throttle, TOTP
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # core comes before django_tasks_db so that its db_worker (with a liveness heartbeat) wins.
     "core",
     "django_tasks_db",
@@ -68,8 +70,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.body_limits.RequestBodyLimitMiddleware",  # before anything that may read a body (CSRF reads forms)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.request_body.StrictRequestBodyMiddleware",
@@ -120,13 +124,19 @@ else:
 
 # --- auth -----------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Every password check (admin form, sessions) goes through the API login's lockout (marketplace/accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["marketplace.accounts.backends.LockoutModelBackend"]
+# Staff sign in to the admin with a TOTP code as well as the password (django-otp; `manage.py staff_totp`).
+ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP", PRODUCTION)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Atelier")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)  # per (email, client address)
+LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 100)  # per email, from anywhere
 LOGIN_LOCKOUT = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AUTH_TOKEN_TTL = timedelta(days=env_int("AUTH_TOKEN_TTL_DAYS", 30))
 
@@ -155,9 +165,25 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 500
+# Body caps per route, checked from Content-Length before the body is read (core/body_limits.py): uploads get
+# their app's own cap plus multipart overhead, every other route REQUEST_BODY_MAX_BYTES.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 1024 * 1024)
+UPLOAD_ROUTE_LIMITS = {
+    "me-avatar": "config.upload_limits.avatar",
+    "artwork-list": "config.upload_limits.artwork",
+    "provenance-verify": "config.upload_limits.verification",
+    "dataset-list": "config.upload_limits.dataset",
+    "commission-list": "config.upload_limits.commission_brief",
+    "commission-delivery-list": "config.upload_limits.commission_delivery",
+}
 
 # --- API ------------------------------------------------------------------------------------------------
+# How many reverse proxies we run in front of gunicorn; 0 = none, the client is REMOTE_ADDR (core/client_ip.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "marketplace.accounts.authentication.BearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -173,8 +199,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.errors.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "120/min"),
@@ -182,6 +208,7 @@ REST_FRAMEWORK = {
         "login": env_str("THROTTLE_LOGIN", "20/min"),
         "register": env_str("THROTTLE_REGISTER", "20/hour"),
         "verify": env_str("THROTTLE_VERIFY", "60/min"),
+        "webhook_send": env_str("THROTTLE_WEBHOOK_SEND", "10/min"),  # test and redeliver, per user
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -231,6 +258,7 @@ CHAIN_ID = env_int("CHAIN_ID", 31337)
 CHAIN_PRIVATE_KEY = env_str("CHAIN_PRIVATE_KEY", "")
 CHAIN_CONFIRMATIONS = env_int("CHAIN_CONFIRMATIONS", 2)
 CHAIN_HEALTH_TIMEOUT = env_float("CHAIN_HEALTH_TIMEOUT_SECONDS", 2.0)
+CHAIN_HEALTH_CACHE_SECONDS = env_float("CHAIN_HEALTH_CACHE_SECONDS", 5.0)
 CHAIN_MAX_FEE_PER_GAS_WEI = env_int("CHAIN_MAX_FEE_PER_GAS_WEI", 500 * 10**9)  # ceiling for fee bumps
 CHAIN_RECEIPT_TIMEOUT_SECONDS = env_float("CHAIN_RECEIPT_TIMEOUT_SECONDS", 60.0)
 
@@ -315,6 +343,11 @@ if PRODUCTION:
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")  # "json": one JSON object per line, for a log pipeline
 if LOG_FORMAT not in {"plain", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
+if PRODUCTION:
+    from config.production import refuse_unsafe_defaults
+
+    refuse_unsafe_defaults(globals())
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -25,5 +25,6 @@ REST_FRAMEWORK = {
         "login": "10000/min",
         "register": "10000/min",
         "verify": "10000/min",
+        "webhook_send": "10000/min",
     },
 }

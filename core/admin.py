@@ -15,6 +15,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def may_act_on(request, model) -> bool:
+    """Staff with the model's change permission (Django's groups and per-user permissions), not every staff
+    user: actions that move money or licences are for the people the operator gave that permission."""
+    opts = model._meta
+    return bool(request.user.is_staff and request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"))
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False

@@ -4,6 +4,10 @@ The first response (status and body) is stored per user and key; a replay return
 `Idempotent-Replayed: true`; the same key with a different request is 422; a request still in flight is 409.
 Responses that mean "nothing was executed" (400 validation, 401, 403, 429, 5xx) are not stored, so the client
 can fix the request and retry with the same key.
+
+A view whose response carries a secret shown once (an API key, a webhook signing secret) names those fields in
+`secret_fields`: the record keeps the response without them, and a replay is a 409 naming the resource that the
+first request made — a secret is never written to the idempotency table, nor handed to whoever holds the key.
 """
 
 import hashlib
@@ -14,6 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.errors import Conflict
 from core.services import idempotency_abandon, idempotency_begin, idempotency_complete, request_fingerprint
 
 HEADER = "Idempotency-Key"
@@ -45,10 +50,18 @@ def _payload_digest(request: Request) -> Any:
     return {"data": fields, "files": files}
 
 
+def _secret_not_replayable(stored: Any) -> Conflict:
+    resource = stored.get("id") if isinstance(stored, dict) else None
+    return Conflict("The first request with this Idempotency-Key succeeded; its secret was shown once and is "
+                    "not kept, so it cannot be replayed. Revoke or rotate that one if it was lost.",
+                    code="idempotent_secret_not_replayable", resource=resource)
+
+
 class IdempotentMixin:
     """Mix into a DRF view before the base class: `class V(IdempotentMixin, generics.CreateAPIView)`."""
 
     _idempotency_record = None
+    secret_fields: tuple[str, ...] = ()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -60,6 +73,8 @@ class IdempotentMixin:
         outcome = idempotency_begin(user=request.user, key=key, method=request.method, path=request.path,
                                     fingerprint=fingerprint)
         if outcome.record is None:
+            if self.secret_fields:
+                raise _secret_not_replayable(outcome.replay_body)
             response = Response(outcome.replay_body, status=outcome.replay_status,
                                 headers={"Idempotent-Replayed": "true"})
             raise _Replay(response)
@@ -79,5 +94,7 @@ class IdempotentMixin:
             idempotency_abandon(record=record)
         else:
             body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+            if self.secret_fields and isinstance(body, dict):
+                body = {name: value for name, value in body.items() if name not in self.secret_fields}
             idempotency_complete(record=record, status=response.status_code, body=body)
         return response

@@ -50,3 +50,18 @@ class HasScope(BasePermission):
         if granted is None:  # not an API key
             return True
         return set(required) <= set(granted)
+
+
+class WritesNeedRole(BasePermission):
+    """`WritesNeedRole.of("artist")`: reads pass, writes need the role (staff pass). As a permission it runs
+    before the view reads the body, so a buyer's upload is refused before a byte of it is parsed."""
+
+    roles: tuple[str, ...] = ()
+    message = HasRole.message
+
+    @classmethod
+    def of(cls, *roles: str) -> type["WritesNeedRole"]:
+        return type(f"WritesNeedRole_{'_'.join(roles)}", (cls,), {"roles": roles})
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request.method in SAFE_METHODS or HasRole.of(*self.roles)().has_permission(request, view)

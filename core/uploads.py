@@ -15,6 +15,7 @@ import stat
 import warnings
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 from PIL import Image, ImageOps
 
@@ -26,6 +27,12 @@ DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 MARKUP_SIGNATURES = (b"<script", b"<html", b"<svg", b"<?php", b"<!doctype", b"<iframe", b"javascript:")
 # Some encoders pad a JPEG after its end-of-image marker with a few zero bytes; anything else is hidden data.
 TRAILING_SLACK = 16
+
+
+def upload_size_check(upload: Any, *, max_bytes: int) -> None:
+    """Refuse an uploaded file by its size before reading it into memory (PayloadTooLarge, 413)."""
+    if upload.size is not None and upload.size > max_bytes:
+        raise PayloadTooLarge(f"The file is {upload.size} bytes; the limit is {max_bytes}.", max_bytes=max_bytes)
 
 
 class ImageRejected(InvalidInput):

@@ -6,11 +6,11 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.errors import InvalidInput, NotFound, PayloadTooLarge
 from core.schema import PROBLEM
+from core.throttling import ScopedRateThrottle
 from provenance import conf, selectors
 from provenance.certificates import certificate_for
 from provenance.encoding import normalize_sha256

@@ -122,7 +122,7 @@ def chain_check(*, record: ProvenanceRecord) -> dict[str, Any]:
         if not _is_chain_failure(exc):
             raise
         logger.warning("chain check of %s failed: %s", record.content_sha256, exc)
-        return result | {"status": "unavailable", "detail": f"The chain could not be read: {str(exc)[:200]}"}
+        return result | {"status": "unavailable", "detail": "chain unavailable"}  # the error quotes the RPC URL
     if facts is None:
         return result | {"status": "not_verified",
                          "detail": f"No registry contract at {anchor['registry_address']} on this chain."}

@@ -7,8 +7,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.tasks import Task, task
 
+from provenance.chain.connection import scrub
 from provenance.chain.errors import ChainIdMismatch, SignerNotConfigured
 from provenance.services import (
     Chain,
@@ -41,14 +43,14 @@ def _with_chain(name: str, step: Callable[[Chain], dict[str, Any]]) -> dict[str,
         if not is_chain_down(exc):
             raise
         logger.warning("provenance %s: chain unavailable: %s", name, exc)
-        return {"status": "chain unavailable", "detail": str(exc)[:500]}
+        return {"status": "chain unavailable", "detail": scrub(str(exc), settings.CHAIN_RPC_URL)[:500]}
     try:
         return {"status": "ok", **step(chain)}
     except Exception as exc:
         if not is_chain_down(exc):
             raise
         logger.warning("provenance %s stopped: chain unavailable: %s", name, exc)
-        return {"status": "chain unavailable", "detail": str(exc)[:500]}
+        return {"status": "chain unavailable", "detail": scrub(str(exc), settings.CHAIN_RPC_URL)[:500]}
 
 
 @task(queue_name="chain")

@@ -2,30 +2,30 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from marketplace.accounts import services
+from marketplace.accounts.lockout import login_lockouts_clear
 from marketplace.accounts.models import ApiKey, AuthToken, User
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["-created_at"]
-    list_display = ["email", "display_name", "role", "is_staff", "is_active", "locked_until", "created_at"]
+    list_display = ["email", "display_name", "role", "is_staff", "is_active", "created_at"]
     list_filter = ["role", "is_staff", "is_active"]
     search_fields = ["email", "display_name", "public_id"]
-    readonly_fields = ["public_id", "created_at", "updated_at", "last_login", "failed_login_attempts"]
+    readonly_fields = ["public_id", "created_at", "updated_at", "last_login"]
     fieldsets = [
         (None, {"fields": ["email", "password", "public_id"]}),
         ("Profile", {"fields": ["display_name", "role", "bio", "avatar"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Security", {"fields": ["failed_login_attempts", "locked_until", "last_login", "created_at",
-                                 "updated_at"]}),
+        ("Security", {"fields": ["last_login", "created_at", "updated_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "role", "password1", "password2"]})]
     actions = ["unlock"]
 
     @admin.action(description="Unlock selected accounts")
     def unlock(self, request, queryset):
-        updated = queryset.update(failed_login_attempts=0, locked_until=None)
-        self.message_user(request, f"Unlocked {updated} accounts.")
+        updated = sum(login_lockouts_clear(email=user.email) for user in queryset)
+        self.message_user(request, f"Cleared the lockout of {updated} accounts.")
 
 
 @admin.register(ApiKey)

@@ -9,18 +9,21 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.client_ip import client_ip
 from core.errors import InvalidInput, NotFound
 from core.idempotency import IdempotentMixin
 from core.permissions import HasScope
 from core.renderers import AnyMediaRenderer
 from core.request_body import no_body
 from core.schema import PROBLEM
+from core.throttling import ScopedRateThrottle
+from core.uploads import upload_size_check
 from marketplace.accounts import selectors, services
-from marketplace.accounts.avatars import AVATAR_CONTENT_TYPE
+from marketplace.accounts.avatars import AVATAR_CONTENT_TYPE, AVATAR_MAX_BYTES
 from marketplace.accounts.models import AuthToken
+from marketplace.accounts.permissions import LoginTokenRequired
 from marketplace.accounts.serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
@@ -65,7 +68,8 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         payload = LoginSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        issued = services.auth_login(**payload.validated_data, user_agent=request.headers.get("User-Agent", ""))
+        issued = services.auth_login(**payload.validated_data, client_address=client_ip(request),
+                                     user_agent=request.headers.get("User-Agent", ""))
         return Response(_token_body(issued))
 
 
@@ -107,6 +111,7 @@ class MeAvatarView(APIView):
         payload = AvatarUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         upload = payload.validated_data["file"]
+        upload_size_check(upload, max_bytes=AVATAR_MAX_BYTES)
         user = services.user_set_avatar(user=request.user, raw=b"".join(upload.chunks()), filename=upload.name)
         return Response(UserSerializer(user, context={"request": request}).data)
 
@@ -133,10 +138,10 @@ class UserAvatarView(APIView):
 
 
 class PasswordChangeView(APIView):
+    permission_classes = [LoginTokenRequired]
+
     @extend_schema(request=PasswordChangeSerializer, responses={200: TokenSerializer}, tags=["accounts"])
     def post(self, request: Request) -> Response:
-        if not isinstance(request.auth, AuthToken):
-            raise InvalidInput("Change your password with a login token, not an API key.")
         payload = PasswordChangeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         issued = services.user_change_password(user=request.user, **payload.validated_data,
@@ -146,19 +151,20 @@ class PasswordChangeView(APIView):
 
 class ApiKeyListCreateView(IdempotentMixin, generics.GenericAPIView):
     serializer_class = ApiKeySerializer
+    permission_classes = [LoginTokenRequired]
+    secret_fields = ("key",)
 
     def get_queryset(self):
         return selectors.api_keys_for(user=self.request.user)
 
-    @extend_schema(responses={200: ApiKeySerializer(many=True)}, tags=["api-keys"])
+    @extend_schema(responses={200: ApiKeySerializer(many=True), 403: PROBLEM}, tags=["api-keys"])
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ApiKeySerializer(page, many=True).data)
 
-    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer}, tags=["api-keys"])
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer, 403: PROBLEM, 409: PROBLEM},
+                   tags=["api-keys"])
     def post(self, request: Request) -> Response:
-        if not isinstance(request.auth, AuthToken) and request.auth is not None:
-            raise InvalidInput("API keys are created with a login token, not with another API key.")
         payload = ApiKeyCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         issued = services.api_key_create(user=request.user, **payload.validated_data)
@@ -167,11 +173,12 @@ class ApiKeyListCreateView(IdempotentMixin, generics.GenericAPIView):
 
 
 class ApiKeyDetailView(APIView):
-    @extend_schema(responses={200: ApiKeySerializer}, tags=["api-keys"])
+    permission_classes = [LoginTokenRequired]
+    @extend_schema(responses={200: ApiKeySerializer, 403: PROBLEM, 404: PROBLEM}, tags=["api-keys"])
     def get(self, request: Request, public_id) -> Response:
         return Response(ApiKeySerializer(selectors.api_key_get(user=request.user, public_id=public_id)).data)
 
-    @extend_schema(responses={200: ApiKeySerializer}, tags=["api-keys"])
+    @extend_schema(responses={200: ApiKeySerializer, 403: PROBLEM, 404: PROBLEM}, tags=["api-keys"])
     def delete(self, request: Request, public_id) -> Response:
         key = services.api_key_revoke(api_key=selectors.api_key_get(user=request.user, public_id=public_id))
         return Response(ApiKeySerializer(key).data)

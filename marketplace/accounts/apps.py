@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -7,4 +9,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
+        from core.scheduler import register_periodic
         from marketplace.accounts import schema  # noqa: F401  (registers the OpenAPI auth extension)
+
+        register_periodic(name="accounts.prune_login_lockouts",
+                          task_path="marketplace.accounts.tasks.prune_login_lockouts_task", every=timedelta(hours=1))

@@ -45,9 +45,6 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     bio = models.TextField(max_length=2000, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
-    # Brute-force protection: attempts are reserved before the password is checked (see services).
-    failed_login_attempts = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -96,3 +93,17 @@ class ApiKey(BaseModel):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class LoginLockout(models.Model):
+    """Failed-login counters, keyed by a digest so the table holds neither emails nor addresses in clear:
+    one per (email, client address) and one per email (the global ceiling). Rows exist for unknown emails
+    too, so a lockout answers the same whether the account exists or not (lockout.py)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… {self.failures} failures"

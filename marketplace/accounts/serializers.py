@@ -76,6 +76,9 @@ class AvatarUploadSerializer(StrictSerializer):
 class PasswordChangeSerializer(StrictSerializer):
     current_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    revoke_api_keys = serializers.BooleanField(
+        default=False, help_text="Also revoke every API key (do this if you change the password because it leaked: "
+                                 "keys are independent of the password and survive the change otherwise).")
 
 
 class ApiKeySerializer(serializers.ModelSerializer):

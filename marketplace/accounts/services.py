@@ -11,21 +11,22 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from core.errors import AtelierError, InvalidInput, NotAuthenticated
+from core.errors import InvalidInput, NotAuthenticated
 from marketplace.accounts.avatars import avatar_render
 from marketplace.accounts.bearer import API_KEY_KIND, TOKEN_KIND, new_secret
+from marketplace.accounts.lockout import (
+    AccountLocked,  # noqa: F401  (re-exported)
+    login_attempt_failed,
+    login_attempt_reserve,
+    login_attempt_succeeded,
+)
 from marketplace.accounts.models import ApiKey, AuthToken, Role, User
 from marketplace.accounts.scopes import SCOPES
 
 SELF_SERVICE_ROLES = (Role.ARTIST, Role.BUYER)
 MAX_ACTIVE_API_KEYS = 50
-
-
-class AccountLocked(AtelierError):
-    status, code, title = 429, "account_locked", "Account temporarily locked"
 
 
 @dataclass(frozen=True)
@@ -65,38 +66,28 @@ def token_issue(*, user: User, user_agent: str = "") -> IssuedToken:
     return IssuedToken(token=token, secret=secret.value)
 
 
-def _reserve_login_attempt(*, user_pk: int) -> bool:
-    """Count the attempt *before* checking the password, in one conditional UPDATE, so parallel guesses
-    cannot all slip under the limit: at most LOGIN_MAX_FAILURES passwords are ever checked per lockout."""
-    now = timezone.now()
-    User.objects.filter(pk=user_pk, locked_until__lte=now).update(locked_until=None, failed_login_attempts=0)
-    reserved = User.objects.filter(
-        pk=user_pk, locked_until__isnull=True, failed_login_attempts__lt=settings.LOGIN_MAX_FAILURES
-    ).update(failed_login_attempts=F("failed_login_attempts") + 1)
-    return reserved == 1
-
-
-def _locked_error(user_pk: int) -> AccountLocked:
-    locked_until = User.objects.filter(pk=user_pk).values_list("locked_until", flat=True).first()
-    wait = int((locked_until - timezone.now()).total_seconds()) + 1 if locked_until else 60
-    return AccountLocked(
-        "Too many failed logins; try again later.", retry_after_seconds=max(wait, 1)
-    )
-
-
-def auth_login(*, email: str, password: str, user_agent: str = "") -> IssuedToken:
+def auth_check_password(*, email: str, password: str, client_address: str) -> User | None:
+    """The one password check (API login and admin login): counted against the lockout before it runs, and
+    answered the same for an unknown email, an inactive account and a wrong password (None)."""
+    attempt = login_attempt_reserve(email=email, client_address=client_address)
     user = User.objects.filter(email__iexact=email.strip()).first()
     if user is None:
         User().set_password(password)  # spend the same time as a real check: no user enumeration by timing
+        ok = False
+    else:
+        ok = user.check_password(password) and user.is_active
+    if not ok:
+        login_attempt_failed(attempt=attempt)
+        return None
+    login_attempt_succeeded(attempt=attempt)
+    return user
+
+
+def auth_login(*, email: str, password: str, client_address: str, user_agent: str = "") -> IssuedToken:
+    user = auth_check_password(email=email, password=password, client_address=client_address)
+    if user is None:
         raise NotAuthenticated("Invalid email or password.", code="invalid_credentials")
-    if not _reserve_login_attempt(user_pk=user.pk):
-        raise _locked_error(user.pk)
-    if not (user.is_active and user.check_password(password)):
-        User.objects.filter(
-            pk=user.pk, locked_until__isnull=True, failed_login_attempts__gte=settings.LOGIN_MAX_FAILURES
-        ).update(locked_until=timezone.now() + settings.LOGIN_LOCKOUT)
-        raise NotAuthenticated("Invalid email or password.", code="invalid_credentials")
-    User.objects.filter(pk=user.pk).update(failed_login_attempts=0, locked_until=None, last_login=timezone.now())
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return token_issue(user=user, user_agent=user_agent)
 
 
@@ -145,15 +136,18 @@ def _avatar_replace(*, user: User, name: str) -> None:
 
 
 @transaction.atomic
-def user_change_password(*, user: User, current_password: str, new_password: str,
+def user_change_password(*, user: User, current_password: str, new_password: str, revoke_api_keys: bool = False,
                          user_agent: str = "") -> IssuedToken:
-    """Every token and session dies with the old password; the caller gets one fresh token."""
+    """Every token and session dies with the old password; the caller gets one fresh token. API keys live on
+    unless `revoke_api_keys` (GitHub keeps tokens on a password change too, and offers to revoke them)."""
     if not user.check_password(current_password):
         raise InvalidInput("Current password is wrong.", field="current_password")
     _validate_password(new_password, user)
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     AuthToken.objects.filter(user=user).delete()
+    if revoke_api_keys:
+        ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     return token_issue(user=user, user_agent=user_agent)
 
 

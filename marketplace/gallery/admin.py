@@ -4,7 +4,7 @@ orders, listings and grants are read-only, and refunds run through the `refund` 
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, may_act_on
 from core.errors import AtelierError
 from marketplace.gallery import services
 from marketplace.gallery.models import Artwork, LicenceGrant, Listing, Order, OrderEvent
@@ -29,7 +29,7 @@ class ArtworkAdmin(ReadOnlyAdmin):
     editable = ("title", "description", "style")
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_staff
+        return may_act_on(request, self.model)
 
     def get_readonly_fields(self, request, obj=None):
         return ["thumbnail", *(name for name in super().get_readonly_fields(request, obj) if name not in self.editable)]
@@ -71,7 +71,7 @@ class OrderAdmin(ReadOnlyAdmin):
     actions = ["refund"]
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_staff  # the refund action needs it; every field stays read-only
+        return may_act_on(request, self.model)  # the refund action needs it; every field stays read-only
 
     @admin.action(description="Refund the selected orders (revokes their licences)")
     def refund(self, request, queryset) -> None:

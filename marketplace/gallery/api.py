@@ -17,12 +17,14 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from core.client_ip import client_ip
 from core.idempotency import IdempotentMixin
-from core.permissions import HasScope, IsStaff
+from core.permissions import HasScope, IsStaff, WritesNeedRole
 from core.renderers import AnyMediaRenderer
 from core.request_body import no_body
 from core.schema import PROBLEM
-from marketplace.gallery import browse_cache, selectors, services
+from core.uploads import upload_size_check
+from marketplace.gallery import browse_cache, conf, selectors, services
 from marketplace.gallery.previews import PREVIEW_CONTENT_TYPE
 from marketplace.gallery.serializers import (
     ArtworkCreateSerializer,
@@ -74,6 +76,8 @@ def _detail(request: Request, artwork: Any, *, code: int = status.HTTP_200_OK) -
 # --- artworks ----------------------------------------------------------------------------------------------
 
 class ArtworkListCreateView(IdempotentMixin, PublicGalleryScoped, APIView):
+    permission_classes = [*PublicGalleryScoped.permission_classes, WritesNeedRole.of("artist")]
+
     @extend_schema(parameters=[BrowseQuerySerializer], responses={200: BrowsePageSerializer, 400: PROBLEM},
                    tags=TAGS, auth=[], operation_id="artworks_browse",
                    summary="Browse and search published artworks (public)",
@@ -108,6 +112,7 @@ class ArtworkListCreateView(IdempotentMixin, PublicGalleryScoped, APIView):
                   "tags": data["tags"], "style": data["style"]}
         if "file" in data:
             upload = data["file"]
+            upload_size_check(upload, max_bytes=conf.max_upload_bytes())
             raw = b"".join(upload.chunks())
             artwork = services.artwork_create_from_upload(raw=raw, filename=upload.name, **common)
         else:
@@ -135,7 +140,7 @@ class ArtworkDetailView(PublicGalleryScoped, APIView):
                    summary="A published artwork (public), or your own draft")
     def get(self, request: Request, public_id) -> Response:
         artwork = selectors.artwork_get_visible(user=request.user, public_id=public_id)
-        services.artwork_record_view(artwork=artwork, viewer=request.user)
+        services.artwork_record_view(artwork=artwork, viewer=request.user, viewer_address=client_ip(request))
         return _detail(request, artwork)
 
     @extend_schema(request=ArtworkUpdateSerializer, responses={200: ArtworkDetailSerializer, 400: PROBLEM,

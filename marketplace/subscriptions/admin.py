@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, may_act_on
 from core.errors import AtelierError
 from marketplace.subscriptions import services
 from marketplace.subscriptions.models import (
     LedgerEntry,
     Payment,
     PaymentEvent,
+    PaymentPurpose,
     PaymentRefund,
     Plan,
     ProcessedWebhookEvent,
@@ -50,7 +51,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     actions = ["cancel_now", "renew_now"]
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_staff  # the actions need it; every field stays read-only
+        return may_act_on(request, self.model)  # the actions need it; every field stays read-only
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
@@ -106,7 +107,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     actions = ["refund"]
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.is_staff
+        return may_act_on(request, self.model)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
@@ -115,6 +116,11 @@ class PaymentAdmin(ReadOnlyAdmin):
     def refund(self, request, queryset):
         refunded = 0
         for payment in queryset:
+            if payment.purpose in (PaymentPurpose.ORDER, PaymentPurpose.COMMISSION):
+                # Refunding the money alone would leave the licence active and the artist's credit standing.
+                self.message_user(request, f"{payment}: refund it from its {payment.purpose} ({payment.reference}), "
+                                  "which also revokes what it bought.", level=messages.WARNING)
+                continue
             try:
                 services.payment_refund(payment=payment, reason="refunded by staff", actor=request.user)
                 refunded += 1

@@ -7,6 +7,7 @@ from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from core.idempotency import IdempotentMixin
@@ -14,6 +15,8 @@ from core.jobs import JobState
 from core.pagination import NewestFirstCursorPagination
 from core.permissions import HasScope
 from core.request_body import no_body
+from core.schema import PROBLEM
+from core.throttling import ScopedRateThrottle
 from marketplace.webhooks import selectors, services
 from marketplace.webhooks.serializers import (
     DeliveryFilterSerializer,
@@ -36,6 +39,7 @@ class WebhookScoped:
 
 class EndpointListCreateView(IdempotentMixin, WebhookScoped, generics.GenericAPIView):
     serializer_class = WebhookEndpointSerializer
+    secret_fields = ("secret",)
 
     def get_queryset(self):
         return selectors.webhook_endpoints_for(user=self.request.user)
@@ -45,8 +49,8 @@ class EndpointListCreateView(IdempotentMixin, WebhookScoped, generics.GenericAPI
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WebhookEndpointSerializer(page, many=True).data)
 
-    @extend_schema(request=WebhookEndpointCreateSerializer, responses={201: WebhookEndpointWithSecretSerializer},
-                   tags=TAGS)
+    @extend_schema(request=WebhookEndpointCreateSerializer,
+                   responses={201: WebhookEndpointWithSecretSerializer, 409: PROBLEM}, tags=TAGS)
     def post(self, request: Request) -> Response:
         payload = WebhookEndpointCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -76,7 +80,10 @@ class EndpointDetailView(WebhookScoped, APIView):
 
 
 class EndpointRotateSecretView(IdempotentMixin, WebhookScoped, APIView):
-    @extend_schema(request=RotateSecretSerializer, responses={200: WebhookEndpointWithSecretSerializer}, tags=TAGS)
+    secret_fields = ("secret",)
+
+    @extend_schema(request=RotateSecretSerializer, responses={200: WebhookEndpointWithSecretSerializer, 409: PROBLEM},
+                   tags=TAGS)
     def post(self, request: Request, public_id) -> Response:
         endpoint = selectors.webhook_endpoint_get(user=request.user, public_id=public_id)
         payload = RotateSecretSerializer(data=request.data)
@@ -87,6 +94,9 @@ class EndpointRotateSecretView(IdempotentMixin, WebhookScoped, APIView):
 
 
 class EndpointTestView(IdempotentMixin, WebhookScoped, APIView):
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
+    throttle_scope = "webhook_send"  # each one makes the server send a request to a URL the caller chose
+
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer}, tags=TAGS,
                    description="Queue a `webhook.test` event to this endpoint, whatever its event filter.")
     @no_body
@@ -126,6 +136,9 @@ class DeliveryDetailView(WebhookScoped, APIView):
 
 
 class DeliveryRedeliverView(IdempotentMixin, WebhookScoped, APIView):
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
+    throttle_scope = "webhook_send"
+
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer}, tags=TAGS,
                    description="Send a finished delivery again as a new series of attempts.")
     @no_body

@@ -1,5 +1,7 @@
 """The one way to get a Web3 connection: it checks the chain id before anything is signed for it."""
 
+from urllib.parse import urlsplit
+
 import requests
 from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
@@ -8,6 +10,24 @@ from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from provenance.chain.errors import ChainIdMismatch, ChainUnavailable
 
 DEFAULT_TIMEOUT_S = 10.0
+
+
+def endpoint_label(rpc_url: str) -> str:
+    """scheme://host[:port] of an RPC URL: hosted endpoints carry the API key in the path, query or userinfo."""
+    parts = urlsplit(rpc_url)
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def scrub(text: str, rpc_url: str) -> str:
+    """`text` with the RPC URL's secret-bearing parts (path, query, userinfo) replaced by its label."""
+    parts = urlsplit(rpc_url)
+    label = endpoint_label(rpc_url)
+    text = text.replace(rpc_url.rstrip("/"), label)
+    for secret in (parts.path.rstrip("/"), parts.query, parts.username, parts.password):
+        if secret and len(secret) > 1:
+            text = text.replace(secret, "/…")
+    return text
 
 
 def connect(
@@ -32,7 +52,8 @@ def connect(
     try:
         chain_id = w3.eth.chain_id
     except (requests.RequestException, OSError, Web3Exception) as exc:
-        raise ChainUnavailable(f"chain node at {rpc_url} is unavailable: {exc}") from exc
+        raise ChainUnavailable(f"chain node at {endpoint_label(rpc_url)} is unavailable: {type(exc).__name__}") from exc
     if chain_id != expected_chain_id:
-        raise ChainIdMismatch(f"connected to chain {chain_id} at {rpc_url}, expected {expected_chain_id}")
+        raise ChainIdMismatch(f"connected to chain {chain_id} at {endpoint_label(rpc_url)}, "
+                              f"expected {expected_chain_id}")
     return w3

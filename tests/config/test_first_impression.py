@@ -36,8 +36,9 @@ def test_demo_artworks_are_published_and_anchored_within_three_minutes_despite_a
         _wait(f"{stack.base}/healthz", timeout=120)
         healthy_at = time.monotonic()
         # a user signs up and starts a long training run at once
-        token = requests.post(f"{stack.base}/api/v1/auth/register", timeout=10, json={
-            "email": "eager@example.com", "password": "a-long-and-unusual-passphrase", "role": "artist"}).json()["token"]
+        registered = requests.post(f"{stack.base}/api/v1/auth/register", timeout=10, json={
+            "email": "eager@example.com", "password": "a-long-and-unusual-passphrase", "role": "artist"})
+        token = registered.json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
         dataset = requests.post(f"{stack.base}/api/v1/datasets", headers=auth, timeout=60,
                                 data={"name": "mine"}, files={"files": ("set.zip", _dataset_zip())})

@@ -35,7 +35,9 @@ def test_production_without_allowed_hosts_refuses_to_start():
 
 def test_configured_production_passes_deploy_checks_at_warning_level():
     result = manage("check", "--deploy", "--fail-level", "WARNING", ATELIER_ENV="production",
-                    SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="atelier.example")
+                    SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="atelier.example", PAYMENT_PROVIDER="stripe",
+                    STRIPE_SECRET_KEY="sk_live_example", STRIPE_WEBHOOK_SECRET="whsec_example",
+                    CHAIN_ID="11155111", CHAIN_PRIVATE_KEY="0x" + "59" * 32)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -17,11 +17,24 @@ def create_key(client, key: str, name: str = "ci"):
 
 @pytest.mark.django_db
 def test_replay_returns_the_identical_response_and_executes_once(user_client, user):
-    first = create_key(user_client, "key-1")
-    second = create_key(user_client, "key-1")
-    assert first.status_code == second.status_code == 201
+    from marketplace.webhooks.models import WebhookDelivery
+    from marketplace.webhooks.services import webhook_endpoint_create
+
+    endpoint = webhook_endpoint_create(owner=user, url="https://93.184.215.14/hooks")
+    first = user_client.post(f"/api/v1/webhooks/{endpoint.public_id}/test", HTTP_IDEMPOTENCY_KEY="key-1")
+    second = user_client.post(f"/api/v1/webhooks/{endpoint.public_id}/test", HTTP_IDEMPOTENCY_KEY="key-1")
+    assert first.status_code == second.status_code == 202
     assert first.json() == second.json()
     assert second["Idempotent-Replayed"] == "true"
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_replay_never_returns_a_secret_shown_once(user_client, user):
+    first = create_key(user_client, "key-1")
+    second = create_key(user_client, "key-1")
+    assert (first.status_code, second.status_code) == (201, 409)
+    assert second.json()["resource"] == first.json()["id"] and first.json()["key"] not in second.content.decode()
     assert user.api_keys.count() == 1
 
 

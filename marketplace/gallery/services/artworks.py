@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -18,7 +19,7 @@ from core.events import event_emit
 from core.uploads import image_clean
 from marketplace.gallery import conf, ports
 from marketplace.gallery.browse_cache import browse_changed
-from marketplace.gallery.models import Artwork, ArtworkSource, ArtworkState, ArtworkTag
+from marketplace.gallery.models import Artwork, ArtworkSource, ArtworkState, ArtworkTag, GrantState, LicenceType
 from marketplace.gallery.previews import render_preview
 
 MAX_TAGS = 20
@@ -26,6 +27,7 @@ TAG_MAX_LENGTH = 40
 _TAG = re.compile(r"^[a-z0-9][a-z0-9 _-]*$")
 _STYLE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 VIEW_WEIGHT, SALE_WEIGHT = 1, 25  # popularity = views + 25 × sales, kept in one indexed column
+VIEW_DEDUPE_SECONDS = 24 * 3600  # a viewer counts once a day per work
 
 # action -> (states it may start from, state it leads to)
 ARTWORK_TRANSITIONS = {
@@ -217,6 +219,10 @@ def artwork_withdraw(*, artist: Any, artwork: Artwork) -> Artwork:
     """Hide a published work from browse and stop its sales; licences already granted stay valid."""
     with transaction.atomic():
         locked = Artwork.objects.select_for_update().get(pk=artwork.pk)
+        if locked.owner_id != locked.artist_id or locked.grants.filter(
+                licence_type=LicenceType.EXCLUSIVE, state=GrantState.ACTIVE).exists():
+            raise Conflict("The exclusive licence of this work was sold; its owner holds it now, so it cannot be "
+                           "withdrawn.", code="exclusive_sold")
         locked.state = _check_transition(locked, "withdraw")
         locked.withdrawn_at = timezone.now()
         locked.save(update_fields=["state", "withdrawn_at", "updated_at"])
@@ -225,9 +231,14 @@ def artwork_withdraw(*, artist: Any, artwork: Artwork) -> Artwork:
     return locked
 
 
-def artwork_record_view(*, artwork: Artwork, viewer: Any) -> None:
-    """Count a view of a published work by someone other than its artist: one UPDATE, no read."""
+def artwork_record_view(*, artwork: Artwork, viewer: Any, viewer_address: str = "") -> None:
+    """Count a view of a published work by someone other than its artist, once per viewer (the user, or the
+    client address when signed out) per VIEW_DEDUPE window, so reloads and scripts cannot buy popularity.
+    One cache add and one UPDATE, no read."""
     if artwork.state != ArtworkState.PUBLISHED or getattr(viewer, "pk", None) == artwork.artist_id:
+        return
+    who = f"u{viewer.pk}" if getattr(viewer, "pk", None) else f"a{viewer_address or 'unknown'}"
+    if not cache.add(f"gallery:viewed:{artwork.pk}:{who}", 1, timeout=VIEW_DEDUPE_SECONDS):
         return
     Artwork.objects.filter(pk=artwork.pk).update(view_count=F("view_count") + 1,
                                                  popularity=F("popularity") + VIEW_WEIGHT)

@@ -107,8 +107,8 @@ def test_browse_sorts_by_price_with_unpriced_works_last(api, catalogue, sort, ex
 
 @pytest.mark.django_db
 def test_popularity_counts_views_by_others_and_sales(api, artist_client, user_client, catalogue):
-    for _ in range(3):
-        api.get(f"{URL}/{catalogue['euro']}")
+    for n in range(3):  # three viewers (a viewer counts once a day)
+        api.get(f"{URL}/{catalogue['euro']}", REMOTE_ADDR=f"203.0.113.{n}")
     artist_client.get(f"{URL}/{catalogue['dear']}")  # the artist's own views do not count
     cheap_listing = api.get(f"{URL}/{catalogue['cheap']}/listings").json()[0]
     buy(user_client, cheap_listing["id"])

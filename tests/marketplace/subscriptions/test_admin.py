@@ -75,8 +75,8 @@ def test_admin_renew_now_retries_a_past_due_subscription_at_once(staff_client, u
 
 @pytest.mark.django_db
 def test_admin_refund_action_refunds_the_payment(staff_client, user):
-    payment = services.payment_charge(payer=user, amount=700, currency="USD", purpose="order",
-                                      reference="order:1", payment_method="tok_visa")
+    payment = services.payment_charge(payer=user, amount=700, currency="USD", purpose="other",
+                                      reference="goodwill:1", payment_method="tok_visa")
     staff_client.post("/admin/subscriptions/payment/", {"action": "refund", "_selected_action": [payment.pk]})
     payment.refresh_from_db()
     assert (payment.state, payment.amount_refunded) == ("refunded", 700)

@@ -1,0 +1,37 @@
+"""What production refuses to start with: every default that is safe on a laptop and unsafe with real users.
+
+Settings call `refuse_unsafe_defaults(globals())` last, so the refusal happens at import, before gunicorn
+serves a request (gunicorn runs no system checks). Each problem names the variable that fixes it.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+# anvil's first development account: its private key is printed by every anvil and in every tutorial.
+ANVIL_DEV_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+def unsafe_defaults(s: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if s["PAYMENT_PROVIDER"] != "stripe":
+        problems.append(f"PAYMENT_PROVIDER={s['PAYMENT_PROVIDER']!r} takes documented test cards as payment; "
+                        "set PAYMENT_PROVIDER=stripe with STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.")
+    if s["STRIPE_API_BASE"]:
+        problems.append("STRIPE_API_BASE points payments at a non-Stripe server; unset it.")
+    key = (s["CHAIN_PRIVATE_KEY"] or "").lower()
+    if key in {"", ANVIL_DEV_PRIVATE_KEY, ANVIL_DEV_PRIVATE_KEY[2:]}:
+        problems.append("CHAIN_PRIVATE_KEY is unset or anvil's public development key; anyone could sign as "
+                        "the registry owner. Set the key of this deployment's own funded account.")
+    if s["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]:
+        problems.append("WEBHOOK_ALLOW_PRIVATE_NETWORKS lets webhook URLs reach internal addresses (SSRF); unset it.")
+    if not s["ADMIN_REQUIRE_OTP"]:
+        problems.append("ADMIN_REQUIRE_OTP is off: staff would sign in to the admin with a password alone.")
+    return problems
+
+
+def refuse_unsafe_defaults(s: Mapping[str, Any]) -> None:
+    problems = unsafe_defaults(s)
+    if problems:
+        raise ImproperlyConfigured("ATELIER_ENV=production refuses unsafe settings:\n  - " + "\n  - ".join(problems))
