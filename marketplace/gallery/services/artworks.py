@@ -190,7 +190,8 @@ def artwork_publish(*, artist: Any, artwork: Artwork) -> Artwork:
         if locked.provenance_record_id is None:
             ports.registration_lock()  # else two near-identical works published at once could both pass
             matches = ports.similar_records(content_sha256=locked.content_sha256, pdq=locked.pdq,
-                                            pdq_quality=locked.pdq_quality)
+                                            pdq_quality=locked.pdq_quality, width=locked.width,
+                                            height=locked.height)
             mine = ports.user_ref(artist)
             blocking = [match for match in matches if match.record.owner != mine]
             if blocking:
