@@ -1,6 +1,7 @@
 """Provenance reads. Provenance is public by design (anyone may verify a file), so these take no acting user:
 records expose only hashes and opaque references. Chain facts are read from the node, not the database."""
 
+import io
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -8,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from PIL import Image
 
 from core.errors import InvalidInput
 from core.uploads import image_clean
@@ -217,7 +219,21 @@ def verification_by_upload(*, raw: bytes, name: str = "file") -> dict[str, Any]:
     similar = near_duplicates(pdq=pdq.hash_hex, max_distance=distance, exclude_content_sha256=sha256) if usable else []
     return {"query": {"sha256": sha256, "pdq": pdq.hash_hex, "pdq_quality": pdq.quality},
             "match": verification_of_record(record=record) if record else None, "perceptual_matches": similar,
-            "perceptual_matching": "ok" if usable else "quality_too_low"}
+            "perceptual_matching": "ok" if usable else "quality_too_low",
+            "watermark": None if record or similar else watermark_match(raw=clean.data)}
+
+
+def watermark_match(*, raw: bytes) -> dict[str, Any] | None:
+    """The record an invisible watermark points to: its key is the first 48 bits of the content's sha256."""
+    from provenance.watermark import extract
+
+    with Image.open(io.BytesIO(raw)) as image:
+        found = extract(image.convert("RGB"))
+    if found is None:
+        return None
+    prefix = found.key.hex()
+    record = ProvenanceRecord.objects.filter(content_sha256__startswith=prefix).order_by("id").first()
+    return {"key": prefix, "confidence": round(found.confidence, 3), "record": record}
 
 
 def chain_status() -> dict[str, Any]:

@@ -51,3 +51,24 @@ def test_large_queries_keep_the_tight_distance(api, register_image, settings):
     image = gan_samples()[0]
     register_image(300, raw=png(image))
     assert verify(api, jpeg(image))["perceptual_matches"] == []
+
+
+def test_verify_reads_the_watermark_when_hash_and_pdq_find_nothing(api, register_image, settings):
+    import io
+
+    from PIL import Image
+
+    from provenance.synthetic_images import cropped, encode_png, synthetic_image
+    from provenance.watermark import embed
+
+    original = synthetic_image(400, size=(256, 256))
+    record, raw = register_image(400, raw=encode_png(original))
+    marked = embed(original, key=bytes.fromhex(record.content_sha256[:12]))
+    out = io.BytesIO()
+    cropped(marked, fraction=0.05).save(out, format="JPEG", quality=75)
+    settings.PROVENANCE_PDQ_MIN_QUALITY = 101  # PDQ off: the watermark is the only way in
+    result = verify(api, out.getvalue())
+    assert result["match"] is None and result["perceptual_matches"] == []
+    assert result["watermark"]["key"] == record.content_sha256[:12]
+    assert result["watermark"]["record"]["id"] == str(record.public_id)
+    assert verify(api, jpeg(Image.open(io.BytesIO(raw))))["watermark"] is None  # unmarked: nothing read
