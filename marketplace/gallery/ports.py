@@ -40,6 +40,11 @@ def file_hashes(*, raw: bytes) -> provenance_services.FileHashes:
     return provenance_services.hash_file(raw=raw)
 
 
+def watermark_key(content_sha256: str) -> bytes:
+    """The invisible watermark's key for content: the first 48 bits of its sha256 (verify looks it up)."""
+    return bytes.fromhex(content_sha256[:12])
+
+
 @dataclass(frozen=True)
 class Match:
     record: Any  # provenance's record

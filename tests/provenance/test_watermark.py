@@ -72,3 +72,21 @@ def test_images_too_small_to_carry_a_key_are_refused_and_read_as_unmarked():
     assert extract(small) is None
     with pytest.raises(WatermarkError):
         embed(synthetic_images.synthetic_image(5, size=(256, 256)), key=b"short")
+
+
+def test_batched_embedding_equals_invisible_watermarks_own_block_call():
+    from imwatermark.dwtDctSvd import EmbedDwtDctSvd
+
+    from provenance.watermark import BLOCK, STRENGTH, _diffuse
+
+    rng = np.random.default_rng(1)
+    low = rng.uniform(0, 500, (2 * BLOCK, 3 * BLOCK))
+    carried = np.array([[0, 1, -1], [1, 0, 1]])
+    expected = low.copy()
+    library = EmbedDwtDctSvd(block=BLOCK)
+    for i in range(2):
+        for j in range(3):
+            if carried[i, j] >= 0:
+                window = (slice(i * BLOCK, (i + 1) * BLOCK), slice(j * BLOCK, (j + 1) * BLOCK))
+                expected[window] = library.diffuse_dct_svd(low[window].copy(), int(carried[i, j]), STRENGTH)
+    np.testing.assert_allclose(_diffuse(low, carried, STRENGTH), expected, atol=1e-6)
