@@ -8,6 +8,10 @@
    alternating rounds of each). The headline uses 64×64 images, the size of what the platform publishes
    (GANConfig's default resolution); the same measurement on 64–256 px pictures (uploads are larger) is
    reported beside it under `pipeline_mixed_*`;
+4. small images: recall of same-size JPEG q75 re-saves of a tiny GAN's 32 px outputs and false matches
+   between different outputs (bench.gan_images trains and caches the GAN once), and the invisible
+   watermark's recovery under JPEG q75/q50, 0.5x/1.5x and back, a 5 % crop, with its PSNR
+   (`--only-credentials` runs just these);
 3. near-duplicate lookup among 1,000,000 stored PDQ hashes with the multi-index (baseline: numpy brute
    force), and recall for resized / re-encoded / cropped copies at distance <= 31.
 
@@ -353,6 +357,72 @@ def measure_dup_lookup(*, records: list[HashedRecord], stored: int, query_count:
     }
 
 
+# --- 4. small images and the watermark ---------------------------------------------------------------------
+
+
+def _pdq_bits(image: Image.Image) -> np.ndarray:
+    return np.unpackbits(np.frombuffer(bytes.fromhex(pdq_from_image(image).hash_hex), dtype=np.uint8))
+
+
+def measure_small_images(*, count: int) -> dict:
+    """Same-size JPEG q75 re-saves of a tiny GAN's 32 px outputs: found within the distance a query of that
+    size gets (recall), and pairs of different outputs within it (false matches)."""
+    from bench.gan_images import gan_images
+    from provenance.conf import DEFAULTS
+
+    distance = DEFAULTS["PROVENANCE_PDQ_SMALL_MATCH_DISTANCE"]
+    images = [Image.fromarray(pixels) for pixels in gan_images(count)]
+    originals = np.array([_pdq_bits(image) for image in images], dtype=np.int16)
+    resaved = np.array([_pdq_bits(Image.open(io.BytesIO(synthetic_images.encode_jpeg(image, quality=75))))
+                        for image in images], dtype=np.int16)
+    moved = (originals != resaved).sum(axis=1)
+    pairs = (originals[:, None, :] != originals[None, :, :]).sum(axis=2)[np.triu_indices(len(images), 1)]
+    return {
+        "small_image_count": len(images), "small_image_size_px": images[0].width,
+        "small_image_match_distance": distance,
+        "small_image_recall": round(float(np.mean(moved <= distance)), 4),
+        "small_image_recall_at_31": round(float(np.mean(moved <= PDQ_MATCH_DISTANCE)), 4),
+        "small_image_false_match_rate": round(float(np.mean(pairs <= distance)), 6),
+        "small_image_nearest_different_pair": int(pairs.min()),
+        "small_image_jpeg_q75_distance_p50_p95": [int(np.median(moved)), int(np.percentile(moved, 95))],
+    }
+
+
+def measure_watermark(*, size: int, count: int) -> dict:
+    from provenance import watermark
+
+    def jpeg(image: Image.Image, quality: int) -> Image.Image:
+        return Image.open(io.BytesIO(synthetic_images.encode_jpeg(image, quality=quality))).convert("RGB")
+
+    def there_and_back(image: Image.Image, scale: float) -> Image.Image:
+        return synthetic_images.resized(image, scale=scale).resize(image.size, Image.Resampling.BILINEAR)
+
+    attacks = {"jpeg_q75": lambda im: jpeg(im, 75), "jpeg_q50": lambda im: jpeg(im, 50),
+               "resize_0.5": lambda im: there_and_back(im, 0.5), "resize_1.5": lambda im: there_and_back(im, 1.5),
+               "crop_5": lambda im: synthetic_images.cropped(im, fraction=0.05)}
+    rng = np.random.default_rng(21)
+    found = dict.fromkeys(attacks, 0)
+    psnrs, embed_ms, extract_ms = [], [], []
+    for seed in range(count):
+        original, key = synthetic_images.synthetic_image(50_000 + seed, size=(size, size)), rng.bytes(6)
+        started = time.perf_counter()
+        marked = watermark.embed(original, key=key)
+        embed_ms.append((time.perf_counter() - started) * 1e3)
+        psnrs.append(watermark.psnr(original, marked))
+        for name, attack in attacks.items():
+            started = time.perf_counter()
+            result = watermark.extract(attack(marked))
+            extract_ms.append((time.perf_counter() - started) * 1e3)
+            found[name] += result is not None and result.key == key
+    return {
+        "watermark_size_px": size, "watermark_images": count, "watermark_min_side_px": watermark.MIN_SIDE,
+        "watermark_recovery": {name: round(hits / count, 3) for name, hits in found.items()},
+        "watermark_psnr_db": round(float(np.mean(psnrs)), 2),
+        "watermark_embed_ms_p50": round(statistics.median(embed_ms), 1),
+        "watermark_extract_ms_p50": round(statistics.median(extract_ms), 1),
+    }
+
+
 # --- main ---------------------------------------------------------------------------------------------------
 
 
@@ -367,7 +437,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--single-sample", type=int, default=50)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--small-images", type=int, default=1_000)
+    parser.add_argument("--watermark-images", type=int, default=20)
+    parser.add_argument("--watermark-sizes", default="128,256")
+    parser.add_argument("--only-credentials", action="store_true", help="just the small-image and watermark parts")
     args = parser.parse_args(argv)
+    if args.only_credentials:
+        result = {"benchmark": "provenance"} | measure_small_images(count=args.small_images)
+        for side in [int(v) for v in args.watermark_sizes.split(",")]:
+            measured = measure_watermark(size=side, count=args.watermark_images)
+            result |= measured if "watermark_size_px" not in result else {f"watermark_at_{side}px": measured}
+        print(f"provenance credentials: small-image recall {result['small_image_recall']}, "
+              f"false matches {result['small_image_false_match_rate']}; watermark {result['watermark_recovery']}")
+        print(json.dumps(result, sort_keys=True))
+        return 0
 
     result: dict = {"benchmark": "provenance", "goals": GOALS}
     result |= measure_gas(batch_size=args.batch, single_sample=args.single_sample)
@@ -379,6 +462,11 @@ def main(argv: list[str] | None = None) -> int:
                                           prefix="pipeline_mixed")
     result |= pipeline | mixed
     result |= measure_dup_lookup(records=records, stored=args.stored, query_count=args.queries)
+    result |= measure_small_images(count=args.small_images)
+    sides = [int(v) for v in args.watermark_sizes.split(",")]
+    result |= measure_watermark(size=sides[0], count=args.watermark_images)
+    for side in sides[1:]:
+        result[f"watermark_at_{side}px"] = measure_watermark(size=side, count=args.watermark_images)
 
     print(
         f"provenance: batch gas/artwork {result['gas_batched_per_artwork']:.1f} vs single "

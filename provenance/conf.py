@@ -12,6 +12,10 @@ DEFAULTS = {
     "PROVENANCE_REBROADCAST_GRACE_SECONDS": 30,  # the reconciler leaves younger transactions to the sender
     "PROVENANCE_VERIFY_MAX_BYTES": 25 * 1024 * 1024,
     "PROVENANCE_PDQ_MIN_QUALITY": 50,  # below this PDQ hashes match noise; they are not used for matching
+    # PDQ of a small image moves more under re-encoding (at 32 px one hash cell is half a pixel): a query
+    # whose shorter side is under PROVENANCE_PDQ_SMALL_SIDE matches within the wider distance (DESIGN.md)
+    "PROVENANCE_PDQ_SMALL_SIDE": 128,
+    "PROVENANCE_PDQ_SMALL_MATCH_DISTANCE": 48,
     "CHAIN_MAX_FEE_PER_GAS_WEI": 500 * 10**9,  # fee ceiling for replacements
     "CHAIN_RECEIPT_TIMEOUT_SECONDS": 60.0,  # how long chain_deploy waits for its deployment
 }

@@ -2,7 +2,7 @@
 
 Multi-index hashing: the 256-bit hash is cut into 16 chunks of 16 bits. If two hashes differ in at most
 d bits, then by pigeonhole at least one chunk differs in at most d // 16 bits, so looking up every
-chunk value within that radius (17 values per chunk at d <= 31) in a per-chunk table finds every true
+chunk value within that radius (17 values per chunk at d <= 31, 697 at d <= 63) in a per-chunk table finds every true
 match; candidates are then checked with an exact popcount. Per chunk, the table is a counting sort
 (`order`, rows sorted by chunk value; `offsets`, where each value's run starts).
 
@@ -91,7 +91,7 @@ def _flip_masks(radius: int) -> np.ndarray:
     return np.array(masks, dtype=np.uint16)
 
 
-_FLIP_MASKS = {radius: _flip_masks(radius) for radius in range(3)}
+_FLIP_MASKS = {radius: _flip_masks(radius) for radius in range(4)}  # distances up to 63
 
 
 @dataclass(frozen=True, slots=True, eq=False)

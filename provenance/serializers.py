@@ -72,8 +72,16 @@ class RecordVerificationSerializer(serializers.Serializer):
 
 
 class PerceptualMatchSerializer(serializers.Serializer):
-    distance = serializers.IntegerField(help_text="Hamming distance between PDQ hashes (0-256; <= 31 is a match).")
+    distance = serializers.IntegerField(help_text="Hamming distance between PDQ hashes (0-256; a match is <= 31, "
+                                                  "or <= 48 for images under 128 px a side).")
     record = RecordSerializer()
+
+
+class WatermarkMatchSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The 48-bit key read from the invisible watermark (hex): the first 48 "
+                                          "bits of the registered content's sha256.")
+    confidence = serializers.FloatField()
+    record = RecordSerializer(allow_null=True)
 
 
 class QuerySerializer(serializers.Serializer):
@@ -89,3 +97,4 @@ class VerificationSerializer(serializers.Serializer):
     perceptual_matching = serializers.ChoiceField(
         choices=["ok", "quality_too_low"],
         help_text="quality_too_low: the image has too little structure for a perceptual match.")
+    watermark = WatermarkMatchSerializer(allow_null=True, help_text="Read only when sha256 and PDQ find nothing.")

@@ -40,6 +40,11 @@ def file_hashes(*, raw: bytes) -> provenance_services.FileHashes:
     return provenance_services.hash_file(raw=raw)
 
 
+def watermark_key(content_sha256: str) -> bytes:
+    """The invisible watermark's key for content: the first 48 bits of its sha256 (verify looks it up)."""
+    return bytes.fromhex(content_sha256[:12])
+
+
 @dataclass(frozen=True)
 class Match:
     record: Any  # provenance's record
@@ -51,14 +56,16 @@ def registration_lock() -> None:
     provenance_services.registration_lock()
 
 
-def similar_records(*, content_sha256: str, pdq: str, pdq_quality: int) -> list[Match]:
-    """Registered records with the same bytes, or perceptually near (skipped for hashes too weak to match)."""
+def similar_records(*, content_sha256: str, pdq: str, pdq_quality: int, width: int, height: int) -> list[Match]:
+    """Registered records with the same bytes, or perceptually near (skipped for hashes too weak to match);
+    small images match within a wider PDQ distance (provenance's pdq_match_distance)."""
     matches: dict[int, Match] = {}
     exact = provenance_selectors.record_by_sha256(sha256=content_sha256)
     if exact is not None:
         matches[exact.pk] = Match(record=exact, distance=0)
     if pdq_quality >= provenance_conf.get("PROVENANCE_PDQ_MIN_QUALITY"):
-        for near in provenance_selectors.near_duplicates(pdq=pdq):
+        distance = provenance_selectors.pdq_match_distance(width=width, height=height)
+        for near in provenance_selectors.near_duplicates(pdq=pdq, max_distance=distance):
             matches.setdefault(near.record.pk, Match(record=near.record, distance=near.distance))
     return sorted(matches.values(), key=lambda match: (match.distance, match.record.pk))
 

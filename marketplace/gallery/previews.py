@@ -8,6 +8,8 @@ import io
 
 from PIL import Image, ImageDraw, ImageFont
 
+from provenance import watermark
+
 PREVIEW_MAX_SIDE = 800
 WATERMARK_TEXT = "ATELIER · PREVIEW"
 WATERMARK_OPACITY = 110  # of 255
@@ -42,14 +44,18 @@ def _watermark_layer(size: tuple[int, int]) -> Image.Image:
     return layer.crop((offset_x, offset_y, offset_x + width, offset_y + height))
 
 
-def render_preview(original: bytes) -> bytes:
-    """The watermarked preview (JPEG, at most PREVIEW_MAX_SIDE pixels a side) of an image we already validated."""
+def render_preview(original: bytes, *, watermark_key: bytes | None = None) -> bytes:
+    """The watermarked preview (JPEG, at most PREVIEW_MAX_SIDE pixels a side) of an image we already validated.
+    With `watermark_key`, the preview also carries it invisibly (provenance's watermark) when it is large
+    enough to (at least provenance.watermark.MIN_SIDE a side); smaller previews carry the visible mark only."""
     with Image.open(io.BytesIO(original)) as source:
         source.load()
         image = source.convert("RGBA")
     image.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.Resampling.LANCZOS)
     image = Image.alpha_composite(Image.new("RGBA", image.size, (255, 255, 255, 255)), image)  # JPEG has no alpha
     marked = Image.alpha_composite(image, _watermark_layer(image.size)).convert("RGB")
+    if watermark_key is not None and min(marked.size) >= watermark.MIN_SIDE:
+        marked = watermark.embed(marked, key=watermark_key)
     out = io.BytesIO()
     marked.save(out, format=PREVIEW_FORMAT, quality=85)
     return out.getvalue()

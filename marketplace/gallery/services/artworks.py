@@ -93,8 +93,9 @@ def _create(*, artist: Any, original: bytes, width: int, height: int, source: st
     hashes = ports.file_hashes(raw=original)
     public_id = uuid.uuid4()
     # files first (no transaction can roll a file back), then the rows; a failed insert removes the files
+    preview = render_preview(original, watermark_key=ports.watermark_key(hashes.sha256))
     names = [_store(f"gallery/originals/{public_id}.png", original),
-             _store(f"gallery/previews/{public_id}.jpg", render_preview(original))]
+             _store(f"gallery/previews/{public_id}.jpg", preview)]
     try:
         with transaction.atomic():
             duplicate = Artwork.objects.filter(artist=artist, content_sha256=hashes.sha256).first()
@@ -192,7 +193,8 @@ def artwork_publish(*, artist: Any, artwork: Artwork) -> Artwork:
         if locked.provenance_record_id is None:
             ports.registration_lock()  # else two near-identical works published at once could both pass
             matches = ports.similar_records(content_sha256=locked.content_sha256, pdq=locked.pdq,
-                                            pdq_quality=locked.pdq_quality)
+                                            pdq_quality=locked.pdq_quality, width=locked.width,
+                                            height=locked.height)
             mine = ports.user_ref(artist)
             blocking = [match for match in matches if match.record.owner != mine]
             if blocking:
