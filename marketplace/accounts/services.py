@@ -85,6 +85,13 @@ def _locked_error(user_pk: int) -> AccountLocked:
 
 
 def auth_login(*, email: str, password: str, user_agent: str = "") -> IssuedToken:
+    """API sign-in: the credentials checked with lockout, then a fresh token."""
+    return token_issue(user=auth_check_credentials(email=email, password=password), user_agent=user_agent)
+
+
+def auth_check_credentials(*, email: str, password: str) -> User:
+    """The user these credentials belong to, with the brute-force lockout; the API issues a token for them,
+    the pages start a session."""
     user = User.objects.filter(email__iexact=email.strip()).first()
     if user is None:
         User().set_password(password)  # spend the same time as a real check: no user enumeration by timing
@@ -97,7 +104,7 @@ def auth_login(*, email: str, password: str, user_agent: str = "") -> IssuedToke
         ).update(locked_until=timezone.now() + settings.LOGIN_LOCKOUT)
         raise NotAuthenticated("Invalid email or password.", code="invalid_credentials")
     User.objects.filter(pk=user.pk).update(failed_login_attempts=0, locked_until=None, last_login=timezone.now())
-    return token_issue(user=user, user_agent=user_agent)
+    return user
 
 
 def auth_logout(*, token: AuthToken) -> None:
@@ -150,11 +157,19 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     """Every token and session dies with the old password; the caller gets one fresh token."""
     if not user.check_password(current_password):
         raise InvalidInput("Current password is wrong.", field="current_password")
+    user_set_password(user=user, new_password=new_password)
+    return token_issue(user=user, user_agent=user_agent)
+
+
+@transaction.atomic
+def user_set_password(*, user: User, new_password: str) -> User:
+    """A new password (validated): every login token dies with the old one, and so does every session, whose
+    hash is of the password (the page that changed it keeps its own with update_session_auth_hash)."""
     _validate_password(new_password, user)
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     AuthToken.objects.filter(user=user).delete()
-    return token_issue(user=user, user_agent=user_agent)
+    return user
 
 
 @dataclass(frozen=True)
