@@ -47,11 +47,21 @@ def get(mapping: Any, key: Any) -> Any:
 
 @register.simple_tag(takes_context=True)
 def here(context: dict[str, Any], names: str) -> SafeString:
-    """` aria-current="page"` when the page's URL name is one of `names` (space-separated)."""
+    """A section link's class, and ` aria-current="page"` when the page's URL name is one of `names`."""
     match = getattr(context.get("request"), "resolver_match", None)
     if match is not None and match.url_name in names.split():
-        return mark_safe(' aria-current="page"')
-    return mark_safe("")
+        return mark_safe(' class="btn btn-small btn-primary" aria-current="page"')
+    return mark_safe(' class="btn btn-small"')
+
+
+GOOD = {"succeeded", "published", "active", "completed", "delivered", "accepted", "awarded", "paid"}
+BAD = {"failed", "cancelled", "declined", "expired", "withdrawn", "closed", "refunded"}
+
+
+@register.filter
+def tone(state: str) -> str:
+    """The badge class for a state: finished well, finished badly, or under way."""
+    return "badge-ok" if state in GOOD else "badge-bad" if state in BAD else "badge-warn"
 
 
 @register.filter

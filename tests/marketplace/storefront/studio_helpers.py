@@ -39,7 +39,7 @@ def input_value(html: str, field: str) -> str | None:
     if tag is None:
         return None
     if tag.group(0).startswith("<textarea"):
-        body = re.search(rf'name="{re.escape(field)}"[^>]*>(.*?)</textarea>', html, re.S)
+        body = re.search(rf'<textarea[^>]*name="{re.escape(field)}"[^>]*>(.*?)</textarea>', html, re.S)
         return unescape(body.group(1)).strip() if body else ""
     value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
     return unescape(value.group(1)) if value else ""
