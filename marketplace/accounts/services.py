@@ -112,7 +112,7 @@ def auth_logout(*, token: AuthToken) -> None:
 
 
 def user_update_profile(*, user: User, **fields: Any) -> User:
-    allowed = {"display_name", "bio"}
+    allowed = {"display_name", "bio", "open_to_commissions"}
     unknown = set(fields) - allowed
     if unknown:
         raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])

@@ -7,6 +7,7 @@ from django import template
 from django.http import QueryDict
 from django.utils.safestring import SafeString
 
+from marketplace.accounts.serializers import avatar_path
 from marketplace.storefront.page_forms import minor_to_amount
 
 register = template.Library()
@@ -50,3 +51,18 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
             query[key] = str(value)
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def avatar_url(user: Any) -> str | None:
+    return avatar_path(user)
+
+
+@register.filter
+def when(value: Any) -> Any:
+    """An ISO 8601 string (as the API's serializers give) as a datetime, for the `date` filter."""
+    if not isinstance(value, str):
+        return value
+    from django.utils.dateparse import parse_datetime
+
+    return parse_datetime(value) or value
