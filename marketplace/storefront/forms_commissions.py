@@ -87,7 +87,7 @@ class PayForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    note = forms.CharField(required=False, max_length=5000, label="Why (optional)")
+    note = forms.CharField(required=False, max_length=5000, label="Why")
 
 
 class DeliveryUploadForm(forms.Form):
@@ -98,7 +98,7 @@ class DeliveryUploadForm(forms.Form):
 class DeliveryGenerateForm(forms.Form):
     model = forms.ChoiceField(label="Model")
     count = forms.IntegerField(initial=4, label="Images")
-    seed = forms.IntegerField(required=False, label="First seed (optional)")
+    seed = forms.IntegerField(required=False, label="First seed")
     note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, models: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -108,8 +108,8 @@ class DeliveryGenerateForm(forms.Form):
 
 class RevisionForm(forms.Form):
     note = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="What should change")
-    deadline = _datetime_field(required=False, label="New due date (UTC, optional)")
+    deadline = _datetime_field(required=False, label="New due date (UTC)")
 
 
 class DeliveryAcceptForm(forms.Form):
-    note = forms.CharField(required=False, max_length=5000, label="A note for the artist (optional)")
+    note = forms.CharField(required=False, max_length=5000, label="A note for the artist")
