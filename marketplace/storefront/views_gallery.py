@@ -63,15 +63,15 @@ def _page_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
 def gallery(request: HttpRequest) -> HttpResponse:
     query, errors = _api_params(request.GET)
     page, filters = None, BrowseFilters()
-    if not errors:
-        try:
-            parsed = browse_query_parse(query)
-            filters = parsed.filters
+    try:  # parsed even when a price was mistyped, so every bad field is named at once
+        parsed = browse_query_parse(query)
+        filters = parsed.filters
+        if not errors:
             page = artworks_browse(filters=filters, cursor=parsed.cursor, page_size=PAGE_SIZE)
-        except ValidationError as error:
-            errors = _page_errors(error.detail)
-        except AtelierError as error:
-            errors = _page_errors(error.extra.get("errors") or {"q": [error.detail]})
+    except ValidationError as error:
+        errors |= _page_errors(error.detail)
+    except AtelierError as error:
+        errors |= _page_errors(error.extra.get("errors") or {"cursor": [error.detail]})
     artist = artist_public_get(public_id=filters.artist) if filters.artist else None
     context = {
         "page": page, "cards": page.rows if page else [], "errors": errors, "filters": filters, "artist": artist,

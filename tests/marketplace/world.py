@@ -196,6 +196,7 @@ def build_world(people: People, *, onnx_path: Path, run_tasks, seed: int = 0) ->
         "generated-image-original": {"public_id": image.public_id},
         "generated-image-preview": {"public_id": image.public_id},
         "user-avatar": {"public_id": artist.public_id},
+        "artist-detail": {"public_id": artist.public_id},
         "provenance-certificate": {"public_id": record.public_id},
         "provenance-verify-hash": {"sha256": record.content_sha256},
         "_published_artwork": {"public_id": published["id"]},
