@@ -134,7 +134,7 @@ class ArtworkForm(forms.Form):
 
 class ListingForm(forms.Form):
     licence_type = forms.ChoiceField(choices=LicenceType.choices, label="Licence")
-    price = forms.CharField(max_length=20, label="Price", help_text="In the currency below, e.g. 12.50.")
+    price = forms.CharField(max_length=20, label="Price", help_text="For example 12.50.")
     currency = forms.ChoiceField(label="Currency")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -12,7 +12,6 @@ from functools import wraps
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -36,6 +35,7 @@ from marketplace.storefront.forms_commissions import (
     RevisionForm,
 )
 from marketplace.storefront.page_forms import UploadRefused, add_service_error, bind
+from marketplace.storefront.views_studio import refused_page, sign_in_first
 
 PAGE_SIZE = 20
 POLL_SECONDS = 2
@@ -47,7 +47,7 @@ def signed_in_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            return sign_in_first(request)
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:
@@ -55,8 +55,7 @@ def signed_in_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         except Forbidden as exc:
             raise PermissionDenied(str(exc.detail)) from None
         except UploadRefused as refused:
-            return TemplateResponse(request, "storefront/studio/refused.html", {"message": refused.message},
-                                    status=refused.status)
+            return refused_page(request, refused)
 
     return wrapper
 

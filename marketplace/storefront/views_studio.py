@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import AtelierError, Forbidden, NotFound
@@ -50,7 +51,7 @@ def artist_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            return sign_in_first(request)
         if getattr(request.user, "role", None) != ARTIST:
             raise PermissionDenied("The studio is for artists.")
         try:
@@ -65,9 +66,23 @@ def artist_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapper
 
 
+def sign_in_first(request: HttpRequest) -> HttpResponse:
+    """The sign-in page, then back here. A polled partial whose session ended sends the whole page there (htmx
+    would otherwise swap the sign-in form into the progress box)."""
+    response = redirect_to_login(request.get_full_path())
+    if request.headers.get("HX-Request") == "true":
+        page = request.headers.get("HX-Current-URL") or request.get_full_path()
+        target = redirect_to_login(page)["Location"]
+        response = HttpResponse(status=204, headers={"HX-Redirect": target})
+    return response
+
+
 def refused_page(request: HttpRequest, refused: UploadRefused) -> HttpResponse:
-    return TemplateResponse(request, "storefront/studio/refused.html", {"message": refused.message},
-                            status=refused.status)
+    referrer = request.META.get("HTTP_REFERER", "")
+    safe = url_has_allowed_host_and_scheme(referrer, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure())
+    return TemplateResponse(request, "storefront/studio/refused.html",
+                            {"message": refused.message, "back": referrer if safe else "/"}, status=refused.status)
 
 
 def _page(request: HttpRequest, rows: Any) -> Any:

@@ -53,6 +53,16 @@ def test_the_studio_sends_a_visitor_to_sign_in_and_refuses_a_buyer(client, make_
 
 
 @pytest.mark.django_db
+def test_a_polled_partial_whose_session_ended_sends_the_whole_page_to_sign_in(client):
+    partial = "/studio/training/00000000-0000-4000-8000-000000000000/progress"
+    response = client.get(partial, HTTP_HX_REQUEST="true",
+                          HTTP_HX_CURRENT_URL="/studio/training/00000000-0000-4000-8000-000000000000/")
+    assert response.status_code == 204 and "login" in response["HX-Redirect"]
+    assert "next=/studio/training/00000000-0000-4000-8000-000000000000/" in response["HX-Redirect"].replace(
+        "%2F", "/")
+
+
+@pytest.mark.django_db
 def test_a_buyer_cannot_upload_a_dataset_through_the_page(make_user, studio_media):
     buyer = page_client(make_user(role="buyer"))
     assert upload_dataset(buyer, {"a.png": shape_image(1)}).status_code == 403
@@ -118,6 +128,7 @@ def test_too_many_files_for_django_is_a_413_page_not_a_crash(as_artist, settings
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
     response = upload_dataset(as_artist, {f"{i}.png": shape_image(i) for i in range(3)})
     assert response.status_code == 413 and "too large" in html_of(response)
+    assert 'href="/"' in html_of(response)  # no referrer: back to the home page, never to another site
     assert not Dataset.objects.exists()
 
 
@@ -315,3 +326,42 @@ def test_the_studio_lists_show_the_artists_own_things_only(as_artist, artist, ma
     assert str(mine.public_id) in html and str(theirs.public_id) not in html
     assert as_artist.get(f"/studio/models/{theirs.public_id}/").status_code == 404
     assert re.search(UUID_RE, html)
+
+
+# --- constant queries ----------------------------------------------------------------------------------------
+
+def _queries(client, path: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.django_db
+def test_studio_lists_run_a_constant_number_of_queries_as_they_grow(as_artist, artist, tiny_model):
+    from generation import services as generation_services
+    from marketplace.gallery import services as gallery_services
+    from provenance.synthetic_images import encode_png, synthetic_image
+
+    model = tiny_model(artist)
+    dataset = model.training_run.dataset
+
+    def add(start: int, count: int) -> None:
+        for index in range(start, start + count):
+            generation_services.generation_job_create(user=artist, model_version=model, seeds=[index])
+            TrainingRun.objects.create(owner=artist, dataset=dataset, config=model.config, total_steps=6)
+            artwork = gallery_services.artwork_create_from_upload(
+                artist=artist, raw=encode_png(synthetic_image(index, size=(48, 48))), filename=f"{index}.png",
+                title=f"Work {index}", tags=["a", "b"])
+            gallery_services.listing_create(artist=artist, artwork=artwork, licence_type="personal", price=100 + index,
+                                            currency="USD")
+
+    pages = ["/studio/", "/studio/training/", "/studio/generations/", "/studio/artworks/", "/studio/models/",
+             "/studio/datasets/"]
+    add(0, 2)
+    few = {path: _queries(as_artist, path) for path in pages}
+    add(2, 5)
+    many = {path: _queries(as_artist, path) for path in pages}
+    assert many == few
