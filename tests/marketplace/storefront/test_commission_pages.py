@@ -207,3 +207,27 @@ def test_the_client_cancels_an_open_brief_and_the_page_stops_offering_it(people)
     assert 'id="cancel-form"' not in page
     again = people["as_client"].post(f"/commissions/{commission.public_id}/cancel", {"note": ""})
     assert again.status_code == 409 and "cancelled" in html_of(again)
+
+
+def _queries(client, path: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.django_db
+def test_commission_lists_run_a_constant_number_of_queries_as_they_grow(people):
+    as_client, as_artist = people["as_client"], people["as_artist"]
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            send_offer(as_artist, post_brief(as_client))
+
+    pages = [(as_client, "/commissions/"), (as_artist, "/commissions/"), (as_artist, "/commissions/briefs")]
+    add(2)
+    few = [_queries(client, path) for client, path in pages]
+    add(4)
+    assert [_queries(client, path) for client, path in pages] == few

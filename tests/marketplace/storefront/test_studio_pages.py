@@ -365,3 +365,40 @@ def test_studio_lists_run_a_constant_number_of_queries_as_they_grow(as_artist, a
     add(2, 5)
     many = {path: _queries(as_artist, path) for path in pages}
     assert many == few
+
+
+@pytest.mark.django_db
+def test_an_unused_dataset_is_deleted_from_its_page(as_artist, artist):
+    upload_dataset(as_artist, {"a.png": shape_image(1)})
+    dataset = Dataset.objects.get()
+    assert "Delete this dataset" in html_of(as_artist.get(f"/studio/datasets/{dataset.public_id}/"))
+    response = as_artist.post(f"/studio/datasets/{dataset.public_id}/")
+    assert response.status_code == 302 and response["Location"] == "/studio/datasets/"
+    assert not Dataset.objects.exists()
+    assert as_artist.get(f"/studio/datasets/{dataset.public_id}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_same_image_twice_is_refused_with_the_services_reason_and_withdrawing_stops_sales(as_artist, artist,
+                                                                                             tiny_model, run_tasks):
+    model = tiny_model(artist)
+    as_artist.post(f"/studio/models/{model.public_id}/generate", {"mode": "seeds", "seeds": "5", "truncation": "1"})
+    run_tasks()
+    image = GeneratedImage.objects.get()
+    publish = f"/studio/images/{image.public_id}/publish"
+    assert as_artist.post(publish, {"title": "Once"}).status_code == 302
+    again = as_artist.post(publish, {"title": "Twice"})
+    assert again.status_code == 409 and "You already have an artwork with exactly this image." in html_of(again)
+    assert input_value(html_of(again), "title") == "Twice" and Artwork.objects.count() == 1
+
+    artwork = Artwork.objects.get()
+    as_artist.post(f"/studio/artworks/{artwork.public_id}/publish")
+    as_artist.post(f"/studio/artworks/{artwork.public_id}/listings", {"licence_type": "personal", "price": "3",
+                                                                      "currency": "USD"})
+    assert as_artist.post(f"/studio/artworks/{artwork.public_id}/withdraw").status_code == 302
+    artwork.refresh_from_db()
+    assert artwork.state == "withdrawn"
+    page = html_of(as_artist.get(f"/studio/artworks/{artwork.public_id}/"))
+    assert 'id="listing-form"' not in page and 'id="publish-form"' in page
+    twice = as_artist.post(f"/studio/artworks/{artwork.public_id}/withdraw")
+    assert twice.status_code == 409 and "Cannot withdraw a artwork that is withdrawn." in html_of(twice)
