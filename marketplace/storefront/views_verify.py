@@ -76,9 +76,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if declared.isdigit() and int(declared) > max_bytes + MULTIPART_OVERHEAD:  # refuse before reading it
-            form = VerifyForm()
-            form.add_error("file", f"The file is too large: the limit is {context['max_mb']} MB.")
-            return TemplateResponse(request, "storefront/verify.html", {**context, "form": form}, status=413)
+            context["refused"] = f"The file is too large: the limit is {context['max_mb']} MB."
+            return TemplateResponse(request, "storefront/verify.html", {**context, "form": VerifyForm()}, status=413)
         form = VerifyForm(request.POST, request.FILES)
     elif request.method == "GET" and request.GET.get("sha256"):
         form = VerifyForm(request.GET)
