@@ -36,8 +36,8 @@ class BriefForm(forms.Form):
     description = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 6}),
                                   label="What you want", help_text="Subject, mood, colours, where it will be used.")
     style = forms.CharField(required=False, max_length=500)
-    budget = forms.CharField(max_length=20, help_text="What you expect to pay, e.g. 50.00.")
-    currency = forms.CharField(max_length=3, initial="USD", help_text="A three-letter code such as USD or EUR.")
+    budget = forms.CharField(max_length=20, label="Budget, e.g. 50.00")
+    currency = forms.CharField(max_length=3, initial="USD", label="Currency (USD, EUR…)")
     deadline = _datetime_field(label="Deadline (UTC)")
     target_artist = forms.UUIDField(required=False, widget=forms.HiddenInput)
     target_model = forms.UUIDField(required=False, widget=forms.HiddenInput)
@@ -62,7 +62,7 @@ class BriefForm(forms.Form):
 
 
 class OfferForm(forms.Form):
-    price = forms.CharField(max_length=20, help_text="In the brief's currency, e.g. 45.00.")
+    price = forms.CharField(max_length=20, label="Your price, e.g. 45.00")
     delivery_by = _datetime_field(label="I will deliver by (UTC)")
     revisions = forms.IntegerField(initial=DEFAULT_REVISIONS, label="Revisions included")
     message = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))

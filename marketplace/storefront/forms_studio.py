@@ -30,8 +30,7 @@ class TrainingRunForm(forms.Form):
     dataset = forms.ChoiceField(label="Dataset")
     resolution = forms.TypedChoiceField(choices=[(value, f"{value} × {value} px") for value in RESOLUTIONS],
                                         coerce=int, initial=DEFAULTS.resolution, label="Resolution")
-    steps = forms.IntegerField(initial=DEFAULTS.steps, label="Training steps",
-                               help_text="More steps take longer and usually look better.")
+    steps = forms.IntegerField(initial=DEFAULTS.steps, label="Training steps")
     batch_size = forms.IntegerField(initial=DEFAULTS.batch_size, label="Batch size")
     conditional = forms.BooleanField(required=False, label="One model for all class folders (conditional)",
                                      help_text="Lets you choose the class when generating.")
@@ -134,7 +133,7 @@ class ArtworkForm(forms.Form):
 
 class ListingForm(forms.Form):
     licence_type = forms.ChoiceField(choices=LicenceType.choices, label="Licence")
-    price = forms.CharField(max_length=20, label="Price", help_text="For example 12.50.")
+    price = forms.CharField(max_length=20, label="Price, e.g. 12.50")
     currency = forms.ChoiceField(label="Currency")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

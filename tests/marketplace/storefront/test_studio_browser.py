@@ -146,3 +146,31 @@ def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_ser
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_without_javascript_the_studio_still_generates_and_the_page_refreshes_itself(live_server, make_user,
+                                                                                      settings, tmp_path):
+    from tests.conftest import run_queued_tasks
+    from tests.generation.factories import export_tiny_onnx, install_model_version
+
+    settings.MEDIA_ROOT, settings.GENERATION_RUNS_ROOT = str(tmp_path / "media"), str(tmp_path / "runs")
+    artist = make_user(role="artist", email="nojs@example.com")
+    model = install_model_version(owner=artist, onnx_path=export_tiny_onnx(tmp_path / "onnx"))
+    with chromium() as browser:
+        page = browser.new_context(viewport=DESKTOP, java_script_enabled=False).new_page()
+        sign_in(page, live_server.url, artist.email)
+        page.goto(f"{live_server.url}/studio/models/{model.public_id}/")
+        page.check("input[name=mode][value=count]")
+        page.fill("#id_count", "3")
+        page.click("#generate-form button[type=submit]")
+        page.wait_for_selector("#job-images[data-state=queued]")
+        refresh = page.locator("noscript").first.inner_html()
+        assert 'http-equiv="refresh"' in refresh
+        run_queued_tasks()
+        page.click("#job-images >> text=Reload")
+        page.wait_for_selector("#job-images[data-state=succeeded]")
+        assert page.locator("#job-images img").count() == 3
+        assert page.locator("noscript").count() == 0  # finished: no more refreshing
+        # (axe-core needs JavaScript: the same page is checked with it in the journey above)
