@@ -244,6 +244,8 @@ def offer_action(request: HttpRequest, public_id: UUID, action: str) -> HttpResp
                                   payment_method=form.cleaned_data["payment_method"])
         except AtelierError as exc:
             add_service_error(form, exc, fields={"payment_method": "payment_method"})
+            if exc.status == 402:  # a decline: the brief is open again and the same offer can be paid
+                form.add_error(None, "Nothing was charged. Choose another card and try again.")
             return _commission_page(request, commission, forms={f"pay:{offer.public_id}": form}, status=exc.status)
         return redirect("storefront:commission-page", public_id=commission.public_id)
     try:

@@ -58,9 +58,15 @@ def tiny_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return export_tiny_onnx(tmp_path_factory.mktemp("studio-onnx"), conditional=False)
 
 
+@pytest.fixture(scope="session")
+def tiny_conditional_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_tiny_onnx(tmp_path_factory.mktemp("studio-onnx-conditional"), conditional=True)
+
+
 @pytest.fixture
-def tiny_model(db, studio_media, tiny_onnx):
-    def make(owner):
-        return install_model_version(owner=owner, onnx_path=tiny_onnx, conditional=False)
+def tiny_model(db, studio_media, tiny_onnx, request):
+    def make(owner, *, conditional: bool = False):
+        path = request.getfixturevalue("tiny_conditional_onnx") if conditional else tiny_onnx
+        return install_model_version(owner=owner, onnx_path=path, conditional=conditional)
 
     return make

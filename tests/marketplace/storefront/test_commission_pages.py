@@ -69,6 +69,7 @@ def test_a_commission_from_brief_to_completion_through_the_pages(people):
     assert "Vera" in page and "45.00 USD" in page and f"/commissions/offers/{offer.public_id}/accept" in page
     declined = as_client.post(f"/commissions/offers/{offer.public_id}/accept", {"payment_method": "tok_card_declined"})
     assert declined.status_code == 402 and "Your card was declined." in html_of(declined)
+    assert "Choose another card and try again." in html_of(declined)
     commission.refresh_from_db()
     assert commission.state == CommissionState.OPEN  # the brief stays open: pay again with another card
     paid = as_client.post(f"/commissions/offers/{offer.public_id}/accept", {"payment_method": "tok_visa"})

@@ -24,6 +24,7 @@ from tests.marketplace.storefront.studio_helpers import (
 )
 
 studio_media, tiny_onnx, tiny_model = studio_helpers.studio_media, studio_helpers.tiny_onnx, studio_helpers.tiny_model
+tiny_conditional_onnx = studio_helpers.tiny_conditional_onnx
 
 
 @pytest.fixture
@@ -402,3 +403,19 @@ def test_the_same_image_twice_is_refused_with_the_services_reason_and_withdrawin
     assert 'id="listing-form"' not in page and 'id="publish-form"' in page
     twice = as_artist.post(f"/studio/artworks/{artwork.public_id}/withdraw")
     assert twice.status_code == 409 and "Cannot withdraw a artwork that is withdrawn." in html_of(twice)
+
+
+@pytest.mark.django_db
+def test_a_conditional_model_offers_its_classes_and_an_unconditional_one_none(as_artist, artist, tiny_model):
+    conditional, plain = tiny_model(artist, conditional=True), tiny_model(artist)
+    assert 'name="class_label"' not in html_of(as_artist.get(f"/studio/models/{plain.public_id}/"))
+    page = html_of(as_artist.get(f"/studio/models/{conditional.public_id}/"))
+    for index, name in enumerate(conditional.class_names):
+        assert f'<option value="{index}">{name}</option>' in page
+    response = as_artist.post(f"/studio/models/{conditional.public_id}/generate",
+                              {"mode": "count", "count": "2", "truncation": "1", "class_label": "1"})
+    assert response.status_code == 302
+    assert GenerationJob.objects.get().class_label == 1
+    forged = as_artist.post(f"/studio/models/{plain.public_id}/generate",
+                            {"mode": "count", "count": "2", "truncation": "1", "class_label": "1"})
+    assert forged.status_code == 302 and GenerationJob.objects.latest("id").class_label is None  # no such field
