@@ -94,7 +94,8 @@ def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_ser
             run = TrainingRun.objects.get()
             assert seen_running in ("running", "succeeded") and run.step == TRAINING_STEPS
             assert page.inner_text("#run-step") == str(TRAINING_STEPS)
-            assert page.evaluate("document.querySelector('#sample-grid').naturalWidth") > 0
+            page.wait_for_function("['#sample-grid', '#loss-curve'].map(s => document.querySelector(s))"
+                                   ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
             assert page.evaluate("document.querySelector('#loss-curve').naturalWidth") == 640
             axe_check(page)
             screenshot(page, "studio-run-finished")
@@ -112,7 +113,8 @@ def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_ser
             page.wait_for_selector("#job-images[data-state=succeeded]", timeout=120_000)
             assert not_reloaded(page)
             assert page.locator("#job-images img").count() == 4
-            assert page.evaluate("[...document.querySelectorAll('#job-images img')].every(i => i.naturalWidth > 0)")
+            page.wait_for_function("[...document.querySelectorAll('#job-images img')]"
+                                   ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
             axe_check(page)
             screenshot(page, "studio-generation")
 
