@@ -136,12 +136,12 @@ CSRF_FAILURE_VIEW = "marketplace.storefront.errors.csrf_failure"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3 * 24 * 3600)
 
 # --- email ----------------------------------------------------------------------------------------------
-# EMAIL_BACKEND: "console" (default: printed by the web process), "file" (one file per message under
-# EMAIL_FILE_PATH), "smtp" (EMAIL_HOST…), or a dotted backend path. Django 6.1's MAILERS form.
+# EMAIL_BACKEND: "console" (default outside production: printed by the web process), "file" (one file per message under
+# EMAIL_FILE_PATH), "smtp" (EMAIL_HOST…, the default in production), or a dotted backend path. Django 6.1's MAILERS.
 _EMAIL_BACKENDS = {"console": "django.core.mail.backends.console.EmailBackend",
                    "file": "django.core.mail.backends.filebased.EmailBackend",
                    "smtp": "django.core.mail.backends.smtp.EmailBackend"}
-_email_backend = env_str("EMAIL_BACKEND", "console")
+_email_backend = env_str("EMAIL_BACKEND", "smtp" if PRODUCTION else "console")
 _email_options: dict = {}
 if _email_backend == "file":
     _email_options = {"file_path": env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
