@@ -9,19 +9,7 @@ from django.contrib.auth import forms as auth_forms
 from core.errors import AtelierError
 from marketplace.accounts import services
 from marketplace.accounts.models import Role, User
-
-
-def add_service_error(form: forms.Form, error: AtelierError) -> None:
-    """Put a service's refusal on the field it names (its `errors` map), or on the form as a whole."""
-    fields = error.extra.get("errors") or {}
-    placed = False
-    for name, messages in fields.items():
-        if name in form.fields:
-            for message in messages:
-                form.add_error(name, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.detail)
+from marketplace.storefront.page_forms import add_service_error
 
 
 class SignupForm(forms.Form):
