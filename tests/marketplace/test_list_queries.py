@@ -20,6 +20,7 @@ VIEWERS = {
     "usage-list": "artist",
     "payment-list": "buyer",
     "ledger-list": "artist",
+    "payout-list": "artist",
     "artwork-list": None,
     "artwork-mine": "artist",
     "order-list": "buyer",
