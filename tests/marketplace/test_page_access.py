@@ -42,6 +42,10 @@ PAGE_OBJECTS = {
     "commission-page-offer-withdraw": "commission-offer-withdraw",
     "commission-page-delivery-accept": "commission-delivery-accept",
     "commission-page-delivery-revision": "commission-delivery-request-revision",
+    "order": "order-detail",
+    "order-cancel": "order-cancel",
+    "licence": "_licence",
+    "licence-download": "_licence",
 }
 # page route name -> (world entry, status a stranger gets on GET, why)
 PUBLIC_PAGES = {

@@ -203,4 +203,5 @@ def build_world(people: People, *, onnx_path: Path, run_tasks, seed: int = 0) ->
         "provenance-certificate": {"public_id": record.public_id},
         "provenance-verify-hash": {"sha256": record.content_sha256},
         "_published_artwork": {"public_id": published["id"]},
+        "_licence": {"public_id": order.json()["licence"]},
     }
