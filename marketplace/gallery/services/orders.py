@@ -5,7 +5,7 @@ exclusive licence the ownership transfer through provenance), cancellation, refu
 Payment calls go to the network, so they run between transactions: the order is written and committed first,
 then charged, then settled under row locks. A payment that succeeds for an order that can no longer be
 fulfilled (cancelled or expired meanwhile, listing closed) is refunded through an outbox task row.
-Lock order everywhere: buyer, then artwork, then listing(s), then order. An unpaid order reserves nothing; an
+Lock order everywhere: artwork, then listing(s), then order. An unpaid order reserves nothing; an
 exclusive listing is held for a buyer only while their charge is in flight (see `order_place`, `_hold_take`).
 """
 
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -66,24 +65,20 @@ class OrderPlacement:
     created: bool  # False: the buyer's own unpaid order for this listing, returned to be paid (again)
 
 
-def _lock_buyer(buyer: Any) -> None:
-    """One buyer's placements and checkouts run one at a time (the open-order cap, one hold per buyer). NO KEY
-    UPDATE: rows that merely reference the buyer (events, orders) written meanwhile must not wait on it."""
-    get_user_model().objects.select_for_update(no_key=True).filter(pk=buyer.pk).first()
-
-
 def order_place(*, buyer: Any, listing: Listing) -> OrderPlacement:
     """Place an order for a listing at its current price, or return the buyer's own unpaid one for it.
 
     An unpaid order reserves nothing (finding 12.7): an exclusive licence goes to the first payment that
     succeeds, and other buyers' unpaid orders never block a purchase. The buyer's own unpaid order is returned
     so a declined card is retried on the same order; one that went stale or whose price changed is cancelled and
-    replaced. A buyer keeps at most GALLERY_MAX_PENDING_ORDERS unpaid orders open. Lock order: buyer, listing.
+    replaced. A buyer keeps at most GALLERY_MAX_PENDING_ORDERS unpaid orders open (checked under the listing lock,
+    so one buyer's simultaneous requests for different listings may pass it by a few; a buyer-row lock taken
+    before the listing deadlocked concurrent checkouts).
     """
     with transaction.atomic():
-        _lock_buyer(buyer)
+        # artwork before listing, as fulfilment locks them: the order's insert takes a key-share lock on both
+        artwork = Artwork.objects.select_for_update().get(pk=listing.artwork_id)
         locked = Listing.objects.select_for_update().get(pk=listing.pk)
-        artwork = Artwork.objects.get(pk=locked.artwork_id)
         if buyer.pk in (artwork.artist_id, artwork.owner_id):
             raise InvalidInput("You cannot buy a licence for your own artwork.", field="listing", code="own_artwork")
         if locked.state != ListingState.ACTIVE:
@@ -136,7 +131,6 @@ def _hold_take(*, order: Order) -> None:
     that waits for the payer (3-D Secure): `order_pay` releases it as soon as the provider answers."""
     now = timezone.now()
     with transaction.atomic():
-        _lock_buyer(order.buyer)
         listing = Listing.objects.select_for_update().get(pk=order.listing_id)
         if listing.state != ListingState.ACTIVE:
             raise Conflict("This listing is closed.", code="listing_closed", order=str(order.public_id))
@@ -218,7 +212,7 @@ def order_payment_succeeded(*, order: Order, payment_id: UUID) -> Order:
         exclusive = order.licence_type == LicenceType.EXCLUSIVE
         listings = list(Listing.objects.select_for_update().filter(
             **({"artwork": artwork} if exclusive else {"pk": order.listing_id})).order_by("pk"))
-        locked = Order.objects.select_for_update().select_related("buyer").get(pk=order.pk)
+        locked = Order.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=order.pk)
         if locked.state != OrderState.PENDING:
             applied = locked.state != OrderState.CANCELLED and locked.payment_id == payment_id
             if not applied:  # cancelled or expired meanwhile, or already paid by another payment
