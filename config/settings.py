@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.request_body.StrictRequestBodyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 # Outermost: the request id is in context for everything below, and the metrics time the whole request.
 MIDDLEWARE = ["core.request_id.RequestIdMiddleware", "core.metrics.RequestMetricsMiddleware", *MIDDLEWARE]
@@ -139,6 +140,29 @@ LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)  # per (email, client addr
 LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 100)  # per email, from anywhere
 LOGIN_LOCKOUT = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AUTH_TOKEN_TTL = timedelta(days=env_int("AUTH_TOKEN_TTL_DAYS", 30))
+# Pages sign in with a session (and CSRF); the API keeps bearer tokens and API keys.
+LOGIN_URL = "storefront:login"
+LOGIN_REDIRECT_URL = "storefront:home"
+LOGOUT_REDIRECT_URL = "storefront:home"
+CSRF_FAILURE_VIEW = "marketplace.storefront.errors.csrf_failure"
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3 * 24 * 3600)
+
+# --- email ----------------------------------------------------------------------------------------------
+# EMAIL_BACKEND: "console" (default outside production: printed by the web process), "file" (one file per message under
+# EMAIL_FILE_PATH), "smtp" (EMAIL_HOST…, the default in production), or a dotted backend path. Django 6.1's MAILERS.
+_EMAIL_BACKENDS = {"console": "django.core.mail.backends.console.EmailBackend",
+                   "file": "django.core.mail.backends.filebased.EmailBackend",
+                   "smtp": "django.core.mail.backends.smtp.EmailBackend"}
+_email_backend = env_str("EMAIL_BACKEND", "smtp" if PRODUCTION else "console")
+_email_options: dict = {}
+if _email_backend == "file":
+    _email_options = {"file_path": env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
+elif _email_backend == "smtp":
+    _email_options = {"host": env_str("EMAIL_HOST", "localhost"), "port": env_int("EMAIL_PORT", 587),
+                      "username": env_str("EMAIL_HOST_USER", ""), "password": env_str("EMAIL_HOST_PASSWORD", ""),
+                      "use_tls": env_bool("EMAIL_USE_TLS", True), "timeout": env_int("EMAIL_TIMEOUT_SECONDS", 10)}
+MAILERS = {"default": {"BACKEND": _EMAIL_BACKENDS.get(_email_backend, _email_backend), "OPTIONS": _email_options}}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atelier <no-reply@atelier.localhost>")
 
 # --- i18n, files ----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -23,10 +23,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("dashboard/", include("marketplace.dashboard.urls")),
     path("admin/", admin.site.urls),
-    path("", include("marketplace.storefront.urls")),
+    path("", include("marketplace.storefront.urls", namespace="storefront")),
 ]
 
-handler400 = "core.errors.handler400"
-handler403 = "core.errors.handler403"
-handler404 = "core.errors.handler404"
-handler500 = "core.errors.handler500"
+handler400 = "marketplace.storefront.errors.handler400"
+handler403 = "marketplace.storefront.errors.handler403"
+handler404 = "marketplace.storefront.errors.handler404"
+handler500 = "marketplace.storefront.errors.handler500"

@@ -43,6 +43,7 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     display_name = models.CharField(max_length=80, blank=True)
     avatar = models.ImageField(upload_to="avatars/", blank=True)
     bio = models.TextField(max_length=2000, blank=True)
+    open_to_commissions = models.BooleanField(default=True, help_text="Artists: shown on the public profile.")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
 

@@ -9,6 +9,14 @@ from marketplace.accounts.models import ApiKey, Role, User
 from marketplace.accounts.scopes import DEFAULT_API_KEY_SCOPES, SCOPES
 
 
+def avatar_path(user: User) -> str | None:
+    """The path of a user's profile picture (None without one), versioned by the file's content hash."""
+    if not user.avatar:
+        return None
+    version = Path(user.avatar.name).stem.rsplit("-", 1)[-1]
+    return f"{reverse('user-avatar', kwargs={'public_id': user.public_id})}?v={version}"
+
+
 @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
 class AvatarUrlField(serializers.Field):
     """The public URL of a user's profile picture (null without one). The file name's content hash rides along
@@ -18,10 +26,9 @@ class AvatarUrlField(serializers.Field):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, user: User) -> str | None:
-        if not user.avatar:
+        path = avatar_path(user)
+        if path is None:
             return None
-        version = Path(user.avatar.name).stem.rsplit("-", 1)[-1]
-        path = f"{reverse('user-avatar', kwargs={'public_id': user.public_id})}?v={version}"
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
 
@@ -32,7 +39,8 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "role", "display_name", "bio", "avatar", "is_staff", "created_at"]
+        fields = ["id", "email", "role", "display_name", "bio", "avatar", "open_to_commissions", "is_staff",
+                  "created_at"]
         read_only_fields = fields
 
 
@@ -67,6 +75,7 @@ class TokenSerializer(serializers.Serializer):
 class ProfileUpdateSerializer(StrictSerializer):
     display_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
     bio = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    open_to_commissions = serializers.BooleanField(required=False)
 
 
 class AvatarUploadSerializer(StrictSerializer):

@@ -84,11 +84,19 @@ def auth_check_password(*, email: str, password: str, client_address: str) -> Us
 
 
 def auth_login(*, email: str, password: str, client_address: str, user_agent: str = "") -> IssuedToken:
+    """API sign-in: the credentials checked under the lockout, then a fresh token."""
+    user = auth_check_credentials(email=email, password=password, client_address=client_address)
+    return token_issue(user=user, user_agent=user_agent)
+
+
+def auth_check_credentials(*, email: str, password: str, client_address: str) -> User:
+    """The user these credentials belong to, under the same lockout as the API login (pages start a session
+    for them); NotAuthenticated, the same for every kind of failure, otherwise."""
     user = auth_check_password(email=email, password=password, client_address=client_address)
     if user is None:
         raise NotAuthenticated("Invalid email or password.", code="invalid_credentials")
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    return token_issue(user=user, user_agent=user_agent)
+    return user
 
 
 def auth_logout(*, token: AuthToken) -> None:
@@ -96,7 +104,7 @@ def auth_logout(*, token: AuthToken) -> None:
 
 
 def user_update_profile(*, user: User, **fields: Any) -> User:
-    allowed = {"display_name", "bio"}
+    allowed = {"display_name", "bio", "open_to_commissions"}
     unknown = set(fields) - allowed
     if unknown:
         raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
@@ -142,13 +150,22 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     unless `revoke_api_keys` (GitHub keeps tokens on a password change too, and offers to revoke them)."""
     if not user.check_password(current_password):
         raise InvalidInput("Current password is wrong.", field="current_password")
+    user_set_password(user=user, new_password=new_password, revoke_api_keys=revoke_api_keys)
+    return token_issue(user=user, user_agent=user_agent)
+
+
+@transaction.atomic
+def user_set_password(*, user: User, new_password: str, revoke_api_keys: bool = False) -> User:
+    """A new password (validated): every login token dies with the old one, and so does every session, whose
+    hash is of the password (the page that changed it keeps its own with update_session_auth_hash). A reset
+    revokes the API keys too (whoever forced the reset may have minted some)."""
     _validate_password(new_password, user)
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     AuthToken.objects.filter(user=user).delete()
     if revoke_api_keys:
         ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    return token_issue(user=user, user_agent=user_agent)
+    return user
 
 
 @dataclass(frozen=True)

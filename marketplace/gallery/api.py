@@ -274,6 +274,8 @@ def _paid_response(request: Request, result: services.OrderPayment, *, created: 
     data = OrderPaymentSerializer(order, context={"payment": result.payment}).data
     if created:
         code = status.HTTP_201_CREATED
+    elif result.payment is None:
+        code = status.HTTP_200_OK
     else:
         code = status.HTTP_202_ACCEPTED if order.state == "pending" else status.HTTP_200_OK
     return Response(data, status=code)
@@ -291,19 +293,22 @@ class OrderListCreateView(IdempotentMixin, GalleryScoped, generics.GenericAPIVie
         return self.get_paginated_response(OrderSerializer(page, many=True).data)
 
     @extend_schema(request=OrderCreateSerializer,
-                   responses={201: OrderPaymentSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 409: PROBLEM,
-                              503: PROBLEM},
-                   tags=TAGS, summary="Order a licence (honours Idempotency-Key); pays at once with payment_method")
+                   responses={201: OrderPaymentSerializer, 200: OrderPaymentSerializer, 400: PROBLEM, 402: PROBLEM,
+                              404: PROBLEM, 409: PROBLEM, 503: PROBLEM},
+                   tags=TAGS, summary="Order a licence (honours Idempotency-Key); pays at once with payment_method",
+                   description="Your own unpaid order for the same listing is returned (200) rather than a new one "
+                               "(201), so a declined card is retried on the same order. An unpaid order reserves "
+                               "nothing: an exclusive licence goes to the first payment that succeeds.")
     def post(self, request: Request) -> Response:
         payload = OrderCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         listing = selectors.listing_get_visible(user=request.user, public_id=payload.validated_data["listing"])
-        order = services.order_create(buyer=request.user, listing=listing)
+        placed = services.order_place(buyer=request.user, listing=listing)
         method = payload.validated_data.get("payment_method")
-        result = services.OrderPayment(order=order, payment=None)
+        result = services.OrderPayment(order=placed.order, payment=None)
         if method:
-            result = services.order_pay(buyer=request.user, order=order, payment_method=method)
-        return _paid_response(request, result, created=True)
+            result = services.order_pay(buyer=request.user, order=placed.order, payment_method=method)
+        return _paid_response(request, result, created=placed.created)
 
 
 class OrderDetailView(GalleryScoped, APIView):

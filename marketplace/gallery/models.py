@@ -138,6 +138,7 @@ class OrderState(models.TextChoices):
 
 
 OPEN_ORDER_STATES = (OrderState.PENDING, OrderState.PAID, OrderState.FULFILLED)
+PAID_ORDER_STATES = (OrderState.PAID, OrderState.FULFILLED)
 
 
 class Order(BaseModel):
@@ -155,13 +156,15 @@ class Order(BaseModel):
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # An exclusive listing is held for this order only while its charge is in flight (seconds); see orders.py.
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            # the last guards behind the listing lock: an exclusive licence is reserved by one order at a time,
+            # the last guards behind the listing lock: an exclusive licence is sold to one paid order,
             # and a buyer holds at most one live order per listing
-            models.UniqueConstraint(fields=["listing"], name="gallery_order_one_live_exclusive",
-                                    condition=Q(licence_type=LicenceType.EXCLUSIVE, state__in=OPEN_ORDER_STATES)),
+            models.UniqueConstraint(fields=["listing"], name="gallery_order_one_paid_exclusive",
+                                    condition=Q(licence_type=LicenceType.EXCLUSIVE, state__in=PAID_ORDER_STATES)),
             models.UniqueConstraint(fields=["buyer", "listing"], name="gallery_order_one_live_per_buyer",
                                     condition=Q(state__in=OPEN_ORDER_STATES)),
             models.CheckConstraint(condition=Q(amount=models.F("platform_fee") + models.F("artist_amount")),

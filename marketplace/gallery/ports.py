@@ -11,7 +11,7 @@ from uuid import UUID
 from generation import selectors as generation_selectors
 from marketplace.subscriptions import selectors as subscription_selectors
 from marketplace.subscriptions import services as subscription_services
-from marketplace.subscriptions.models import PAID_PAYMENT_STATES, PaymentPurpose
+from marketplace.subscriptions.models import OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES, PaymentPurpose
 from provenance import conf as provenance_conf
 from provenance import selectors as provenance_selectors
 from provenance import services as provenance_services
@@ -141,6 +141,13 @@ def payment_refund(*, payer: Any, payment_id: UUID, reason: str, actor: Any = No
     if payment.refundable_amount > 0:
         payment = subscription_services.payment_refund(payment=payment, reason=reason, actor=actor)
     return _outcome(payment)
+
+
+def payment_abandon_open(*, payer: Any, payment_id: UUID) -> None:
+    """Give up on a payment still waiting for the payer (3-D Secure) or the provider; others are left alone."""
+    payment = subscription_selectors.payment_get(user=payer, public_id=payment_id)
+    if payment.state in OPEN_PAYMENT_STATES:
+        subscription_services.payment_abandon(payment=payment)
 
 
 def payment_state(*, payer: Any, payment_id: UUID) -> PaymentOutcome:

@@ -131,3 +131,47 @@ def sales_for(*, user: Any) -> QuerySet[Order]:
 def grants_for(*, user: Any) -> QuerySet[LicenceGrant]:
     return (LicenceGrant.objects.filter(holder=user).select_related("artwork", "order")
             .order_by("-created_at", "-id"))
+
+
+# --- public artist profiles ---------------------------------------------------------------------------------
+
+def _public_artists() -> QuerySet:
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count, Q, Sum
+    from django.db.models.functions import Coalesce
+
+    from marketplace.accounts.models import Role
+
+    published = Q(artworks__state=ArtworkState.PUBLISHED)
+    return (get_user_model().objects.filter(role=Role.ARTIST, is_active=True)
+            .annotate(published_count=Count("artworks", filter=published),
+                      sales_total=Coalesce(Sum("artworks__sales_count", filter=published), 0)))
+
+
+def artists_public() -> QuerySet:
+    """Active artists with at least one published work, best-selling first (public: no emails leave here —
+    serializers and pages list the fields they show)."""
+    return _public_artists().filter(published_count__gt=0).order_by("-sales_total", "-published_count", "id")
+
+
+def artist_public_profile(*, public_id: UUID) -> Any:
+    """An active artist (with published_count and sales_total), or NotFound: a buyer or an unknown id alike."""
+    artist = _public_artists().filter(public_id=public_id).first()
+    if artist is None:
+        raise NotFound("No such artist.")
+    return artist
+
+
+def artist_models_on_sale(*, artist: Any) -> list[dict[str, Any]]:
+    """The artist's models that published works came from: id, name, resolution and how many works, in one
+    query (a model is named publicly only through works the artist chose to publish)."""
+    from django.db.models import Count
+
+    rows = (Artwork.objects.filter(artist=artist, state=ArtworkState.PUBLISHED, generated_image__isnull=False)
+            .values("generated_image__model_version__public_id", "generated_image__model_version__name",
+                    "generated_image__model_version__resolution")
+            .annotate(works=Count("id")).order_by("-works", "generated_image__model_version__name"))
+    return [{"id": str(row["generated_image__model_version__public_id"]),
+             "name": row["generated_image__model_version__name"],
+             "resolution": row["generated_image__model_version__resolution"], "works": row["works"]}
+            for row in rows]

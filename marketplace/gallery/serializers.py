@@ -17,6 +17,7 @@ from rest_framework import serializers
 from core.serializers import StrictSerializer
 from marketplace.gallery import ports
 from marketplace.gallery.browse import Card
+from marketplace.gallery.licence_terms import terms_for
 from marketplace.gallery.models import Artwork, LicenceGrant, LicenceType, Listing, Order
 from marketplace.gallery.selectors import DEFAULT_SORT, LICENCE_COLUMNS, SORTS, BrowseFilters
 
@@ -264,16 +265,30 @@ class BrowsePageSerializer(serializers.Serializer):
     results = ArtworkCardSerializer(many=True)
 
 
+class LicenceTermsSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    summary = serializers.CharField()
+    permits = serializers.ListField(child=serializers.CharField())
+    forbids = serializers.ListField(child=serializers.CharField())
+    notes = serializers.ListField(child=serializers.CharField())
+    version = serializers.CharField(help_text="The wording's version (licence documents name it).")
+
+
 class ListingSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     artwork = serializers.UUIDField(source="artwork.public_id", read_only=True)
     state = StateField(help_text="active or closed")
+    terms = serializers.SerializerMethodField(help_text="What the licence allows, in plain words.")
 
     class Meta:
         model = Listing
-        fields = ["id", "artwork", "licence_type", "price", "currency", "state", "close_reason", "created_at",
-                  "closed_at"]
+        fields = ["id", "artwork", "licence_type", "price", "currency", "state", "close_reason", "terms",
+                  "created_at", "closed_at"]
         read_only_fields = fields
+
+    @extend_schema_field(LicenceTermsSerializer)
+    def get_terms(self, listing: Listing) -> dict[str, Any]:
+        return terms_for(listing.licence_type).as_dict()
 
 
 class ProvenanceSerializer(serializers.Serializer):
@@ -416,3 +431,47 @@ class LicenceGrantSerializer(serializers.ModelSerializer):
 class DownloadUrlSerializer(serializers.Serializer):
     url = serializers.URLField()
     expires_at = serializers.DateTimeField()
+
+
+class ArtistModelSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    resolution = serializers.IntegerField()
+    works = serializers.IntegerField(help_text="Published works made with this model.")
+
+
+class ArtistSummarySerializer(serializers.Serializer):
+    """A public artist (never an email): what the list and the profile share."""
+
+    id = serializers.UUIDField(source="public_id")
+    display_name = serializers.CharField()
+    avatar = serializers.SerializerMethodField()
+    open_to_commissions = serializers.BooleanField()
+    published_count = serializers.IntegerField()
+    sales_total = serializers.IntegerField(help_text="Licences sold across the artist's published works.")
+    profile_url = serializers.SerializerMethodField()
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_avatar(self, artist: Any) -> str | None:
+        from marketplace.accounts.serializers import avatar_path
+
+        path = avatar_path(artist)
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if path and request is not None else path
+
+    def get_profile_url(self, artist: Any) -> str:
+        return _absolute(self, f"/artists/{artist.public_id}")
+
+
+class ArtistProfileSerializer(ArtistSummarySerializer):
+    bio = serializers.CharField()
+    joined_at = serializers.DateTimeField(source="created_at")
+    models = serializers.SerializerMethodField()
+    artworks_url = serializers.SerializerMethodField(help_text="Their published works (the browse endpoint).")
+
+    @extend_schema_field(ArtistModelSerializer(many=True))
+    def get_models(self, artist: Any) -> list[dict[str, Any]]:
+        return self.context.get("models", [])
+
+    def get_artworks_url(self, artist: Any) -> str:
+        return _absolute(self, f"/api/v1/artworks?artist={artist.public_id}")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketplace.gallery import api
+from marketplace.gallery import api, api_artists
 
 urlpatterns = [
     path("artworks", api.ArtworkListCreateView.as_view(), name="artwork-list"),
@@ -21,4 +21,6 @@ urlpatterns = [
     path("orders/<uuid:public_id>/refund", api.OrderRefundView.as_view(), name="order-refund"),
     path("sales", api.SalesView.as_view(), name="sale-list"),
     path("licences", api.LicenceListView.as_view(), name="licence-list"),
+    path("artists", api_artists.ArtistListView.as_view(), name="artist-list"),
+    path("artists/<uuid:public_id>", api_artists.ArtistDetailView.as_view(), name="artist-detail"),
 ]

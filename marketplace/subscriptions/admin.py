@@ -9,6 +9,8 @@ from marketplace.subscriptions.models import (
     PaymentEvent,
     PaymentPurpose,
     PaymentRefund,
+    Payout,
+    PayoutState,
     Plan,
     ProcessedWebhookEvent,
     Subscription,
@@ -142,3 +144,39 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_filter = ["currency"]
     search_fields = ["user__email", "reference"]
     list_select_related = ["user"]
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdmin):
+    """Staff send pending payouts with the provider's own tools, then mark them here."""
+
+    list_display = ["public_id", "user", "amount", "currency", "state", "provider", "created_at", "paid_at"]
+    list_filter = ["state", "currency", "provider"]
+    search_fields = ["user__email", "public_id", "provider_reference"]
+    list_select_related = ["user"]
+    actions = ["mark_paid", "mark_failed"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("subscriptions.change_payout")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def _each_pending(self, request, queryset, settle) -> None:
+        done = 0
+        for payout in queryset.filter(state=PayoutState.PENDING):
+            try:
+                settle(payout)
+                done += 1
+            except AtelierError as exc:
+                self.message_user(request, f"{payout.public_id}: {exc.detail}", messages.ERROR)
+        self.message_user(request, f"{done} payout(s) updated.", messages.SUCCESS)
+
+    @admin.action(description="Mark as paid (sent outside Atelier)")
+    def mark_paid(self, request, queryset):
+        self._each_pending(request, queryset, lambda p: services.payout_mark_paid(payout=p, actor=request.user))
+
+    @admin.action(description="Mark as failed (credits the amount back to the ledger)")
+    def mark_failed(self, request, queryset):
+        self._each_pending(request, queryset, lambda p: services.payout_mark_failed(
+            payout=p, actor=request.user, reason="marked failed by staff"))

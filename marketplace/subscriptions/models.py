@@ -294,3 +294,38 @@ class LedgerEntry(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.amount:+d} {self.currency} {self.reference}"
+
+
+class PayoutState(models.TextChoices):
+    PENDING = "pending"  # the balance has left the ledger; the money is on its way (staff or the provider)
+    PAID = "paid"
+    FAILED = "failed"  # the transfer did not happen: the amount is credited back to the ledger
+
+
+class Payout(BaseModel):
+    """A payout of a user's ledger balance. Requesting one debits the whole available balance in that currency
+    (ledger reference `payout:<id>`) under a lock on the user, so it never goes below zero and is never paid out
+    twice; staff mark it paid (or failed, which credits it back) unless the provider settles it at once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
+    amount = models.PositiveBigIntegerField(help_text="Minor units.")
+    currency = models.CharField(max_length=3, validators=[currency_code])
+    state = models.CharField(max_length=8, choices=PayoutState.choices, default=PayoutState.PENDING)
+    provider = models.CharField(max_length=16)
+    provider_reference = models.CharField(max_length=255, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="The staff member who marked it; empty: the provider.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+            models.UniqueConstraint(fields=["user", "currency"], condition=Q(state="pending"),
+                                    name="payout_one_pending_per_currency"),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="payout_user_newest")]
+
+    def __str__(self) -> str:
+        return f"payout {self.amount} {self.currency} ({self.state})"

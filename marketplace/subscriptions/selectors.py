@@ -117,6 +117,19 @@ def ledger_balance(*, user: Any) -> dict[str, int]:
     return {row["currency"]: row["total"] for row in rows}
 
 
+def payouts_for(*, user: Any) -> QuerySet:
+    from marketplace.subscriptions.models import Payout
+
+    return Payout.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def payout_get(*, user: Any, public_id: UUID) -> Any:
+    payout = payouts_for(user=user).filter(public_id=public_id).first()
+    if payout is None:
+        raise NotFound("No such payout.")
+    return payout
+
+
 # --- platform statistics (staff dashboard) -------------------------------------------------------------------
 
 def subscriptions_active_by_plan() -> dict[str, int]:

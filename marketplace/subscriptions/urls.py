@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketplace.subscriptions import api
+from marketplace.subscriptions import api, api_payouts
 
 urlpatterns = [
     path("plans", api.PlanListView.as_view(), name="plan-list"),
@@ -13,4 +13,6 @@ urlpatterns = [
     path("payments/<uuid:public_id>", api.PaymentDetailView.as_view(), name="payment-detail"),
     path("ledger", api.LedgerListView.as_view(), name="ledger-list"),
     path("ledger/balance", api.LedgerBalanceView.as_view(), name="ledger-balance"),
+    path("payouts", api_payouts.PayoutListCreateView.as_view(), name="payout-list"),
+    path("payouts/<uuid:public_id>", api_payouts.PayoutDetailView.as_view(), name="payout-detail"),
 ]

@@ -20,6 +20,7 @@ VIEWERS = {
     "usage-list": "artist",
     "payment-list": "buyer",
     "ledger-list": "artist",
+    "payout-list": "artist",
     "artwork-list": None,
     "artwork-mine": "artist",
     "order-list": "buyer",
@@ -33,11 +34,13 @@ VIEWERS = {
     "training-run-list": "artist",
     "model-version-list": "artist",
     "generation-job-list": "artist",
+    "artist-list": None,
 }
 # Lists whose rows the world does not grow (said why), checked for constant queries all the same.
 NOT_GROWN = {
     "ledger-list": "payouts land when a client accepts a delivery; the world's deliveries await review",
     "commission-brief-list": "open briefs only; the world's briefs are all awarded",
+    "artist-list": "the world has one artist (tests/marketplace/storefront/test_page_queries.py grows artists)",
 }
 
 

@@ -29,6 +29,7 @@ PUBLIC_READS = {
     ("user-avatar", "get"): (200, "profile pictures are public, like display names"),
     ("provenance-certificate", "get"): (409, "public, but only once anchored (tests/provenance, on anvil)"),
     ("provenance-verify-hash", "get"): (200, "provenance is public: anyone may verify a registered work"),
+    ("artist-detail", "get"): (200, "artist profiles are public (never an email)"),
 }
 # Routes walked with the draft artwork, which nobody but its artist may see.
 DRAFT_BACKED = {"artwork-detail", "artwork-preview", "artwork-listings", "artwork-download-url"}

@@ -143,6 +143,8 @@ def build_world(people: People, *, onnx_path: Path, run_tasks, seed: int = 0) ->
     key = api_key_create(user=artist, name=f"ci-{seed}", scopes=["profile:read"]).api_key
     user_set_avatar(user=artist, raw=jpeg((200, 10, 10 + seed)), filename="me.jpg")
     payment = as_buyer.get("/api/v1/payments").json()["results"][0]
+    payout = as_artist.post("/api/v1/payouts", {"currency": "USD"}, format="json")
+    assert payout.status_code == 201, payout.json()
     endpoint = webhook_services.webhook_endpoint_create(owner=artist, url=f"https://93.184.215.{14 + seed}/hooks")
     assert as_artist.post(f"/api/v1/webhooks/{endpoint.public_id}/test").status_code in (200, 202)
     webhook_delivery = endpoint.deliveries.get()
@@ -151,6 +153,7 @@ def build_world(people: People, *, onnx_path: Path, run_tasks, seed: int = 0) ->
     return {
         "api-key-detail": own | {"public_id": key.public_id},
         "payment-detail": own | {"public_id": payment["id"]},
+        "payout-detail": {"public_id": payout.json()["id"]},
         "artwork-detail": {"public_id": draft["id"]},
         "artwork-publish": {"public_id": draft["id"]},
         "artwork-withdraw": {"public_id": published["id"]},
@@ -196,7 +199,9 @@ def build_world(people: People, *, onnx_path: Path, run_tasks, seed: int = 0) ->
         "generated-image-original": {"public_id": image.public_id},
         "generated-image-preview": {"public_id": image.public_id},
         "user-avatar": {"public_id": artist.public_id},
+        "artist-detail": {"public_id": artist.public_id},
         "provenance-certificate": {"public_id": record.public_id},
         "provenance-verify-hash": {"sha256": record.content_sha256},
         "_published_artwork": {"public_id": published["id"]},
+        "_licence": {"public_id": order.json()["licence"]},
     }

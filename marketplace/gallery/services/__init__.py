@@ -15,22 +15,24 @@ from marketplace.gallery.services.order_states import order_check_transition, or
 from marketplace.gallery.services.orders import (
     PLATFORM_FEE_BPS,
     OrderPayment,
+    OrderPlacement,
     order_cancel,
     order_create,
     order_for_payment,
     order_pay,
     order_payment_failed,
     order_payment_succeeded,
+    order_place,
     order_refund,
     orders_expire_stale,
     platform_fee,
 )
 
 __all__ = [
-    "ORDER_TRANSITIONS", "PLATFORM_FEE_BPS", "DownloadLink", "OrderPayment", "artwork_create_from_generated",
-    "artwork_create_from_upload", "artwork_publish", "artwork_record_view", "artwork_update", "artwork_withdraw",
-    "download_link_issue", "download_link_resolve", "listing_close", "listing_create", "listing_update_price",
-    "order_cancel", "order_check_transition", "order_create", "order_for_payment", "order_pay",
-    "order_payment_failed", "order_payment_succeeded", "order_refund", "order_transition", "orders_expire_stale",
-    "platform_fee",
+    "ORDER_TRANSITIONS", "PLATFORM_FEE_BPS", "DownloadLink", "OrderPayment", "OrderPlacement",
+    "artwork_create_from_generated", "artwork_create_from_upload", "artwork_publish", "artwork_record_view",
+    "artwork_update", "artwork_withdraw", "download_link_issue", "download_link_resolve", "listing_close",
+    "listing_create", "listing_update_price", "order_cancel", "order_check_transition", "order_create",
+    "order_for_payment", "order_pay", "order_payment_failed", "order_payment_succeeded", "order_place",
+    "order_refund", "order_transition", "orders_expire_stale", "platform_fee",
 ]

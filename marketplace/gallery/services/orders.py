@@ -5,9 +5,11 @@ exclusive licence the ownership transfer through provenance), cancellation, refu
 Payment calls go to the network, so they run between transactions: the order is written and committed first,
 then charged, then settled under row locks. A payment that succeeds for an order that can no longer be
 fulfilled (cancelled or expired meanwhile, listing closed) is refunded through an outbox task row.
-Lock order everywhere: artwork, then listing(s), then order.
+Lock order everywhere: artwork, then listing(s), then order. An unpaid order reserves nothing; an
+exclusive listing is held for a buyer only while their charge is in flight (see `order_place`, `_hold_take`).
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -20,6 +22,7 @@ from core.events import event_emit
 from marketplace.gallery import conf, ports
 from marketplace.gallery.models import (
     OPEN_ORDER_STATES,
+    PAID_ORDER_STATES,
     Artwork,
     ArtworkState,
     GrantState,
@@ -56,40 +59,54 @@ def _stale(order: Order) -> bool:
     return order.state == OrderState.PENDING and order.created_at < timezone.now() - conf.order_pending_timeout()
 
 
-def _release_if_stale(order: Order | None) -> Order | None:
-    """A pending order past its timeout stops blocking: cancelled here, under the listing lock."""
-    if order is not None and _stale(order):
-        order_transition(order=Order.objects.select_for_update().get(pk=order.pk), action="cancel",
-                         note="expired unpaid")
-        return None
-    return order
+@dataclass(frozen=True)
+class OrderPlacement:
+    order: Order
+    created: bool  # False: the buyer's own unpaid order for this listing, returned to be paid (again)
 
 
-def order_create(*, buyer: Any, listing: Listing) -> Order:
-    """Place a pending order for a listing at its current price. The listing row is locked, so of many buyers of
-    one exclusive licence exactly one gets an order; the others get a 409."""
+def order_place(*, buyer: Any, listing: Listing) -> OrderPlacement:
+    """Place an order for a listing at its current price, or return the buyer's own unpaid one for it.
+
+    An unpaid order reserves nothing (finding 12.7): an exclusive licence goes to the first payment that
+    succeeds, and other buyers' unpaid orders never block a purchase. The buyer's own unpaid order is returned
+    so a declined card is retried on the same order; one that went stale or whose price changed is cancelled and
+    replaced. A buyer keeps at most GALLERY_MAX_PENDING_ORDERS unpaid orders open (checked under the listing lock,
+    so one buyer's simultaneous requests for different listings may pass it by a few; a buyer-row lock taken
+    before the listing deadlocked concurrent checkouts).
+    """
     with transaction.atomic():
+        # artwork before listing, as fulfilment locks them: the order's insert takes a key-share lock on both
+        artwork = Artwork.objects.select_for_update().get(pk=listing.artwork_id)
         locked = Listing.objects.select_for_update().get(pk=listing.pk)
-        artwork = Artwork.objects.get(pk=locked.artwork_id)
         if buyer.pk in (artwork.artist_id, artwork.owner_id):
             raise InvalidInput("You cannot buy a licence for your own artwork.", field="listing", code="own_artwork")
         if locked.state != ListingState.ACTIVE:
             raise Conflict("This listing is closed.", code="listing_closed", listing=str(locked.public_id))
         if artwork.state != ArtworkState.PUBLISHED:
             raise Conflict("This artwork is not on sale.", code="artwork_not_on_sale")
-        live = Order.objects.filter(listing=locked, state__in=OPEN_ORDER_STATES)
+        mine = Order.objects.select_for_update().filter(listing=locked, buyer=buyer,
+                                                        state__in=OPEN_ORDER_STATES).first()
+        if mine is not None and mine.state != OrderState.PENDING:
+            raise Conflict("You already hold this licence.", code="already_ordered", order=str(mine.public_id),
+                           state=mine.state)
+        if mine is not None:
+            if not _stale(mine) and (mine.amount, mine.currency) == (locked.price, locked.currency):
+                return OrderPlacement(order=mine, created=False)
+            order_transition(order=mine, action="cancel", actor=buyer,
+                             note="expired unpaid" if _stale(mine) else "replaced: the price changed")
         if locked.licence_type == LicenceType.EXCLUSIVE:
-            if _release_if_stale(live.first()) is not None:
-                raise Conflict("This exclusive licence has already been sold or is reserved by another buyer.",
-                               code="exclusive_unavailable", listing=str(locked.public_id))
+            if Order.objects.filter(listing=locked, state__in=PAID_ORDER_STATES).exists():
+                raise Conflict("This exclusive licence has already been sold.", code="exclusive_unavailable",
+                               listing=str(locked.public_id))
             if LicenceGrant.objects.filter(artwork=artwork, state=GrantState.ACTIVE).exists():
                 raise Conflict("An exclusive licence cannot be sold while other licences are held.",
                                code="licences_outstanding")
-        else:
-            mine = _release_if_stale(live.filter(buyer=buyer).first())
-            if mine is not None:
-                raise Conflict("You already have an order for this licence.", code="already_ordered",
-                               order=str(mine.public_id), state=mine.state)
+        cutoff = timezone.now() - conf.order_pending_timeout()
+        open_orders = Order.objects.filter(buyer=buyer, state=OrderState.PENDING, created_at__gte=cutoff).count()
+        if open_orders >= conf.max_pending_orders():
+            raise Conflict(f"You have {open_orders} unpaid orders open; pay or cancel one before ordering more.",
+                           code="too_many_open_orders", limit=conf.max_pending_orders())
         fee = platform_fee(locked.price)
         try:
             with transaction.atomic():
@@ -97,31 +114,77 @@ def order_create(*, buyer: Any, listing: Listing) -> Order:
                                              licence_type=locked.licence_type, amount=locked.price,
                                              currency=locked.currency, platform_fee=fee,
                                              artist_amount=locked.price - fee)
-        except IntegrityError:  # the unique constraints behind the lock
-            raise Conflict("This licence is already ordered.", code="exclusive_unavailable") from None
+        except IntegrityError:  # the unique constraints behind the locks
+            raise Conflict("This licence is already ordered.", code="already_ordered") from None
         order_record_created(order=order, actor=buyer)
-    return order
+    return OrderPlacement(order=order, created=True)
+
+
+def order_create(*, buyer: Any, listing: Listing) -> Order:
+    """`order_place`, for callers that only need the order."""
+    return order_place(buyer=buyer, listing=listing).order
+
+
+def _hold_take(*, order: Order) -> None:
+    """Hold an exclusive listing for this order while its charge is in flight, so two buyers are not both
+    charged for one work. Short (GALLERY_CHECKOUT_HOLD), one per buyer at a time, never renewed by a payment
+    that waits for the payer (3-D Secure): `order_pay` releases it as soon as the provider answers."""
+    now = timezone.now()
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=order.listing_id)
+        if listing.state != ListingState.ACTIVE:
+            raise Conflict("This listing is closed.", code="listing_closed", order=str(order.public_id))
+        held = Order.objects.filter(state=OrderState.PENDING, hold_expires_at__gt=now).exclude(pk=order.pk)
+        holder = held.filter(listing=listing).order_by("-hold_expires_at").first()
+        if holder is not None:
+            wait = max(1, math.ceil((holder.hold_expires_at - now).total_seconds()))
+            raise Conflict("Another buyer is paying for this exclusive licence right now. Try again in a moment.",
+                           code="exclusive_reserved", retry_after_seconds=wait, order=str(order.public_id))
+        if held.filter(buyer_id=order.buyer_id).exists():
+            raise Conflict("Finish the payment you already started before paying for another exclusive licence.",
+                           code="checkout_in_progress", order=str(order.public_id))
+        Order.objects.filter(pk=order.pk, state=OrderState.PENDING).update(hold_expires_at=now + conf.checkout_hold())
+
+
+def _hold_release(*, order: Order) -> None:
+    Order.objects.filter(pk=order.pk, hold_expires_at__isnull=False).update(hold_expires_at=None)
+
+
+def _replace_unfinished_attempt(*, order: Order) -> None:
+    """Paying again while an earlier attempt still waits for the payer (3-D Secure) gives that attempt up, so
+    another card can be used; if it completes after all, its money is refunded."""
+    if order.payment_id is not None:
+        ports.payment_abandon_open(payer=order.buyer, payment_id=order.payment_id)
 
 
 def order_pay(*, buyer: Any, order: Order, payment_method: str) -> OrderPayment:
     """Charge the buyer. A synchronous success fulfils the order now; an asynchronous payment (3-D Secure, a
     pending provider) leaves it pending until the `payment_succeeded` signal. A decline is a 402 and leaves the
-    order pending, so the buyer may pay with another method (until the order expires)."""
-    current = Order.objects.select_related("listing", "artwork").get(pk=order.pk)
+    order pending, so the buyer may pay with another method (until the order expires). For an exclusive
+    licence the listing is held only during the charge; the first payment to succeed takes the licence."""
+    current = Order.objects.select_related("listing", "artwork", "buyer").get(pk=order.pk)
     order_check_transition(order=current, action="pay")  # paying twice is a 409 here
     _raise_if_not_on_sale(current)
+    exclusive = current.licence_type == LicenceType.EXCLUSIVE
+    if exclusive:
+        _hold_take(order=current)
     try:
-        outcome = ports.payment_charge(payer=buyer, amount=current.amount, currency=current.currency,
-                                       reference=payment_reference(current), payment_method=payment_method,
-                                       description=f"{current.licence_type} licence: {current.artwork.title}"[:200])
-    except AtelierError as exc:
-        exc.extra.setdefault("order", str(current.public_id))
-        raise
-    if not outcome.succeeded:
-        Order.objects.filter(pk=current.pk, state=OrderState.PENDING).update(payment_id=outcome.id)
-        current.refresh_from_db()
-        return OrderPayment(order=current, payment=outcome)
-    settled = order_payment_succeeded(order=current, payment_id=outcome.id)
+        _replace_unfinished_attempt(order=current)
+        try:
+            outcome = ports.payment_charge(payer=buyer, amount=current.amount, currency=current.currency,
+                                           reference=payment_reference(current), payment_method=payment_method,
+                                           description=f"{current.licence_type} licence: {current.artwork.title}"[:200])
+        except AtelierError as exc:
+            exc.extra.setdefault("order", str(current.public_id))
+            raise
+        if not outcome.succeeded:
+            Order.objects.filter(pk=current.pk, state=OrderState.PENDING).update(payment_id=outcome.id)
+            current.refresh_from_db()
+            return OrderPayment(order=current, payment=outcome)
+        settled = order_payment_succeeded(order=current, payment_id=outcome.id)
+    finally:
+        if exclusive:
+            _hold_release(order=current)
     if settled.state == OrderState.CANCELLED:
         raise Conflict("The licence was no longer available when your payment completed; it is being refunded.",
                        code="listing_closed", order=str(settled.public_id))
@@ -149,7 +212,7 @@ def order_payment_succeeded(*, order: Order, payment_id: UUID) -> Order:
         exclusive = order.licence_type == LicenceType.EXCLUSIVE
         listings = list(Listing.objects.select_for_update().filter(
             **({"artwork": artwork} if exclusive else {"pk": order.listing_id})).order_by("pk"))
-        locked = Order.objects.select_for_update().select_related("buyer").get(pk=order.pk)
+        locked = Order.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=order.pk)
         if locked.state != OrderState.PENDING:
             applied = locked.state != OrderState.CANCELLED and locked.payment_id == payment_id
             if not applied:  # cancelled or expired meanwhile, or already paid by another payment
@@ -177,6 +240,9 @@ def _fulfil(*, order: Order, artwork: Artwork, listings: list[Listing]) -> None:
     if exclusive:
         ports.ownership_transfer(artwork=artwork, to_user=buyer, reference=f"gallery.order:{order.public_id}")
         listings_close(listings=listings, reason="exclusive_sold")
+        others = Order.objects.select_for_update().filter(listing__in=listings, state=OrderState.PENDING)
+        for other in others.exclude(pk=order.pk).order_by("pk"):
+            order_transition(order=other, action="cancel", note="the exclusive licence was sold to another buyer")
         artwork.owner = buyer
         artwork.save(update_fields=["owner", "updated_at"])
         artwork_pricing_refresh(artwork=artwork)
@@ -189,7 +255,8 @@ def _fulfil(*, order: Order, artwork: Artwork, listings: list[Listing]) -> None:
 
 def order_payment_failed(*, order: Order, payment_id: UUID) -> Order:
     """An asynchronous payment failed: the order stays pending (the buyer may pay again) unless it expired."""
-    Order.objects.filter(pk=order.pk, state=OrderState.PENDING, payment_id=payment_id).update(payment_id=None)
+    Order.objects.filter(pk=order.pk, state=OrderState.PENDING, payment_id=payment_id).update(payment_id=None,
+                                                                                               hold_expires_at=None)
     return Order.objects.get(pk=order.pk)
 
 

@@ -60,6 +60,10 @@ class TestProvider:
         code, reason = DECLINES.get(token, ("invalid_payment_method", "Unknown payment method."))
         return ChargeResult(status="failed", provider_reference=reference, failure_code=code, failure_reason=reason)
 
+    def payout(self, *, amount: int, currency: str, idempotency_key: str) -> str:
+        """Payouts settle at once in test mode; the reference names the transfer."""
+        return f"testpo_{uuid.uuid4().hex}"
+
     def refund(self, *, provider_reference: str, amount: int, idempotency_key: str) -> RefundResult:
         if provider_reference.startswith(f"testpay_{_NO_REFUND_MARK}"):
             return RefundResult(status="failed", failure_reason="The test provider refuses refunds for this card.")

@@ -11,6 +11,7 @@ from marketplace.subscriptions.services.payments import (
     payment_refund,
     payment_settle,
 )
+from marketplace.subscriptions.services.payouts import payout_mark_failed, payout_mark_paid, payout_request
 from marketplace.subscriptions.services.plans import plans_seed_defaults
 from marketplace.subscriptions.services.renewals import subscription_renew, subscription_renew_due
 from marketplace.subscriptions.services.subscriptions import (
@@ -26,7 +27,7 @@ from marketplace.subscriptions.services.usage import usage_consume, usage_refund
 from marketplace.subscriptions.services.webhooks import WebhookOutcome, stripe_webhook_process
 
 __all__ = [
-    "plans_seed_defaults",
+    "plans_seed_defaults", "payout_mark_failed", "payout_mark_paid", "payout_request",
     "payment_abandon",
     "PlanChange", "WebhookOutcome", "ledger_credit", "ledger_debit", "payment_charge",
     "payment_complete_test_action", "payment_refund", "payment_settle", "stripe_webhook_process",

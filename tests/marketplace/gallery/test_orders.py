@@ -252,17 +252,52 @@ def test_refunding_a_fulfilled_exclusive_is_409_and_changes_nothing(client_for, 
 
 
 @pytest.mark.django_db
-def test_an_unpaid_exclusive_order_reserves_the_licence_until_it_expires(client_for, make_user, settings,
-                                                                         exclusive):
+def test_an_unpaid_exclusive_order_reserves_nothing_and_the_first_payment_wins(client_for, make_user, exclusive):
     _, listing, _ = exclusive
     first, second = client_for(make_user()), client_for(make_user())
-    reserved = buy(first, listing["id"], payment_method=None).json()
-    blocked = buy(second, listing["id"])
-    assert blocked.status_code == 409 and blocked.json()["code"] == "exclusive_unavailable"
-    settings.GALLERY_ORDER_PENDING_TIMEOUT = timedelta(0)
+    unpaid = buy(first, listing["id"], payment_method=None).json()
     taken = buy(second, listing["id"])
     assert taken.status_code == 201 and taken.json()["state"] == "fulfilled"
-    assert Order.objects.get(public_id=reserved["id"]).state == "cancelled"
+    assert Order.objects.get(public_id=unpaid["id"]).state == "cancelled"
+    late = first.post(f"/api/v1/orders/{unpaid['id']}/pay", {"payment_method": "tok_visa"}, format="json")
+    assert late.status_code == 409 and Payment.objects.filter(purpose="order").count() == 1
+
+
+@pytest.mark.django_db
+def test_ordering_again_after_a_decline_returns_the_same_order_and_pays_it(user_client, user, for_sale):
+    _, listing = for_sale
+    declined = buy(user_client, listing["id"], payment_method="tok_card_declined")
+    assert declined.status_code == 402
+    again = buy(user_client, listing["id"], payment_method="tok_visa")
+    assert again.status_code == 200, again.json()
+    assert again.json()["id"] == declined.json()["order"] and again.json()["state"] == "fulfilled"
+    assert Order.objects.count() == 1
+    assert sorted(Payment.objects.filter(payer=user).values_list("state", flat=True)) == ["failed", "succeeded"]
+
+
+@pytest.mark.django_db
+def test_ordering_again_replaces_a_stale_or_repriced_unpaid_order(user_client, artist_client, settings, for_sale):
+    _, listing = for_sale
+    first = buy(user_client, listing["id"], payment_method=None).json()
+    assert buy(user_client, listing["id"], payment_method=None).json()["id"] == first["id"]
+    artist_client.patch(f"/api/v1/listings/{listing['id']}", {"price": 2_500}, format="json")
+    repriced = buy(user_client, listing["id"], payment_method=None)
+    assert repriced.status_code == 201 and repriced.json()["amount"] == 2_500
+    settings.GALLERY_ORDER_PENDING_TIMEOUT = timedelta(0)
+    fresh = buy(user_client, listing["id"], payment_method=None)
+    assert fresh.status_code == 201 and fresh.json()["id"] != repriced.json()["id"]
+    assert list(Order.objects.order_by("pk").values_list("state", flat=True)) == ["cancelled", "cancelled",
+                                                                                   "pending"]
+
+
+@pytest.mark.django_db
+def test_paying_again_with_another_card_replaces_an_attempt_awaiting_3ds(user_client, user, for_sale):
+    _, listing = for_sale
+    waiting = buy(user_client, listing["id"], payment_method="tok_requires_action").json()
+    paid = user_client.post(f"/api/v1/orders/{waiting['id']}/pay", {"payment_method": "tok_visa"}, format="json")
+    assert paid.status_code == 200 and paid.json()["state"] == "fulfilled"
+    first = Payment.objects.get(public_id=waiting["payment"]["id"])
+    assert (first.state, first.failure_code) == ("cancelled", "abandoned")
 
 
 @pytest.mark.django_db
