@@ -86,9 +86,7 @@ DEFAULT_IPS: dict[tuple[str, str, int], float] = {
     ("cuda", "dcgan", 512): 200.0,
 }
 # the widths DEFAULT_IPS was measured at: other widths scale it by the ratio of conv work (~width^2)
-_REFERENCE_SHAPES = {
-    (kind, arch, res): base_shape(kind=kind, resolution=res) for kind, arch, res in DEFAULT_IPS
-}
+_REFERENCE_SHAPES = {(kind, arch, res): base_shape(kind=kind, resolution=res) for kind, arch, res in DEFAULT_IPS}
 
 _cache_lock = threading.Lock()
 _measured: dict[tuple[str, Shape, bool], float] = {}
@@ -295,8 +293,13 @@ def probe_images_per_second(config: GANConfig, *, device: str, seconds: float = 
     from generation.gan.data import PreparedDataset  # noqa: PLC0415 - import cycle: the trainer plans too
     from generation.gan.trainer import Trainer  # noqa: PLC0415
 
-    images = torch.randint(0, 256, (max(config.batch_size, 8), 3, config.resolution, config.resolution),
-                           dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    images = torch.randint(
+        0,
+        256,
+        (max(config.batch_size, 8), 3, config.resolution, config.resolution),
+        dtype=torch.uint8,
+        generator=torch.Generator().manual_seed(0),
+    )
     classes = config.num_classes if config.conditional else 1
     dataset = PreparedDataset(
         images=images,
