@@ -159,7 +159,7 @@ def plan_training(
     config = GANConfig.from_overrides(planned, {**overrides, "budget_minutes": minutes})
 
     images_per_s, measured = _images_per_second(config, kind=kind, device=device, measure=measure)
-    steps_fit = int(images_per_s * minutes * 60 / config.batch_size)
+    steps_fit = min(int(images_per_s * minutes * 60 / config.batch_size), int(GANConfig.BOUNDS["steps"][1]))
     if "steps" in overrides:
         steps = int(config.steps)
         needed = steps * config.batch_size / images_per_s / 60
