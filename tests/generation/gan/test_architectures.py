@@ -166,3 +166,21 @@ def test_conditioning_fades_in_over_the_transition(toy_dataset, tiny_config):
     trainer.run()
     assert float(trainer.generator.conditioning) == 0.75  # step 3's weight; export uses the EMA copy's
     assert float(trainer.generator_ema.conditioning) == 0.75
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (bf16 autocast, channels-last)")
+def test_fastgan_trains_in_bf16_on_cuda_and_exports_with_parity(tmp_path, toy_dataset, tiny_config):
+    config = tiny_config(steps=4, arch="fastgan", recon_weight=1.0, ada=True, conditional=True, num_classes=3)
+    trainer = Trainer(config=config, dataset=toy_dataset, device="cuda", out_dir=tmp_path)
+    assert trainer.autocast and trainer.images.is_cuda
+    result = trainer.run()
+    assert result.completed and all(np.isfinite(v).all() for v in trainer.history.values())
+    exported = export_generator(
+        generator=trainer.generator_ema,
+        config=config,
+        out_path=tmp_path / "model.onnx",
+        step=trainer.step,
+        dataset_hash=trainer.dataset_hash,
+        class_names=trainer.class_names,
+    )
+    assert exported.max_abs_diff <= 1e-4
