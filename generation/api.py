@@ -34,6 +34,7 @@ from generation.serializers import (
     GenerationJobDetailSerializer,
     GenerationJobSerializer,
     ModelVersionSerializer,
+    TrainingEstimateSerializer,
     TrainingRunCreateSerializer,
     TrainingRunSerializer,
 )
@@ -138,11 +139,32 @@ class TrainingRunListCreateView(IdempotentMixin, GenerationScoped, generics.Gene
         payload = TrainingRunCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         dataset = selectors.dataset_get(user=request.user, public_id=payload.validated_data["dataset"])
-        run = services.training_run_create(owner=request.user, dataset=dataset,
-                                           config=payload.validated_data["config"])
+        data = payload.validated_data
+        run = services.training_run_create(owner=request.user, dataset=dataset, config=data["config"],
+                                           preset=data.get("preset"), budget_minutes=data.get("budget_minutes"))
         run = selectors.training_run_get(user=request.user, public_id=run.public_id)
         return Response(TrainingRunSerializer(run, context={"request": request}).data,
                         status=status.HTTP_202_ACCEPTED)
+
+
+class TrainingRunEstimateView(GenerationScoped, APIView):
+    """The plan a training request would get, before spending anything: the device, images/s there, the steps
+    that fit the budget and the full config; the same 400s as creating the run."""
+
+    permission_classes = [*GenerationScoped.permission_classes, ArtistWrites]
+
+    @extend_schema(request=TrainingRunCreateSerializer,
+                   responses={200: TrainingEstimateSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM},
+                   tags=["training"])
+    def post(self, request: Request) -> Response:
+        payload = TrainingRunCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        dataset = selectors.dataset_get(user=request.user, public_id=data["dataset"])
+        planned = services.training_run_estimate(owner=request.user, dataset=dataset, config=data["config"],
+                                                 preset=data.get("preset"), budget_minutes=data.get("budget_minutes"))
+        return Response(TrainingEstimateSerializer({"plan": planned.plan, "config": planned.config.to_dict(),
+                                                    "time_limit_seconds": planned.time_limit_seconds}).data)
 
 
 class TrainingRunDetailView(GenerationScoped, APIView):

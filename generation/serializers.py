@@ -8,6 +8,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import StrictSerializer
+from generation.gan.budget import PRESETS
+from generation.gan.config import GANConfig, field_specs
 from generation.gan.noise import MAX_SEED
 from generation.models import Dataset, GeneratedImage, GenerationJob, ModelVersion, TrainingRun
 from generation.selectors import generated_image_lineage
@@ -77,10 +79,75 @@ class DatasetCreatedSerializer(DatasetSerializer):
 
 # --- training runs -----------------------------------------------------------------------------------------
 
+def _config_schema_field(name: str, spec: dict[str, Any]) -> serializers.Field:
+    """One documented GANConfig field: its meaning, default and bounds or choices, as OpenAPI shows them."""
+    bounds = ""
+    if "minimum" in spec:
+        bounds = f"; from {spec['minimum']:g} to {spec['maximum']:g}"
+    if "choices" in spec:
+        bounds = f"; one of {', '.join(map(str, spec['choices']))}"
+    if "choices_each" in spec:
+        bounds = f"; comma-separated ops from {', '.join(spec['choices_each'])}"
+    common = {"required": False, "default": spec["default"],
+              "help_text": f"{spec['doc'][0].upper()}{spec['doc'][1:]} (default {spec['default']!r}{bounds})."}
+    if "choices" in spec:
+        return serializers.ChoiceField(choices=spec["choices"], **common)
+    numeric = {"min_value": spec["minimum"], "max_value": spec["maximum"]} if "minimum" in spec else {}
+    if spec["type"] == "int":
+        return serializers.IntegerField(**{k: int(v) for k, v in numeric.items()}, **common)
+    if spec["type"] == "float":
+        return serializers.FloatField(**numeric, **common)
+    if spec["type"] == "bool":
+        return serializers.BooleanField(**common)
+    return serializers.CharField(allow_blank=True, **common)
+
+
+# The engine's config as an OpenAPI component, built from its own field docs: it documents the API; the
+# values themselves are validated by GANConfig (whose errors name the field), and planned by the budget.
+GANConfigSerializer = type("GANConfigSerializer", (serializers.Serializer,),
+                           {name: _config_schema_field(name, spec) for name, spec in field_specs().items()})
+
+
+@extend_schema_field(GANConfigSerializer)
+class GANConfigField(serializers.DictField):
+    pass
+
+
 class TrainingRunCreateSerializer(StrictSerializer):
     dataset = serializers.UUIDField()
-    config = serializers.DictField(required=False, default=dict,
-                                   help_text="Overrides of the engine's defaults (GANConfig), validated there.")
+    preset = serializers.ChoiceField(
+        choices=list(PRESETS), required=False,
+        help_text="quick, standard or best: Atelier picks architecture, resolution, width, batch and steps for "
+                  "the training device (default standard when neither a config nor a budget is given).")
+    budget_minutes = serializers.FloatField(
+        required=False, min_value=0.1, max_value=GANConfig.BOUNDS["budget_minutes"][1],
+        help_text="Minutes of training: the run is sized to finish in them and stops there (checkpoint, "
+                  "export). Capped by your plan's max_training_minutes.")
+    config = GANConfigField(
+        required=False, default=dict,
+        help_text="Overrides of the plan (with a preset or budget) or of the engine's defaults (without): any "
+                  "GANConfig field, each documented with its default and bounds.")
+
+
+class TrainingPlanSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=["budget", "explicit"],
+                                   help_text="budget: planned from a preset/time budget; explicit: config as given.")
+    preset = serializers.CharField(allow_null=True)
+    device = serializers.CharField(help_text="The torch device the training worker runs on.")
+    images_per_second = serializers.FloatField(help_text="Training images/s expected on that device.")
+    measured = serializers.BooleanField(help_text="From a timed probe on the device (else the engine's table).")
+    steps = serializers.IntegerField()
+    minutes = serializers.FloatField(help_text="The training budget (or, without one, the estimated minutes).")
+    estimated_minutes = serializers.FloatField(help_text="steps x batch / images_per_second.")
+    summary = serializers.CharField(help_text='e.g. "about 120 images/s here, about 1,350 steps in 3 minutes".')
+    work = serializers.IntegerField(help_text="steps x batch x resolution^2 x channels: what the plan caps.")
+
+
+class TrainingEstimateSerializer(serializers.Serializer):
+    plan = TrainingPlanSerializer()
+    config = GANConfigSerializer(help_text="The full config the run would train with.")
+    time_limit_seconds = serializers.FloatField(
+        allow_null=True, help_text="The worker's hard stop (budget plus a margin); null without a budget.")
 
 
 class TrainingProgressSerializer(serializers.Serializer):
@@ -92,6 +159,9 @@ class TrainingProgressSerializer(serializers.Serializer):
     losses = serializers.DictField(child=serializers.FloatField())
     images_per_second = serializers.FloatField(allow_null=True)
     eta_seconds = serializers.FloatField(allow_null=True)
+    augment_p = serializers.FloatField(allow_null=True,
+                                       help_text="ADA's augmentation probability at the last report (null: no ADA).")
+    ada_signal = serializers.FloatField(allow_null=True, help_text="ADA's overfitting signal r_t = E[sign(D(real))].")
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):
@@ -103,13 +173,20 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     model_version = serializers.SerializerMethodField()
     error = serializers.CharField(source="last_error", read_only=True)
     state = JobStateField()
+    config = GANConfigSerializer(read_only=True)
+    plan = serializers.SerializerMethodField(help_text="The budget plan and its estimate (null for old runs).")
+    stop_reason = serializers.CharField(read_only=True, help_text="completed, budget or time_limit (plan ceiling).")
 
     class Meta:
         model = TrainingRun
-        fields = ["id", "dataset", "state", "cancel_requested", "config", "progress", "sample_grid_url",
-                  "loss_curve_url", "model_version", "attempts", "error", "units_refunded", "created_at",
-                  "started_at", "heartbeat_at", "finished_at"]
+        fields = ["id", "dataset", "state", "cancel_requested", "config", "plan", "time_limit_seconds",
+                  "stop_reason", "progress", "sample_grid_url", "loss_curve_url", "model_version", "attempts",
+                  "error", "units_refunded", "created_at", "started_at", "heartbeat_at", "finished_at"]
         read_only_fields = fields
+
+    @extend_schema_field(TrainingPlanSerializer(allow_null=True))
+    def get_plan(self, run: TrainingRun) -> dict[str, Any] | None:
+        return run.plan or None
 
     @extend_schema_field(TrainingProgressSerializer)
     def get_progress(self, run: TrainingRun) -> dict[str, Any]:
@@ -118,6 +195,7 @@ class TrainingRunSerializer(serializers.ModelSerializer):
             "fraction": round(run.step / run.total_steps, 4) if run.total_steps else 0.0,
             "checkpoint_step": run.checkpoint_step, "start_steps": run.start_steps, "losses": run.losses,
             "images_per_second": run.images_per_second, "eta_seconds": run.eta_seconds,
+            "augment_p": run.augment_p, "ada_signal": run.ada_signal,
         }
 
     @extend_schema_field(OpenApiTypes.URI)

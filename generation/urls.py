@@ -6,6 +6,7 @@ urlpatterns = [
     path("datasets", api.DatasetListCreateView.as_view(), name="dataset-list"),
     path("datasets/<uuid:public_id>", api.DatasetDetailView.as_view(), name="dataset-detail"),
     path("training-runs", api.TrainingRunListCreateView.as_view(), name="training-run-list"),
+    path("training-runs/estimate", api.TrainingRunEstimateView.as_view(), name="training-run-estimate"),
     path("training-runs/<uuid:public_id>", api.TrainingRunDetailView.as_view(), name="training-run-detail"),
     path("training-runs/<uuid:public_id>/cancel", api.TrainingRunCancelView.as_view(), name="training-run-cancel"),
     path("training-runs/<uuid:public_id>/sample-grid", api.TrainingRunSampleGridView.as_view(),
