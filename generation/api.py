@@ -26,10 +26,13 @@ from core.request_body import no_body
 from core.schema import PROBLEM
 from generation import selectors, services
 from generation.serializers import (
+    CurationSerializer,
     DatasetCreatedSerializer,
     DatasetCreateSerializer,
     DatasetSerializer,
     GeneratedImageDetailSerializer,
+    GeneratedImageListQuerySerializer,
+    GeneratedImageSerializer,
     GenerationJobCreateSerializer,
     GenerationJobDetailSerializer,
     GenerationJobSerializer,
@@ -39,6 +42,7 @@ from generation.serializers import (
     TrainingRunSerializer,
 )
 from generation.services.conf import run_directory
+from generation.services.curation import generated_image_curate
 
 
 class ArtistWrites(BasePermission):
@@ -286,6 +290,38 @@ class GenerationJobCancelView(IdempotentMixin, GenerationScoped, APIView):
         job = services.generation_job_cancel(job=job)
         job = selectors.generation_job_get(user=request.user, public_id=job.public_id)
         return Response(GenerationJobDetailSerializer(job, context={"request": request}).data)
+
+
+class GeneratedImageListView(GenerationScoped, generics.GenericAPIView):
+    serializer_class = GeneratedImageSerializer
+
+    def get_queryset(self):
+        query = GeneratedImageListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        version = (selectors.model_version_get(user=self.request.user, public_id=params["model"])
+                   if "model" in params else None)
+        return selectors.generated_images_for(user=self.request.user, curation=params.get("curation"),
+                                              model_version=version)
+
+    @extend_schema(parameters=[GeneratedImageListQuerySerializer],
+                   responses={200: GeneratedImageSerializer(many=True), 400: PROBLEM, 404: PROBLEM},
+                   tags=["generation"])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(GeneratedImageSerializer(page, many=True,
+                                                                    context={"request": request}).data)
+
+
+class GeneratedImageCurationView(IdempotentMixin, GenerationScoped, APIView):
+    @extend_schema(request=CurationSerializer, responses={200: GeneratedImageSerializer, 400: PROBLEM, 404: PROBLEM},
+                   tags=["generation"])
+    def post(self, request: Request, public_id) -> Response:
+        payload = CurationSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        image = selectors.generated_image_get(user=request.user, public_id=public_id)
+        image = generated_image_curate(image=image, verdict=payload.validated_data["verdict"])
+        return Response(GeneratedImageSerializer(image, context={"request": request}).data)
 
 
 class GeneratedImageDetailView(GenerationScoped, APIView):

@@ -282,12 +282,19 @@ class GeneratedImageSerializer(serializers.ModelSerializer):
     model = serializers.UUIDField(source="model_version.public_id", read_only=True)
     original_url = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField()
+    curation = serializers.SerializerMethodField()
 
     class Meta:
         model = GeneratedImage
         fields = ["id", "job", "model", "index", "seed", "interpolation", "truncation", "class_label", "provider",
-                  "sha256", "width", "height", "original_url", "preview_url", "created_at"]
+                  "sha256", "width", "height", "curation", "curated_at", "original_url", "preview_url",
+                  "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "enum": ["keep", "reject", "none"],
+                          "description": "The artist's verdict: kept images can feed a fine-tune; none = not yet."})
+    def get_curation(self, image: GeneratedImage) -> str:
+        return image.curation or "none"
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_original_url(self, image: GeneratedImage) -> str:
@@ -296,6 +303,17 @@ class GeneratedImageSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_preview_url(self, image: GeneratedImage) -> str:
         return _url(self, "generated-image-preview", image.public_id)
+
+
+class CurationSerializer(StrictSerializer):
+    verdict = serializers.ChoiceField(choices=["keep", "reject", "none"],
+                                      help_text="keep (may feed a fine-tune), reject (never enters a dataset) or none.")
+
+
+class GeneratedImageListQuerySerializer(serializers.Serializer):  # query filters (page, page_size pass by)
+    curation = serializers.ChoiceField(choices=["keep", "reject", "none"], required=False,
+                                       help_text="Only images with this verdict (none: not curated yet).")
+    model = serializers.UUIDField(required=False, help_text="Only this model version's images.")
 
 
 class GeneratedImageDetailSerializer(GeneratedImageSerializer):
