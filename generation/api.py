@@ -30,6 +30,7 @@ from generation.serializers import (
     DatasetCreatedSerializer,
     DatasetCreateSerializer,
     DatasetSerializer,
+    FineTuneSerializer,
     GeneratedImageDetailSerializer,
     GeneratedImageListQuerySerializer,
     GeneratedImageSerializer,
@@ -43,6 +44,7 @@ from generation.serializers import (
 )
 from generation.services.conf import run_directory
 from generation.services.curation import generated_image_curate
+from generation.services.finetuning import fine_tune_create
 
 
 class ArtistWrites(BasePermission):
@@ -238,6 +240,29 @@ class ModelVersionDetailView(GenerationScoped, APIView):
         return Response(ModelVersionSerializer(version, context={"request": request}).data)
 
 
+class ModelVersionFineTuneView(IdempotentMixin, GenerationScoped, APIView):
+    """Fine-tune a model version on its dataset plus its kept images: a new dataset version with lineage to
+    both, and a run initialised from the parent's checkpoint."""
+
+    permission_classes = [*GenerationScoped.permission_classes, ArtistWrites]
+
+    @extend_schema(request=FineTuneSerializer,
+                   responses={202: TrainingRunSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 429: PROBLEM},
+                   tags=["models"])
+    def post(self, request: Request, public_id) -> Response:
+        version = selectors.model_version_get(user=request.user, public_id=public_id)
+        payload = FineTuneSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        run = fine_tune_create(owner=request.user, model_version=version,
+                               fresh_discriminator=data["fresh_discriminator"],
+                               freeze_d_blocks=data["freeze_d_blocks"], budget_minutes=data.get("budget_minutes"),
+                               config=data["config"])
+        run = selectors.training_run_get(user=request.user, public_id=run.public_id)
+        return Response(TrainingRunSerializer(run, context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+
 class ModelVersionOnnxView(FileView):
     @_binary("application/octet-stream", ["models"], "The ONNX file (its sha256 is the model's onnx_sha256).")
     def get(self, request: Request, public_id) -> FileResponse:
@@ -317,9 +342,9 @@ class GeneratedImageCurationView(IdempotentMixin, GenerationScoped, APIView):
     @extend_schema(request=CurationSerializer, responses={200: GeneratedImageSerializer, 400: PROBLEM, 404: PROBLEM},
                    tags=["generation"])
     def post(self, request: Request, public_id) -> Response:
+        image = selectors.generated_image_get(user=request.user, public_id=public_id)
         payload = CurationSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        image = selectors.generated_image_get(user=request.user, public_id=public_id)
         image = generated_image_curate(image=image, verdict=payload.validated_data["verdict"])
         return Response(GeneratedImageSerializer(image, context={"request": request}).data)
 

@@ -20,6 +20,10 @@ class Dataset(BaseModel):
     dataset_hash = models.CharField(max_length=64, db_index=True)
     class_names = models.JSONField(default=list)  # the class folders, sorted; [] when there were none
     upload_report = models.JSONField(default=dict)  # {"rejected": [...], "duplicates": [...]} of the upload
+    # a fine-tune's dataset version: its parent dataset's images plus the kept images of this model version
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="versions")
+    parent_model_version = models.ForeignKey("ModelVersion", on_delete=models.PROTECT, null=True, blank=True,
+                                             related_name="derived_datasets")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -75,6 +79,10 @@ class TrainingRun(BaseModel, JobMixin):
     # the worker's hard stop: training seconds over every attempt (the plan's ceiling); None = no ceiling
     time_limit_seconds = models.FloatField(null=True, blank=True)
     stop_reason = models.CharField(max_length=32, blank=True)  # "completed", "budget" or "time_limit"
+    # a fine-tune starts from this model version's checkpoint (G, EMA, and D + optimisers unless fresh_d)
+    init_from = models.ForeignKey("ModelVersion", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="fine_tunes")
+    fine_tune = models.JSONField(default=dict)  # {"fresh_discriminator": bool, "freeze_d_blocks": int}
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -33,7 +33,8 @@ def training_run_get(*, user: Any, public_id: UUID) -> TrainingRun:
 
 
 def model_versions_for(*, user: Any) -> QuerySet[ModelVersion]:
-    return (ModelVersion.objects.filter(owner=user).select_related("training_run__dataset")
+    return (ModelVersion.objects.filter(owner=user)
+            .select_related("training_run__dataset__parent", "training_run__init_from")
             .order_by("-created_at", "-id"))
 
 

@@ -13,6 +13,7 @@ from generation.gan.config import GANConfig, field_specs
 from generation.gan.noise import MAX_SEED
 from generation.models import Dataset, GeneratedImage, GenerationJob, ModelVersion, TrainingRun
 from generation.selectors import generated_image_lineage
+from generation.services.curation import VERDICT_CHOICES
 
 
 @extend_schema_field({"type": "string", "description": "queued, running, succeeded, failed or cancelled"})
@@ -129,6 +130,20 @@ class TrainingRunCreateSerializer(StrictSerializer):
                   "GANConfig field, each documented with its default and bounds.")
 
 
+class FineTuneSerializer(StrictSerializer):
+    fresh_discriminator = serializers.BooleanField(
+        default=False, help_text="Start D (and its optimiser) afresh instead of from the parent's checkpoint.")
+    freeze_d_blocks = serializers.IntegerField(
+        default=0, min_value=0, max_value=8,
+        help_text="Freeze D's first this many blocks (from the image inward), as in Freeze-D; 0 = none.")
+    budget_minutes = serializers.FloatField(
+        required=False, min_value=0.1, max_value=GANConfig.BOUNDS["budget_minutes"][1],
+        help_text="Minutes of training (planned steps); without it a quarter of the parent's steps.")
+    config = GANConfigField(
+        required=False, default=dict,
+        help_text="Overrides of the parent's config (schedule, learning rates, ...); its architecture is kept.")
+
+
 class TrainingPlanSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=["budget", "explicit"],
                                    help_text="budget: planned from a preset/time budget; explicit: config as given.")
@@ -226,6 +241,8 @@ class LineageSerializer(serializers.Serializer):
     dataset_hash = serializers.CharField()
     config = serializers.DictField()
     step = serializers.IntegerField()
+    parent_model = serializers.UUIDField(allow_null=True, help_text="The model version this one fine-tuned.")
+    parent_dataset = serializers.UUIDField(allow_null=True, help_text="The dataset its dataset version extends.")
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -234,11 +251,13 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     lineage = serializers.SerializerMethodField()
     provider = serializers.CharField(source="last_provider", read_only=True)
     onnx_url = serializers.SerializerMethodField()
+    sample_grid_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ModelVersion
         fields = ["id", "name", "resolution", "latent_dim", "conditional", "num_classes", "class_names",
-                  "onnx_sha256", "onnx_size", "onnx_url", "parity", "metrics", "lineage", "provider", "created_at"]
+                  "onnx_sha256", "onnx_size", "onnx_url", "sample_grid_url", "parity", "metrics", "lineage",
+                  "provider", "created_at"]
         read_only_fields = fields
 
     @extend_schema_field(ParitySerializer)
@@ -249,8 +268,16 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     @extend_schema_field(LineageSerializer)
     def get_lineage(self, version: ModelVersion) -> dict[str, Any]:
         run = version.training_run
+        parent_dataset = run.dataset.parent_id and run.dataset.parent.public_id
         return {"training_run": str(run.public_id), "dataset": str(run.dataset.public_id),
-                "dataset_hash": version.dataset_hash, "config": version.config, "step": version.step}
+                "dataset_hash": version.dataset_hash, "config": version.config, "step": version.step,
+                "parent_model": str(run.init_from.public_id) if run.init_from_id else None,
+                "parent_dataset": str(parent_dataset) if parent_dataset else None}
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_sample_grid_url(self, version: ModelVersion) -> str | None:
+        run = version.training_run
+        return _url(self, "training-run-sample-grid", run.public_id) if run.sample_grid else None
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_onnx_url(self, version: ModelVersion) -> str:
@@ -306,12 +333,12 @@ class GeneratedImageSerializer(serializers.ModelSerializer):
 
 
 class CurationSerializer(StrictSerializer):
-    verdict = serializers.ChoiceField(choices=["keep", "reject", "none"],
+    verdict = serializers.ChoiceField(choices=list(VERDICT_CHOICES),
                                       help_text="keep (may feed a fine-tune), reject (never enters a dataset) or none.")
 
 
 class GeneratedImageListQuerySerializer(serializers.Serializer):  # query filters (page, page_size pass by)
-    curation = serializers.ChoiceField(choices=["keep", "reject", "none"], required=False,
+    curation = serializers.ChoiceField(choices=list(VERDICT_CHOICES), required=False,
                                        help_text="Only images with this verdict (none: not curated yet).")
     model = serializers.UUIDField(required=False, help_text="Only this model version's images.")
 

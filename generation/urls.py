@@ -15,6 +15,8 @@ urlpatterns = [
          name="training-run-loss-curve"),
     path("models", api.ModelVersionListView.as_view(), name="model-version-list"),
     path("models/<uuid:public_id>", api.ModelVersionDetailView.as_view(), name="model-version-detail"),
+    path("models/<uuid:public_id>/fine-tune", api.ModelVersionFineTuneView.as_view(),
+         name="model-version-fine-tune"),
     path("models/<uuid:public_id>/onnx", api.ModelVersionOnnxView.as_view(), name="model-version-onnx"),
     path("generation-jobs", api.GenerationJobListCreateView.as_view(), name="generation-job-list"),
     path("generation-jobs/<uuid:public_id>", api.GenerationJobDetailView.as_view(), name="generation-job-detail"),

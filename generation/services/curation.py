@@ -10,6 +10,7 @@ from core.errors import InvalidInput
 from generation.models import Curation, GeneratedImage
 
 VERDICTS = {"keep": Curation.KEEP, "reject": Curation.REJECT, "none": Curation.NONE}
+VERDICT_CHOICES = tuple(VERDICTS)  # the API's names (the schema's CurationVerdictEnum)
 
 
 def generated_image_curate(*, image: GeneratedImage, verdict: str) -> GeneratedImage:

@@ -32,6 +32,7 @@ from core.jobs import (
     job_succeed,
 )
 from generation.gan import export as gan_export
+from generation.gan import finetune
 from generation.gan.config import GANConfig
 from generation.gan.data import DatasetError, PreparedDataset
 from generation.gan.inference import make_session, run_generator
@@ -182,13 +183,20 @@ def _trainer_for(*, run: TrainingRun, config: GANConfig, prepared: PreparedDatas
     device = training_device()
     checkpoint = directory / "checkpoints" / "latest.pt"
     if not checkpoint.exists():
-        return Trainer(config=config, dataset=prepared, device=device, out_dir=directory)
-    saved = load_checkpoint(checkpoint)["config"]
-    wanted = config.to_dict()
-    changes = {name: wanted[name] for name in RESUMABLE_CHANGES if saved.get(name) != wanted[name]}
-    trainer = Trainer.resume(checkpoint_path=checkpoint, dataset=prepared, device=device, out_dir=directory,
-                             config_changes=changes)
-    logger.info("training run %s resumes from step %s", run.public_id, trainer.step)
+        trainer = Trainer(config=config, dataset=prepared, device=device, out_dir=directory)
+        if run.init_from_id is not None:  # a fine-tune: start from the parent's checkpoint (read, never written)
+            parent = run_directory(run.init_from.training_run.public_id) / "checkpoints" / "latest.pt"
+            finetune.init_from_checkpoint(trainer, parent,
+                                          fresh_discriminator=bool(run.fine_tune.get("fresh_discriminator")))
+    else:
+        saved = load_checkpoint(checkpoint)["config"]
+        wanted = config.to_dict()
+        changes = {name: wanted[name] for name in RESUMABLE_CHANGES if saved.get(name) != wanted[name]}
+        trainer = Trainer.resume(checkpoint_path=checkpoint, dataset=prepared, device=device, out_dir=directory,
+                                 config_changes=changes)
+        logger.info("training run %s resumes from step %s", run.public_id, trainer.step)
+    if run.fine_tune.get("freeze_d_blocks"):
+        finetune.freeze_discriminator_blocks(trainer, int(run.fine_tune["freeze_d_blocks"]))
     return trainer
 
 

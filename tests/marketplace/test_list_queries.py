@@ -33,6 +33,7 @@ VIEWERS = {
     "training-run-list": "artist",
     "model-version-list": "artist",
     "generation-job-list": "artist",
+    "generated-image-list": "artist",
 }
 # Lists whose rows the world does not grow (said why), checked for constant queries all the same.
 NOT_GROWN = {
