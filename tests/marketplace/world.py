@@ -191,6 +191,7 @@ def build_world(people: People, *, onnx_path: Path, run_tasks, seed: int = 0) ->
         "model-version-detail": {"public_id": model.public_id},
         "model-version-onnx": {"public_id": model.public_id},
         "model-version-fine-tune": {"public_id": model.public_id},
+        "model-version-performance": {"public_id": model.public_id},
         "generation-job-detail": {"public_id": job.public_id},
         "generation-job-cancel": {"public_id": job.public_id},
         "generated-image-detail": {"public_id": image.public_id},
