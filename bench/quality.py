@@ -28,6 +28,7 @@ import argparse
 import datetime
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -309,8 +310,13 @@ def one_line(result: dict) -> str:
             f"{result['seeds']} seed(s): " + "; ".join(parts))
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so subprocess.run stops the training child instead of orphaning it
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     plan = plan_from_args(args)
     torch.set_num_threads(plan.threads)
     started = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S")
