@@ -10,7 +10,8 @@ from generation.models import Dataset, GeneratedImage, GenerationJob, ModelVersi
 
 
 def datasets_for(*, user: Any) -> QuerySet[Dataset]:
-    return Dataset.objects.filter(owner=user).order_by("-created_at", "-id")
+    return (Dataset.objects.filter(owner=user).select_related("parent", "parent_model_version")
+            .order_by("-created_at", "-id"))
 
 
 def dataset_get(*, user: Any, public_id: UUID) -> Dataset:

@@ -61,11 +61,15 @@ class UploadReportSerializer(serializers.Serializer):
 class DatasetSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     upload_report = UploadReportSerializer(read_only=True)
+    parent = serializers.UUIDField(source="parent.public_id", read_only=True, allow_null=True, default=None,
+                                   help_text="A fine-tune's dataset version: the dataset it extends.")
+    parent_model = serializers.UUIDField(source="parent_model_version.public_id", read_only=True, allow_null=True,
+                                         default=None, help_text="The model version whose kept images it adds.")
 
     class Meta:
         model = Dataset
         fields = ["id", "name", "image_count", "total_bytes", "dataset_hash", "class_names", "upload_report",
-                  "created_at"]
+                  "parent", "parent_model", "created_at"]
         read_only_fields = fields
 
 

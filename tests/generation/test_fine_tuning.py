@@ -65,6 +65,10 @@ def test_a_fine_tune_records_lineage_uses_kept_images_only_and_leaves_the_parent
     assert curated["rejected"].sha256 not in child_images and curated["uncurated"].sha256 not in child_images
     assert not DatasetImage.objects.filter(sha256=curated["rejected"].sha256).exists()  # in no dataset at all
     assert child.image_count == len(parent_images) + 2 and child.dataset_hash != parent_dataset.dataset_hash
+    shown_dataset = artist_client.get(f"/api/v1/datasets/{child.public_id}").json()
+    assert shown_dataset["parent"] == str(parent_dataset.public_id)
+    assert shown_dataset["parent_model"] == str(version.public_id)
+    assert artist_client.get(f"/api/v1/datasets/{parent_dataset.public_id}").json()["parent"] is None
 
     run_queued_tasks(queues="gpu")
     run.refresh_from_db()
