@@ -14,8 +14,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from core.errors import InvalidInput, NotFound
+from generation.gan.config import GANConfig
 from generation.gan.data import dataset_hash
-from generation.gan.finetune import ARCHITECTURE_FIELDS
+from generation.gan.finetune import ARCHITECTURE_FIELDS, discriminator_blocks
+from generation.gan.networks import build_discriminator
 from generation.models import Curation, Dataset, DatasetImage, GeneratedImage, ModelVersion, TrainingRun
 from generation.services.conf import run_directory
 from generation.services.training import training_run_create, training_run_estimate
@@ -101,8 +103,10 @@ def fine_tune_create(*, owner: Any, model_version: ModelVersion, fresh_discrimin
         if name in overrides and overrides[name] != model_version.config.get(name):
             raise InvalidInput(f"config.{name}: a fine-tune keeps its parent's {name} "
                                f"({model_version.config.get(name)!r}).", field=f"config.{name}")
-    if not isinstance(freeze_d_blocks, int) or freeze_d_blocks < 0:
-        raise InvalidInput("freeze_d_blocks: must be a whole number >= 0.", field="freeze_d_blocks")
+    blocks = len(discriminator_blocks(build_discriminator(GANConfig.from_dict(model_version.config))))
+    if not isinstance(freeze_d_blocks, int) or not 0 <= freeze_d_blocks < blocks:
+        raise InvalidInput(f"freeze_d_blocks: this model's discriminator has {blocks} blocks: freeze 0 to "
+                           f"{blocks - 1} of them, not {freeze_d_blocks!r}.", field="freeze_d_blocks")
     parent_config = dict(model_version.config)
     steps = overrides.pop("steps", max(1, parent_config["steps"] // SCHEDULE_DEFAULT_FRACTION))
     base = {**parent_config, "budget_minutes": 0.0, "steps": steps}

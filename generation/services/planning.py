@@ -64,6 +64,10 @@ def training_plan_make(
 ) -> PlannedRun:
     """The config, the estimate and the hard time limit of a run; InvalidInput (400) names what cannot fit."""
     overrides = dict(overrides or {})
+    minutes = overrides.get("budget_minutes")
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float))):
+        raise InvalidInput(f"config.budget_minutes: must be a number of minutes, got {minutes!r}.",
+                           field="config.budget_minutes")
     classes = len(dataset_class_names(dataset=dataset))
     if overrides.get("conditional") is True and "num_classes" not in overrides:
         overrides["num_classes"] = classes

@@ -108,6 +108,7 @@ def test_frozen_discriminator_blocks_keep_the_parents_weights(artist_client, cur
 @pytest.mark.parametrize("body,field", [
     ({"config": {"resolution": 64}}, "config.resolution"),
     ({"freeze_d_blocks": -1}, "freeze_d_blocks"),
+    ({"freeze_d_blocks": 8}, "freeze_d_blocks"),  # the 32 px DCGAN discriminator has 3 blocks
     ({"config": {"lr_g": 9.0}}, "config.lr_g"),
     ({"unknown": 1}, "unknown"),
 ])

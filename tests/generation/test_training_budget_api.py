@@ -71,6 +71,8 @@ def test_a_created_run_stores_and_shows_its_plan(artist_client, dataset_id, mete
     ({"budget_minutes": 1, "config": {"steps": 900_000}}, "config.steps"),
     ({"preset": "quick", "config": {"lr_g": 9.0}}, "config.lr_g"),
     ({"preset": "quick", "config": {"no_such_setting": 1}}, "config.no_such_setting"),
+    ({"config": {"budget_minutes": "soon"}}, "config.budget_minutes"),
+    ({"config": {"budget_minutes": [1]}}, "config.budget_minutes"),
 ])
 def test_a_plan_that_cannot_fit_is_400_naming_the_field_and_writes_nothing(artist_client, dataset_id, meter,
                                                                            body, field):
