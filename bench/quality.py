@@ -259,7 +259,9 @@ def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
 def details(runs: dict[str, list[dict]]) -> dict[str, dict]:
     keys = ("atelier_intra_class_diversity_ratio", "atelier_min_class_diversity_ratio", "reference_diversity_ratio",
             "reference_steps", "atelier_steps", "reference_images_seen", "atelier_images_seen")
-    return {name: {**{key: _median([run[key] for run in seeds]) for key in keys}, "per_seed": seeds}
+    return {name: {**{key: _median([run[key] for run in seeds]) for key in keys},
+                   "atelier_errors": sorted({run["atelier_error"] for run in seeds if run.get("atelier_error")}),
+                   "per_seed": seeds}
             for name, seeds in runs.items()}
 
 
@@ -303,8 +305,9 @@ def one_line(result: dict) -> str:
     parts = []
     for name, entry in result["sets"].items():
         kid, fd, div = entry["kid_ratio"], entry["fd_ratio"], entry["atelier_diversity_ratio"]
+        refused = " (Atelier refused the budget)" if result["details"][name]["atelier_errors"] else ""
         parts.append(f"{name} KID x{kid:.2f} FD x{fd:.2f} div {div:.2f}" if None not in (kid, fd, div)
-                     else f"{name} n/a")
+                     else f"{name} n/a{refused}")
     length = f"{result['minutes']:g} min" if result["steps"] is None else f"{result['steps']} steps"
     return (f"GAN quality, Atelier vs pytorch/examples DCGAN, {length} each, median of "
             f"{result['seeds']} seed(s): " + "; ".join(parts))
