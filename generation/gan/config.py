@@ -132,6 +132,11 @@ class GANConfig:
     def augment_ops(self) -> tuple[str, ...]:
         return tuple(op.strip() for op in self.augment_policy.split(",") if op.strip())
 
+    def conditioning_at(self, step: int) -> float:
+        """How much of the class conditioning is on at `step`: 0 -> 1 linearly over cond_transition_steps."""
+        transition = self.cond_transition_steps
+        return 1.0 if transition <= 0 else min(1.0, step / transition)
+
     @property
     def budget_seconds(self) -> float | None:
         return self.budget_minutes * 60 if self.budget_minutes else None

@@ -241,12 +241,10 @@ class Trainer:
         """How much of the class conditioning is on at `step` (default: now): ramps 0 -> 1 linearly over
         `cond_transition_steps` (Shahbazi et al., 2022: conditioning from the start makes a small conditional
         set collapse; an unconditional start learns the shared structure from every image first)."""
-        transition = self.config.cond_transition_steps
-        step = self.step if step is None else step
-        return 1.0 if transition <= 0 else min(1.0, step / transition)
+        return self.config.conditioning_at(self.step if step is None else step)
 
-    def _set_conditioning(self) -> None:
-        weight = self.conditioning_weight()
+    def _set_conditioning(self, step: int | None = None) -> None:
+        weight = self.conditioning_weight(step)
         for module in (self.generator, self.discriminator):
             module.conditioning.fill_(weight)
 
@@ -431,8 +429,8 @@ class Trainer:
         if self.ada is not None and state.get("ada") is not None:
             self.ada.load_state_dict(state["ada"])
         self.elapsed_seconds = float(state.get("elapsed_seconds", 0.0))
-        if self.config.conditional:
-            self._set_conditioning()
+        if self.config.conditional:  # as the last trained step left it (the weight is not a saved tensor)
+            self._set_conditioning(max(0, self.step - 1))
             self._update_ema_buffers()
 
     def _rngs(self) -> dict[str, torch.Generator]:

@@ -184,3 +184,17 @@ def test_fastgan_trains_in_bf16_on_cuda_and_exports_with_parity(tmp_path, toy_da
         class_names=trainer.class_names,
     )
     assert exported.max_abs_diff <= 1e-4
+
+
+def test_a_run_stopped_mid_fade_in_loads_and_resumes_with_the_weight_it_trained_with(
+    tmp_path, toy_dataset, tiny_config
+):
+    from generation.gan.trainer import load_generator
+
+    config = tiny_config(steps=8, arch="fastgan", conditional=True, num_classes=3, cond_transition_steps=8)
+    trainer = Trainer(config=config, dataset=toy_dataset, device="cpu", out_dir=tmp_path)
+    result = trainer.run(max_steps=3)  # trained steps 0, 1, 2: last weight 2/8
+    assert float(trainer.generator_ema.conditioning) == 0.25
+    assert float(load_generator(result.checkpoint_path).generator.conditioning) == 0.25
+    resumed = Trainer.resume(checkpoint_path=result.checkpoint_path, dataset=toy_dataset, device="cpu")
+    assert float(resumed.generator_ema.conditioning) == 0.25
