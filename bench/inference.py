@@ -4,7 +4,11 @@
 2. torch.compile (inductor),
 3. onnxruntime, CPU EP, through generation.gan.inference as the server uses it (single-threaded session,
    batch spread over the cores), and for the record a classic session with intra-op threads,
-4. on a CUDA machine also torch on the GPU and onnxruntime's CUDA EP (null elsewhere).
+4. on a CUDA machine also torch on the GPU and onnxruntime's CUDA EP (null elsewhere);
+
+then, per architecture (`archs` in the JSON: DCGAN-64 as above, and FastGAN at 64 and 128 px in the widths
+the budget planner gives a CPU run), torch eager against onnxruntime, interleaved the same way. The top-level
+keys are DCGAN-64's, as before.
 
 The generator comes from the real path: toy data -> generation.gan.trainer -> export (parity-checked), trained
 once and cached under var/bench/. Each round runs every engine back to back; a ratio is the median over rounds
@@ -32,6 +36,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
+from generation.gan.budget import base_shape
 from generation.gan.config import GANConfig
 from generation.gan.data import prepare_dataset, write_toy_dataset
 from generation.gan.export import export_generator, read_model_metadata
@@ -66,16 +71,36 @@ def bench_config(train_steps: int) -> GANConfig:
     )
 
 
-def trained_model(*, train_steps: int) -> tuple[Path, Path]:
-    """(checkpoint, model.onnx) of a briefly trained 64x64 generator, trained on the first call only."""
-    config = bench_config(train_steps)
-    run_dir = CACHE / f"steps{train_steps}"
+def fastgan_config(resolution: int, train_steps: int) -> GANConfig:
+    shape = base_shape(kind="cpu", resolution=resolution)
+    return GANConfig(
+        arch="fastgan",
+        resolution=resolution,
+        latent_dim=128,
+        g_channels=shape.g_channels,
+        d_channels=shape.d_channels,
+        recon_weight=1.0,
+        loss="hinge",
+        batch_size=8,
+        steps=train_steps,
+        checkpoint_every=train_steps,
+        sample_every=train_steps,
+        log_every=max(1, train_steps // 10),
+        seed=0,
+    )
+
+
+def trained_model(*, train_steps: int, config: GANConfig | None = None, name: str = "") -> tuple[Path, Path]:
+    """(checkpoint, model.onnx) of a briefly trained generator (default DCGAN-64), trained on the first call."""
+    config = config or bench_config(train_steps)
+    run_dir = CACHE / f"{name}steps{train_steps}"
     model_path, checkpoint = run_dir / "model.onnx", run_dir / "checkpoints" / "latest.pt"
     cached = model_path.is_file() and checkpoint.is_file()
     if cached and read_model_metadata(model_path)["config"] == config.to_dict():
         return checkpoint, model_path
-    toy = write_toy_dataset(out_dir=CACHE / "toy", classes=4, per_class=25, resolution=64, seed=0)
-    dataset = prepare_dataset(image_dir=toy, resolution=64)
+    resolution = config.resolution
+    toy = write_toy_dataset(out_dir=CACHE / f"toy{resolution}", classes=4, per_class=25, resolution=resolution, seed=0)
+    dataset = prepare_dataset(image_dir=toy, resolution=resolution)
     started = time.perf_counter()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     threads = torch.get_num_threads()
@@ -97,9 +122,7 @@ def trained_model(*, train_steps: int) -> tuple[Path, Path]:
     return checkpoint, model_path
 
 
-def interleaved(
-    engines: dict[str, Callable[[], object]], *, rounds: int, iters: int
-) -> dict[str, list[float]]:
+def interleaved(engines: dict[str, Callable[[], object]], *, rounds: int, iters: int) -> dict[str, list[float]]:
     """Images/s of each engine per round; engines take turns within every round."""
     speeds: dict[str, list[float]] = {name: [] for name in engines}
     for _ in range(rounds):
@@ -180,6 +203,24 @@ def main() -> None:
         return round(statistics.median(x / y for x, y in zip(speeds[a], speeds[b], strict=True)), 3)
 
     cuda = cuda_measurements(generator, model_path, z_numpy, rounds=args.rounds, iters=args.iters)
+    archs = {
+        "dcgan_64": {
+            "arch": "dcgan",
+            "resolution": 64,
+            "g_channels": loaded.config.g_channels,
+            "torch_eager_ips": round(median["torch_eager"], 1),
+            "ort_ips": round(median["ort"], 1),
+            "ort_vs_torch_eager": ratio("ort", "torch_eager"),
+            "ort_max_abs_diff_vs_torch": ort_max_abs_diff,
+        }
+    }
+    for resolution in (64, 128):
+        config = fastgan_config(resolution, args.train_steps // 4)
+        archs[f"fastgan_{resolution}"] = eager_vs_ort(
+            *trained_model(train_steps=config.steps, config=config, name=f"fastgan{resolution}_"),
+            rounds=args.rounds,
+            iters=args.iters,
+        )
     result = {
         "bench": "gan_inference",
         "resolution": 64,
@@ -204,6 +245,8 @@ def main() -> None:
         "model_bytes": model_path.stat().st_size,
         "trained_steps": loaded.step,
         **cuda,
+        "archs": archs,
+        "min_ort_vs_torch_eager": min(entry["ort_vs_torch_eager"] for entry in archs.values()),
         "torch_version": torch.__version__,
         "onnxruntime_version": ort.__version__,
     }
@@ -222,7 +265,46 @@ def main() -> None:
         f"torch eager {result['torch_eager_ips']:.0f}, {compiled_part}, onnxruntime {result['ort_ips']:.0f} "
         f"-> ort/eager x{result['ort_vs_torch_eager']:.2f} (median paired ratio){cuda_part}"
     )
+    print(
+        "per architecture, ort/eager: "
+        + ", ".join(f"{name} x{entry['ort_vs_torch_eager']:.2f}" for name, entry in archs.items())
+    )
     print(json.dumps(result))
+
+
+def eager_vs_ort(checkpoint: Path, model_path: Path, *, rounds: int, iters: int) -> dict[str, object]:
+    """torch eager vs onnxruntime (the server's session) on one exported generator, interleaved rounds."""
+    loaded = load_generator(checkpoint)
+    generator, config = loaded.generator, loaded.config
+    z_numpy = latents_for_seeds(range(BATCH), config.latent_dim)
+    z = torch.from_numpy(z_numpy)
+    session = make_session(model_path, providers=[CPU])
+
+    def eager() -> torch.Tensor:
+        with torch.inference_mode():
+            return generator(z)
+
+    def onnxruntime_cpu() -> np.ndarray:
+        return run_generator_float(session, z_numpy)
+
+    with torch.inference_mode():
+        diff = float(np.abs(onnxruntime_cpu() - generator(z).numpy()).max())
+    engines = {"torch_eager": eager, "ort": onnxruntime_cpu}
+    for run in engines.values():
+        run()
+        run()
+    speeds = interleaved(engines, rounds=rounds, iters=iters)
+    paired = statistics.median(o / e for o, e in zip(speeds["ort"], speeds["torch_eager"], strict=True))
+    return {
+        "arch": config.arch,
+        "resolution": config.resolution,
+        "g_channels": config.g_channels,
+        "torch_eager_ips": round(statistics.median(speeds["torch_eager"]), 1),
+        "ort_ips": round(statistics.median(speeds["ort"]), 1),
+        "ort_vs_torch_eager": round(paired, 3),
+        "ort_max_abs_diff_vs_torch": diff,
+        "model_bytes": model_path.stat().st_size,
+    }
 
 
 def cuda_measurements(

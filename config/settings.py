@@ -250,7 +250,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
-    "ENUM_NAME_OVERRIDES": {"JobStateEnum": "core.jobs.JobState"},
+    "ENUM_NAME_OVERRIDES": {"JobStateEnum": "core.jobs.JobState",
+                            "CurationVerdictEnum": "generation.services.curation.VERDICT_CHOICES"},
 }
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))

@@ -26,18 +26,25 @@ from core.request_body import no_body
 from core.schema import PROBLEM
 from generation import selectors, services
 from generation.serializers import (
+    CurationSerializer,
     DatasetCreatedSerializer,
     DatasetCreateSerializer,
     DatasetSerializer,
+    FineTuneSerializer,
     GeneratedImageDetailSerializer,
+    GeneratedImageListQuerySerializer,
+    GeneratedImageSerializer,
     GenerationJobCreateSerializer,
     GenerationJobDetailSerializer,
     GenerationJobSerializer,
     ModelVersionSerializer,
+    TrainingEstimateSerializer,
     TrainingRunCreateSerializer,
     TrainingRunSerializer,
 )
 from generation.services.conf import run_directory
+from generation.services.curation import generated_image_curate
+from generation.services.finetuning import fine_tune_create
 
 
 class ArtistWrites(BasePermission):
@@ -138,11 +145,32 @@ class TrainingRunListCreateView(IdempotentMixin, GenerationScoped, generics.Gene
         payload = TrainingRunCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         dataset = selectors.dataset_get(user=request.user, public_id=payload.validated_data["dataset"])
-        run = services.training_run_create(owner=request.user, dataset=dataset,
-                                           config=payload.validated_data["config"])
+        data = payload.validated_data
+        run = services.training_run_create(owner=request.user, dataset=dataset, config=data["config"],
+                                           preset=data.get("preset"), budget_minutes=data.get("budget_minutes"))
         run = selectors.training_run_get(user=request.user, public_id=run.public_id)
         return Response(TrainingRunSerializer(run, context={"request": request}).data,
                         status=status.HTTP_202_ACCEPTED)
+
+
+class TrainingRunEstimateView(GenerationScoped, APIView):
+    """The plan a training request would get, before spending anything: the device, images/s there, the steps
+    that fit the budget and the full config; the same 400s as creating the run."""
+
+    permission_classes = [*GenerationScoped.permission_classes, ArtistWrites]
+
+    @extend_schema(request=TrainingRunCreateSerializer,
+                   responses={200: TrainingEstimateSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM},
+                   tags=["training"])
+    def post(self, request: Request) -> Response:
+        payload = TrainingRunCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        dataset = selectors.dataset_get(user=request.user, public_id=data["dataset"])
+        planned = services.training_run_estimate(owner=request.user, dataset=dataset, config=data["config"],
+                                                 preset=data.get("preset"), budget_minutes=data.get("budget_minutes"))
+        return Response(TrainingEstimateSerializer({"plan": planned.plan, "config": planned.config.to_dict(),
+                                                    "time_limit_seconds": planned.time_limit_seconds}).data)
 
 
 class TrainingRunDetailView(GenerationScoped, APIView):
@@ -212,6 +240,29 @@ class ModelVersionDetailView(GenerationScoped, APIView):
         return Response(ModelVersionSerializer(version, context={"request": request}).data)
 
 
+class ModelVersionFineTuneView(IdempotentMixin, GenerationScoped, APIView):
+    """Fine-tune a model version on its dataset plus its kept images: a new dataset version with lineage to
+    both, and a run initialised from the parent's checkpoint."""
+
+    permission_classes = [*GenerationScoped.permission_classes, ArtistWrites]
+
+    @extend_schema(request=FineTuneSerializer,
+                   responses={202: TrainingRunSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 429: PROBLEM},
+                   tags=["models"])
+    def post(self, request: Request, public_id) -> Response:
+        version = selectors.model_version_get(user=request.user, public_id=public_id)
+        payload = FineTuneSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        run = fine_tune_create(owner=request.user, model_version=version,
+                               fresh_discriminator=data["fresh_discriminator"],
+                               freeze_d_blocks=data["freeze_d_blocks"], budget_minutes=data.get("budget_minutes"),
+                               config=data["config"])
+        run = selectors.training_run_get(user=request.user, public_id=run.public_id)
+        return Response(TrainingRunSerializer(run, context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+
 class ModelVersionOnnxView(FileView):
     @_binary("application/octet-stream", ["models"], "The ONNX file (its sha256 is the model's onnx_sha256).")
     def get(self, request: Request, public_id) -> FileResponse:
@@ -264,6 +315,38 @@ class GenerationJobCancelView(IdempotentMixin, GenerationScoped, APIView):
         job = services.generation_job_cancel(job=job)
         job = selectors.generation_job_get(user=request.user, public_id=job.public_id)
         return Response(GenerationJobDetailSerializer(job, context={"request": request}).data)
+
+
+class GeneratedImageListView(GenerationScoped, generics.GenericAPIView):
+    serializer_class = GeneratedImageSerializer
+
+    def get_queryset(self):
+        query = GeneratedImageListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        version = (selectors.model_version_get(user=self.request.user, public_id=params["model"])
+                   if "model" in params else None)
+        return selectors.generated_images_for(user=self.request.user, curation=params.get("curation"),
+                                              model_version=version)
+
+    @extend_schema(parameters=[GeneratedImageListQuerySerializer],
+                   responses={200: GeneratedImageSerializer(many=True), 400: PROBLEM, 404: PROBLEM},
+                   tags=["generation"])
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(GeneratedImageSerializer(page, many=True,
+                                                                    context={"request": request}).data)
+
+
+class GeneratedImageCurationView(IdempotentMixin, GenerationScoped, APIView):
+    @extend_schema(request=CurationSerializer, responses={200: GeneratedImageSerializer, 400: PROBLEM, 404: PROBLEM},
+                   tags=["generation"])
+    def post(self, request: Request, public_id) -> Response:
+        image = selectors.generated_image_get(user=request.user, public_id=public_id)
+        payload = CurationSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        image = generated_image_curate(image=image, verdict=payload.validated_data["verdict"])
+        return Response(GeneratedImageSerializer(image, context={"request": request}).data)
 
 
 class GeneratedImageDetailView(GenerationScoped, APIView):

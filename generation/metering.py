@@ -9,7 +9,7 @@ Contract for implementations:
   `core.errors.PaymentRequired` (402) with `remaining` and `resets_at` in the error's extra fields.
 - `refund` gives back units a cancelled or failed job did not use; refunding the same reference twice is a
   no-op (idempotent by `reference`).
-- `limits` returns the caps of the user's plan (None = no cap).
+- `limits` returns the caps of the user's plan (None = no cap), training's cost ceiling included.
 """
 
 from dataclasses import dataclass
@@ -28,6 +28,10 @@ class Limits:
     max_resolution: int | None = None
     max_dataset_images: int | None = None
     max_dataset_bytes: int | None = None
+    # Training cost ceiling: wall-clock minutes a run may train, and its work (steps x batch x resolution^2 x
+    # the wider network's channels, `generation.services.planning.training_work`).
+    max_training_minutes: float | None = None
+    max_training_work: int | None = None
 
 
 class Meter(Protocol):

@@ -20,6 +20,10 @@ class Dataset(BaseModel):
     dataset_hash = models.CharField(max_length=64, db_index=True)
     class_names = models.JSONField(default=list)  # the class folders, sorted; [] when there were none
     upload_report = models.JSONField(default=dict)  # {"rejected": [...], "duplicates": [...]} of the upload
+    # a fine-tune's dataset version: its parent dataset's images plus the kept images of this model version
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="versions")
+    parent_model_version = models.ForeignKey("ModelVersion", on_delete=models.PROTECT, null=True, blank=True,
+                                             related_name="derived_datasets")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -68,6 +72,17 @@ class TrainingRun(BaseModel, JobMixin):
     loss_curve = models.CharField(max_length=300, blank=True)
     units_refunded = models.PositiveSmallIntegerField(default=0)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # the budget plan (generation.services.planning): preset, device, images/s, steps, minutes, summary, work
+    plan = models.JSONField(default=dict)
+    augment_p = models.FloatField(null=True, blank=True)  # ADA's augmentation probability at the last report
+    ada_signal = models.FloatField(null=True, blank=True)  # ADA's r_t = E[sign(D(real))] at the last report
+    # the worker's hard stop: training seconds over every attempt (the plan's ceiling); None = no ceiling
+    time_limit_seconds = models.FloatField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=32, blank=True)  # "completed", "budget" or "time_limit"
+    # a fine-tune starts from this model version's checkpoint (G, EMA, and D + optimisers unless fresh_d)
+    init_from = models.ForeignKey("ModelVersion", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="fine_tunes")
+    fine_tune = models.JSONField(default=dict)  # {"fresh_discriminator": bool, "freeze_d_blocks": int}
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -130,6 +145,12 @@ class GenerationJob(BaseModel, JobMixin):
         return f"generation job {self.public_id} ({self.state})"
 
 
+class Curation(models.TextChoices):
+    NONE = "", "not curated"
+    KEEP = "keep", "keep"
+    REJECT = "reject", "reject"
+
+
 class GeneratedImage(BaseModel):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gan_images")
     job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="images")
@@ -146,6 +167,8 @@ class GeneratedImage(BaseModel):
     sha256 = models.CharField(max_length=64, db_index=True)  # of the original PNG
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    curation = models.CharField(max_length=8, choices=Curation.choices, blank=True, default="")  # the artist's
+    curated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["job_id", "index"]

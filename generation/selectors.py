@@ -10,7 +10,8 @@ from generation.models import Dataset, GeneratedImage, GenerationJob, ModelVersi
 
 
 def datasets_for(*, user: Any) -> QuerySet[Dataset]:
-    return Dataset.objects.filter(owner=user).order_by("-created_at", "-id")
+    return (Dataset.objects.filter(owner=user).select_related("parent", "parent_model_version")
+            .order_by("-created_at", "-id"))
 
 
 def dataset_get(*, user: Any, public_id: UUID) -> Dataset:
@@ -33,7 +34,8 @@ def training_run_get(*, user: Any, public_id: UUID) -> TrainingRun:
 
 
 def model_versions_for(*, user: Any) -> QuerySet[ModelVersion]:
-    return (ModelVersion.objects.filter(owner=user).select_related("training_run__dataset")
+    return (ModelVersion.objects.filter(owner=user)
+            .select_related("training_run__dataset__parent", "training_run__init_from")
             .order_by("-created_at", "-id"))
 
 
@@ -61,10 +63,17 @@ def generation_job_get(*, user: Any, public_id: UUID) -> GenerationJob:
     return job
 
 
-def generated_images_for(*, user: Any, job: GenerationJob | None = None) -> QuerySet[GeneratedImage]:
+def generated_images_for(*, user: Any, job: GenerationJob | None = None, curation: str | None = None,
+                         model_version: ModelVersion | None = None) -> QuerySet[GeneratedImage]:
+    """The user's images, optionally of one job or model version, or with one verdict ("keep", "reject",
+    "none": not curated)."""
     images = GeneratedImage.objects.filter(owner=user).select_related("job", "model_version__training_run__dataset")
     if job is not None:
         images = images.filter(job=job)
+    if model_version is not None:
+        images = images.filter(model_version=model_version)
+    if curation is not None:
+        images = images.filter(curation="" if curation == "none" else curation)
     return images.order_by("job_id", "index")
 
 

@@ -16,10 +16,68 @@ TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
 
 
-def diff_augment(images: torch.Tensor, *, ops: Sequence[str], generator: torch.Generator) -> torch.Tensor:
+def diff_augment(
+    images: torch.Tensor, *, ops: Sequence[str], generator: torch.Generator, p: float | None = None
+) -> torch.Tensor:
+    """Every op on every image (`p=None`, DiffAugment as published), or each op on each image with
+    probability `p` (ADA's scheme, Karras et al. 2020, over DiffAugment's differentiable ops). At p = 0 nothing
+    is drawn; otherwise the draws do not depend on p, so a run's random stream is the same whatever p does."""
+    if p is not None and p <= 0.0:
+        return images
     for op in ops:
-        images = AUGMENTATIONS[op](images, generator)
+        augmented = AUGMENTATIONS[op](images, generator)
+        if p is None:
+            images = augmented
+        else:
+            chosen = _uniform((images.shape[0], 1, 1, 1), generator, images) < p
+            images = torch.where(chosen, augmented, images)
     return images
+
+
+class AdaptiveProbability:
+    """ADA's controller: p follows r_t = E[sign(D(real))] toward `target`.
+
+    Every `interval` steps, p moves by sign(r_t - target) * (images seen since) / `speed_images`, clipped to
+    [0, 1]: while D is sure of most reals (r_t above target: it is memorising them) augmentation increases,
+    when it is not it decreases. StyleGAN2-ADA: target 0.6, 500k images for 0 -> 1; our runs see tens of
+    thousands of images in total, so the speed is a config field. The signal accumulates on the device and is
+    read back once per interval (one sync)."""
+
+    def __init__(self, *, target: float, interval: int, speed_images: int, batch_size: int) -> None:
+        self.target, self.interval, self.speed_images = target, interval, speed_images
+        self.batch_size = batch_size
+        self.p = 0.0
+        self.signal: float | None = None  # the last r_t
+        self._sum: torch.Tensor | None = None
+        self._count = 0
+        self._steps = 0
+
+    def observe(self, real_logits: torch.Tensor) -> None:
+        signs = torch.sign(real_logits.detach().float()).sum()
+        self._sum = signs if self._sum is None else self._sum + signs
+        self._count += real_logits.numel()
+        self._steps += 1
+        if self._steps >= self.interval:
+            self.update()
+
+    def update(self) -> None:
+        if not self._count:
+            return
+        self.signal = float(self._sum) / self._count
+        step = self._steps * self.batch_size / self.speed_images
+        direction = 1.0 if self.signal > self.target else -1.0 if self.signal < self.target else 0.0
+        self.p = min(1.0, max(0.0, self.p + direction * step))
+        self._sum, self._count, self._steps = None, 0, 0
+
+    def state_dict(self) -> dict[str, object]:
+        pending = 0.0 if self._sum is None else float(self._sum)
+        return {"p": self.p, "signal": self.signal, "sum": pending, "count": self._count, "steps": self._steps}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.p = float(state["p"])
+        self.signal = None if state["signal"] is None else float(state["signal"])
+        self._count, self._steps = int(state["count"]), int(state["steps"])
+        self._sum = torch.tensor(float(state["sum"])) if self._count else None
 
 
 def _uniform(shape: tuple[int, ...], generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:

@@ -9,16 +9,17 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from generation.gan.config import GANConfig
-from generation.gan.networks import Generator, build_generator
+from generation.gan.networks import build_generator
 
 CHECKPOINT_FORMAT = "atelier.gan-checkpoint/1"
 
 
 @dataclass(frozen=True)
 class LoadedGenerator:
-    generator: Generator  # eval mode, on the CPU unless asked otherwise
+    generator: nn.Module  # Generator or FastGenerator, eval mode, on the CPU unless asked otherwise
     config: GANConfig
     step: int
     dataset_hash: str
@@ -39,6 +40,9 @@ def load_generator(checkpoint_path: Path, *, ema: bool = True, device: str = "cp
     config = GANConfig.from_dict(state["config"])
     generator = build_generator(config)
     generator.load_state_dict(state["generator_ema" if ema else "generator"])
+    if config.conditional:
+        # the fade-in weight is not a saved tensor: it follows from the step (the last one trained)
+        generator.conditioning.fill_(config.conditioning_at(max(0, int(state["step"]) - 1)))
     return LoadedGenerator(
         generator=generator.to(device).eval().requires_grad_(False),
         config=config,

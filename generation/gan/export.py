@@ -7,6 +7,11 @@ ConvTranspose; then, in the ONNX graph, the wide stride-2 transposed convolution
 each (generation.gan.onnx_rewrite). The parity check compares the file with the *original* module, so it also
 guards both rewrites.
 
+A FastGAN generator (generation.gan.fastgan) is rewritten the same way by `InferenceFastGenerator`: batch norms
+folded into the layer before them (the first linear layer, each up block's transposed convolution, whose
+kernel is the upsample-then-3x3 one derived by `nearest_up_kernel`), skip-layer excitation pooling as a plain
+average pool; its transposed convolutions then get the same phase rewrite.
+
 Graph: inputs `z` float32 [N, latent] (+ `labels` int64 [N] when conditional), output `images` float32
 [N, 3, H, W] in [-1, 1]; N is dynamic.
 """
@@ -32,6 +37,7 @@ import torch
 from torch import nn
 
 from generation.gan.config import GANConfig
+from generation.gan.fastgan import FastGenerator, nearest_up_kernel
 from generation.gan.files import atomic_write
 from generation.gan.inference import CPU, make_session, run_generator_float
 from generation.gan.networks import Generator
@@ -51,8 +57,7 @@ class ParityError(RuntimeError):
 
     def __init__(self, *, max_abs_diff: float, tolerance: float, batch_size: int) -> None:
         super().__init__(
-            f"ONNX output differs from torch by {max_abs_diff:.3g} (> {tolerance:g}) "
-            f"at batch size {batch_size}"
+            f"ONNX output differs from torch by {max_abs_diff:.3g} (> {tolerance:g}) at batch size {batch_size}"
         )
         self.max_abs_diff = max_abs_diff
         self.tolerance = tolerance
@@ -73,6 +78,8 @@ class InferenceGenerator(nn.Module):
         super().__init__()
         layers = list(generator.main)
         self.embed = None if generator.embed is None else _frozen_copy(generator.embed)
+        if self.embed is not None:
+            self.embed.weight.data *= generator.conditioning.detach().cpu()
         first_weight, first_bias = _fold(layers[0], layers[1])  # [in, C0, 4, 4], [C0]
         in_dim, self.first_channels = first_weight.shape[:2]
         self.first = nn.Linear(in_dim, self.first_channels * 16)
@@ -111,6 +118,76 @@ class InferenceGenerator(nn.Module):
         return self.body(h)
 
 
+class InferenceFastGenerator(nn.Module):
+    """The same function as `FastGenerator.eval()`, with batch norms folded and plain layers."""
+
+    def __init__(self, generator: FastGenerator) -> None:
+        super().__init__()
+        self.latent_dim, self.resolution = generator.latent_dim, generator.resolution
+        self.embed = None
+        if generator.embed is not None:
+            self.embed = _frozen_copy(generator.embed)
+            self.embed.weight.data *= generator.conditioning.detach().cpu()
+        scale, shift = _bn_affine(generator.first_norm)  # [2C] per channel of the [N, 2C, 4, 4] map
+        self.first = nn.Linear(generator.first.in_features, generator.first.out_features)
+        self.first.weight.data = (generator.first.weight.double() * scale.repeat_interleave(16)[:, None]).float()
+        bias = generator.first.bias.double() * scale.repeat_interleave(16) + shift.repeat_interleave(16)
+        self.first.bias.data = bias.float()
+        self.blocks = nn.ModuleDict()
+        for side, block in generator.blocks.items():
+            kernel = nearest_up_kernel(block.up.weight.detach().double())  # [Cin, 2Cout, 4, 4]
+            scale, shift = _bn_affine(block.norm)
+            conv = nn.ConvTranspose2d(kernel.shape[0], kernel.shape[1], 4, 2, 1, bias=True)
+            conv.weight.data = (kernel * scale[None, :, None, None]).float()
+            conv.bias.data = shift.float()
+            self.blocks[side] = conv
+        self.sources = {big: small for small, big in generator.pairs}
+        self.excite = nn.ModuleDict()
+        for side, excite in generator.excite.items():
+            _, squeeze, swish, expand, sigmoid = excite.main
+            pool = nn.AvgPool2d(self.sources[int(side)] // 4) if self.sources[int(side)] > 4 else nn.Identity()
+            self.excite[side] = nn.Sequential(pool, _frozen(squeeze), type(swish)(), _frozen(expand), type(sigmoid)())
+        self.to_rgb = _frozen(generator.to_rgb)
+        self.eval().requires_grad_(False)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(labels)], dim=1)
+        features = {4: _glu(self.first(z).reshape(z.shape[0], -1, 4, 4))}
+        side = 4
+        while side < self.resolution:
+            side *= 2
+            h = _glu(self.blocks[str(side)](features[side // 2]))
+            if side in self.sources:
+                h = h * self.excite[str(side)](features[self.sources[side]])
+            features[side] = h
+        return torch.tanh(self.to_rgb(features[self.resolution]))
+
+
+def inference_module(generator: nn.Module) -> nn.Module:
+    """The export-ready rewrite of a trained generator of either architecture."""
+    if isinstance(generator, FastGenerator):
+        return InferenceFastGenerator(generator)
+    if isinstance(generator, Generator):
+        return InferenceGenerator(generator)
+    raise TypeError(f"no ONNX rewrite for {type(generator).__name__}")
+
+
+def _glu(x: torch.Tensor) -> torch.Tensor:
+    a, b = x.chunk(2, dim=1)
+    return a * torch.sigmoid(b)
+
+
+def _bn_affine(norm: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eval-mode batch norm as y = x * scale + shift per channel, in float64."""
+    scale = norm.weight.detach().double() / torch.sqrt(norm.running_var.detach().double() + norm.eps)
+    return scale, norm.bias.detach().double() - norm.running_mean.detach().double() * scale
+
+
+def _frozen(module: nn.Module) -> nn.Module:
+    return copy.deepcopy(module).eval().requires_grad_(False)
+
+
 def _fold(conv: nn.ConvTranspose2d, norm: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
     """(weight, bias) of conv followed by eval-mode batch norm; computed in float64."""
     scale = norm.weight.double() / torch.sqrt(norm.running_var.double() + norm.eps)  # [C_out]
@@ -121,7 +198,7 @@ def _fold(conv: nn.ConvTranspose2d, norm: nn.BatchNorm2d) -> tuple[torch.Tensor,
     return weight.float().detach(), bias.float().detach()
 
 
-def _cpu_copy(generator: Generator) -> Generator:
+def _cpu_copy(generator: nn.Module) -> nn.Module:
     """An eval-mode CPU copy, leaving the caller's module (maybe training on a GPU) untouched."""
     return copy.deepcopy(generator).cpu().eval()
 
@@ -132,9 +209,9 @@ def _frozen_copy(module: nn.Module) -> nn.Module:
     return clone
 
 
-def to_onnx(generator: Generator) -> onnx.ModelProto:
+def to_onnx(generator: nn.Module) -> onnx.ModelProto:
     """The ONNX graph of the generator's eval-mode function (no metadata, not checked)."""
-    module = InferenceGenerator(_cpu_copy(generator))
+    module = inference_module(_cpu_copy(generator))
     conditional = module.embed is not None
     example_z = torch.zeros(2, generator.latent_dim)  # batch 2: a batch of 1 would be specialised away
     args: tuple[torch.Tensor, ...] = (example_z,)
@@ -166,7 +243,7 @@ def to_onnx(generator: Generator) -> onnx.ModelProto:
 
 def export_generator(
     *,
-    generator: Generator,
+    generator: nn.Module,
     config: GANConfig,
     out_path: Path,
     step: int,
@@ -207,7 +284,7 @@ def export_generator(
 
 def check_parity(
     *,
-    generator: Generator,
+    generator: nn.Module,
     onnx_path: Path,
     tolerance: float = PARITY_TOLERANCE,
     batch_sizes: Sequence[int] = PARITY_BATCH_SIZES,
@@ -220,13 +297,9 @@ def check_parity(
     for batch_size in batch_sizes:
         seeds = range(first_seed, first_seed + batch_size)
         z = latents_for_seeds(seeds, generator.latent_dim)
-        labels = (
-            np.arange(batch_size, dtype=np.int64) % generator.num_classes if generator.num_classes else None
-        )
+        labels = np.arange(batch_size, dtype=np.int64) % generator.num_classes if generator.num_classes else None
         with torch.no_grad():
-            expected = generator(
-                torch.from_numpy(z), None if labels is None else torch.from_numpy(labels)
-            ).numpy()
+            expected = generator(torch.from_numpy(z), None if labels is None else torch.from_numpy(labels)).numpy()
         actual = run_generator_float(session, z, labels)
         if actual.shape != expected.shape:
             raise ParityError(max_abs_diff=float("inf"), tolerance=tolerance, batch_size=batch_size)

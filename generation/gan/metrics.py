@@ -136,3 +136,130 @@ def compute_metrics(
     fid = frechet_distance(*feature_statistics(real_features), *feature_statistics(fake_features))
     kid, kid_std = kernel_distance(real_features, fake_features, num_subsets=kid_subsets)
     return MetricResult(available=True, fid=fid, kid=kid, kid_std=kid_std, **counts)
+
+
+# ---- diversity ---------------------------------------------------------------------------------------------
+
+RANDOM_FEATURES_SEED = 20_210_104
+RANDOM_FEATURES_SIDE = 64
+
+
+def mean_pairwise_distance(features: np.ndarray) -> float:
+    """Mean Euclidean distance over all pairs of distinct rows of [N, D] (0 for fewer than two rows)."""
+    x = np.asarray(features, dtype=np.float64)
+    if len(x) < 2:
+        return 0.0
+    squared = (x * x).sum(axis=1)
+    distances = np.sqrt(np.clip(squared[:, None] + squared[None, :] - 2 * x @ x.T, 0, None))
+    return float(distances[np.triu_indices(len(x), k=1)].mean())
+
+
+def diversity(features: np.ndarray, labels: np.ndarray | None = None) -> dict[str, float | dict[int, float]]:
+    """Overall mean pairwise distance, and (with labels) the mean over classes of the within-class one."""
+    result: dict[str, float | dict[int, float]] = {"overall": mean_pairwise_distance(features)}
+    if labels is not None:
+        labels = np.asarray(labels)
+        per_class = {
+            int(label): mean_pairwise_distance(features[labels == label])
+            for label in np.unique(labels)
+            if (labels == label).sum() >= 2
+        }
+        result["per_class"] = per_class
+        result["intra_class"] = float(np.mean(list(per_class.values()))) if per_class else 0.0
+    return result
+
+
+def diversity_report(
+    *,
+    real_features: np.ndarray,
+    fake_features: np.ndarray,
+    real_labels: np.ndarray | None = None,
+    fake_labels: np.ndarray | None = None,
+) -> dict[str, float | None]:
+    """Samples' diversity against the data's, in any feature space (features [N, D], labels [N]).
+
+    `overall_ratio` = mean pairwise distance of the samples / that of the data: ~1 is as varied as the data,
+    well below 1 is mode collapse (a ratio far above 1 is noise). With labels, `intra_class_ratio` does the
+    same within classes (averaged over classes), and `min_class_ratio` names the most collapsed class's."""
+    real = diversity(real_features, real_labels)
+    fake = diversity(fake_features, fake_labels)
+    report: dict[str, float | None] = {
+        "data_overall": real["overall"],
+        "samples_overall": fake["overall"],
+        "overall_ratio": _ratio(fake["overall"], real["overall"]),
+        "data_intra_class": None,
+        "samples_intra_class": None,
+        "intra_class_ratio": None,
+        "min_class_ratio": None,
+    }
+    if real_labels is not None and fake_labels is not None:
+        report["data_intra_class"] = real["intra_class"]
+        report["samples_intra_class"] = fake["intra_class"]
+        report["intra_class_ratio"] = _ratio(fake["intra_class"], real["intra_class"])
+        ratios = [
+            _ratio(value, real["per_class"][label])
+            for label, value in fake["per_class"].items()
+            if label in real["per_class"]
+        ]
+        ratios = [ratio for ratio in ratios if ratio is not None]
+        report["min_class_ratio"] = min(ratios) if ratios else None
+    return report
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return float(a / b) if b > 0 else None
+
+
+def random_features_extractor(*, device: str = "cpu", batch_size: int = 128) -> FeatureExtractor:
+    """Features of a fixed, randomly initialised conv net (seeded; nothing trained, nothing downloaded).
+
+    Random conv features are a serviceable perceptual space for *comparing* two image sets by the same
+    network (they respond to edges, colours and textures at several scales), enough to see collapse; they
+    are not InceptionV3 and their numbers are not FID-comparable across papers. Images are resized to 64x64;
+    the features are per-channel means and standard deviations of four conv stages (3 -> 32 -> 64 -> 128 ->
+    256, stride 2), scaled to unit variance per stage so no stage dominates."""
+    generator = torch.Generator().manual_seed(RANDOM_FEATURES_SEED)
+    widths = (3, 32, 64, 128, 256)
+    weights = [
+        torch.randn(c_out, c_in, 3, 3, generator=generator) * (2.0 / (9 * c_in)) ** 0.5
+        for c_in, c_out in zip(widths, widths[1:], strict=False)
+    ]
+    weights = [w.to(device) for w in weights]
+
+    @torch.no_grad()
+    def extract(images: np.ndarray) -> np.ndarray:
+        chunks = []
+        for start in range(0, len(images), batch_size):
+            batch = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size])).to(device)
+            x = batch.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)  # [B, 3, H, W] in [-1, 1]
+            x = torch.nn.functional.interpolate(
+                x, size=(RANDOM_FEATURES_SIDE, RANDOM_FEATURES_SIDE), mode="bilinear", antialias=True
+            )
+            parts = []
+            for weight in weights:
+                x = torch.nn.functional.leaky_relu(torch.nn.functional.conv2d(x, weight, stride=2, padding=1), 0.2)
+                stats = torch.cat([x.mean(dim=(2, 3)), x.std(dim=(2, 3))], dim=1)
+                parts.append(stats / (stats.shape[1] ** 0.5))
+            chunks.append(torch.cat(parts, dim=1).cpu().numpy())
+        return np.concatenate(chunks) if chunks else np.zeros((0, 2 * sum(widths[1:])), dtype=np.float32)
+
+    return extract
+
+
+def diversity_metrics(
+    *,
+    real_images: np.ndarray,
+    fake_images: np.ndarray,
+    real_labels: np.ndarray | None = None,
+    fake_labels: np.ndarray | None = None,
+    extractor: FeatureExtractor | None = None,
+) -> dict[str, float | None]:
+    """`diversity_report` of uint8 image sets [N, H, W, 3], in `extractor`'s features (default: the
+    random-features network, which needs no download)."""
+    extractor = extractor or random_features_extractor()
+    return diversity_report(
+        real_features=extractor(real_images),
+        fake_features=extractor(fake_images),
+        real_labels=real_labels,
+        fake_labels=fake_labels,
+    )

@@ -50,6 +50,9 @@ class Generator(nn.Module):
             # 0.1 the spread grew 4x instead.
             self.embed = nn.Embedding(num_classes, latent_dim)
             nn.init.normal_(self.embed.weight, 0.0, 0.1)
+        # how much of the class term is on (0..1): the trainer fades conditioning in (cond_transition_steps);
+        # not persistent, so checkpoints of before it existed still load; the trainer sets it from the step
+        self.register_buffer("conditioning", torch.ones(()), persistent=False)
         input_dim = latent_dim * (2 if num_classes else 1)
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(input_dim, widths[0], 4, 1, 0, bias=False),  # [N, in, 1, 1] -> [N, w0, 4, 4]
@@ -71,14 +74,12 @@ class Generator(nn.Module):
         if self.embed is not None:
             if labels is None:
                 raise ValueError("a conditional generator needs labels")
-            z = torch.cat([z, self.embed(labels)], dim=1)
+            z = torch.cat([z, self.embed(labels) * self.conditioning], dim=1)
         return self.main(z[:, :, None, None])
 
 
 class Discriminator(nn.Module):
-    def __init__(
-        self, *, resolution: int, channels: int, num_classes: int = 0, spectral_norm: bool = False
-    ) -> None:
+    def __init__(self, *, resolution: int, channels: int, num_classes: int = 0, spectral_norm: bool = False) -> None:
         super().__init__()
         stages = stage_count(resolution)
         self.num_classes = num_classes
@@ -86,9 +87,7 @@ class Discriminator(nn.Module):
         widths = [channels * 2**i for i in range(stages)]
         norm = _spectral if spectral_norm else (lambda layer: layer)
         layers: list[nn.Module] = [
-            norm(
-                _init(nn.Conv2d(3, widths[0], 4, 2, 1, bias=spectral_norm))
-            ),  # [N, 3, R, R] -> [N, w0, R/2, R/2]
+            norm(_init(nn.Conv2d(3, widths[0], 4, 2, 1, bias=spectral_norm))),  # [N, 3, R, R] -> [N, w0, R/2, R/2]
             nn.LeakyReLU(0.2, inplace=True),
         ]
         for c_in, c_out in itertools.pairwise(widths):
@@ -103,6 +102,7 @@ class Discriminator(nn.Module):
             embed = nn.Embedding(num_classes, widths[-1])
             nn.init.normal_(embed.weight, 0.0, 0.02)
             self.embed = norm(embed)
+        self.register_buffer("conditioning", torch.ones(()), persistent=False)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         # images: [N, 3, R, R] in [-1, 1] -> logits [N]
@@ -112,7 +112,7 @@ class Discriminator(nn.Module):
             if labels is None:
                 raise ValueError("a conditional discriminator needs labels")
             pooled = features.sum(dim=(2, 3))  # [N, C]
-            logits = logits + (self.embed(labels) * pooled).sum(dim=1)
+            logits = logits + self.conditioning * (self.embed(labels) * pooled).sum(dim=1)
         return logits
 
 
@@ -125,7 +125,12 @@ def _spectral(module: nn.Module) -> nn.Module:
     return parametrizations.spectral_norm(module)
 
 
-def build_generator(config: GANConfig) -> Generator:
+def build_generator(config: GANConfig) -> nn.Module:
+    """The generator of `config.arch`: this module's DCGAN or generation.gan.fastgan's."""
+    if config.arch == "fastgan":
+        from generation.gan.fastgan import build_fast_generator  # noqa: PLC0415 - fastgan imports this module
+
+        return build_fast_generator(config)
     return Generator(
         resolution=config.resolution,
         latent_dim=config.latent_dim,
@@ -134,7 +139,11 @@ def build_generator(config: GANConfig) -> Generator:
     )
 
 
-def build_discriminator(config: GANConfig) -> Discriminator:
+def build_discriminator(config: GANConfig) -> nn.Module:
+    if config.arch == "fastgan":
+        from generation.gan.fastgan import build_fast_discriminator  # noqa: PLC0415
+
+        return build_fast_discriminator(config)
     return Discriminator(
         resolution=config.resolution,
         channels=config.d_channels,

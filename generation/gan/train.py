@@ -1,14 +1,20 @@
 """Train a GAN on an image folder, then export it: `python -m generation.gan.train --data DIR --out DIR`.
 
 OUT receives dataset.pt (the preprocessed images), checkpoints/latest.pt, samples/ and loss_curve.png while
-training, then model.onnx (EMA generator, parity-checked) and samples.png (its fixed-seed grid) at the end.
-Ctrl-C or SIGTERM stops at the next step with a checkpoint; `--resume` continues it exactly.
+training, then model.onnx (EMA generator, parity-checked), samples.png (its fixed-seed grid) and metrics.json
+(diversity of the samples against the data) at the end. Ctrl-C or SIGTERM stops at the next step with a
+checkpoint; `--resume` continues it exactly.
+
+What to train comes from a time budget: `--preset` (quick, standard, best) and/or `--minutes`; the planner
+(generation.gan.budget) times the real networks on this device, picks architecture, resolution, widths, batch
+and steps, and prints its estimate before training starts. Flags given explicitly override the plan.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import signal
 import sys
 import threading
@@ -19,10 +25,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from generation.gan.config import GANConfig
+from generation.gan.budget import PRESET_RESOLUTION, PRESETS, device_kind, plan_training
+from generation.gan.config import ARCHS, RESOLUTIONS, GANConfig
 from generation.gan.data import DatasetError, PreparedDataset, prepare_dataset
 from generation.gan.export import ParityError, export_generator
+from generation.gan.files import atomic_write
 from generation.gan.inference import make_session, run_generator
+from generation.gan.metrics import diversity_metrics
 from generation.gan.noise import latents_for_seeds
 from generation.gan.trainer import Progress, Trainer, TrainResult, default_device, load_checkpoint
 from generation.gan.visuals import image_grid, save_png
@@ -36,40 +45,56 @@ class CliError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m generation.gan.train", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m generation.gan.train", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="image folder (class subfolders = labels)")
+    parser.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, samples, model.onnx")
     parser.add_argument(
-        "--out", type=Path, required=True, help="run folder: checkpoints, samples, model.onnx"
+        "--preset",
+        choices=PRESETS,
+        default="standard",
+        help="what the budget buys: quick, standard (default) or best; on a CPU 3, 10 or 30 minutes at "
+        "32, 64 or 128 px",
     )
-    parser.add_argument("--resolution", type=int, default=None, help="32, 64 or 128 (default 32)")
-    parser.add_argument("--batch-size", type=int, default=None, help="default 64")
+    parser.add_argument("--arch", choices=ARCHS, default=None, help="network family (default: the plan's, fastgan)")
+    parser.add_argument(
+        "--resolution",
+        type=int,
+        default=None,
+        help=f"one of {', '.join(map(str, RESOLUTIONS))} (default: the preset's)",
+    )
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the plan's")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, default=None, help="training steps (default 10000)")
-    length.add_argument("--minutes", type=float, default=None, help="train for this long instead")
-    parser.add_argument(
-        "--augment", choices=["diffaugment", "none"], default=None, help="default diffaugment"
-    )
+    length.add_argument("--steps", type=int, default=None, help="train exactly this many steps (no time budget)")
+    length.add_argument("--minutes", type=float, default=None, help="time budget (default: the preset's)")
+    parser.add_argument("--augment", choices=["diffaugment", "none"], default=None, help="default diffaugment")
     parser.add_argument("--loss", choices=["bce", "hinge"], default=None, help="default bce")
     parser.add_argument("--conditional", action="store_true", default=None, help="class-conditional model")
     parser.add_argument("--seed", type=int, default=None, help="default 0")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
-    parser.add_argument(
-        "--dry-run", action="store_true", help="check data and config, time one step, write nothing"
-    )
+    parser.add_argument("--dry-run", action="store_true", help="check data and config, time one step, write nothing")
     return parser
 
 
-def config_from_args(args: argparse.Namespace, dataset: PreparedDataset) -> GANConfig:
-    overrides: dict[str, object] = {"resolution": args.resolution or 32}
+def default_resolution(args: argparse.Namespace, device: str) -> int:
+    return args.resolution or PRESET_RESOLUTION[device_kind(device)][args.preset]
+
+
+def config_from_args(args: argparse.Namespace, dataset: PreparedDataset, *, device: str = "cpu") -> GANConfig:
+    """The planned config for the flags (see plan_from_args)."""
+    return plan_from_args(args, dataset, device=device)[0]
+
+
+def plan_from_args(args: argparse.Namespace, dataset: PreparedDataset, *, device: str = "cpu") -> tuple[GANConfig, str]:
+    """(config, the estimate to show): the plan for the preset and budget, flags on top; with --steps, that
+    many steps and no time limit."""
+    overrides: dict[str, object] = {}
+    if args.resolution is not None:
+        overrides["resolution"] = args.resolution
+    if args.arch is not None:
+        overrides["arch"] = args.arch
     if args.batch_size is not None:
         overrides["batch_size"] = args.batch_size
-    if args.steps is not None:
-        overrides["steps"] = args.steps
-    elif args.minutes is not None:
-        overrides["steps"] = int(GANConfig.BOUNDS["steps"][1])  # the clock decides
     if args.augment is not None:
         overrides["augment_policy"] = DEFAULT_AUGMENT if args.augment == "diffaugment" else ""
     if args.loss is not None:
@@ -78,7 +103,43 @@ def config_from_args(args: argparse.Namespace, dataset: PreparedDataset) -> GANC
         overrides.update(conditional=True, num_classes=dataset.num_classes)
     if args.seed is not None:
         overrides["seed"] = args.seed
-    return GANConfig.from_overrides(None, overrides)
+    if args.steps is None:
+        plan = plan_training(
+            preset=args.preset,
+            minutes=args.minutes,
+            device=device,
+            dataset_size=dataset.num_images,
+            num_classes=dataset.num_classes,
+            overrides=overrides,
+        )
+        return plan.config, plan.summary
+    # exact steps: the plan's shape and recipe, the user's step count, no clock; say what it will cost
+    plan = plan_training(
+        preset=args.preset,
+        minutes=GANConfig.BOUNDS["budget_minutes"][1],
+        device=device,
+        dataset_size=dataset.num_images,
+        num_classes=dataset.num_classes,
+        overrides=overrides,
+    )
+    steps = args.steps
+    config = GANConfig.from_overrides(
+        plan.config.to_dict(),
+        {
+            "steps": steps,
+            "budget_minutes": 0.0,
+            "checkpoint_every": max(1, min(500, steps // 10)),
+            "sample_every": max(1, min(500, steps // 10)),
+            "log_every": max(1, min(10, steps)),
+            "cond_transition_steps": steps // 3 if plan.config.conditional else 0,
+        },
+    )
+    minutes = steps * config.batch_size / plan.images_per_s / 60
+    summary = (
+        f"about {plan.images_per_s:.0f} images/s here, {steps:,} steps take about {minutes:.1f} minutes "
+        f"({config.arch} at {config.resolution}px, batch {config.batch_size})"
+    )
+    return config, summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,13 +154,13 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.minutes is not None and args.minutes <= 0:
         raise CliError("--minutes must be positive")
+    if args.resolution is not None and args.resolution not in RESOLUTIONS:
+        raise CliError(f"--resolution must be one of {', '.join(map(str, RESOLUTIONS))}")
     checkpoint = args.out / "checkpoints" / "latest.pt"
     if args.resume and not checkpoint.is_file():
         raise CliError(f"nothing to resume: {checkpoint} does not exist")
     if not args.resume and not args.dry_run and checkpoint.exists():
-        raise CliError(
-            f"{args.out} already holds a run; pass --resume to continue it or choose another --out"
-        )
+        raise CliError(f"{args.out} already holds a run; pass --resume to continue it or choose another --out")
     device = args.device or str(default_device())
 
     if args.resume:
@@ -107,9 +168,13 @@ def run(args: argparse.Namespace) -> int:
         dataset = prepare_dataset(image_dir=args.data, resolution=state_config.resolution)
         changes: dict[str, object] = {}
         if args.steps is not None:
-            changes["steps"] = args.steps
+            changes.update(steps=args.steps, budget_minutes=0.0)
         elif args.minutes is not None:
+            # a further budget on top of the training already done
             changes["steps"] = int(GANConfig.BOUNDS["steps"][1])
+            changes["budget_minutes"] = (
+                float(load_checkpoint(checkpoint).get("elapsed_seconds", 0.0)) / 60 + args.minutes
+            )
         trainer = Trainer.resume(
             checkpoint_path=checkpoint,
             dataset=dataset,
@@ -117,28 +182,30 @@ def run(args: argparse.Namespace) -> int:
             out_dir=args.out,
             config_changes=changes,
         )
+        estimate = None
     else:
         dataset = prepare_dataset(
             image_dir=args.data,
-            resolution=args.resolution or 32,
+            resolution=default_resolution(args, device),
             out_path=None if args.dry_run else args.out / "dataset.pt",
         )
-        config = config_from_args(args, dataset)
-        trainer = Trainer(
-            config=config, dataset=dataset, device=device, out_dir=None if args.dry_run else args.out
-        )
+        config, estimate = plan_from_args(args, dataset, device=device)
+        trainer = Trainer(config=config, dataset=dataset, device=device, out_dir=None if args.dry_run else args.out)
     config = trainer.config
     summary = (
-        f"{dataset.num_images} images in {dataset.num_classes} class(es) at {config.resolution}px, "
+        f"{config.arch}, {dataset.num_images} images in {dataset.num_classes} class(es) at {config.resolution}px, "
         f"{'conditional' if config.conditional else 'unconditional'}, loss {config.loss}, "
-        f"batch {config.batch_size}, augment {config.augment_policy or 'none'}, seed {config.seed}, "
+        f"batch {config.batch_size}, augment {config.augment_policy or 'none'}{' (adaptive)' if config.ada else ''}, "
+        f"seed {config.seed}, "
         f"on {device}"
     )
+    if estimate is not None:
+        print(f"estimate: {estimate}", file=sys.stderr)
     if args.dry_run:
         return dry_run(trainer, args, summary)
 
     print(f"training: {summary}", file=sys.stderr)
-    max_seconds = args.minutes * 60 if args.minutes is not None else None
+    max_seconds = None  # the config's budget_minutes is the clock
     with _stop_on_signals() as stop_requested:
         result = _train_with_progress_bar(trainer, stop_requested=stop_requested, max_seconds=max_seconds)
     if result.reason == "cancelled":
@@ -157,18 +224,38 @@ def run(args: argparse.Namespace) -> int:
         class_names=trainer.class_names,
     )
     samples_path = write_sample_grid(model_path, config=config, out_path=args.out / "samples.png")
+    metrics = sample_metrics(model_path, config=config, dataset=dataset)
+    atomic_write(args.out / "metrics.json", lambda handle: handle.write(json.dumps(metrics, indent=2).encode()))
+    ratio = metrics["diversity"]["overall_ratio"]
     print(
-        f"trained {result.step} steps; model {model_path} (parity max |diff| {exported.max_abs_diff:.2g}); "
-        f"samples {samples_path}"
+        f"trained {result.step} steps ({result.reason}); model {model_path} (parity max |diff| "
+        f"{exported.max_abs_diff:.2g}); samples {samples_path}; diversity vs data "
+        f"{'n/a' if ratio is None else f'{ratio:.2f}'}"
     )
     return 0
+
+
+def sample_metrics(model_path: Path, *, config: GANConfig, dataset: PreparedDataset, count: int = 256) -> dict:
+    """Diversity of `count` fixed-seed samples of the exported model against the data (random-features
+    network; overall and, for a conditional model, within classes)."""
+    session = make_session(model_path)
+    labels = np.arange(count, dtype=np.int64) % config.num_classes if config.conditional else None
+    images = run_generator(session, latents_for_seeds(range(count), config.latent_dim), labels)
+    real = dataset.images.permute(0, 2, 3, 1).numpy()
+    report = diversity_metrics(
+        real_images=real,
+        fake_images=images,
+        real_labels=dataset.labels.numpy() if config.conditional else None,
+        fake_labels=labels,
+    )
+    return {"diversity": report, "samples": count, "extractor": "random-features"}
 
 
 def _train_with_progress_bar(
     trainer: Trainer, *, stop_requested: Callable[[], bool], max_seconds: float | None
 ) -> TrainResult:
     with tqdm(
-        total=None if max_seconds else trainer.config.steps,
+        total=trainer.config.steps if trainer.config.steps < GANConfig.BOUNDS["steps"][1] else None,
         initial=trainer.step,
         unit="step",
         dynamic_ncols=True,
@@ -176,11 +263,14 @@ def _train_with_progress_bar(
 
         def on_progress(progress: Progress) -> None:
             bar.update(progress.step - bar.n)
-            bar.set_postfix(
-                d=f"{progress.losses.get('d_loss', float('nan')):.3f}",
-                g=f"{progress.losses.get('g_loss', float('nan')):.3f}",
-                img_s=f"{progress.images_per_second:.0f}",
-            )
+            postfix = {
+                "d": f"{progress.losses.get('d_loss', float('nan')):.3f}",
+                "g": f"{progress.losses.get('g_loss', float('nan')):.3f}",
+                "img_s": f"{progress.images_per_second:.0f}",
+            }
+            if progress.augment_p is not None:
+                postfix["p"] = f"{progress.augment_p:.2f}"
+            bar.set_postfix(**postfix)
 
         return trainer.run(on_progress=on_progress, should_stop=stop_requested, max_seconds=max_seconds)
 
@@ -204,9 +294,7 @@ def write_sample_grid(model_path: Path, *, config: GANConfig, out_path: Path) ->
     """The fixed-seed grid (image i = seed i, class i % K) as the exported model draws it."""
     session = make_session(model_path)
     seeds = range(config.sample_count)
-    labels = (
-        np.arange(config.sample_count, dtype=np.int64) % config.num_classes if config.conditional else None
-    )
+    labels = np.arange(config.sample_count, dtype=np.int64) % config.num_classes if config.conditional else None
     images = run_generator(session, latents_for_seeds(seeds, config.latent_dim), labels)
     return save_png(image_grid(images), out_path)
 

@@ -2,7 +2,10 @@
 
 One step (DCGAN recipe): draw a real batch and z; fake = G(z); D step on real vs fake.detach(); G step through
 D with D's weights frozen (their gradients would be thrown away); EMA update of G. DiffAugment, when on, is
-applied to every image D sees, real or fake.
+applied to every image D sees, real or fake; with `ada`, each op applies with a probability p that ADA's
+controller moves after D's overfitting signal (generation.gan.augment.AdaptiveProbability). On top, per config:
+the relativistic pairing loss, lazy R1/R2 penalties, FastGAN's reconstruction loss for D, a fade-in of the
+class conditioning, bf16 autocast + channels-last on CUDA, torch.compile, and a time budget.
 
 Randomness comes from three CPU `torch.Generator`s seeded from `config.seed` (data order and flips, augment,
 noise), plus the global torch RNG (weight init, spectral-norm vectors). All of them, python's and numpy's
@@ -11,6 +14,7 @@ global states too, are saved in checkpoints.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 import time
@@ -22,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from generation.gan.augment import diff_augment
+from generation.gan.augment import AdaptiveProbability, diff_augment
 from generation.gan.checkpoint import (
     CHECKPOINT_FORMAT,
     LoadedGenerator,
@@ -34,12 +38,12 @@ from generation.gan.checkpoint import (
 from generation.gan.config import ConfigError, GANConfig
 from generation.gan.data import BatchSampler, PreparedDataset
 from generation.gan.files import atomic_torch_save
-from generation.gan.losses import discriminator_loss, generator_loss
+from generation.gan.losses import discriminator_loss, generator_loss, gradient_penalty, reconstruction_loss
 from generation.gan.networks import build_discriminator, build_generator
 from generation.gan.noise import latents_for_seeds, to_uint8_images
 from generation.gan.visuals import image_grid, loss_curve, save_png
 
-RESUMABLE_CHANGES = frozenset({"steps", "log_every", "checkpoint_every", "sample_every"})
+RESUMABLE_CHANGES = frozenset({"steps", "log_every", "checkpoint_every", "sample_every", "budget_minutes"})
 LOSS_NAMES = ("d_loss", "g_loss")
 __all__ = [  # checkpoint helpers are re-exported: callers think of them as the trainer's
     "CHECKPOINT_FORMAT",
@@ -64,6 +68,9 @@ class Progress:
     sample_grid_path: Path | None  # the latest grid written, if any
     loss_curve_path: Path | None
     checkpoint_path: Path | None
+    augment_p: float | None = None  # ADA's current augmentation probability (None without ADA)
+    ada_signal: float | None = None  # ADA's last r_t = E[sign(D(real))]
+    elapsed_seconds: float = 0.0  # training time of the run so far, over every resume
 
 
 @dataclass(frozen=True)
@@ -110,25 +117,42 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
 
-        # oneDNN's CPU convolutions run ~13% faster on channels-last tensors (no layout reorders per call)
-        self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+        # oneDNN's CPU convolutions run ~13% faster on channels-last tensors (no layout reorders per call), and
+        # cuDNN's bf16 tensor-core kernels want NHWC too
+        self.memory_format = torch.channels_last
+        self.autocast = self.device.type == "cuda" and config.mixed_precision
         self.generator = build_generator(config).to(self.device, memory_format=self.memory_format)
         self.discriminator = build_discriminator(config).to(self.device, memory_format=self.memory_format)
         self.generator_ema = copy.deepcopy(self.generator).eval().requires_grad_(False)
+        self._g_forward, self._d_forward = self.generator, self.discriminator
+        if config.compile:
+            self._g_forward = torch.compile(self.generator)
+            self._d_forward = torch.compile(self.discriminator)
+        self.reconstructs = config.arch == "fastgan" and config.recon_weight > 0
+        self.ada = (
+            AdaptiveProbability(
+                target=config.ada_target,
+                interval=config.ada_interval,
+                speed_images=config.ada_speed_images,
+                batch_size=config.batch_size,
+            )
+            if config.ada and config.augment_ops
+            else None
+        )
+        self.elapsed_seconds = 0.0  # training time over every resume: what budget_minutes counts
+        self.loss_names = LOSS_NAMES + (("recon_loss",) if self.reconstructs else ())
         betas = (config.beta1, config.beta2)
         self.optimizer_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
         self.optimizer_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=betas)
         self.data_rng = torch.Generator().manual_seed(stream_seed(config.seed, 1))
         self.augment_rng = torch.Generator().manual_seed(stream_seed(config.seed, 2))
         self.noise_rng = torch.Generator().manual_seed(stream_seed(config.seed, 3))
-        self.sampler = BatchSampler(
-            num_items=dataset.num_images, batch_size=config.batch_size, generator=self.data_rng
-        )
+        self.sampler = BatchSampler(num_items=dataset.num_images, batch_size=config.batch_size, generator=self.data_rng)
         self.images = dataset.images.to(self.device)  # [N, 3, R, R] uint8, converted a batch at a time
         self.labels = dataset.labels.to(self.device)
         self.step = 0
-        self.history: dict[str, list[float]] = {name: [] for name in LOSS_NAMES}
-        self._pending_losses: list[torch.Tensor] = []  # [2] per step, read back in one sync per report
+        self.history: dict[str, list[float]] = {name: [] for name in self.loss_names}
+        self._pending_losses: list[torch.Tensor] = []  # [losses] per step, read back in one sync per report
         self._ema_params = list(self.generator_ema.parameters())
         self._g_params = list(self.generator.parameters())
         self._ema_buffers = list(self.generator_ema.buffers())
@@ -153,17 +177,42 @@ class Trainer:
         if config.conditional:
             fake_labels = torch.randint(config.num_classes, (config.batch_size,), generator=self.noise_rng)
             fake_labels = fake_labels.to(self.device)
+            self._set_conditioning()
+        regularize = config.r1_gamma > 0 and self.step % config.reg_every == 0
+        discriminator = self.discriminator if regularize else self._d_forward  # no double backward compiled
 
-        fake = self.generator(z, fake_labels)  # [B, 3, R, R]
-        real_logits = self.discriminator(self._augment(real), real_labels)
-        fake_logits = self.discriminator(self._augment(fake.detach()), fake_labels)
-        loss_d = discriminator_loss(config.loss, real_logits, fake_logits)
+        with self._autocast():
+            fake = self._g_forward(z, fake_labels)  # [B, 3, R, R]
+            real_in = self._augment(real).detach().requires_grad_(regularize)
+            fake_in = self._augment(fake.detach()).detach().requires_grad_(regularize)
+            recon_loss = None
+            if self.reconstructs:
+                real_logits, recon = discriminator(real_in, real_labels, reconstruct=True)
+                recon_loss = reconstruction_loss(recon, real_in.detach())
+            else:
+                real_logits = discriminator(real_in, real_labels)
+            fake_logits = discriminator(fake_in, fake_labels)
+            loss_d = discriminator_loss(config.loss, real_logits.float(), fake_logits.float())
+            if recon_loss is not None:
+                loss_d = loss_d + config.recon_weight * recon_loss
+            if regularize:
+                # lazy R1 (reals) and R2 (fakes), scaled by reg_every to keep their strength (StyleGAN2)
+                penalty = gradient_penalty(real_logits, real_in) + gradient_penalty(fake_logits, fake_in)
+                loss_d = loss_d + (config.r1_gamma / 2) * config.reg_every * penalty
         self.optimizer_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.optimizer_d.step()
+        if self.ada is not None:
+            self.ada.observe(real_logits)
 
         self.discriminator.requires_grad_(False)
-        loss_g = generator_loss(config.loss, self.discriminator(self._augment(fake), fake_labels))
+        with self._autocast():
+            fake_logits = self._d_forward(self._augment(fake), fake_labels).float()
+            reference = None
+            if config.loss == "rpgan":
+                with torch.no_grad():
+                    reference = self._d_forward(real_in.detach(), real_labels).float()
+            loss_g = generator_loss(config.loss, fake_logits, reference)
         self.optimizer_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.optimizer_g.step()
@@ -171,27 +220,53 @@ class Trainer:
 
         self._update_ema()
         self.step += 1
-        self._pending_losses.append(torch.stack([loss_d.detach(), loss_g.detach()]))
+        values = [loss_d.detach().float(), loss_g.detach().float()]
+        if self.reconstructs:
+            values.append(recon_loss.detach().float())
+        self._pending_losses.append(torch.stack(values))
 
     def _augment(self, images: torch.Tensor) -> torch.Tensor:
         ops = self.config.augment_ops
-        return diff_augment(images, ops=ops, generator=self.augment_rng) if ops else images
+        if not ops:
+            return images
+        p = None if self.ada is None else self.ada.p
+        return diff_augment(images, ops=ops, generator=self.augment_rng, p=p)
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.autocast:
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def conditioning_weight(self, step: int | None = None) -> float:
+        """How much of the class conditioning is on at `step` (default: now): ramps 0 -> 1 linearly over
+        `cond_transition_steps` (Shahbazi et al., 2022: conditioning from the start makes a small conditional
+        set collapse; an unconditional start learns the shared structure from every image first)."""
+        return self.config.conditioning_at(self.step if step is None else step)
+
+    def _set_conditioning(self, step: int | None = None) -> None:
+        weight = self.conditioning_weight(step)
+        for module in (self.generator, self.discriminator):
+            module.conditioning.fill_(weight)
 
     @torch.no_grad()
     def _update_ema(self) -> None:
         # Ramp the decay up from ~0.1 so early EMA weights are not stuck near the random init.
         decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
         torch._foreach_lerp_(self._ema_params, self._g_params, 1.0 - decay)
-        torch._foreach_copy_(self._ema_buffers, self._g_buffers)  # batch-norm running statistics
+        self._update_ema_buffers()
+
+    @torch.no_grad()
+    def _update_ema_buffers(self) -> None:
+        torch._foreach_copy_(self._ema_buffers, self._g_buffers)  # batch-norm statistics, conditioning
 
     def _flush_losses(self) -> dict[str, float]:
         if not self._pending_losses:
             return {}
-        values = torch.stack(self._pending_losses).cpu()  # [steps, 2]
+        values = torch.stack(self._pending_losses).cpu()  # [steps, len(loss_names)]
         self._pending_losses.clear()
-        for column, name in enumerate(LOSS_NAMES):
+        for column, name in enumerate(self.loss_names):
             self.history[name].extend(values[:, column].tolist())
-        return dict(zip(LOSS_NAMES, values.mean(dim=0).tolist(), strict=True))
+        return dict(zip(self.loss_names, values.mean(dim=0).tolist(), strict=True))
 
     # ---- the loop -------------------------------------------------------------------------------------
 
@@ -203,10 +278,14 @@ class Trainer:
         max_seconds: float | None = None,
         max_steps: int | None = None,
     ) -> TrainResult:
-        """Train until `config.steps`; stop early (with a checkpoint) on `should_stop()`, `max_seconds` or
-        after `max_steps` more steps."""
+        """Train until `config.steps`; stop early (with a checkpoint) on `should_stop()`, `max_seconds` (of
+        this call), `config.budget_minutes` (of training over every resume) or after `max_steps` more steps."""
         config = self.config
         started = time.perf_counter()
+        elapsed_before = self.elapsed_seconds
+        if config.budget_seconds is not None:
+            left = max(0.0, config.budget_seconds - elapsed_before)
+            max_seconds = left if max_seconds is None else min(max_seconds, left)
         report_time, report_step = started, self.step
         stop_at = config.steps if max_steps is None else min(config.steps, self.step + max_steps)
         existing = self.checkpoint_path
@@ -224,6 +303,7 @@ class Trainer:
                 reason = "paused"
                 break
             self.train_step()
+            self.elapsed_seconds = elapsed_before + time.perf_counter() - started
             finished = self.step == config.steps
             sample_due = finished or self.step % config.sample_every == 0
             checkpoint_due = finished or self.step % config.checkpoint_every == 0
@@ -238,18 +318,12 @@ class Trainer:
             ips = (self.step - report_step) * config.batch_size / max(now - report_time, 1e-9)
             report_time, report_step = now, self.step
             if on_progress is not None:
-                on_progress(
-                    self._progress(losses, ips, checkpoint_path, max_seconds, time.perf_counter() - started)
-                )
+                on_progress(self._progress(losses, ips, checkpoint_path, max_seconds, time.perf_counter() - started))
         losses = self._flush_losses() or losses
         if reason != "completed":
             checkpoint_path = self.save_checkpoint() or checkpoint_path
             if on_progress is not None:
-                ips = (
-                    (self.step - report_step)
-                    * config.batch_size
-                    / max(time.perf_counter() - report_time, 1e-9)
-                )
+                ips = (self.step - report_step) * config.batch_size / max(time.perf_counter() - report_time, 1e-9)
                 elapsed = time.perf_counter() - started
                 on_progress(self._progress(losses, ips, checkpoint_path, max_seconds, elapsed))
         return TrainResult(
@@ -272,9 +346,7 @@ class Trainer:
     ) -> Progress:
         eta = (self.config.steps - self.step) * self.config.batch_size / ips if ips > 0 else None
         if max_seconds is not None:
-            eta = (
-                max(0.0, max_seconds - elapsed) if eta is None else min(eta, max(0.0, max_seconds - elapsed))
-            )
+            eta = max(0.0, max_seconds - elapsed) if eta is None else min(eta, max(0.0, max_seconds - elapsed))
         return Progress(
             step=self.step,
             total_steps=self.config.steps,
@@ -284,6 +356,9 @@ class Trainer:
             sample_grid_path=self.sample_grid_path,
             loss_curve_path=self.loss_curve_path,
             checkpoint_path=checkpoint_path,
+            augment_p=None if self.ada is None else self.ada.p,
+            ada_signal=None if self.ada is None else self.ada.signal,
+            elapsed_seconds=self.elapsed_seconds,
         )
 
     # ---- outputs --------------------------------------------------------------------------------------
@@ -299,9 +374,7 @@ class Trainer:
         z = torch.from_numpy(latents_for_seeds(range(config.sample_count), config.latent_dim)).to(self.device)
         labels = torch.arange(config.sample_count, device=self.device) % config.num_classes
         chunks = [
-            self.generator_ema(z[i : i + 64], labels[i : i + 64] if config.conditional else None)
-            .cpu()
-            .numpy()
+            self.generator_ema(z[i : i + 64], labels[i : i + 64] if config.conditional else None).cpu().numpy()
             for i in range(0, config.sample_count, 64)
         ]
         return to_uint8_images(np.concatenate(chunks))
@@ -328,10 +401,10 @@ class Trainer:
             "optimizer_g": self.optimizer_g.state_dict(),
             "optimizer_d": self.optimizer_d.state_dict(),
             "sampler": self.sampler.state_dict(),
-            "history": {
-                name: torch.tensor(values, dtype=torch.float64) for name, values in self.history.items()
-            },
+            "history": {name: torch.tensor(values, dtype=torch.float64) for name, values in self.history.items()},
             "rng": capture_rng_states(self._rngs()),
+            "ada": None if self.ada is None else self.ada.state_dict(),
+            "elapsed_seconds": self.elapsed_seconds,
         }
 
     def save_checkpoint(self, path: Path | None = None) -> Path | None:
@@ -353,6 +426,12 @@ class Trainer:
         self.history = {name: values.tolist() for name, values in state["history"].items()}
         self.step = int(state["step"])
         restore_rng_states(state["rng"], self._rngs())
+        if self.ada is not None and state.get("ada") is not None:
+            self.ada.load_state_dict(state["ada"])
+        self.elapsed_seconds = float(state.get("elapsed_seconds", 0.0))
+        if self.config.conditional:  # as the last trained step left it (the weight is not a saved tensor)
+            self._set_conditioning(max(0, self.step - 1))
+            self._update_ema_buffers()
 
     def _rngs(self) -> dict[str, torch.Generator]:
         return {"data": self.data_rng, "augment": self.augment_rng, "noise": self.noise_rng}

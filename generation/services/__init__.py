@@ -24,6 +24,7 @@ from generation.services.training import (
     training_config_resolve,
     training_run_cancel,
     training_run_create,
+    training_run_estimate,
     training_run_retry,
     training_run_settle,
     training_run_work,
@@ -45,5 +46,6 @@ __all__ = [
     "DatasetUpload", "dataset_class_names", "dataset_create", "dataset_delete", "dataset_prepare", "encode_png",
     "generation_job_cancel", "generation_job_create", "generation_job_retry", "generation_job_settle",
     "generation_jobs_work", "generation_settle_finished", "regenerate_image_bytes", "training_config_resolve",
-    "training_run_cancel", "training_run_create", "training_run_retry", "training_run_settle", "training_run_work",
+    "training_run_cancel", "training_run_create", "training_run_estimate",
+    "training_run_retry", "training_run_settle", "training_run_work",
 ]

@@ -14,6 +14,9 @@ DEFAULTS: dict[str, Any] = {
     # Training: where checkpoints, samples and loss curves live (None: MEDIA_ROOT/../runs); torch device.
     "GENERATION_RUNS_ROOT": None,
     "GENERATION_TRAINING_DEVICE": None,
+    # Plans from a timed probe of the networks on this process's device (True) or the engine's table (False:
+    # fast, and right when the web process is not on the training machine).
+    "GENERATION_PLAN_MEASURE": False,
     "GENERATION_METRICS_MAX_IMAGES": 2000,
     # Generation jobs.
     "GENERATION_MAX_COUNT": 500,

@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import InvalidInput, InvalidTransition, NotFound, PaymentRequired
+from core.errors import InvalidTransition, NotFound
 from core.events import event_emit
 from core.jobs import (
     FINISHED_STATES,
@@ -32,7 +32,8 @@ from core.jobs import (
     job_succeed,
 )
 from generation.gan import export as gan_export
-from generation.gan.config import ConfigError, GANConfig
+from generation.gan import finetune
+from generation.gan.config import GANConfig
 from generation.gan.data import DatasetError, PreparedDataset
 from generation.gan.inference import make_session, run_generator
 from generation.gan.metrics import compute_metrics, inception_extractor
@@ -41,7 +42,8 @@ from generation.gan.trainer import RESUMABLE_CHANGES, Progress, Trainer, load_ch
 from generation.metering import TRAINING, get_meter
 from generation.models import Dataset, ModelVersion, TrainingRun
 from generation.services.conf import run_directory, setting
-from generation.services.datasets import dataset_class_names, dataset_prepare
+from generation.services.datasets import dataset_prepare
+from generation.services.planning import PlannedRun, training_device, training_plan_make
 
 logger = logging.getLogger("atelier.generation.training")
 
@@ -52,40 +54,30 @@ def _reference(run: TrainingRun) -> str:
     return f"training_run:{run.public_id}"
 
 
-def _config_error(exc: ConfigError) -> InvalidInput:
-    name = f"config.{exc.field}" if exc.field != "config" else "config"
-    return InvalidInput(f"{name}: {exc.message}", field=name)
-
-
 def training_config_resolve(*, owner: Any, dataset: Dataset, overrides: dict[str, Any] | None) -> GANConfig:
     """Validate `overrides` on the engine's defaults and against the dataset and the owner's plan."""
-    overrides = dict(overrides or {})
-    classes = len(dataset_class_names(dataset=dataset))
-    if overrides.get("conditional") is True and "num_classes" not in overrides:
-        overrides["num_classes"] = classes
-    try:
-        config = GANConfig.from_overrides(None, overrides)
-    except ConfigError as exc:
-        raise _config_error(exc) from None
-    if config.conditional and config.num_classes != classes:
-        raise InvalidInput(f"config.num_classes: the dataset has {classes} classes, not {config.num_classes}.",
-                           field="config.num_classes")
-    limits = get_meter().limits(user=owner)
-    if limits.max_resolution is not None and config.resolution > limits.max_resolution:
-        detail = f"config.resolution: your plan allows up to {limits.max_resolution}px, not {config.resolution}px."
-        raise PaymentRequired(detail, code="plan_limit_exceeded", limit_name="max_resolution",
-                              limit=limits.max_resolution, errors={"config.resolution": [detail]})
-    return config
+    return training_plan_make(owner=owner, dataset=dataset, overrides=overrides).config
 
 
-def training_run_create(*, owner: Any, dataset: Dataset, config: dict[str, Any] | None = None) -> TrainingRun:
-    """Queue a training run on `dataset`, spending one training unit in the same transaction."""
+def training_run_estimate(*, owner: Any, dataset: Dataset, preset: str | None = None,
+                          budget_minutes: float | None = None, config: dict[str, Any] | None = None) -> PlannedRun:
+    """What `training_run_create` would queue, and how fast it would train here; writes nothing."""
     if dataset.owner_id != owner.pk:
         raise NotFound("No such dataset.")
-    resolved = training_config_resolve(owner=owner, dataset=dataset, overrides=config)
+    return training_plan_make(owner=owner, dataset=dataset, preset=preset, budget_minutes=budget_minutes,
+                              overrides=config)
+
+
+def training_run_create(*, owner: Any, dataset: Dataset, config: dict[str, Any] | None = None,
+                        preset: str | None = None, budget_minutes: float | None = None) -> TrainingRun:
+    """Queue a training run on `dataset` (planned from a preset and/or a budget, or an explicit config, within
+    the owner's plan), spending one training unit in the same transaction."""
+    planned = training_run_estimate(owner=owner, dataset=dataset, preset=preset, budget_minutes=budget_minutes,
+                                    config=config)
     with transaction.atomic():
-        run = TrainingRun.objects.create(owner=owner, dataset=dataset, config=resolved.to_dict(),
-                                         total_steps=resolved.steps)
+        run = TrainingRun.objects.create(owner=owner, dataset=dataset, config=planned.config.to_dict(),
+                                         total_steps=planned.config.steps, plan=planned.plan,
+                                         time_limit_seconds=planned.time_limit_seconds)
         get_meter().consume(user=owner, kind=TRAINING, units=1, reference=_reference(run))
         job_enqueue(job=run)
     return run
@@ -134,12 +126,19 @@ def training_run_settle(*, run_pk: int) -> bool:
 class _Monitor:
     """The trainer's callbacks: progress rows (throttled) and cancellation through the job heartbeat."""
 
-    def __init__(self, *, context: JobContext, directory: Path, config: GANConfig) -> None:
+    def __init__(self, *, context: JobContext, directory: Path, config: GANConfig,
+                 time_limit_seconds: float | None = None, elapsed_before: float = 0.0) -> None:
         self.context, self.directory, self.config = context, directory, config
         self.stopping = False
+        self.limit_reached = False  # the plan's hard time limit stopped the run (not the user)
         self._last_write = 0.0
+        # the limit counts training time of earlier attempts (from the checkpoint) plus this attempt's wall clock
+        self._deadline = None if time_limit_seconds is None else (
+            time.monotonic() + max(0.0, time_limit_seconds - elapsed_before))
 
     def should_stop(self) -> bool:
+        if not self.stopping and self._deadline is not None and time.monotonic() >= self._deadline:
+            self.stopping = self.limit_reached = True
         if not self.stopping:
             try:
                 self.context.heartbeat()
@@ -165,6 +164,8 @@ class _Monitor:
             "eta_seconds": None if progress.eta_seconds is None else float(progress.eta_seconds),
             "sample_grid": self._relative(progress.sample_grid_path),
             "loss_curve": self._relative(progress.loss_curve_path),
+            "augment_p": None if progress.augment_p is None else float(progress.augment_p),
+            "ada_signal": None if progress.ada_signal is None else float(progress.ada_signal),
         }
         if checkpointed:
             fields["checkpoint_step"] = progress.step
@@ -179,16 +180,23 @@ class _Monitor:
 
 def _trainer_for(*, run: TrainingRun, config: GANConfig, prepared: PreparedDataset, directory: Path) -> Trainer:
     """A fresh trainer, or one resumed from the run's checkpoint (a worker died or the run was retried)."""
-    device = setting("GENERATION_TRAINING_DEVICE")
+    device = training_device()
     checkpoint = directory / "checkpoints" / "latest.pt"
     if not checkpoint.exists():
-        return Trainer(config=config, dataset=prepared, device=device, out_dir=directory)
-    saved = load_checkpoint(checkpoint)["config"]
-    wanted = config.to_dict()
-    changes = {name: wanted[name] for name in RESUMABLE_CHANGES if saved.get(name) != wanted[name]}
-    trainer = Trainer.resume(checkpoint_path=checkpoint, dataset=prepared, device=device, out_dir=directory,
-                             config_changes=changes)
-    logger.info("training run %s resumes from step %s", run.public_id, trainer.step)
+        trainer = Trainer(config=config, dataset=prepared, device=device, out_dir=directory)
+        if run.init_from_id is not None:  # a fine-tune: start from the parent's checkpoint (read, never written)
+            parent = run_directory(run.init_from.training_run.public_id) / "checkpoints" / "latest.pt"
+            finetune.init_from_checkpoint(trainer, parent,
+                                          fresh_discriminator=bool(run.fine_tune.get("fresh_discriminator")))
+    else:
+        saved = load_checkpoint(checkpoint)["config"]
+        wanted = config.to_dict()
+        changes = {name: wanted[name] for name in RESUMABLE_CHANGES if saved.get(name) != wanted[name]}
+        trainer = Trainer.resume(checkpoint_path=checkpoint, dataset=prepared, device=device, out_dir=directory,
+                                 config_changes=changes)
+        logger.info("training run %s resumes from step %s", run.public_id, trainer.step)
+    if run.fine_tune.get("freeze_d_blocks"):
+        finetune.freeze_discriminator_blocks(trainer, int(run.fine_tune["freeze_d_blocks"]))
     return trainer
 
 
@@ -207,17 +215,26 @@ def training_run_work(run: TrainingRun, context: JobContext) -> None:
     trainer = _trainer_for(run=run, config=config, prepared=prepared, directory=directory)
     context.heartbeat(force=True, start_steps=[*run.start_steps, trainer.step], step=trainer.step,
                       total_steps=trainer.config.steps)
-    monitor = _Monitor(context=context, directory=directory, config=trainer.config)
+    monitor = _Monitor(context=context, directory=directory, config=trainer.config,
+                       time_limit_seconds=run.time_limit_seconds, elapsed_before=trainer.elapsed_seconds)
     result = trainer.run(on_progress=monitor.on_progress, should_stop=monitor.should_stop)
-    if result.reason == "cancelled":
+    if result.reason == "cancelled" and not monitor.limit_reached:
         raise JobCancelled(f"training run {run.public_id} stopped at step {result.step}")
-    if not result.completed:
+    if result.reason == "paused":
         raise RuntimeError(f"training stopped early ({result.reason}) at step {result.step}")
-    _finish(run=run, trainer=trainer, prepared=prepared, directory=directory, context=context)
+    # the steps ran out, or the budget (trainer) or the plan's hard limit (worker) ended it: export what it is
+    stop_reason = {"completed": "completed", "time_limit": "budget"}.get(result.reason, "time_limit")
+    if result.step < 1:
+        raise PermanentJobError("The run reached its time limit before its first training step.")
+    if stop_reason != "completed":
+        logger.info("training run %s stopped at step %s of %s (%s)", run.public_id, result.step,
+                    result.total_steps, stop_reason)
+    _finish(run=run, trainer=trainer, prepared=prepared, directory=directory, context=context,
+            stop_reason=stop_reason)
 
 
 def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, directory: Path,
-            context: JobContext) -> None:
+            context: JobContext, stop_reason: str = "completed") -> None:
     onnx_path = directory / "model.onnx"
     try:
         exported = gan_export.export_generator(
@@ -251,10 +268,12 @@ def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, di
                 num_classes=config.num_classes if config.conditional else 0,
                 class_names=list(trainer.class_names),
             )
-            job_succeed(job=locked, step=trainer.step, checkpoint_step=trainer.step, settled_at=timezone.now())
+            job_succeed(job=locked, step=trainer.step, checkpoint_step=trainer.step, settled_at=timezone.now(),
+                        stop_reason=stop_reason)
             event_emit(type="training.succeeded", user=locked.owner,
                        payload={"training_run": str(run.public_id), "model_version": str(version.public_id),
-                                "step": trainer.step, "dataset_hash": trainer.dataset_hash})
+                                "step": trainer.step, "dataset_hash": trainer.dataset_hash,
+                                "stop_reason": stop_reason})
     except BaseException:
         default_storage.delete(stored)
         raise

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from marketplace.gallery import api, api_artists
+from marketplace.gallery.model_performance import ModelPerformanceView
 
 urlpatterns = [
     path("artworks", api.ArtworkListCreateView.as_view(), name="artwork-list"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("orders/<uuid:public_id>/cancel", api.OrderCancelView.as_view(), name="order-cancel"),
     path("orders/<uuid:public_id>/refund", api.OrderRefundView.as_view(), name="order-refund"),
     path("sales", api.SalesView.as_view(), name="sale-list"),
+    path("models/<uuid:public_id>/performance", ModelPerformanceView.as_view(), name="model-version-performance"),
     path("licences", api.LicenceListView.as_view(), name="licence-list"),
     path("artists", api_artists.ArtistListView.as_view(), name="artist-list"),
     path("artists/<uuid:public_id>", api_artists.ArtistDetailView.as_view(), name="artist-detail"),

@@ -14,6 +14,7 @@ FREE_PLAN_DEFAULTS = {
     "name": "Free", "price": 0, "currency": "USD", "period": "month", "rank": 0,
     "generations_per_period": 50, "training_runs_per_period": 1, "max_resolution": 256,
     "max_dataset_images": 500, "max_dataset_bytes": 200 * 1024**2, "allows_commercial_licences": False,
+    "max_training_minutes": 30, "max_training_work": 500_000_000_000,
 }
 currency_code = RegexValidator(r"^[A-Z]{3}$", "An ISO 4217 code in capitals, e.g. USD.")
 
@@ -41,6 +42,10 @@ class Plan(BaseModel):
     max_resolution = models.PositiveIntegerField(null=True, blank=True, help_text="Pixels per side.")
     max_dataset_images = models.PositiveIntegerField(null=True, blank=True)
     max_dataset_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    max_training_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Wall-clock training minutes per run; the worker stops a run there.")
+    max_training_work = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Per run: steps x batch x resolution^2 x channels of the wider network.")
     allows_commercial_licences = models.BooleanField(default=False)
 
     class Meta:

@@ -53,7 +53,8 @@ def plan_for(*, user: Any) -> Plan:
 def plan_limits(*, user: Any) -> Limits:
     plan = plan_for(user=user)
     return Limits(max_resolution=plan.max_resolution, max_dataset_images=plan.max_dataset_images,
-                  max_dataset_bytes=plan.max_dataset_bytes)
+                  max_dataset_bytes=plan.max_dataset_bytes, max_training_minutes=plan.max_training_minutes,
+                  max_training_work=plan.max_training_work)
 
 
 def plan_allows_commercial_licences(*, user: Any) -> bool:

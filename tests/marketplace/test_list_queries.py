@@ -35,6 +35,7 @@ VIEWERS = {
     "model-version-list": "artist",
     "generation-job-list": "artist",
     "artist-list": None,
+    "generated-image-list": "artist",
 }
 # Lists whose rows the world does not grow (said why), checked for constant queries all the same.
 NOT_GROWN = {

@@ -90,11 +90,26 @@ def test_existing_run_is_not_overwritten_without_resume(trained_run, capsys):
     assert "--resume" in capsys.readouterr().err
 
 
-def test_minutes_bound_training_by_the_clock_and_still_export(toy_dir, tmp_path):
+def test_a_budget_too_short_to_learn_anything_is_refused_naming_it(toy_dir, tmp_path, capsys):
     out = tmp_path / "timed"
-    assert train.main(["--data", str(toy_dir), "--out", str(out), "--minutes", "0.01", *TINY]) == 0
-    metadata = read_model_metadata(out / "model.onnx")
-    assert 1 <= metadata["step"] < metadata["config"]["steps"]
+    assert train.main(["--data", str(toy_dir), "--out", str(out), "--minutes", "0.01", "--preset", "quick"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: budget_minutes") and "steps fit" in err
+    assert not (out / "checkpoints").exists()
+
+
+def test_the_estimate_is_printed_before_training(toy_dir, tmp_path, capsys):
+    assert train.main(["--data", str(toy_dir), "--out", str(tmp_path / "e"), "--steps", "2", *TINY]) == 0
+    err = capsys.readouterr().err
+    assert "estimate: about" in err and "images/s here, 2 steps take about" in err
+    assert err.index("estimate:") < err.index("training:")
+
+
+@pytest.mark.parametrize("arch", ["dcgan", "fastgan"])
+def test_arch_flag_picks_the_network_family(toy_dir, tmp_path, arch):
+    out = tmp_path / arch
+    assert train.main(["--data", str(toy_dir), "--out", str(out), "--steps", "2", "--arch", arch, *TINY]) == 0
+    assert read_model_metadata(out / "model.onnx")["config"]["arch"] == arch
 
 
 def test_dry_run_checks_and_times_one_step_without_writing(toy_dir, tmp_path, capsys):
@@ -102,7 +117,7 @@ def test_dry_run_checks_and_times_one_step_without_writing(toy_dir, tmp_path, ca
     assert train.main(["--data", str(toy_dir), "--out", str(out), "--dry-run", *TINY]) == 0
     assert not out.exists()
     printed = capsys.readouterr().out
-    assert "dry run ok: 24 images in 3 class(es)" in printed and "would train" in printed
+    assert "dry run ok: fastgan, 24 images in 3 class(es)" in printed and "would train" in printed
 
 
 def test_signal_handlers_are_restored_after_training(toy_dir, tmp_path):

@@ -55,7 +55,8 @@ def test_meter_from_settings_is_the_subscription_meter(user, settings):
     meter = get_meter()
     assert isinstance(meter, SubscriptionMeter)
     assert meter.limits(user=user) == Limits(max_resolution=256, max_dataset_images=500,
-                                             max_dataset_bytes=200 * 1024**2)
+                                             max_dataset_bytes=200 * 1024**2, max_training_minutes=30,
+                                             max_training_work=500_000_000_000)
     with pytest.raises(QuotaExceeded):
         meter.consume(user=user, kind=TRAINING, units=2, reference="run:big")
 
