@@ -4,6 +4,7 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 
 from core.client_ip import client_ip
@@ -56,7 +57,7 @@ class LoginForm(forms.Form):
                                                               client_address=client_ip(self.request))
         except AtelierError as error:
             raise forms.ValidationError(error.detail, code=error.code) from None
-        self.user_cache.backend = "django.contrib.auth.backends.ModelBackend"
+        self.user_cache.backend = settings.AUTHENTICATION_BACKENDS[0]  # checked above, under the lockout
         return data
 
     def get_user(self) -> User:

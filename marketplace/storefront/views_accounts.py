@@ -1,6 +1,7 @@
 """Sign up, sign in, sign out and passwords: Django's auth views with the account services behind their forms,
 and session authentication (with CSRF) for every page. The API keeps its tokens and API keys."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -42,7 +43,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         if user is not None:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             messages.success(request, "Welcome to Atelier — your account is ready.")
             if user.is_artist:
                 return redirect(request.POST.get("next") or "/studio/")

@@ -11,7 +11,7 @@ def images(artist, artist_client, model_for) -> list[str]:
     version = model_for(artist)
     job = artist_client.post("/api/v1/generation-jobs", {"model": str(version.public_id), "seeds": [1, 2, 3]},
                              format="json").json()
-    run_queued_tasks(queues="gpu")
+    run_queued_tasks(queues="training,generation")
     assert GenerationJob.objects.get(public_id=job["id"]).state == "succeeded"
     return [str(pk) for pk in GeneratedImage.objects.order_by("index").values_list("public_id", flat=True)]
 

@@ -27,11 +27,11 @@ def curated(artist_client):
     """A trained parent and four of its images: two kept, one rejected, one not curated."""
     dataset = upload(artist_client, {"shapes.zip": labelled_zip(per_class=4)}).json()["id"]
     artist_client.post("/api/v1/training-runs", {"dataset": dataset, "config": TINY_CONFIG}, format="json")
-    run_queued_tasks(queues="gpu")
+    run_queued_tasks(queues="training,generation")
     version = ModelVersion.objects.get()
     artist_client.post("/api/v1/generation-jobs", {"model": str(version.public_id), "seeds": [1, 2, 3, 4]},
                        format="json")
-    run_queued_tasks(queues="gpu")
+    run_queued_tasks(queues="training,generation")
     images = list(GeneratedImage.objects.order_by("index"))
     assert len(images) == 4
     for image, verdict in zip(images, ["keep", "keep", "reject", "none"], strict=True):
@@ -70,7 +70,7 @@ def test_a_fine_tune_records_lineage_uses_kept_images_only_and_leaves_the_parent
     assert shown_dataset["parent_model"] == str(version.public_id)
     assert artist_client.get(f"/api/v1/datasets/{parent_dataset.public_id}").json()["parent"] is None
 
-    run_queued_tasks(queues="gpu")
+    run_queued_tasks(queues="training,generation")
     run.refresh_from_db()
     assert run.state == "succeeded", run.last_error
     child_model = ModelVersion.objects.get(training_run=run)
@@ -92,7 +92,7 @@ def test_a_fine_tune_records_lineage_uses_kept_images_only_and_leaves_the_parent
 def test_frozen_discriminator_blocks_keep_the_parents_weights(artist_client, curated):
     version = curated["version"]
     body = fine_tune(artist_client, version, freeze_d_blocks=1, config={"steps": 3}).json()
-    run_queued_tasks(queues="gpu")
+    run_queued_tasks(queues="training,generation")
     run = TrainingRun.objects.get(public_id=body["id"])
     assert run.state == "succeeded", run.last_error
     parent = load_checkpoint(parent_checkpoint(model_version=version))["discriminator"]

@@ -119,7 +119,7 @@ def test_the_schema_documents_every_config_field_with_default_bounds_and_meaning
 def test_progress_shows_adas_probability_with_the_losses(artist_client, dataset_id):
     config = {**TINY_CONFIG, "ada": True, "ada_interval": 1, "ada_speed_images": 100}
     run_id = artist_client.post(URL, {"dataset": dataset_id, "config": config}, format="json").json()["id"]
-    run_queued_tasks(queues="gpu")
+    run_queued_tasks(queues="training,generation")
     body = artist_client.get(f"{URL}/{run_id}").json()
     assert body["state"] == "succeeded", body["error"]
     progress = body["progress"]
@@ -138,7 +138,7 @@ def test_a_budgeted_run_stops_at_its_budget_and_is_exported(artist_client, datas
     TrainingRun.objects.filter(pk=run.pk).update(
         config={**run.config, "steps": 1_000_000, "budget_minutes": 0.03, "checkpoint_every": 1_000_000,
                 "sample_every": 1_000_000, "log_every": 50}, total_steps=1_000_000)
-    run_queued_tasks(queues="gpu")
+    run_queued_tasks(queues="training,generation")
     run.refresh_from_db()
     assert run.state == "succeeded", run.last_error
     assert run.stop_reason == "budget" and 0 < run.step < 1_000_000

@@ -81,7 +81,7 @@ def test_the_worker_stops_a_run_at_its_time_limit_and_exports_it(artist_client, 
                 "sample_every": 1_000_000, "log_every": 50},
         total_steps=1_000_000, time_limit_seconds=1.5)
     started = time.monotonic()
-    run_queued_tasks(queues="gpu")
+    run_queued_tasks(queues="training,generation")
     took = time.monotonic() - started
     run.refresh_from_db()
     assert run.state == "succeeded", run.last_error

@@ -9,7 +9,7 @@ def plans_seed_defaults() -> int:
     """Create any default plan (free, pro, studio) that is missing; existing plans are left as staff edited them.
     Returns how many were created. Used after a database flush (transactional tests) and by operators."""
     seed = importlib.import_module("marketplace.subscriptions.migrations.0002_seed_plans")
-    ceilings = importlib.import_module("marketplace.subscriptions.migrations.0003_plan_training_ceiling").CEILINGS
+    ceilings = importlib.import_module("marketplace.subscriptions.migrations.0004_plan_training_ceiling").CEILINGS
     created = 0
     for fields in seed.PLANS:
         minutes, work = ceilings[fields["code"]]

@@ -43,5 +43,6 @@ def test_public_pages_run_a_constant_number_of_queries(client, settings, make_us
         client.force_login(make_user(role="buyer"))
         counts.setdefault("artwork-signed-in", []).append(queries(client, f"/artworks/{focus.public_id}"))
         counts.setdefault("gallery-signed-in", []).append(queries(client, "/gallery"))
-    growing = {name: values for name, values in counts.items() if len(set(values)) > 1}
+    # the first view of an artwork by a viewer also records the view (one insert): fewer later is not growth
+    growing = {name: values for name, values in counts.items() if any(b > a for a, b in zip(values, values[1:]))}
     assert not growing, f"queries that grow with the rows: {growing}"
