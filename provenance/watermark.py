@@ -90,7 +90,6 @@ def _trellis() -> tuple[np.ndarray, np.ndarray]:
         for choice in range(2):
             state = ((next_state << 1) & (_STATES - 1)) | choice
             register = (bit << (_CONSTRAINT - 1)) | state
-            assert register >> 1 == next_state
             previous[next_state, choice] = state
             outputs[next_state, choice] = [2 * _parity(register & _G1) - 1, 2 * _parity(register & _G2) - 1]
     return previous, outputs

@@ -61,7 +61,8 @@ class LoginForm(forms.Form):
         return data
 
     def get_user(self) -> User:
-        assert self.user_cache is not None
+        if self.user_cache is None:  # Django's LoginView calls this only after is_valid()
+            raise RuntimeError("get_user() before a successful clean()")
         return self.user_cache
 
 
