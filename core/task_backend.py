@@ -11,8 +11,6 @@ from django_tasks_db.compat import normalize_json
 
 from core.request_id import current_request_id
 
-_running_tokens: list[Any] = []
-
 
 class DatabaseBackend(BaseDatabaseBackend):
     def _task_to_db_task(self, task: Any, args: Any, kwargs: Any) -> Any:
@@ -37,10 +35,10 @@ def _restore_request_id(sender: Any, task_result: Any, **kwargs: Any) -> None:
     from django_tasks_db.models import DBTaskResult
 
     stored = DBTaskResult.objects.filter(id=task_result.id).values_list("args_kwargs", flat=True).first() or {}
-    _running_tokens.append(current_request_id.set(stored.get("request_id", "")))
+    # Set, not reset-by-token: workers may run tasks in several threads, each with its own context.
+    current_request_id.set(stored.get("request_id", ""))
 
 
 @receiver(task_finished)
 def _forget_request_id(sender: Any, task_result: Any, **kwargs: Any) -> None:
-    if _running_tokens:
-        current_request_id.reset(_running_tokens.pop())
+    current_request_id.set("")
