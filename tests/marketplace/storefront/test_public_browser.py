@@ -57,8 +57,11 @@ def test_a_visitor_browses_filters_and_opens_an_artwork(live_server, catalogue):
         page.check("input[name=licence][value=personal]")
         page.select_option("#f-sort", "price")
         page.click("#filters button[type=submit]")
-        page.wait_for_function("document.querySelectorAll('#results .card').length === 3")
-        assert titles(page) == ["Quiet Bay", "Harbour at Dusk", "Lighthouse Night"]
+        # filters changed one by one may each send a request; wait for the answer to the last one (sorted by price)
+        expected = ["Quiet Bay", "Harbour at Dusk", "Lighthouse Night"]
+        page.wait_for_function("(want) => JSON.stringify([...document.querySelectorAll('#results .card-title')]"
+                               ".map(e => e.innerText)) === JSON.stringify(want)", arg=expected, timeout=15000)
+        assert titles(page) == expected
         assert page.evaluate("window.__notReloaded === true")  # htmx swapped the results in place
         assert "style=pixel" in page.url and "sort=price" in page.url  # and the address says so
         screenshot(page, "gallery-filtered")
