@@ -48,7 +48,7 @@ def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_ser
     files.append(str(notes))
 
     env = {**subprocess_env, "MEDIA_ROOT": str(media), "GENERATION_RUNS_ROOT": str(runs), "OMP_NUM_THREADS": "1"}
-    worker = start_db_worker(env, queues="gpu,default")
+    worker = start_db_worker(env, queues="training,generation,default")
     try:
         with chromium() as browser:
             page = browser.new_page(viewport=DESKTOP)
