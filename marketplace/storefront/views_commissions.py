@@ -7,19 +7,16 @@ the 404 page, as the API gives a 404); writes through the commission services. W
 is read from the commission state table (`transitions.RULES`), the same one the services enforce.
 """
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import AtelierError, Forbidden, NotFound
+from core.errors import AtelierError
 from generation import selectors as generation_selectors
 from marketplace.commissions import selectors, services
 from marketplace.commissions.models import CommissionState, DeliveryState, OfferState
@@ -34,30 +31,11 @@ from marketplace.storefront.forms_commissions import (
     PayForm,
     RevisionForm,
 )
-from marketplace.storefront.page_forms import UploadRefused, add_service_error, bind
-from marketplace.storefront.views_studio import refused_page, sign_in_first
+from marketplace.storefront.page_forms import add_service_error, bind
+from marketplace.storefront.views_studio import signed_in_page
 
 PAGE_SIZE = 20
 POLL_SECONDS = 2
-
-
-def signed_in_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-out visitors go to sign in; a selector's NotFound is the 404 page, a service's Forbidden the 403."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return sign_in_first(request)
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc.detail)) from None
-        except Forbidden as exc:
-            raise PermissionDenied(str(exc.detail)) from None
-        except UploadRefused as refused:
-            return refused_page(request, refused)
-
-    return wrapper
 
 
 def allowed(*, action: str, role: str | None, state: str) -> bool:

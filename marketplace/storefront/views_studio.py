@@ -44,16 +44,14 @@ POLL_SECONDS = 2
 ARTIST = "artist"
 
 
-def artist_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-out visitors go to sign in; signed-in non-artists get a 403. A selector's NotFound is the 404
-    page and a service's Forbidden the 403 page (the API's answers, as pages)."""
+def signed_in_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-out visitors go to sign in; a selector's NotFound is the 404 page, a service's Forbidden the 403
+    (the API's answers, as pages), and a refused upload its own page."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return sign_in_first(request)
-        if getattr(request.user, "role", None) != ARTIST:
-            raise PermissionDenied("The studio is for artists.")
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:
@@ -64,6 +62,18 @@ def artist_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             return refused_page(request, refused)
 
     return wrapper
+
+
+def artist_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A signed-in page (above) for artists only: other signed-in users get a 403."""
+
+    @wraps(view)
+    def artists_only(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if getattr(request.user, "role", None) != ARTIST:
+            raise PermissionDenied("The studio is for artists.")
+        return view(request, *args, **kwargs)
+
+    return signed_in_page(artists_only)
 
 
 def sign_in_first(request: HttpRequest) -> HttpResponse:
