@@ -72,7 +72,8 @@ def rebuild(*, out_dir: Path, steps: int | None = None) -> dict:
         seconds = time.monotonic() - started
         model = out_dir / MODEL_FILE.name
         shutil.copyfile(run_dir / "model.onnx", model)
-        shutil.copyfile(run_dir / "samples.png", out_dir / SAMPLES_FILE.name)
+        if out_dir != DEMO_DIR:  # a grid to look at; not shipped (the model draws it again in seconds)
+            shutil.copyfile(run_dir / "samples.png", out_dir / SAMPLES_FILE.name)
         exported = read_model_metadata(model)
     metadata = {
         "about": "Atelier's demo model: trained by this project's own trainer; rebuild with "
