@@ -1,11 +1,14 @@
 """First-start demo content for `make run`: so a newcomer sees every part working.
 
 `demo_bootstrap` (run by `bootstrap_demo` on an empty database) creates a demo artist and buyer, puts the
-artist on the studio plan, uploads a toy dataset the project draws itself, and queues a tiny training run —
+artist on the studio plan, uploads the procedural landscapes the shipped demo model was trained on
+(generation.demo), registers that model as the artist's first model version and queues a generation job from
+it at once; it also queues a fresh training run on the same images, so the pipeline shows itself working —
 then returns, so the server is usable at once. The periodic `demo_advance` moves the demo on as the worker
-finishes each stage: when the model is trained it generates a handful of images; when they exist it publishes
-them as artworks (registered with provenance and anchored by the chain queue), lists them, and has the buyer
-buy one licence. Every step is idempotent and resumes after a restart.
+finishes each stage: when the images exist it publishes them as artworks (registered with provenance and
+anchored by the chain queue), lists them, and has the buyer buy one licence. Without a usable shipped model
+(or with DEMO_SHIPPED_MODEL off) the demo waits for the fresh run and generates from it instead. Every step is
+idempotent and resumes after a restart.
 """
 
 import io
@@ -15,6 +18,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,7 +28,8 @@ from django.utils import timezone
 
 from generation import selectors as generation_selectors
 from generation import services as generation
-from generation.gan.data import write_toy_dataset
+from generation.demo import DATASET_RECIPE, DemoModelError, load_demo_model
+from generation.gan.procedural import write_landscapes
 from marketplace.demo.models import DemoRun, DemoStep
 from marketplace.gallery import services as gallery
 from marketplace.subscriptions import services as subscriptions
@@ -33,9 +38,9 @@ logger = logging.getLogger("atelier.demo")
 
 DEMO_ARTIST_EMAIL = "artist@atelier.localhost"
 DEMO_BUYER_EMAIL = "buyer@atelier.localhost"
-# Small enough to train in a minute or two on two CPU cores, big enough to draw recognisable shapes.
-DEMO_TRAINING_CONFIG = {"resolution": 32, "g_channels": 32, "d_channels": 32, "batch_size": 32, "steps": 800,
-                        "sample_every": 200, "checkpoint_every": 200, "log_every": 20}
+# The fresh run that shows the pipeline: small enough to train in a few minutes on two CPU cores.
+DEMO_TRAINING_CONFIG = {"arch": "dcgan", "resolution": 32, "g_channels": 32, "d_channels": 32, "batch_size": 32,
+                        "steps": 800, "sample_every": 200, "checkpoint_every": 200, "log_every": 20}
 DEMO_IMAGES = 6
 DEMO_TITLES = ("Quiet Orbit", "Amber Drift", "Small Weather", "Night Garden", "Paper Tide", "First Light")
 
@@ -47,14 +52,33 @@ class DemoAccount:
     password: str
 
 
-def _toy_dataset_zip() -> SimpleUploadedFile:
+def _landscapes_zip() -> SimpleUploadedFile:
+    """The shipped model's training images, drawn again from their recipe (same arguments, same bytes)."""
     with tempfile.TemporaryDirectory() as folder:
-        root = write_toy_dataset(out_dir=Path(folder) / "toy", classes=3, per_class=40, resolution=32, seed=7)
+        root = write_landscapes(out_dir=Path(folder) / "landscapes", count=DATASET_RECIPE["count"],
+                                seed=DATASET_RECIPE["seed"], side=DATASET_RECIPE["side"])
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(root.rglob("*.png")):
                 archive.write(path, path.relative_to(root).as_posix())
-    return SimpleUploadedFile("toy-shapes.zip", buffer.getvalue(), content_type="application/zip")
+    return SimpleUploadedFile("landscapes.zip", buffer.getvalue(), content_type="application/zip")
+
+
+def _shipped_model_version(*, artist: Any, dataset: Any) -> Any | None:
+    """The shipped demo model as the artist's model version, or None (and why, in the log) if unusable."""
+    if not getattr(settings, "DEMO_SHIPPED_MODEL", True):
+        return None
+    try:
+        demo = load_demo_model()
+        source = {"shipped": "generation/demo/model.onnx", "command": demo.metadata["command"],
+                  "git_commit": demo.metadata["git_commit"], "onnx_sha256": demo.sha256,
+                  "parity_max_abs_diff": demo.metadata.get("parity_max_abs_diff") or 0.0}
+        return generation.model_version_import(owner=artist, dataset=dataset, onnx_path=demo.path, source=source,
+                                    name="Landscapes (shipped demo model)")
+    except (DemoModelError, generation.ModelImportError) as exc:
+        logger.warning("demo: the shipped model cannot be used (%s); the demo waits for its fresh training run",
+                       exc)
+        return None
 
 
 def _user(*, email: str, role: str, display_name: str) -> DemoAccount:
@@ -71,11 +95,18 @@ def demo_bootstrap() -> list[DemoAccount]:
     buyer = _user(email=DEMO_BUYER_EMAIL, role="buyer", display_name="Demo Buyer")
     artist_user = get_user_model().objects.get(email=artist.email)
     subscriptions.subscription_change_plan(user=artist_user, plan="studio", payment_method="tok_visa")
-    upload = generation.dataset_create(owner=artist_user, name="Toy shapes (demo)", files=[_toy_dataset_zip()])
+    upload = generation.dataset_create(owner=artist_user, name="Landscapes (demo)", files=[_landscapes_zip()])
+    shipped = _shipped_model_version(artist=artist_user, dataset=upload.dataset)
+    job = None
+    if shipped is not None:  # art at once: generate from the shipped model before anything trains
+        job = generation.generation_job_create(user=artist_user, model_version=shipped,
+                                               seeds=list(range(1, DEMO_IMAGES + 1)))
     config = DEMO_TRAINING_CONFIG | {"steps": getattr(settings, "DEMO_TRAINING_STEPS", DEMO_TRAINING_CONFIG["steps"])}
     run = generation.training_run_create(owner=artist_user, dataset=upload.dataset, config=config)
     DemoRun.objects.create(artist=artist_user, buyer=get_user_model().objects.get(email=buyer.email),
-                           training_run_id=run.public_id)
+                           training_run_id=run.public_id,
+                           step=DemoStep.TRAINING if job is None else DemoStep.GENERATING,
+                           generation_job_id=None if job is None else job.public_id)
     return [artist, buyer]
 
 
@@ -107,8 +138,8 @@ def _after_generation(demo: DemoRun) -> None:
     for index, image in enumerate(images):
         artwork = gallery.artwork_create_from_generated(
             artist=demo.artist, generated_image_id=image.public_id, title=DEMO_TITLES[index % len(DEMO_TITLES)],
-            description="Drawn by a GAN the demo artist trained on toy shapes.", tags=["demo", "abstract"],
-            style="geometric")
+            description="Drawn by a GAN trained on landscapes the project paints itself.", tags=["demo", "landscape"],
+            style="landscape")
         artwork = gallery.artwork_publish(artist=demo.artist, artwork=artwork)
         gallery.listing_create(artist=demo.artist, artwork=artwork, licence_type="personal", price=500,
                                currency="USD")

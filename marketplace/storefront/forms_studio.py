@@ -22,16 +22,28 @@ class DatasetUploadForm(forms.Form):
 
 
 class TrainingRunForm(forms.Form):
-    """The settings most artists change, plus any other engine setting as JSON. A new setting the engine gains
-    is usable at once through `advanced`, and becomes a field of its own by adding it to FIELDS."""
+    """A preset and a time budget (Atelier sizes the run for the device), or exact settings; any other engine
+    setting as JSON. A new setting the engine gains is usable at once through `advanced`, and becomes a field
+    of its own by adding it to FIELDS."""
 
     FIELDS = ("resolution", "steps", "batch_size", "conditional")
+    PRESET_CHOICES = [("", "None: use exactly the settings below"),
+                      ("quick", "Quick: a first look in a few minutes"),
+                      ("standard", "Standard: better images, about ten minutes on a CPU"),
+                      ("best", "Best: the most this plan allows")]
 
     dataset = forms.ChoiceField(label="Dataset")
-    resolution = forms.TypedChoiceField(choices=[(value, f"{value} × {value} px") for value in RESOLUTIONS],
-                                        coerce=int, initial=DEFAULTS.resolution, label="Resolution")
-    steps = forms.IntegerField(initial=DEFAULTS.steps, label="Training steps")
-    batch_size = forms.IntegerField(initial=DEFAULTS.batch_size, label="Batch size")
+    preset = forms.ChoiceField(choices=PRESET_CHOICES, required=False, initial="quick", label="Preset",
+                               help_text="Atelier picks the architecture, size and steps that fit the time here.")
+    budget_minutes = forms.FloatField(required=False, min_value=0.1, label="Time budget (minutes)",
+                                      help_text="Leave empty for the preset's.")
+    resolution = forms.TypedChoiceField(choices=[("", "The preset's")]
+                                        + [(value, f"{value} × {value} px") for value in RESOLUTIONS],
+                                        coerce=int, empty_value=None, required=False, label="Resolution")
+    steps = forms.IntegerField(required=False, label="Training steps",
+                               help_text=f"Exact steps instead of a budget (the engine's default is "
+                                         f"{DEFAULTS.steps:,}).")
+    batch_size = forms.IntegerField(required=False, label="Batch size")
     conditional = forms.BooleanField(required=False, label="One model for all class folders (conditional)",
                                      help_text="Lets you choose the class when generating.")
     advanced = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
@@ -55,20 +67,50 @@ class TrainingRunForm(forms.Form):
         return value
 
     def config(self) -> dict[str, Any]:
-        """The overrides for training_run_create: the JSON first, the fields above it on top."""
+        """The overrides for training_run_create: the JSON first, the fields given above it on top."""
         data = self.cleaned_data
         overrides = dict(data.get("advanced") or {})
-        overrides.update(resolution=data["resolution"], steps=data["steps"], batch_size=data["batch_size"])
+        for name in ("resolution", "steps", "batch_size"):
+            if data.get(name) is not None:
+                overrides[name] = data[name]
         if data.get("conditional"):
             overrides["conditional"] = True
         return overrides
+
+    def plan_arguments(self) -> dict[str, Any]:
+        """preset, budget_minutes and config for training_run_create / training_run_estimate."""
+        data = self.cleaned_data
+        return {"preset": data.get("preset") or None, "budget_minutes": data.get("budget_minutes"),
+                "config": self.config()}
 
     @staticmethod
     def error_fields() -> dict[str, str]:
         """Service field names (config.<name>) -> this form's fields; other settings land on `advanced`."""
         known = {name: name for name in TrainingRunForm.FIELDS}
         return {f"config.{name}": known.get(name, "advanced") for name in GANConfig.__dataclass_fields__} | {
-            "config": "advanced", "dataset": "dataset"}
+            "config": "advanced", "dataset": "dataset", "preset": "preset", "budget_minutes": "budget_minutes",
+            "config.budget_minutes": "budget_minutes"}
+
+
+class FineTuneForm(forms.Form):
+    """Start a fine-tune of a model version on its dataset plus the images kept from it."""
+
+    fresh_discriminator = forms.BooleanField(required=False, label="Start the discriminator afresh",
+                                             help_text="Keeps the generator; a new critic can help when the kept "
+                                                       "images differ from the original set.")
+    freeze_d_blocks = forms.IntegerField(required=False, min_value=0, initial=0,
+                                         label="Discriminator blocks to freeze",
+                                         help_text="Freezing the first blocks keeps what they learned (0: none).")
+    budget_minutes = forms.FloatField(required=False, min_value=0.1, label="Time budget (minutes)",
+                                      help_text="Leave empty for a short run (a tenth of the parent's steps).")
+
+    ERROR_FIELDS = {"freeze_d_blocks": "freeze_d_blocks", "budget_minutes": "budget_minutes",
+                    "config.budget_minutes": "budget_minutes", "model": None}
+
+    def arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"fresh_discriminator": bool(data.get("fresh_discriminator")),
+                "freeze_d_blocks": data.get("freeze_d_blocks") or 0, "budget_minutes": data.get("budget_minutes")}
 
 
 class GenerateForm(forms.Form):

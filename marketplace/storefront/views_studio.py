@@ -27,11 +27,16 @@ from core.errors import AtelierError, Forbidden, NotFound
 from core.jobs import FINISHED_STATES
 from generation import selectors as generation_selectors
 from generation import services as generation_services
+from generation.models import Curation
+from generation.services.curation import VERDICT_CHOICES, generated_image_curate
+from generation.services.finetuning import fine_tune_create
 from marketplace.gallery import selectors as gallery_selectors
 from marketplace.gallery import services as gallery_services
+from marketplace.gallery.model_performance import model_version_comparison
 from marketplace.storefront.forms_studio import (
     ArtworkForm,
     DatasetUploadForm,
+    FineTuneForm,
     GenerateForm,
     ListingForm,
     RepriceForm,
@@ -192,31 +197,58 @@ def training_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _estimate(request: HttpRequest, form: TrainingRunForm) -> tuple[dict[str, Any] | None, int]:
+    """(the plan the service would queue, 200) or (None, the refusal's status) with the refusal on the form."""
+    try:
+        dataset = generation_selectors.dataset_get(user=request.user, public_id=UUID(form.cleaned_data["dataset"]))
+        planned = generation_services.training_run_estimate(owner=request.user, dataset=dataset,
+                                                            **form.plan_arguments())
+    except AtelierError as exc:
+        add_service_error(form, exc, fields=TrainingRunForm.error_fields())
+        return None, exc.status
+    config = planned.config
+    return {**planned.plan, "arch": config.arch, "resolution": config.resolution, "batch_size": config.batch_size,
+            "steps": config.steps}, 200
+
+
 @require_http_methods(["GET", "POST"])
 @artist_page
 def training_new(request: HttpRequest) -> HttpResponse:
+    """Start a run; "Show the estimate" (or, with JavaScript, any change of the form) shows the plan first."""
     datasets = _dataset_choices(request.user)
     context: dict[str, Any] = {}
     status = 200
     if request.method == "POST":
         form = bind(request, TrainingRunForm, datasets=datasets)
-        if form.is_valid():
+        if not form.is_valid():
+            status = 400
+        elif request.POST.get("action") == "estimate":
+            context["estimate"], status = _estimate(request, form)
+        else:
             try:
                 dataset = generation_selectors.dataset_get(user=request.user,
                                                            public_id=UUID(form.cleaned_data["dataset"]))
                 run = generation_services.training_run_create(owner=request.user, dataset=dataset,
-                                                              config=form.config())
+                                                              **form.plan_arguments())
             except AtelierError as exc:
                 add_service_error(form, exc, fields=TrainingRunForm.error_fields())
                 status = exc.status
             else:
                 return redirect("storefront:studio-run", public_id=run.public_id)
-        else:
-            status = 400
     else:
         form = TrainingRunForm(datasets=datasets, initial={"dataset": request.GET.get("dataset", "")})
     context.update(form=form, has_datasets=bool(datasets))
     return _render(request, "storefront/studio/training_new.html", context, status=status)
+
+
+@require_POST
+@artist_page
+def training_estimate(request: HttpRequest) -> HttpResponse:
+    """The estimate box of the start-training form (htmx posts the form here on every change)."""
+    form = bind(request, TrainingRunForm, datasets=_dataset_choices(request.user))
+    estimate, status = _estimate(request, form) if form.is_valid() else (None, 400)
+    return _render(request, "storefront/studio/_estimate.html", {"estimate": estimate, "form": form},
+                   status=200 if request.headers.get("HX-Request") == "true" else status)
 
 
 def _grid_size(config: dict[str, Any]) -> tuple[int, int]:
@@ -269,13 +301,20 @@ def model_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _model_page(request: HttpRequest, version: Any, form: GenerateForm, *, status: int = 200) -> HttpResponse:
+def _model_page(request: HttpRequest, version: Any, form: GenerateForm | None = None, *,
+                fine_tune_form: FineTuneForm | None = None, status: int = 200) -> HttpResponse:
     jobs = generation_selectors.generation_jobs_for(user=request.user).filter(model_version=version)
     width, height = _grid_size(version.training_run.config or {})
+    kept = generation_selectors.generated_images_for(user=request.user, curation=Curation.KEEP,
+                                                     model_version=version).count()
+    form = form or GenerateForm(class_names=list(version.class_names) if version.conditional else [])
     return _render(request, "storefront/studio/model_detail.html", {
         "grid_width": width, "grid_height": height,
         "model": version, "form": form, "jobs": list(jobs[:10]),
         "run": version.training_run, "metrics": version.metrics or {},
+        "fine_tune_form": fine_tune_form or FineTuneForm(), "kept_count": kept,
+        "parent": version.training_run.init_from,
+        "performance": model_version_comparison(user=request.user, public_id=version.public_id),
     }, status=status)
 
 
@@ -283,8 +322,23 @@ def _model_page(request: HttpRequest, version: Any, form: GenerateForm, *, statu
 @artist_page
 def model_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     version = generation_selectors.model_version_get(user=request.user, public_id=public_id)
-    return _model_page(request, version, GenerateForm(class_names=list(version.class_names)
-                                                      if version.conditional else []))
+    return _model_page(request, version)
+
+
+@require_POST
+@artist_page
+def model_fine_tune(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Queue a fine-tune of this model on its dataset plus the images kept from it; then its run's page."""
+    version = generation_selectors.model_version_get(user=request.user, public_id=public_id)
+    form = bind(request, FineTuneForm)
+    if not form.is_valid():
+        return _model_page(request, version, fine_tune_form=form, status=400)
+    try:
+        run = fine_tune_create(owner=request.user, model_version=version, **form.arguments())
+    except AtelierError as exc:
+        add_service_error(form, exc, fields=FineTuneForm.ERROR_FIELDS)
+        return _model_page(request, version, fine_tune_form=form, status=exc.status)
+    return redirect("storefront:studio-run", public_id=run.public_id)
 
 
 @require_POST
@@ -331,6 +385,22 @@ def job_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def job_images(request: HttpRequest, public_id: UUID) -> HttpResponse:
     job = generation_selectors.generation_job_get(user=request.user, public_id=public_id)
     return _render(request, "storefront/studio/_job_images.html", _job_context(request, job))
+
+
+@require_POST
+@artist_page
+def image_curate(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Keep, reject or clear one generated image: the card's own controls with htmx, else back to its job."""
+    image = generation_selectors.generated_image_get(user=request.user, public_id=public_id)
+    verdict = request.POST.get("verdict", "")
+    if verdict not in VERDICT_CHOICES:
+        return _render(request, "storefront/studio/_curation.html", {"image": image, "error": (
+            f"Choose one of {', '.join(VERDICT_CHOICES)}.")}, status=400)
+    image = generated_image_curate(image=image, verdict=verdict)
+    if request.headers.get("HX-Request") == "true":
+        return _render(request, "storefront/studio/_curation.html", {"image": image})
+    return redirect(f"{reverse('storefront:studio-job', kwargs={'public_id': image.job.public_id})}"
+                    f"#image-{image.public_id}")
 
 
 @require_GET

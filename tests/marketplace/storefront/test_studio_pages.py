@@ -207,6 +207,45 @@ def test_bad_training_settings_are_shown_on_their_fields_and_kept(as_artist, dat
 
 
 @pytest.mark.django_db
+def test_a_preset_and_a_budget_plan_the_run_and_the_estimate_is_shown_before_starting(as_artist, dataset):
+    form = html_of(as_artist.get("/studio/training/new"))
+    assert 'name="preset"' in form and 'name="budget_minutes"' in form
+    assert 'hx-post="/studio/training/estimate"' in form
+
+    choice = {"dataset": str(dataset.public_id), "preset": "quick", "budget_minutes": "2"}
+    shown = as_artist.post("/studio/training/new", {**choice, "action": "estimate"})  # the no-JS button
+    assert shown.status_code == 200
+    summary = re.search(r'id="estimate-summary">(.*?)</p>', html_of(shown), re.S).group(1)
+    assert re.search(r"about [\d,.]+ images/s here, about [\d,]+ steps in 2 minutes", summary)
+    assert "2-minute budget" in summary
+    assert not TrainingRun.objects.exists()  # an estimate writes nothing
+
+    partial = as_artist.post("/studio/training/estimate", choice, HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200 and "<html" not in html_of(partial)
+    assert re.search(r"steps in 2 minutes", html_of(partial))
+
+    started = as_artist.post("/studio/training/new", choice)
+    assert started.status_code == 302, form_errors(html_of(started))
+    run = TrainingRun.objects.get()
+    assert run.plan["mode"] == "budget" and run.plan["preset"] == "quick"
+    assert run.config["budget_minutes"] == 2 and run.plan["summary"].split(" (")[0] in summary
+
+
+@pytest.mark.django_db
+def test_a_run_that_cannot_fit_its_budget_is_refused_on_the_field_to_change(as_artist, dataset):
+    choice = {"dataset": str(dataset.public_id), "preset": "quick", "budget_minutes": "0.1", "resolution": "512"}
+    response = as_artist.post("/studio/training/new", choice)
+    assert response.status_code == 400
+    assert any("steps fit" in message for message in field_errors(html_of(response), "resolution"))
+    assert input_value(html_of(response), "budget_minutes") == "0.1"
+    estimate = as_artist.post("/studio/training/estimate", choice, HTTP_HX_REQUEST="true")
+    assert estimate.status_code == 200 and "No estimate until" in html_of(estimate)
+    tiny = as_artist.post("/studio/training/new", {**choice, "budget_minutes": "0.01", "resolution": ""})
+    assert tiny.status_code == 400 and field_errors(html_of(tiny), "budget_minutes")
+    assert not TrainingRun.objects.exists()
+
+
+@pytest.mark.django_db
 def test_another_artists_dataset_cannot_be_chosen(as_artist, artist, make_user, studio_media):
     other = make_user(role="artist")
     upload_dataset(page_client(other), {"shapes.zip": labelled_zip(per_class=3)})
@@ -419,3 +458,81 @@ def test_a_conditional_model_offers_its_classes_and_an_unconditional_one_none(as
     forged = as_artist.post(f"/studio/models/{plain.public_id}/generate",
                             {"mode": "count", "count": "2", "truncation": "1", "class_label": "1"})
     assert forged.status_code == 302 and GenerationJob.objects.latest("id").class_label is None  # no such field
+
+
+# --- curation and fine-tuning ------------------------------------------------------------------------------
+
+def _generated(as_artist, model, run_tasks, seeds: str = "5, 6, 7") -> list[GeneratedImage]:
+    assert as_artist.post(f"/studio/models/{model.public_id}/generate",
+                          {"mode": "seeds", "seeds": seeds, "truncation": "1"}).status_code == 302
+    run_tasks(queues="generation")
+    return list(GeneratedImage.objects.filter(model_version=model).order_by("index"))
+
+
+@pytest.mark.django_db
+def test_keep_and_reject_from_the_results_with_and_without_javascript(as_artist, artist, make_user, tiny_model,
+                                                                      run_tasks):
+    model = tiny_model(artist)
+    first, second, third = _generated(as_artist, model, run_tasks)
+    partial = html_of(as_artist.get(f"/studio/generations/{first.job.public_id}/images"))
+    assert partial.count('data-curation="none"') == 3
+    assert f'hx-post="/studio/images/{first.public_id}/curation"' in partial
+
+    kept = as_artist.post(f"/studio/images/{first.public_id}/curation", {"verdict": "keep"}, HTTP_HX_REQUEST="true")
+    assert kept.status_code == 200 and 'data-curation="keep"' in html_of(kept) and "<html" not in html_of(kept)
+    plain = as_artist.post(f"/studio/images/{second.public_id}/curation", {"verdict": "reject"})
+    assert plain.status_code == 302
+    assert plain["Location"] == f"/studio/generations/{second.job.public_id}/#image-{second.public_id}"
+    bad = as_artist.post(f"/studio/images/{third.public_id}/curation", {"verdict": "maybe"})
+    assert bad.status_code == 400 and "Choose one of" in html_of(bad)
+    stranger = page_client(make_user(role="artist"))
+    assert stranger.post(f"/studio/images/{third.public_id}/curation", {"verdict": "keep"}).status_code == 404
+    assert [image.curation for image in GeneratedImage.objects.order_by("index")] == ["keep", "reject", ""]
+
+    undo = as_artist.post(f"/studio/images/{first.public_id}/curation", {"verdict": "none"}, HTTP_HX_REQUEST="true")
+    assert 'data-curation="none"' in html_of(undo)
+    assert GeneratedImage.objects.get(pk=first.pk).curation == ""
+    assert 'id="kept-count">0<' in html_of(as_artist.get(f"/studio/models/{model.public_id}/"))
+
+
+@pytest.mark.django_db
+def test_a_model_without_a_checkpoint_says_why_it_cannot_be_fine_tuned(as_artist, artist, tiny_model):
+    model = tiny_model(artist)
+    response = as_artist.post(f"/studio/models/{model.public_id}/fine-tune", {"freeze_d_blocks": "0"})
+    assert response.status_code == 400 and "no training checkpoint" in html_of(response)
+    assert TrainingRun.objects.filter(init_from=model).count() == 0
+
+
+@pytest.mark.django_db
+def test_fine_tune_from_the_model_page_on_the_kept_images_and_compare_with_the_parent(as_artist, artist, dataset,
+                                                                                     run_tasks):
+    from marketplace.subscriptions import services as subscriptions
+
+    subscriptions.subscription_change_plan(user=artist, plan="studio", payment_method="tok_visa")  # 2 runs
+    as_artist.post("/studio/training/new", {"dataset": str(dataset.public_id), "resolution": "32", "steps": "6",
+                                            "batch_size": "8", "advanced": tiny_config_json()})
+    run_tasks(queues="training")
+    parent = TrainingRun.objects.get().model_version
+    kept, rejected = _generated(as_artist, parent, run_tasks, seeds="1, 2")
+    as_artist.post(f"/studio/images/{kept.public_id}/curation", {"verdict": "keep"})
+    as_artist.post(f"/studio/images/{rejected.public_id}/curation", {"verdict": "reject"})
+
+    page = html_of(as_artist.get(f"/studio/models/{parent.public_id}/"))
+    assert 'id="kept-count">1<' in page and 'id="fine-tune-form"' in page and 'id="model-performance"' in page
+    wrong = as_artist.post(f"/studio/models/{parent.public_id}/fine-tune", {"freeze_d_blocks": "99"})
+    assert wrong.status_code == 400 and field_errors(html_of(wrong), "freeze_d_blocks")
+    assert input_value(html_of(wrong), "freeze_d_blocks") == "99"
+
+    started = as_artist.post(f"/studio/models/{parent.public_id}/fine-tune",
+                             {"fresh_discriminator": "on", "freeze_d_blocks": "1"})
+    assert started.status_code == 302, form_errors(html_of(started))
+    child_run = TrainingRun.objects.get(init_from=parent)
+    assert started["Location"] == f"/studio/training/{child_run.public_id}/"
+    assert child_run.fine_tune == {"fresh_discriminator": True, "freeze_d_blocks": 1}
+    assert child_run.dataset.image_count == dataset.image_count + 1  # the kept image joined; the rejected did not
+
+    run_tasks(queues="training")
+    child = TrainingRun.objects.get(pk=child_run.pk).model_version
+    compared = html_of(as_artist.get(f"/studio/models/{child.public_id}/"))
+    assert "beside the model it was fine-tuned from" in compared
+    assert f'href="/studio/models/{parent.public_id}/"' in compared

@@ -1,0 +1,60 @@
+"""`make run`'s first impression on this 2-core box: the demo's first published, anchored artworks appear within
+3 minutes of a healthy /healthz even while a user's training run is started meanwhile — the worker pools keep
+generation and chain work from waiting behind training."""
+
+import io
+import time
+import zipfile
+
+import pytest
+import requests
+from PIL import Image
+
+from tests.config.test_make_run import Stack, _wait
+
+FIRST_IMPRESSION_S = 180
+
+
+def _dataset_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(12):
+            image = Image.new("RGB", (32, 32), (20 * index, 90, 200 - 10 * index))
+            png = io.BytesIO()
+            image.save(png, "PNG")
+            archive.writestr(f"img-{index}.png", png.getvalue())
+    return buffer.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.chain
+def test_demo_artworks_are_published_and_anchored_within_three_minutes_despite_a_user_training(tmp_path):
+    stack = Stack(tmp_path / "var")
+    stack.env["ATELIER_DEMO_CONTENT"] = "1"
+    stack.start(tmp_path / "stack.log")
+    try:
+        _wait(f"{stack.base}/healthz", timeout=120)
+        healthy_at = time.monotonic()
+        # a user signs up and starts a long training run at once
+        registered = requests.post(f"{stack.base}/api/v1/auth/register", timeout=10, json={
+            "email": "eager@example.com", "password": "a-long-and-unusual-passphrase", "role": "artist"})
+        token = registered.json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        dataset = requests.post(f"{stack.base}/api/v1/datasets", headers=auth, timeout=60,
+                                data={"name": "mine"}, files={"files": ("set.zip", _dataset_zip())})
+        assert dataset.status_code in (201, 202), dataset.text
+        run = requests.post(f"{stack.base}/api/v1/training-runs", headers=auth, timeout=30, json={
+            "dataset": dataset.json()["id"], "config": {"resolution": 32, "steps": 2000}})
+        assert run.status_code in (201, 202), run.text
+
+        anchored, elapsed = [], 0.0
+        while not anchored and elapsed < FIRST_IMPRESSION_S + 60:
+            time.sleep(2)
+            elapsed = time.monotonic() - healthy_at
+            listing = requests.get(f"{stack.base}/api/v1/artworks", params={"provenance": "confirmed"}, timeout=10)
+            anchored = listing.json()["results"] if listing.status_code == 200 else []
+        print(f"first anchored demo artwork {elapsed:.0f} s after a healthy /healthz")
+        assert anchored, (tmp_path / "stack.log").read_text()[-4000:]
+        assert elapsed <= FIRST_IMPRESSION_S
+    finally:
+        assert stack.stop() == 0
