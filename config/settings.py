@@ -286,6 +286,8 @@ CHAIN_HEALTH_TIMEOUT = env_float("CHAIN_HEALTH_TIMEOUT_SECONDS", 2.0)
 CHAIN_HEALTH_CACHE_SECONDS = env_float("CHAIN_HEALTH_CACHE_SECONDS", 5.0)
 CHAIN_MAX_FEE_PER_GAS_WEI = env_int("CHAIN_MAX_FEE_PER_GAS_WEI", 500 * 10**9)  # ceiling for fee bumps
 CHAIN_RECEIPT_TIMEOUT_SECONDS = env_float("CHAIN_RECEIPT_TIMEOUT_SECONDS", 60.0)
+# What the signer may spend per UTC day (gas limit x max fee of what it signs); over it the sender stops (0: no cap)
+CHAIN_DAILY_GAS_BUDGET_WEI = env_int("CHAIN_DAILY_GAS_BUDGET_WEI", 10**17)
 
 # --- provenance -----------------------------------------------------------------------------------------
 PROVENANCE_BATCH_INTERVAL_SECONDS = env_int("PROVENANCE_BATCH_INTERVAL_SECONDS", 10)
