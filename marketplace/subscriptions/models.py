@@ -45,7 +45,7 @@ class Plan(BaseModel):
     max_training_minutes = models.PositiveIntegerField(
         null=True, blank=True, help_text="Wall-clock training minutes per run; the worker stops a run there.")
     publications_per_period = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Artworks published for the first time per period (each is anchored on chain).")
+        null=True, blank=True, help_text="First publishes of artworks per period (each is anchored on chain).")
     max_training_work = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Per run: steps x batch x resolution^2 x channels of the wider network.")
     allows_commercial_licences = models.BooleanField(default=False)

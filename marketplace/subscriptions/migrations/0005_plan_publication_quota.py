@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='plan',
             name='publications_per_period',
-            field=models.PositiveIntegerField(blank=True, help_text='Artworks published for the first time per period (each is anchored on chain).', null=True),
+            field=models.PositiveIntegerField(blank=True, help_text='First publishes of artworks per period (each is anchored on chain).', null=True),
         ),
         migrations.AlterField(
             model_name='usageentry',
