@@ -3,6 +3,8 @@
 Every variable read here is listed, with its default, in README.md ("Settings").
 """
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +26,12 @@ DEBUG = env_bool("ATELIER_DEBUG", False)
 
 _DEV_SECRET_KEY = "django-insecure-atelier-development-key-never-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
+# Fernet keys for secrets at rest (core/crypto.py), comma-separated, newest first; production must set them.
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in env_str("FIELD_ENCRYPTION_KEYS", "").split(",") if key.strip()]
+FIELD_ENCRYPTION_KEYS_DERIVED = not FIELD_ENCRYPTION_KEYS
+if FIELD_ENCRYPTION_KEYS_DERIVED and SECRET_KEY:  # the same derivation as core.crypto.derived_key
+    FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(
+        hashlib.sha256(b"atelier-field-encryption:" + SECRET_KEY.encode()).digest()).decode()]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 
 if PRODUCTION:
