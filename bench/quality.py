@@ -68,6 +68,8 @@ class Plan:
     probe_size: int
     probe_epochs: int
     threads: int
+    schedule: str = "concurrent"
+    atelier_arch: str | None = None  # None: whatever Atelier's planner picks (the product's default)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,13 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resolutions", default="32,64", help="comma list of 32, 64")
     parser.add_argument("--set-size", type=int, default=400, help="images per set")
     parser.add_argument("--samples", type=int, default=1000, help="samples scored per model")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads, both sides")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads per side (default: half the cores when concurrent, else all)")
+    parser.add_argument("--schedule", choices=("concurrent", "sequential"), default="concurrent",
+                        help="train both recipes at once (default: same load for both) or one after the other")
+    parser.add_argument("--atelier-arch", choices=("dcgan", "fastgan"), default=None,
+                        help="force Atelier's architecture (default: the planner's choice)")
     parser.add_argument("--quick", action="store_true", help="tiny smoke configuration (overrides the above)")
     parser.add_argument("--out", type=Path, default=VAR, help="cache and run folder (default var/quality)")
     return parser
 
 
 def plan_from_args(args: argparse.Namespace) -> Plan:
+    threads = args.threads or (max(1, (os.cpu_count() or 2) // 2) if args.schedule == "concurrent"
+                               else torch.get_num_threads())
     sets = tuple(s for s in args.sets.split(",") if s)
     unknown = [s for s in sets if s not in BENCH_SETS]
     if unknown or not sets:
@@ -94,11 +103,13 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
         raise SystemExit("--resolutions: 32 and/or 64")
     if args.quick:
         return Plan(minutes=None, steps=3, seeds=1, sets=sets, resolutions=resolutions[:1], set_size=40,
-                    samples=64, probe_size=160, probe_epochs=1, threads=args.threads)
+                    samples=64, probe_size=160, probe_epochs=1, threads=threads, schedule=args.schedule,
+                    atelier_arch=args.atelier_arch)
     if args.minutes <= 0 or args.seeds < 1 or args.samples < 2:
         raise SystemExit("--minutes must be positive, --seeds at least 1, --samples at least 2")
     return Plan(minutes=args.minutes, steps=None, seeds=args.seeds, sets=sets, resolutions=resolutions,
-                set_size=args.set_size, samples=args.samples, probe_size=1600, probe_epochs=4, threads=args.threads)
+                set_size=args.set_size, samples=args.samples, probe_size=1600, probe_epochs=4, threads=threads,
+                schedule=args.schedule, atelier_arch=args.atelier_arch)
 
 
 # ---- the two recipes -----------------------------------------------------------------------------------------
@@ -113,40 +124,67 @@ def _length(plan: Plan) -> list[str]:
     return ["--minutes", str(plan.minutes)] if plan.steps is None else ["--steps", str(plan.steps)]
 
 
-def run_reference(*, data: Path, out: Path, plan: Plan, resolution: int, seed: int) -> dict:
-    started = time.monotonic()
-    subprocess.run(
-        [sys.executable, "-m", "bench.reference_dcgan", "--data", str(data), "--out", str(out / "reference.pt"),
-         *_length(plan), "--resolution", str(resolution), "--seed", str(seed)],
-        check=True, cwd=ROOT, env=_env(plan.threads), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    saved = torch.load(out / "reference.pt", weights_only=True)
-    net = Generator(resolution)
-    net.load_state_dict(saved["generator"])
-    return {"net": net, "steps": saved["steps"], "images_seen": saved["images_seen"],
-            "train_seconds": round(saved["seconds"], 1), "wall_seconds": round(time.monotonic() - started, 1)}
+@dataclass
+class Training:
+    """A recipe's training process and how to collect what it made."""
+
+    side: str
+    process: subprocess.Popen
+    out: Path
+    started: float
+    log: Path
 
 
-def run_atelier(*, data: Path, out: Path, plan: Plan, resolution: int, seed: int, conditional: bool) -> dict:
-    run_dir = out / "atelier"
-    command = [sys.executable, "-m", "generation.gan.train", "--data", str(data), "--out", str(run_dir),
-               *_length(plan), "--resolution", str(resolution), "--seed", str(seed),
-               "--device", "cpu"]
+def start_reference(*, data: Path, out: Path, plan: Plan, resolution: int, seed: int) -> Training:
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "reference.log"
+    command = [sys.executable, "-m", "bench.reference_dcgan", "--data", str(data), "--out", str(out / "reference.pt"),
+               *_length(plan), "--resolution", str(resolution), "--seed", str(seed)]
+    return Training("reference", _spawn(command, plan=plan, log=log), out, time.monotonic(), log)
+
+
+def start_atelier(*, data: Path, out: Path, plan: Plan, resolution: int, seed: int, conditional: bool) -> Training:
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "atelier.log"
+    command = [sys.executable, "-m", "generation.gan.train", "--data", str(data), "--out", str(out / "atelier"),
+               *_length(plan), "--resolution", str(resolution), "--seed", str(seed), "--device", "cpu"]
     if conditional:
         command.append("--conditional")
-    started = time.monotonic()
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "atelier.log", "w") as log:
-        completed = subprocess.run(command, cwd=ROOT, env=_env(plan.threads), stdout=log, stderr=subprocess.STDOUT)
-    if completed.returncode != 0:
-        tail = (out / "atelier.log").read_text()[-800:]
-        raise RuntimeError(f"Atelier's train CLI exited {completed.returncode}: {tail}")
-    model = run_dir / "model.onnx"
+    if plan.atelier_arch:
+        command += ["--arch", plan.atelier_arch]
+    return Training("atelier", _spawn(command, plan=plan, log=log), out, time.monotonic(), log)
+
+
+def _spawn(command: list[str], *, plan: Plan, log: Path) -> subprocess.Popen:
+    with open(log, "w") as stream:
+        return subprocess.Popen(command, cwd=ROOT, env=_env(plan.threads), stdout=stream, stderr=subprocess.STDOUT)
+
+
+def wait(training: Training) -> float:
+    """Waits for the process; its wall seconds. RuntimeError with the log's tail if it failed."""
+    code = training.process.wait()
+    if code != 0:
+        raise RuntimeError(f"{training.side} training exited {code}: {training.log.read_text()[-800:]}")
+    return round(time.monotonic() - training.started, 1)
+
+
+def finish_reference(training: Training) -> dict:
+    wall = wait(training)
+    saved = torch.load(training.out / "reference.pt", weights_only=True)
+    net = Generator(saved["resolution"])
+    net.load_state_dict(saved["generator"])
+    return {"net": net, "steps": saved["steps"], "images_seen": saved["images_seen"],
+            "train_seconds": round(saved["seconds"], 1), "wall_seconds": wall}
+
+
+def finish_atelier(training: Training) -> dict:
+    wall = wait(training)
+    model = training.out / "atelier" / "model.onnx"
     metadata = read_model_metadata(model)
     config = metadata["config"]
     return {"model": model, "metadata": metadata, "steps": metadata["step"],
             "images_seen": metadata["step"] * int(config["batch_size"]), "arch": config.get("arch"),
-            "batch_size": config["batch_size"], "wall_seconds": round(time.monotonic() - started, 1)}
+            "batch_size": config["batch_size"], "wall_seconds": wall}
 
 
 def atelier_samples(model: Path, metadata: dict, count: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -176,20 +214,39 @@ def run_one(
     sides = ["reference", "atelier"] if seed % 2 == 0 else ["atelier", "reference"]
     trained: dict[str, dict] = {}
     error = None
-    for side in sides:
+
+    def start(side: str) -> Training:
         if side == "reference":
-            trained[side] = run_reference(data=data, out=out, plan=plan, resolution=resolution, seed=seed)
-        else:
-            try:
-                trained[side] = run_atelier(data=data, out=out, plan=plan, resolution=resolution, seed=seed,
-                                            conditional=conditional)
-            except RuntimeError as failure:  # e.g. the planner refusing a budget too small for this machine
-                error = str(failure)
+            return start_reference(data=data, out=out, plan=plan, resolution=resolution, seed=seed)
+        return start_atelier(data=data, out=out, plan=plan, resolution=resolution, seed=seed, conditional=conditional)
+
+    def finish(training: Training) -> None:
+        nonlocal error
+        if training.side == "reference":
+            trained["reference"] = finish_reference(training)
+            return
+        try:
+            trained["atelier"] = finish_atelier(training)
+        except RuntimeError as failure:  # e.g. the planner refusing a budget too small for this machine
+            error = str(failure)
+
+    if plan.schedule == "concurrent":  # both see the same machine load for the same minutes
+        running = [start(side) for side in sides]
+        try:
+            for training in running:
+                finish(training)
+        finally:
+            for training in running:
+                if training.process.poll() is None:
+                    training.process.kill()
+    else:
+        for side in sides:
+            finish(start(side))
     reference_images = sample(trained["reference"]["net"], count=plan.samples, seed=10_000 + seed)
     real_f, ref_f = features(real_images), features(reference_images)
     reference = score(real=real_f, fake=ref_f)
     run = {
-        "seed": seed, "order": sides, "conditional": conditional, "atelier_error": error,
+        "seed": seed, "order": sides, "schedule": plan.schedule, "conditional": conditional, "atelier_error": error,
         "reference_kid": reference["kid"], "reference_kid_std": reference["kid_std"], "reference_fd": reference["fd"],
         "reference_diversity_ratio": diversity_report(real_features=real_f, fake_features=ref_f)["overall_ratio"],
         "reference_steps": trained["reference"]["steps"],
@@ -277,6 +334,9 @@ def result_object(*, plan: Plan, runs: dict[str, list[dict]], features: FeatureS
         "samples": plan.samples,
         "set_size": plan.set_size,
         "threads": plan.threads,
+        "schedule": plan.schedule,
+        "atelier_arch": plan.atelier_arch or "default",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "complete": complete,
         "started": started,
         "feature_network": features.info,

@@ -159,7 +159,7 @@ def plan_training(
     config = GANConfig.from_overrides(planned, {**overrides, "budget_minutes": minutes})
 
     images_per_s, measured = _images_per_second(config, kind=kind, device=device, measure=measure)
-    steps_fit = min(int(images_per_s * minutes * 60 / config.batch_size), int(GANConfig.BOUNDS["steps"][1]))
+    steps_fit = _steps_that_fit(config, images_per_s, minutes)
     if "steps" in overrides:
         steps = int(config.steps)
         needed = steps * config.batch_size / images_per_s / 60
@@ -171,14 +171,22 @@ def plan_training(
                 f"about {steps_fit:,} fit",
             )
     else:
+        # a slow or busy device gets a smaller run that still learns, not a refusal: step the shape down
+        for smaller in _smaller_configs(config, overrides, kind=kind):
+            if steps_fit >= MIN_STEPS:
+                break
+            config = smaller
+            images_per_s, measured = _images_per_second(config, kind=kind, device=device, measure=measure)
+            steps_fit = _steps_that_fit(config, images_per_s, minutes)
         steps = steps_fit
     if steps < MIN_STEPS:
         field = _culprit(overrides)
         raise ConfigError(
             field,
             f"only about {steps_fit:,} steps fit {minutes:g} minutes here at {config.resolution}px "
-            f"(about {images_per_s:.1f} images/s, batch {config.batch_size}); at least {MIN_STEPS} are needed: "
-            "lower the resolution, width or batch, or give it more minutes",
+            f"(about {images_per_s:.1f} images/s, batch {config.batch_size}, even at the smallest shape the "
+            f"plan allows); at least {MIN_STEPS} are needed: lower the resolution, width or batch, or give it "
+            "more minutes",
         )
     changes: dict[str, Any] = {"steps": steps}
     schedule = _schedule(steps)
@@ -202,6 +210,39 @@ def plan_training(
         preset=preset,
         measured=measured,
     )
+
+
+def _steps_that_fit(config: GANConfig, images_per_s: float, minutes: float) -> int:
+    return min(int(images_per_s * minutes * 60 / config.batch_size), int(GANConfig.BOUNDS["steps"][1]))
+
+
+MIN_PLANNED_BATCH = 8
+MIN_PLANNED_WIDTH = 8
+MIN_PLANNED_RESOLUTION = 32
+
+
+def _smaller_configs(config: GANConfig, overrides: dict[str, Any], *, kind: str):
+    """Ever cheaper variants of `config`: at each resolution, halve the batch, then the widths; then go one
+    resolution down (at its base shape) and do the same.
+
+    Fields the user set are left alone. Batch goes first because it costs the least quality per saved second
+    (more, noisier steps); resolution goes last because it is what the buyer receives.
+    """
+    while True:
+        while "batch_size" not in overrides and config.batch_size // 2 >= MIN_PLANNED_BATCH:
+            config = config.replace(batch_size=config.batch_size // 2)
+            yield config
+        widths = [name for name in ("g_channels", "d_channels") if name not in overrides]
+        while widths and any(getattr(config, name) // 2 >= MIN_PLANNED_WIDTH for name in widths):
+            config = config.replace(**{n: max(MIN_PLANNED_WIDTH, getattr(config, n) // 2) for n in widths})
+            yield config
+        if "resolution" in overrides or config.resolution // 2 < MIN_PLANNED_RESOLUTION:
+            return
+        shape = base_shape(kind=kind, resolution=config.resolution // 2)
+        planned = {"resolution": shape.resolution, "g_channels": shape.g_channels,
+                   "d_channels": shape.d_channels, "batch_size": shape.batch_size}
+        config = config.replace(**{name: value for name, value in planned.items() if name not in overrides})
+        yield config
 
 
 def _widths_known() -> tuple[int, ...]:

@@ -63,6 +63,41 @@ def test_impossible_requests_are_refused_naming_the_field(overrides, minutes, fi
     assert caught.value.message
 
 
+def _slowed(monkeypatch, factor):
+    """A device `factor` times slower than the table (a busy CPU), keeping the table's shape scaling."""
+    table = budget.table_images_per_second
+    monkeypatch.setattr(budget, "table_images_per_second", lambda config, *, kind: table(config, kind=kind) / factor)
+
+
+def test_a_busy_device_gets_a_smaller_run_instead_of_a_refusal(monkeypatch):
+    normal = plan_training(preset="quick", dataset_size=60, measure=False)
+    _slowed(monkeypatch, 12)
+    busy = plan_training(preset="quick", dataset_size=60, measure=False)
+    assert busy.steps >= budget.MIN_STEPS
+    assert busy.minutes == normal.minutes
+    smaller = (busy.config.batch_size, busy.config.g_channels, busy.config.d_channels)
+    assert smaller < (normal.config.batch_size, normal.config.g_channels, normal.config.d_channels)
+    assert busy.steps * busy.config.batch_size == pytest.approx(busy.images_per_s * busy.minutes * 60, rel=0.01)
+
+
+def test_planning_down_keeps_what_the_user_set_and_drops_resolution_last(monkeypatch):
+    _slowed(monkeypatch, 40)
+    plan = plan_training(preset="standard", dataset_size=60, measure=False, overrides={"batch_size": 16})
+    assert plan.config.batch_size == 16 and plan.steps >= budget.MIN_STEPS
+    assert plan.config.resolution < budget.PRESET_RESOLUTION["cpu"]["standard"]  # nothing else was left
+    _slowed(monkeypatch, 5)  # 200x: 64px does not fit at any batch or width
+    with pytest.raises(ConfigError) as caught:
+        plan_training(preset="standard", dataset_size=60, measure=False, overrides={"resolution": 64})
+    assert caught.value.field == "resolution" and "smallest shape" in caught.value.message
+
+
+def test_a_device_too_slow_for_any_shape_is_refused_naming_the_budget(monkeypatch):
+    _slowed(monkeypatch, 10_000)
+    with pytest.raises(ConfigError) as caught:
+        plan_training(preset="quick", dataset_size=60, measure=False)
+    assert caught.value.field == "budget_minutes"
+
+
 def test_unknown_preset_and_empty_dataset_are_refused():
     with pytest.raises(ConfigError) as caught:
         plan_training(preset="ultra", dataset_size=60, measure=False)
