@@ -77,3 +77,12 @@ def test_registering_again_before_confirming_voids_the_earlier_link(api, mailout
                     format="json").status_code == 201
     user = User.objects.get(email="nia@example.com")
     assert user.check_password("another-long-passphrase-9") and user.role == "artist"
+
+
+def test_an_account_staff_add_in_the_admin_can_sign_in(client, make_user, api):
+    client.force_login(make_user(role="staff"))
+    response = client.post("/admin/accounts/user/add/", {"email": "added@example.com", "role": "buyer",
+                                                         "password1": STRONG, "password2": STRONG})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    login = api.post("/api/v1/auth/login", {"email": "added@example.com", "password": STRONG}, format="json")
+    assert login.status_code == 200, login.json()
