@@ -20,6 +20,7 @@ from generation.services.generating import (
     generation_jobs_work,
     regenerate_image_bytes,
 )
+from generation.services.importing import ModelImportError, model_version_import
 from generation.services.training import (
     training_config_resolve,
     training_run_cancel,
@@ -43,9 +44,11 @@ def generation_settle_finished(*, limit: int = 500) -> dict[str, int]:
 
 
 __all__ = [
-    "DatasetUpload", "dataset_class_names", "dataset_create", "dataset_delete", "dataset_prepare", "encode_png",
+    "DatasetUpload", "ModelImportError", "dataset_class_names", "dataset_create", "dataset_delete", "dataset_prepare",
+    "encode_png",
     "generation_job_cancel", "generation_job_create", "generation_job_retry", "generation_job_settle",
-    "generation_jobs_work", "generation_settle_finished", "regenerate_image_bytes", "training_config_resolve",
+    "generation_jobs_work", "generation_settle_finished", "model_version_import", "regenerate_image_bytes",
+    "training_config_resolve",
     "training_run_cancel", "training_run_create", "training_run_estimate",
     "training_run_retry", "training_run_settle", "training_run_work",
 ]
