@@ -2,6 +2,7 @@
 
 import json
 import os
+import quopri
 import signal
 import subprocess
 import sys
@@ -84,7 +85,9 @@ def test_stack_is_healthy_and_keeps_users_and_chain_state_across_a_restart(tmp_p
         assert registered.status_code == 202, registered.text
         from tests.security.test_signup_enumeration import link_parts
 
-        mail = "".join(path.read_text() for path in sorted((stack.var / "mail").glob("*.log")))
+        # the file backend writes MIME: long lines come quoted-printable, wrapped with soft breaks
+        mail = "".join(quopri.decodestring(path.read_bytes()).decode()
+                       for path in sorted((stack.var / "mail").glob("*.log")))
         uid, confirm_token = link_parts(mail)
         confirmed = requests.post(f"{stack.base}/api/v1/auth/register/confirm", timeout=10,
                                   json={"uid": uid, "token": confirm_token})
