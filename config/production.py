@@ -13,6 +13,16 @@ from django.core.exceptions import ImproperlyConfigured
 ANVIL_DEV_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 
+def _is_fernet_key(key: str) -> bool:
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key)
+    except ValueError:
+        return False
+    return True
+
+
 def unsafe_defaults(s: Mapping[str, Any]) -> list[str]:
     problems = []
     if s["PAYMENT_PROVIDER"] != "stripe":
@@ -26,6 +36,12 @@ def unsafe_defaults(s: Mapping[str, Any]) -> list[str]:
                         "the registry owner. Set the key of this deployment's own funded account.")
     if s["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]:
         problems.append("WEBHOOK_ALLOW_PRIVATE_NETWORKS lets webhook URLs reach internal addresses (SSRF); unset it.")
+    if s.get("FIELD_ENCRYPTION_KEYS_DERIVED", True):
+        problems.append("FIELD_ENCRYPTION_KEYS is unset: secrets at rest (webhook signing secrets) would be "
+                        "encrypted under a key derived from SECRET_KEY. Set one or more Fernet keys, newest first "
+                        "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())').")
+    elif not all(_is_fernet_key(key) for key in s["FIELD_ENCRYPTION_KEYS"]):
+        problems.append("FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes).")
     if not s["ADMIN_REQUIRE_OTP"]:
         problems.append("ADMIN_REQUIRE_OTP is off: staff would sign in to the admin with a password alone.")
     return problems

@@ -3,6 +3,8 @@
 Every variable read here is listed, with its default, in README.md ("Settings").
 """
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +26,12 @@ DEBUG = env_bool("ATELIER_DEBUG", False)
 
 _DEV_SECRET_KEY = "django-insecure-atelier-development-key-never-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
+# Fernet keys for secrets at rest (core/crypto.py), comma-separated, newest first; production must set them.
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in env_str("FIELD_ENCRYPTION_KEYS", "").split(",") if key.strip()]
+FIELD_ENCRYPTION_KEYS_DERIVED = not FIELD_ENCRYPTION_KEYS
+if FIELD_ENCRYPTION_KEYS_DERIVED and SECRET_KEY:  # the same derivation as core.crypto.derived_key
+    FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(
+        hashlib.sha256(b"atelier-field-encryption:" + SECRET_KEY.encode()).digest()).decode()]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 
 if PRODUCTION:
@@ -286,10 +294,14 @@ CHAIN_HEALTH_TIMEOUT = env_float("CHAIN_HEALTH_TIMEOUT_SECONDS", 2.0)
 CHAIN_HEALTH_CACHE_SECONDS = env_float("CHAIN_HEALTH_CACHE_SECONDS", 5.0)
 CHAIN_MAX_FEE_PER_GAS_WEI = env_int("CHAIN_MAX_FEE_PER_GAS_WEI", 500 * 10**9)  # ceiling for fee bumps
 CHAIN_RECEIPT_TIMEOUT_SECONDS = env_float("CHAIN_RECEIPT_TIMEOUT_SECONDS", 60.0)
+# What the signer may spend per UTC day (gas limit x max fee of what it signs); over it the sender stops (0: no cap)
+CHAIN_DAILY_GAS_BUDGET_WEI = env_int("CHAIN_DAILY_GAS_BUDGET_WEI", 10**17)
 
 # --- provenance -----------------------------------------------------------------------------------------
 PROVENANCE_BATCH_INTERVAL_SECONDS = env_int("PROVENANCE_BATCH_INTERVAL_SECONDS", 10)
 PROVENANCE_BATCH_MAX = env_int("PROVENANCE_BATCH_MAX", 256)
+# ownership transfers signed together in one record_transfers call (1: one record_transfer call each)
+PROVENANCE_TRANSFER_BATCH_MAX = env_int("PROVENANCE_TRANSFER_BATCH_MAX", 32)
 PROVENANCE_SEND_INTERVAL_SECONDS = env_int("PROVENANCE_SEND_INTERVAL_SECONDS", 5)
 PROVENANCE_CONFIRM_INTERVAL_SECONDS = env_int("PROVENANCE_CONFIRM_INTERVAL_SECONDS", 5)
 PROVENANCE_RECONCILE_INTERVAL_SECONDS = env_int("PROVENANCE_RECONCILE_INTERVAL_SECONDS", 60)
@@ -323,7 +335,8 @@ if PRODUCTION and PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and ST
 # Their defaults live in each app's conf.py (read at call time); any of these may be set from the environment.
 _INT_TUNABLES = [
     "GENERATION_DATASET_MAX_IMAGES", "GENERATION_DATASET_MAX_BYTES", "GENERATION_IMAGE_MAX_BYTES",
-    "GENERATION_IMAGE_MAX_PIXELS", "GENERATION_METRICS_MAX_IMAGES", "GENERATION_MAX_COUNT", "GENERATION_BATCH_SIZE",
+    "GENERATION_IMAGE_MAX_PIXELS", "GENERATION_DATASET_MAX_DECODED_PIXELS", "GENERATION_METRICS_MAX_IMAGES",
+    "GENERATION_MAX_COUNT", "GENERATION_BATCH_SIZE",
     "GENERATION_MICROBATCH_MAX_IMAGES", "GENERATION_MICROBATCH_MAX_JOBS", "GENERATION_PREVIEW_SIZE",
     "GALLERY_DOWNLOAD_URL_TTL_SECONDS", "GALLERY_MAX_UPLOAD_BYTES", "GALLERY_BROWSE_CACHE_SECONDS",
     "COMMISSION_MAX_REFERENCES", "COMMISSION_MAX_DELIVERY_IMAGES", "COMMISSION_IMAGE_MAX_BYTES",

@@ -12,6 +12,7 @@ from provenance.models import (
     AnchorBatch,
     ChainDeployment,
     ChainTransaction,
+    GasBreaker,
     OwnershipEvent,
     ProvenanceRecord,
     SenderNonce,
@@ -94,3 +95,10 @@ class ChainDeploymentAdmin(ReadOnlyAdmin):
 @admin.register(SenderNonce)
 class SenderNonceAdmin(ReadOnlyAdmin):
     list_display = ("chain_id", "sender", "next_nonce", "updated_at")
+
+
+@admin.register(GasBreaker)
+class GasBreakerAdmin(ReadOnlyAdmin):
+    """When the daily gas budget last tripped and who reset it; the reset itself is on the staff dashboard."""
+
+    list_display = ("chain_id", "tripped_at", "tripped_spent_wei", "reset_at", "reset_by")

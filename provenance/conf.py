@@ -18,6 +18,10 @@ DEFAULTS = {
     "PROVENANCE_PDQ_SMALL_MATCH_DISTANCE": 48,
     "CHAIN_MAX_FEE_PER_GAS_WEI": 500 * 10**9,  # fee ceiling for replacements
     "CHAIN_RECEIPT_TIMEOUT_SECONDS": 60.0,  # how long chain_deploy waits for its deployment
+    "CHAIN_DAILY_GAS_BUDGET_WEI": 10**17,  # per UTC day, at gas limit x max fee; 0 = no cap (gas_budget.py)
+    # ownership transfers signed together in one record_transfers call; 1 = one record_transfer call each
+    # (what a registry deployed before record_transfers existed needs)
+    "PROVENANCE_TRANSFER_BATCH_MAX": 32,
 }
 
 

@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from provenance.health import _rpc
 from provenance.models import AnchorBatch, AnchorState, ChainTransaction, ProvenanceRecord, RecordState, TxState
+from provenance.services.gas_budget import gas_budget_status
 
 logger = logging.getLogger("atelier.provenance.metrics")
 CHAIN_CACHE_SECONDS = 10.0
@@ -69,6 +70,16 @@ def collect() -> Iterable[Metric]:
     yield GaugeMetricFamily("atelier_chain_gas_spent",
                             "Gas of every mined transaction, counted at its gas limit (an upper bound).",
                             value=mined.aggregate(gas=Sum("gas"))["gas"] or 0)
+
+    budget = gas_budget_status(chain_id=settings.CHAIN_ID, now=now)
+    yield GaugeMetricFamily("atelier_chain_gas_budget_wei", "The signer's daily gas budget (0: no cap).",
+                            value=budget.budget_wei)
+    yield GaugeMetricFamily("atelier_chain_gas_budget_spent_wei",
+                            "Committed in the current budget window (gas limit x max fee of what was signed).",
+                            value=budget.spent_wei)
+    yield GaugeMetricFamily("atelier_chain_gas_breaker_open",
+                            "1 while the daily gas budget is exhausted and the sender signs nothing new.",
+                            value=int(budget.open))
 
     head = _chain_head()
     yield GaugeMetricFamily("atelier_chain_up", "1 when the RPC answers with the expected chain id.",

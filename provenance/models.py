@@ -45,6 +45,7 @@ class TxState(models.TextChoices):
     CONFIRMED = "confirmed"
     FAILED = "failed"  # mined and reverted
     LOST = "lost"  # the node no longer knows it and its nonce is gone (or the chain was reset): work re-queued
+    MERGED = "merged"  # an intent folded into another PENDING row (replaced_by) before signing; never signed
 
 
 IN_FLIGHT_TX_STATES = (TxState.SIGNED, TxState.SENT, TxState.MINED)
@@ -191,3 +192,20 @@ class OwnershipEvent(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.content_sha256[:12]}… {self.from_ref} → {self.to_ref}"
+
+
+class GasBreaker(BaseModel):
+    """The daily gas budget's circuit breaker of a chain (one row per chain, made on first use).
+
+    Open while `tripped_at` falls in the current budget window, which starts at UTC midnight or at the last
+    staff reset, whichever is later: the sender signs nothing new (the outbox keeps its PENDING rows), and it
+    closes by itself the next day or when staff reset it."""
+
+    chain_id = models.PositiveBigIntegerField(unique=True)
+    tripped_at = models.DateTimeField(null=True, blank=True)
+    tripped_spent_wei = models.DecimalField(max_digits=40, decimal_places=0, null=True, blank=True)
+    reset_at = models.DateTimeField(null=True, blank=True)
+    reset_by = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"gas breaker of chain {self.chain_id}"

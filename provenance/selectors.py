@@ -237,8 +237,10 @@ def watermark_match(*, raw: bytes) -> dict[str, Any] | None:
 
 
 def chain_status() -> dict[str, Any]:
-    """For operators (admin): is the node reachable, the registry, the sender's balance, the outbox."""
+    """For operators (admin): is the node reachable, the registry, the sender's balance, the outbox, the
+    daily gas budget and its breaker."""
     from provenance.services.chain import chain_connect
+    from provenance.services.gas_budget import gas_budget_status
 
     latest = AnchorBatch.objects.order_by("-id").select_related("transaction").first()
     status: dict[str, Any] = {
@@ -249,6 +251,7 @@ def chain_status() -> dict[str, Any]:
             chain_id=settings.CHAIN_ID, state__in=[TxState.PENDING, TxState.SIGNED, TxState.SENT, TxState.MINED]
         ).count(),
         "deployment": ChainDeployment.objects.filter(chain_id=settings.CHAIN_ID).first(),
+        "gas_budget": gas_budget_status(chain_id=settings.CHAIN_ID),
     }
     try:
         chain = chain_connect(timeout=VERIFY_RPC_TIMEOUT_S, retries=1)

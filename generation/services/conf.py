@@ -11,6 +11,9 @@ DEFAULTS: dict[str, Any] = {
     "GENERATION_DATASET_MAX_BYTES": 200 * 1024 * 1024,
     "GENERATION_IMAGE_MAX_BYTES": 25 * 1024 * 1024,
     "GENERATION_IMAGE_MAX_PIXELS": 40_000_000,
+    # What one upload may decode in all (pixels summed over its images, read from each header before decoding):
+    # a zip of small files that each pass the per-image cap cannot make the web worker decode without end.
+    "GENERATION_DATASET_MAX_DECODED_PIXELS": 250_000_000,
     # Training: where checkpoints, samples and loss curves live (None: MEDIA_ROOT/../runs); torch device.
     "GENERATION_RUNS_ROOT": None,
     "GENERATION_TRAINING_DEVICE": None,

@@ -7,6 +7,7 @@ and every limit holds are files written and rows created, so a rejected upload l
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import torch
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from PIL import Image as PILImage
 
 from core.errors import AtelierError, Conflict, InvalidInput, PayloadTooLarge, PaymentRequired
 from core.uploads import CleanImage, image_clean, zip_read_images
@@ -102,9 +104,22 @@ def _read_candidates(files: Sequence[Upload], *, max_bytes: int, max_files: int)
     return candidates, rejected
 
 
+def _header_pixels(raw: bytes) -> int:
+    """Width x height from the image header alone (no decoding); 0 when the header is unreadable (image_clean
+    then rejects the file with its reason)."""
+    try:
+        with PILImage.open(io.BytesIO(raw)) as probe:
+            width, height = probe.size
+    except Exception:  # any unreadable header is image_clean's to explain
+        return 0
+    return width * height
+
+
 def _clean(candidates: list[_Candidate], rejected: list[dict[str, str]]) -> tuple[list[_Accepted], list]:
-    """Validate each file; drop exact duplicates (same upload bytes or same pixels after re-encoding)."""
+    """Validate each file; drop exact duplicates (same upload bytes or same pixels after re-encoding). The
+    upload as a whole may decode at most GENERATION_DATASET_MAX_DECODED_PIXELS (413 past it, before decoding)."""
     labelled = any(candidate.label for candidate in candidates)
+    decoded, decode_cap = 0, setting("GENERATION_DATASET_MAX_DECODED_PIXELS")
     accepted: list[_Accepted] = []
     duplicates: list[dict[str, str]] = []
     seen: dict[str, str] = {}
@@ -117,6 +132,10 @@ def _clean(candidates: list[_Candidate], rejected: list[dict[str, str]]) -> tupl
         if original_sha in seen:
             duplicates.append({"name": candidate.name, "duplicate_of": seen[original_sha]})
             continue
+        decoded += _header_pixels(candidate.raw)
+        if decoded > decode_cap:
+            raise PayloadTooLarge(f"The upload's images come to more than {decode_cap} pixels in all; send fewer "
+                                  "or smaller images.", code="too_many_pixels", limit=decode_cap)
         try:
             image = image_clean(raw=candidate.raw, name=candidate.name,
                                 max_bytes=setting("GENERATION_IMAGE_MAX_BYTES"),

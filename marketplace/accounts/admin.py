@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils import timezone
 
 from marketplace.accounts import services
 from marketplace.accounts.lockout import login_lockouts_clear
@@ -17,10 +18,15 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ["email", "password", "public_id"]}),
         ("Profile", {"fields": ["display_name", "role", "bio", "avatar"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Security", {"fields": ["last_login", "created_at", "updated_at"]}),
+        ("Security", {"fields": ["email_confirmed_at", "last_login", "created_at", "updated_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "role", "password1", "password2"]})]
     actions = ["unlock"]
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.email_confirmed_at is None:  # staff vouch for the accounts they add
+            obj.email_confirmed_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Unlock selected accounts")
     def unlock(self, request, queryset):

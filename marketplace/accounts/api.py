@@ -32,6 +32,8 @@ from marketplace.accounts.serializers import (
     LoginSerializer,
     PasswordChangeSerializer,
     ProfileUpdateSerializer,
+    RegisterAcceptedSerializer,
+    RegisterConfirmSerializer,
     RegisterSerializer,
     TokenSerializer,
     UserSerializer,
@@ -49,11 +51,33 @@ class RegisterView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=RegisterSerializer, responses={201: TokenSerializer}, tags=["accounts"])
+    @extend_schema(request=RegisterSerializer, responses={202: RegisterAcceptedSerializer, 400: PROBLEM},
+                   tags=["accounts"], summary="Start a sign-up: a confirmation link goes to the address",
+                   description="The answer is the same for a new address and one that already has an account "
+                               "(whose owner gets a \"you already have an account\" message instead). Follow the "
+                               "link, or POST its uid and token to /auth/register/confirm, to sign in.")
     def post(self, request: Request) -> Response:
         payload = RegisterSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        user = services.user_register(**payload.validated_data)
+        services.user_register(**payload.validated_data, base_url=request.build_absolute_uri("/"))
+        email = payload.validated_data["email"].lower()
+        return Response(RegisterAcceptedSerializer({
+            "detail": f"We sent a message to {email}: follow its link to finish signing up.", "email": email,
+        }).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RegisterConfirmView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(request=RegisterConfirmSerializer, responses={201: TokenSerializer, 400: PROBLEM},
+                   tags=["accounts"], summary="Finish a sign-up with the emailed link's uid and token; signs in")
+    def post(self, request: Request) -> Response:
+        payload = RegisterConfirmSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user = services.user_confirm_email(**payload.validated_data)
         issued = services.token_issue(user=user, user_agent=request.headers.get("User-Agent", ""))
         return Response(_token_body(issued), status=status.HTTP_201_CREATED)
 

@@ -27,10 +27,12 @@ class UserManager(BaseUserManager):
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
         fields.setdefault("role", Role.BUYER)
+        fields.setdefault("email_confirmed_at", timezone.now())  # made by staff or scripts; sign-up confirms
         return self._create(email, password, **fields)
 
     def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
         fields.update(is_staff=True, is_superuser=True, role=Role.STAFF)
+        fields.setdefault("email_confirmed_at", timezone.now())
         return self._create(email, password, **fields)
 
     def get_by_natural_key(self, email: str) -> "User":
@@ -46,6 +48,8 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     open_to_commissions = models.BooleanField(default=True, help_text="Artists: shown on the public profile.")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    email_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the owner of the address followed the sign-up link; no sign-in before.")
 
     objects = UserManager()
 

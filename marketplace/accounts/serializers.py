@@ -61,6 +61,16 @@ class RegisterSerializer(StrictSerializer):
     role = serializers.ChoiceField(choices=[Role.ARTIST, Role.BUYER], default=Role.BUYER)
 
 
+class RegisterAcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+
+
+class RegisterConfirmSerializer(StrictSerializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+
+
 class LoginSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)

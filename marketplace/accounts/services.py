@@ -10,7 +10,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core.errors import InvalidInput, NotAuthenticated
@@ -24,6 +24,7 @@ from marketplace.accounts.lockout import (
 )
 from marketplace.accounts.models import ApiKey, AuthToken, Role, User
 from marketplace.accounts.scopes import SCOPES
+from marketplace.accounts.signup import registration_confirm, registration_start
 
 SELF_SERVICE_ROLES = (Role.ARTIST, Role.BUYER)
 MAX_ACTIVE_API_KEYS = 50
@@ -42,19 +43,20 @@ def _validate_password(password: str, user: User) -> None:
         raise InvalidInput(" ".join(exc.messages), field="password") from None
 
 
-def user_register(*, email: str, password: str, display_name: str = "", role: str = Role.BUYER) -> User:
+def user_register(*, email: str, password: str, base_url: str, display_name: str = "",
+                  role: str = Role.BUYER) -> None:
+    """Start a sign-up: the same outcome (None, one email sent) for a new and a taken address (signup.py).
+    Only the rules on what was typed (role, password) refuse, and they do not depend on the address."""
     if role not in SELF_SERVICE_ROLES:
         raise InvalidInput("Role must be artist or buyer.", field="role")
     email = User.objects.normalize_email(email).lower()
-    user = User(email=email, display_name=display_name, role=role)
-    _validate_password(password, user)
-    user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
-        raise InvalidInput("An account with this email already exists.", field="email") from None
-    return user
+    candidate = User(email=email, display_name=display_name, role=role)
+    _validate_password(password, candidate)
+    registration_start(candidate=candidate, password=password, base_url=base_url)
+
+
+def user_confirm_email(*, uid: str, token: str) -> User:
+    return registration_confirm(uid=uid, token=token)
 
 
 def token_issue(*, user: User, user_agent: str = "") -> IssuedToken:
@@ -95,6 +97,9 @@ def auth_check_credentials(*, email: str, password: str, client_address: str) ->
     user = auth_check_password(email=email, password=password, client_address=client_address)
     if user is None:
         raise NotAuthenticated("Invalid email or password.", code="invalid_credentials")
+    if user.email_confirmed_at is None:  # only someone who knows the password learns this
+        raise NotAuthenticated("Confirm your email address first: follow the link we sent you when you signed up.",
+                               code="email_unconfirmed")
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return user
 

@@ -4,6 +4,7 @@ from marketplace.accounts import api
 
 urlpatterns = [
     path("auth/register", api.RegisterView.as_view(), name="auth-register"),
+    path("auth/register/confirm", api.RegisterConfirmView.as_view(), name="auth-register-confirm"),
     path("auth/login", api.LoginView.as_view(), name="auth-login"),
     path("auth/logout", api.LogoutView.as_view(), name="auth-logout"),
     path("auth/password", api.PasswordChangeView.as_view(), name="auth-password"),

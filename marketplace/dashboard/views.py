@@ -1,11 +1,16 @@
 """The staff dashboard: sales, revenue, subscriptions, jobs, training runs and the chain at a glance."""
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
 
 from marketplace.dashboard.charts import Series, bar_chart
 from marketplace.dashboard.selectors import dashboard_overview
+from provenance import services as provenance_services
 
 JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 
@@ -43,3 +48,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "active_subscriptions": sum(overview["subscriptions"].values()),
     }
     return TemplateResponse(request, "dashboard/index.html", context)
+
+
+@require_POST
+def gas_breaker_reset(request: HttpRequest) -> HttpResponse:
+    """Close the gas breaker and start a fresh budget window (needs the change permission on the breaker)."""
+    if not request.user.has_perm("provenance.change_gasbreaker"):
+        raise PermissionDenied("Resetting the gas budget needs the change permission on gas breakers.")
+    provenance_services.gas_breaker_reset(chain_id=settings.CHAIN_ID, actor=f"staff:{request.user.email}")
+    messages.warning(request, "Gas budget reset: the sender resumes now, with a fresh budget for the rest of the day.")
+    return redirect("dashboard")

@@ -154,9 +154,11 @@ class ArtworkDetailView(PublicGalleryScoped, APIView):
 
 
 class ArtworkPublishView(GalleryScoped, APIView):
-    @extend_schema(request=None, responses={200: ArtworkDetailSerializer, 404: PROBLEM, 409: PROBLEM}, tags=TAGS,
-                   summary="Publish: near-duplicate check, then provenance registration",
-                   description="409 `near_duplicate` names the matching record of another owner in `record`.")
+    @extend_schema(request=None, responses={200: ArtworkDetailSerializer, 404: PROBLEM, 409: PROBLEM, 429: PROBLEM},
+                   tags=TAGS, summary="Publish: near-duplicate check, then provenance registration",
+                   description="409 `near_duplicate` names the matching record of another owner in `record`. A "
+                               "first publish spends one unit of the plan's `publication` quota (429 "
+                               "`quota_exceeded` when spent); publishing a withdrawn work again does not.")
     @no_body
     def post(self, request: Request, public_id) -> Response:
         artwork = selectors.artwork_get_own(user=request.user, public_id=public_id)

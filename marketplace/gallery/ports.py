@@ -100,6 +100,13 @@ def match_summary(match: Match) -> dict[str, Any]:
 
 # --- subscriptions: plans, payments, the payout ledger -------------------------------------------------------
 
+def publication_quota_consume(*, artist: Any, artwork_public_id: UUID) -> None:
+    """One unit of the artist's per-period publish quota, once per artwork (429 quota_exceeded when spent);
+    in the caller's transaction, so a publish that fails gives it back."""
+    subscription_services.usage_consume(user=artist, kind="publication", units=1,
+                                        reference=f"artwork_publish:{artwork_public_id}")
+
+
 def allows_commercial_licences(*, user: Any) -> bool:
     return subscription_selectors.plan_allows_commercial_licences(user=user)
 

@@ -25,15 +25,16 @@ class SignupForm(forms.Form):
                              choices=[(Role.BUYER, "Buy licences and commission art"),
                                       (Role.ARTIST, "Train models and sell my art (artist)")])
 
-    def save(self) -> User | None:
-        """The new account, or None with the service's refusal on the form."""
+    def save(self, *, base_url: str) -> bool:
+        """True when the sign-up was started (a message is on its way), False with the refusal on the form."""
         try:
-            return services.user_register(email=self.cleaned_data["email"], password=self.cleaned_data["password"],
-                                          display_name=self.cleaned_data["display_name"],
-                                          role=self.cleaned_data["role"])
+            services.user_register(email=self.cleaned_data["email"], password=self.cleaned_data["password"],
+                                   display_name=self.cleaned_data["display_name"], role=self.cleaned_data["role"],
+                                   base_url=base_url)
         except AtelierError as error:
             add_service_error(self, error)
-            return None
+            return False
+        return True
 
 
 class LoginForm(forms.Form):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("artists/<uuid:public_id>", views_artists.artist_detail, name="artist"),
     path("verify", views_verify.verify, name="verify"),
     path("signup", views_accounts.signup, name="signup"),
+    path("signup/confirm/<str:uid>/<str:token>", views_accounts.signup_confirm, name="signup_confirm"),
     path("login", views_accounts.LoginPage.as_view(), name="login"),
     path("logout", views_accounts.LogoutPage.as_view(), name="logout"),
     path("account/password", views_accounts.PasswordChangePage.as_view(), name="password_change"),

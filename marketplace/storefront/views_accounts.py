@@ -14,6 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from core.errors import AtelierError
+from marketplace.accounts import services
 from marketplace.storefront.forms_accounts import (
     LoginForm,
     PasswordChangeForm,
@@ -40,16 +42,26 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(_safe_next(request))
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        if user is not None:
-            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-            messages.success(request, "Welcome to Atelier — your account is ready.")
-            if user.is_artist:
-                return redirect(request.POST.get("next") or "/studio/")
-            return redirect(_safe_next(request))
+    if request.method == "POST" and form.is_valid() and form.save(base_url=request.build_absolute_uri("/")):
+        # the same page for a new address and a taken one (the mail differs): sign-up tells nobody who is here
+        return TemplateResponse(request, TEMPLATES + "signup_sent.html", {"email": form.cleaned_data["email"]})
     return TemplateResponse(request, TEMPLATES + "signup.html", {"form": form, "next": _safe_next(request)},
                             status=400 if form.errors else 200)
+
+
+@csrf_protect
+@never_cache
+def signup_confirm(request: HttpRequest, uid: str, token: str) -> HttpResponse:
+    """GET shows a button (mail scanners that open links confirm nothing); POST confirms and signs in."""
+    if request.method != "POST":
+        return TemplateResponse(request, TEMPLATES + "signup_confirm.html", {})
+    try:
+        user = services.user_confirm_email(uid=uid, token=token)
+    except AtelierError as error:
+        return TemplateResponse(request, TEMPLATES + "signup_confirm.html", {"invalid": error.detail}, status=400)
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    messages.success(request, "Welcome to Atelier — your account is ready.")
+    return redirect("/studio/" if user.is_artist else str(reverse_lazy("storefront:home")))
 
 
 class LoginPage(auth_views.LoginView):

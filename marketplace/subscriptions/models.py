@@ -14,7 +14,7 @@ FREE_PLAN_DEFAULTS = {
     "name": "Free", "price": 0, "currency": "USD", "period": "month", "rank": 0,
     "generations_per_period": 50, "training_runs_per_period": 1, "max_resolution": 256,
     "max_dataset_images": 500, "max_dataset_bytes": 200 * 1024**2, "allows_commercial_licences": False,
-    "max_training_minutes": 30, "max_training_work": 500_000_000_000,
+    "max_training_minutes": 30, "max_training_work": 500_000_000_000, "publications_per_period": 100,
 }
 currency_code = RegexValidator(r"^[A-Z]{3}$", "An ISO 4217 code in capitals, e.g. USD.")
 
@@ -44,6 +44,8 @@ class Plan(BaseModel):
     max_dataset_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     max_training_minutes = models.PositiveIntegerField(
         null=True, blank=True, help_text="Wall-clock training minutes per run; the worker stops a run there.")
+    publications_per_period = models.PositiveIntegerField(
+        null=True, blank=True, help_text="First publishes of artworks per period (each is anchored on chain).")
     max_training_work = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Per run: steps x batch x resolution^2 x channels of the wider network.")
     allows_commercial_licences = models.BooleanField(default=False)
@@ -124,6 +126,7 @@ class SubscriptionEvent(models.Model):
 class UsageKind(models.TextChoices):
     GENERATION = "generation"  # values match generation.metering.GENERATION / TRAINING
     TRAINING = "training"
+    PUBLICATION = "publication"  # a first publish of an artwork: a provenance record the signer anchors
 
 
 class UsageEntryType(models.TextChoices):

@@ -21,7 +21,8 @@ from marketplace.subscriptions.models import (
     UsageKind,
 )
 
-_QUOTA_FIELDS = {UsageKind.GENERATION: "generations_per_period", UsageKind.TRAINING: "training_runs_per_period"}
+_QUOTA_FIELDS = {UsageKind.GENERATION: "generations_per_period", UsageKind.TRAINING: "training_runs_per_period",
+                 UsageKind.PUBLICATION: "publications_per_period"}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ class PlanSerializer(serializers.ModelSerializer):
         model = Plan
         fields = ["code", "name", "description", "price", "currency", "period", "trial_days",
                   "generations_per_period", "training_runs_per_period", "max_resolution", "max_dataset_images",
-                  "max_dataset_bytes", "allows_commercial_licences"]
+                  "max_dataset_bytes", "publications_per_period", "allows_commercial_licences"]
         read_only_fields = fields
 
 
@@ -24,6 +24,7 @@ class QuotaSerializer(serializers.Serializer):
 class QuotasSerializer(serializers.Serializer):
     generation = QuotaSerializer(read_only=True)
     training = QuotaSerializer(read_only=True)
+    publication = QuotaSerializer(read_only=True)
 
 
 class PaymentSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.crypto import EncryptedTextField
 from core.models import BaseModel, DomainEvent, JobMixin
 
 
@@ -19,9 +20,9 @@ class WebhookEndpoint(BaseModel):
     url = models.CharField(max_length=2048)
     description = models.CharField(max_length=500, blank=True)
     events = models.JSONField(default=list, help_text="Event types or patterns: 'order.paid', 'order.*', '*'.")
-    secret = models.CharField(max_length=100)
+    secret = EncryptedTextField()  # Fernet-encrypted at rest (core/crypto.py)
     # After a rotation the previous secret keeps signing (alongside the new one) until it expires.
-    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret = EncryptedTextField(blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True, db_index=True)
     disabled_at = models.DateTimeField(null=True, blank=True)

@@ -132,6 +132,11 @@ class ProvenanceRegistry:
             f"transfer 0x{content_hash.hex()}",
         )
 
+    def record_transfers(self, *, transfers: Sequence[tuple[bytes, bytes, bytes]]) -> TxRequest:
+        """(content_hash, previous_owner, new_owner) triples, applied in order in one transaction."""
+        items = [(as_bytes32(c), as_bytes32(p), as_bytes32(n)) for c, p, n in transfers]
+        return self._request("record_transfers", [items], f"{len(items)} transfers")
+
     def add_writer(self, *, account: str) -> TxRequest:
         account = Web3.to_checksum_address(account)
         return self._request("add_writer", [account], f"add writer {account}")

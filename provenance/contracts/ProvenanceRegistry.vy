@@ -15,11 +15,18 @@
 
 MAX_PROOF_DEPTH: constant(uint256) = 64
 MAX_INITIAL_WRITERS: constant(uint256) = 16
+MAX_TRANSFER_BATCH: constant(uint256) = 64
 
 
 struct Registration:
     creator: bytes32
     registered_at: uint256
+
+
+struct Transfer:
+    content_hash: bytes32
+    previous_owner: bytes32
+    new_owner: bytes32
 
 
 event ContentRegistered:
@@ -131,13 +138,8 @@ def _current_owner(content_hash: bytes32) -> bytes32:
     return self.registrations[content_hash].creator
 
 
-@external
-def record_transfer(content_hash: bytes32, previous_owner: bytes32, new_owner: bytes32):
-    """
-    @dev The contract knows the owner of single registrations and of transferred records; for a record
-         anchored only inside a batch the first transfer's previous owner is taken on the writer's word.
-    """
-    self._only_writer()
+@internal
+def _record_transfer(content_hash: bytes32, previous_owner: bytes32, new_owner: bytes32):
     assert content_hash != empty(bytes32), "content hash is empty"
     assert new_owner != empty(bytes32), "new owner is empty"
     known_owner: bytes32 = self._current_owner(content_hash)
@@ -145,6 +147,28 @@ def record_transfer(content_hash: bytes32, previous_owner: bytes32, new_owner: b
         assert previous_owner == known_owner, "transfer is not from the current owner"
     self.transferred_owner[content_hash] = new_owner
     log ArtworkTransferred(content_hash=content_hash, previous_owner=previous_owner, new_owner=new_owner)
+
+
+@external
+def record_transfer(content_hash: bytes32, previous_owner: bytes32, new_owner: bytes32):
+    """
+    @dev The contract knows the owner of single registrations and of transferred records; for a record
+         anchored only inside a batch the first transfer's previous owner is taken on the writer's word.
+    """
+    self._only_writer()
+    self._record_transfer(content_hash, previous_owner, new_owner)
+
+
+@external
+def record_transfers(transfers: DynArray[Transfer, MAX_TRANSFER_BATCH]):
+    """
+    @notice Several transfers in one transaction, applied in order (a later one may move the same content on
+            from the owner an earlier one set); one failing check reverts them all.
+    """
+    self._only_writer()
+    assert len(transfers) != 0, "no transfers"
+    for item: Transfer in transfers:
+        self._record_transfer(item.content_hash, item.previous_owner, item.new_owner)
 
 
 @view

@@ -5,6 +5,7 @@ from provenance.services.batching import batch_build, batch_reanchor, batches_bu
 from provenance.services.chain import Chain, chain_connect
 from provenance.services.confirming import transactions_confirm
 from provenance.services.deployment import DeploymentOutcome, deployment_ensure
+from provenance.services.gas_budget import GasBudget, gas_breaker_reset, gas_budget_status
 from provenance.services.importing import RecordEntry, records_import
 from provenance.services.reconciling import chain_reconcile
 from provenance.services.records import (
@@ -20,6 +21,7 @@ __all__ = [
     "Chain",
     "DeploymentOutcome",
     "FileHashes",
+    "GasBudget",
     "NearDuplicate",
     "RecordEntry",
     "batch_build",
@@ -28,6 +30,8 @@ __all__ = [
     "chain_connect",
     "chain_reconcile",
     "deployment_ensure",
+    "gas_breaker_reset",
+    "gas_budget_status",
     "hash_file",
     "near_duplicates",
     "ownership_transfer",

@@ -2,6 +2,7 @@
 
 import json
 import os
+import quopri
 import signal
 import subprocess
 import sys
@@ -40,8 +41,10 @@ class Stack:
         self.env = {**os.environ, "ATELIER_VAR_DIR": str(var_dir), "DATABASE_URL": "", "REDIS_URL": "",
                     "DJANGO_SETTINGS_MODULE": "config.settings", "ATELIER_PORT": str(self.web_port),
                     "CHAIN_RPC_URL": f"http://127.0.0.1:{self.chain_port}", "PYTHONUNBUFFERED": "1",
-                    "ATELIER_DEMO_CONTENT": "0"}  # the demo pipeline has its own test
+                    "ATELIER_DEMO_CONTENT": "0",  # the demo pipeline has its own test
+                    "EMAIL_BACKEND": "file", "EMAIL_FILE_PATH": str(var_dir / "mail")}
         self.base = f"http://127.0.0.1:{self.web_port}"
+        self.var = var_dir
         self.process: subprocess.Popen | None = None
 
     def manage(self, *args: str) -> str:
@@ -79,8 +82,17 @@ def test_stack_is_healthy_and_keeps_users_and_chain_state_across_a_restart(tmp_p
         assert "admin@atelier.localhost" in stack.credentials
         registered = requests.post(f"{stack.base}/api/v1/auth/register", timeout=10, json={
             "email": "keeper@example.com", "password": "a-long-and-unusual-passphrase", "role": "artist"})
-        assert registered.status_code == 201, registered.text
-        token = registered.json()["token"]
+        assert registered.status_code == 202, registered.text
+        from tests.security.test_signup_enumeration import link_parts
+
+        # the file backend writes MIME: long lines come quoted-printable, wrapped with soft breaks
+        mail = "".join(quopri.decodestring(path.read_bytes()).decode()
+                       for path in sorted((stack.var / "mail").glob("*.log")))
+        uid, confirm_token = link_parts(mail)
+        confirmed = requests.post(f"{stack.base}/api/v1/auth/register/confirm", timeout=10,
+                                  json={"uid": uid, "token": confirm_token})
+        assert confirmed.status_code == 201, confirmed.text
+        token = confirmed.json()["token"]
         key = requests.post(f"{stack.base}/api/v1/api-keys", json={"name": "ci"}, timeout=10,
                             headers={"Authorization": f"Bearer {token}"}).json()["key"]
         assert requests.get(f"{stack.base}/api/v1/me", headers={"Authorization": f"Bearer {key}"},

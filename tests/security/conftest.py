@@ -6,3 +6,10 @@ from tests.marketplace.gallery.conftest import (  # noqa: F401
     make_listing,
     on_pro_plan,
 )
+from tests.provenance.django.conftest import (  # noqa: F401, E402
+    anvil_mine,
+    anvil_node,
+    chain_settings,
+    register_image,
+    run_chain,
+)

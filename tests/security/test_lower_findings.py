@@ -60,3 +60,20 @@ def test_a_password_change_can_revoke_every_api_key(user_client, user):
         "current_password": "a-long-and-unusual-passphrase", "new_password": "another-long-unusual-phrase",
         "revoke_api_keys": True}, format="json")
     assert revoked.status_code == 200 and ApiKey.objects.get(user=user).revoked_at is not None
+
+
+def test_a_password_reset_revokes_every_api_key(client, make_user, mailoutbox):
+    """Whoever resets the password is the mailbox's owner; keys made by someone who had the old one go."""
+    import re
+
+    from marketplace.accounts.models import ApiKey
+    from marketplace.accounts.services import api_key_create
+
+    user = make_user(email="me@example.com")
+    api_key_create(user=user, name="ci", scopes=["profile:read"])
+    assert client.post("/password-reset", {"email": "me@example.com"}).status_code == 302
+    link = re.search(r"http://testserver(/password-reset/\S+)", mailoutbox[-1].body).group(1)
+    set_url = client.get(link, follow=True).redirect_chain[-1][0]
+    new = "a-brand-new-long-passphrase"
+    assert client.post(set_url, {"new_password1": new, "new_password2": new}).status_code == 302
+    assert not ApiKey.objects.filter(user=user, revoked_at=None).exists()

@@ -4,13 +4,13 @@ import pytest
 
 from config.production import ANVIL_DEV_PRIVATE_KEY
 from provenance.chain import signer
-from tests.config.test_settings_profiles import REAL_KEY, manage
+from tests.config.test_settings_profiles import FERNET_KEY, REAL_KEY, manage
 
 # A complete, safe production environment; each test removes or spoils one part of it.
 SAFE = {
     "ATELIER_ENV": "production", "SECRET_KEY": REAL_KEY, "ALLOWED_HOSTS": "atelier.example",
     "PAYMENT_PROVIDER": "stripe", "STRIPE_SECRET_KEY": "sk_live_example", "STRIPE_WEBHOOK_SECRET": "whsec_example",
-    "CHAIN_ID": "11155111", "CHAIN_PRIVATE_KEY": "0x" + "59" * 32,
+    "CHAIN_ID": "11155111", "CHAIN_PRIVATE_KEY": "0x" + "59" * 32, "FIELD_ENCRYPTION_KEYS": FERNET_KEY,
 }
 
 
@@ -30,6 +30,8 @@ def test_the_safe_environment_passes_deploy_checks():
     ({"ATELIER_DEBUG": "1"}, "ATELIER_DEBUG must be off"),
     ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT"),
     ({"ADMIN_REQUIRE_OTP": "0"}, "ADMIN_REQUIRE_OTP is off"),
+    ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS is unset"),
+    ({"FIELD_ENCRYPTION_KEYS": "not-a-key"}, "not a Fernet key"),
 ])
 def test_production_refuses_each_unsafe_default(change, says):
     env = {k: v for k, v in (SAFE | change).items() if v is not None}

@@ -190,7 +190,8 @@ def artwork_publish(*, artist: Any, artwork: Artwork) -> Artwork:
         locked = Artwork.objects.select_for_update().get(pk=artwork.pk)
         target = _check_transition(locked, "publish")
         _require_owned_by_artist(locked, artist)
-        if locked.provenance_record_id is None:
+        if locked.provenance_record_id is None:  # a first publish: a new record for the signer to anchor
+            ports.publication_quota_consume(artist=artist, artwork_public_id=locked.public_id)
             ports.registration_lock()  # else two near-identical works published at once could both pass
             matches = ports.similar_records(content_sha256=locked.content_sha256, pdq=locked.pdq,
                                             pdq_quality=locked.pdq_quality, width=locked.width,

@@ -95,3 +95,16 @@ def sign_in(page, base_url: str, email: str, password: str = PASSWORD) -> None:
     page.click("main button[type=submit]")
     page.wait_for_load_state("domcontentloaded")
     assert "/login" not in page.url, f"sign-in failed: {page.url}"
+
+
+def confirm_sign_up(page, base_url: str) -> None:
+    """After the sign-up form: the "check your email" page, then the emailed link (the live server shares this
+    process's test outbox) and its confirm button."""
+    from django.core import mail
+
+    from tests.security.test_signup_enumeration import link_parts
+
+    page.wait_for_selector("#signup-sent")
+    uid, token = link_parts(mail.outbox[-1].body)
+    page.goto(f"{base_url}/signup/confirm/{uid}/{token}")
+    page.click("main form button[type=submit]")

@@ -10,7 +10,14 @@ import pytest
 from marketplace.gallery.models import Order
 from marketplace.subscriptions.models import Payout
 from tests.conftest import PASSWORD
-from tests.marketplace.storefront.browser import DESKTOP, axe_check, chromium, screenshot, sign_in
+from tests.marketplace.storefront.browser import (
+    DESKTOP,
+    axe_check,
+    chromium,
+    confirm_sign_up,
+    screenshot,
+    sign_in,
+)
 
 
 @pytest.mark.browser
@@ -28,6 +35,7 @@ def test_a_buyer_buys_after_a_decline_downloads_and_the_artist_is_paid_out(live_
         page.fill("#id_password", PASSWORD)
         page.check("input[name=role][value=buyer]")
         page.click("main form button[type=submit]")
+        confirm_sign_up(page, live_server.url)
         page.wait_for_url(f"{live_server.url}/")
 
         page.goto(f"{live_server.url}/checkout/{listing.public_id}")

@@ -10,7 +10,15 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 
-from tests.marketplace.storefront.browser import DESKTOP, PHONE, axe_check, chromium, screenshot, sign_in
+from tests.marketplace.storefront.browser import (
+    DESKTOP,
+    PHONE,
+    axe_check,
+    chromium,
+    confirm_sign_up,
+    screenshot,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -164,6 +172,7 @@ def test_sign_up_sign_in_and_account_pages_are_accessible(live_server, make_user
         page.fill("#id_password", "correct-horse-battery-staple")
         page.check("input[name=role][value=buyer]")
         page.click("main button[type=submit]")
+        confirm_sign_up(page, live_server.url)
         page.wait_for_url(f"{live_server.url}/")
         assert page.locator("details.menu summary").inner_text().strip() == "Nia"
         page.click("details.menu summary")

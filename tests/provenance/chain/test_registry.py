@@ -257,3 +257,44 @@ def test_non_writer_cannot_anchor_or_transfer(registry: ProvenanceRegistry, fund
     ):
         with pytest.raises(RevertError, match="caller is not a writer"):
             execute(registry.w3, request=request, private_key=funded_key)
+
+
+def test_record_transfers_applies_several_in_order_in_one_transaction(registry: ProvenanceRegistry,
+                                                                      deployer_key: str):
+    _, records = anchor(registry, deployer_key, 3)
+    owners = [os.urandom(32) for _ in range(3)]
+    (c0, _, creator0), (c1, _, creator1) = records[0], records[1]
+    # c0 moves twice (creator -> a -> b) in the same call; c1 once
+    transfers = [(c0, creator0, owners[0]), (c1, creator1, owners[1]), (c0, owners[0], owners[2])]
+    receipt = execute(registry.w3, request=registry.record_transfers(transfers=transfers), private_key=deployer_key)
+    assert [(e.args["content_hash"], e.args["new_owner"]) for e in registry.decode_events(receipt)] == [
+        (c0, owners[0]), (c1, owners[1]), (c0, owners[2])]
+    assert registry.current_owner(c0) == owners[2] and registry.current_owner(c1) == owners[1]
+
+
+def test_record_transfers_reverts_all_when_one_is_not_from_the_owner(registry: ProvenanceRegistry,
+                                                                     deployer_key: str):
+    _, records = anchor(registry, deployer_key, 2)
+    (c0, _, creator0), (c1, _, _) = records
+    first, second = os.urandom(32), os.urandom(32)
+    execute(registry.w3, request=registry.record_transfer(content_hash=c1, previous_owner=records[1][2],
+                                                          new_owner=first), private_key=deployer_key)
+    with pytest.raises(RevertError, match="transfer is not from the current owner"):
+        execute(registry.w3, request=registry.record_transfers(
+            transfers=[(c0, creator0, second), (c1, os.urandom(32), second)]), private_key=deployer_key)
+    assert registry.current_owner(c0) is None and registry.current_owner(c1) == first
+
+
+def test_batched_transfers_cost_less_gas_each_than_single_calls(registry: ProvenanceRegistry, deployer_key: str):
+    """The figure the sender's gas limits (sending.transfer_gas_limit) are sized from."""
+    from provenance.services.sending import transfer_gas_limit
+
+    _, records = anchor(registry, deployer_key, 33)
+    single = execute(registry.w3, request=registry.record_transfer(
+        content_hash=records[0][0], previous_owner=records[0][2], new_owner=os.urandom(32)),
+        private_key=deployer_key)["gasUsed"]
+    batch = [(c, creator, os.urandom(32)) for c, _, creator in records[1:]]
+    batched = execute(registry.w3, request=registry.record_transfers(transfers=batch),
+                      private_key=deployer_key)["gasUsed"]
+    assert batched / len(batch) < 0.75 * single
+    assert single <= transfer_gas_limit(1) and batched <= transfer_gas_limit(len(batch))
