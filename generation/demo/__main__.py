@@ -41,11 +41,14 @@ def train_command(*, data: Path, out: Path, steps: int | None = None) -> list[st
 
 
 def git_commit() -> str:
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+        commit = subprocess.run([git, "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                                 check=True).stdout.strip()
         code = ["generation", "core", ":!generation/demo"]  # the demo's own outputs do not count
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", *code], cwd=ROOT, capture_output=True,
+        dirty = subprocess.run([git, "status", "--porcelain", "--", *code], cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
