@@ -183,13 +183,32 @@ def _safe_member_path(info: zipfile.ZipInfo) -> list[str]:
     return parts
 
 
-def zip_read_images(*, raw: bytes, max_files: int, max_total_bytes: int, max_ratio: int = 200) -> ZipContents:
-    """Read a zip of images without trusting its headers. Top-level subfolders become labels (a single folder
-    wrapping everything, as made by "compress folder", is ignored)."""
+@dataclass(frozen=True)
+class ZipEntry:
+    info: zipfile.ZipInfo
+    name: str
+    label: str  # the class subfolder, "" for files at the top level
+
+
+@dataclass
+class ZipListing:
+    entries: list[ZipEntry] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
+def zip_open(source: Any) -> zipfile.ZipFile:
+    """A zip archive from bytes or a seekable binary file; InvalidInput (400) when it is not one."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
+        return zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError):
         raise InvalidInput("The file is not a valid zip archive.", field="files", code="invalid_zip") from None
+
+
+def zip_list_images(*, archive: zipfile.ZipFile, max_files: int, max_total_bytes: int,
+                    max_ratio: int = 200) -> ZipListing:
+    """Check a zip's directory without decompressing anything: unsafe paths, links, encryption, file count,
+    declared ratio and declared total size. Top-level subfolders become labels (a single folder wrapping
+    everything, as made by "compress folder", is ignored). Declared sizes can lie: reading stays capped."""
     infos = [info for info in archive.infolist() if not info.is_dir()]
     if not infos:
         raise InvalidInput("The zip archive is empty.", field="files", code="empty_zip")
@@ -199,24 +218,38 @@ def zip_read_images(*, raw: bytes, max_files: int, max_total_bytes: int, max_rat
     tops = {parts[0] for parts in paths if len(parts) > 1}
     strip_wrapper = len(tops) == 1 and all(len(parts) > 1 for parts in paths) and \
         any(len(parts) > 2 for parts in paths)
-    contents, total = ZipContents(), 0
+    listing, declared = ZipListing(), 0
     for info, parts in zip(infos, paths, strict=True):
         if info.flag_bits & 0x1:
             raise InvalidInput(f"The zip entry {info.filename!r} is encrypted.", field="files", code="unsafe_zip")
         parts = parts[1:] if strip_wrapper else parts
         display = "/".join(parts)
         if parts[-1].startswith(".") or parts[0] == "__MACOSX":
-            contents.skipped.append({"name": display, "reason": "hidden or system file"})
+            listing.skipped.append({"name": display, "reason": "hidden or system file"})
             continue
         if len(parts) > 2:
-            contents.skipped.append({"name": display, "reason": "nested deeper than one class folder"})
+            listing.skipped.append({"name": display, "reason": "nested deeper than one class folder"})
             continue
         if info.compress_size and info.file_size / info.compress_size > max_ratio:
             raise InvalidInput(f"The zip entry {display!r} expands {info.file_size // info.compress_size}×: "
                                "refused as a zip bomb.", field="files", code="zip_bomb")
-        data = _read_capped(archive, info, limit=max_total_bytes - total)
+        declared += info.file_size
+        if declared > max_total_bytes:
+            raise PayloadTooLarge("The zip expands beyond the total size limit.")
+        listing.entries.append(ZipEntry(info=info, name=display, label=parts[0] if len(parts) == 2 else ""))
+    return listing
+
+
+def zip_read_images(*, raw: bytes, max_files: int, max_total_bytes: int, max_ratio: int = 200) -> ZipContents:
+    """Read a zip of images without trusting its headers (zip_list_images, then every entry read capped)."""
+    archive = zip_open(raw)
+    listing = zip_list_images(archive=archive, max_files=max_files, max_total_bytes=max_total_bytes,
+                              max_ratio=max_ratio)
+    contents, total = ZipContents(skipped=listing.skipped), 0
+    for entry in listing.entries:
+        data = _read_capped(archive, entry.info, limit=max_total_bytes - total)
         total += len(data)
-        contents.members.append(ZipMember(name=display, label=parts[0] if len(parts) == 2 else "", data=data))
+        contents.members.append(ZipMember(name=entry.name, label=entry.label, data=data))
     return contents
 
 

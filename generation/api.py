@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
 from django.http import FileResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -103,14 +104,19 @@ class DatasetListCreateView(UploadLimitsMixin, IdempotentMixin, GenerationScoped
         return self.get_paginated_response(DatasetSerializer(page, many=True).data)
 
     @extend_schema(request={"multipart/form-data": DatasetCreateSerializer},
-                   responses={201: DatasetCreatedSerializer, 400: PROBLEM, 402: PROBLEM, 413: PROBLEM},
-                   tags=["datasets"])
+                   responses={202: DatasetCreatedSerializer, 400: PROBLEM, 413: PROBLEM}, tags=["datasets"],
+                   description="Accepts the upload after bounded checks (sizes, the zip directory, the image "
+                               "headers) and answers 202 with the dataset `processing`; a job decodes it and "
+                               "the dataset becomes `ready`, or `failed` with `failure_code` (no_usable_images, "
+                               "plan_limit_exceeded, …) and the per-file `upload_report`.")
     def post(self, request: Request) -> Response:
         payload = DatasetCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         upload = services.dataset_create(owner=request.user, name=payload.validated_data["name"],
                                          files=payload.validated_data["files"])
-        return Response(DatasetCreatedSerializer(upload.dataset).data, status=status.HTTP_201_CREATED)
+        location = reverse("dataset-detail", kwargs={"public_id": upload.dataset.public_id})
+        return Response(DatasetCreatedSerializer(upload.dataset).data, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": location})
 
 
 class DatasetDetailView(GenerationScoped, APIView):

@@ -11,6 +11,12 @@ from django.db import models
 from core.models import BaseModel, JobMixin
 
 
+class DatasetState(models.TextChoices):
+    PROCESSING = "processing"  # the raw upload waits for its decoding job
+    READY = "ready"
+    FAILED = "failed"
+
+
 class Dataset(BaseModel):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gan_datasets")
     name = models.CharField(max_length=200)
@@ -24,6 +30,9 @@ class Dataset(BaseModel):
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="versions")
     parent_model_version = models.ForeignKey("ModelVersion", on_delete=models.PROTECT, null=True, blank=True,
                                              related_name="derived_datasets")
+    state = models.CharField(max_length=16, choices=DatasetState.choices, default=DatasetState.READY)
+    failure_code = models.CharField(max_length=64, blank=True)  # the error code an upload used to answer with
+    failure_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -53,6 +62,19 @@ class DatasetImage(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class DatasetProcessing(BaseModel, JobMixin):
+    """The job that decodes, de-duplicates and re-encodes an upload's raw files (generation.tasks)."""
+
+    job_task_path = "generation.tasks.run_dataset_processing"
+
+    dataset = models.OneToOneField(Dataset, on_delete=models.CASCADE, related_name="processing")
+    # [{"name": as uploaded, "file": the raw bytes' storage name}], deleted once the job has finished
+    uploads = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"processing {self.dataset_id} ({self.state})"
 
 
 class TrainingRun(BaseModel, JobMixin):

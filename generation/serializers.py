@@ -60,6 +60,8 @@ class UploadReportSerializer(serializers.Serializer):
 
 class DatasetSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
+    state = serializers.CharField(read_only=True, help_text="processing (its upload is being decoded), ready, or "
+                                                            "failed (see failure_code, failure_reason)")
     upload_report = UploadReportSerializer(read_only=True)
     parent = serializers.UUIDField(source="parent.public_id", read_only=True, allow_null=True, default=None,
                                    help_text="A fine-tune's dataset version: the dataset it extends.")
@@ -68,8 +70,8 @@ class DatasetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Dataset
-        fields = ["id", "name", "image_count", "total_bytes", "dataset_hash", "class_names", "upload_report",
-                  "parent", "parent_model", "created_at"]
+        fields = ["id", "name", "state", "failure_code", "failure_reason", "image_count", "total_bytes",
+                  "dataset_hash", "class_names", "upload_report", "parent", "parent_model", "created_at"]
         read_only_fields = fields
 
 

@@ -4,7 +4,7 @@ from django.tasks import task
 
 from core.jobs import run_job
 from generation import services
-from generation.models import GenerationJob, TrainingRun
+from generation.models import DatasetProcessing, GenerationJob, TrainingRun
 
 
 @task(queue_name="training")
@@ -24,3 +24,10 @@ def run_generation_job(pk: int) -> str:
 @task(queue_name="default")
 def settle_finished_jobs_task() -> dict[str, int]:
     return services.generation_settle_finished()
+
+
+@task(queue_name="default")
+def run_dataset_processing(pk: int) -> str:
+    outcome = run_job(model=DatasetProcessing, pk=pk, work=services.dataset_processing_work)
+    services.dataset_processing_settle(job_pk=pk)
+    return outcome

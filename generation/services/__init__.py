@@ -3,13 +3,17 @@
 from django.db.models import Q
 
 from core.jobs import FINISHED_STATES
-from generation.models import GenerationJob, TrainingRun
+from generation.models import DatasetProcessing, GenerationJob, TrainingRun
 from generation.services.datasets import (
     DatasetUpload,
     dataset_class_names,
     dataset_create,
     dataset_delete,
     dataset_prepare,
+    dataset_process_now,
+    dataset_processing_settle,
+    dataset_processing_work,
+    dataset_ready_check,
 )
 from generation.services.generating import (
     encode_png,
@@ -40,11 +44,14 @@ def generation_settle_finished(*, limit: int = 500) -> dict[str, int]:
                for pk in TrainingRun.objects.filter(unsettled).values_list("pk", flat=True)[:limit])
     jobs = sum(generation_job_settle(job_pk=pk)
                for pk in GenerationJob.objects.filter(unsettled).values_list("pk", flat=True)[:limit])
-    return {"training_runs": runs, "generation_jobs": jobs}
+    uploads = sum(dataset_processing_settle(job_pk=pk) for pk in DatasetProcessing.objects.filter(
+        state__in=FINISHED_STATES).exclude(uploads=[]).values_list("pk", flat=True)[:limit])
+    return {"training_runs": runs, "generation_jobs": jobs, "dataset_uploads": uploads}
 
 
 __all__ = [
     "DatasetUpload", "ModelImportError", "dataset_class_names", "dataset_create", "dataset_delete", "dataset_prepare",
+    "dataset_process_now", "dataset_processing_settle", "dataset_processing_work", "dataset_ready_check",
     "encode_png",
     "generation_job_cancel", "generation_job_create", "generation_job_retry", "generation_job_settle",
     "generation_jobs_work", "generation_settle_finished", "model_version_import", "regenerate_image_bytes",

@@ -42,7 +42,7 @@ from generation.gan.trainer import RESUMABLE_CHANGES, Progress, Trainer, load_ch
 from generation.metering import TRAINING, get_meter
 from generation.models import Dataset, ModelVersion, TrainingRun
 from generation.services.conf import run_directory, setting
-from generation.services.datasets import dataset_prepare
+from generation.services.datasets import dataset_prepare, dataset_ready_check
 from generation.services.planning import PlannedRun, training_device, training_plan_make
 
 logger = logging.getLogger("atelier.generation.training")
@@ -64,6 +64,7 @@ def training_run_estimate(*, owner: Any, dataset: Dataset, preset: str | None = 
     """What `training_run_create` would queue, and how fast it would train here; writes nothing."""
     if dataset.owner_id != owner.pk:
         raise NotFound("No such dataset.")
+    dataset_ready_check(dataset=dataset)
     return training_plan_make(owner=owner, dataset=dataset, preset=preset, budget_minutes=budget_minutes,
                               overrides=config)
 

@@ -55,12 +55,21 @@ def png_bomb() -> bytes:
     return out.getvalue()
 
 
-def upload(client, files: dict[str, bytes] | list[tuple[str, bytes]], name: str = "shapes", **extra):
+def upload(client, files: dict[str, bytes] | list[tuple[str, bytes]], name: str = "shapes", *,
+           process: bool = True, **extra):
+    """POST a dataset upload. Accepted (202), its processing job runs here and the dataset as the API shows it
+    afterwards (GET, 200: ready or failed) is returned; `process=False` returns the 202 itself."""
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import run_queued_tasks
 
     items = files.items() if isinstance(files, dict) else files
     payload = {"name": name, "files": [SimpleUploadedFile(filename, data) for filename, data in items]}
-    return client.post("/api/v1/datasets", payload, format="multipart", **extra)
+    response = client.post("/api/v1/datasets", payload, format="multipart", **extra)
+    if not process or response.status_code != 202:
+        return response
+    run_queued_tasks(queues="default")
+    return client.get(response["Location"])
 
 
 def labelled_zip(per_class: int = 4) -> bytes:

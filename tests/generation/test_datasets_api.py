@@ -24,13 +24,21 @@ def nothing_stored(dirs) -> bool:
     return Dataset.objects.count() == 0 and DatasetImage.objects.count() == 0 and stored_files(dirs["media"]) == []
 
 
+def failed_without_images(body, dirs, *, code: str) -> bool:
+    """The job's verdict on an upload it could not use: failed with the code, no image rows or files kept
+    (the raw upload deleted too)."""
+    return (body["state"] == "failed" and body["failure_code"] == code and body["image_count"] == 0
+            and DatasetImage.objects.count() == 0 and stored_files(dirs["media"]) == [])
+
+
 @pytest.mark.django_db
 def test_zip_with_class_folders_becomes_a_labelled_dataset(artist_client, generation_dirs):
     response = upload(artist_client, {"shapes.zip": labelled_zip(per_class=3)})
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 200, response.json()
     body = response.json()
+    assert body["state"] == "ready" and body["failure_code"] == ""
     assert body["image_count"] == 6 and body["class_names"] == ["circles", "squares"]
-    assert body["rejected"] == [] and body["duplicates"] == []
+    assert body["upload_report"] == {"rejected": [], "duplicates": []}
     dataset = Dataset.objects.get(public_id=body["id"])
     labels = sorted(dataset.images.values_list("label", flat=True))
     assert labels == ["circles"] * 3 + ["squares"] * 3
@@ -43,7 +51,7 @@ def test_zip_with_class_folders_becomes_a_labelled_dataset(artist_client, genera
 def test_several_images_make_an_unlabelled_dataset(artist_client):
     response = upload(artist_client, [(f"{i}.png", shape_image(i)) for i in range(4)]
                       + [("photo.jpg", image_bytes(fmt="JPEG")), ("art.webp", image_bytes((1, 2, 3), fmt="WEBP"))])
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 200, response.json()
     assert response.json()["image_count"] == 6
     assert response.json()["class_names"] == []
 
@@ -55,9 +63,9 @@ def test_duplicates_are_dropped_and_reported(artist_client):
                                       ("a-again.png", shape_image(1)), ("grey.png", image_bytes((9, 9, 9))),
                                       ("grey-fast.png", same_pixels_other_bytes)])
     body = response.json()
-    assert response.status_code == 201, body
+    assert response.status_code == 200, body
     assert body["image_count"] == 3
-    assert body["duplicates"] == [{"name": "a-again.png", "duplicate_of": "a.png"},
+    assert body["upload_report"]["duplicates"] == [{"name": "a-again.png", "duplicate_of": "a.png"},
                                   {"name": "grey-fast.png", "duplicate_of": "grey.png"}]
 
 
@@ -66,13 +74,13 @@ def test_bad_files_are_reported_per_file_next_to_the_good_ones(artist_client):
     response = upload(artist_client, [("good.png", shape_image(1)), ("notes.txt", b"just text"),
                                       ("empty.png", b""), ("bomb.png", png_bomb())])
     body = response.json()
-    assert response.status_code == 201, body
-    assert body["image_count"] == 1
-    reasons = {item["name"]: item["reason"] for item in body["rejected"]}
+    assert response.status_code == 200, body
+    assert body["image_count"] == 1 and body["state"] == "ready"
+    reasons = {item["name"]: item["reason"] for item in body["upload_report"]["rejected"]}
     assert set(reasons) == {"notes.txt", "empty.png", "bomb.png"}
     assert "only PNG, JPEG and WEBP" in reasons["notes.txt"]
     assert "empty" in reasons["empty.png"] and "decompression bomb" in reasons["bomb.png"]
-    assert Dataset.objects.get(public_id=body["id"]).upload_report["rejected"] == body["rejected"]
+    assert Dataset.objects.get(public_id=body["id"]).upload_report["rejected"] == body["upload_report"]["rejected"]
 
 
 @pytest.mark.django_db
@@ -80,33 +88,47 @@ def test_images_outside_the_class_folders_of_a_labelled_zip_are_rejected(artist_
     raw = zip_bytes({"cats/1.png": shape_image(1), "dogs/2.png": shape_image(2), "loose.png": shape_image(3)})
     body = upload(artist_client, {"set.zip": raw}).json()
     assert body["image_count"] == 2
-    assert [item["name"] for item in body["rejected"]] == ["loose.png"]
+    assert [item["name"] for item in body["upload_report"]["rejected"]] == ["loose.png"]
 
 
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-BAD_UPLOADS = {
+BAD_IMAGES = {  # found by decoding: the job's to judge
     "non-image": ({"notes.png": b"hello, I am text"}, "only PNG, JPEG and WEBP"),
     "truncated": ({"cut.png": shape_image(1)[:60]}, "truncated"),
     "png bomb": ({"bomb.png": png_bomb()}, "decompression bomb"),
     "svg": ({"logo.svg": SVG}, "SVG"),
     "polyglot": ({"poly.png": shape_image(1) + zip_bytes({"evil.html": b"<b>hi</b>"})}, "polyglot"),
     "zero bytes": ({"zero.png": b""}, "empty"),
+}
+BAD_ZIPS = {  # found from the zip directory: refused in the request
     "empty zip": ({"empty.zip": zip_bytes({})}, "zip archive is empty"),
     "traversal zip": ({"evil.zip": zip_bytes({"../../etc/evil.png": shape_image(1)})}, "escapes"),
     "absolute zip": ({"evil.zip": zip_bytes({"/etc/evil.png": shape_image(1)})}, "unsafe path"),
+    "not a zip": ({"set.zip": b"PK\x03\x04garbage"}, "not a valid zip"),
 }
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("files,reason", BAD_UPLOADS.values(), ids=BAD_UPLOADS.keys())
-def test_an_upload_without_a_usable_image_is_400_with_the_reason_and_stores_nothing(
+@pytest.mark.parametrize("files,reason", BAD_IMAGES.values(), ids=BAD_IMAGES.keys())
+def test_an_upload_without_a_usable_image_fails_with_the_reason_and_keeps_no_file(
         artist_client, generation_dirs, files, reason):
+    response = upload(artist_client, files)
+    body = response.json()
+    assert response.status_code == 200, body
+    assert failed_without_images(body, generation_dirs, code="no_usable_images")
+    assert body["failure_reason"] == "None of the uploaded files is a usable image."
+    assert reason in " ".join(item["reason"] for item in body["upload_report"]["rejected"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("files,reason", BAD_ZIPS.values(), ids=BAD_ZIPS.keys())
+def test_an_unsafe_or_broken_zip_is_400_in_the_request_and_stores_nothing(artist_client, generation_dirs, files,
+                                                                          reason):
     response = upload(artist_client, files)
     body = response.json()
     assert response.status_code == 400, body
     assert response["Content-Type"].startswith("application/problem+json")
-    every_reason = " ".join([body["detail"], *(item["reason"] for item in body.get("rejected", []))])
-    assert reason in every_reason
+    assert reason in body["detail"]
     assert nothing_stored(generation_dirs)
 
 
@@ -114,27 +136,27 @@ def test_an_upload_without_a_usable_image_is_400_with_the_reason_and_stores_noth
 def test_no_usable_image_lists_every_files_reason(artist_client, generation_dirs):
     response = upload(artist_client, [("a.txt", b"text"), ("b.svg", SVG), ("c.png", b"")])
     body = response.json()
-    assert response.status_code == 400 and body["code"] == "no_usable_images"
-    assert [item["name"] for item in body["rejected"]] == ["a.txt", "b.svg", "c.png"]
-    assert nothing_stored(generation_dirs)
+    assert failed_without_images(body, generation_dirs, code="no_usable_images")
+    assert [item["name"] for item in body["upload_report"]["rejected"]] == ["a.txt", "b.svg", "c.png"]
+    assert Dataset.objects.get().processing.uploads == []
 
 
 @pytest.mark.django_db
-def test_plan_image_cap_is_402_with_the_limit_and_stores_nothing(artist_client, meter, generation_dirs):
+def test_plan_image_cap_fails_the_dataset_and_keeps_no_file(artist_client, meter, generation_dirs):
     meter.reset(plan=Limits(max_dataset_images=2))
     response = upload(artist_client, [(f"{i}.png", shape_image(i)) for i in range(3)])
     body = response.json()
-    assert response.status_code == 402, body
-    assert body["code"] == "plan_limit_exceeded" and body["limit"] == 2 and body["limit_name"] == "max_dataset_images"
-    assert nothing_stored(generation_dirs)
+    assert failed_without_images(body, generation_dirs, code="plan_limit_exceeded")
+    assert body["failure_reason"] == "The dataset has 3 images; your plan allows 2."
 
 
 @pytest.mark.django_db
-def test_plan_byte_cap_is_402_with_the_limit(artist_client, meter, generation_dirs):
+def test_plan_byte_cap_fails_the_dataset(artist_client, meter, generation_dirs):
     meter.reset(plan=Limits(max_dataset_bytes=100))
     response = upload(artist_client, [("a.png", shape_image(1))])
-    assert response.status_code == 402 and response.json()["limit"] == 100
-    assert nothing_stored(generation_dirs)
+    body = response.json()
+    assert failed_without_images(body, generation_dirs, code="plan_limit_exceeded")
+    assert "your plan allows 100" in body["failure_reason"]
 
 
 @pytest.mark.django_db

@@ -192,8 +192,8 @@ def test_the_reconciler_settles_a_run_the_sweeper_failed(artist_client, artist, 
     stale = timezone.now() - settings.JOB_STALE_AFTER - timedelta(seconds=1)
     TrainingRun.objects.update(state=JobState.RUNNING, attempts=3, max_attempts=3, heartbeat_at=stale)
     assert sweep_stale_jobs()["failed"] == 1
-    assert generation_settle_finished() == {"training_runs": 1, "generation_jobs": 0}
-    assert generation_settle_finished() == {"training_runs": 0, "generation_jobs": 0}
+    assert generation_settle_finished() == {"training_runs": 1, "generation_jobs": 0, "dataset_uploads": 0}
+    assert generation_settle_finished() == {"training_runs": 0, "generation_jobs": 0, "dataset_uploads": 0}
     assert meter.total("refund", "training", f"training_run:{run_id}") == 1
     assert event_types(artist) == ["training.failed"]
 
