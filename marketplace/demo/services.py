@@ -96,13 +96,14 @@ def demo_bootstrap() -> list[DemoAccount]:
     artist_user = get_user_model().objects.get(email=artist.email)
     subscriptions.subscription_change_plan(user=artist_user, plan="studio", payment_method="tok_visa")
     upload = generation.dataset_create(owner=artist_user, name="Landscapes (demo)", files=[_landscapes_zip()])
-    shipped = _shipped_model_version(artist=artist_user, dataset=upload.dataset)
+    dataset = generation.dataset_process_now(dataset=upload.dataset)  # a command, not a request: decode here
+    shipped = _shipped_model_version(artist=artist_user, dataset=dataset)
     job = None
     if shipped is not None:  # art at once: generate from the shipped model before anything trains
         job = generation.generation_job_create(user=artist_user, model_version=shipped,
                                                seeds=list(range(1, DEMO_IMAGES + 1)))
     config = DEMO_TRAINING_CONFIG | {"steps": getattr(settings, "DEMO_TRAINING_STEPS", DEMO_TRAINING_CONFIG["steps"])}
-    run = generation.training_run_create(owner=artist_user, dataset=upload.dataset, config=config)
+    run = generation.training_run_create(owner=artist_user, dataset=dataset, config=config)
     DemoRun.objects.create(artist=artist_user, buyer=get_user_model().objects.get(email=buyer.email),
                            training_run_id=run.public_id,
                            step=DemoStep.TRAINING if job is None else DemoStep.GENERATING,

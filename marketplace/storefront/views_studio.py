@@ -27,7 +27,7 @@ from core.errors import AtelierError, Forbidden, NotFound
 from core.jobs import FINISHED_STATES
 from generation import selectors as generation_selectors
 from generation import services as generation_services
-from generation.models import Curation
+from generation.models import Curation, DatasetState
 from generation.services.curation import VERDICT_CHOICES, generated_image_curate
 from generation.services.finetuning import fine_tune_create
 from marketplace.gallery import selectors as gallery_selectors
@@ -177,6 +177,8 @@ def dataset_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     runs = generation_selectors.training_runs_for(user=request.user).filter(dataset=dataset)
     return _render(request, "storefront/studio/dataset_detail.html", {
         "dataset": dataset, "report": report, "uploaded": request.GET.get("uploaded") == "1", "error": error,
+        "processing": dataset.state == DatasetState.PROCESSING, "failed": dataset.state == DatasetState.FAILED,
+        "ready": dataset.state == DatasetState.READY,
         "unused": len(report["rejected"]) + len(report["duplicates"]),
         "runs": list(runs[:20]),
     }, status=status)
@@ -185,7 +187,8 @@ def dataset_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 # --- training ----------------------------------------------------------------------------------------------
 
 def _dataset_choices(user: Any) -> list[tuple[str, str]]:
-    return [(str(dataset.public_id), f"{dataset.name} ({dataset.image_count} images)")
+    return [(str(dataset.public_id), f"{dataset.name} ({dataset.image_count} images)" if dataset.state ==
+             DatasetState.READY else f"{dataset.name} ({dataset.state})")
             for dataset in generation_selectors.datasets_for(user=user)[:200]]
 
 

@@ -54,7 +54,7 @@ def here(context: dict[str, Any], names: str) -> SafeString:
     return mark_safe(' class="btn btn-small"')
 
 
-GOOD = {"succeeded", "published", "active", "completed", "delivered", "accepted", "awarded", "paid"}
+GOOD = {"succeeded", "ready", "published", "active", "completed", "delivered", "accepted", "awarded", "paid"}
 BAD = {"failed", "cancelled", "declined", "expired", "withdrawn", "closed", "refunded"}
 
 

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core.jobs import JobState
 from generation.models import Dataset, GeneratedImage, GenerationJob, TrainingRun
 from marketplace.gallery.models import Artwork, Listing
+from tests.conftest import run_queued_tasks
 from tests.generation.factories import TINY_CONFIG, labelled_zip, shape_image
 from tests.marketplace.commissions.helpers import SVG
 from tests.marketplace.storefront import studio_helpers
@@ -32,9 +33,13 @@ def as_artist(artist, studio_media):
     return page_client(artist)
 
 
-def upload_dataset(client, files: dict[str, bytes], name: str = "Shapes"):
+def upload_dataset(client, files: dict[str, bytes], name: str = "Shapes", *, process: bool = True):
+    """POST the upload form; when it was accepted (302), run the dataset's processing job as a worker would."""
     payload = {"name": name, "files": [SimpleUploadedFile(filename, data) for filename, data in files.items()]}
-    return client.post("/studio/datasets/", payload)
+    response = client.post("/studio/datasets/", payload)
+    if process and response.status_code == 302:
+        run_queued_tasks(queues="default")
+    return response
 
 
 def tiny_config_json(**changes) -> str:
@@ -98,15 +103,32 @@ def test_an_upload_keeps_the_good_images_and_shows_why_each_other_file_was_not_u
 
 
 @pytest.mark.django_db
-def test_an_upload_with_no_usable_image_rerenders_with_each_reason_and_the_name_kept(as_artist):
+def test_a_processing_dataset_says_so_and_refreshes_until_it_is_ready(as_artist, artist):
+    response = upload_dataset(as_artist, {"shapes.zip": labelled_zip(per_class=2)}, process=False)
+    assert response.status_code == 302
+    html = html_of(as_artist.get(response["Location"]))
+    assert "Processing: the uploaded files are being checked and decoded" in html
+    assert '<meta http-equiv="refresh" content="3">' in html  # no script needed to see it finish
+    assert "Train a model on this dataset" not in html
+    assert "Processing" in html_of(as_artist.get("/studio/datasets/"))
+    run_queued_tasks(queues="default")
+    html = html_of(as_artist.get(response["Location"]))
+    assert 'http-equiv="refresh"' not in html and "Uploaded: 4 images kept" in html
+    assert "Train a model on this dataset" in html
+
+
+@pytest.mark.django_db
+def test_an_upload_with_no_usable_image_ends_failed_with_each_reason(as_artist):
     response = upload_dataset(as_artist, {"evil.svg": SVG, "empty.png": b""}, name="My hostile set")
-    assert response.status_code == 400
-    html = html_of(response)
-    assert "None of the uploaded files is a usable image." in field_errors(html, "files")
-    assert input_value(html, "name") == "My hostile set"
-    report = re.search(r'id="upload-report">(.*?)</div>', html, re.S).group(1)
+    assert response.status_code == 302
+    dataset = Dataset.objects.get()
+    assert dataset.state == "failed" and dataset.name == "My hostile set" and not dataset.images.exists()
+    html = html_of(as_artist.get(response["Location"]))
+    failed = re.search(r'id="dataset-failed">(.*?)</p>', html, re.S).group(1)
+    assert "None of the uploaded files is a usable image." in failed
+    report = re.search(r'<table id="upload-report">(.*?)</table>', html, re.S).group(1)
     assert "evil.svg" in report and "empty.png" in report
-    assert not Dataset.objects.exists()
+    assert "Train a model on this dataset" not in html and 'http-equiv="refresh"' not in html
 
 
 @pytest.mark.django_db
