@@ -31,7 +31,8 @@ class DatasetImageInline(admin.TabularInline):
 
 @admin.register(Dataset)
 class DatasetAdmin(ReadOnlyAdmin):
-    list_display = ["name", "owner", "image_count", "total_bytes", "dataset_hash", "created_at"]
+    list_display = ["name", "owner", "state", "image_count", "total_bytes", "dataset_hash", "created_at"]
+    list_filter = ["state"]
     search_fields = ["name", "owner__email", "public_id", "dataset_hash"]
     inlines = [DatasetImageInline]  # deleted only through the API's service: it refuses datasets in use
 

@@ -63,7 +63,8 @@ def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_ser
             page.fill("#id_name", "Shapes")
             page.set_input_files("#id_files", files)
             page.click("#dataset-upload button[type=submit]")
-            page.wait_for_selector("#upload-report")
+            # the dataset page says it is processing and refreshes itself until the worker has decoded it
+            page.wait_for_selector("#upload-report", timeout=60_000)
             assert "notes.txt" in page.inner_text("#upload-report")
             assert "8 images kept" in page.inner_text("main")
             axe_check(page)
