@@ -71,7 +71,7 @@ def test_creating_a_run_consumes_one_training_unit_and_queues_it_on_the_gpu_queu
     body = response.json()
     assert body["state"] == "queued" and body["config"]["latent_dim"] == 16 and body["config"]["loss"] == "bce"
     assert meter.calls == [("consume", "training", 1, f"training_run:{body['id']}")]
-    task = DBTaskResult.objects.get()
+    task = DBTaskResult.objects.ready().get()  # the dataset's processing task has run already
     assert task.queue_name == "training" and task.task_path == "generation.tasks.run_training_run"
 
 
