@@ -5,7 +5,7 @@ Views parse input, call a selector or a service, and shape the answer; the rules
 
 from typing import Any
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -213,13 +213,20 @@ class DownloadView(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer, AnyMediaRenderer]
 
-    @extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), 403: PROBLEM,
-                              404: PROBLEM, 410: PROBLEM}, tags=TAGS, auth=[],
+    @extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+                              302: OpenApiResponse(description="media in object storage: a presigned URL of the "
+                                                               "original, expiring with the link at the latest"),
+                              403: PROBLEM, 404: PROBLEM, 410: PROBLEM}, tags=TAGS, auth=[],
                    summary="Download an original through a signed link",
                    description="The token is the credential; 410 once it expired, 403 if tampered with.")
-    def get(self, request: Request, token: str) -> FileResponse:
+    def get(self, request: Request, token: str) -> FileResponse | HttpResponseRedirect:
         artwork = services.download_link_resolve(token=token, requester=request.user)
         name = f"{slugify(artwork.title) or 'artwork'}-{str(artwork.public_id)[:8]}.png"
+        presigned = services.download_presigned_url(token=token, artwork=artwork, filename=name)
+        if presigned is not None:  # media in a bucket: the client fetches it from there, briefly
+            redirect = HttpResponseRedirect(presigned)
+            redirect["Cache-Control"] = "private, no-store"
+            return redirect
         response = FileResponse(artwork.original.open("rb"), content_type="image/png", as_attachment=True,
                                 filename=name)
         response["Cache-Control"] = "private, no-store"
