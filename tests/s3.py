@@ -63,11 +63,12 @@ def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def s3_client(endpoint: str) -> Any:
+def s3_client(endpoint: str, *, secret_key: str = SECRET_KEY) -> Any:
     import boto3
+    from botocore.config import Config
 
-    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
-                        aws_secret_access_key=SECRET_KEY, region_name=REGION)
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=secret_key,
+                        region_name=REGION, config=Config(signature_version="s3v4"))
 
 
 @dataclass
