@@ -46,13 +46,13 @@ def test_training_and_generation_keep_every_file_in_the_bucket(artist_client, s3
 
     prefix = f"generation/datasets/{dataset['id']}/"
     images = list(DatasetImage.objects.filter(dataset__public_id=dataset["id"]))
-    assert len(images) == 8 and s3_media.keys(prefix) == sorted(image.file.name for image in images)
+    assert len(images) == 8 and s3_media.list_keys(prefix) == sorted(image.file.name for image in images)
     assert all(hashlib.sha256(s3_media.read(image.file.name)).hexdigest() == image.sha256 for image in images)
 
     version = ModelVersion.objects.get(training_run=run)
-    assert s3_media.keys("generation/models/") == [version.onnx_file.name]
+    assert s3_media.list_keys("generation/models/") == [version.onnx_file.name]
     assert hashlib.sha256(s3_media.read(version.onnx_file.name)).hexdigest() == version.onnx_sha256
-    run_keys = s3_media.keys(f"generation/runs/{run.public_id}/")
+    run_keys = s3_media.list_keys(f"generation/runs/{run.public_id}/")
     # one checkpoint: the one the row names (the step-3 copy was retired when step 6 was stored)
     assert [key for key in run_keys if "/checkpoints/" in key] == [run.checkpoint_file]
     assert run.checkpoint_file.endswith("step-0000006.pt")
@@ -65,7 +65,7 @@ def test_training_and_generation_keep_every_file_in_the_bucket(artist_client, s3
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED and job.produced == 2, job.last_error
     rows = list(GeneratedImage.objects.filter(job=job))
-    assert s3_media.keys(f"generation/images/{job.public_id}/") == sorted(
+    assert s3_media.list_keys(f"generation/images/{job.public_id}/") == sorted(
         name for row in rows for name in (row.original.name, row.preview.name))
     assert all(hashlib.sha256(s3_media.read(row.original.name)).hexdigest() == row.sha256 for row in rows)
 
