@@ -7,6 +7,7 @@ import hashlib
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.test import override_settings
@@ -107,6 +108,42 @@ def test_a_fine_tune_on_another_host_starts_from_the_checkpoint_in_the_bucket(ar
             path.name == f"{run.checkpoint_sha256}.pt" for path in stored_files(other / "cache"))
         assert not (other / "runs" / str(run.public_id)).exists()  # the parent's folder never came here
     assert ModelVersion.objects.filter(training_run=child).exists()
+
+
+@pytest.mark.django_db
+def test_a_run_stopped_on_one_host_resumes_on_another_from_the_bucket(artist_client, s3_media, tmp_path,
+                                                                     tiny_config):
+    """Host A trains to its step-3 checkpoint and is stopped; host B, which cannot see A's runs folder, resumes
+    from the stored checkpoint (not step 0) and finishes."""
+    from generation.services import training
+
+    real = training._Monitor.on_progress
+
+    def stop_at_three(monitor, progress):
+        if progress.step >= 3:
+            monitor.stopping = True
+        real(monitor, progress)
+
+    dataset = upload(artist_client, {"shapes.zip": labelled_zip(per_class=4)}).json()
+    run_id = artist_client.post("/api/v1/training-runs", {"dataset": dataset["id"], "config": tiny_config},
+                                format="json").json()["id"]
+    with mock.patch.object(training._Monitor, "on_progress", stop_at_three):
+        run_queued_tasks(queues="training")
+    run = TrainingRun.objects.get(public_id=run_id)
+    assert run.state == JobState.CANCELLED and run.checkpoint_step == 3
+    assert s3_media.list_keys(f"generation/runs/{run_id}/checkpoints/") == [run.checkpoint_file]
+    training.training_run_retry(run=run)
+
+    other = tmp_path / "host-b"
+    with override_settings(MEDIA_ROOT=str(other / "media"), GENERATION_RUNS_ROOT=str(other / "runs"),
+                           MEDIA_CACHE_DIR=str(other / "cache")):
+        run_queued_tasks(queues="training")
+    run.refresh_from_db()
+    assert run.state == JobState.SUCCEEDED, run.last_error
+    assert run.start_steps == [0, 3] and run.step == 6
+    assert s3_media.list_keys(f"generation/runs/{run_id}/checkpoints/") == [run.checkpoint_file]
+    assert run.checkpoint_file.endswith("step-0000006.pt")
+    assert ModelVersion.objects.filter(training_run=run).count() == 1
 
 
 @pytest.mark.slow
