@@ -195,8 +195,9 @@ class _Monitor:
 
     def _store_checkpoint(self, path: Path, step: int) -> dict[str, str]:
         sha256 = sha256_file(path)
+        # not cached: this host keeps latest.pt in the runs folder, and a long run's copies would crowd out models
         name = media_save_file(name=run_storage_name(self.public_id, f"checkpoints/step-{step:07d}.pt"), path=path,
-                               sha256=sha256)
+                               sha256=sha256, cache=False)
         self.stored_checkpoint = name
         return {"checkpoint_file": name, "checkpoint_sha256": sha256}
 
