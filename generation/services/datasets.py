@@ -29,6 +29,7 @@ from PIL import Image as PILImage
 
 from core.errors import AtelierError, Conflict, InvalidInput, PayloadTooLarge, PaymentRequired
 from core.jobs import FINISHED_STATES, JobContext, PermanentJobError, job_enqueue, run_job
+from core.media import media_cache, media_is_remote, media_local_path
 from core.uploads import ALLOWED_FORMATS, CleanImage, image_clean, zip_list_images, zip_open, zip_read_images
 from generation.gan.data import (
     DatasetError,
@@ -453,14 +454,25 @@ def dataset_delete(*, dataset: Dataset) -> None:
         names = list(locked.images.values_list("file", flat=True))
         processing = DatasetProcessing.objects.filter(dataset=locked).first()
         names += [item["file"] for item in processing.uploads] if processing else []  # a raw upload not yet gone
-        prefix = locked.storage_prefix
+        prefix, public_id = locked.storage_prefix, locked.public_id
         locked.delete()
-        transaction.on_commit(lambda: _delete_files(names, prefix))
+        transaction.on_commit(lambda: _delete_files(names, prefix, public_id))
 
 
-def _delete_files(names: list[str], prefix: str) -> None:
+def _prepared_path(*, public_id: Any, prefix: str, resolution: int) -> Path:
+    """The engine's tensor file: beside the images on the filesystem, in the local cache with a bucket."""
+    if media_is_remote():
+        return media_cache().derived_path(f"dataset-{public_id}-prepared-{resolution}.pt")
+    return Path(default_storage.path(f"{prefix}/prepared-{resolution}.pt"))
+
+
+def _delete_files(names: list[str], prefix: str, public_id: Any = None) -> None:
     for name in names:
         default_storage.delete(name)
+    if media_is_remote():
+        for prepared in media_cache().derived_path("").glob(f"dataset-{public_id}-prepared-*.pt"):
+            prepared.unlink(missing_ok=True)
+        return
     folder = Path(default_storage.path(prefix))
     for prepared in folder.glob("prepared-*.pt"):
         prepared.unlink(missing_ok=True)
@@ -475,17 +487,21 @@ def dataset_class_names(*, dataset: Dataset) -> tuple[str, ...]:
 
 def dataset_prepare(*, dataset: Dataset, resolution: int) -> PreparedDataset:
     """The dataset as the engine's tensor file at `resolution`, built on first use and reused after."""
-    path = Path(default_storage.path(f"{dataset.storage_prefix}/prepared-{resolution}.pt"))
+    path = _prepared_path(public_id=dataset.public_id, prefix=dataset.storage_prefix, resolution=resolution)
     if path.exists():
         try:
             prepared = load_prepared_dataset(path)
             if prepared.dataset_hash == dataset.dataset_hash:
+                if media_is_remote():
+                    media_cache().touch(path)
                 return prepared
         except DatasetError:
             logger.warning("rebuilding unreadable prepared dataset %s", path)
     class_names = dataset_class_names(dataset=dataset)
     images = list(dataset.images.order_by("label", "sha256"))
-    arrays = [load_image(Path(default_storage.path(image.file.name)), resolution=resolution) for image in images]
+    # one image at a time: each is read as soon as it is local, so eviction under the cache's bound cannot race it
+    arrays = [load_image(media_local_path(name=image.file.name, sha256=image.sha256), resolution=resolution)
+              for image in images]
     labels = [class_names.index(image.label) if image.label else 0 for image in images]
     prepared = PreparedDataset(
         images=torch.from_numpy(np.stack(arrays)),  # [N, 3, R, R] uint8
@@ -495,4 +511,6 @@ def dataset_prepare(*, dataset: Dataset, resolution: int) -> PreparedDataset:
         resolution=resolution,
     )
     save_prepared_dataset(prepared, path)
+    if media_is_remote():
+        media_cache().evict(keep=path)
     return prepared
