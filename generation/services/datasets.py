@@ -227,7 +227,8 @@ def dataset_create(*, owner: Any, name: str, files: Sequence[Upload]) -> Dataset
     max_bytes = setting("GENERATION_DATASET_MAX_BYTES")
     _check_declared(files, max_bytes=max_bytes)
     staged = _stage(files, max_bytes=max_bytes, max_files=setting("GENERATION_DATASET_MAX_IMAGES"))
-    dataset = Dataset(owner=owner, name=name[:200], state=DatasetState.PROCESSING)
+    dataset = Dataset(owner=owner, name=name[:200], state=DatasetState.PROCESSING,
+                      upload_report=_Report().as_dict())  # empty until the job's verdict
     written: list[str] = []
     try:
         uploads = []

@@ -24,6 +24,7 @@ def test_the_request_answers_202_processing_and_decodes_nothing(artist_client, g
     assert response.status_code == 202, response.json()
     body = response.json()
     assert body["state"] == "processing" and body["image_count"] == 0
+    assert body["rejected"] == [] and body["duplicates"] == []  # the report comes with the job's verdict
     assert response["Location"] == f"{URL}/{body['id']}"
     assert decode.call_count == 0
     dataset = Dataset.objects.get(public_id=body["id"])
