@@ -159,7 +159,8 @@ class TrainingRunListCreateView(IdempotentMixin, GenerationScoped, generics.Gene
         return self.get_paginated_response(TrainingRunSerializer(page, many=True, context={"request": request}).data)
 
     @extend_schema(request=TrainingRunCreateSerializer,
-                   responses={202: TrainingRunSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 429: PROBLEM},
+                   responses={202: TrainingRunSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 409: PROBLEM,
+                              429: PROBLEM},
                    tags=["training"])
     def post(self, request: Request) -> Response:
         payload = TrainingRunCreateSerializer(data=request.data)
@@ -180,7 +181,7 @@ class TrainingRunEstimateView(GenerationScoped, APIView):
     permission_classes = [*GenerationScoped.permission_classes, ArtistWrites]
 
     @extend_schema(request=TrainingRunCreateSerializer,
-                   responses={200: TrainingEstimateSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM},
+                   responses={200: TrainingEstimateSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 409: PROBLEM},
                    tags=["training"])
     def post(self, request: Request) -> Response:
         payload = TrainingRunCreateSerializer(data=request.data)
