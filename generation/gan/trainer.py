@@ -41,7 +41,14 @@ from generation.gan.checkpoint import (
 )
 from generation.gan.config import ConfigError, GANConfig
 from generation.gan.data import BatchSampler, PreparedDataset
-from generation.gan.distributed import World, agree, all_reduce_mean, all_reduce_sum, average_gradients, global_batch_norm
+from generation.gan.distributed import (
+    World,
+    agree,
+    all_reduce_mean,
+    all_reduce_sum,
+    average_gradients,
+    global_batch_norm,
+)
 from generation.gan.files import atomic_torch_save
 from generation.gan.losses import discriminator_loss, generator_loss, gradient_penalty, reconstruction_loss
 from generation.gan.networks import build_discriminator, build_generator

@@ -1,5 +1,8 @@
 """Training runs: creation (config validation, plan caps, one training unit), the resumable work a `gpu`
 worker runs, the ONNX export with its parity check, the model version, cancellation and settlement.
+
+With `GENERATION_TRAIN_PROCS` > 1 the work runs the engine's CLI under torchrun (DistributedDataParallel over
+that many processes; generation.services.multiprocess) and exports in this process from the checkpoint.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from core.jobs import (
     JobCancelled,
     JobContext,
     JobState,
+    JobYielded,
     PermanentJobError,
     job_cancel,
     job_enqueue,
@@ -40,9 +44,11 @@ from generation.gan.metrics import compute_metrics, inception_extractor
 from generation.gan.noise import latents_for_seeds
 from generation.gan.trainer import RESUMABLE_CHANGES, Progress, Trainer, load_checkpoint
 from generation.metering import TRAINING, get_meter
-from generation.models import Dataset, ModelVersion, TrainingRun
+from generation.models import Dataset, ModelVersion, TrainingRun, TrainingState
 from generation.services.conf import run_directory, setting
-from generation.services.datasets import dataset_prepare
+from generation.services.datasets import dataset_prepare, dataset_prepared_path
+from generation.services.multiprocess import checkpoint_progress, train_in_processes
+from generation.services.pausing import training_run_mark_paused
 from generation.services.planning import PlannedRun, training_device, training_plan_make
 
 logger = logging.getLogger("atelier.generation.training")
@@ -89,7 +95,11 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
         locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
         if locked.is_finished:
             raise InvalidTransition(entity="training run", state=locked.state, action="cancel")
-        job_cancel(job=locked)
+        if locked.state == TrainingState.PAUSED:  # nothing works on it: cancelled at once, like a queued run
+            TrainingRun.objects.filter(pk=locked.pk).update(state=JobState.CANCELLED, cancel_requested=True,
+                                                            finished_at=timezone.now())
+        else:
+            job_cancel(job=locked)
         training_run_settle(run_pk=locked.pk)
     return TrainingRun.objects.get(pk=run.pk)
 
@@ -130,6 +140,7 @@ class _Monitor:
                  time_limit_seconds: float | None = None, elapsed_before: float = 0.0) -> None:
         self.context, self.directory, self.config = context, directory, config
         self.stopping = False
+        self.pausing = False  # the run was asked to pause, and the trainer was told at a checkpoint boundary
         self.limit_reached = False  # the plan's hard time limit stopped the run (not the user)
         self._last_write = 0.0
         # the limit counts training time of earlier attempts (from the checkpoint) plus this attempt's wall clock
@@ -145,6 +156,12 @@ class _Monitor:
             except JobCancelled:
                 self.stopping = True
         return self.stopping
+
+    def should_pause(self) -> bool:
+        """Asked at checkpoint boundaries (and by the multi-process loop every few seconds): one query."""
+        run = self.context.job
+        self.pausing = type(run).objects.filter(pk=run.pk, pause_requested=True).exists()
+        return self.pausing
 
     def on_progress(self, progress: Progress) -> None:
         checkpointed = progress.checkpoint_path is not None and (
@@ -176,6 +193,16 @@ class _Monitor:
 
     def _relative(self, path: Path | None) -> str:
         return str(Path(path).relative_to(self.directory)) if path is not None else ""
+
+
+def _process_count(run: TrainingRun) -> int:
+    """Processes for this run: GENERATION_TRAIN_PROCS, except fine-tunes (their parent initialisation and
+    frozen blocks live in this process's trainer) which train in one."""
+    processes = int(setting("GENERATION_TRAIN_PROCS"))
+    if processes > 1 and (run.init_from_id is not None or run.fine_tune):
+        logger.info("training run %s is a fine-tune: one process", run.public_id)
+        return 1
+    return max(1, processes)
 
 
 def _trainer_for(*, run: TrainingRun, config: GANConfig, prepared: PreparedDataset, directory: Path) -> Trainer:
@@ -212,15 +239,35 @@ def training_run_work(run: TrainingRun, context: JobContext) -> None:
     except DatasetError as exc:
         raise PermanentJobError(f"The dataset cannot be used: {exc}") from None
     directory = run_directory(run.public_id)
-    trainer = _trainer_for(run=run, config=config, prepared=prepared, directory=directory)
-    context.heartbeat(force=True, start_steps=[*run.start_steps, trainer.step], step=trainer.step,
-                      total_steps=trainer.config.steps)
-    monitor = _Monitor(context=context, directory=directory, config=trainer.config,
-                       time_limit_seconds=run.time_limit_seconds, elapsed_before=trainer.elapsed_seconds)
-    result = trainer.run(on_progress=monitor.on_progress, should_stop=monitor.should_stop)
+    processes = _process_count(run)
+    trainer = None
+    if processes > 1:
+        start_step, elapsed_before = checkpoint_progress(directory)
+    else:
+        trainer = _trainer_for(run=run, config=config, prepared=prepared, directory=directory)
+        start_step, elapsed_before = trainer.step, trainer.elapsed_seconds
+    context.heartbeat(force=True, start_steps=[*run.start_steps, start_step], step=start_step,
+                      total_steps=config.steps)
+    monitor = _Monitor(context=context, directory=directory, config=config,
+                       time_limit_seconds=run.time_limit_seconds, elapsed_before=elapsed_before)
+    if trainer is None:
+        result = train_in_processes(
+            processes=processes, config=config, dataset_file=dataset_prepared_path(dataset=run.dataset,
+                                                                                   resolution=config.resolution),
+            directory=directory, device=training_device(), monitor=monitor)
+        if result.reason in ("completed", "time_limit") or monitor.limit_reached:
+            trainer = _trainer_for(run=run, config=config, prepared=prepared, directory=directory)  # to export
+    else:
+        result = trainer.run(on_progress=monitor.on_progress, should_stop=monitor.should_stop,
+                             should_pause=monitor.should_pause)
     if result.reason == "cancelled" and not monitor.limit_reached:
         raise JobCancelled(f"training run {run.public_id} stopped at step {result.step}")
     if result.reason == "paused":
+        if monitor.pausing and training_run_mark_paused(run=run, step=result.step):
+            logger.info("training run %s paused at step %s", run.public_id, result.step)
+            raise JobYielded(f"training run {run.public_id} paused at step {result.step}")
+        if monitor.pausing:  # swept or cancelled while pausing: this attempt is over either way
+            raise JobCancelled(f"training run {run.public_id} is no longer this worker's")
         raise RuntimeError(f"training stopped early ({result.reason}) at step {result.step}")
     # the steps ran out, or the budget (trainer) or the plan's hard limit (worker) ended it: export what it is
     stop_reason = {"completed": "completed", "time_limit": "budget"}.get(result.reason, "time_limit")
@@ -269,7 +316,7 @@ def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, di
                 class_names=list(trainer.class_names),
             )
             job_succeed(job=locked, step=trainer.step, checkpoint_step=trainer.step, settled_at=timezone.now(),
-                        stop_reason=stop_reason)
+                        stop_reason=stop_reason, pause_requested=False)
             event_emit(type="training.succeeded", user=locked.owner,
                        payload={"training_run": str(run.public_id), "model_version": str(version.public_id),
                                 "step": trainer.step, "dataset_hash": trainer.dataset_hash,

@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def _env() -> dict[str, str]:
-    # one thread per rank; a dead peer fails the survivor's next collective after 60 s rather than hanging (torchrun usually stops it first)
+    # one thread per rank; a dead peer fails the survivor's next collective after 60 s rather than hanging
+    # (torchrun usually stops the survivor first)
     return {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "ATELIER_DIST_TIMEOUT": "60"}
 
 
