@@ -23,7 +23,7 @@ import argparse
 import json
 import os
 import statistics
-import subprocess  # nosec B404 - starts this module under torchrun, no shell
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -215,7 +215,7 @@ def compare_processes(*, processes: int, steps: int, rounds: int, device: torch.
         launcher = [sys.executable] if count == 1 else [
             sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(count)]
         out.unlink(missing_ok=True)
-        subprocess.run([*launcher, *worker], env=env, check=True, timeout=1800)  # nosec B603
+        subprocess.run([*launcher, *worker], env=env, check=True, timeout=1800)
         speeds[count] += json.loads(out.read_text())
     medians = {str(count): round(statistics.median(values), 2) for count, values in speeds.items()}
     return {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess  # nosec B404 - runs our own module under this interpreter, no shell
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -72,7 +72,7 @@ def train_in_processes(*, processes: int, config: GANConfig, dataset_file: Path,
     logger.info("training with %s processes: %s", processes, " ".join(command))
     log_path = control / "train.log"  # a file, not a pipe: nobody reads a pipe while the ranks write to it
     with log_path.open("w") as log:
-        child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # nosec B603
+        child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         last_progress = _watch(child, control=control, monitor=monitor)
     finally:

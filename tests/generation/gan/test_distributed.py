@@ -139,3 +139,18 @@ def test_a_killed_rank_ends_the_run_and_it_resumes_exactly_from_the_checkpoint(s
 def test_global_batch_must_split_evenly(toy_dataset, tiny_config):
     with pytest.raises(ConfigError, match="batch_size"):
         Trainer(config=tiny_config(batch_size=9), dataset=toy_dataset, device="cpu", world=World(0, 2, 0))
+
+
+@pytest.mark.parametrize("p", [None, 0.5])
+def test_augment_shards_are_the_full_batchs_rows_and_leave_the_generators_in_step(p):
+    from generation.gan.augment import diff_augment
+
+    images = torch.randn(8, 3, 16, 16, generator=torch.Generator().manual_seed(3))
+    ops = ("color", "translation", "cutout")
+    whole_rng = torch.Generator().manual_seed(1)
+    whole = diff_augment(images, ops=ops, generator=whole_rng, p=p)
+    for offset in (0, 4):
+        rng = torch.Generator().manual_seed(1)
+        part = diff_augment(images[offset : offset + 4], ops=ops, generator=rng, p=p, shard=(offset, 8))
+        assert torch.equal(part, whole[offset : offset + 4])
+        assert torch.equal(rng.get_state(), whole_rng.get_state())
