@@ -15,7 +15,10 @@ what one process computes on the same global batch, up to float summation order.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +26,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+PR_SET_PDEATHSIG = 1
+# looked up before any fork, so a preexec function runs only this one foreign call
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None) if sys.platform == "linux" else None
 DEFAULT_TIMEOUT_SECONDS = 120.0  # a collective waits this long for a dead rank before failing
 TIMEOUT_ENV = "ATELIER_DIST_TIMEOUT"
 
@@ -43,6 +49,14 @@ class World:
         return self.rank * local, local
 
 
+def die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent dies (elsewhere a no-op). Ranks arm it against torchrun,
+    and the worker pool arms torchrun against itself, so a SIGKILLed worker leaves no orphan training on into
+    the run directory the next attempt resumes from."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
@@ -50,6 +64,7 @@ def launched_by_torchrun() -> bool:
 def init_world(*, device: str | None = None) -> tuple[World, torch.device]:
     """Join the process group torchrun describes; the device is cuda:<local rank> when CUDA is asked for or
     available, else the CPU (then one thread per rank unless OMP_NUM_THREADS says otherwise)."""
+    die_with_parent()
     rank, size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     local_rank = int(os.environ.get("LOCAL_RANK", rank))
     wants_cuda = device.startswith("cuda") if device else torch.cuda.is_available()

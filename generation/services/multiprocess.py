@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from generation.gan.config import GANConfig
+from generation.gan.distributed import die_with_parent
 from generation.gan.trainer import Progress, TrainResult, load_checkpoint
 
 logger = logging.getLogger("atelier.generation.training")
@@ -72,7 +73,8 @@ def train_in_processes(*, processes: int, config: GANConfig, dataset_file: Path,
     logger.info("training with %s processes: %s", processes, " ".join(command))
     log_path = control / "train.log"  # a file, not a pipe: nobody reads a pipe while the ranks write to it
     with log_path.open("w") as log:
-        child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: PLW1509
+                                 preexec_fn=die_with_parent)
     try:
         last_progress = _watch(child, control=control, monitor=monitor)
     finally:

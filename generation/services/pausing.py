@@ -53,10 +53,11 @@ def training_run_resume(*, run: TrainingRun) -> TrainingRun:
     with transaction.atomic():
         locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
         if locked.state == TrainingState.PAUSED:
+            payload = _payload(locked)  # with the reason it was paused for
             locked.state, locked.paused_at, locked.pause_reason = TrainingState.QUEUED, None, ""
             locked.save(update_fields=["state", "paused_at", "pause_reason", "updated_at"])
             job_enqueue(job=locked)
-            event_emit(type="training.resumed", user=locked.owner, payload=_payload(locked))
+            event_emit(type="training.resumed", user=locked.owner, payload=payload)
         elif locked.state == JobState.RUNNING and locked.pause_requested:
             locked.pause_requested, locked.pause_reason = False, ""
             locked.save(update_fields=["pause_requested", "pause_reason", "updated_at"])
