@@ -218,3 +218,41 @@ def test_the_pool_trains_a_run_over_two_processes_like_one(artist_client, datase
     got, expected = checkpoint(run_id), checkpoint(reference)
     for name, values in expected["history"].items():  # tolerance: see tests/generation/gan/test_distributed.py
         torch.testing.assert_close(got["history"][name], values, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_two_process_run_pauses_at_a_boundary_and_resumes_bit_for_bit(artist_client, dataset_id, tiny_config,
+                                                                          settings):
+    settings.GENERATION_TRAIN_PROCS = 2
+    config = {**tiny_config, "steps": 24, "checkpoint_every": 3, "sample_every": 1000}
+    reference = start(artist_client, dataset_id, config)
+    run_queued_tasks()
+    assert TrainingRun.objects.get(public_id=reference).state == JobState.SUCCEEDED
+
+    run_id = start(artist_client, dataset_id, config)
+    run = TrainingRun.objects.get(public_id=run_id)
+
+    def worker():
+        try:
+            run_queued_tasks()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 120
+        while TrainingRun.objects.get(pk=run.pk).state != JobState.RUNNING and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert artist_client.post(f"{URL}/{run_id}/pause").status_code == 200
+    finally:
+        thread.join(timeout=300)
+    run.refresh_from_db()
+    assert run.state == TrainingState.PAUSED, (run.state, run.last_error)
+    assert 3 <= run.step < 24 and run.step % 3 == 0 and checkpoint(run_id)["step"] == run.step
+    assert artist_client.post(f"{URL}/{run_id}/resume").status_code == 200
+    run_queued_tasks()
+    run.refresh_from_db()
+    assert run.state == JobState.SUCCEEDED, run.last_error
+    assert_same_training(run_id, reference)  # both two-process runs: the same reduction order, bit for bit
