@@ -32,12 +32,19 @@ import torch
 from torch import nn, optim
 
 from generation.gan.config import GANConfig
-from generation.gan.data import PreparedDataset, prepare_dataset, write_toy_dataset
+from generation.gan.data import (
+    PreparedDataset,
+    load_prepared_dataset,
+    prepare_dataset,
+    save_prepared_dataset,
+    write_toy_dataset,
+)
 from generation.gan.distributed import close_world, init_world, launched_by_torchrun
 from generation.gan.trainer import Trainer, default_device
 
 BATCH, NZ, NGF, NDF, NC = 64, 100, 64, 64, 3
 CACHE = Path("var/bench/gan_training_64")
+DDP_DATA = CACHE / "toy-64.pt"
 
 
 # ---- the reference: pytorch/examples dcgan/main.py, model and loop as published ------------------------
@@ -183,7 +190,8 @@ def toy_dataset() -> PreparedDataset:
 def ddp_worker(*, steps: int, rounds: int, device: str, out: Path) -> None:
     """One side of the multi-process comparison: this process alone, or one rank under torchrun."""
     world, chosen = init_world(device=device) if launched_by_torchrun() else (None, torch.device(device))
-    trainer = Trainer(config=trainer_config(), dataset=toy_dataset(), device=chosen, world=world)
+    dataset = load_prepared_dataset(DDP_DATA)  # written once by the parent: ranks must not race to build it
+    trainer = Trainer(config=trainer_config(), dataset=dataset, device=chosen, world=world)
     trainer.run(max_steps=1)  # warm-up
     speeds = []
     for _ in range(rounds):
@@ -206,6 +214,7 @@ def loadavg() -> str:
 
 def compare_processes(*, processes: int, steps: int, rounds: int, device: torch.device) -> dict[str, object]:
     """images/s of one process and of `processes` ranks (one thread each on the CPU), alternating twice."""
+    save_prepared_dataset(toy_dataset(), DDP_DATA)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     out = CACHE / "ddp_speeds.json"
     worker = ["-m", "bench.training", "--ddp-worker", "--steps", str(steps), "--ddp-rounds", str(rounds),
