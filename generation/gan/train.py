@@ -180,7 +180,9 @@ def _load_data(args: argparse.Namespace, *, resolution: int, out_path: Path | No
     return prepare_dataset(image_dir=args.data, resolution=resolution, out_path=out_path)
 
 
-def _shared_config(config: GANConfig, estimate: str | None, world: World | None) -> tuple[GANConfig, str | None]:
+def _shared_config(
+    config: GANConfig | None, estimate: str | None, world: World | None
+) -> tuple[GANConfig, str | None]:
     """Rank 0's plan on every rank: each rank's timed probe could otherwise pick another shape."""
     if world is None:
         return config, estimate
@@ -242,8 +244,10 @@ def run(args: argparse.Namespace) -> int:
         )
         if explicit is not None:
             config, estimate = explicit, None
-        else:
+        elif main_rank:
             config, estimate = plan_from_args(args, dataset, device=device)
+        else:  # rank 0 plans (its probe alone on the cores) and sends the plan
+            config, estimate = None, None
         config, estimate = _shared_config(config, estimate, world)
         trainer = Trainer(
             config=config, dataset=dataset, device=device, out_dir=None if args.dry_run else args.out, world=world
