@@ -11,6 +11,7 @@ failure, so the next attempt resumes from the last checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -111,7 +112,7 @@ def _watch(child: subprocess.Popen, *, control: Path, monitor: _Monitor) -> Prog
             seen_mtime = progress_file.stat().st_mtime
             last_progress = _read_progress(progress_file) or last_progress
             if last_progress is not None:
-                monitor.on_progress(last_progress)
+                monitor.on_progress(_pinned(last_progress, control))
         if stop_sent_at is None and monitor.should_stop():
             (control / "stop").touch()
             stop_sent_at = time.monotonic()
@@ -127,8 +128,22 @@ def _watch(child: subprocess.Popen, *, control: Path, monitor: _Monitor) -> Prog
     if final.exists() and final.stat().st_mtime != seen_mtime:
         last_progress = _read_progress(final) or last_progress
         if last_progress is not None:
-            monitor.on_progress(last_progress)
+            monitor.on_progress(_pinned(last_progress, control))
     return last_progress
+
+
+def _pinned(progress: Progress, control: Path) -> Progress:
+    """The progress with its checkpoint hard-linked aside: rank 0 keeps training and replaces latest.pt (by
+    rename) while the monitor may be reading it to store it in the bucket, and a link keeps one file whole."""
+    if progress.checkpoint_path is None or not progress.checkpoint_path.exists():
+        return progress
+    pinned = control / "checkpoint-pinned.pt"
+    pinned.unlink(missing_ok=True)
+    try:
+        os.link(progress.checkpoint_path, pinned)
+    except OSError:  # replaced in between: the next report links the new one
+        return progress
+    return dataclasses.replace(progress, checkpoint_path=pinned)
 
 
 def _read_progress(path: Path) -> Progress | None:
