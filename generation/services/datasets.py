@@ -261,9 +261,14 @@ def dataset_class_names(*, dataset: Dataset) -> tuple[str, ...]:
     return tuple(dataset.class_names) or (UNLABELLED_CLASS,)
 
 
+def dataset_prepared_path(*, dataset: Dataset, resolution: int) -> Path:
+    """Where `dataset_prepare` keeps the tensor file (the multi-process trainer reads it from there)."""
+    return _prepared_path(public_id=dataset.public_id, prefix=dataset.storage_prefix, resolution=resolution)
+
+
 def dataset_prepare(*, dataset: Dataset, resolution: int) -> PreparedDataset:
     """The dataset as the engine's tensor file at `resolution`, built on first use and reused after."""
-    path = _prepared_path(public_id=dataset.public_id, prefix=dataset.storage_prefix, resolution=resolution)
+    path = dataset_prepared_path(dataset=dataset, resolution=resolution)
     if path.exists():
         try:
             prepared = load_prepared_dataset(path)
