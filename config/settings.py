@@ -318,6 +318,8 @@ GENERATION_REQUIRE_GPU = env_bool("GENERATION_REQUIRE_GPU", False)
 GENERATION_INCEPTION_WEIGHTS = env_str("GENERATION_INCEPTION_WEIGHTS", "")
 # Who answers "may this user spend N generations / a training run?" (generation/metering.py).
 GENERATION_METER = env_str("GENERATION_METER", "marketplace.subscriptions.metering.SubscriptionMeter")
+# who records datasets and model versions as provenance (generation/lineage.py); "" = nobody
+GENERATION_LINEAGE_RECORDER = env_str("GENERATION_LINEAGE_RECORDER", "provenance.lineage.ProvenanceLineage")
 
 # --- payments and subscriptions --------------------------------------------------------------------------
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "test")  # "test" (embedded, documented test tokens) or "stripe"

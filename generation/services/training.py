@@ -31,6 +31,7 @@ from core.jobs import (
     job_retry,
     job_succeed,
 )
+from generation import lineage
 from generation.gan import export as gan_export
 from generation.gan import finetune
 from generation.gan.config import GANConfig
@@ -268,6 +269,7 @@ def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, di
                 num_classes=config.num_classes if config.conditional else 0,
                 class_names=list(trainer.class_names),
             )
+            lineage.model_version_recorded(version=version, dataset=locked.dataset)
             job_succeed(job=locked, step=trainer.step, checkpoint_step=trainer.step, settled_at=timezone.now(),
                         stop_reason=stop_reason)
             event_emit(type="training.succeeded", user=locked.owner,

@@ -232,7 +232,8 @@ def order_payment_succeeded(*, order: Order, payment_id: UUID) -> Order:
 
 def _fulfil(*, order: Order, artwork: Artwork, listings: list[Listing]) -> None:
     buyer, exclusive = order.buyer, order.licence_type == LicenceType.EXCLUSIVE
-    LicenceGrant.objects.create(order=order, artwork=artwork, holder=buyer, licence_type=order.licence_type)
+    grant = LicenceGrant.objects.create(order=order, artwork=artwork, holder=buyer, licence_type=order.licence_type)
+    ports.licence_register(grant=grant, artwork=artwork, order=order)
     ports.ledger_credit(user=artwork.artist, amount=order.artist_amount, currency=order.currency,
                         reference=payment_reference(order),
                         memo=f"Sale of a {order.licence_type} licence for “{artwork.title}”")
