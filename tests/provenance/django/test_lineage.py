@@ -249,3 +249,17 @@ def test_a_v1_certificate_still_verifies(world, tmp_path):
     result = _console_script(tmp_path, certificate, world["rpc"])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "VALID" in result.stdout and "NOTE  format 1: unsigned" in result.stdout
+
+
+def test_the_certificate_page_shows_the_signed_certificate_and_its_lineage(world, client):
+    response = client.get(f"/certificates/{world['artwork'].public_id}", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "atelier-provenance-certificate/2" in html and "Lineage" in html
+    assert world["version_row"].onnx_sha256 in html and world["dataset_row"].dataset_hash in html
+    assert "Personal licence to" in html and "contents public" in html
+    assert "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266" in html  # the signer
+    assert f"/api/v1/provenance/{world['artwork'].public_id}/certificate" in html
+    assert "atelier-verify certificate.json" in html
+    artwork_page = client.get(f"/artworks/{world['artwork'].subject.split(':')[1]}", HTTP_ACCEPT="text/html")
+    assert f"/certificates/{world['artwork'].public_id}" in artwork_page.content.decode()
