@@ -259,7 +259,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "ENUM_NAME_OVERRIDES": {"JobStateEnum": "core.jobs.JobState",
-                            "CurationVerdictEnum": "generation.services.curation.VERDICT_CHOICES"},
+                            "CurationVerdictEnum": "generation.services.curation.VERDICT_CHOICES",
+                            "ProvenanceRecordKindEnum": "provenance.lineage.RECORD_KIND_CHOICES"},
 }
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))

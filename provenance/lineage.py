@@ -22,6 +22,7 @@ from provenance.verify_certificate import canonical_json
 LINEAGE_FORMAT = "atelier-lineage/1"
 NO_PARENT = "00" * 32
 KIND_DATASET, KIND_MODEL_VERSION, KIND_LICENCE, KIND_ARTWORK = "dataset", "model_version", "licence", "artwork"
+RECORD_KIND_CHOICES = [(kind, kind) for kind in (KIND_ARTWORK, KIND_DATASET, KIND_MODEL_VERSION, KIND_LICENCE)]
 __all__ = ["canonical_json", "manifest_sha256"]  # canonical_json is the checker's, so both sides hash alike
 
 

@@ -4,6 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.serializers import StrictSerializer
+from provenance.lineage import RECORD_KIND_CHOICES
 
 
 class VerifyUploadSerializer(StrictSerializer):
@@ -12,7 +13,7 @@ class VerifyUploadSerializer(StrictSerializer):
 
 class RecordSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
-    kind = serializers.ChoiceField(choices=["artwork", "dataset", "model_version", "licence"], read_only=True)
+    kind = serializers.ChoiceField(choices=RECORD_KIND_CHOICES, read_only=True)
     content_sha256 = serializers.CharField()
     pdq = serializers.CharField()
     pdq_quality = serializers.IntegerField()
