@@ -184,8 +184,35 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Media: the local filesystem (MEDIA_ROOT) by default; an S3-compatible bucket when STORAGE_BACKEND=s3. Workers
+# then fetch what they read into MEDIA_CACHE_DIR (content-hash keyed, verified, LRU-evicted past
+# MEDIA_CACHE_MAX_BYTES) and write results back (core/media.py).
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "filesystem")
+if STORAGE_BACKEND not in {"filesystem", "s3"}:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, got {STORAGE_BACKEND!r}")
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "")
+if STORAGE_BACKEND == "s3" and not AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+_S3_OPTIONS = {
+    "bucket_name": AWS_STORAGE_BUCKET_NAME,
+    "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "") or None,  # None: AWS itself
+    "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,  # None: boto3's own chain (instance role, ...)
+    "secret_key": env_str("AWS_SECRET_ACCESS_KEY", "") or None,
+    "region_name": env_str("AWS_S3_REGION_NAME", "us-east-1"),
+    "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE", "") or None,
+    "signature_version": "s3v4",
+    "default_acl": None,  # objects stay private: originals leave only through presigned URLs
+    "querystring_auth": True,
+    "file_overwrite": False,  # as FileSystemStorage: a taken name gets a suffix
+}
+MEDIA_CACHE_DIR = Path(env_str("MEDIA_CACHE_DIR", str(VAR_DIR / "cache" / "media")))
+MEDIA_CACHE_MAX_BYTES = env_int("MEDIA_CACHE_MAX_BYTES", 2 * 1024**3)
+# A presigned URL lives at most this long, and never longer than the download link it was made for.
+STORAGE_PRESIGNED_TTL_SECONDS = env_int("STORAGE_PRESIGNED_TTL_SECONDS", 60)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _S3_OPTIONS}
+    if STORAGE_BACKEND == "s3"
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -221,15 +248,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only, unless a view takes uploads and says so: form encodings would let `tags=a` stand for a list
+    # and a blank field for an absent one, which no client of a JSON API means.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PagePagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "core.errors.problem_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AtelierAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttling.AnonRateThrottle",
         "core.throttling.UserRateThrottle",
@@ -258,6 +284,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.document_problems"],
     "ENUM_NAME_OVERRIDES": {"JobStateEnum": "core.jobs.JobState",
                             "CurationVerdictEnum": "generation.services.curation.VERDICT_CHOICES",
                             "ProvenanceRecordKindEnum": "provenance.lineage.RECORD_KIND_CHOICES"},

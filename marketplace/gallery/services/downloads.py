@@ -1,7 +1,9 @@
 """Signed, expiring download links for originals. A token names the artwork and the user it was issued to and
 is signed with SECRET_KEY (TimestampSigner); holding is checked again when the file is served, so a licence
-revoked by a refund stops a link issued before it."""
+revoked by a refund stops a link issued before it. With media in a bucket the link answers with a presigned URL
+of the object that expires no later than the link itself (and within STORAGE_PRESIGNED_TTL_SECONDS)."""
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +13,7 @@ from django.core import signing
 from django.utils import timezone
 
 from core.errors import AtelierError, Forbidden, NotFound
+from core.media import media_presigned_url
 from marketplace.gallery import conf
 from marketplace.gallery.models import Artwork
 from marketplace.gallery.selectors import artwork_is_holder
@@ -55,3 +58,20 @@ def download_link_resolve(*, token: str, requester: Any = None) -> Artwork:
     if not artwork_is_holder(user=user, artwork=artwork):
         raise Forbidden("The licence for this download is no longer held.", code="not_a_licence_holder")
     return artwork
+
+
+def download_link_seconds_left(*, token: str) -> int:
+    """Whole seconds before a (valid) token expires; 0 once it has."""
+    signer = signing.TimestampSigner(salt=SALT)
+    issued = signing.b62_decode(signing.Signer.unsign(signer, token).rsplit(signer.sep, 1)[1])
+    return max(0, int(issued + conf.download_url_ttl_seconds() - time.time()))
+
+
+def download_presigned_url(*, token: str, artwork: Artwork, filename: str) -> str | None:
+    """A presigned GET of the artwork's original for a token `download_link_resolve` accepted, expiring with the
+    token at the latest; None when media is on the filesystem (the link serves the file itself)."""
+    left = download_link_seconds_left(token=token)
+    if left < 1:
+        raise DownloadLinkExpired("This download link has expired; ask for a new one.")
+    return media_presigned_url(name=artwork.original.name, expires_in=left, filename=filename,
+                               content_type="image/png")
