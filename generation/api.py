@@ -115,7 +115,8 @@ class DatasetListCreateView(UploadLimitsMixin, IdempotentMixin, GenerationScoped
         payload = DatasetCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         upload = services.dataset_create(owner=request.user, name=payload.validated_data["name"],
-                                         files=payload.validated_data["files"])
+                                         files=payload.validated_data["files"],
+                                         contents_public=payload.validated_data["contents_public"])
         return Response(DatasetCreatedSerializer(upload.dataset).data, status=status.HTTP_201_CREATED)
 
 

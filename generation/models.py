@@ -37,6 +37,9 @@ class Dataset(BaseModel):
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="versions")
     parent_model_version = models.ForeignKey("ModelVersion", on_delete=models.PROTECT, null=True, blank=True,
                                              related_name="derived_datasets")
+    # False (the default): only the dataset's hashes are shown with its provenance record; True: the image
+    # hashes and class names are shown too, so anyone holding the images can check the dataset hash
+    contents_public = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

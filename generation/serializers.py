@@ -44,6 +44,10 @@ class DatasetCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False,
                                   help_text="One zip archive (class subfolders become labels) or several images.")
+    contents_public = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Show the image hashes and class names with the dataset's provenance record, so anyone holding "
+                  "the images can check its hash. Default false: only the dataset's hashes are shown.")
 
 
 class FileIssueSerializer(serializers.Serializer):
@@ -76,7 +80,7 @@ class DatasetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dataset
         fields = ["id", "name", "image_count", "total_bytes", "dataset_hash", "class_names", "upload_report",
-                  "parent", "parent_model", "created_at"]
+                  "parent", "parent_model", "contents_public", "created_at"]
         read_only_fields = fields
 
 

@@ -36,6 +36,7 @@ from core.jobs import (
     job_succeed,
 )
 from core.media import media_is_remote, media_local_path, media_save_file, sha256_file
+from generation import lineage
 from generation.gan import export as gan_export
 from generation.gan import finetune
 from generation.gan.config import GANConfig
@@ -376,6 +377,7 @@ def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, di
                 num_classes=config.num_classes if config.conditional else 0,
                 class_names=list(trainer.class_names),
             )
+            lineage.model_version_recorded(version=version, dataset=locked.dataset)
             job_succeed(job=locked, step=trainer.step, checkpoint_step=trainer.step, settled_at=timezone.now(),
                         stop_reason=stop_reason, pause_requested=False)
             event_emit(type="training.succeeded", user=locked.owner,
