@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0004_checkpoint_in_storage'),
+        ('generation', '0005_training_pause'),
     ]
 
     operations = [
