@@ -4,7 +4,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-
 # JSON types a declared field accepts. DRF coerces (0 is false, "5" is 5, 5 is "5"): the schema promises a
 # boolean, an integer or a string, so a JSON body must send one.
 _JSON_TYPES: list[tuple[type, tuple[type, ...], str]] = [
