@@ -25,6 +25,8 @@ PAGE_OBJECTS = {
     "studio-job": "generation-job-detail",
     "studio-job-images": "generation-job-detail",
     "studio-image-publish": "generated-image-detail",
+    "studio-image-curate": "generated-image-detail",
+    "studio-model-fine-tune": "model-version-detail",
     "studio-artwork": "artwork-detail",
     "studio-artwork-publish": "artwork-publish",
     "studio-artwork-withdraw": "artwork-withdraw",
