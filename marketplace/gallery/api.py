@@ -3,6 +3,7 @@
 Views parse input, call a selector or a service, and shape the answer; the rules live in services.
 """
 
+import io
 from typing import Any
 
 from django.http import FileResponse, HttpResponse
@@ -218,10 +219,9 @@ class DownloadView(APIView):
                    summary="Download an original through a signed link",
                    description="The token is the credential; 410 once it expired, 403 if tampered with.")
     def get(self, request: Request, token: str) -> FileResponse:
-        artwork = services.download_link_resolve(token=token, requester=request.user)
+        artwork, data = services.download_original(token=token, requester=request.user)
         name = f"{slugify(artwork.title) or 'artwork'}-{str(artwork.public_id)[:8]}.png"
-        response = FileResponse(artwork.original.open("rb"), content_type="image/png", as_attachment=True,
-                                filename=name)
+        response = FileResponse(io.BytesIO(data), content_type="image/png", as_attachment=True, filename=name)
         response["Cache-Control"] = "private, no-store"
         return response
 

@@ -11,7 +11,7 @@ from django.core import signing
 from django.utils import timezone
 
 from core.errors import AtelierError, Forbidden, NotFound
-from marketplace.gallery import conf
+from marketplace.gallery import conf, credentials
 from marketplace.gallery.models import Artwork
 from marketplace.gallery.selectors import artwork_is_holder
 
@@ -39,6 +39,19 @@ def download_link_issue(*, user: Any, artwork: Artwork) -> DownloadLink:
 def download_link_resolve(*, token: str, requester: Any = None) -> Artwork:
     """The artwork a valid token grants; 410 once expired, 403 when tampered with, presented by another signed-in
     user, or when the user no longer holds a licence."""
+    return _resolve(token=token, requester=requester)[0]
+
+
+def download_original(*, token: str, requester: Any = None) -> tuple[Artwork, bytes]:
+    """The artwork a valid token grants and its original as delivered to the token's user: with Content
+    Credentials stating that user's licence (see marketplace/gallery/credentials.py)."""
+    artwork, user = _resolve(token=token, requester=requester)
+    with artwork.original.open("rb") as handle:
+        original = handle.read()
+    return artwork, credentials.original_sign(artwork=artwork, user=user, original=original)
+
+
+def _resolve(*, token: str, requester: Any) -> tuple[Artwork, Any]:
     signer = signing.TimestampSigner(salt=SALT)
     try:
         claims = signer.unsign_object(token, max_age=conf.download_url_ttl_seconds())
@@ -54,4 +67,4 @@ def download_link_resolve(*, token: str, requester: Any = None) -> Artwork:
         raise Forbidden("This download link was issued to another account.", code="download_link_not_yours")
     if not artwork_is_holder(user=user, artwork=artwork):
         raise Forbidden("The licence for this download is no longer held.", code="not_a_licence_holder")
-    return artwork
+    return artwork, user
