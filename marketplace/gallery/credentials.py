@@ -2,7 +2,9 @@
 and stored, and each delivered original, signed as it is served so it carries the downloader's licence and the
 anchor as it stands then. What goes into a manifest is described in provenance/credentials/c2pa_manifests.py."""
 
+import base64
 import io
+from dataclasses import replace
 from typing import Any
 
 from PIL import Image
@@ -54,25 +56,34 @@ def _spec(*, artwork: Artwork, record: Any, training: str, constraint: str, edit
                         references=work_references(artwork.lineage or {}) if generated else ())
 
 
-def preview_edits(*, artwork: Artwork, preview: bytes) -> tuple[dict[str, Any], ...]:
-    with Image.open(io.BytesIO(preview)) as image:
-        width, height = image.size
+def preview_edits(*, artwork: Artwork, width: int, height: int) -> tuple[dict[str, Any], ...]:
     edits: list[dict[str, Any]] = []
     if (width, height) != (artwork.width, artwork.height):
         edits.append({"action": "c2pa.resized",
                       "description": f"Downscaled to {width}x{height} (at most {PREVIEW_MAX_SIDE} px a side)."})
-    edits.append({"action": "c2pa.watermarked", "description": f"Visible tiled mark '{WATERMARK_TEXT}'."})
-    if min(width, height) >= INVISIBLE_MIN_SIDE and ports.invisible_watermark_enabled():
+    edits.append({"action": "c2pa.edited", "description": f"Visible tiled watermark '{WATERMARK_TEXT}'."})
+    if invisible_key(artwork=artwork, width=width, height=height):
         edits.append({"action": "c2pa.watermarked",
                       "description": "Invisible watermark: the first 48 bits of the original's sha256."})
     return tuple(edits)
 
 
+def invisible_key(*, artwork: Artwork, width: int, height: int) -> str:
+    """The invisible watermark's key (base64) when render_preview embedded one, else ''."""
+    key = ports.watermark_key(artwork.content_sha256)
+    if key is None or min(width, height) < INVISIBLE_MIN_SIDE:
+        return ""
+    return base64.b64encode(key).decode()
+
+
 def preview_sign(*, artwork: Artwork, record: Any, preview: bytes) -> Any:
     """The public preview with its manifest (provenance's Signed), or None when signing is off. Previews never
     allow training or mining: nobody holds a licence to a preview."""
+    with Image.open(io.BytesIO(preview)) as image:
+        width, height = image.size
     spec = _spec(artwork=artwork, record=record, training="notAllowed", constraint="",
-                 edits=preview_edits(artwork=artwork, preview=preview), asset="preview", licence=None)
+                 edits=preview_edits(artwork=artwork, width=width, height=height), asset="preview", licence=None)
+    spec = replace(spec, watermark_key_b64=invisible_key(artwork=artwork, width=width, height=height))
     return ports.credential_sign(data=preview, spec=spec)
 
 

@@ -24,6 +24,8 @@ TRAINING_MINING_LABEL = "c2pa.training-mining"
 TRAINING_MINING_KEYS = ("c2pa.ai_generative_training", "c2pa.ai_training", "c2pa.ai_inference", "c2pa.data_mining")
 TRAINING_USES = ("allowed", "notAllowed", "constrained")
 AUTHOR_LABEL = "stds.schema-org.CreativeWork"
+SOFT_BINDING_LABEL = "c2pa.soft-binding"
+WATERMARK_ALG = "ai.atelier.watermark.v1"  # provenance.watermark: 48-bit key, convolutional code, DWT-DCT-SVD
 MIME_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 BUILDER_SETTINGS = {"builder": {"thumbnail": {"enabled": False}}}
 MAX_REPORT_JSON = 256 * 1024  # a manifest store whose JSON is larger is reported, not echoed back
@@ -55,6 +57,8 @@ class ManifestSpec:
     training_constraint: str = ""  # constraint_info when constrained
     edits: tuple[dict[str, Any], ...] = ()  # extra actions between created and published (resize, watermark)
     references: tuple[Reference, ...] = ()
+    # the invisible watermark's value (base64), required by the SDK beside a c2pa.watermarked action
+    watermark_key_b64: str = ""
     generator_version: str = "0.1.0"
 
 
@@ -114,6 +118,8 @@ def manifest_definition(spec: ManifestSpec, *, mime: str) -> dict[str, Any]:
             {"label": TRAINING_MINING_LABEL,
              "data": training_mining_assertion(spec.training_mining, spec.training_constraint)},
             {"label": ATELIER_LABEL, "data": spec.atelier},
+            *([{"label": SOFT_BINDING_LABEL, "data": {"alg": WATERMARK_ALG, "blocks": [
+                {"scope": {}, "value": spec.watermark_key_b64}]}}] if spec.watermark_key_b64 else []),
         ],
         # JSON-only ingredients keep title, format and instance id (not a hash field), so the id carries it
         "ingredients": [{"title": ref.title, "format": ref.media_type, "relationship": "inputTo",

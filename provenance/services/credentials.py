@@ -4,6 +4,7 @@ manifest. The engine is provenance.credentials (no Django)."""
 
 import functools
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from provenance.credentials.certificates import SigningMaterial, development_mat
 from provenance.models import ChainDeployment, ContentCredential, ProvenanceRecord
 
 ATELIER_ASSERTION_VERSION = 1
+logger = logging.getLogger("atelier.provenance")
 
 
 def signing_enabled() -> bool:
@@ -92,6 +94,7 @@ def credential_sign(*, data: bytes, spec: c2pa_manifests.ManifestSpec) -> c2pa_m
     try:
         return c2pa_manifests.sign(data=data, spec=spec, chain_pem=material.chain_pem, key_pem=material.key_pem)
     except c2pa_manifests.CredentialError as exc:  # our certificate or the SDK, never the caller's input
+        logger.exception("C2PA signing failed")
         raise ServiceUnavailable("Content Credentials could not be signed; the signing certificate may be "
                                  "misconfigured.", code="credentials_unavailable") from exc
 
