@@ -360,6 +360,8 @@ for _name in _INT_TUNABLES:
 for _name in _STR_TUNABLES:
     if env_str(_name):
         globals()[_name] = env_str(_name)
+if env_str("GALLERY_PREVIEW_INVISIBLE_WATERMARK"):
+    GALLERY_PREVIEW_INVISIBLE_WATERMARK = env_bool("GALLERY_PREVIEW_INVISIBLE_WATERMARK", True)
 if env_str("GALLERY_CURRENCIES"):
     GALLERY_CURRENCIES = tuple(code.upper() for code in env_list("GALLERY_CURRENCIES"))
 
