@@ -49,11 +49,15 @@ def unsafe_defaults(s: Mapping[str, Any]) -> list[str]:
 
 
 def _c2pa_problems(s: Mapping[str, Any]) -> list[str]:
-    if not s.get("PROVENANCE_C2PA_SIGNING"):
-        return []
     from pathlib import Path
 
     from provenance.credentials.certificates import check_signing_material, is_development_chain
+
+    anchors = s.get("PROVENANCE_C2PA_TRUST_ANCHORS") or ""
+    if anchors and not Path(anchors).is_file():
+        return ["PROVENANCE_C2PA_TRUST_ANCHORS names a file that does not exist."]
+    if not s.get("PROVENANCE_C2PA_SIGNING"):
+        return []
 
     chain, key = s.get("PROVENANCE_C2PA_CERT_CHAIN") or "", s.get("PROVENANCE_C2PA_PRIVATE_KEY") or ""
     if not chain or not key:

@@ -25,17 +25,17 @@ def signing_enabled() -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def _material(chain: str, key: str, anchors: str, dev_dir: str) -> SigningMaterial:
+def _material(chain: str, key: str, dev_dir: str) -> SigningMaterial:
     if chain and key:
         chain_pem = Path(chain).read_bytes()
-        material = SigningMaterial(chain_pem=chain_pem, key_pem=Path(key).read_bytes(),
-                                   root_pem=_last_certificate_pem(chain_pem))
-    else:  # outside production only: config/production.py refuses to start without a configured chain
-        material = development_material(Path(dev_dir))
-    if anchors:
-        material = SigningMaterial(chain_pem=material.chain_pem, key_pem=material.key_pem,
-                                   root_pem=Path(anchors).read_bytes())
-    return material
+        return SigningMaterial(chain_pem=chain_pem, key_pem=Path(key).read_bytes(),
+                               root_pem=_last_certificate_pem(chain_pem))
+    return development_material(Path(dev_dir))
+
+
+@functools.lru_cache(maxsize=4)
+def _anchors(path: str) -> str:
+    return Path(path).read_text()
 
 
 def _last_certificate_pem(chain_pem: bytes) -> bytes:
@@ -45,13 +45,28 @@ def _last_certificate_pem(chain_pem: bytes) -> bytes:
     return x509.load_pem_x509_certificates(chain_pem)[-1].public_bytes(serialization.Encoding.PEM)
 
 
+def _configured() -> tuple[str, str]:
+    return conf.get("PROVENANCE_C2PA_CERT_CHAIN"), conf.get("PROVENANCE_C2PA_PRIVATE_KEY")
+
+
 def signing_material() -> SigningMaterial:
-    return _material(conf.get("PROVENANCE_C2PA_CERT_CHAIN"), conf.get("PROVENANCE_C2PA_PRIVATE_KEY"),
-                     conf.get("PROVENANCE_C2PA_TRUST_ANCHORS"), str(conf.get("PROVENANCE_C2PA_DEV_DIR")))
+    """The configured chain and key; outside production, the development CA under PROVENANCE_C2PA_DEV_DIR
+    (production refuses to start with signing on and no chain, and never makes development material)."""
+    chain, key = _configured()
+    if not (chain and key) and getattr(settings, "PRODUCTION", False):
+        raise ServiceUnavailable("Content Credentials signing is not configured.", code="credentials_unavailable")
+    return _material(chain, key, str(conf.get("PROVENANCE_C2PA_DEV_DIR")))
 
 
 def trust_anchors_pem() -> str:
-    """The roots verify trusts (PEM): the operator's, or the development root outside production."""
+    """The roots verify trusts (PEM): PROVENANCE_C2PA_TRUST_ANCHORS, else the configured chain's root, else
+    (outside production only) the development root; in production with neither, none: nothing reads trusted."""
+    anchors = conf.get("PROVENANCE_C2PA_TRUST_ANCHORS")
+    if anchors:
+        return _anchors(anchors)
+    chain, key = _configured()
+    if not (chain and key) and getattr(settings, "PRODUCTION", False):
+        return ""
     return signing_material().root_pem.decode()
 
 

@@ -36,6 +36,7 @@ def test_the_safe_environment_passes_deploy_checks():
     ({"PROVENANCE_C2PA_SIGNING": None}, "PROVENANCE_C2PA_SIGNING is on without"),
     ({"PROVENANCE_C2PA_SIGNING": "1", "PROVENANCE_C2PA_CERT_CHAIN": "/nonexistent/chain.pem",
       "PROVENANCE_C2PA_PRIVATE_KEY": "/nonexistent/key.pem"}, "names a file that does not exist"),
+    ({"PROVENANCE_C2PA_TRUST_ANCHORS": "/nonexistent/roots.pem"}, "PROVENANCE_C2PA_TRUST_ANCHORS names a file"),
 ])
 def test_production_refuses_each_unsafe_default(change, says):
     env = {k: v for k, v in (SAFE | change).items() if v is not None}

@@ -135,3 +135,24 @@ def test_signing_off_leaves_the_file_unchanged(settings, register_image):
     settings.PROVENANCE_C2PA_SIGNING = False
     record, raw = register_image(18)
     assert credentials.credential_sign(data=raw, spec=spec_for(record)) is None
+
+
+def test_configured_trust_anchors_replace_the_development_root(api, settings, tmp_path, register_image):
+    record, raw = register_image(19)
+    signed = credentials.credential_sign(data=raw, spec=spec_for(record)).data  # by the development signer
+    other = issue_signing_material(root_cn="Operator root", signer_cn="Operator", organization="Operator Ltd")
+    (tmp_path / "roots.pem").write_bytes(other.root_pem)
+    settings.PROVENANCE_C2PA_TRUST_ANCHORS = str(tmp_path / "roots.pem")
+    assert credentials.trust_anchors_pem() == other.root_pem.decode()
+    assert verify(api, signed).json()["content_credentials"]["status"] == "untrusted"
+
+
+def test_production_without_a_certificate_trusts_nothing_and_makes_no_development_ca(api, settings, tmp_path,
+                                                                                  register_image):
+    record, raw = register_image(20)
+    signed = credentials.credential_sign(data=raw, spec=spec_for(record)).data
+    settings.PRODUCTION, settings.PROVENANCE_C2PA_SIGNING = True, False
+    settings.PROVENANCE_C2PA_DEV_DIR = str(tmp_path / "never")
+    assert credentials.trust_anchors_pem() == ""
+    assert verify(api, signed).json()["content_credentials"]["status"] == "untrusted"
+    assert not (tmp_path / "never").exists()
