@@ -23,3 +23,10 @@ class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     pass
+
+
+def query_values(params: Any) -> dict[str, str]:
+    """A request's query string as a plain dict (the last value of each name) for a filter serializer: fed the
+    QueryDict itself, DRF applies HTML-form rules and reads `?state=` as absent, so a blank filter would
+    silently list everything instead of being the 400 any other invalid value is."""
+    return dict(params.items())

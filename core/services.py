@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from core.models import IdempotencyKey
 # A request still "in flight" after this long died with its process; its key may be taken over.
 IN_FLIGHT_ABANDONED_AFTER = timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
+IDEMPOTENCY_KEY_PATTERN = re.compile(rf"[\x20-\x7e]{{1,{MAX_KEY_LENGTH}}}")  # printable ASCII
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ def request_fingerprint(*, method: str, path: str, payload: Any) -> str:
 
 
 def idempotency_begin(*, user: Any, key: str, method: str, path: str, fingerprint: str) -> IdempotencyOutcome:
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key or ""):
         raise InvalidInput(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.",
                            field="Idempotency-Key")
     now = timezone.now()

@@ -12,6 +12,7 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -23,7 +24,8 @@ from core.idempotency import IdempotentMixin
 from core.permissions import HasRole, HasScope
 from core.renderers import AnyMediaRenderer
 from core.request_body import no_body
-from core.schema import PROBLEM
+from core.schema import PROBLEM, summaries
+from core.serializers import query_values
 from generation import selectors, services
 from generation.serializers import (
     CurationSerializer,
@@ -90,8 +92,13 @@ class UploadLimitsMixin:
         return super().handle_exception(exc)
 
 
+@summaries(
+    get="Your datasets, newest first",
+    post="Upload a dataset: one zip (class folders become labels) or several images",
+)
 class DatasetListCreateView(UploadLimitsMixin, IdempotentMixin, GenerationScoped, generics.GenericAPIView):
     permission_classes = [*GenerationScoped.permission_classes, ArtistWrites]
+    parser_classes = [MultiPartParser]  # images or one zip
     serializer_class = DatasetSerializer
 
     def get_queryset(self):
@@ -113,6 +120,10 @@ class DatasetListCreateView(UploadLimitsMixin, IdempotentMixin, GenerationScoped
         return Response(DatasetCreatedSerializer(upload.dataset).data, status=status.HTTP_201_CREATED)
 
 
+@summaries(
+    get="One of your datasets, with what the upload rejected and why",
+    delete="Delete a dataset no training run uses, with its images",
+)
 class DatasetDetailView(GenerationScoped, APIView):
     @extend_schema(responses={200: DatasetSerializer, 404: PROBLEM}, tags=["datasets"])
     def get(self, request: Request, public_id) -> Response:
@@ -126,6 +137,10 @@ class DatasetDetailView(GenerationScoped, APIView):
 
 # --- training runs -----------------------------------------------------------------------------------------
 
+@summaries(
+    get="Your training runs, newest first",
+    post="Train a GAN on one of your datasets, by preset and time budget or exact settings (202)",
+)
 class TrainingRunListCreateView(IdempotentMixin, GenerationScoped, generics.GenericAPIView):
     permission_classes = [*GenerationScoped.permission_classes, ArtistWrites]
     serializer_class = TrainingRunSerializer
@@ -173,6 +188,7 @@ class TrainingRunEstimateView(GenerationScoped, APIView):
                                                     "time_limit_seconds": planned.time_limit_seconds}).data)
 
 
+@summaries(get="One training run: state, progress, losses, ETA and its plan")
 class TrainingRunDetailView(GenerationScoped, APIView):
     @extend_schema(responses={200: TrainingRunSerializer, 404: PROBLEM}, tags=["training"])
     def get(self, request: Request, public_id) -> Response:
@@ -180,6 +196,7 @@ class TrainingRunDetailView(GenerationScoped, APIView):
         return Response(TrainingRunSerializer(run, context={"request": request}).data)
 
 
+@summaries(post="Cancel a training run; unused training units are refunded")
 class TrainingRunCancelView(IdempotentMixin, GenerationScoped, APIView):
     @extend_schema(request=None, responses={200: TrainingRunSerializer, 404: PROBLEM, 409: PROBLEM},
                    tags=["training"])
@@ -203,6 +220,7 @@ class TrainingRunImageView(FileView):
         return _file(path.open("rb"), content_type="image/png", filename=f"{run.public_id}-{self.field}.png")
 
 
+@summaries(get="A training run's latest grid of samples (PNG)")
 class TrainingRunSampleGridView(TrainingRunImageView):
     field = "sample_grid"
 
@@ -211,6 +229,7 @@ class TrainingRunSampleGridView(TrainingRunImageView):
         return super().get(request, public_id)
 
 
+@summaries(get="A training run's loss curve (PNG)")
 class TrainingRunLossCurveView(TrainingRunImageView):
     field = "loss_curve"
 
@@ -221,6 +240,7 @@ class TrainingRunLossCurveView(TrainingRunImageView):
 
 # --- model versions ----------------------------------------------------------------------------------------
 
+@summaries(get="Your trained model versions, newest first")
 class ModelVersionListView(GenerationScoped, generics.GenericAPIView):
     serializer_class = ModelVersionSerializer
 
@@ -233,6 +253,7 @@ class ModelVersionListView(GenerationScoped, generics.GenericAPIView):
         return self.get_paginated_response(ModelVersionSerializer(page, many=True, context={"request": request}).data)
 
 
+@summaries(get="One model version: its training run, dataset, metrics and export check")
 class ModelVersionDetailView(GenerationScoped, APIView):
     @extend_schema(responses={200: ModelVersionSerializer, 404: PROBLEM}, tags=["models"])
     def get(self, request: Request, public_id) -> Response:
@@ -263,6 +284,7 @@ class ModelVersionFineTuneView(IdempotentMixin, GenerationScoped, APIView):
                         status=status.HTTP_202_ACCEPTED)
 
 
+@summaries(get="Download a model version as ONNX")
 class ModelVersionOnnxView(FileView):
     @_binary("application/octet-stream", ["models"], "The ONNX file (its sha256 is the model's onnx_sha256).")
     def get(self, request: Request, public_id) -> FileResponse:
@@ -273,6 +295,10 @@ class ModelVersionOnnxView(FileView):
 
 # --- generation jobs and images ----------------------------------------------------------------------------
 
+@summaries(
+    get="Your generation jobs, newest first",
+    post="Generate images with one of your models (202: the job runs in the background)",
+)
 class GenerationJobListCreateView(IdempotentMixin, GenerationScoped, generics.GenericAPIView):
     serializer_class = GenerationJobSerializer
 
@@ -299,6 +325,7 @@ class GenerationJobListCreateView(IdempotentMixin, GenerationScoped, generics.Ge
                         status=status.HTTP_202_ACCEPTED)
 
 
+@summaries(get="One generation job: state, progress and its images")
 class GenerationJobDetailView(GenerationScoped, APIView):
     @extend_schema(responses={200: GenerationJobDetailSerializer, 404: PROBLEM}, tags=["generation"])
     def get(self, request: Request, public_id) -> Response:
@@ -306,6 +333,7 @@ class GenerationJobDetailView(GenerationScoped, APIView):
         return Response(GenerationJobDetailSerializer(job, context={"request": request}).data)
 
 
+@summaries(post="Cancel a queued or running generation job")
 class GenerationJobCancelView(IdempotentMixin, GenerationScoped, APIView):
     @extend_schema(request=None, responses={200: GenerationJobDetailSerializer, 404: PROBLEM, 409: PROBLEM},
                    tags=["generation"])
@@ -317,11 +345,12 @@ class GenerationJobCancelView(IdempotentMixin, GenerationScoped, APIView):
         return Response(GenerationJobDetailSerializer(job, context={"request": request}).data)
 
 
+@summaries(get="Images your models generated, newest first")
 class GeneratedImageListView(GenerationScoped, generics.GenericAPIView):
     serializer_class = GeneratedImageSerializer
 
     def get_queryset(self):
-        query = GeneratedImageListQuerySerializer(data=self.request.query_params)
+        query = GeneratedImageListQuerySerializer(data=query_values(self.request.query_params))
         query.is_valid(raise_exception=True)
         params = query.validated_data
         version = (selectors.model_version_get(user=self.request.user, public_id=params["model"])
@@ -338,6 +367,7 @@ class GeneratedImageListView(GenerationScoped, generics.GenericAPIView):
                                                                     context={"request": request}).data)
 
 
+@summaries(post="Keep or reject a generated image (kept images can feed a fine-tune)")
 class GeneratedImageCurationView(IdempotentMixin, GenerationScoped, APIView):
     @extend_schema(request=CurationSerializer, responses={200: GeneratedImageSerializer, 400: PROBLEM, 404: PROBLEM},
                    tags=["generation"])
@@ -349,6 +379,7 @@ class GeneratedImageCurationView(IdempotentMixin, GenerationScoped, APIView):
         return Response(GeneratedImageSerializer(image, context={"request": request}).data)
 
 
+@summaries(get="One generated image: its model, seed and curation verdict")
 class GeneratedImageDetailView(GenerationScoped, APIView):
     @extend_schema(responses={200: GeneratedImageDetailSerializer, 404: PROBLEM}, tags=["generation"])
     def get(self, request: Request, public_id) -> Response:
@@ -356,6 +387,7 @@ class GeneratedImageDetailView(GenerationScoped, APIView):
         return Response(GeneratedImageDetailSerializer(image, context={"request": request}).data)
 
 
+@summaries(get="A generated image at full quality (its owner only)")
 class GeneratedImageOriginalView(FileView):
     @_binary("image/png", ["generation"], "The original PNG.")
     def get(self, request: Request, public_id) -> FileResponse:
@@ -363,6 +395,7 @@ class GeneratedImageOriginalView(FileView):
         return _file(image.original.open("rb"), content_type="image/png", filename=Path(image.original.name).name)
 
 
+@summaries(get="A generated image's small preview")
 class GeneratedImagePreviewView(FileView):
     @_binary("image/webp", ["generation"], "A smaller WEBP preview.")
     def get(self, request: Request, public_id) -> FileResponse:

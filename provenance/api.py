@@ -1,7 +1,7 @@
 """Public verification API: anyone may check a file or a hash, or fetch a record's certificate (throttled)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -47,8 +47,13 @@ class VerifyUploadView(PublicVerifyView):
         return Response(VerificationSerializer(result).data)
 
 
+SHA256_PATTERN = r"^(0x)?[0-9a-fA-F]{64}$"
+
+
 class VerifyHashView(PublicVerifyView):
     @extend_schema(responses={200: VerificationSerializer, 400: PROBLEM, 404: PROBLEM, 429: PROBLEM},
+                   parameters=[OpenApiParameter("sha256", str, OpenApiParameter.PATH, pattern=SHA256_PATTERN,
+                                                description="The file's sha256: 64 hex digits, 0x optional.")],
                    tags=["provenance"], auth=[], summary="Verify a sha256: the record, checked against the chain")
     def get(self, request: Request, sha256: str) -> Response:
         digest = normalize_sha256(sha256)

@@ -300,6 +300,7 @@ def chain_status() -> dict[str, Any]:
         "rpc_url": settings.CHAIN_RPC_URL, "chain_id": settings.CHAIN_ID, "reachable": False,
         "pending_records": ProvenanceRecord.objects.filter(state=RecordState.PENDING).count(),
         "latest_batch": latest,
+        "latest_batch_confirmations": None,  # counted against the node's head now, when it answers
         "in_flight_transactions": ChainTransaction.objects.filter(
             chain_id=settings.CHAIN_ID, state__in=[TxState.PENDING, TxState.SIGNED, TxState.SENT, TxState.MINED]
         ).count(),
@@ -310,6 +311,8 @@ def chain_status() -> dict[str, Any]:
         chain = chain_connect(timeout=VERIFY_RPC_TIMEOUT_S, retries=1)
         status |= {"reachable": True, "latest_block": int(chain.w3.eth.block_number), "sender": chain.sender,
                    "sender_balance_wei": int(chain.w3.eth.get_balance(chain.sender))}
+        if latest is not None and latest.block_number is not None:
+            status["latest_batch_confirmations"] = max(0, status["latest_block"] - latest.block_number + 1)
         deployment = status["deployment"]
         status["registry_has_code"] = chain.has_code(deployment.registry_address) if deployment else None
     except Exception as exc:

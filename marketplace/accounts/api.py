@@ -17,7 +17,7 @@ from core.idempotency import IdempotentMixin
 from core.permissions import HasScope
 from core.renderers import AnyMediaRenderer
 from core.request_body import no_body
-from core.schema import PROBLEM
+from core.schema import PROBLEM, summaries
 from core.throttling import ScopedRateThrottle
 from core.uploads import upload_size_check
 from marketplace.accounts import selectors, services
@@ -82,6 +82,7 @@ class RegisterConfirmView(APIView):
         return Response(_token_body(issued), status=status.HTTP_201_CREATED)
 
 
+@summaries(post="Sign in with email and password: a bearer token for the API")
 class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -97,6 +98,7 @@ class LoginView(APIView):
         return Response(_token_body(issued))
 
 
+@summaries(post="Sign out: the token used for this request stops working")
 class LogoutView(APIView):
     @extend_schema(request=None, responses={204: None}, tags=["accounts"])
     @no_body
@@ -107,6 +109,10 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@summaries(
+    get="Your account: email, role, display name, bio, profile picture",
+    patch="Change your display name, bio or commission availability",
+)
 class MeView(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = {"GET": {"profile:read"}, "PATCH": {"profile:write"}}
@@ -161,6 +167,7 @@ class UserAvatarView(APIView):
         return response
 
 
+@summaries(post="Change your password (needs the current one); optionally revoke your API keys")
 class PasswordChangeView(APIView):
     permission_classes = [LoginTokenRequired]
 
@@ -173,6 +180,10 @@ class PasswordChangeView(APIView):
         return Response(_token_body(issued))
 
 
+@summaries(
+    get="Your API keys (never their secrets)",
+    post="Create an API key with scopes; its secret is shown once, in this answer",
+)
 class ApiKeyListCreateView(IdempotentMixin, generics.GenericAPIView):
     serializer_class = ApiKeySerializer
     permission_classes = [LoginTokenRequired]
@@ -196,6 +207,7 @@ class ApiKeyListCreateView(IdempotentMixin, generics.GenericAPIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+@summaries(get="One of your API keys", delete="Revoke an API key; requests with it fail from now on")
 class ApiKeyDetailView(APIView):
     permission_classes = [LoginTokenRequired]
     @extend_schema(responses={200: ApiKeySerializer, 403: PROBLEM, 404: PROBLEM}, tags=["api-keys"])

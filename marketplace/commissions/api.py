@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -22,7 +22,8 @@ from rest_framework.views import APIView
 from core.idempotency import IdempotentMixin
 from core.permissions import HasScope
 from core.renderers import AnyMediaRenderer
-from core.schema import PROBLEM
+from core.schema import PROBLEM, summaries
+from core.serializers import query_values
 from marketplace.commissions import selectors, services
 from marketplace.commissions.models import Commission, CommissionState
 from marketplace.commissions.serializers import (
@@ -44,8 +45,6 @@ from marketplace.commissions.serializers import (
 )
 from marketplace.commissions.services._files import open_file
 
-IDEMPOTENCY = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
-                               description="Replays return the first response; the request runs once.")
 TAGS = ["commissions"]
 
 
@@ -79,7 +78,7 @@ class CommissionListCreateView(IdempotentMixin, CommissionScoped, generics.Gener
     parser_classes = [JSONParser, MultiPartParser]
 
     def get_queryset(self):
-        query = CommissionListQuerySerializer(data=self.request.query_params)
+        query = CommissionListQuerySerializer(data=query_values(self.request.query_params))
         query.is_valid(raise_exception=True)
         return selectors.commissions_for(user=self.request.user, role=query.validated_data.get("role"),
                                          state=query.validated_data.get("state")).prefetch_related("references")
@@ -93,7 +92,7 @@ class CommissionListCreateView(IdempotentMixin, CommissionScoped, generics.Gener
 
     @extend_schema(request={"application/json": CommissionCreateSerializer,
                             "multipart/form-data": CommissionCreateSerializer},
-                   responses={201: CommissionDetailSerializer, 400: PROBLEM, 413: PROBLEM}, parameters=[IDEMPOTENCY],
+                   responses={201: CommissionDetailSerializer, 400: PROBLEM, 413: PROBLEM},
                    tags=TAGS, description="Post a brief. Send reference images as multipart `references`.")
     def post(self, request: Request) -> Response:
         payload = CommissionCreateSerializer(data=request.data)
@@ -115,6 +114,7 @@ class CommissionBriefListView(CommissionScoped, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+@summaries(get="One commission: the brief, its state, the accepted offer")
 class CommissionDetailView(CommissionScoped, APIView):
     @extend_schema(responses={200: CommissionDetailSerializer, 404: PROBLEM}, tags=TAGS)
     def get(self, request: Request, public_id) -> Response:
@@ -133,7 +133,7 @@ class CommissionHistoryView(CommissionScoped, APIView):
 class CommissionCancelView(IdempotentMixin, CommissionScoped, APIView):
     @extend_schema(request=CancelSerializer, responses={200: CommissionDetailSerializer, 403: PROBLEM, 404: PROBLEM,
                                                         409: PROBLEM},
-                   parameters=[IDEMPOTENCY], tags=TAGS,
+                   tags=TAGS,
                    description="Cancel before delivery (the client; or the artist backing out once awarded). "
                                "Whatever was paid is refunded.")
     def post(self, request: Request, public_id) -> Response:
@@ -145,6 +145,7 @@ class CommissionCancelView(IdempotentMixin, CommissionScoped, APIView):
         return _detail(request, commission)
 
 
+@summaries(get="One of a brief's reference images")
 class CommissionReferenceFileView(CommissionScoped, APIView):
     renderer_classes = [JSONRenderer, AnyMediaRenderer]
 
@@ -157,6 +158,7 @@ class CommissionReferenceFileView(CommissionScoped, APIView):
 
 # --- offers ------------------------------------------------------------------------------------------------
 
+@summaries(post="Send an offer on an open brief: price, delivery date and revisions")
 class CommissionOfferListCreateView(IdempotentMixin, CommissionScoped, generics.GenericAPIView):
     serializer_class = OfferSerializer
 
@@ -172,7 +174,7 @@ class CommissionOfferListCreateView(IdempotentMixin, CommissionScoped, generics.
 
     @extend_schema(request=OfferCreateSerializer, responses={201: OfferSerializer, 400: PROBLEM, 403: PROBLEM,
                                                             404: PROBLEM, 409: PROBLEM},
-                   parameters=[IDEMPOTENCY], tags=TAGS)
+                   tags=TAGS)
     def post(self, request: Request, public_id) -> Response:
         payload = OfferCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -194,6 +196,7 @@ class OfferListView(CommissionScoped, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+@summaries(get="One offer on a brief: price, delivery date, revisions included")
 class OfferDetailView(CommissionScoped, APIView):
     @extend_schema(responses={200: OfferSerializer, 404: PROBLEM}, tags=TAGS)
     def get(self, request: Request, public_id) -> Response:
@@ -205,7 +208,7 @@ class OfferAcceptView(IdempotentMixin, CommissionScoped, APIView):
         request=OfferAcceptSerializer,
         responses={200: CommissionDetailSerializer, 202: CommissionDetailSerializer, 402: PROBLEM, 403: PROBLEM,
                    404: PROBLEM, 409: PROBLEM, 503: PROBLEM},
-        parameters=[IDEMPOTENCY], tags=TAGS,
+        tags=TAGS,
         description="Accept an offer and pay its price (held by the platform until you accept a delivery); the "
                     "other offers are declined. 202: the payment needs your action (payment.client_secret); the "
                     "commission is awarded when it completes. 402: declined, the brief stays open.")
@@ -218,6 +221,7 @@ class OfferAcceptView(IdempotentMixin, CommissionScoped, APIView):
         return _detail(request, commission, code=status.HTTP_202_ACCEPTED if waiting else status.HTTP_200_OK)
 
 
+@summaries(post="Decline an offer on your brief")
 class OfferDeclineView(IdempotentMixin, CommissionScoped, APIView):
     @extend_schema(request=OfferActionSerializer, responses={200: OfferSerializer, 403: PROBLEM, 404: PROBLEM,
                                                              409: PROBLEM}, tags=TAGS)
@@ -227,6 +231,7 @@ class OfferDeclineView(IdempotentMixin, CommissionScoped, APIView):
         return Response(OfferSerializer(services.offer_decline(offer=offer, client=request.user)).data)
 
 
+@summaries(post="Withdraw your offer before it is accepted")
 class OfferWithdrawView(IdempotentMixin, CommissionScoped, APIView):
     @extend_schema(request=OfferActionSerializer, responses={200: OfferSerializer, 403: PROBLEM, 404: PROBLEM,
                                                              409: PROBLEM}, tags=TAGS)
@@ -238,6 +243,7 @@ class OfferWithdrawView(IdempotentMixin, CommissionScoped, APIView):
 
 # --- deliveries --------------------------------------------------------------------------------------------
 
+@summaries(get="A commission's deliveries, oldest first")
 class CommissionDeliveryListCreateView(IdempotentMixin, CommissionScoped, generics.GenericAPIView):
     serializer_class = DeliverySerializer
     parser_classes = [JSONParser, MultiPartParser]
@@ -255,7 +261,7 @@ class CommissionDeliveryListCreateView(IdempotentMixin, CommissionScoped, generi
         request={"multipart/form-data": DeliveryUploadSerializer, "application/json": DeliveryGenerateSerializer},
         responses={201: DeliverySerializer, 202: DeliverySerializer, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM,
                    409: PROBLEM, 413: PROBLEM, 429: PROBLEM},
-        parameters=[IDEMPOTENCY], tags=TAGS,
+        tags=TAGS,
         description="Deliver uploaded images (multipart `images`), or `{\"model\", \"count\", \"seed\"}` to have "
                     "one of your own models draw them: 202, the delivery is `generating` until the job finishes.")
     def post(self, request: Request, public_id) -> Response:
@@ -277,6 +283,7 @@ class CommissionDeliveryListCreateView(IdempotentMixin, CommissionScoped, generi
         return Response(DeliverySerializer(delivery, context={"request": request}).data, status=code)
 
 
+@summaries(get="One delivery of a commission: its images and state")
 class DeliveryDetailView(CommissionScoped, APIView):
     @extend_schema(responses={200: DeliverySerializer, 404: PROBLEM}, tags=TAGS)
     def get(self, request: Request, public_id) -> Response:
@@ -287,7 +294,7 @@ class DeliveryDetailView(CommissionScoped, APIView):
 class DeliveryAcceptView(IdempotentMixin, CommissionScoped, APIView):
     @extend_schema(request=DeliveryAcceptSerializer,
                    responses={200: CommissionDetailSerializer, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
-                   parameters=[IDEMPOTENCY], tags=TAGS,
+                   tags=TAGS,
                    description="Accept the delivery: the commission completes and the artist is paid.")
     def post(self, request: Request, public_id) -> Response:
         payload = DeliveryAcceptSerializer(data=request.data)
@@ -301,7 +308,7 @@ class DeliveryRevisionView(IdempotentMixin, CommissionScoped, APIView):
     @extend_schema(request=RevisionRequestSerializer,
                    responses={200: CommissionDetailSerializer, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM,
                               409: PROBLEM},
-                   parameters=[IDEMPOTENCY], tags=TAGS,
+                   tags=TAGS,
                    description="Ask for a revision, within the revisions the offer included (then 409).")
     def post(self, request: Request, public_id) -> Response:
         payload = RevisionRequestSerializer(data=request.data)
@@ -312,6 +319,7 @@ class DeliveryRevisionView(IdempotentMixin, CommissionScoped, APIView):
         return _detail(request, commission)
 
 
+@summaries(get="One delivered image (the commission's client and artist only)")
 class DeliveryImageFileView(CommissionScoped, APIView):
     renderer_classes = [JSONRenderer, AnyMediaRenderer]
 

@@ -147,6 +147,7 @@ class Delivery(BaseModel):
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "deliveries"
         ordering = ["commission_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["commission", "number"], name="delivery_number_unique"),

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -23,7 +24,7 @@ from core.idempotency import IdempotentMixin
 from core.permissions import HasScope, IsStaff, WritesNeedRole
 from core.renderers import AnyMediaRenderer
 from core.request_body import no_body
-from core.schema import PROBLEM
+from core.schema import PROBLEM, summaries
 from core.uploads import upload_size_check
 from marketplace.gallery import browse_cache, conf, selectors, services
 from marketplace.gallery.previews import PREVIEW_CONTENT_TYPE
@@ -78,6 +79,7 @@ def _detail(request: Request, artwork: Any, *, code: int = status.HTTP_200_OK) -
 
 class ArtworkListCreateView(IdempotentMixin, PublicGalleryScoped, APIView):
     permission_classes = [*PublicGalleryScoped.permission_classes, WritesNeedRole.of("artist")]
+    parser_classes = [JSONParser, MultiPartParser]  # an image upload, or JSON naming a generated image
 
     @extend_schema(parameters=[BrowseQuerySerializer], responses={200: BrowsePageSerializer, 400: PROBLEM},
                    tags=TAGS, auth=[], operation_id="artworks_browse",
@@ -136,6 +138,7 @@ class MyArtworksView(GalleryScoped, generics.GenericAPIView):
                                                                     context={"request": request}).data)
 
 
+@summaries(patch="Edit your artwork's title, description, tags or style")
 class ArtworkDetailView(PublicGalleryScoped, APIView):
     @extend_schema(responses={200: ArtworkDetailSerializer, 404: PROBLEM}, tags=TAGS, auth=[],
                    summary="A published artwork (public), or your own draft")
@@ -167,6 +170,7 @@ class ArtworkPublishView(GalleryScoped, APIView):
         return _detail(request, selectors.artwork_get_own(user=request.user, public_id=public_id))
 
 
+@summaries(post="Withdraw your published artwork from sale (licences already sold stay valid)")
 class ArtworkWithdrawView(GalleryScoped, APIView):
     @extend_schema(request=None, responses={200: ArtworkDetailSerializer, 404: PROBLEM, 409: PROBLEM}, tags=TAGS)
     @no_body
@@ -228,6 +232,7 @@ class DownloadView(APIView):
 
 # --- listings ----------------------------------------------------------------------------------------------
 
+@summaries(get="The licences on offer for an artwork, with their terms and prices")
 class ArtworkListingsView(PublicGalleryScoped, APIView):
     @extend_schema(responses={200: ListingSerializer(many=True), 404: PROBLEM}, tags=TAGS, auth=[])
     def get(self, request: Request, public_id) -> Response:
@@ -246,6 +251,7 @@ class ArtworkListingsView(PublicGalleryScoped, APIView):
         return Response(ListingSerializer(listing).data, status=status.HTTP_201_CREATED)
 
 
+@summaries(get="One listing: licence type, terms, price and state", patch="Change a listing's price")
 class ListingDetailView(PublicGalleryScoped, APIView):
     @extend_schema(responses={200: ListingSerializer, 404: PROBLEM}, tags=TAGS, auth=[])
     def get(self, request: Request, public_id) -> Response:
@@ -261,6 +267,7 @@ class ListingDetailView(PublicGalleryScoped, APIView):
         return Response(ListingSerializer(listing).data)
 
 
+@summaries(post="Stop offering a listing; orders already paid are kept")
 class ListingCloseView(GalleryScoped, APIView):
     @extend_schema(request=None, responses={200: ListingSerializer, 404: PROBLEM, 409: PROBLEM}, tags=TAGS)
     @no_body
@@ -313,6 +320,7 @@ class OrderListCreateView(IdempotentMixin, GalleryScoped, generics.GenericAPIVie
         return _paid_response(request, result, created=placed.created)
 
 
+@summaries(get="One of your orders, with its payment state")
 class OrderDetailView(GalleryScoped, APIView):
     @extend_schema(responses={200: OrderSerializer, 404: PROBLEM}, tags=TAGS)
     def get(self, request: Request, public_id) -> Response:
@@ -332,6 +340,7 @@ class OrderPayView(IdempotentMixin, GalleryScoped, APIView):
         return _paid_response(request, result, created=False)
 
 
+@summaries(post="Cancel your unpaid order")
 class OrderCancelView(GalleryScoped, APIView):
     @extend_schema(request=None, responses={200: OrderSerializer, 404: PROBLEM, 409: PROBLEM}, tags=TAGS)
     @no_body

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.permissions import HasScope
-from core.schema import PROBLEM
+from core.schema import PROBLEM, summaries
 from generation import selectors as generation_selectors
 from generation.models import ModelVersion
 from marketplace.gallery.models import Artwork, ArtworkState, Order, OrderState
@@ -66,6 +66,7 @@ class ModelComparisonSerializer(serializers.Serializer):
     parent = ModelPerformanceSerializer(allow_null=True, help_text="The version it was fine-tuned from.")
 
 
+@summaries(get="How a model version's artworks sell, beside the model it was fine-tuned from")
 class ModelPerformanceView(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = {"GET": {"gallery:read"}}

@@ -83,16 +83,20 @@ class BrowseQuerySerializer(serializers.Serializer):
                                 max_length=5, help_text="Repeat to require several tags.")
     style = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
     artist = serializers.UUIDField(required=False)
-    price_min = serializers.IntegerField(required=False, min_value=0, help_text="Minor units.")
-    price_max = serializers.IntegerField(required=False, min_value=0, help_text="Minor units.")
+    price_min = serializers.IntegerField(required=False, min_value=0, max_value=MAX_FILTER_PRICE,
+                                         help_text="Minor units.")
+    price_max = serializers.IntegerField(required=False, min_value=0, max_value=MAX_FILTER_PRICE,
+                                         help_text="Minor units.")
     currency = serializers.CharField(required=False, allow_blank=True, max_length=3, default="")
-    licence = serializers.ListField(child=serializers.CharField(), required=False, default=list, max_length=3,
+    licence = serializers.ListField(child=serializers.ChoiceField(choices=list(LICENCE_COLUMNS)), required=False,
+                                    default=list, max_length=3,
                                     help_text="Offered licence types, any of: personal, commercial, exclusive.")
     provenance = serializers.ChoiceField(choices=list(ports.PROVENANCE_STATUSES), required=False)
     sort = serializers.ChoiceField(choices=list(SORTS), required=False, default=DEFAULT_SORT,
                                    help_text="newest (default), popular, price (lowest first) or -price.")
     cursor = serializers.CharField(required=False, max_length=500)
-    page_size = serializers.IntegerField(required=False, min_value=1, default=DEFAULT_PAGE_SIZE)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=settings.API_MAX_PAGE_SIZE,
+                                         default=DEFAULT_PAGE_SIZE)
 
     def validate_page_size(self, value: int) -> int:
         if value > settings.API_MAX_PAGE_SIZE:
@@ -128,10 +132,10 @@ def _one(params: Any, name: str, errors: dict[str, list[str]], *, max_length: in
 
 def _whole(params: Any, name: str, errors: dict[str, list[str]], *, low: int, high: int | None = None) -> int | None:
     raw = params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
-        value = int(raw)
+        value = int(raw)  # a blank value is as wrong as any other non-number (the pages drop blank fields)
     except ValueError:
         errors[name] = ["A whole number is required."]
         return None
@@ -153,14 +157,14 @@ def browse_query_parse(params: Any) -> BrowseQuery:
     licences = params.getlist("licence")
     if set(licences) - set(LICENCE_COLUMNS) or len(licences) > 3:
         errors["licence"] = [f"Licence types are {', '.join(LICENCE_COLUMNS)}."]
-    provenance = params.get("provenance", "")
-    if provenance and provenance not in ports.PROVENANCE_STATUSES:
+    provenance = params.get("provenance")
+    if provenance is not None and provenance not in ports.PROVENANCE_STATUSES:
         errors["provenance"] = [f"One of {', '.join(ports.PROVENANCE_STATUSES)}."]
-    sort = params.get("sort") or DEFAULT_SORT
+    sort = params.get("sort", DEFAULT_SORT)
     if sort not in SORTS:
         errors["sort"] = [f"One of {', '.join(SORTS)}."]
     artist = None
-    if params.get("artist"):
+    if "artist" in params:
         try:
             artist = UUID(params["artist"])
         except ValueError:
@@ -177,15 +181,15 @@ def browse_query_parse(params: Any) -> BrowseQuery:
     if errors:
         raise serializers.ValidationError(errors)
     filters = BrowseFilters(q=q, tags=tuple(tags), style=style, artist=artist, price_min=price_min,
-                            price_max=price_max, currency=currency, licences=tuple(licences), provenance=provenance,
-                            sort=sort)
+                            price_max=price_max, currency=currency, licences=tuple(licences),
+                            provenance=provenance or "", sort=sort)
     return BrowseQuery(filters=filters, cursor=cursor, page_size=page_size or DEFAULT_PAGE_SIZE)
 
 
 class ListingCreateSerializer(StrictSerializer):
     licence_type = serializers.ChoiceField(choices=LicenceType.choices)
     price = serializers.IntegerField(help_text="Minor units (cents).")
-    currency = serializers.CharField(max_length=3)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", max_length=3, help_text="ISO 4217, e.g. USD.")
 
 
 class ListingUpdateSerializer(StrictSerializer):

@@ -38,6 +38,12 @@ PRICE_FIELDS = {"min_price": "price_min", "max_price": "price_max"}
 def _api_params(params: QueryDict) -> tuple[QueryDict, dict[str, list[str]]]:
     """The page's query string in the API's terms (prices typed as amounts become minor units)."""
     query, errors = params.copy(), {}
+    for name in list(query):  # a form sends every field; a blank one means "any", where the API says 400
+        kept = [value for value in query.getlist(name) if value.strip()]
+        if kept:
+            query.setlist(name, kept)
+        else:
+            del query[name]
     currency = (params.get("currency") or "").upper() or "USD"
     for page_name, api_name in PRICE_FIELDS.items():
         query.pop(page_name, None)

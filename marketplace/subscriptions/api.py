@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 from core.idempotency import IdempotentMixin
 from core.pagination import NewestFirstCursorPagination
 from core.permissions import HasScope
+from core.schema import PROBLEM, summaries
+from core.serializers import query_values
 from marketplace.subscriptions import selectors, services
 from marketplace.subscriptions.models import Subscription
 from marketplace.subscriptions.serializers import (
@@ -52,6 +54,7 @@ class PlanListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+@summaries(get="Your subscription: plan, period, quotas used and left")
 class SubscriptionView(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = BILLING_SCOPES
@@ -64,7 +67,6 @@ class SubscriptionView(IdempotentMixin, APIView):
         request=SubscriptionChangeSerializer,
         responses={200: PlanChangeSerializer, 202: PlanChangeSerializer,
                    402: OpenApiResponse(description="Payment declined; nothing changed.")},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
         tags=["subscriptions"],
         description="Upgrade (now, prorated), downgrade (at period end), keep the current plan (undo a "
                     "cancellation, update the card), or pay an overdue period. 202 when the payer must "
@@ -85,7 +87,7 @@ class SubscriptionCancelView(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = BILLING_SCOPES
 
-    @extend_schema(request=None, responses={200: SubscriptionSerializer}, tags=["subscriptions"],
+    @extend_schema(request=None, responses={200: SubscriptionSerializer, 409: PROBLEM}, tags=["subscriptions"],
                    description="Cancel at the end of the current period (a past-due subscription ends now).")
     def post(self, request: Request) -> Response:
         EmptySerializer(data=request.data).is_valid(raise_exception=True)
@@ -96,7 +98,7 @@ class SubscriptionResumeView(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = BILLING_SCOPES
 
-    @extend_schema(request=None, responses={200: SubscriptionSerializer}, tags=["subscriptions"],
+    @extend_schema(request=None, responses={200: SubscriptionSerializer, 409: PROBLEM}, tags=["subscriptions"],
                    description="Undo a scheduled cancellation before the period ends.")
     def post(self, request: Request) -> Response:
         EmptySerializer(data=request.data).is_valid(raise_exception=True)
@@ -112,7 +114,7 @@ class UsageListView(generics.ListAPIView):
     pagination_class = NewestFirstCursorPagination
 
     def get_queryset(self):
-        query = UsageQuerySerializer(data=self.request.query_params)
+        query = UsageQuerySerializer(data=query_values(self.request.query_params))
         query.is_valid(raise_exception=True)
         current = None
         if query.validated_data["period"] == "current":
@@ -125,6 +127,7 @@ class UsageListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+@summaries(get="Your payments, newest first")
 class PaymentListView(generics.ListAPIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = BILLING_SCOPES
@@ -139,6 +142,7 @@ class PaymentListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+@summaries(get="One payment, with its refunds")
 class PaymentDetailView(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = BILLING_SCOPES
@@ -164,6 +168,7 @@ class LedgerListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+@summaries(get="Your payout balance per currency")
 class LedgerBalanceView(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = BILLING_SCOPES

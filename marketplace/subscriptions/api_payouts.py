@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from core.idempotency import IdempotentMixin
 from core.pagination import NewestFirstCursorPagination
 from core.permissions import HasScope
-from core.schema import PROBLEM
+from core.schema import PROBLEM, summaries
 from core.serializers import StrictSerializer
 from marketplace.subscriptions import selectors, services
 from marketplace.subscriptions.api import BILLING_SCOPES
@@ -28,7 +28,8 @@ class PayoutSerializer(serializers.ModelSerializer):
 
 
 class PayoutRequestSerializer(StrictSerializer):
-    currency = serializers.CharField(max_length=3, help_text="The balance to pay out, e.g. USD (all of it).")
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", max_length=3,
+                                      help_text="The balance to pay out, e.g. USD (all of it).")
 
 
 class PayoutListCreateView(IdempotentMixin, generics.ListAPIView):
@@ -55,6 +56,7 @@ class PayoutListCreateView(IdempotentMixin, generics.ListAPIView):
         return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
 
 
+@summaries(get="One payout of your balance")
 class PayoutDetailView(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = BILLING_SCOPES

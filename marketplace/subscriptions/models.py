@@ -147,6 +147,7 @@ class UsageEntry(BaseModel):
     period_start = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "usage entries"
         indexes = [models.Index(fields=["subscription", "kind", "period_start"], name="usage_period_idx")]
         constraints = [
             models.UniqueConstraint(fields=["user", "kind", "reference", "type"], name="usage_once_per_reference"),
@@ -295,6 +296,7 @@ class LedgerEntry(BaseModel):
     memo = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name_plural = "ledger entries"
         constraints = [
             models.UniqueConstraint(fields=["user", "reference"], name="ledger_once_per_reference"),
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_nonzero"),

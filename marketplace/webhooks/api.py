@@ -15,7 +15,7 @@ from core.jobs import JobState
 from core.pagination import NewestFirstCursorPagination
 from core.permissions import HasScope
 from core.request_body import no_body
-from core.schema import PROBLEM
+from core.schema import PROBLEM, summaries
 from core.throttling import ScopedRateThrottle
 from marketplace.webhooks import selectors, services
 from marketplace.webhooks.serializers import (
@@ -37,6 +37,10 @@ class WebhookScoped:
     required_scopes = {"webhooks:write"}
 
 
+@summaries(
+    get="Your webhook endpoints",
+    post="Add a webhook endpoint; its signing secret is shown once, in this answer",
+)
 class EndpointListCreateView(IdempotentMixin, WebhookScoped, generics.GenericAPIView):
     serializer_class = WebhookEndpointSerializer
     secret_fields = ("secret",)
@@ -58,6 +62,11 @@ class EndpointListCreateView(IdempotentMixin, WebhookScoped, generics.GenericAPI
         return Response(WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
 
+@summaries(
+    get="One webhook endpoint",
+    patch="Change an endpoint's URL, events, description, or switch it off and on",
+    delete="Delete a webhook endpoint",
+)
 class EndpointDetailView(WebhookScoped, APIView):
     @extend_schema(responses={200: WebhookEndpointSerializer}, tags=TAGS)
     def get(self, request: Request, public_id) -> Response:
@@ -79,6 +88,7 @@ class EndpointDetailView(WebhookScoped, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@summaries(post="Rotate an endpoint's signing secret; the old one can keep signing beside it for up to 7 days")
 class EndpointRotateSecretView(IdempotentMixin, WebhookScoped, APIView):
     secret_fields = ("secret",)
 
@@ -106,6 +116,7 @@ class EndpointTestView(IdempotentMixin, WebhookScoped, APIView):
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
+@summaries(get="An endpoint's deliveries, newest first")
 class EndpointDeliveryListView(WebhookScoped, generics.GenericAPIView):
     serializer_class = WebhookDeliverySerializer
     pagination_class = NewestFirstCursorPagination
@@ -128,6 +139,7 @@ class EndpointDeliveryListView(WebhookScoped, generics.GenericAPIView):
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
 
+@summaries(get="One webhook delivery, with every attempt and response")
 class DeliveryDetailView(WebhookScoped, APIView):
     @extend_schema(responses={200: WebhookDeliveryDetailSerializer}, tags=TAGS)
     def get(self, request: Request, public_id) -> Response:

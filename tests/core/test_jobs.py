@@ -209,7 +209,7 @@ def test_too_many_uploaded_files_is_413_problem(user_client, settings):
 
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
     files = [SimpleUploadedFile(f"{i}.png", b"x") for i in range(3)]
-    response = user_client.post("/api/v1/api-keys", {"name": "k", "files": files}, format="multipart")
+    response = user_client.post("/api/v1/verify", {"file": files}, format="multipart")
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
 

@@ -230,12 +230,18 @@ def order_payment_succeeded(*, order: Order, payment_id: UUID) -> Order:
     return locked
 
 
+def licence_with_article(licence_type: str) -> str:
+    """"a personal licence", "an exclusive licence": ledger lines are read by people."""
+    article = "an" if licence_type[:1].lower() in "aeiou" else "a"
+    return f"{article} {licence_type} licence"
+
+
 def _fulfil(*, order: Order, artwork: Artwork, listings: list[Listing]) -> None:
     buyer, exclusive = order.buyer, order.licence_type == LicenceType.EXCLUSIVE
     LicenceGrant.objects.create(order=order, artwork=artwork, holder=buyer, licence_type=order.licence_type)
     ports.ledger_credit(user=artwork.artist, amount=order.artist_amount, currency=order.currency,
                         reference=payment_reference(order),
-                        memo=f"Sale of a {order.licence_type} licence for “{artwork.title}”")
+                        memo=f"Sale of {licence_with_article(order.licence_type)} for “{artwork.title}”")
     artwork_record_sale(artwork_pk=artwork.pk, delta=1)
     if exclusive:
         ports.ownership_transfer(artwork=artwork, to_user=buyer, reference=f"gallery.order:{order.public_id}")
@@ -297,7 +303,7 @@ def order_refund(*, order: Order, actor: Any, reason: str = "") -> Order:
                                                              updated_at=timezone.now())
             ports.ledger_debit(user=artwork.artist, amount=locked.artist_amount, currency=locked.currency,
                                reference=f"{payment_reference(locked)}:refund",
-                               memo=f"Refund of a {locked.licence_type} licence for “{artwork.title}”")
+                               memo=f"Refund of {licence_with_article(locked.licence_type)} for “{artwork.title}”")
             artwork_record_sale(artwork_pk=artwork.pk, delta=-1)
         event_emit(type="sale.refunded", user=artwork.artist, payload={
             "order": str(locked.public_id), "artwork": str(artwork.public_id), "amount": locked.amount,

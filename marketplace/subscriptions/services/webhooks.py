@@ -59,6 +59,8 @@ def _verify(*, payload: bytes, signature: str | None, secret: str, now: float) -
 def stripe_webhook_process(*, payload: bytes, signature: str | None, now: float | None = None) -> WebhookOutcome:
     """Verify and apply one Stripe event. A bad signature or a timestamp outside the tolerance is a 400 with
     nothing changed; an event id seen before is acknowledged and ignored."""
+    if not signature:  # a request that cannot be a Stripe event, whether or not the endpoint is on
+        raise InvalidInput("The Stripe-Signature header is missing.", code="webhook_signature_invalid")
     secret = conf.stripe_webhook_secret()
     if not secret:  # the endpoint is off until configured: nothing here can be verified
         logger.warning("a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set")

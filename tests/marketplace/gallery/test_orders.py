@@ -6,7 +6,7 @@ import pytest
 from core.models import DomainEvent
 from marketplace.gallery.models import Artwork, LicenceGrant, Listing, Order, OrderEvent
 from marketplace.gallery.services import orders_expire_stale, platform_fee
-from marketplace.subscriptions.models import Payment
+from marketplace.subscriptions.models import LedgerEntry, Payment
 from marketplace.subscriptions.selectors import ledger_balance
 from marketplace.subscriptions.services import payment_complete_test_action
 from provenance.credentials.c2pa_manifests import strip_manifest
@@ -239,6 +239,8 @@ def test_an_exclusive_licence_sells_once_and_moves_ownership_through_provenance(
         ("registered", None, f"accounts.user:{artist.public_id}"),
         ("transfer", f"accounts.user:{artist.public_id}", f"accounts.user:{first.public_id}")]
     assert ledger_balance(user=artist) == {"USD": 90_000}
+    memo = LedgerEntry.objects.get(user=artist).memo
+    assert memo.startswith("Sale of an exclusive licence for "), memo
 
 
 @pytest.mark.django_db

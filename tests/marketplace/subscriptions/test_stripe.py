@@ -208,3 +208,13 @@ def test_webhook_needs_no_csrf_token_or_login(webhook_secret):
     response = client.post(URL, payload, content_type="application/json",
                            headers={"Stripe-Signature": stripe_signature(payload)})
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_webhook_without_a_signature_is_400_whether_or_not_the_endpoint_is_on(api, settings):
+    payload = stripe_event("customer.created", {"id": "cus_1"})
+    for secret in ("", WEBHOOK_SECRET):
+        settings.STRIPE_WEBHOOK_SECRET = secret
+        response = post_webhook(api, payload, None)
+        assert response.status_code == 400 and response.json()["code"] == "webhook_signature_invalid"
+    assert not ProcessedWebhookEvent.objects.exists()
