@@ -79,6 +79,7 @@ bench: setup
 	$(VENV_PY) -m bench.training
 	$(VENV_PY) -m bench.provenance
 	$(VENV_PY) -m bench.api
+	$(VENV_PY) -m bench.media
 
 clean:
 	rm -rf var/test-db.sqlite3 .pytest_cache .ruff_cache

@@ -184,8 +184,35 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Media: the local filesystem (MEDIA_ROOT) by default; an S3-compatible bucket when STORAGE_BACKEND=s3. Workers
+# then fetch what they read into MEDIA_CACHE_DIR (content-hash keyed, verified, LRU-evicted past
+# MEDIA_CACHE_MAX_BYTES) and write results back (core/media.py).
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "filesystem")
+if STORAGE_BACKEND not in {"filesystem", "s3"}:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, got {STORAGE_BACKEND!r}")
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "")
+if STORAGE_BACKEND == "s3" and not AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+_S3_OPTIONS = {
+    "bucket_name": AWS_STORAGE_BUCKET_NAME,
+    "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "") or None,  # None: AWS itself
+    "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,  # None: boto3's own chain (instance role, ...)
+    "secret_key": env_str("AWS_SECRET_ACCESS_KEY", "") or None,
+    "region_name": env_str("AWS_S3_REGION_NAME", "us-east-1"),
+    "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE", "") or None,
+    "signature_version": "s3v4",
+    "default_acl": None,  # objects stay private: originals leave only through presigned URLs
+    "querystring_auth": True,
+    "file_overwrite": False,  # as FileSystemStorage: a taken name gets a suffix
+}
+MEDIA_CACHE_DIR = Path(env_str("MEDIA_CACHE_DIR", str(VAR_DIR / "cache" / "media")))
+MEDIA_CACHE_MAX_BYTES = env_int("MEDIA_CACHE_MAX_BYTES", 2 * 1024**3)
+# A presigned URL lives at most this long, and never longer than the download link it was made for.
+STORAGE_PRESIGNED_TTL_SECONDS = env_int("STORAGE_PRESIGNED_TTL_SECONDS", 60)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _S3_OPTIONS}
+    if STORAGE_BACKEND == "s3"
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION

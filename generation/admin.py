@@ -12,7 +12,7 @@ from core.admin import ReadOnlyAdmin
 from core.errors import AtelierError
 from generation import services
 from generation.models import Dataset, DatasetImage, GeneratedImage, GenerationJob, ModelVersion, TrainingRun
-from generation.services.conf import run_directory
+from generation.selectors import training_run_image_open
 
 JOB_FIELDS = ["state", "attempts", "max_attempts", "queued_at", "started_at", "heartbeat_at", "finished_at",
               "next_attempt_at", "cancel_requested", "worker", "task_id", "last_error", "settled_at"]
@@ -54,13 +54,10 @@ class TrainingRunAdmin(ReadOnlyAdmin):
 
     def run_image(self, request: HttpRequest, pk: int, kind: str) -> FileResponse:
         run = TrainingRun.objects.filter(pk=pk).first()
-        if run is None or kind not in ("sample_grid", "loss_curve") or not getattr(run, kind):
+        handle = None if run is None else training_run_image_open(run=run, kind=kind)
+        if handle is None:
             raise Http404
-        directory = run_directory(run.public_id).resolve()
-        file = (directory / getattr(run, kind)).resolve()
-        if not file.is_relative_to(directory) or not file.is_file():
-            raise Http404
-        return FileResponse(file.open("rb"), content_type="image/png")
+        return FileResponse(handle, content_type="image/png")
 
     def _image(self, run: TrainingRun, kind: str):
         if not getattr(run, kind):

@@ -44,7 +44,6 @@ from generation.serializers import (
     TrainingRunCreateSerializer,
     TrainingRunSerializer,
 )
-from generation.services.conf import run_directory
 from generation.services.curation import generated_image_curate
 from generation.services.finetuning import fine_tune_create
 
@@ -212,12 +211,10 @@ class TrainingRunImageView(FileView):
 
     def get(self, request: Request, public_id) -> FileResponse:
         run = selectors.training_run_get(user=request.user, public_id=public_id)
-        relative = getattr(run, self.field)
-        directory = run_directory(run.public_id).resolve()
-        path = (directory / relative).resolve() if relative else None
-        if path is None or not path.is_relative_to(directory) or not path.is_file():
+        handle = selectors.training_run_image_open(run=run, kind=self.field)
+        if handle is None:
             raise NotFound(f"This run has no {self.field.replace('_', ' ')} yet.")
-        return _file(path.open("rb"), content_type="image/png", filename=f"{run.public_id}-{self.field}.png")
+        return _file(handle, content_type="image/png", filename=f"{run.public_id}-{self.field}.png")
 
 
 @summaries(get="A training run's latest grid of samples (PNG)")

@@ -65,6 +65,10 @@ class TrainingRun(BaseModel, JobMixin):
     total_steps = models.PositiveIntegerField(default=0)
     start_steps = models.JSONField(default=list)  # the step each attempt started from (> 0: resumed)
     checkpoint_step = models.PositiveIntegerField(null=True, blank=True)
+    # with media in a bucket: the stored copy of the latest checkpoint and its sha256 (a worker on another host
+    # resumes, or fine-tunes from, that object); blank with filesystem media (the runs folder is the copy)
+    checkpoint_file = models.CharField(max_length=300, blank=True)
+    checkpoint_sha256 = models.CharField(max_length=64, blank=True)
     losses = models.JSONField(default=dict)
     images_per_second = models.FloatField(null=True, blank=True)
     eta_seconds = models.FloatField(null=True, blank=True)

@@ -32,6 +32,7 @@ import numpy as np
 import onnxruntime as ort
 from django.conf import settings
 
+from core.media import media_local_path
 from generation.gan.inference import CPU, active_providers, make_session, run_generator
 
 logger = logging.getLogger("atelier.generation.runtime")
@@ -289,7 +290,8 @@ sessions = SessionCache()
 
 def session_for(*, model_version: Any) -> LoadedModel:
     """The cached session of a ModelVersion (keyed by its id and file hash: a replaced file is a new key)."""
-    return sessions.get((model_version.pk, model_version.onnx_sha256), model_version.onnx_file.path,
+    path = media_local_path(name=model_version.onnx_file.name, sha256=model_version.onnx_sha256)
+    return sessions.get((model_version.pk, model_version.onnx_sha256), path,
                         what=f"model version {model_version.public_id}")
 
 

@@ -1,12 +1,16 @@
 """Generation reads, scoped to the acting user: another user's dataset, run, model or image is not found."""
 
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
 from uuid import UUID
 
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 
 from core.errors import NotFound
+from core.media import media_is_remote
 from generation.models import Dataset, GeneratedImage, GenerationJob, ModelVersion, TrainingRun
+from generation.services.conf import run_directory, run_storage_name
 
 
 def datasets_for(*, user: Any) -> QuerySet[Dataset]:
@@ -103,6 +107,20 @@ def generated_image_lineage(*, image: GeneratedImage) -> dict[str, Any]:
         "provider": image.provider,
         "sha256": image.sha256,
     }
+
+
+def training_run_image_open(*, run: TrainingRun, kind: str) -> IO[bytes] | None:
+    """The run's latest `sample_grid` or `loss_curve` PNG, opened for reading (None when there is none yet): from
+    the runs folder, or from storage when media is in a bucket (the worker that trained may be another host)."""
+    relative = getattr(run, kind) if kind in ("sample_grid", "loss_curve") else ""
+    if not relative or PurePosixPath(relative).is_absolute() or ".." in PurePosixPath(relative).parts:
+        return None
+    if media_is_remote():
+        name = run_storage_name(run.public_id, relative)
+        return default_storage.open(name, "rb") if default_storage.exists(name) else None
+    directory = run_directory(run.public_id).resolve()
+    path = (directory / relative).resolve()
+    return Path(path).open("rb") if path.is_relative_to(directory) and path.is_file() else None
 
 
 def generated_image_read(*, image: GeneratedImage, variant: str = "original") -> bytes:

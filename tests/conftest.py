@@ -162,3 +162,6 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+from tests.s3 import moto_s3, s3_media  # noqa: E402,F401  (the S3 server fixtures, for every test directory)

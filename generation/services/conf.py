@@ -41,3 +41,8 @@ def runs_root() -> Path:
 
 def run_directory(public_id: Any) -> Path:
     return runs_root() / str(public_id)
+
+
+def run_storage_name(public_id: Any, relative: str) -> str:
+    """Where a run's file (checkpoint, sample grid, loss curve) is kept in storage when media is in a bucket."""
+    return f"generation/runs/{public_id}/{relative}"

@@ -22,6 +22,7 @@ from django.db import transaction
 from PIL import Image as PILImage
 
 from core.errors import AtelierError, Conflict, InvalidInput, PayloadTooLarge, PaymentRequired
+from core.media import media_cache, media_is_remote, media_local_path
 from core.uploads import CleanImage, image_clean, zip_read_images
 from generation.gan.data import (
     DatasetError,
@@ -229,14 +230,25 @@ def dataset_delete(*, dataset: Dataset) -> None:
             raise Conflict(f"The dataset is used by {runs} training run(s); it cannot be deleted.",
                            code="dataset_in_use", training_runs=runs)
         names = list(locked.images.values_list("file", flat=True))
-        prefix = locked.storage_prefix
+        prefix, public_id = locked.storage_prefix, locked.public_id
         locked.delete()
-        transaction.on_commit(lambda: _delete_files(names, prefix))
+        transaction.on_commit(lambda: _delete_files(names, prefix, public_id))
 
 
-def _delete_files(names: list[str], prefix: str) -> None:
+def _prepared_path(*, public_id: Any, prefix: str, resolution: int) -> Path:
+    """The engine's tensor file: beside the images on the filesystem, in the local cache with a bucket."""
+    if media_is_remote():
+        return media_cache().derived_path(f"dataset-{public_id}-prepared-{resolution}.pt")
+    return Path(default_storage.path(f"{prefix}/prepared-{resolution}.pt"))
+
+
+def _delete_files(names: list[str], prefix: str, public_id: Any = None) -> None:
     for name in names:
         default_storage.delete(name)
+    if media_is_remote():
+        for prepared in media_cache().derived_path("").glob(f"dataset-{public_id}-prepared-*.pt"):
+            prepared.unlink(missing_ok=True)
+        return
     folder = Path(default_storage.path(prefix))
     for prepared in folder.glob("prepared-*.pt"):
         prepared.unlink(missing_ok=True)
@@ -251,17 +263,21 @@ def dataset_class_names(*, dataset: Dataset) -> tuple[str, ...]:
 
 def dataset_prepare(*, dataset: Dataset, resolution: int) -> PreparedDataset:
     """The dataset as the engine's tensor file at `resolution`, built on first use and reused after."""
-    path = Path(default_storage.path(f"{dataset.storage_prefix}/prepared-{resolution}.pt"))
+    path = _prepared_path(public_id=dataset.public_id, prefix=dataset.storage_prefix, resolution=resolution)
     if path.exists():
         try:
             prepared = load_prepared_dataset(path)
             if prepared.dataset_hash == dataset.dataset_hash:
+                if media_is_remote():
+                    media_cache().touch(path)
                 return prepared
         except DatasetError:
             logger.warning("rebuilding unreadable prepared dataset %s", path)
     class_names = dataset_class_names(dataset=dataset)
     images = list(dataset.images.order_by("label", "sha256"))
-    arrays = [load_image(Path(default_storage.path(image.file.name)), resolution=resolution) for image in images]
+    # one image at a time: each is read as soon as it is local, so eviction under the cache's bound cannot race it
+    arrays = [load_image(media_local_path(name=image.file.name, sha256=image.sha256), resolution=resolution)
+              for image in images]
     labels = [class_names.index(image.label) if image.label else 0 for image in images]
     prepared = PreparedDataset(
         images=torch.from_numpy(np.stack(arrays)),  # [N, 3, R, R] uint8
@@ -271,4 +287,6 @@ def dataset_prepare(*, dataset: Dataset, resolution: int) -> PreparedDataset:
         resolution=resolution,
     )
     save_prepared_dataset(prepared, path)
+    if media_is_remote():
+        media_cache().evict(keep=path)
     return prepared

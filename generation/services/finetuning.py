@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from core.errors import InvalidInput, NotFound
+from core.media import media_is_remote
 from generation.gan.config import GANConfig
 from generation.gan.data import dataset_hash
 from generation.gan.finetune import ARCHITECTURE_FIELDS, discriminator_blocks
@@ -27,6 +28,13 @@ SCHEDULE_DEFAULT_FRACTION = 4  # a fine-tune trains a quarter of its parent's st
 
 def parent_checkpoint(*, model_version: ModelVersion):
     return run_directory(model_version.training_run.public_id) / "checkpoints" / "latest.pt"
+
+
+def _has_checkpoint(model_version: ModelVersion) -> bool:
+    """With media in a bucket the run row names its stored checkpoint (the runs folder may be another host's)."""
+    if media_is_remote():
+        return bool(model_version.training_run.checkpoint_file)
+    return parent_checkpoint(model_version=model_version).is_file()
 
 
 def fine_tune_dataset_create(*, owner: Any, model_version: ModelVersion) -> Dataset:
@@ -95,7 +103,7 @@ def fine_tune_create(*, owner: Any, model_version: ModelVersion, fresh_discrimin
     """Queue a fine-tune of `model_version` on its dataset plus its kept images (one training unit)."""
     if model_version.owner_id != owner.pk:
         raise NotFound("No such model.")
-    if not parent_checkpoint(model_version=model_version).is_file():
+    if not _has_checkpoint(model_version):
         raise InvalidInput("model: this model version has no training checkpoint to start from.", field="model",
                            code="no_checkpoint")
     overrides = dict(config or {})

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +30,7 @@ from core.jobs import (
     job_retry,
     job_succeed,
 )
+from core.media import media_is_remote, media_local_path, media_save_file, sha256_file
 from generation.gan import export as gan_export
 from generation.gan import finetune
 from generation.gan.config import GANConfig
@@ -41,7 +41,7 @@ from generation.gan.noise import latents_for_seeds
 from generation.gan.trainer import RESUMABLE_CHANGES, Progress, Trainer, load_checkpoint
 from generation.metering import TRAINING, get_meter
 from generation.models import Dataset, ModelVersion, TrainingRun
-from generation.services.conf import run_directory, setting
+from generation.services.conf import run_directory, run_storage_name, setting
 from generation.services.datasets import dataset_prepare
 from generation.services.planning import PlannedRun, training_device, training_plan_make
 
@@ -127,8 +127,12 @@ class _Monitor:
     """The trainer's callbacks: progress rows (throttled) and cancellation through the job heartbeat."""
 
     def __init__(self, *, context: JobContext, directory: Path, config: GANConfig,
-                 time_limit_seconds: float | None = None, elapsed_before: float = 0.0) -> None:
+                 time_limit_seconds: float | None = None, elapsed_before: float = 0.0,
+                 stored_checkpoint: str = "") -> None:
         self.context, self.directory, self.config = context, directory, config
+        self.public_id = context.job.public_id
+        self.stored_checkpoint = stored_checkpoint  # the bucket's copy the run row names now (remote media)
+        self._stored_images: dict[str, float] = {}
         self.stopping = False
         self.limit_reached = False  # the plan's hard time limit stopped the run (not the user)
         self._last_write = 0.0
@@ -167,12 +171,46 @@ class _Monitor:
             "augment_p": None if progress.augment_p is None else float(progress.augment_p),
             "ada_signal": None if progress.ada_signal is None else float(progress.ada_signal),
         }
+        previous = None
         if checkpointed:
             fields["checkpoint_step"] = progress.step
+        if media_is_remote():
+            self._store_images(progress)
+            if checkpointed:
+                previous = self.stored_checkpoint
+                fields.update(self._store_checkpoint(Path(progress.checkpoint_path), progress.step))
         try:
             self.context.heartbeat(**fields)
         except JobCancelled:
             self.stopping = True
+        if checkpointed and media_is_remote():
+            self._retire(previous=previous, current=fields["checkpoint_file"])
+
+    def _retire(self, *, previous: str | None, current: str) -> None:
+        """Delete whichever stored checkpoint the row does not name (the old one, or ours if the claim was lost)."""
+        named = TrainingRun.objects.filter(pk=self.context.job.pk).values_list("checkpoint_file", flat=True).first()
+        stale = previous if named == current else current
+        if stale and stale != named:
+            default_storage.delete(stale)
+
+    def _store_checkpoint(self, path: Path, step: int) -> dict[str, str]:
+        sha256 = sha256_file(path)
+        # not cached: this host keeps latest.pt in the runs folder, and a long run's copies would crowd out models
+        name = media_save_file(name=run_storage_name(self.public_id, f"checkpoints/step-{step:07d}.pt"), path=path,
+                               sha256=sha256, cache=False)
+        self.stored_checkpoint = name
+        return {"checkpoint_file": name, "checkpoint_sha256": sha256}
+
+    def _store_images(self, progress: Progress) -> None:
+        """The latest sample grid and loss curve, for web hosts that cannot see this worker's runs folder."""
+        for path in (progress.sample_grid_path, progress.loss_curve_path):
+            if path is None or not Path(path).is_file():
+                continue
+            written = Path(path).stat().st_mtime
+            relative = self._relative(path)
+            if self._stored_images.get(relative) != written:
+                media_save_file(name=run_storage_name(self.public_id, relative), path=Path(path), cache=False)
+                self._stored_images[relative] = written
 
     def _relative(self, path: Path | None) -> str:
         return str(Path(path).relative_to(self.directory)) if path is not None else ""
@@ -181,11 +219,15 @@ class _Monitor:
 def _trainer_for(*, run: TrainingRun, config: GANConfig, prepared: PreparedDataset, directory: Path) -> Trainer:
     """A fresh trainer, or one resumed from the run's checkpoint (a worker died or the run was retried)."""
     device = training_device()
-    checkpoint = directory / "checkpoints" / "latest.pt"
-    if not checkpoint.exists():
+    checkpoint: Path | None = directory / "checkpoints" / "latest.pt"
+    if media_is_remote():  # the bucket's copy is the run's latest, whichever host wrote it
+        checkpoint = _stored_checkpoint(run.checkpoint_file, run.checkpoint_sha256)
+    if checkpoint is None or not checkpoint.exists():
         trainer = Trainer(config=config, dataset=prepared, device=device, out_dir=directory)
         if run.init_from_id is not None:  # a fine-tune: start from the parent's checkpoint (read, never written)
-            parent = run_directory(run.init_from.training_run.public_id) / "checkpoints" / "latest.pt"
+            parent_run = run.init_from.training_run
+            parent = (_stored_checkpoint(parent_run.checkpoint_file, parent_run.checkpoint_sha256)
+                      or run_directory(parent_run.public_id) / "checkpoints" / "latest.pt")
             finetune.init_from_checkpoint(trainer, parent,
                                           fresh_discriminator=bool(run.fine_tune.get("fresh_discriminator")))
     else:
@@ -198,6 +240,11 @@ def _trainer_for(*, run: TrainingRun, config: GANConfig, prepared: PreparedDatas
     if run.fine_tune.get("freeze_d_blocks"):
         finetune.freeze_discriminator_blocks(trainer, int(run.fine_tune["freeze_d_blocks"]))
     return trainer
+
+
+def _stored_checkpoint(name: str, sha256: str) -> Path | None:
+    """A verified local copy of a checkpoint kept in storage, or None when the run has none there."""
+    return media_local_path(name=name, sha256=sha256) if name and media_is_remote() else None
 
 
 def training_run_work(run: TrainingRun, context: JobContext) -> None:
@@ -216,7 +263,8 @@ def training_run_work(run: TrainingRun, context: JobContext) -> None:
     context.heartbeat(force=True, start_steps=[*run.start_steps, trainer.step], step=trainer.step,
                       total_steps=trainer.config.steps)
     monitor = _Monitor(context=context, directory=directory, config=trainer.config,
-                       time_limit_seconds=run.time_limit_seconds, elapsed_before=trainer.elapsed_seconds)
+                       time_limit_seconds=run.time_limit_seconds, elapsed_before=trainer.elapsed_seconds,
+                       stored_checkpoint=run.checkpoint_file)
     result = trainer.run(on_progress=monitor.on_progress, should_stop=monitor.should_stop)
     if result.reason == "cancelled" and not monitor.limit_reached:
         raise JobCancelled(f"training run {run.public_id} stopped at step {result.step}")
@@ -248,10 +296,9 @@ def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, di
     metrics = _metrics(prepared=prepared, onnx_path=onnx_path, config=trainer.config)
     context.heartbeat(force=True)
     payload = onnx_path.read_bytes()
-    name = f"generation/models/{run.public_id}.onnx"
-    if default_storage.exists(name):  # left by an attempt that died before recording it
-        default_storage.delete(name)
-    stored = default_storage.save(name, ContentFile(payload))
+    onnx_sha256 = hashlib.sha256(payload).hexdigest()
+    # exactly this name: an attempt that died before recording it may have left one
+    stored = media_save_file(name=f"generation/models/{run.public_id}.onnx", path=onnx_path, sha256=onnx_sha256)
     config = trainer.config
     try:
         with transaction.atomic():
@@ -260,7 +307,7 @@ def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, di
                 raise JobCancelled(f"training run {run.public_id} was cancelled")
             version = ModelVersion.objects.create(
                 owner_id=locked.owner_id, training_run=locked, name=f"{locked.dataset.name} · step {trainer.step}",
-                onnx_file=stored, onnx_sha256=hashlib.sha256(payload).hexdigest(), onnx_size=len(payload),
+                onnx_file=stored, onnx_sha256=onnx_sha256, onnx_size=len(payload),
                 parity_passed=True, parity_max_abs_diff=exported.max_abs_diff,
                 parity_tolerance=gan_export.PARITY_TOLERANCE, metrics=metrics, dataset_hash=trainer.dataset_hash,
                 config=config.to_dict(), step=trainer.step, latent_dim=config.latent_dim,

@@ -6,8 +6,7 @@ Views parse input, call a selector or a service, and shape the answer; the rules
 import io
 from typing import Any
 
-from django.http import FileResponse, HttpResponse
-from django.utils.text import slugify
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -218,14 +217,20 @@ class DownloadView(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer, AnyMediaRenderer]
 
-    @extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), 403: PROBLEM,
-                              404: PROBLEM, 410: PROBLEM}, tags=TAGS, auth=[],
+    @extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+                              302: OpenApiResponse(description="media in object storage: a presigned URL of the "
+                                                               "original, expiring with the link at the latest"),
+                              403: PROBLEM, 404: PROBLEM, 410: PROBLEM}, tags=TAGS, auth=[],
                    summary="Download an original through a signed link",
                    description="The token is the credential; 410 once it expired, 403 if tampered with.")
-    def get(self, request: Request, token: str) -> FileResponse:
-        artwork, data = services.download_original(token=token, requester=request.user)
-        name = f"{slugify(artwork.title) or 'artwork'}-{str(artwork.public_id)[:8]}.png"
-        response = FileResponse(io.BytesIO(data), content_type="image/png", as_attachment=True, filename=name)
+    def get(self, request: Request, token: str) -> FileResponse | HttpResponseRedirect:
+        download = services.download_original(token=token, requester=request.user)
+        if download.url is not None:  # signing off, media in a bucket: the client fetches it from there, briefly
+            redirect = HttpResponseRedirect(download.url)
+            redirect["Cache-Control"] = "private, no-store"
+            return redirect
+        response = FileResponse(io.BytesIO(download.data or b""), content_type="image/png", as_attachment=True,
+                                filename=download.filename)
         response["Cache-Control"] = "private, no-store"
         return response
 

@@ -87,6 +87,10 @@ def preview_sign(*, artwork: Artwork, record: Any, preview: bytes) -> Any:
     return ports.credential_sign(data=preview, spec=spec)
 
 
+def signing_enabled() -> bool:
+    return ports.credentials_signing_enabled()
+
+
 def licence_of(*, user: Any, artwork: Artwork) -> str | None:
     """The strongest active licence `user` holds for the work (None for the artist without one)."""
     held = set(LicenceGrant.objects.filter(artwork=artwork, holder=user, state=GrantState.ACTIVE)

@@ -104,6 +104,10 @@ def credential_sign(*, data: bytes, spec: Any) -> Any:
     return provenance_credentials.credential_sign(data=data, spec=spec)
 
 
+def credentials_signing_enabled() -> bool:
+    return provenance_credentials.signing_enabled()
+
+
 def credential_record_assertion(*, record: Any, content_sha256: str, **extra: Any) -> dict[str, Any]:
     return provenance_credentials.record_assertion(record=record, content_sha256=content_sha256, **extra)
 

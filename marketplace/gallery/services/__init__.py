@@ -13,6 +13,7 @@ from marketplace.gallery.services.downloads import (
     download_link_issue,
     download_link_resolve,
     download_original,
+    download_presigned_url,
 )
 from marketplace.gallery.services.listings import listing_close, listing_create, listing_update_price
 from marketplace.gallery.services.order_states import TRANSITIONS as ORDER_TRANSITIONS
@@ -37,6 +38,7 @@ __all__ = [
     "ORDER_TRANSITIONS", "PLATFORM_FEE_BPS", "DownloadLink", "OrderPayment", "OrderPlacement",
     "artwork_create_from_generated", "artwork_create_from_upload", "artwork_publish", "artwork_record_view",
     "artwork_update", "artwork_withdraw", "download_link_issue", "download_link_resolve", "download_original",
+    "download_presigned_url",
     "listing_close",
     "listing_create", "listing_update_price", "order_cancel", "order_check_transition", "order_create",
     "order_for_payment", "order_pay", "order_payment_failed", "order_payment_succeeded", "order_place",

@@ -1,7 +1,9 @@
 """Signed, expiring download links for originals. A token names the artwork and the user it was issued to and
 is signed with SECRET_KEY (TimestampSigner); holding is checked again when the file is served, so a licence
-revoked by a refund stops a link issued before it."""
+revoked by a refund stops a link issued before it. With media in a bucket the link answers with a presigned URL
+of the object that expires no later than the link itself (and within STORAGE_PRESIGNED_TTL_SECONDS)."""
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,8 +11,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.utils import timezone
+from django.utils.text import slugify
 
 from core.errors import AtelierError, Forbidden, NotFound
+from core.media import media_presigned_url
 from marketplace.gallery import conf, credentials
 from marketplace.gallery.models import Artwork
 from marketplace.gallery.selectors import artwork_is_holder
@@ -42,13 +46,28 @@ def download_link_resolve(*, token: str, requester: Any = None) -> Artwork:
     return _resolve(token=token, requester=requester)[0]
 
 
-def download_original(*, token: str, requester: Any = None) -> tuple[Artwork, bytes]:
-    """The artwork a valid token grants and its original as delivered to the token's user: with Content
-    Credentials stating that user's licence (see marketplace/gallery/credentials.py)."""
+@dataclass(frozen=True)
+class OriginalDownload:
+    artwork: Artwork
+    filename: str
+    data: bytes | None = None  # the original with Content Credentials for the token's user...
+    url: str | None = None  # ...or, with signing off and media in a bucket, a presigned URL of the stored file
+
+
+def download_original(*, token: str, requester: Any = None) -> OriginalDownload:
+    """What a valid token delivers. With C2PA signing on, the original passes through here to get Content
+    Credentials stating the token user's licence (marketplace/gallery/credentials.py), so it is never a
+    presigned URL of the unsigned file; with signing off, a bucket's presigned URL when media is in one."""
     artwork, user = _resolve(token=token, requester=requester)
+    filename = f"{slugify(artwork.title) or 'artwork'}-{str(artwork.public_id)[:8]}.png"
+    if not credentials.signing_enabled():
+        url = download_presigned_url(token=token, artwork=artwork, filename=filename)
+        if url is not None:
+            return OriginalDownload(artwork=artwork, filename=filename, url=url)
     with artwork.original.open("rb") as handle:
         original = handle.read()
-    return artwork, credentials.original_sign(artwork=artwork, user=user, original=original)
+    return OriginalDownload(artwork=artwork, filename=filename,
+                            data=credentials.original_sign(artwork=artwork, user=user, original=original))
 
 
 def _resolve(*, token: str, requester: Any) -> tuple[Artwork, Any]:
@@ -68,3 +87,20 @@ def _resolve(*, token: str, requester: Any) -> tuple[Artwork, Any]:
     if not artwork_is_holder(user=user, artwork=artwork):
         raise Forbidden("The licence for this download is no longer held.", code="not_a_licence_holder")
     return artwork, user
+
+
+def download_link_seconds_left(*, token: str) -> int:
+    """Whole seconds before a (valid) token expires; 0 once it has."""
+    signer = signing.TimestampSigner(salt=SALT)
+    issued = signing.b62_decode(signing.Signer.unsign(signer, token).rsplit(signer.sep, 1)[1])
+    return max(0, int(issued + conf.download_url_ttl_seconds() - time.time()))
+
+
+def download_presigned_url(*, token: str, artwork: Artwork, filename: str) -> str | None:
+    """A presigned GET of the artwork's original for a token `download_link_resolve` accepted, expiring with the
+    token at the latest; None when media is on the filesystem (the link serves the file itself)."""
+    left = download_link_seconds_left(token=token)
+    if left < 1:
+        raise DownloadLinkExpired("This download link has expired; ask for a new one.")
+    return media_presigned_url(name=artwork.original.name, expires_in=left, filename=filename,
+                               content_type="image/png")

@@ -1,4 +1,5 @@
 import re
+from datetime import UTC
 
 import pytest
 from django.utils import timezone
@@ -101,3 +102,19 @@ def test_dashboard_renders_its_charts_in_chromium(live_server, make_user, tmp_pa
             page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         finally:
             browser.close()
+
+
+@pytest.mark.django_db
+def test_recent_runs_show_when_they_started_not_when_they_were_queued(staff_client, make_user):
+    from datetime import datetime
+
+    from generation.models import Dataset, TrainingRun
+
+    artist = make_user(role="artist")
+    dataset = Dataset.objects.create(owner=artist, name="set", dataset_hash="0" * 64)
+    queued_at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    TrainingRun.objects.create(owner=artist, dataset=dataset, config={}, queued_at=queued_at,
+                               started_at=datetime(2026, 1, 2, 5, 6, tzinfo=UTC))
+    TrainingRun.objects.create(owner=artist, dataset=dataset, config={}, queued_at=queued_at)
+    table = staff_client.get("/dashboard/").content.decode().split('id="training-runs"', 1)[1].split("</table>")[0]
+    assert "2026-01-02 05:06" in table and "queued 2026-01-02 03:04" in table
