@@ -286,7 +286,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.document_problems"],
     "ENUM_NAME_OVERRIDES": {"JobStateEnum": "core.jobs.JobState",
-                            "CurationVerdictEnum": "generation.services.curation.VERDICT_CHOICES"},
+                            "CurationVerdictEnum": "generation.services.curation.VERDICT_CHOICES",
+                            "ProvenanceRecordKindEnum": "provenance.lineage.RECORD_KIND_CHOICES"},
 }
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))
@@ -356,6 +357,8 @@ GENERATION_REQUIRE_GPU = env_bool("GENERATION_REQUIRE_GPU", False)
 GENERATION_INCEPTION_WEIGHTS = env_str("GENERATION_INCEPTION_WEIGHTS", "")
 # Who answers "may this user spend N generations / a training run?" (generation/metering.py).
 GENERATION_METER = env_str("GENERATION_METER", "marketplace.subscriptions.metering.SubscriptionMeter")
+# who records datasets and model versions as provenance (generation/lineage.py); "" = nobody
+GENERATION_LINEAGE_RECORDER = env_str("GENERATION_LINEAGE_RECORDER", "provenance.lineage.ProvenanceLineage")
 
 # --- payments and subscriptions --------------------------------------------------------------------------
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "test")  # "test" (embedded, documented test tokens) or "stripe"

@@ -162,9 +162,19 @@ class ProvenanceRecord(BaseModel):
     proof = models.BinaryField(default=b"", blank=True)  # sibling hashes, 32 bytes each, leaf to root
     anchored_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Lineage (provenance/lineage.py): dataset <- model version <- artwork <- licence sale. A derived record
+    # (dataset, model version, licence) commits to `manifest` (content_sha256 = sha256 of its canonical JSON)
+    # and puts its parent's content_sha256 in the leaf's perceptual-hash slot, so the link is on chain too.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    manifest = models.JSONField(default=dict, blank=True)  # {} for artworks (their content is the file)
+    disclosure = models.JSONField(default=dict, blank=True)  # shown, not committed (a public dataset's images)
 
     def __str__(self) -> str:
         return f"{self.subject} {self.content_sha256[:12]}… ({self.state})"
+
+    @property
+    def kind(self) -> str:
+        return str(self.manifest.get("kind") or "artwork") if self.manifest else "artwork"
 
     @property
     def proof_nodes(self) -> list[bytes]:

@@ -82,6 +82,33 @@ def record_by_public_id(*, public_id: Any) -> ProvenanceRecord | None:
     return ProvenanceRecord.objects.select_related("batch", "batch__transaction").filter(public_id=public_id).first()
 
 
+def record_by_subject(*, subject: str) -> ProvenanceRecord | None:
+    return ProvenanceRecord.objects.select_related("batch", "batch__transaction").filter(subject=subject) \
+        .order_by("id").first()
+
+
+LINEAGE_MAX_DEPTH = 16  # a fine-tune of a fine-tune of ...: far deeper than any real chain
+
+
+def lineage_of(*, record: ProvenanceRecord) -> list[ProvenanceRecord]:
+    """The record's ancestors, oldest first (dataset, ..., model version), not the record itself."""
+    chain: list[ProvenanceRecord] = []
+    seen = {record.pk}
+    parent_id = record.parent_id
+    while parent_id is not None and parent_id not in seen and len(chain) < LINEAGE_MAX_DEPTH:
+        parent = ProvenanceRecord.objects.select_related("batch", "batch__transaction").get(pk=parent_id)
+        seen.add(parent.pk)
+        chain.append(parent)
+        parent_id = parent.parent_id
+    return chain[::-1]
+
+
+def licences_of(*, record: ProvenanceRecord) -> list[ProvenanceRecord]:
+    """The licence-sale records under an artwork's record, oldest first."""
+    return list(ProvenanceRecord.objects.select_related("batch", "batch__transaction")
+                .filter(parent=record, manifest__kind="licence").order_by("id"))
+
+
 def owner_history(*, record: ProvenanceRecord) -> list[dict[str, Any]]:
     events = list(OwnershipEvent.objects.filter(record=record).select_related("transaction"))
     first_owner = events[0].from_ref if events else record.owner
@@ -194,8 +221,13 @@ def _is_chain_failure(exc: Exception) -> bool:
 
 
 def verification_of_record(*, record: ProvenanceRecord) -> dict[str, Any]:
+    """The record checked against the chain, with its lineage (dataset -> model version) and licence sales,
+    each with its own anchor and Merkle proof (those are read from the database: the chain check is the
+    record's own; the certificate's checker checks every one on chain)."""
     return {"record": record, "anchor": anchor_of(record=record), "chain_check": chain_check(record=record),
-            "owner_history": owner_history(record=record)}
+            "owner_history": owner_history(record=record),
+            "lineage": [{"record": item, "anchor": anchor_of(record=item)} for item in lineage_of(record=record)],
+            "licences": [{"record": item, "anchor": anchor_of(record=item)} for item in licences_of(record=record)]}
 
 
 def verification_by_sha256(*, sha256: str) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.serializers import StrictSerializer
+from provenance.lineage import RECORD_KIND_CHOICES
 
 
 class VerifyUploadSerializer(StrictSerializer):
@@ -12,6 +13,7 @@ class VerifyUploadSerializer(StrictSerializer):
 
 class RecordSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
+    kind = serializers.ChoiceField(choices=RECORD_KIND_CHOICES, read_only=True)
     content_sha256 = serializers.CharField()
     pdq = serializers.CharField()
     pdq_quality = serializers.IntegerField()
@@ -64,11 +66,30 @@ class OwnershipEntrySerializer(serializers.Serializer):
     block_number = serializers.IntegerField(allow_null=True)
 
 
+class LineageRecordSerializer(RecordSerializer):
+    parent_sha256 = serializers.SerializerMethodField()
+    manifest = serializers.JSONField(help_text="What the record commits to: content_sha256 is the sha256 of its "
+                                               "canonical JSON (sorted keys, no spaces, UTF-8).")
+    disclosure = serializers.JSONField(help_text="Shown, not committed: a public dataset's image hashes and "
+                                                 "class names ({} when the artist keeps the dataset private).")
+
+    def get_parent_sha256(self, record) -> str | None:
+        return record.manifest.get("parent_sha256")
+
+
+class LineageEntrySerializer(serializers.Serializer):
+    record = LineageRecordSerializer()
+    anchor = AnchorSerializer(allow_null=True)
+
+
 class RecordVerificationSerializer(serializers.Serializer):
     record = RecordSerializer()
     anchor = AnchorSerializer(allow_null=True)
     chain_check = ChainCheckSerializer()
     owner_history = OwnershipEntrySerializer(many=True)
+    lineage = LineageEntrySerializer(many=True, help_text="The record's ancestors, oldest first: dataset, then "
+                                                          "model version (each with its Merkle proof).")
+    licences = LineageEntrySerializer(many=True, help_text="Licence sales of the work, each a record of its own.")
 
 
 class PerceptualMatchSerializer(serializers.Serializer):

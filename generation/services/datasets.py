@@ -24,6 +24,7 @@ from PIL import Image as PILImage
 from core.errors import AtelierError, Conflict, InvalidInput, PayloadTooLarge, PaymentRequired
 from core.media import media_cache, media_is_remote, media_local_path
 from core.uploads import CleanImage, image_clean, zip_read_images
+from generation import lineage
 from generation.gan.data import (
     DatasetError,
     PreparedDataset,
@@ -175,8 +176,9 @@ def _check_limits(*, owner: Any, accepted: list[_Accepted]) -> None:
         )
 
 
-def dataset_create(*, owner: Any, name: str, files: Sequence[Upload]) -> DatasetUpload:
-    """Create a dataset from one zip (class folders become labels) or several images."""
+def dataset_create(*, owner: Any, name: str, files: Sequence[Upload], contents_public: bool = False) -> DatasetUpload:
+    """Create a dataset from one zip (class folders become labels) or several images. Its provenance record
+    (the lineage hook) shows only its hashes unless `contents_public`."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Give the dataset a name.", field="name")
@@ -191,7 +193,7 @@ def dataset_create(*, owner: Any, name: str, files: Sequence[Upload]) -> Dataset
                            rejected=rejected, duplicates=duplicates)
     _check_limits(owner=owner, accepted=accepted)
 
-    dataset = Dataset(owner=owner, name=name[:200])
+    dataset = Dataset(owner=owner, name=name[:200], contents_public=bool(contents_public))
     labels = sorted({item.label for item in accepted} - {""})
     written: list[str] = []
     try:
@@ -214,6 +216,7 @@ def dataset_create(*, owner: Any, name: str, files: Sequence[Upload]) -> Dataset
             for row in rows:
                 row.dataset = dataset
             DatasetImage.objects.bulk_create(rows)
+            lineage.dataset_recorded(dataset=dataset)
     except BaseException:
         for stored in written:
             default_storage.delete(stored)
@@ -261,9 +264,14 @@ def dataset_class_names(*, dataset: Dataset) -> tuple[str, ...]:
     return tuple(dataset.class_names) or (UNLABELLED_CLASS,)
 
 
+def dataset_prepared_path(*, dataset: Dataset, resolution: int) -> Path:
+    """Where `dataset_prepare` keeps the tensor file (the multi-process trainer reads it from there)."""
+    return _prepared_path(public_id=dataset.public_id, prefix=dataset.storage_prefix, resolution=resolution)
+
+
 def dataset_prepare(*, dataset: Dataset, resolution: int) -> PreparedDataset:
     """The dataset as the engine's tensor file at `resolution`, built on first use and reused after."""
-    path = _prepared_path(public_id=dataset.public_id, prefix=dataset.storage_prefix, resolution=resolution)
+    path = dataset_prepared_path(dataset=dataset, resolution=resolution)
     if path.exists():
         try:
             prepared = load_prepared_dataset(path)

@@ -19,6 +19,8 @@ from provenance import services as provenance_services
 from provenance.services import credentials as provenance_credentials
 
 ARTWORK_SUBJECT_PREFIX = "gallery.artwork:"
+LICENCE_SUBJECT_PREFIX = "gallery.licence:"
+MODEL_VERSION_SUBJECT_PREFIX = "generation.model_version:"  # generation.lineage.MODEL_VERSION_SUBJECT
 # Browse reads the provenance status through this join (one query for a whole page, filterable).
 PROVENANCE_STATUS_FIELD = "provenance_record__state"
 PROVENANCE_STATUSES = ("pending", "batched", "anchored", "confirmed")
@@ -78,10 +80,28 @@ def similar_records(*, content_sha256: str, pdq: str, pdq_quality: int, width: i
 
 
 def record_register(*, artwork: Any) -> Any:
+    """The artwork's record, linked to its model version's record when it was generated (lineage)."""
     ref = user_ref(artwork.artist)
+    model_version = (artwork.lineage or {}).get("model_version")
+    parent = provenance_selectors.record_by_subject(subject=f"{MODEL_VERSION_SUBJECT_PREFIX}{model_version}") \
+        if model_version else None
     return provenance_services.record_register(
         content_sha256=artwork.content_sha256, pdq=artwork.pdq, pdq_quality=artwork.pdq_quality,
-        subject=artwork_subject(artwork.public_id), creator=ref, owner=user_ref(artwork.owner), user=artwork.owner)
+        subject=artwork_subject(artwork.public_id), creator=ref, owner=user_ref(artwork.owner), user=artwork.owner,
+        parent=parent)
+
+
+def licence_register(*, grant: Any, artwork: Any, order: Any) -> Any:
+    """A licence sale as a lineage record under the artwork's (anchored like any record); none for an artwork
+    without a record."""
+    parent = provenance_selectors.record_by_sha256(sha256=artwork.content_sha256)
+    if parent is None:
+        return None
+    return provenance_services.lineage_record_register(
+        kind="licence", subject=f"{LICENCE_SUBJECT_PREFIX}{grant.public_id}", creator=user_ref(artwork.artist),
+        owner=user_ref(grant.holder), user=grant.holder, parent=parent,
+        fields={"artwork_sha256": artwork.content_sha256, "licence_type": str(grant.licence_type),
+                "order": f"gallery.order:{order.public_id}", "granted_at": grant.created_at.isoformat()})
 
 
 def ownership_transfer(*, artwork: Any, to_user: Any, reference: str) -> Any:

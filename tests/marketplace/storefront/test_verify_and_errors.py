@@ -151,3 +151,11 @@ def test_500_and_403_are_pages_for_browsers_and_problems_for_api_clients():
     page = browser.get("/forbidden", HTTP_ACCEPT=HTML)
     assert page.status_code == 403 and "Not allowed" in page.content.decode()
     assert browser.get("/forbidden").json()["code"] == "forbidden"
+
+
+def test_the_certificate_page_of_a_pending_record_says_so_and_an_unknown_one_is_404(client, registered):
+    record = registered[0].provenance_record
+    pending = client.get(f"/certificates/{record.public_id}", HTTP_ACCEPT="text/html")
+    assert pending.status_code == 409 and "Not anchored yet" in pending.content.decode()
+    unknown = client.get("/certificates/00000000-0000-0000-0000-000000000000", HTTP_ACCEPT="text/html")
+    assert unknown.status_code == 404

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('provenance', '0002_gas_breaker'),
+        ('provenance', '0003_lineage'),
     ]
 
     operations = [
