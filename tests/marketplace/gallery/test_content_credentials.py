@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from marketplace.gallery.models import Artwork
+from provenance.certificates import content_credentials_digest
 from provenance.credentials import c2pa_manifests as m
 from provenance.models import ContentCredential
 from provenance.selectors import manifest_digest_for_record
@@ -62,6 +63,7 @@ def test_a_published_preview_carries_a_trusted_manifest_naming_its_record(make_a
     credential = ContentCredential.objects.get(record=record)
     assert credential.asset_sha256 == hashlib.sha256(preview).hexdigest()
     assert manifest_digest_for_record(record) == credential.manifest_sha256
+    assert content_credentials_digest(record) == credential.manifest_sha256  # what certificate v2 quotes
     assert artwork.preview.name.endswith("-c2pa.jpg")
 
 
