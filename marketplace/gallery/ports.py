@@ -9,12 +9,14 @@ from typing import Any
 from uuid import UUID
 
 from generation import selectors as generation_selectors
+from marketplace.gallery import conf as gallery_conf
 from marketplace.subscriptions import selectors as subscription_selectors
 from marketplace.subscriptions import services as subscription_services
 from marketplace.subscriptions.models import OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES, PaymentPurpose
 from provenance import conf as provenance_conf
 from provenance import selectors as provenance_selectors
 from provenance import services as provenance_services
+from provenance.services import credentials as provenance_credentials
 
 ARTWORK_SUBJECT_PREFIX = "gallery.artwork:"
 LICENCE_SUBJECT_PREFIX = "gallery.licence:"
@@ -42,9 +44,14 @@ def file_hashes(*, raw: bytes) -> provenance_services.FileHashes:
     return provenance_services.hash_file(raw=raw)
 
 
-def watermark_key(content_sha256: str) -> bytes:
-    """The invisible watermark's key for content: the first 48 bits of its sha256 (verify looks it up)."""
-    return bytes.fromhex(content_sha256[:12])
+def watermark_key(content_sha256: str) -> bytes | None:
+    """The invisible watermark's key for content: the first 48 bits of its sha256 (verify looks it up); None when
+    GALLERY_PREVIEW_INVISIBLE_WATERMARK is off."""
+    return bytes.fromhex(content_sha256[:12]) if invisible_watermark_enabled() else None
+
+
+def invisible_watermark_enabled() -> bool:
+    return gallery_conf.preview_invisible_watermark()
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,27 @@ def provenance_of(*, record: Any) -> dict[str, Any] | None:
     return {"status": record.state, "record_id": str(record.public_id), "content_sha256": record.content_sha256,
             "owner": record.owner, "transaction_hash": anchor["transaction_hash"] if anchor else None,
             "block_number": anchor["block_number"] if anchor else None}
+
+
+def credential_sign(*, data: bytes, spec: Any) -> Any:
+    """`data` with a signed C2PA manifest (provenance's Signed), or None when signing is off."""
+    return provenance_credentials.credential_sign(data=data, spec=spec)
+
+
+def credentials_signing_enabled() -> bool:
+    return provenance_credentials.signing_enabled()
+
+
+def credential_record_assertion(*, record: Any, content_sha256: str, **extra: Any) -> dict[str, Any]:
+    return provenance_credentials.record_assertion(record=record, content_sha256=content_sha256, **extra)
+
+
+def preview_credential_record(*, record: Any, signed: Any) -> None:
+    provenance_credentials.preview_credential_record(record=record, signed=signed)
+
+
+def public_url(path: str) -> str:
+    return provenance_credentials.public_url(path)
 
 
 def match_summary(match: Match) -> dict[str, Any]:

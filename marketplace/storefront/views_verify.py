@@ -68,6 +68,12 @@ def _shown(result: dict[str, Any]) -> dict[str, Any]:
     if match.get("record"):
         match["record"]["owner_name"] = people.get(match["record"].get("owner"), match["record"].get("owner"))
         match["record"]["artwork_id"] = artwork_id_of_subject(match["record"].get("subject") or "")
+    credentials = data.get("content_credentials") or {}
+    entries = credentials.get("training_mining")
+    entry = entries.get("c2pa.ai_training") if isinstance(entries, dict) else None
+    credentials["training_use"] = entry.get("use") if isinstance(entry, dict) else None
+    if credentials.get("record"):
+        credentials["record"]["artwork_id"] = artwork_id_of_subject(credentials["record"].get("subject") or "")
     for near in data.get("perceptual_matches") or []:
         near["record"]["artwork_id"] = artwork_id_of_subject(near["record"].get("subject") or "")
     return data
