@@ -8,6 +8,8 @@
    alternating rounds of each). The headline uses 64×64 images, the size of what the platform publishes
    (GANConfig's default resolution); the same measurement on 64–256 px pictures (uploads are larger) is
    reported beside it under `pipeline_mixed_*`;
+5. Content Credentials: C2PA sign and read (validate) times at 64/256/1024 px, and `publish_slowdown`, upload +
+   publish end to end with C2PA signing and the invisible watermark on over off (`--only-c2pa` runs just these);
 4. small images: recall of same-size JPEG q75 re-saves of a tiny GAN's 32 px outputs and false matches
    between different outputs (bench.gan_images trains and caches the GAN once), and the invisible
    watermark's recovery under JPEG q75/q50, 0.5x/1.5x and back, a 5 % crop, with its PSNR
@@ -423,6 +425,99 @@ def measure_watermark(*, size: int, count: int) -> dict:
     }
 
 
+# --- 5. Content Credentials (C2PA) ----------------------------------------------------------------------------
+
+C2PA_SIDES = (64, 256, 1024)
+
+
+def _c2pa_spec():
+    from provenance.credentials import c2pa_manifests
+
+    return c2pa_manifests.ManifestSpec(
+        title="bench", digital_source_type=c2pa_manifests.SOURCE_GENERATED, author_name="Bench artist",
+        author_url="/artists/00000000-0000-0000-0000-000000000000",
+        atelier={"record_id": "00000000-0000-0000-0000-000000000000", "content_sha256": "00" * 32,
+                 "chain_id": 31337, "registry_address": None, "transaction_hash": None, "merkle_root": None},
+        edits=({"action": "c2pa.resized", "description": "bench"},),
+        references=(c2pa_manifests.Reference(kind="model_version", title="m", sha256="11" * 32, identifier="m"),
+                    c2pa_manifests.Reference(kind="dataset", title="d", sha256="22" * 32, identifier="d")))
+
+
+def measure_c2pa(*, count: int, sides: Sequence[int] = C2PA_SIDES) -> dict:
+    """Signing a manifest into a PNG and reading (validating) it back, per image side; the development CA
+    under var/bench (no thumbnail, no timestamp authority: what the product does)."""
+    from provenance.credentials import c2pa_manifests
+    from provenance.credentials.certificates import development_material
+
+    material = development_material(CACHE_DIR / "c2pa")
+    anchors, spec = material.root_pem.decode(), _c2pa_spec()
+    sign_ms, read_ms, added = {}, {}, {}
+    for side in sides:
+        images = [synthetic_images.encode_png(synthetic_images.synthetic_image(70_000 + i, size=(side, side)))
+                  for i in range(count)]
+        signs, reads = [], []
+        for data in images:
+            started = time.perf_counter()
+            signed = c2pa_manifests.sign(data=data, spec=spec, chain_pem=material.chain_pem,
+                                         key_pem=material.key_pem)
+            signs.append((time.perf_counter() - started) * 1e3)
+            started = time.perf_counter()
+            reading = c2pa_manifests.read(data=signed.data, trust_anchors_pem=anchors)
+            reads.append((time.perf_counter() - started) * 1e3)
+            if reading.status != "trusted":
+                raise AssertionError(f"a bench manifest read {reading.status}: {reading.detail}")
+        sign_ms[str(side)], read_ms[str(side)] = round(statistics.median(signs), 2), round(statistics.median(reads), 2)
+        added[str(side)] = len(signed.data) - len(data)
+    return {"c2pa_sign_ms": sign_ms, "c2pa_read_ms": read_ms, "c2pa_bytes_added": added, "c2pa_images": count}
+
+
+def measure_publish(*, count: int, rounds: int, side: int) -> dict:
+    """Upload + publish end to end through the gallery services (validation, hashes, preview with its watermarks,
+    near-duplicate check, record, and since C2PA the signed preview), alternating rounds with C2PA signing
+    and the invisible watermark off (before) and on (after); median per publish."""
+    from provenance.bench_store import configure_django
+
+    configure_django(var_dir=CACHE_DIR / "db")
+    from django.test import override_settings
+
+    from marketplace.accounts.models import User
+    from marketplace.gallery.models import Artwork
+    from marketplace.gallery.services import artwork_create_from_upload, artwork_publish
+    from marketplace.subscriptions.models import Plan
+    from provenance.models import ContentCredential, ProvenanceRecord
+
+    Plan.objects.update(publications_per_period=10**9)
+    artist, _ = User.objects.get_or_create(email="bench-artist@example.com",
+                                           defaults={"role": "artist", "display_name": "Bench artist"})
+
+    def clean() -> None:
+        records = list(Artwork.objects.filter(artist=artist).values_list("provenance_record", flat=True))
+        Artwork.objects.filter(artist=artist).delete()
+        ContentCredential.objects.filter(record__in=records).delete()
+        ProvenanceRecord.objects.filter(pk__in=[r for r in records if r]).delete()
+
+    seeds = iter(range(900_000, 10_000_000))
+    timings: dict[str, list[float]] = {"before": [], "after": []}
+    clean()
+    try:
+        for round_index in range(rounds * 2):
+            mode = ("before", "after")[(round_index + round_index // 2) % 2]  # ABBA order: no drift favours one
+            on = mode == "after"
+            with override_settings(PROVENANCE_C2PA_SIGNING=on, GALLERY_PREVIEW_INVISIBLE_WATERMARK=on):
+                for _ in range(count):
+                    raw = synthetic_images.encode_png(synthetic_images.synthetic_image(next(seeds), size=(side, side)))
+                    started = time.perf_counter()
+                    artwork = artwork_create_from_upload(artist=artist, raw=raw, filename="bench.png", title="Bench")
+                    artwork_publish(artist=artist, artwork=artwork)
+                    timings[mode].append((time.perf_counter() - started) * 1e3)
+    finally:
+        clean()
+    before, after = statistics.median(timings["before"]), statistics.median(timings["after"])
+    return {"publish_ms_before": round(before, 1), "publish_ms_after": round(after, 1),
+            "publish_slowdown": round(after / before, 3), "publish_side_px": side,
+            "publish_samples_each": len(timings["before"])}
+
+
 # --- main ---------------------------------------------------------------------------------------------------
 
 
@@ -441,7 +536,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--watermark-images", type=int, default=20)
     parser.add_argument("--watermark-sizes", default="128,256")
     parser.add_argument("--only-credentials", action="store_true", help="just the small-image and watermark parts")
+    parser.add_argument("--c2pa-images", type=int, default=20, help="images per side for c2pa_sign_ms/read_ms")
+    parser.add_argument("--publish-count", type=int, default=10, help="publishes per round for publish_slowdown")
+    parser.add_argument("--publish-rounds", type=int, default=3)
+    parser.add_argument("--publish-side", type=int, default=256)
+    parser.add_argument("--only-c2pa", action="store_true", help="just the C2PA timings and publish_slowdown")
     args = parser.parse_args(argv)
+    if args.only_c2pa:
+        result = {"benchmark": "provenance"} | c2pa_part(args)
+        print(c2pa_summary(result))
+        print(json.dumps(result, sort_keys=True))
+        return 0
     if args.only_credentials:
         result = {"benchmark": "provenance"} | measure_small_images(count=args.small_images)
         for side in [int(v) for v in args.watermark_sizes.split(",")]:
@@ -467,7 +572,9 @@ def main(argv: list[str] | None = None) -> int:
     result |= measure_watermark(size=sides[0], count=args.watermark_images)
     for side in sides[1:]:
         result[f"watermark_at_{side}px"] = measure_watermark(size=side, count=args.watermark_images)
+    result |= c2pa_part(args)
 
+    print(c2pa_summary(result))
     print(
         f"provenance: batch gas/artwork {result['gas_batched_per_artwork']:.1f} vs single "
         f"{result['gas_single_per_artwork']:.0f} (ratio {result['gas_ratio']:.5f}); "
@@ -479,6 +586,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(json.dumps(result, sort_keys=True))
     return 0
+
+
+def c2pa_part(args: argparse.Namespace) -> dict:
+    return measure_c2pa(count=args.c2pa_images) | measure_publish(count=args.publish_count,
+                                                                 rounds=args.publish_rounds, side=args.publish_side)
+
+
+def c2pa_summary(result: dict) -> str:
+    return (f"c2pa: sign {result['c2pa_sign_ms']} ms, read {result['c2pa_read_ms']} ms by side; publish at "
+            f"{result['publish_side_px']}px {result['publish_ms_before']} -> {result['publish_ms_after']} ms "
+            f"(x{result['publish_slowdown']}, C2PA + invisible watermark on vs off)")
 
 
 if __name__ == "__main__":

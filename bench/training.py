@@ -7,7 +7,12 @@ EMA generator, loss bookkeeping and progress reporting. Each round times the two
 who goes first); the headline ratio is the median over rounds of the paired ratios, which a neighbour's load
 that drifts from round to round cannot skew; speeds are medians too, best rounds are reported alongside.
 
-    python -m bench.training [--rounds 6] [--steps 2] [--device cpu|cuda]
+Then multi-process training (generation.gan.distributed): the same trainer config, one process against
+`--processes` (default 2) under torchrun with DistributedDataParallel, each rank one thread, the same global
+batch; each side is a fresh process group, run twice in alternation (1, N, 1, N), `--ddp-rounds` timed rounds
+each after a warm-up step. /proc/loadavg before and after goes into the JSON: the machine is shared.
+
+    python -m bench.training [--rounds 6] [--steps 2] [--device cpu|cuda] [--processes 2] [--ddp-rounds 3]
 
 Prints a one-line summary, then one JSON object on the last line.
 """
@@ -18,6 +23,8 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -25,11 +32,19 @@ import torch
 from torch import nn, optim
 
 from generation.gan.config import GANConfig
-from generation.gan.data import PreparedDataset, prepare_dataset, write_toy_dataset
+from generation.gan.data import (
+    PreparedDataset,
+    load_prepared_dataset,
+    prepare_dataset,
+    save_prepared_dataset,
+    write_toy_dataset,
+)
+from generation.gan.distributed import close_world, init_world, launched_by_torchrun
 from generation.gan.trainer import Trainer, default_device
 
 BATCH, NZ, NGF, NDF, NC = 64, 100, 64, 64, 3
 CACHE = Path("var/bench/gan_training_64")
+DDP_DATA = CACHE / "toy-64.pt"
 
 
 # ---- the reference: pytorch/examples dcgan/main.py, model and loop as published ------------------------
@@ -167,16 +182,78 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def toy_dataset() -> PreparedDataset:
+    toy = write_toy_dataset(out_dir=CACHE / "toy", classes=4, per_class=25, resolution=64, seed=0)
+    return prepare_dataset(image_dir=toy, resolution=64)
+
+
+def ddp_worker(*, steps: int, rounds: int, device: str, out: Path) -> None:
+    """One side of the multi-process comparison: this process alone, or one rank under torchrun."""
+    world, chosen = init_world(device=device) if launched_by_torchrun() else (None, torch.device(device))
+    dataset = load_prepared_dataset(DDP_DATA)  # written once by the parent: ranks must not race to build it
+    trainer = Trainer(config=trainer_config(), dataset=dataset, device=chosen, world=world)
+    trainer.run(max_steps=1)  # warm-up
+    speeds = []
+    for _ in range(rounds):
+        synchronize(chosen)
+        started = time.perf_counter()
+        trainer.run(max_steps=steps)
+        synchronize(chosen)
+        speeds.append(steps * BATCH / (time.perf_counter() - started))
+    if world is None or world.is_main:
+        out.write_text(json.dumps(speeds))
+    close_world()
+
+
+def loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return "n/a"
+
+
+def compare_processes(*, processes: int, steps: int, rounds: int, device: torch.device) -> dict[str, object]:
+    """images/s of one process and of `processes` ranks (one thread each on the CPU), alternating twice."""
+    save_prepared_dataset(toy_dataset(), DDP_DATA)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = CACHE / "ddp_speeds.json"
+    worker = ["-m", "bench.training", "--ddp-worker", "--steps", str(steps), "--ddp-rounds", str(rounds),
+              "--device", device.type, "--ddp-out", str(out)]
+    speeds: dict[int, list[float]] = {1: [], processes: []}
+    for count in (1, processes, 1, processes):
+        launcher = [sys.executable] if count == 1 else [
+            sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(count)]
+        out.unlink(missing_ok=True)
+        subprocess.run([*launcher, *worker], env=env, check=True, timeout=1800)
+        speeds[count] += json.loads(out.read_text())
+    medians = {str(count): round(statistics.median(values), 2) for count, values in speeds.items()}
+    return {
+        "ddp_processes": processes,
+        "ddp_threads_per_process": 1,
+        "ddp_steps_per_round": steps,
+        "ddp_ips": medians,
+        "ddp_ips_rounds": {str(count): [round(v, 2) for v in values] for count, values in speeds.items()},
+        "ddp_speedup": round(medians[str(processes)] / medians["1"], 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--steps", type=int, default=2, help="steps per side per round")
     parser.add_argument("--device", default=None, help="default: cuda if available, else cpu")
+    parser.add_argument("--processes", type=int, default=2, help="ranks to compare with one process (0: skip)")
+    parser.add_argument("--ddp-rounds", type=int, default=3, help="timed rounds per multi-process side")
+    parser.add_argument("--ddp-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ddp-out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     device = torch.device(args.device) if args.device else default_device()
+    if args.ddp_worker:
+        ddp_worker(steps=args.steps, rounds=args.ddp_rounds, device=device.type, out=args.ddp_out)
+        return
+    load_before = loadavg()
 
-    toy = write_toy_dataset(out_dir=CACHE / "toy", classes=4, per_class=25, resolution=64, seed=0)
-    dataset = prepare_dataset(image_dir=toy, resolution=64)
+    dataset = toy_dataset()
     trainer = Trainer(config=trainer_config(), dataset=dataset, device=device)
     reference = ReferenceLoop(dataset, device)
     steps = args.steps * (10 if device.type == "cuda" else 1)
@@ -228,11 +305,17 @@ def main() -> None:
         "reference_ips_rounds": [round(v, 2) for v in reference_speeds],
         "torch_version": torch.__version__,
     }
+    if args.processes > 1:
+        result.update(compare_processes(processes=args.processes, steps=steps, rounds=args.ddp_rounds,
+                                        device=device))
+    result["loadavg_before"], result["loadavg_after"] = load_before, loadavg()
     print(
         f"DCGAN-64 training, batch {BATCH} on {device} ({result['threads']} threads), images/s (median of "
         f"{args.rounds} rounds): trainer {result['trainer_ips']:.1f} vs reference loop "
         f"{result['reference_ips']:.1f} -> x{result['trainer_vs_reference']:.2f} (median paired ratio)"
     )
+    if "ddp_ips" in result:
+        print(f"multi-process, 1 thread per process, images/s: {result['ddp_ips']} -> x{result['ddp_speedup']:.2f}")
     print(json.dumps(result))
 
 

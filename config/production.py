@@ -42,8 +42,36 @@ def unsafe_defaults(s: Mapping[str, Any]) -> list[str]:
                         "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())').")
     elif not all(_is_fernet_key(key) for key in s["FIELD_ENCRYPTION_KEYS"]):
         problems.append("FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes).")
+    problems += _c2pa_problems(s)
     if not s["ADMIN_REQUIRE_OTP"]:
         problems.append("ADMIN_REQUIRE_OTP is off: staff would sign in to the admin with a password alone.")
+    return problems
+
+
+def _c2pa_problems(s: Mapping[str, Any]) -> list[str]:
+    from pathlib import Path
+
+    from provenance.credentials.certificates import check_signing_material, is_development_chain
+
+    anchors = s.get("PROVENANCE_C2PA_TRUST_ANCHORS") or ""
+    if anchors and not Path(anchors).is_file():
+        return ["PROVENANCE_C2PA_TRUST_ANCHORS names a file that does not exist."]
+    if not s.get("PROVENANCE_C2PA_SIGNING"):
+        return []
+
+    chain, key = s.get("PROVENANCE_C2PA_CERT_CHAIN") or "", s.get("PROVENANCE_C2PA_PRIVATE_KEY") or ""
+    if not chain or not key:
+        return ["PROVENANCE_C2PA_SIGNING is on without PROVENANCE_C2PA_CERT_CHAIN and PROVENANCE_C2PA_PRIVATE_KEY: "
+                "Content Credentials would be signed by the development CA. Set both (PEM files), or "
+                "PROVENANCE_C2PA_SIGNING=0."]
+    if not Path(chain).is_file() or not Path(key).is_file():
+        return ["PROVENANCE_C2PA_CERT_CHAIN or PROVENANCE_C2PA_PRIVATE_KEY names a file that does not exist."]
+    chain_pem, key_pem = Path(chain).read_bytes(), Path(key).read_bytes()
+    problems = [f"PROVENANCE_C2PA_CERT_CHAIN / PROVENANCE_C2PA_PRIVATE_KEY: {problem}."
+                for problem in check_signing_material(chain_pem=chain_pem, key_pem=key_pem)]
+    if not problems and is_development_chain(chain_pem):
+        problems.append("PROVENANCE_C2PA_CERT_CHAIN is Atelier's development certificate; set this "
+                        "deployment's own signing certificate.")
     return problems
 
 

@@ -286,7 +286,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.document_problems"],
     "ENUM_NAME_OVERRIDES": {"JobStateEnum": "core.jobs.JobState",
-                            "CurationVerdictEnum": "generation.services.curation.VERDICT_CHOICES"},
+                            "CurationVerdictEnum": "generation.services.curation.VERDICT_CHOICES",
+                            "ProvenanceRecordKindEnum": "provenance.lineage.RECORD_KIND_CHOICES"},
 }
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24))
@@ -336,6 +337,17 @@ PROVENANCE_REPLACE_AFTER_SECONDS = env_int("PROVENANCE_REPLACE_AFTER_SECONDS", 1
 PROVENANCE_REBROADCAST_GRACE_SECONDS = env_int("PROVENANCE_REBROADCAST_GRACE_SECONDS", 30)
 PROVENANCE_VERIFY_MAX_BYTES = env_int("PROVENANCE_VERIFY_MAX_BYTES", 25 * 1024 * 1024)
 PROVENANCE_PDQ_MIN_QUALITY = env_int("PROVENANCE_PDQ_MIN_QUALITY", 50)
+# Content Credentials (C2PA) on previews and delivered originals (provenance/credentials). Chain and key are PEM
+# file paths (chain: signing certificate first, then its CA); unset outside production, a development CA and
+# signer are made once under var/c2pa. Trust anchors (PEM): verify calls a manifest "trusted" only when its signer
+# chains to one of them; unset: the root at the end of the configured chain (or the development root).
+PROVENANCE_C2PA_SIGNING = env_bool("PROVENANCE_C2PA_SIGNING", True)
+PROVENANCE_C2PA_CERT_CHAIN = env_str("PROVENANCE_C2PA_CERT_CHAIN", "")
+PROVENANCE_C2PA_PRIVATE_KEY = env_str("PROVENANCE_C2PA_PRIVATE_KEY", "")
+PROVENANCE_C2PA_TRUST_ANCHORS = env_str("PROVENANCE_C2PA_TRUST_ANCHORS", "")
+PROVENANCE_C2PA_DEV_DIR = str(VAR_DIR / "c2pa")
+# Where the public pages live, for the absolute artist URL in manifests (unset: the path alone, /artists/<id>)
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
 
 # --- generation -----------------------------------------------------------------------------------------
 GENERATION_PROVIDERS = env_list(
@@ -345,6 +357,8 @@ GENERATION_REQUIRE_GPU = env_bool("GENERATION_REQUIRE_GPU", False)
 GENERATION_INCEPTION_WEIGHTS = env_str("GENERATION_INCEPTION_WEIGHTS", "")
 # Who answers "may this user spend N generations / a training run?" (generation/metering.py).
 GENERATION_METER = env_str("GENERATION_METER", "marketplace.subscriptions.metering.SubscriptionMeter")
+# who records datasets and model versions as provenance (generation/lineage.py); "" = nobody
+GENERATION_LINEAGE_RECORDER = env_str("GENERATION_LINEAGE_RECORDER", "provenance.lineage.ProvenanceLineage")
 
 # --- payments and subscriptions --------------------------------------------------------------------------
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "test")  # "test" (embedded, documented test tokens) or "stripe"
@@ -376,6 +390,8 @@ for _name in _INT_TUNABLES:
 for _name in _STR_TUNABLES:
     if env_str(_name):
         globals()[_name] = env_str(_name)
+if env_str("GALLERY_PREVIEW_INVISIBLE_WATERMARK"):
+    GALLERY_PREVIEW_INVISIBLE_WATERMARK = env_bool("GALLERY_PREVIEW_INVISIBLE_WATERMARK", True)
 if env_str("GALLERY_CURRENCIES"):
     GALLERY_CURRENCIES = tuple(code.upper() for code in env_list("GALLERY_CURRENCIES"))
 

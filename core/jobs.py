@@ -81,6 +81,11 @@ class JobCancelled(Exception):
     """Raised inside a job's work when its owner asked to cancel it."""
 
 
+class JobYielded(Exception):
+    """The work stopped at a resumable point and recorded the row's state itself (a paused training run):
+    run_job leaves the row as the work left it."""
+
+
 class PermanentJobError(Exception):
     """A failure that retrying cannot fix (bad input, a failed parity check): the job fails at once."""
 
@@ -260,6 +265,8 @@ def run_job[J: JobMixin](*, model: type[J], pk: Any, work: Callable[[J, JobConte
     except JobCancelled:
         job_mark_cancelled(job=job)
         return "cancelled"
+    except JobYielded:
+        return "yielded"
     except PermanentJobError as exc:
         job_fail(job=job, error=str(exc), retryable=False)
         return "failed"

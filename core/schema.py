@@ -37,6 +37,10 @@ COMMON_PROBLEMS = {
     "406": "The Accept header asks for a format this operation does not produce.",
     "429": "Too many requests; retry after the Retry-After header's seconds.",
 }
+IDEMPOTENT_PROBLEMS = {
+    "409": "The first request with this Idempotency-Key is still running; retry shortly.",
+    "422": "This Idempotency-Key was used for a different request.",
+}
 BODY_PROBLEMS = {
     "413": "The request body is over this route's size limit.",
     "415": "The request body's Content-Type is not one this operation reads.",
@@ -79,6 +83,8 @@ def document_problems(result: dict, generator, request, public) -> dict:
             expected = dict(COMMON_PROBLEMS)
             if method in ("post", "put", "patch"):
                 expected |= BODY_PROBLEMS
+            if any(item.get("name") == IDEMPOTENCY_KEY.name for item in operation.get("parameters", [])):
+                expected |= IDEMPOTENT_PROBLEMS
             for status, description in expected.items():
                 responses.setdefault(status, {"description": description})
             for status, response in responses.items():
@@ -93,7 +99,8 @@ def document_problems(result: dict, generator, request, public) -> dict:
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=False, pattern=r"^[\x20-\x7e]{1,255}$",
     description="Send the same key to retry safely: the request runs once, and a replay returns its first answer "
-                "(for 24 hours). A key reused with a different request is a 409.")
+                "(for 24 hours). A key reused with a different request is a 422; one whose first request is still "
+                "running, a 409.")
 
 
 class AtelierAutoSchema(AutoSchema):

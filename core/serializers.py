@@ -4,9 +4,34 @@ from typing import Any
 
 from rest_framework import serializers
 
+# JSON types a declared field accepts. DRF coerces (0 is false, "5" is 5, 5 is "5"): the schema promises a
+# boolean, an integer or a string, so a JSON body must send one.
+_JSON_TYPES: list[tuple[type, tuple[type, ...], str]] = [
+    (serializers.MultipleChoiceField, (list,), "a list"),
+    (serializers.BooleanField, (bool,), "true or false"),
+    (serializers.IntegerField, (int,), "a whole number"),
+    (serializers.FloatField, (int, float), "a number"),
+    (serializers.CharField, (str,), "a string"),
+    (serializers.ChoiceField, (str, int), "one of the choices"),
+    (serializers.UUIDField, (str,), "a UUID string"),
+    (serializers.DateTimeField, (str,), "an ISO 8601 date-time string"),
+    (serializers.ListField, (list,), "a list"),
+]
+
+
+def _json_type_error(field: serializers.Field, value: Any) -> str | None:
+    if value is None:
+        return None  # allow_null decides
+    for kind, types, words in _JSON_TYPES:
+        if isinstance(field, kind):
+            wrong = not isinstance(value, types) or (isinstance(value, bool) and bool not in types)
+            return f"Must be {words}." if wrong else None
+    return None
+
 
 class StrictFieldsMixin:
-    """Unknown keys in a write payload are a 400 naming them (a typo must not pass as a no-op)."""
+    """Unknown keys in a write payload are a 400 naming them (a typo must not pass as a no-op), and in a JSON
+    body each value must have its field's JSON type."""
 
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "keys"):
@@ -14,6 +39,11 @@ class StrictFieldsMixin:
             unknown = sorted(set(data.keys()) - writable)
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown or read-only field."] for name in unknown})
+            if not hasattr(data, "getlist"):  # JSON (a QueryDict is a form: only strings and files)
+                wrong = {name: [error] for name in data if name in self.fields
+                         if (error := _json_type_error(self.fields[name], data[name]))}
+                if wrong:
+                    raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
 
 

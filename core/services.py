@@ -34,7 +34,8 @@ def request_fingerprint(*, method: str, path: str, payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotency_begin(*, user: Any, key: str, method: str, path: str, fingerprint: str) -> IdempotencyOutcome:
+def idempotency_begin(*, user: Any, key: str, method: str, path: str, fingerprint: str,
+                      _attempt: int = 0) -> IdempotencyOutcome:
     if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key or ""):
         raise InvalidInput(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.",
                            field="Idempotency-Key")
@@ -48,10 +49,16 @@ def idempotency_begin(*, user: Any, key: str, method: str, path: str, fingerprin
         return IdempotencyOutcome(record=record)
     except IntegrityError:
         pass
-    existing = IdempotencyKey.objects.get(user=user, key=key)
-    if existing.expires_at <= now:
-        existing.delete()
-        return idempotency_begin(user=user, key=key, method=method, path=path, fingerprint=fingerprint)
+    existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+    if existing is None or existing.expires_at <= now:
+        # expired, or its holder abandoned it (idempotency_abandon) between our insert and this read: take it
+        if existing is not None:
+            existing.delete()
+        if _attempt >= 3:
+            raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
+                           code="idempotency_key_in_flight")
+        return idempotency_begin(user=user, key=key, method=method, path=path, fingerprint=fingerprint,
+                                 _attempt=_attempt + 1)
     if existing.request_fingerprint != fingerprint:
         raise Unprocessable(
             "This Idempotency-Key was already used with a different request; use a new key.",

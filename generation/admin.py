@@ -45,9 +45,10 @@ class TrainingRunAdmin(ReadOnlyAdmin):
     search_fields = ["public_id", "owner__email", "dataset__name"]
     readonly_fields = ["public_id", "owner", "dataset", "config", "step", "total_steps", "start_steps",
                        "checkpoint_step", "losses", "images_per_second", "eta_seconds", "sample_grid_image",
-                       "loss_curve_image", "units_refunded", *JOB_FIELDS]
+                       "loss_curve_image", "units_refunded", "pause_requested", "pause_reason", "paused_at",
+                       *JOB_FIELDS]
     exclude = ["sample_grid", "loss_curve"]
-    actions = ["cancel", "retry"]
+    actions = ["cancel", "retry", "pause", "resume"]
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.run_image)
@@ -81,6 +82,15 @@ class TrainingRunAdmin(ReadOnlyAdmin):
     @admin.action(description="Retry selected failed or cancelled runs (resumes from the checkpoint)")
     def retry(self, request, queryset):
         _apply(self, request, queryset, services.training_run_retry, "run", "Requeued")
+
+    @admin.action(description="Pause selected runs at their next checkpoint (queued runs at once)")
+    def pause(self, request, queryset):
+        _apply(self, request, queryset, lambda run: services.training_run_pause(run=run, reason="staff"), "run",
+               "Paused or asked to pause")
+
+    @admin.action(description="Resume selected paused runs from their checkpoint")
+    def resume(self, request, queryset):
+        _apply(self, request, queryset, services.training_run_resume, "run", "Resumed")
 
 
 @admin.register(ModelVersion)

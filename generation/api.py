@@ -119,7 +119,8 @@ class DatasetListCreateView(UploadLimitsMixin, IdempotentMixin, GenerationScoped
         payload = DatasetCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         upload = services.dataset_create(owner=request.user, name=payload.validated_data["name"],
-                                         files=payload.validated_data["files"])
+                                         files=payload.validated_data["files"],
+                                         contents_public=payload.validated_data["contents_public"])
         location = reverse("dataset-detail", kwargs={"public_id": upload.dataset.public_id})
         return Response(DatasetCreatedSerializer(upload.dataset).data, status=status.HTTP_202_ACCEPTED,
                         headers={"Location": location})
@@ -209,6 +210,32 @@ class TrainingRunCancelView(IdempotentMixin, GenerationScoped, APIView):
     @no_body
     def post(self, request: Request, public_id) -> Response:
         run = services.training_run_cancel(run=selectors.training_run_get(user=request.user, public_id=public_id))
+        run = selectors.training_run_get(user=request.user, public_id=run.public_id)
+        return Response(TrainingRunSerializer(run, context={"request": request}).data)
+
+
+class TrainingRunPauseView(IdempotentMixin, GenerationScoped, APIView):
+    """Pause at the next checkpoint boundary (a queued run pauses at once); the run ends its attempt `paused`
+    with its checkpoint, and resume continues exactly from there. 409 unless queued or running."""
+
+    @extend_schema(request=None, responses={200: TrainingRunSerializer, 404: PROBLEM, 409: PROBLEM},
+                   tags=["training"])
+    @no_body
+    def post(self, request: Request, public_id) -> Response:
+        run = services.training_run_pause(run=selectors.training_run_get(user=request.user, public_id=public_id))
+        run = selectors.training_run_get(user=request.user, public_id=run.public_id)
+        return Response(TrainingRunSerializer(run, context={"request": request}).data)
+
+
+class TrainingRunResumeView(IdempotentMixin, GenerationScoped, APIView):
+    """Queue a paused run again (it resumes from its checkpoint), or withdraw a pause a running run has not
+    reached yet. 409 otherwise."""
+
+    @extend_schema(request=None, responses={200: TrainingRunSerializer, 404: PROBLEM, 409: PROBLEM},
+                   tags=["training"])
+    @no_body
+    def post(self, request: Request, public_id) -> Response:
+        run = services.training_run_resume(run=selectors.training_run_get(user=request.user, public_id=public_id))
         run = selectors.training_run_get(user=request.user, public_id=run.public_id)
         return Response(TrainingRunSerializer(run, context={"request": request}).data)
 

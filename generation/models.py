@@ -8,6 +8,7 @@ have been recorded, so the worker and the periodic reconciler never settle it tw
 from django.conf import settings
 from django.db import models
 
+from core.jobs import JobState
 from core.models import BaseModel, JobMixin
 
 
@@ -15,6 +16,18 @@ class DatasetState(models.TextChoices):
     PROCESSING = "processing"  # the raw upload waits for its decoding job
     READY = "ready"
     FAILED = "failed"
+
+
+class TrainingState(models.TextChoices):
+    """core.jobs.JobState plus `paused`: a run stopped at a checkpoint boundary on request (owner, staff, drain)
+    that nothing works on until it is resumed; not finished, so it is neither settled nor swept."""
+
+    QUEUED = JobState.QUEUED.value
+    RUNNING = JobState.RUNNING.value
+    SUCCEEDED = JobState.SUCCEEDED.value
+    FAILED = JobState.FAILED.value
+    CANCELLED = JobState.CANCELLED.value
+    PAUSED = "paused"
 
 
 class Dataset(BaseModel):
@@ -30,6 +43,9 @@ class Dataset(BaseModel):
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="versions")
     parent_model_version = models.ForeignKey("ModelVersion", on_delete=models.PROTECT, null=True, blank=True,
                                              related_name="derived_datasets")
+    # False (the default): only the dataset's hashes are shown with its provenance record; True: the image
+    # hashes and class names are shown too, so anyone holding the images can check the dataset hash
+    contents_public = models.BooleanField(default=False)
     state = models.CharField(max_length=16, choices=DatasetState.choices, default=DatasetState.READY)
     failure_code = models.CharField(max_length=64, blank=True)  # the error code an upload used to answer with
     failure_reason = models.TextField(blank=True)
@@ -80,6 +96,8 @@ class DatasetProcessing(BaseModel, JobMixin):
 class TrainingRun(BaseModel, JobMixin):
     job_task_path = "generation.tasks.run_training_run"
 
+    state = models.CharField(max_length=16, choices=TrainingState.choices, default=TrainingState.QUEUED,
+                             db_index=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gan_training_runs")
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="training_runs")
     config = models.JSONField()  # the full, validated GANConfig (GANConfig.to_dict())
@@ -109,6 +127,10 @@ class TrainingRun(BaseModel, JobMixin):
     init_from = models.ForeignKey("ModelVersion", on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="fine_tunes")
     fine_tune = models.JSONField(default=dict)  # {"fresh_discriminator": bool, "freeze_d_blocks": int}
+    # pause: asked for while running (the worker stops at its next checkpoint boundary), or done (state paused)
+    pause_requested = models.BooleanField(default=False)
+    pause_reason = models.CharField(max_length=16, blank=True)  # "owner", "staff" or "drain" (who asked)
+    paused_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -25,6 +25,13 @@ class JobStateField(serializers.CharField):
         super().__init__(read_only=True, **kwargs)
 
 
+@extend_schema_field({"type": "string",
+                     "description": "queued, running, paused (at a checkpoint, until resumed), succeeded, failed or "
+                                    "cancelled"})
+class TrainingStateField(JobStateField):
+    """A training run's state: the job states plus `paused`."""
+
+
 def _url(serializer: serializers.Serializer, name: str, public_id: Any) -> str:
     path = reverse(name, kwargs={"public_id": public_id})
     request = serializer.context.get("request")
@@ -37,6 +44,10 @@ class DatasetCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False,
                                   help_text="One zip archive (class subfolders become labels) or several images.")
+    contents_public = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Show the image hashes and class names with the dataset's provenance record, so anyone holding "
+                  "the images can check its hash. Default false: only the dataset's hashes are shown.")
 
 
 class FileIssueSerializer(serializers.Serializer):
@@ -71,7 +82,8 @@ class DatasetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dataset
         fields = ["id", "name", "state", "failure_code", "failure_reason", "image_count", "total_bytes",
-                  "dataset_hash", "class_names", "upload_report", "parent", "parent_model", "created_at"]
+                  "dataset_hash", "class_names", "upload_report", "parent", "parent_model", "contents_public",
+                  "created_at"]
         read_only_fields = fields
 
 
@@ -193,14 +205,15 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     loss_curve_url = serializers.SerializerMethodField()
     model_version = serializers.SerializerMethodField()
     error = serializers.CharField(source="last_error", read_only=True)
-    state = JobStateField()
+    state = TrainingStateField()
     config = GANConfigSerializer(read_only=True)
     plan = serializers.SerializerMethodField(help_text="The budget plan and its estimate (null for old runs).")
     stop_reason = serializers.CharField(read_only=True, help_text="completed, budget or time_limit (plan ceiling).")
 
     class Meta:
         model = TrainingRun
-        fields = ["id", "dataset", "state", "cancel_requested", "config", "plan", "time_limit_seconds",
+        fields = ["id", "dataset", "state", "cancel_requested", "pause_requested", "paused_at", "config", "plan",
+                  "time_limit_seconds",
                   "stop_reason", "progress", "sample_grid_url", "loss_curve_url", "model_version", "attempts",
                   "error", "units_refunded", "created_at", "started_at", "heartbeat_at", "finished_at"]
         read_only_fields = fields

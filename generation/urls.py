@@ -9,6 +9,8 @@ urlpatterns = [
     path("training-runs/estimate", api.TrainingRunEstimateView.as_view(), name="training-run-estimate"),
     path("training-runs/<uuid:public_id>", api.TrainingRunDetailView.as_view(), name="training-run-detail"),
     path("training-runs/<uuid:public_id>/cancel", api.TrainingRunCancelView.as_view(), name="training-run-cancel"),
+    path("training-runs/<uuid:public_id>/pause", api.TrainingRunPauseView.as_view(), name="training-run-pause"),
+    path("training-runs/<uuid:public_id>/resume", api.TrainingRunResumeView.as_view(), name="training-run-resume"),
     path("training-runs/<uuid:public_id>/sample-grid", api.TrainingRunSampleGridView.as_view(),
          name="training-run-sample-grid"),
     path("training-runs/<uuid:public_id>/loss-curve", api.TrainingRunLossCurveView.as_view(),

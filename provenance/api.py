@@ -32,7 +32,7 @@ class VerifyUploadView(PublicVerifyView):
     @extend_schema(request={"multipart/form-data": VerifyUploadSerializer},
                    responses={200: VerificationSerializer, 400: PROBLEM, 413: PROBLEM, 429: PROBLEM},
                    tags=["provenance"], auth=[],
-                   summary="Verify a file: exact (sha256 of the bytes) and perceptual (PDQ) matches")
+                   summary="Verify a file: sha256 and PDQ matches, and its C2PA Content Credentials")
     def post(self, request: Request) -> Response:
         max_bytes = conf.get("PROVENANCE_VERIFY_MAX_BYTES")
         declared = request.META.get("CONTENT_LENGTH") or "0"

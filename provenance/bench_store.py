@@ -37,8 +37,9 @@ class DatabaseStore:
         self.reset()
 
     def reset(self) -> None:
-        from provenance.models import AnchorBatch, ChainTransaction, ProvenanceRecord
+        from provenance.models import AnchorBatch, ChainTransaction, ContentCredential, ProvenanceRecord
 
+        ContentCredential.objects.all().delete()
         ProvenanceRecord.objects.all().delete()
         AnchorBatch.objects.all().delete()
         ChainTransaction.objects.all().delete()

@@ -22,6 +22,14 @@ DEFAULTS = {
     # ownership transfers signed together in one record_transfers call; 1 = one record_transfer call each
     # (what a registry deployed before record_transfers existed needs)
     "PROVENANCE_TRANSFER_BATCH_MAX": 32,
+    # Content Credentials (C2PA): sign previews and delivered originals; chain/key/anchors are PEM file paths
+    # (empty outside production: a development CA under PROVENANCE_C2PA_DEV_DIR, made on first use)
+    "PROVENANCE_C2PA_SIGNING": True,
+    "PROVENANCE_C2PA_CERT_CHAIN": "",
+    "PROVENANCE_C2PA_PRIVATE_KEY": "",
+    "PROVENANCE_C2PA_TRUST_ANCHORS": "",
+    "PROVENANCE_C2PA_DEV_DIR": "var/c2pa",
+    "PUBLIC_BASE_URL": "",
 }
 
 

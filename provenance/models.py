@@ -162,9 +162,19 @@ class ProvenanceRecord(BaseModel):
     proof = models.BinaryField(default=b"", blank=True)  # sibling hashes, 32 bytes each, leaf to root
     anchored_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Lineage (provenance/lineage.py): dataset <- model version <- artwork <- licence sale. A derived record
+    # (dataset, model version, licence) commits to `manifest` (content_sha256 = sha256 of its canonical JSON)
+    # and puts its parent's content_sha256 in the leaf's perceptual-hash slot, so the link is on chain too.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    manifest = models.JSONField(default=dict, blank=True)  # {} for artworks (their content is the file)
+    disclosure = models.JSONField(default=dict, blank=True)  # shown, not committed (a public dataset's images)
 
     def __str__(self) -> str:
         return f"{self.subject} {self.content_sha256[:12]}… ({self.state})"
+
+    @property
+    def kind(self) -> str:
+        return str(self.manifest.get("kind") or "artwork") if self.manifest else "artwork"
 
     @property
     def proof_nodes(self) -> list[bytes]:
@@ -209,3 +219,24 @@ class GasBreaker(BaseModel):
 
     def __str__(self) -> str:
         return f"gas breaker of chain {self.chain_id}"
+
+
+class ContentCredential(BaseModel):
+    """A C2PA manifest Atelier signed into a stored file (a work's public preview): which record it points to and
+    the sha256 of the manifest store, so certificates can name it and verify can tell it is one we issued."""
+
+    class Asset(models.TextChoices):
+        PREVIEW = "preview"
+
+    record = models.ForeignKey(ProvenanceRecord, on_delete=models.PROTECT, related_name="credentials")
+    asset = models.CharField(max_length=12, choices=Asset.choices)
+    manifest_sha256 = models.CharField(max_length=64, db_index=True)  # of the embedded manifest store (JUMBF)
+    asset_sha256 = models.CharField(max_length=64)  # of the signed file
+    manifest_label = models.CharField(max_length=120, blank=True)
+    signer = models.CharField(max_length=255, blank=True)  # the signing certificate's subject
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["record", "asset"], name="provenance_credential_per_asset")]
+
+    def __str__(self) -> str:
+        return f"{self.asset} manifest {self.manifest_sha256[:12]}… of record {self.record_id}"

@@ -1,8 +1,10 @@
 """Provenance reads. Provenance is public by design (anyone may verify a file), so these take no acting user:
 records expose only hashes and opaque references. Chain facts are read from the node, not the database."""
 
+import hashlib
 import io
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +24,7 @@ from provenance.models import (
     AnchorState,
     ChainDeployment,
     ChainTransaction,
+    ContentCredential,
     OwnershipEvent,
     ProvenanceRecord,
     RecordState,
@@ -77,6 +80,33 @@ def record_by_sha256(*, sha256: str) -> ProvenanceRecord | None:
 
 def record_by_public_id(*, public_id: Any) -> ProvenanceRecord | None:
     return ProvenanceRecord.objects.select_related("batch", "batch__transaction").filter(public_id=public_id).first()
+
+
+def record_by_subject(*, subject: str) -> ProvenanceRecord | None:
+    return ProvenanceRecord.objects.select_related("batch", "batch__transaction").filter(subject=subject) \
+        .order_by("id").first()
+
+
+LINEAGE_MAX_DEPTH = 16  # a fine-tune of a fine-tune of ...: far deeper than any real chain
+
+
+def lineage_of(*, record: ProvenanceRecord) -> list[ProvenanceRecord]:
+    """The record's ancestors, oldest first (dataset, ..., model version), not the record itself."""
+    chain: list[ProvenanceRecord] = []
+    seen = {record.pk}
+    parent_id = record.parent_id
+    while parent_id is not None and parent_id not in seen and len(chain) < LINEAGE_MAX_DEPTH:
+        parent = ProvenanceRecord.objects.select_related("batch", "batch__transaction").get(pk=parent_id)
+        seen.add(parent.pk)
+        chain.append(parent)
+        parent_id = parent.parent_id
+    return chain[::-1]
+
+
+def licences_of(*, record: ProvenanceRecord) -> list[ProvenanceRecord]:
+    """The licence-sale records under an artwork's record, oldest first."""
+    return list(ProvenanceRecord.objects.select_related("batch", "batch__transaction")
+                .filter(parent=record, manifest__kind="licence").order_by("id"))
 
 
 def owner_history(*, record: ProvenanceRecord) -> list[dict[str, Any]]:
@@ -191,8 +221,13 @@ def _is_chain_failure(exc: Exception) -> bool:
 
 
 def verification_of_record(*, record: ProvenanceRecord) -> dict[str, Any]:
+    """The record checked against the chain, with its lineage (dataset -> model version) and licence sales,
+    each with its own anchor and Merkle proof (those are read from the database: the chain check is the
+    record's own; the certificate's checker checks every one on chain)."""
     return {"record": record, "anchor": anchor_of(record=record), "chain_check": chain_check(record=record),
-            "owner_history": owner_history(record=record)}
+            "owner_history": owner_history(record=record),
+            "lineage": [{"record": item, "anchor": anchor_of(record=item)} for item in lineage_of(record=record)],
+            "licences": [{"record": item, "anchor": anchor_of(record=item)} for item in licences_of(record=record)]}
 
 
 def verification_by_sha256(*, sha256: str) -> dict[str, Any] | None:
@@ -209,18 +244,68 @@ def verification_by_sha256(*, sha256: str) -> dict[str, Any] | None:
 
 def verification_by_upload(*, raw: bytes, name: str = "file") -> dict[str, Any]:
     """Validate an uploaded image (size, format, hidden payloads) and look it up: sha256 of the bytes exactly
-    as uploaded (what was registered), PDQ of its pixels for perceptual matches."""
+    as uploaded (what was registered), or of the bytes without their Content Credentials (a signed download),
+    the manifest those credentials carry, PDQ of its pixels for perceptual matches."""
     clean = image_clean(raw=raw, name=name, max_bytes=conf.get("PROVENANCE_VERIFY_MAX_BYTES"))
     pdq = pdq_from_bytes(clean.data)
     sha256 = clean.original_sha256
     record = record_by_sha256(sha256=sha256)
+    credentials = content_credentials_of(raw=raw, sha256=sha256)
+    unsigned_sha256 = credentials.pop("sha256_without_manifest")
+    if record is None and unsigned_sha256:
+        record = record_by_sha256(sha256=unsigned_sha256)
     usable = pdq.quality >= conf.get("PROVENANCE_PDQ_MIN_QUALITY")
     distance = pdq_match_distance(width=clean.width, height=clean.height)
     similar = near_duplicates(pdq=pdq.hash_hex, max_distance=distance, exclude_content_sha256=sha256) if usable else []
-    return {"query": {"sha256": sha256, "pdq": pdq.hash_hex, "pdq_quality": pdq.quality},
+    return {"query": {"sha256": sha256, "sha256_without_manifest": unsigned_sha256, "pdq": pdq.hash_hex,
+                      "pdq_quality": pdq.quality},
             "match": verification_of_record(record=record) if record else None, "perceptual_matches": similar,
             "perceptual_matching": "ok" if usable else "quality_too_low",
-            "watermark": None if record or similar else watermark_match(raw=clean.data)}
+            "watermark": None if record or similar else watermark_match(raw=clean.data),
+            "content_credentials": credentials}
+
+
+def content_credentials_of(*, raw: bytes, sha256: str) -> dict[str, Any]:
+    """What the file's C2PA manifest says, validated against Atelier's trust anchors. The record its Atelier
+    assertion names is looked up only when the manifest is trusted and intact: anyone can write a claim."""
+    from provenance.credentials import c2pa_manifests
+    from provenance.services.credentials import trust_anchors_pem
+
+    reading = c2pa_manifests.read(data=raw, trust_anchors_pem=trust_anchors_pem())
+    assertions = reading.assertions
+    atelier = reading.atelier
+    record = None
+    if reading.status == "trusted" and atelier and isinstance(atelier.get("record_id"), str):
+        record = _record_by_public_id_text(atelier["record_id"])
+    stripped = c2pa_manifests.strip_manifest(raw) if reading.status != "absent" else None
+    issued = ContentCredential.objects.filter(asset_sha256=sha256).select_related("record").first()
+    return {
+        "status": reading.status, "detail": reading.detail, "trusted": reading.status == "trusted",
+        "validation_state": reading.validation_state, "signer": reading.signer, "failures": reading.failures[:20],
+        "manifest_count": reading.manifest_count, "active_manifest": reading.active_manifest,
+        "title": reading.title, "claim_generator": reading.claim_generator,
+        "actions": (assertions.get("c2pa.actions.v2") or assertions.get("c2pa.actions") or {}).get("actions", []),
+        "author": (assertions.get(c2pa_manifests.AUTHOR_LABEL) or {}).get("author", []),
+        "training_mining": (assertions.get(c2pa_manifests.TRAINING_MINING_LABEL) or {}).get("entries"),
+        "atelier": atelier, "ingredients": reading.ingredients, "record": record,
+        "issued_by_atelier": issued is not None,
+        "sha256_without_manifest": hashlib.sha256(stripped).hexdigest() if stripped else None,
+    }
+
+
+def _record_by_public_id_text(value: str) -> ProvenanceRecord | None:
+    try:
+        public_id = uuid.UUID(value)
+    except ValueError:
+        return None
+    return record_by_public_id(public_id=public_id)
+
+
+def manifest_digest_for_record(record: ProvenanceRecord) -> str | None:
+    """The sha256 of the C2PA manifest store signed into the record's public preview, or None (signing was off,
+    or the work was published before previews carried one). Certificates may quote it."""
+    credential = ContentCredential.objects.filter(record=record, asset=ContentCredential.Asset.PREVIEW).first()
+    return credential.manifest_sha256 if credential else None
 
 
 def watermark_match(*, raw: bytes) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.serializers import StrictSerializer
+from provenance.lineage import RECORD_KIND_CHOICES
 
 
 class VerifyUploadSerializer(StrictSerializer):
@@ -12,6 +13,7 @@ class VerifyUploadSerializer(StrictSerializer):
 
 class RecordSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
+    kind = serializers.ChoiceField(choices=RECORD_KIND_CHOICES, read_only=True)
     content_sha256 = serializers.CharField()
     pdq = serializers.CharField()
     pdq_quality = serializers.IntegerField()
@@ -64,11 +66,30 @@ class OwnershipEntrySerializer(serializers.Serializer):
     block_number = serializers.IntegerField(allow_null=True)
 
 
+class LineageRecordSerializer(RecordSerializer):
+    parent_sha256 = serializers.SerializerMethodField()
+    manifest = serializers.JSONField(help_text="What the record commits to: content_sha256 is the sha256 of its "
+                                               "canonical JSON (sorted keys, no spaces, UTF-8).")
+    disclosure = serializers.JSONField(help_text="Shown, not committed: a public dataset's image hashes and "
+                                                 "class names ({} when the artist keeps the dataset private).")
+
+    def get_parent_sha256(self, record) -> str | None:
+        return record.manifest.get("parent_sha256")
+
+
+class LineageEntrySerializer(serializers.Serializer):
+    record = LineageRecordSerializer()
+    anchor = AnchorSerializer(allow_null=True)
+
+
 class RecordVerificationSerializer(serializers.Serializer):
     record = RecordSerializer()
     anchor = AnchorSerializer(allow_null=True)
     chain_check = ChainCheckSerializer()
     owner_history = OwnershipEntrySerializer(many=True)
+    lineage = LineageEntrySerializer(many=True, help_text="The record's ancestors, oldest first: dataset, then "
+                                                          "model version (each with its Merkle proof).")
+    licences = LineageEntrySerializer(many=True, help_text="Licence sales of the work, each a record of its own.")
 
 
 class PerceptualMatchSerializer(serializers.Serializer):
@@ -84,8 +105,34 @@ class WatermarkMatchSerializer(serializers.Serializer):
     record = RecordSerializer(allow_null=True)
 
 
+class ContentCredentialsSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["absent", "unreadable", "invalid", "untrusted", "trusted"],
+        help_text="trusted: intact and signed by a certificate chaining to Atelier's trust anchor; untrusted: intact "
+                  "but signed by someone else; invalid: the file or the manifest was changed after signing.")
+    detail = serializers.CharField()
+    trusted = serializers.BooleanField()
+    validation_state = serializers.CharField(allow_null=True, help_text="The C2PA SDK's own verdict.")
+    signer = serializers.JSONField(allow_null=True, help_text="The signing certificate: common_name, issuer, alg.")
+    failures = serializers.JSONField(help_text="Validation failures (code, explanation), at most 20.")
+    manifest_count = serializers.IntegerField()
+    active_manifest = serializers.CharField(allow_null=True)
+    title = serializers.CharField(allow_null=True)
+    claim_generator = serializers.CharField(allow_null=True)
+    actions = serializers.JSONField()
+    author = serializers.JSONField()
+    training_mining = serializers.JSONField(allow_null=True)
+    atelier = serializers.JSONField(allow_null=True, help_text="The ai.atelier.provenance assertion as signed.")
+    ingredients = serializers.JSONField()
+    record = RecordSerializer(allow_null=True, help_text="The record the Atelier assertion names (trusted only).")
+    issued_by_atelier = serializers.BooleanField(help_text="This exact file is a preview Atelier signed.")
+
+
 class QuerySerializer(serializers.Serializer):
     sha256 = serializers.CharField()
+    sha256_without_manifest = serializers.CharField(
+        allow_null=True, required=False,
+        help_text="sha256 of the file with its C2PA manifest removed (what a signed download was registered as).")
     pdq = serializers.CharField()
     pdq_quality = serializers.IntegerField()
 
@@ -98,3 +145,4 @@ class VerificationSerializer(serializers.Serializer):
         choices=["ok", "quality_too_low"],
         help_text="quality_too_low: the image has too little structure for a perceptual match.")
     watermark = WatermarkMatchSerializer(allow_null=True, help_text="Read only when sha256 and PDQ find nothing.")
+    content_credentials = ContentCredentialsSerializer(required=False, help_text="Uploads only.")

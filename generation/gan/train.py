@@ -5,6 +5,17 @@ training, then model.onnx (EMA generator, parity-checked), samples.png (its fixe
 (diversity of the samples against the data) at the end. Ctrl-C or SIGTERM stops at the next step with a
 checkpoint; `--resume` continues it exactly.
 
+Several processes: `torchrun --nproc-per-node N -m generation.gan.train ...` trains one run with
+DistributedDataParallel (gloo on the CPU, NCCL on CUDA; generation.gan.distributed): the batch is the global
+one, split over the ranks; rank 0 plans, prints, writes checkpoints and samples and exports; every rank
+resumes from the same checkpoint. A rank that dies ends the run (its peers time out in their next collective,
+torchrun stops the rest); `--resume` continues it from the last checkpoint.
+
+For the worker pool (generation.services.training): `--config` takes an exact config (JSON, no planning),
+`--dataset-file` a prepared tensor file, `--control DIR` makes rank 0 write progress.json and result.json
+there and obey the files `stop` and `pause` (at the next checkpoint boundary), and `--no-export` ends after
+training.
+
 What to train comes from a time budget: `--preset` (quick, standard, best) and/or `--minutes`; the planner
 (generation.gan.budget) times the real networks on this device, picks architecture, resolution, widths, batch
 and steps, and prints its estimate before training starts. Flags given explicitly override the plan.
@@ -23,11 +34,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+import torch.distributed as dist
 from tqdm import tqdm
 
 from generation.gan.budget import PRESET_RESOLUTION, PRESETS, device_kind, plan_training
 from generation.gan.config import ARCHS, RESOLUTIONS, GANConfig
-from generation.gan.data import DatasetError, PreparedDataset, prepare_dataset
+from generation.gan.data import DatasetError, PreparedDataset, load_prepared_dataset, prepare_dataset
+from generation.gan.distributed import World, close_world, init_world, launched_by_torchrun
 from generation.gan.export import ParityError, export_generator
 from generation.gan.files import atomic_write
 from generation.gan.inference import make_session, run_generator
@@ -46,7 +59,9 @@ class CliError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m generation.gan.train", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="image folder (class subfolders = labels)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, help="image folder (class subfolders = labels)")
+    source.add_argument("--dataset-file", type=Path, help="a prepared dataset tensor file (generation.gan.data)")
     parser.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, samples, model.onnx")
     parser.add_argument(
         "--preset",
@@ -73,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     parser.add_argument("--dry-run", action="store_true", help="check data and config, time one step, write nothing")
+    parser.add_argument("--config", type=Path, default=None, help="train exactly this config (JSON), no planning")
+    parser.add_argument("--control", type=Path, default=None, help="progress/result files and stop/pause requests")
+    parser.add_argument("--no-export", action="store_true", help="end after training (the caller exports)")
     return parser
 
 
@@ -149,6 +167,29 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, DatasetError, ValueError, ParityError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    finally:
+        close_world()
+
+
+def _load_data(args: argparse.Namespace, *, resolution: int, out_path: Path | None) -> PreparedDataset:
+    if args.dataset_file is not None:
+        dataset = load_prepared_dataset(args.dataset_file)
+        if dataset.resolution != resolution:
+            raise CliError(f"{args.dataset_file} is at {dataset.resolution}px, the run trains at {resolution}px")
+        return dataset
+    return prepare_dataset(image_dir=args.data, resolution=resolution, out_path=out_path)
+
+
+def _shared_config(
+    config: GANConfig | None, estimate: str | None, world: World | None
+) -> tuple[GANConfig, str | None]:
+    """Rank 0's plan on every rank: each rank's timed probe could otherwise pick another shape."""
+    if world is None:
+        return config, estimate
+    box = [(config.to_dict(), estimate) if world.is_main else None]
+    dist.broadcast_object_list(box, src=0)
+    planned, shared_estimate = box[0]
+    return GANConfig.from_dict(planned), shared_estimate
 
 
 def run(args: argparse.Namespace) -> int:
@@ -161,11 +202,18 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"nothing to resume: {checkpoint} does not exist")
     if not args.resume and not args.dry_run and checkpoint.exists():
         raise CliError(f"{args.out} already holds a run; pass --resume to continue it or choose another --out")
-    device = args.device or str(default_device())
+    world = None
+    if launched_by_torchrun() and not args.dry_run:
+        world, chosen = init_world(device=args.device)  # after the checks above: no rank has written yet
+        device = str(chosen)
+    else:
+        device = args.device or str(default_device())
+    main_rank = world is None or world.is_main
+    explicit = GANConfig.from_dict(json.loads(args.config.read_text())) if args.config is not None else None
 
     if args.resume:
         state_config = GANConfig.from_dict(load_checkpoint(checkpoint)["config"])
-        dataset = prepare_dataset(image_dir=args.data, resolution=state_config.resolution)
+        dataset = _load_data(args, resolution=state_config.resolution, out_path=None)
         changes: dict[str, object] = {}
         if args.steps is not None:
             changes.update(steps=args.steps, budget_minutes=0.0)
@@ -175,45 +223,65 @@ def run(args: argparse.Namespace) -> int:
             changes["budget_minutes"] = (
                 float(load_checkpoint(checkpoint).get("elapsed_seconds", 0.0)) / 60 + args.minutes
             )
+        if explicit is not None:
+            saved = state_config.to_dict()
+            changes = {name: value for name, value in explicit.to_dict().items() if saved.get(name) != value}
         trainer = Trainer.resume(
             checkpoint_path=checkpoint,
             dataset=dataset,
             device=device,
             out_dir=args.out,
             config_changes=changes,
+            world=world,
         )
         estimate = None
     else:
-        dataset = prepare_dataset(
-            image_dir=args.data,
-            resolution=default_resolution(args, device),
-            out_path=None if args.dry_run else args.out / "dataset.pt",
+        resolution = explicit.resolution if explicit is not None else default_resolution(args, device)
+        dataset = _load_data(
+            args,
+            resolution=resolution,
+            out_path=None if args.dry_run or not main_rank else args.out / "dataset.pt",
         )
-        config, estimate = plan_from_args(args, dataset, device=device)
-        trainer = Trainer(config=config, dataset=dataset, device=device, out_dir=None if args.dry_run else args.out)
+        if explicit is not None:
+            config, estimate = explicit, None
+        elif main_rank:
+            config, estimate = plan_from_args(args, dataset, device=device)
+        else:  # rank 0 plans (its probe alone on the cores) and sends the plan
+            config, estimate = None, None
+        config, estimate = _shared_config(config, estimate, world)
+        trainer = Trainer(
+            config=config, dataset=dataset, device=device, out_dir=None if args.dry_run else args.out, world=world
+        )
     config = trainer.config
     summary = (
         f"{config.arch}, {dataset.num_images} images in {dataset.num_classes} class(es) at {config.resolution}px, "
         f"{'conditional' if config.conditional else 'unconditional'}, loss {config.loss}, "
         f"batch {config.batch_size}, augment {config.augment_policy or 'none'}{' (adaptive)' if config.ada else ''}, "
         f"seed {config.seed}, "
-        f"on {device}"
+        f"on {device}{'' if world is None else f' x {world.size} processes'}"
     )
-    if estimate is not None:
+    if estimate is not None and main_rank:
         print(f"estimate: {estimate}", file=sys.stderr)
     if args.dry_run:
         return dry_run(trainer, args, summary)
 
-    print(f"training: {summary}", file=sys.stderr)
-    max_seconds = None  # the config's budget_minutes is the clock
+    if main_rank:
+        print(f"training: {summary}", file=sys.stderr)
+    control = _Control(args.control) if args.control is not None and main_rank else None
     with _stop_on_signals() as stop_requested:
-        result = _train_with_progress_bar(trainer, stop_requested=stop_requested, max_seconds=max_seconds)
-    if result.reason == "cancelled":
-        print(
-            f"stopped at step {result.step}; checkpoint {result.checkpoint_path}; rerun with --resume",
-            file=sys.stderr,
-        )
+        result = _train_with_progress_bar(trainer, stop_requested=stop_requested, control=control, quiet=not main_rank)
+    if control is not None:
+        control.write("result.json", {"reason": result.reason, "step": result.step, "total_steps": result.total_steps})
+    close_world()
+    if result.reason in ("cancelled", "paused"):
+        if main_rank:
+            print(
+                f"stopped at step {result.step}; checkpoint {result.checkpoint_path}; rerun with --resume",
+                file=sys.stderr,
+            )
         return 130
+    if args.no_export or not main_rank:
+        return 0
     model_path = args.out / "model.onnx"
     exported = export_generator(
         generator=trainer.generator_ema,
@@ -251,17 +319,46 @@ def sample_metrics(model_path: Path, *, config: GANConfig, dataset: PreparedData
     return {"diversity": report, "samples": count, "extractor": "random-features"}
 
 
+class _Control:
+    """The files a supervising process (the worker pool) reads and writes in `--control DIR` (rank 0 only)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def write(self, name: str, payload: dict) -> None:
+        atomic_write(self.directory / name, lambda handle: handle.write(json.dumps(payload).encode()))
+
+    def requested(self, name: str) -> bool:
+        return (self.directory / name).exists()
+
+    def progress(self, progress: Progress) -> None:
+        payload = {
+            field: (str(value) if isinstance(value, Path) else value)
+            for field, value in vars(progress).items()
+        }
+        self.write("progress.json", payload)
+
+
 def _train_with_progress_bar(
-    trainer: Trainer, *, stop_requested: Callable[[], bool], max_seconds: float | None
+    trainer: Trainer,
+    *,
+    stop_requested: Callable[[], bool],
+    control: _Control | None = None,
+    quiet: bool = False,
 ) -> TrainResult:
+    """Train with a tqdm bar (rank 0); with `control`, progress and stop/pause requests go through files."""
     with tqdm(
         total=trainer.config.steps if trainer.config.steps < GANConfig.BOUNDS["steps"][1] else None,
         initial=trainer.step,
         unit="step",
         dynamic_ncols=True,
+        disable=quiet,
     ) as bar:
 
         def on_progress(progress: Progress) -> None:
+            if control is not None:
+                control.progress(progress)
             bar.update(progress.step - bar.n)
             postfix = {
                 "d": f"{progress.losses.get('d_loss', float('nan')):.3f}",
@@ -272,7 +369,14 @@ def _train_with_progress_bar(
                 postfix["p"] = f"{progress.augment_p:.2f}"
             bar.set_postfix(**postfix)
 
-        return trainer.run(on_progress=on_progress, should_stop=stop_requested, max_seconds=max_seconds)
+        def should_stop() -> bool:
+            return stop_requested() or (control is not None and control.requested("stop"))
+
+        def should_pause() -> bool:
+            return control is not None and control.requested("pause")
+
+        # max_seconds stays None: the config's budget_minutes is the clock
+        return trainer.run(on_progress=on_progress, should_stop=should_stop, should_pause=should_pause)
 
 
 def dry_run(trainer: Trainer, args: argparse.Namespace, summary: str) -> int:

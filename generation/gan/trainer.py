@@ -10,6 +10,10 @@ class conditioning, bf16 autocast + channels-last on CUDA, torch.compile, and a 
 Randomness comes from three CPU `torch.Generator`s seeded from `config.seed` (data order and flips, augment,
 noise), plus the global torch RNG (weight init, spectral-norm vectors). All of them, python's and numpy's
 global states too, are saved in checkpoints.
+
+With a `World` (several processes under torchrun; generation.gan.distributed), G and D train through
+DistributedDataParallel, each rank on its rows of the global batch; every rank calls the same collectives in
+the same order (losses at reports, checkpoints, stop decisions), only rank 0 writes files.
 """
 
 from __future__ import annotations
@@ -37,6 +41,14 @@ from generation.gan.checkpoint import (
 )
 from generation.gan.config import ConfigError, GANConfig
 from generation.gan.data import BatchSampler, PreparedDataset
+from generation.gan.distributed import (
+    World,
+    agree,
+    all_reduce_mean,
+    all_reduce_sum,
+    average_gradients,
+    global_batch_norm,
+)
 from generation.gan.files import atomic_torch_save
 from generation.gan.losses import discriminator_loss, generator_loss, gradient_penalty, reconstruction_loss
 from generation.gan.networks import build_discriminator, build_generator
@@ -104,9 +116,15 @@ class Trainer:
         dataset: PreparedDataset,
         device: str | torch.device | None = None,
         out_dir: Path | None = None,
+        world: World | None = None,
     ) -> None:
         _check_dataset_fits(config, dataset)
+        if world is not None and config.batch_size % world.size:
+            raise ConfigError("batch_size", f"must split evenly over {world.size} processes")
         self.config = config
+        self.world = world
+        # this rank's rows of every global batch: (offset, global size) for the augment draws
+        self.shard = None if world is None else (world.shard(config.batch_size)[0], config.batch_size)
         self.device = torch.device(device) if device is not None else default_device()
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.dataset_hash = dataset.dataset_hash
@@ -125,9 +143,24 @@ class Trainer:
         self.discriminator = build_discriminator(config).to(self.device, memory_format=self.memory_format)
         self.generator_ema = copy.deepcopy(self.generator).eval().requires_grad_(False)
         self._g_forward, self._d_forward = self.generator, self.discriminator
+        if world is not None:
+            global_batch_norm(self.generator, self.device)
+            global_batch_norm(self.discriminator, self.device)
         if config.compile:
             self._g_forward = torch.compile(self.generator)
             self._d_forward = torch.compile(self.discriminator)
+        self._g_train, self._d_train = self._g_forward, self._d_forward  # what the D step's forwards go through
+        if world is not None:
+            # Buffers are not broadcast: global batch norm gives every rank the same running statistics and
+            # identical weights give the same spectral-norm vectors, so rank 0's copy would change nothing.
+            # G's and D's steps take separate wrappers: the G step runs D's module itself (D's weights are
+            # frozen there, and a DDP forward would wait for D gradients that never come).
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            ddp = torch.nn.parallel.DistributedDataParallel
+            self._g_train = ddp(self.generator, device_ids=ids, forward_sync_buffers=False)
+            self._d_train = ddp(self.discriminator, device_ids=ids, forward_sync_buffers=False)
+            if config.compile:
+                self._g_train, self._d_train = torch.compile(self._g_train), torch.compile(self._d_train)
         self.reconstructs = config.arch == "fastgan" and config.recon_weight > 0
         self.ada = (
             AdaptiveProbability(
@@ -139,6 +172,8 @@ class Trainer:
             if config.ada and config.augment_ops
             else None
         )
+        if self.ada is not None and world is not None:
+            self.ada.reduce = lambda pair: all_reduce_sum(pair.to(self.device)).cpu()
         self.elapsed_seconds = 0.0  # training time over every resume: what budget_minutes counts
         self.loss_names = LOSS_NAMES + (("recon_loss",) if self.reconstructs else ())
         betas = (config.beta1, config.beta2)
@@ -164,25 +199,26 @@ class Trainer:
 
     def train_step(self) -> None:
         config = self.config
-        indices = self.sampler.next_batch()
-        flips = torch.rand(len(indices), generator=self.data_rng) < 0.5 if config.mirror else None
+        indices = self._local(self.sampler.next_batch())  # [B] of the global batch -> this rank's [b]
+        flips = self._local(torch.rand(config.batch_size, generator=self.data_rng) < 0.5) if config.mirror else None
         indices = indices.to(self.device, non_blocking=True)
         real = self.images.index_select(0, indices).contiguous(memory_format=self.memory_format)
         real = real.float().div_(127.5).sub_(1.0)  # [B, 3, R, R] in [-1, 1]
         if flips is not None:
             real = torch.where(flips.to(self.device)[:, None, None, None], real.flip(3), real)
         real_labels = self.labels.index_select(0, indices) if config.conditional else None
-        z = torch.randn(config.batch_size, config.latent_dim, generator=self.noise_rng).to(self.device)
+        z = self._local(torch.randn(config.batch_size, config.latent_dim, generator=self.noise_rng)).to(self.device)
         fake_labels = None
         if config.conditional:
             fake_labels = torch.randint(config.num_classes, (config.batch_size,), generator=self.noise_rng)
-            fake_labels = fake_labels.to(self.device)
+            fake_labels = self._local(fake_labels).to(self.device)
             self._set_conditioning()
         regularize = config.r1_gamma > 0 and self.step % config.reg_every == 0
-        discriminator = self.discriminator if regularize else self._d_forward  # no double backward compiled
+        # no double backward through compiled graphs, nor through DDP's reducer (gradients averaged by hand)
+        discriminator = self.discriminator if regularize else self._d_train
 
         with self._autocast():
-            fake = self._g_forward(z, fake_labels)  # [B, 3, R, R]
+            fake = self._g_train(z, fake_labels)  # [b, 3, R, R]
             real_in = self._augment(real).detach().requires_grad_(regularize)
             fake_in = self._augment(fake.detach()).detach().requires_grad_(regularize)
             recon_loss = None
@@ -201,6 +237,8 @@ class Trainer:
                 loss_d = loss_d + (config.r1_gamma / 2) * config.reg_every * penalty
         self.optimizer_d.zero_grad(set_to_none=True)
         loss_d.backward()
+        if regularize and self.world is not None:
+            average_gradients(self.discriminator, self.world)
         self.optimizer_d.step()
         if self.ada is not None:
             self.ada.observe(real_logits)
@@ -230,7 +268,14 @@ class Trainer:
         if not ops:
             return images
         p = None if self.ada is None else self.ada.p
-        return diff_augment(images, ops=ops, generator=self.augment_rng, p=p)
+        return diff_augment(images, ops=ops, generator=self.augment_rng, p=p, shard=self.shard)
+
+    def _local(self, batch: torch.Tensor) -> torch.Tensor:
+        """This rank's rows of a tensor drawn for the global batch (all of it in one process)."""
+        if self.world is None:
+            return batch
+        offset, length = self.world.shard(self.config.batch_size)
+        return batch[offset : offset + length]
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.autocast:
@@ -262,7 +307,10 @@ class Trainer:
     def _flush_losses(self) -> dict[str, float]:
         if not self._pending_losses:
             return {}
-        values = torch.stack(self._pending_losses).cpu()  # [steps, len(loss_names)]
+        values = torch.stack(self._pending_losses)  # [steps, len(loss_names)]
+        if self.world is not None:  # each rank's means are over equal shards: their mean is the global batch's
+            values = all_reduce_mean(values, self.world)
+        values = values.cpu()
         self._pending_losses.clear()
         for column, name in enumerate(self.loss_names):
             self.history[name].extend(values[:, column].tolist())
@@ -277,9 +325,12 @@ class Trainer:
         should_stop: Callable[[], bool] | None = None,
         max_seconds: float | None = None,
         max_steps: int | None = None,
+        should_pause: Callable[[], bool] | None = None,
     ) -> TrainResult:
         """Train until `config.steps`; stop early (with a checkpoint) on `should_stop()`, `max_seconds` (of
-        this call), `config.budget_minutes` (of training over every resume) or after `max_steps` more steps."""
+        this call), `config.budget_minutes` (of training over every resume) or after `max_steps` more steps;
+        `should_pause()` is asked at each checkpoint boundary, right after the checkpoint is written (reason
+        "paused": nothing is lost, a resume continues from there)."""
         config = self.config
         started = time.perf_counter()
         elapsed_before = self.elapsed_seconds
@@ -292,11 +343,16 @@ class Trainer:
         checkpoint_path = existing if existing is not None and existing.exists() else None
         losses: dict[str, float] = {}
         reason = "completed"
+        saved_step = None
         while self.step < config.steps:
-            if should_stop is not None and should_stop():
+            stop = should_stop is not None and should_stop()
+            out_of_time = max_seconds is not None and time.perf_counter() - started >= max_seconds
+            if self.world is not None:
+                stop, out_of_time = agree([stop, out_of_time], device=self.device)
+            if stop:
                 reason = "cancelled"
                 break
-            if max_seconds is not None and time.perf_counter() - started >= max_seconds:
+            if out_of_time:
                 reason = "time_limit"
                 break
             if self.step >= stop_at:
@@ -314,13 +370,21 @@ class Trainer:
                 self.write_samples()
             if checkpoint_due:
                 checkpoint_path = self.save_checkpoint() or checkpoint_path
+                saved_step = self.step
             now = time.perf_counter()
             ips = (self.step - report_step) * config.batch_size / max(now - report_time, 1e-9)
             report_time, report_step = now, self.step
             if on_progress is not None:
                 on_progress(self._progress(losses, ips, checkpoint_path, max_seconds, time.perf_counter() - started))
+            if checkpoint_due and not finished and should_pause is not None:
+                pause = should_pause()
+                if self.world is not None:
+                    (pause,) = agree([pause], device=self.device)
+                if pause:
+                    reason = "paused"
+                    break
         losses = self._flush_losses() or losses
-        if reason != "completed":
+        if reason != "completed" and saved_step != self.step:
             checkpoint_path = self.save_checkpoint() or checkpoint_path
             if on_progress is not None:
                 ips = (self.step - report_step) * config.batch_size / max(time.perf_counter() - report_time, 1e-9)
@@ -380,7 +444,7 @@ class Trainer:
         return to_uint8_images(np.concatenate(chunks))
 
     def write_samples(self) -> None:
-        if self.out_dir is None:
+        if self.out_dir is None or (self.world is not None and not self.world.is_main):
             return
         self.sample_grid_path = save_png(
             image_grid(self.sample_images()), self.out_dir / "samples" / f"step_{self.step:07d}.png"
@@ -408,10 +472,14 @@ class Trainer:
         }
 
     def save_checkpoint(self, path: Path | None = None) -> Path | None:
+        """Write the checkpoint (rank 0 only; under a World every rank must call it: the state gathers the
+        ranks' pending losses and ADA signal)."""
         path = Path(path) if path is not None else self.checkpoint_path
         if path is None:
             return None
-        atomic_torch_save(self.state_dict(), path)
+        state = self.state_dict()
+        if self.world is None or self.world.is_main:
+            atomic_torch_save(state, path)
         return path
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -428,6 +496,8 @@ class Trainer:
         restore_rng_states(state["rng"], self._rngs())
         if self.ada is not None and state.get("ada") is not None:
             self.ada.load_state_dict(state["ada"])
+            if self.world is not None and not self.world.is_main:
+                self.ada.drop_pending()  # the saved pending signal is the global sum: rank 0 carries it
         self.elapsed_seconds = float(state.get("elapsed_seconds", 0.0))
         if self.config.conditional:  # as the last trained step left it (the weight is not a saved tensor)
             self._set_conditioning(max(0, self.step - 1))
@@ -445,6 +515,7 @@ class Trainer:
         device: str | torch.device | None = None,
         out_dir: Path | None = None,
         config_changes: dict[str, Any] | None = None,
+        world: World | None = None,
     ) -> Trainer:
         """A trainer that continues exactly where the checkpoint left off; only the schedule may change."""
         state = load_checkpoint(checkpoint_path)
@@ -453,7 +524,7 @@ class Trainer:
             if name not in RESUMABLE_CHANGES:
                 raise ConfigError(name, "cannot change when resuming a run")
         config = GANConfig.from_overrides(state["config"], changes)
-        trainer = cls(config=config, dataset=dataset, device=device, out_dir=out_dir)
+        trainer = cls(config=config, dataset=dataset, device=device, out_dir=out_dir, world=world)
         trainer.load_state_dict(state)
         return trainer
 

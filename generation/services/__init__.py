@@ -25,6 +25,12 @@ from generation.services.generating import (
     regenerate_image_bytes,
 )
 from generation.services.importing import ModelImportError, model_version_import
+from generation.services.pausing import (
+    training_run_pause,
+    training_run_resume,
+    training_runs_drain,
+    training_runs_undrain,
+)
 from generation.services.training import (
     training_config_resolve,
     training_run_cancel,
@@ -56,6 +62,7 @@ __all__ = [
     "generation_job_cancel", "generation_job_create", "generation_job_retry", "generation_job_settle",
     "generation_jobs_work", "generation_settle_finished", "model_version_import", "regenerate_image_bytes",
     "training_config_resolve",
-    "training_run_cancel", "training_run_create", "training_run_estimate",
-    "training_run_retry", "training_run_settle", "training_run_work",
+    "training_run_cancel", "training_run_create", "training_run_estimate", "training_run_pause",
+    "training_run_resume", "training_run_retry", "training_run_settle", "training_run_work", "training_runs_drain",
+    "training_runs_undrain",
 ]

@@ -17,6 +17,9 @@ DEFAULTS: dict[str, Any] = {
     # Training: where checkpoints, samples and loss curves live (None: MEDIA_ROOT/../runs); torch device.
     "GENERATION_RUNS_ROOT": None,
     "GENERATION_TRAINING_DEVICE": None,
+    # Processes one training run uses (torchrun + DistributedDataParallel: gloo on the CPU, NCCL with one GPU
+    # per process); 1 trains in the worker's own process. The config's batch is the global one, split evenly.
+    "GENERATION_TRAIN_PROCS": 1,
     # Plans from a timed probe of the networks on this process's device (True) or the engine's table (False:
     # fast, and right when the web process is not on the training machine).
     "GENERATION_PLAN_MEASURE": False,

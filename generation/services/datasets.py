@@ -31,6 +31,7 @@ from core.errors import AtelierError, Conflict, InvalidInput, PayloadTooLarge, P
 from core.jobs import FINISHED_STATES, JobContext, PermanentJobError, job_enqueue, run_job
 from core.media import media_cache, media_is_remote, media_local_path
 from core.uploads import ALLOWED_FORMATS, CleanImage, image_clean, zip_list_images, zip_open, zip_read_images
+from generation import lineage
 from generation.gan.data import (
     DatasetError,
     PreparedDataset,
@@ -216,9 +217,10 @@ def _spooled_pixels(spool: IO[bytes]) -> int:
     return _header_pixels_of(spool)
 
 
-def dataset_create(*, owner: Any, name: str, files: Sequence[Upload]) -> DatasetUpload:
+def dataset_create(*, owner: Any, name: str, files: Sequence[Upload], contents_public: bool = False) -> DatasetUpload:
     """Accept an upload of one zip (class folders become labels) or several images: a `processing` dataset
-    whose job decodes it. Only bounded checks run here; the per-file report comes with the job's verdict."""
+    whose job decodes it. Only bounded checks run here; the per-file report comes with the job's verdict. Its
+    provenance record (the lineage hook, once ready) shows only its hashes unless `contents_public`."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Give the dataset a name.", field="name")
@@ -228,6 +230,7 @@ def dataset_create(*, owner: Any, name: str, files: Sequence[Upload]) -> Dataset
     _check_declared(files, max_bytes=max_bytes)
     staged = _stage(files, max_bytes=max_bytes, max_files=setting("GENERATION_DATASET_MAX_IMAGES"))
     dataset = Dataset(owner=owner, name=name[:200], state=DatasetState.PROCESSING,
+                      contents_public=bool(contents_public),
                       upload_report=_Report().as_dict())  # empty until the job's verdict
     written: list[str] = []
     try:
@@ -371,6 +374,7 @@ def _write(*, dataset: Dataset, accepted: list[_Accepted], report: _Report) -> N
             for row in rows:
                 row.dataset = locked
             DatasetImage.objects.bulk_create(rows)
+            lineage.dataset_recorded(dataset=locked)
     except BaseException:
         for stored in written:
             default_storage.delete(stored)
@@ -486,9 +490,14 @@ def dataset_class_names(*, dataset: Dataset) -> tuple[str, ...]:
     return tuple(dataset.class_names) or (UNLABELLED_CLASS,)
 
 
+def dataset_prepared_path(*, dataset: Dataset, resolution: int) -> Path:
+    """Where `dataset_prepare` keeps the tensor file (the multi-process trainer reads it from there)."""
+    return _prepared_path(public_id=dataset.public_id, prefix=dataset.storage_prefix, resolution=resolution)
+
+
 def dataset_prepare(*, dataset: Dataset, resolution: int) -> PreparedDataset:
     """The dataset as the engine's tensor file at `resolution`, built on first use and reused after."""
-    path = _prepared_path(public_id=dataset.public_id, prefix=dataset.storage_prefix, resolution=resolution)
+    path = dataset_prepared_path(dataset=dataset, resolution=resolution)
     if path.exists():
         try:
             prepared = load_prepared_dataset(path)

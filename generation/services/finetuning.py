@@ -15,6 +15,7 @@ from django.db import transaction
 
 from core.errors import InvalidInput, NotFound
 from core.media import media_is_remote
+from generation import lineage
 from generation.gan.config import GANConfig
 from generation.gan.data import dataset_hash
 from generation.gan.finetune import ARCHITECTURE_FIELDS, discriminator_blocks
@@ -52,7 +53,7 @@ def _dataset_build(*, owner: Any, model_version: ModelVersion) -> tuple[Dataset,
         raise InvalidInput("model: mark some of this model's images keep before fine-tuning on them.",
                            field="model", code="nothing_kept")
     dataset = Dataset(owner=owner, name=f"{parent.name} + {len(kept)} kept"[:200], class_names=parent.class_names,
-                      parent=parent, parent_model_version=model_version)
+                      parent=parent, parent_model_version=model_version, contents_public=parent.contents_public)
     names = list(model_version.class_names)
     rows, written, seen = [], [], set()
     try:
@@ -86,6 +87,7 @@ def _dataset_build(*, owner: Any, model_version: ModelVersion) -> tuple[Dataset,
             for row in rows:
                 row.dataset = dataset
             DatasetImage.objects.bulk_create(rows)
+            lineage.dataset_recorded(dataset=dataset)
     except BaseException:
         _delete(written)
         raise

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.jobs import JobState
+from generation import lineage
 from generation.gan import export as gan_export
 from generation.models import Dataset, ModelVersion, TrainingRun
 
@@ -46,7 +47,7 @@ def model_version_import(*, owner: Any, dataset: Dataset, onnx_path: Path, sourc
         )
         stored = default_storage.save(f"generation/models/{run.public_id}.onnx", ContentFile(payload))
         try:
-            return ModelVersion.objects.create(
+            version = ModelVersion.objects.create(
                 owner=owner, training_run=run, name=name or f"{dataset.name} · step {step}",
                 onnx_file=stored, onnx_sha256=hashlib.sha256(payload).hexdigest(), onnx_size=len(payload),
                 parity_passed=True, parity_max_abs_diff=float(source.get("parity_max_abs_diff", 0.0)),
@@ -56,6 +57,8 @@ def model_version_import(*, owner: Any, dataset: Dataset, onnx_path: Path, sourc
                 conditional=metadata["conditional"], num_classes=metadata["num_classes"],
                 class_names=list(metadata["class_names"]),
             )
+            lineage.model_version_recorded(version=version, dataset=dataset)
         except BaseException:
             default_storage.delete(stored)
             raise
+        return version

@@ -1,5 +1,8 @@
 """Training runs: creation (config validation, plan caps, one training unit), the resumable work a `gpu`
 worker runs, the ONNX export with its parity check, the model version, cancellation and settlement.
+
+With `GENERATION_TRAIN_PROCS` > 1 the work runs the engine's CLI under torchrun (DistributedDataParallel over
+that many processes; generation.services.multiprocess) and exports in this process from the checkpoint.
 """
 
 from __future__ import annotations
@@ -7,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,7 @@ from core.jobs import (
     JobCancelled,
     JobContext,
     JobState,
+    JobYielded,
     PermanentJobError,
     job_cancel,
     job_enqueue,
@@ -31,6 +36,7 @@ from core.jobs import (
     job_succeed,
 )
 from core.media import media_is_remote, media_local_path, media_save_file, sha256_file
+from generation import lineage
 from generation.gan import export as gan_export
 from generation.gan import finetune
 from generation.gan.config import GANConfig
@@ -40,9 +46,11 @@ from generation.gan.metrics import compute_metrics, inception_extractor
 from generation.gan.noise import latents_for_seeds
 from generation.gan.trainer import RESUMABLE_CHANGES, Progress, Trainer, load_checkpoint
 from generation.metering import TRAINING, get_meter
-from generation.models import Dataset, ModelVersion, TrainingRun
+from generation.models import Dataset, ModelVersion, TrainingRun, TrainingState
 from generation.services.conf import run_directory, run_storage_name, setting
-from generation.services.datasets import dataset_prepare, dataset_ready_check
+from generation.services.datasets import dataset_prepare, dataset_prepared_path, dataset_ready_check
+from generation.services.multiprocess import checkpoint_progress, train_in_processes
+from generation.services.pausing import training_run_mark_paused
 from generation.services.planning import PlannedRun, training_device, training_plan_make
 
 logger = logging.getLogger("atelier.generation.training")
@@ -90,7 +98,11 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
         locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
         if locked.is_finished:
             raise InvalidTransition(entity="training run", state=locked.state, action="cancel")
-        job_cancel(job=locked)
+        if locked.state == TrainingState.PAUSED:  # nothing works on it: cancelled at once, like a queued run
+            TrainingRun.objects.filter(pk=locked.pk).update(state=JobState.CANCELLED, cancel_requested=True,
+                                                            finished_at=timezone.now())
+        else:
+            job_cancel(job=locked)
         training_run_settle(run_pk=locked.pk)
     return TrainingRun.objects.get(pk=run.pk)
 
@@ -135,6 +147,7 @@ class _Monitor:
         self.stored_checkpoint = stored_checkpoint  # the bucket's copy the run row names now (remote media)
         self._stored_images: dict[str, float] = {}
         self.stopping = False
+        self.pausing = False  # the run was asked to pause, and the trainer was told at a checkpoint boundary
         self.limit_reached = False  # the plan's hard time limit stopped the run (not the user)
         self._last_write = 0.0
         # the limit counts training time of earlier attempts (from the checkpoint) plus this attempt's wall clock
@@ -150,6 +163,12 @@ class _Monitor:
             except JobCancelled:
                 self.stopping = True
         return self.stopping
+
+    def should_pause(self) -> bool:
+        """Asked at checkpoint boundaries (and by the multi-process loop every few seconds): one query."""
+        run = self.context.job
+        self.pausing = type(run).objects.filter(pk=run.pk, pause_requested=True).exists()
+        return self.pausing
 
     def on_progress(self, progress: Progress) -> None:
         checkpointed = progress.checkpoint_path is not None and (
@@ -217,6 +236,16 @@ class _Monitor:
         return str(Path(path).relative_to(self.directory)) if path is not None else ""
 
 
+def _process_count(run: TrainingRun) -> int:
+    """Processes for this run: GENERATION_TRAIN_PROCS, except fine-tunes (their parent initialisation and
+    frozen blocks live in this process's trainer) which train in one."""
+    processes = int(setting("GENERATION_TRAIN_PROCS"))
+    if processes > 1 and (run.init_from_id is not None or run.fine_tune):
+        logger.info("training run %s is a fine-tune: one process", run.public_id)
+        return 1
+    return max(1, processes)
+
+
 def _trainer_for(*, run: TrainingRun, config: GANConfig, prepared: PreparedDataset, directory: Path) -> Trainer:
     """A fresh trainer, or one resumed from the run's checkpoint (a worker died or the run was retried)."""
     device = training_device()
@@ -243,6 +272,17 @@ def _trainer_for(*, run: TrainingRun, config: GANConfig, prepared: PreparedDatas
     return trainer
 
 
+def _fetch_stored_checkpoint(*, run: TrainingRun, directory: Path) -> None:
+    """With remote media, put the bucket's checkpoint (the run's latest, from whichever host) where the
+    multi-process CLI resumes from: the runs folder's latest.pt."""
+    stored = _stored_checkpoint(run.checkpoint_file, run.checkpoint_sha256)
+    local = directory / "checkpoints" / "latest.pt"
+    if stored is not None and stored.resolve() != local.resolve():
+        local.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(stored, local.with_suffix(".tmp"))
+        local.with_suffix(".tmp").replace(local)
+
+
 def _stored_checkpoint(name: str, sha256: str) -> Path | None:
     """A verified local copy of a checkpoint kept in storage, or None when the run has none there."""
     return media_local_path(name=name, sha256=sha256) if name and media_is_remote() else None
@@ -260,16 +300,38 @@ def training_run_work(run: TrainingRun, context: JobContext) -> None:
     except DatasetError as exc:
         raise PermanentJobError(f"The dataset cannot be used: {exc}") from None
     directory = run_directory(run.public_id)
-    trainer = _trainer_for(run=run, config=config, prepared=prepared, directory=directory)
-    context.heartbeat(force=True, start_steps=[*run.start_steps, trainer.step], step=trainer.step,
-                      total_steps=trainer.config.steps)
-    monitor = _Monitor(context=context, directory=directory, config=trainer.config,
-                       time_limit_seconds=run.time_limit_seconds, elapsed_before=trainer.elapsed_seconds,
+    processes = _process_count(run)
+    trainer = None
+    if processes > 1:
+        _fetch_stored_checkpoint(run=run, directory=directory)
+        start_step, elapsed_before = checkpoint_progress(directory)
+    else:
+        trainer = _trainer_for(run=run, config=config, prepared=prepared, directory=directory)
+        start_step, elapsed_before = trainer.step, trainer.elapsed_seconds
+    context.heartbeat(force=True, start_steps=[*run.start_steps, start_step], step=start_step,
+                      total_steps=config.steps)
+    monitor = _Monitor(context=context, directory=directory, config=config,
+                       time_limit_seconds=run.time_limit_seconds, elapsed_before=elapsed_before,
                        stored_checkpoint=run.checkpoint_file)
-    result = trainer.run(on_progress=monitor.on_progress, should_stop=monitor.should_stop)
+    if trainer is None:
+        result = train_in_processes(
+            processes=processes, config=config, dataset_file=dataset_prepared_path(dataset=run.dataset,
+                                                                                   resolution=config.resolution),
+            directory=directory, device=training_device(), monitor=monitor)
+        if result.reason in ("completed", "time_limit") or monitor.limit_reached:
+            run.refresh_from_db(fields=["checkpoint_file", "checkpoint_sha256"])
+            trainer = _trainer_for(run=run, config=config, prepared=prepared, directory=directory)  # to export
+    else:
+        result = trainer.run(on_progress=monitor.on_progress, should_stop=monitor.should_stop,
+                             should_pause=monitor.should_pause)
     if result.reason == "cancelled" and not monitor.limit_reached:
         raise JobCancelled(f"training run {run.public_id} stopped at step {result.step}")
     if result.reason == "paused":
+        if monitor.pausing and training_run_mark_paused(run=run, step=result.step):
+            logger.info("training run %s paused at step %s", run.public_id, result.step)
+            raise JobYielded(f"training run {run.public_id} paused at step {result.step}")
+        if monitor.pausing:  # swept or cancelled while pausing: this attempt is over either way
+            raise JobCancelled(f"training run {run.public_id} is no longer this worker's")
         raise RuntimeError(f"training stopped early ({result.reason}) at step {result.step}")
     # the steps ran out, or the budget (trainer) or the plan's hard limit (worker) ended it: export what it is
     stop_reason = {"completed": "completed", "time_limit": "budget"}.get(result.reason, "time_limit")
@@ -316,8 +378,9 @@ def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, di
                 num_classes=config.num_classes if config.conditional else 0,
                 class_names=list(trainer.class_names),
             )
+            lineage.model_version_recorded(version=version, dataset=locked.dataset)
             job_succeed(job=locked, step=trainer.step, checkpoint_step=trainer.step, settled_at=timezone.now(),
-                        stop_reason=stop_reason)
+                        stop_reason=stop_reason, pause_requested=False)
             event_emit(type="training.succeeded", user=locked.owner,
                        payload={"training_run": str(run.public_id), "model_version": str(version.public_id),
                                 "step": trainer.step, "dataset_hash": trainer.dataset_hash,

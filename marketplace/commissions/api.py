@@ -5,6 +5,7 @@ are fetched through selectors as the acting user, so what someone may not see is
 not do is a 403; what the commission's state forbids is a 409 naming the state.
 """
 
+import io
 from typing import Any
 
 from django.http import FileResponse
@@ -326,4 +327,5 @@ class DeliveryImageFileView(CommissionScoped, APIView):
     def get(self, request: Request, public_id, index: int) -> FileResponse:
         delivery = selectors.delivery_get(user=request.user, public_id=public_id)
         image = selectors.delivery_image_get(delivery=delivery, index=index)
-        return _png(open_file(image.file.name), f"delivery-{delivery.number}-{index}.png")
+        data = services.delivery_image_read(delivery=delivery, image=image)
+        return _png(io.BytesIO(data), f"delivery-{delivery.number}-{index}.png")

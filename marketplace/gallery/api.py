@@ -3,10 +3,10 @@
 Views parse input, call a selector or a service, and shape the answer; the rules live in services.
 """
 
+import io
 from typing import Any
 
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
-from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -224,15 +224,13 @@ class DownloadView(APIView):
                    summary="Download an original through a signed link",
                    description="The token is the credential; 410 once it expired, 403 if tampered with.")
     def get(self, request: Request, token: str) -> FileResponse | HttpResponseRedirect:
-        artwork = services.download_link_resolve(token=token, requester=request.user)
-        name = f"{slugify(artwork.title) or 'artwork'}-{str(artwork.public_id)[:8]}.png"
-        presigned = services.download_presigned_url(token=token, artwork=artwork, filename=name)
-        if presigned is not None:  # media in a bucket: the client fetches it from there, briefly
-            redirect = HttpResponseRedirect(presigned)
+        download = services.download_original(token=token, requester=request.user)
+        if download.url is not None:  # signing off, media in a bucket: the client fetches it from there, briefly
+            redirect = HttpResponseRedirect(download.url)
             redirect["Cache-Control"] = "private, no-store"
             return redirect
-        response = FileResponse(artwork.original.open("rb"), content_type="image/png", as_attachment=True,
-                                filename=name)
+        response = FileResponse(io.BytesIO(download.data or b""), content_type="image/png", as_attachment=True,
+                                filename=download.filename)
         response["Cache-Control"] = "private, no-store"
         return response
 

@@ -9,6 +9,8 @@ GALLERY_MAX_PENDING_ORDERS         unpaid orders one buyer may keep open at once
 GALLERY_CURRENCIES                 ISO 4217 codes listings may be priced in (default USD, EUR, GBP)
 GALLERY_MAX_UPLOAD_BYTES           largest artwork upload (default 25 MiB)
 GALLERY_BROWSE_CACHE_SECONDS       how long a rendered public browse page is reused (default 5; 0: off)
+GALLERY_PREVIEW_INVISIBLE_WATERMARK  previews of at least 96 px a side carry provenance's invisible watermark
+                                   (default on; off only to measure what it costs)
 """
 
 from datetime import timedelta
@@ -42,3 +44,7 @@ def max_upload_bytes() -> int:
 
 def browse_cache_seconds() -> int:
     return int(getattr(settings, "GALLERY_BROWSE_CACHE_SECONDS", 5))
+
+
+def preview_invisible_watermark() -> bool:
+    return bool(getattr(settings, "GALLERY_PREVIEW_INVISIBLE_WATERMARK", True))

@@ -23,6 +23,9 @@ class LicenceTerms:
     forbids: tuple[str, ...]
     notes: tuple[str, ...] = ()
     version: str = TERMS_VERSION
+    # what a delivered file's C2PA training-and-mining assertion says: allowed | notAllowed | constrained
+    training_mining: str = "notAllowed"
+    training_constraint: str = ""
 
     def as_dict(self) -> dict:
         return {"name": self.name, "summary": self.summary, "permits": list(self.permits),
@@ -83,6 +86,8 @@ TERMS: dict[str, LicenceTerms] = {
         forbids=(
             "Using the work to train or fine-tune an AI model, unless the artist agrees in writing.",
         ),
+        training_mining="constrained",
+        training_constraint="Only with the artist's written agreement.",
         notes=("Licences sold before yours stay valid for their holders.",
                "Not refundable once fulfilled: the ownership transfer is recorded on chain.",
                "Offered only by artists whose plan includes commercial licences."),

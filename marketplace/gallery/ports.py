@@ -9,14 +9,18 @@ from typing import Any
 from uuid import UUID
 
 from generation import selectors as generation_selectors
+from marketplace.gallery import conf as gallery_conf
 from marketplace.subscriptions import selectors as subscription_selectors
 from marketplace.subscriptions import services as subscription_services
 from marketplace.subscriptions.models import OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES, PaymentPurpose
 from provenance import conf as provenance_conf
 from provenance import selectors as provenance_selectors
 from provenance import services as provenance_services
+from provenance.services import credentials as provenance_credentials
 
 ARTWORK_SUBJECT_PREFIX = "gallery.artwork:"
+LICENCE_SUBJECT_PREFIX = "gallery.licence:"
+MODEL_VERSION_SUBJECT_PREFIX = "generation.model_version:"  # generation.lineage.MODEL_VERSION_SUBJECT
 # Browse reads the provenance status through this join (one query for a whole page, filterable).
 PROVENANCE_STATUS_FIELD = "provenance_record__state"
 PROVENANCE_STATUSES = ("pending", "batched", "anchored", "confirmed")
@@ -40,9 +44,14 @@ def file_hashes(*, raw: bytes) -> provenance_services.FileHashes:
     return provenance_services.hash_file(raw=raw)
 
 
-def watermark_key(content_sha256: str) -> bytes:
-    """The invisible watermark's key for content: the first 48 bits of its sha256 (verify looks it up)."""
-    return bytes.fromhex(content_sha256[:12])
+def watermark_key(content_sha256: str) -> bytes | None:
+    """The invisible watermark's key for content: the first 48 bits of its sha256 (verify looks it up); None when
+    GALLERY_PREVIEW_INVISIBLE_WATERMARK is off."""
+    return bytes.fromhex(content_sha256[:12]) if invisible_watermark_enabled() else None
+
+
+def invisible_watermark_enabled() -> bool:
+    return gallery_conf.preview_invisible_watermark()
 
 
 @dataclass(frozen=True)
@@ -71,10 +80,28 @@ def similar_records(*, content_sha256: str, pdq: str, pdq_quality: int, width: i
 
 
 def record_register(*, artwork: Any) -> Any:
+    """The artwork's record, linked to its model version's record when it was generated (lineage)."""
     ref = user_ref(artwork.artist)
+    model_version = (artwork.lineage or {}).get("model_version")
+    parent = provenance_selectors.record_by_subject(subject=f"{MODEL_VERSION_SUBJECT_PREFIX}{model_version}") \
+        if model_version else None
     return provenance_services.record_register(
         content_sha256=artwork.content_sha256, pdq=artwork.pdq, pdq_quality=artwork.pdq_quality,
-        subject=artwork_subject(artwork.public_id), creator=ref, owner=user_ref(artwork.owner), user=artwork.owner)
+        subject=artwork_subject(artwork.public_id), creator=ref, owner=user_ref(artwork.owner), user=artwork.owner,
+        parent=parent)
+
+
+def licence_register(*, grant: Any, artwork: Any, order: Any) -> Any:
+    """A licence sale as a lineage record under the artwork's (anchored like any record); none for an artwork
+    without a record."""
+    parent = provenance_selectors.record_by_sha256(sha256=artwork.content_sha256)
+    if parent is None:
+        return None
+    return provenance_services.lineage_record_register(
+        kind="licence", subject=f"{LICENCE_SUBJECT_PREFIX}{grant.public_id}", creator=user_ref(artwork.artist),
+        owner=user_ref(grant.holder), user=grant.holder, parent=parent,
+        fields={"artwork_sha256": artwork.content_sha256, "licence_type": str(grant.licence_type),
+                "order": f"gallery.order:{order.public_id}", "granted_at": grant.created_at.isoformat()})
 
 
 def ownership_transfer(*, artwork: Any, to_user: Any, reference: str) -> Any:
@@ -90,6 +117,27 @@ def provenance_of(*, record: Any) -> dict[str, Any] | None:
     return {"status": record.state, "record_id": str(record.public_id), "content_sha256": record.content_sha256,
             "owner": record.owner, "transaction_hash": anchor["transaction_hash"] if anchor else None,
             "block_number": anchor["block_number"] if anchor else None}
+
+
+def credential_sign(*, data: bytes, spec: Any) -> Any:
+    """`data` with a signed C2PA manifest (provenance's Signed), or None when signing is off."""
+    return provenance_credentials.credential_sign(data=data, spec=spec)
+
+
+def credentials_signing_enabled() -> bool:
+    return provenance_credentials.signing_enabled()
+
+
+def credential_record_assertion(*, record: Any, content_sha256: str, **extra: Any) -> dict[str, Any]:
+    return provenance_credentials.record_assertion(record=record, content_sha256=content_sha256, **extra)
+
+
+def preview_credential_record(*, record: Any, signed: Any) -> None:
+    provenance_credentials.preview_credential_record(record=record, signed=signed)
+
+
+def public_url(path: str) -> str:
+    return provenance_credentials.public_url(path)
 
 
 def match_summary(match: Match) -> dict[str, Any]:

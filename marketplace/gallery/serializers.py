@@ -178,6 +178,8 @@ def browse_query_parse(params: Any) -> BrowseQuery:
     style = _one(params, "style", errors, max_length=40).lower()
     currency = _one(params, "currency", errors, max_length=3).upper()
     cursor = _one(params, "cursor", errors, max_length=500) or None
+    if "cursor" in params and cursor is None:
+        errors["cursor"] = ["A cursor from a previous page's next or previous link."]
     if errors:
         raise serializers.ValidationError(errors)
     filters = BrowseFilters(q=q, tags=tuple(tags), style=style, artist=artist, price_min=price_min,

@@ -16,6 +16,7 @@ urlpatterns = [
     path("artworks/<uuid:public_id>", views_gallery.artwork_detail, name="artwork"),
     path("artists/<uuid:public_id>", views_artists.artist_detail, name="artist"),
     path("verify", views_verify.verify, name="verify"),
+    path("certificates/<uuid:public_id>", views_verify.certificate, name="certificate"),
     path("signup", views_accounts.signup, name="signup"),
     path("signup/confirm/<str:uid>/<str:token>", views_accounts.signup_confirm, name="signup_confirm"),
     path("login", views_accounts.LoginPage.as_view(), name="login"),

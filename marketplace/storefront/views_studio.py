@@ -109,7 +109,7 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], *, sta
 
 
 def _is_live(job: Any) -> bool:
-    return job.state not in FINISHED_STATES
+    return job.state not in FINISHED_STATES and job.state != "paused"  # a paused run changes only on resume
 
 
 # --- overview ----------------------------------------------------------------------------------------------

@@ -4,19 +4,23 @@
 The result is rendered from VerificationSerializer's data, so the page shows exactly what the API answers and
 fields added to it later are simply not shown until the template names them."""
 
+import json
 from types import SimpleNamespace
 from typing import Any
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from rest_framework.throttling import ScopedRateThrottle
 
-from core.errors import AtelierError
+from core.errors import AtelierError, Conflict, NotFound
 from marketplace.gallery.ports import artwork_id_of_subject
 from marketplace.storefront.artwork_page import _people
+from marketplace.storefront.errors import pages_errors
 from provenance import conf, selectors
 from provenance.api import MULTIPART_OVERHEAD
+from provenance.certificates import certificate_for
 from provenance.encoding import normalize_sha256
 from provenance.serializers import VerificationSerializer
 
@@ -64,6 +68,12 @@ def _shown(result: dict[str, Any]) -> dict[str, Any]:
     if match.get("record"):
         match["record"]["owner_name"] = people.get(match["record"].get("owner"), match["record"].get("owner"))
         match["record"]["artwork_id"] = artwork_id_of_subject(match["record"].get("subject") or "")
+    credentials = data.get("content_credentials") or {}
+    entries = credentials.get("training_mining")
+    entry = entries.get("c2pa.ai_training") if isinstance(entries, dict) else None
+    credentials["training_use"] = entry.get("use") if isinstance(entry, dict) else None
+    if credentials.get("record"):
+        credentials["record"]["artwork_id"] = artwork_id_of_subject(credentials["record"].get("subject") or "")
     for near in data.get("perceptual_matches") or []:
         near["record"]["artwork_id"] = artwork_id_of_subject(near["record"].get("subject") or "")
     return data
@@ -115,3 +125,36 @@ def verify(request: HttpRequest) -> HttpResponse:
     if result is not None:
         context["result"] = _shown(result)
     return TemplateResponse(request, "storefront/verify.html", {**context, "form": form}, status=status)
+
+
+@pages_errors
+def certificate(request: HttpRequest, public_id) -> HttpResponse:
+    """The record's v2 certificate as a page: the same certificate the API's JSON endpoint issues (built and
+    signed by the same function), shown in words, with the JSON to download and the command that checks it."""
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET"})
+    wait = _throttle_wait(request)
+    if wait is not None:
+        return TemplateResponse(request, "storefront/certificate.html", {"throttled": wait}, status=429,
+                                headers={"Retry-After": str(wait)})
+    record = selectors.record_by_public_id(public_id=public_id)
+    if record is None:
+        raise NotFound("No such provenance record.")
+    json_url = reverse("provenance-certificate", kwargs={"public_id": record.public_id})
+    try:
+        issued = certificate_for(record=record)
+    except Conflict as error:  # not anchored yet: the API answers 409 too
+        return TemplateResponse(request, "storefront/certificate.html",
+                                {"pending": error.detail, "record": record}, status=409)
+    refs = {issued["owner"]["current"]} | {event.get("to_ref") or "" for event in issued["events"]} \
+        | {event.get("from_ref") or "" for event in issued["events"]}
+    people = {ref: user.display_name or "an Atelier user" for ref, user in _people(refs).items()}
+    for event in issued["events"]:
+        event["to_name"] = people.get(event.get("to_ref"), event.get("to_ref"))
+        event["from_name"] = people.get(event.get("from_ref"), event.get("from_ref")) if event.get("from_ref") else None
+    return TemplateResponse(request, "storefront/certificate.html", {
+        "certificate": issued, "record": record, "json_url": json_url,
+        "owner_name": people.get(issued["owner"]["current"], issued["owner"]["current"]),
+        "artwork_id": artwork_id_of_subject(record.subject),
+        "pretty": json.dumps(issued, indent=2, sort_keys=True, ensure_ascii=False),
+    })

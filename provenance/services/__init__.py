@@ -7,6 +7,7 @@ from provenance.services.confirming import transactions_confirm
 from provenance.services.deployment import DeploymentOutcome, deployment_ensure
 from provenance.services.gas_budget import GasBudget, gas_breaker_reset, gas_budget_status
 from provenance.services.importing import RecordEntry, records_import
+from provenance.services.lineage import lineage_record_register
 from provenance.services.reconciling import chain_reconcile
 from provenance.services.records import (
     FileHashes,
@@ -33,6 +34,7 @@ __all__ = [
     "gas_breaker_reset",
     "gas_budget_status",
     "hash_file",
+    "lineage_record_register",
     "near_duplicates",
     "ownership_transfer",
     "record_register",

@@ -80,7 +80,7 @@ def _insert_records(rows: list[dict[str, Any]]) -> None:
     and only the columns that need it (UUID, bytes) per row. A field this does not know fails loudly."""
     now = timezone.now()
     constants = {"created_at": now, "updated_at": now, "state": RecordState.BATCHED.value, "owner_user_id": None,
-                 "anchored_at": None, "confirmed_at": None}
+                 "anchored_at": None, "confirmed_at": None, "parent_id": None, "manifest": {}, "disclosure": {}}
     plain = {"content_sha256", "pdq", "pdq_quality", "subject", "creator", "owner", "batch_id", "leaf_index"}
     fields = [field for field in ProvenanceRecord._meta.concrete_fields if not field.primary_key]
     getters: list[Callable[[dict[str, Any]], Any]] = []

@@ -84,10 +84,13 @@ def registration_lock() -> None:
 
 
 def record_register(*, content_sha256: str, pdq: str, pdq_quality: int, subject: str, creator: str, owner: str,
-                    user: Any = None) -> ProvenanceRecord:
+                    user: Any = None, parent: ProvenanceRecord | None = None, manifest: dict[str, Any] | None = None,
+                    disclosure: dict[str, Any] | None = None) -> ProvenanceRecord:
     """Register content for anchoring (state PENDING; the batcher picks it up after commit). The same content
     registered again returns the existing record unchanged: one record, one anchor. `user` (optional) is the
-    account that owns the record, to whom provenance.* events are addressed."""
+    account that owns the record, to whom provenance.* events are addressed; `parent` is the lineage record it
+    comes from (an artwork's model version); `manifest` and `disclosure` are a lineage record's
+    (services/lineage.py)."""
     sha = _sha256_or_400(content_sha256, "content_sha256")
     pdq = _pdq_or_400(pdq)
     if isinstance(pdq_quality, bool) or not isinstance(pdq_quality, int) or not 0 <= pdq_quality <= 100:
@@ -100,7 +103,8 @@ def record_register(*, content_sha256: str, pdq: str, pdq_quality: int, subject:
     try:
         with transaction.atomic():  # a savepoint inside the caller's transaction
             record = ProvenanceRecord.objects.create(content_sha256=sha, pdq=pdq, pdq_quality=pdq_quality,
-                                                     owner_user=user, **fields)
+                                                     owner_user=user, parent=parent, manifest=manifest or {},
+                                                     disclosure=disclosure or {}, **fields)
     except IntegrityError:  # registered concurrently by someone else
         return ProvenanceRecord.objects.get(content_sha256=sha)
     transaction.on_commit(_enqueue_batcher_if_full)

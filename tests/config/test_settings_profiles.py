@@ -38,10 +38,60 @@ def test_configured_production_passes_deploy_checks_at_warning_level():
     result = manage("check", "--deploy", "--fail-level", "WARNING", ATELIER_ENV="production",
                     SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="atelier.example", PAYMENT_PROVIDER="stripe",
                     STRIPE_SECRET_KEY="sk_live_example", STRIPE_WEBHOOK_SECRET="whsec_example",
-                    CHAIN_ID="11155111", CHAIN_PRIVATE_KEY="0x" + "59" * 32, FIELD_ENCRYPTION_KEYS=FERNET_KEY)
+                    CHAIN_ID="11155111", CHAIN_PRIVATE_KEY="0x" + "59" * 32, FIELD_ENCRYPTION_KEYS=FERNET_KEY,
+                    PROVENANCE_C2PA_SIGNING="0")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_development_defaults_run_with_nothing_set():
     result = manage("check")
     assert result.returncode == 0, result.stderr
+
+
+# --- C2PA signing in production: on by default, and only with this deployment's own certificate ------------
+
+PRODUCTION = {"ATELIER_ENV": "production", "SECRET_KEY": REAL_KEY, "ALLOWED_HOSTS": "atelier.example",
+              "PAYMENT_PROVIDER": "stripe", "STRIPE_SECRET_KEY": "sk_live_example",
+              "STRIPE_WEBHOOK_SECRET": "whsec_example", "CHAIN_ID": "11155111",
+              "CHAIN_PRIVATE_KEY": "0x" + "59" * 32, "FIELD_ENCRYPTION_KEYS": FERNET_KEY}
+
+
+def _write(tmp_path, material) -> dict[str, str]:
+    (tmp_path / "chain.pem").write_bytes(material.chain_pem)
+    (tmp_path / "key.pem").write_bytes(material.key_pem)
+    return {"PROVENANCE_C2PA_CERT_CHAIN": str(tmp_path / "chain.pem"),
+            "PROVENANCE_C2PA_PRIVATE_KEY": str(tmp_path / "key.pem")}
+
+
+def test_production_refuses_c2pa_signing_without_a_certificate():
+    result = manage("check", **PRODUCTION)
+    assert result.returncode != 0
+    assert "PROVENANCE_C2PA_SIGNING is on without PROVENANCE_C2PA_CERT_CHAIN" in result.stderr
+
+
+def test_production_refuses_the_development_certificate(tmp_path):
+    from provenance.credentials.certificates import development_material
+
+    result = manage("check", **PRODUCTION, **_write(tmp_path, development_material(tmp_path / "dev")))
+    assert result.returncode != 0
+    assert "is Atelier's development certificate" in result.stderr
+
+
+def test_production_refuses_a_key_that_is_not_the_certificates(tmp_path):
+    from provenance.credentials.certificates import issue_signing_material
+
+    ours = issue_signing_material(root_cn="Operator root", signer_cn="Operator", organization="Operator Ltd")
+    other = issue_signing_material(root_cn="Other root", signer_cn="Other", organization="Other Ltd")
+    paths = _write(tmp_path, ours)
+    (tmp_path / "key.pem").write_bytes(other.key_pem)
+    result = manage("check", **PRODUCTION, **paths)
+    assert result.returncode != 0
+    assert "the private key does not belong to the first certificate" in result.stderr
+
+
+def test_production_starts_with_an_operator_certificate(tmp_path):
+    from provenance.credentials.certificates import issue_signing_material
+
+    material = issue_signing_material(root_cn="Operator root", signer_cn="Operator", organization="Operator Ltd")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, **_write(tmp_path, material))
+    assert result.returncode == 0, result.stdout + result.stderr

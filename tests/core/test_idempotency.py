@@ -130,3 +130,26 @@ def test_two_concurrent_requests_with_one_key_execute_once(make_user, tmp_path):
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201, 409]
     assert SleepJob.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_key_released_between_our_insert_and_our_read_is_taken_not_a_500(user):
+    """Found by schemathesis with two workers: the insert collided with a request that then failed validation
+    and released the key, so the row was gone when read back (DoesNotExist, a 500)."""
+    from unittest import mock
+
+    from django.db import IntegrityError
+
+    from core import services
+
+    real_create = IdempotencyKey.objects.create
+    collisions = iter([True])
+
+    def create_colliding_once(**fields):
+        if next(collisions, False):
+            raise IntegrityError("duplicate key")  # the other request held it; it is gone when we look
+        return real_create(**fields)
+
+    with mock.patch.object(IdempotencyKey.objects, "create", side_effect=create_colliding_once):
+        outcome = services.idempotency_begin(user=user, key="k", method="POST", path="/p", fingerprint="f")
+    assert outcome.record is not None and IdempotencyKey.objects.get().key == "k"

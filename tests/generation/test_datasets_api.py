@@ -241,3 +241,22 @@ def test_deleting_a_dataset_used_by_a_training_run_is_409(artist_client, tiny_co
     response = artist_client.delete(f"{URL}/{dataset}")
     assert response.status_code == 409 and response.json()["code"] == "dataset_in_use"
     assert DatasetImage.objects.count() == 4 and len(stored_files(generation_dirs["media"])) == 4
+
+
+@pytest.mark.django_db
+def test_a_dataset_gets_a_provenance_record_showing_its_images_only_when_the_artist_opts_in(artist_client):
+    from provenance.models import ProvenanceRecord
+
+    private = upload(artist_client, [(f"{i}.png", shape_image(i)) for i in range(3)], name="mine")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    public = artist_client.post(URL, {"name": "shared", "contents_public": "true", "files": [
+        SimpleUploadedFile(f"{i}.png", shape_image(i + 10)) for i in range(3)]}, format="multipart")
+    assert (private.status_code, public.status_code) == (201, 201), (private.json(), public.json())
+    assert (private.json()["contents_public"], public.json()["contents_public"]) == (False, True)
+    hidden = ProvenanceRecord.objects.get(subject=f"generation.dataset:{private.json()['id']}")
+    shown = ProvenanceRecord.objects.get(subject=f"generation.dataset:{public.json()['id']}")
+    assert hidden.disclosure == {} and hidden.manifest["dataset_hash"] == private.json()["dataset_hash"]
+    assert sorted(shown.disclosure["image_sha256s"]) == sorted(
+        Dataset.objects.get(public_id=public.json()["id"]).images.values_list("sha256", flat=True))
+    assert hidden.state == shown.state == "pending" and hidden.pdq_quality == 0  # never a near-duplicate match

@@ -189,6 +189,8 @@ def build_world(people: People, *, onnx_path: Path, run_tasks, seed: int = 0) ->
         "dataset-detail": {"public_id": dataset["id"]},
         "training-run-detail": {"public_id": run.public_id},
         "training-run-cancel": {"public_id": run.public_id},
+        "training-run-pause": {"public_id": run.public_id},
+        "training-run-resume": {"public_id": run.public_id},
         "training-run-sample-grid": {"public_id": run.public_id},
         "training-run-loss-curve": {"public_id": run.public_id},
         "model-version-detail": {"public_id": model.public_id},

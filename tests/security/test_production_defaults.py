@@ -11,6 +11,7 @@ SAFE = {
     "ATELIER_ENV": "production", "SECRET_KEY": REAL_KEY, "ALLOWED_HOSTS": "atelier.example",
     "PAYMENT_PROVIDER": "stripe", "STRIPE_SECRET_KEY": "sk_live_example", "STRIPE_WEBHOOK_SECRET": "whsec_example",
     "CHAIN_ID": "11155111", "CHAIN_PRIVATE_KEY": "0x" + "59" * 32, "FIELD_ENCRYPTION_KEYS": FERNET_KEY,
+    "PROVENANCE_C2PA_SIGNING": "0",  # tests/config/test_settings_profiles.py covers production signing
 }
 
 
@@ -32,6 +33,10 @@ def test_the_safe_environment_passes_deploy_checks():
     ({"ADMIN_REQUIRE_OTP": "0"}, "ADMIN_REQUIRE_OTP is off"),
     ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS is unset"),
     ({"FIELD_ENCRYPTION_KEYS": "not-a-key"}, "not a Fernet key"),
+    ({"PROVENANCE_C2PA_SIGNING": None}, "PROVENANCE_C2PA_SIGNING is on without"),
+    ({"PROVENANCE_C2PA_SIGNING": "1", "PROVENANCE_C2PA_CERT_CHAIN": "/nonexistent/chain.pem",
+      "PROVENANCE_C2PA_PRIVATE_KEY": "/nonexistent/key.pem"}, "names a file that does not exist"),
+    ({"PROVENANCE_C2PA_TRUST_ANCHORS": "/nonexistent/roots.pem"}, "PROVENANCE_C2PA_TRUST_ANCHORS names a file"),
 ])
 def test_production_refuses_each_unsafe_default(change, says):
     env = {k: v for k, v in (SAFE | change).items() if v is not None}

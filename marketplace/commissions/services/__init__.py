@@ -5,6 +5,7 @@ and a `commission.*` domain event in the same transaction.
 """
 
 from marketplace.commissions.services.briefs import commission_cancel, commission_create, commission_refund
+from marketplace.commissions.services.credentials import delivery_image_read
 from marketplace.commissions.services.deliveries import (
     delivery_accept,
     delivery_generate,
@@ -31,5 +32,6 @@ __all__ = [
     "commission_auto_complete", "commission_cancel", "commission_create", "commission_expire",
     "commission_payment_sync", "commission_refund", "commission_revision_lapse", "commissions_sweep",
     "delivery_accept", "delivery_generate", "delivery_generation_settle", "delivery_generation_settle_for_job",
+    "delivery_image_read",
     "delivery_request_revision", "delivery_upload", "offer_accept", "offer_create", "offer_decline", "offer_withdraw",
 ]

@@ -12,6 +12,7 @@ from marketplace.gallery.services.downloads import (
     DownloadLink,
     download_link_issue,
     download_link_resolve,
+    download_original,
     download_presigned_url,
 )
 from marketplace.gallery.services.listings import listing_close, listing_create, listing_update_price
@@ -36,7 +37,8 @@ from marketplace.gallery.services.orders import (
 __all__ = [
     "ORDER_TRANSITIONS", "PLATFORM_FEE_BPS", "DownloadLink", "OrderPayment", "OrderPlacement",
     "artwork_create_from_generated", "artwork_create_from_upload", "artwork_publish", "artwork_record_view",
-    "artwork_update", "artwork_withdraw", "download_link_issue", "download_link_resolve", "download_presigned_url",
+    "artwork_update", "artwork_withdraw", "download_link_issue", "download_link_resolve", "download_original",
+    "download_presigned_url",
     "listing_close",
     "listing_create", "listing_update_price", "order_cancel", "order_check_transition", "order_create",
     "order_for_payment", "order_pay", "order_payment_failed", "order_payment_succeeded", "order_place",

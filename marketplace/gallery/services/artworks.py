@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
 from core.events import event_emit
 from core.uploads import image_clean
-from marketplace.gallery import conf, ports
+from marketplace.gallery import conf, credentials, ports
 from marketplace.gallery.browse_cache import browse_changed
 from marketplace.gallery.models import Artwork, ArtworkSource, ArtworkState, ArtworkTag, GrantState, LicenceType
 from marketplace.gallery.previews import render_preview
@@ -185,7 +185,31 @@ def _own_earlier_artwork(artist: Any, matches: list[ports.Match]) -> Artwork | N
 def artwork_publish(*, artist: Any, artwork: Artwork) -> Artwork:
     """Publish: a near-duplicate of another owner's registered work blocks it (409 naming the record); the
     artist's own earlier work is allowed and linked as `derived_from`; the provenance record is written in this
-    same transaction, so a published artwork always has one."""
+    same transaction, so a published artwork always has one. A first publish also signs the public preview's
+    Content Credentials (they name the record) into a new file, swapped in by the same transaction."""
+    signed_preview: list[str] = []  # a file written for this publish, removed again if it rolls back
+    try:
+        return _publish(artist=artist, artwork=artwork, signed_preview=signed_preview)
+    except BaseException:
+        for name in signed_preview:
+            default_storage.delete(name)
+        raise
+
+
+def _sign_preview(artwork: Artwork, record: Any, signed_preview: list[str]) -> None:
+    with artwork.preview.open("rb") as handle:
+        preview = handle.read()
+    signed = credentials.preview_sign(artwork=artwork, record=record, preview=preview)
+    if signed is None:  # PROVENANCE_C2PA_SIGNING is off
+        return
+    signed_preview.append(_store(f"gallery/previews/{artwork.public_id}-c2pa.jpg", signed.data))
+    unsigned = artwork.preview.name
+    artwork.preview = signed_preview[-1]
+    ports.preview_credential_record(record=record, signed=signed)
+    transaction.on_commit(lambda: default_storage.delete(unsigned))
+
+
+def _publish(*, artist: Any, artwork: Artwork, signed_preview: list[str]) -> Artwork:
     with transaction.atomic():
         locked = Artwork.objects.select_for_update().get(pk=artwork.pk)
         target = _check_transition(locked, "publish")
@@ -208,6 +232,7 @@ def artwork_publish(*, artist: Any, artwork: Artwork) -> Artwork:
                                code="already_registered", record=ports.match_summary(ports.Match(record, 0)))
             locked.provenance_record = record
             locked.derived_from = _own_earlier_artwork(artist, matches)
+            _sign_preview(locked, record, signed_preview)
         now = timezone.now()
         locked.state, locked.published_at = target, locked.published_at or now
         locked.save()

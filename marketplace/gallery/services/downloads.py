@@ -11,10 +11,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.utils import timezone
+from django.utils.text import slugify
 
 from core.errors import AtelierError, Forbidden, NotFound
 from core.media import media_presigned_url
-from marketplace.gallery import conf
+from marketplace.gallery import conf, credentials
 from marketplace.gallery.models import Artwork
 from marketplace.gallery.selectors import artwork_is_holder
 
@@ -42,6 +43,34 @@ def download_link_issue(*, user: Any, artwork: Artwork) -> DownloadLink:
 def download_link_resolve(*, token: str, requester: Any = None) -> Artwork:
     """The artwork a valid token grants; 410 once expired, 403 when tampered with, presented by another signed-in
     user, or when the user no longer holds a licence."""
+    return _resolve(token=token, requester=requester)[0]
+
+
+@dataclass(frozen=True)
+class OriginalDownload:
+    artwork: Artwork
+    filename: str
+    data: bytes | None = None  # the original with Content Credentials for the token's user...
+    url: str | None = None  # ...or, with signing off and media in a bucket, a presigned URL of the stored file
+
+
+def download_original(*, token: str, requester: Any = None) -> OriginalDownload:
+    """What a valid token delivers. With C2PA signing on, the original passes through here to get Content
+    Credentials stating the token user's licence (marketplace/gallery/credentials.py), so it is never a
+    presigned URL of the unsigned file; with signing off, a bucket's presigned URL when media is in one."""
+    artwork, user = _resolve(token=token, requester=requester)
+    filename = f"{slugify(artwork.title) or 'artwork'}-{str(artwork.public_id)[:8]}.png"
+    if not credentials.signing_enabled():
+        url = download_presigned_url(token=token, artwork=artwork, filename=filename)
+        if url is not None:
+            return OriginalDownload(artwork=artwork, filename=filename, url=url)
+    with artwork.original.open("rb") as handle:
+        original = handle.read()
+    return OriginalDownload(artwork=artwork, filename=filename,
+                            data=credentials.original_sign(artwork=artwork, user=user, original=original))
+
+
+def _resolve(*, token: str, requester: Any) -> tuple[Artwork, Any]:
     signer = signing.TimestampSigner(salt=SALT)
     try:
         claims = signer.unsign_object(token, max_age=conf.download_url_ttl_seconds())
@@ -57,7 +86,7 @@ def download_link_resolve(*, token: str, requester: Any = None) -> Artwork:
         raise Forbidden("This download link was issued to another account.", code="download_link_not_yours")
     if not artwork_is_holder(user=user, artwork=artwork):
         raise Forbidden("The licence for this download is no longer held.", code="not_a_licence_holder")
-    return artwork
+    return artwork, user
 
 
 def download_link_seconds_left(*, token: str) -> int:

@@ -238,7 +238,8 @@ def licence_with_article(licence_type: str) -> str:
 
 def _fulfil(*, order: Order, artwork: Artwork, listings: list[Listing]) -> None:
     buyer, exclusive = order.buyer, order.licence_type == LicenceType.EXCLUSIVE
-    LicenceGrant.objects.create(order=order, artwork=artwork, holder=buyer, licence_type=order.licence_type)
+    grant = LicenceGrant.objects.create(order=order, artwork=artwork, holder=buyer, licence_type=order.licence_type)
+    ports.licence_register(grant=grant, artwork=artwork, order=order)
     ports.ledger_credit(user=artwork.artist, amount=order.artist_amount, currency=order.currency,
                         reference=payment_reference(order),
                         memo=f"Sale of {licence_with_article(order.licence_type)} for “{artwork.title}”")

@@ -8,6 +8,9 @@ from rest_framework.test import APIClient
 from core.models import DomainEvent
 from marketplace.commissions.models import Commission
 from marketplace.subscriptions.selectors import ledger_balance, ledger_entries_for
+from provenance.credentials.c2pa_manifests import SOURCE_UPLOADED, strip_manifest
+from provenance.credentials.c2pa_manifests import read as read_manifest
+from provenance.services.credentials import trust_anchors_pem
 from tests.marketplace.commissions.helpers import (
     accept,
     accept_delivery,
@@ -77,7 +80,12 @@ def test_whole_flow_with_an_api_key_client_and_a_token_artist(client_api, client
     fetched = client.get(f"/api/v1/commission-deliveries/{second.json()['id']}/images/0")
     assert fetched.status_code == 200
     data = b"".join(fetched.streaming_content)
-    assert hashlib.sha256(data).hexdigest() == second.json()["images"][0]["sha256"]
+    # delivered with Content Credentials; without them it is the stored image exactly
+    assert hashlib.sha256(strip_manifest(data)).hexdigest() == second.json()["images"][0]["sha256"]
+    reading = read_manifest(data=data, trust_anchors_pem=trust_anchors_pem())
+    assert reading.status == "trusted" and reading.atelier["delivery_id"] == second.json()["id"]
+    assert reading.assertions["c2pa.actions.v2"]["actions"][0]["digitalSourceType"] == SOURCE_UPLOADED
+    assert reading.assertions["c2pa.training-mining"]["entries"]["c2pa.ai_training"] == {"use": "notAllowed"}
 
     assert latest_delivery_id(client, brief["id"]) == second.json()["id"]
     done = accept_delivery(client, second.json()["id"])

@@ -9,6 +9,9 @@ from generation.models import GeneratedImage, GenerationJob
 from generation.services import generation_job_cancel
 from marketplace.commissions.models import Commission, Delivery
 from marketplace.commissions.services import commissions_sweep
+from provenance.credentials.c2pa_manifests import SOURCE_GENERATED, strip_manifest
+from provenance.credentials.c2pa_manifests import read as read_manifest
+from provenance.services.credentials import trust_anchors_pem
 
 
 def generate(client, commission_id, model, **fields):
@@ -32,7 +35,13 @@ def test_a_delivery_generated_with_the_artists_own_model_attaches_the_jobs_image
     assert [image["seed"] for image in delivery["images"]] == [40, 41, 42]
     assert [image["sha256"] for image in delivery["images"]] == [image.sha256 for image in generated]
     data = b"".join(client_api.get(delivery["images"][1]["url"]).streaming_content)
-    assert hashlib.sha256(data).hexdigest() == generated[1].sha256
+    assert hashlib.sha256(strip_manifest(data)).hexdigest() == generated[1].sha256
+    reading = read_manifest(data=data, trust_anchors_pem=trust_anchors_pem())
+    version = generated[1].model_version
+    assert reading.status == "trusted"
+    assert reading.assertions["c2pa.actions.v2"]["actions"][0]["digitalSourceType"] == SOURCE_GENERATED
+    assert f"atelier:model_version:{version.public_id}:sha256:{version.onnx_sha256}" in {
+        ingredient["instance_id"] for ingredient in reading.ingredients}
     assert Commission.objects.get().state == "delivered"
 
 

@@ -41,6 +41,12 @@ def fetch(url: str) -> tuple[int, bytes, dict]:
 
 
 @pytest.fixture
+def unsigned_downloads(settings):
+    """A presigned URL serves the stored file as it is, so downloads redirect only with C2PA signing off."""
+    settings.PROVENANCE_C2PA_SIGNING = False
+
+
+@pytest.fixture
 def bought(s3_media, user_client, make_artwork, make_listing):
     artwork = make_artwork(70)
     buy(user_client, make_listing(artwork["id"])["id"])
@@ -59,7 +65,8 @@ def test_uploaded_originals_and_previews_land_in_the_bucket(s3_media, make_artwo
 
 
 @pytest.mark.django_db
-def test_a_download_link_redirects_to_a_presigned_url_of_the_original(s3_media, user_client, bought, settings):
+def test_a_download_link_redirects_to_a_presigned_url_of_the_original(unsigned_downloads, s3_media, user_client, bought,
+                                                                      settings):
     response = APIClient().get(link_for(user_client, bought["id"]))
     assert response.status_code == 302 and response["Cache-Control"] == "private, no-store"
     url = response["Location"]
@@ -76,7 +83,7 @@ def test_a_download_link_redirects_to_a_presigned_url_of_the_original(s3_media, 
 
 
 @pytest.mark.django_db
-def test_a_presigned_url_never_outlives_the_link_it_was_made_for(s3_media, user_client, bought):
+def test_a_presigned_url_never_outlives_the_link_it_was_made_for(unsigned_downloads, s3_media, user_client, bought):
     with mock.patch("django.core.signing.time.time", return_value=time.time() - TTL + 20):
         link = link_for(user_client, bought["id"])
     response = APIClient().get(link)
@@ -86,7 +93,7 @@ def test_a_presigned_url_never_outlives_the_link_it_was_made_for(s3_media, user_
 
 
 @pytest.mark.django_db
-def test_an_expired_or_tampered_link_gets_no_presigned_url(s3_media, user_client, bought):
+def test_an_expired_or_tampered_link_gets_no_presigned_url(unsigned_downloads, s3_media, user_client, bought):
     with mock.patch("django.core.signing.time.time", return_value=time.time() - TTL - 5):
         expired = link_for(user_client, bought["id"])
     response = APIClient().get(expired)
@@ -98,7 +105,7 @@ def test_an_expired_or_tampered_link_gets_no_presigned_url(s3_media, user_client
 
 
 @pytest.mark.django_db
-def test_the_presigned_signature_is_made_with_our_credentials(s3_media, user_client, bought):
+def test_the_presigned_signature_is_made_with_our_credentials(unsigned_downloads, s3_media, user_client, bought):
     url = APIClient().get(link_for(user_client, bought["id"]))["Location"]
     parts = urlsplit(url)
     query = parse_qs(parts.query)
@@ -117,3 +124,15 @@ def test_the_presigned_signature_is_made_with_our_credentials(s3_media, user_cli
 
     assert signature(s3_client(s3_media.endpoint)) == query["X-Amz-Signature"][0]
     assert signature(s3_client(s3_media.endpoint, secret_key="not-our-secret")) != query["X-Amz-Signature"][0]
+
+
+@pytest.mark.django_db
+def test_with_c2pa_signing_on_a_download_from_the_bucket_is_served_signed(s3_media, user_client, bought):
+    from provenance.credentials.c2pa_manifests import read, strip_manifest
+    from provenance.services.credentials import trust_anchors_pem
+
+    response = APIClient().get(link_for(user_client, bought["id"]))
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+    data = b"".join(response.streaming_content)
+    assert read(data=data, trust_anchors_pem=trust_anchors_pem()).status == "trusted"
+    assert hashlib.sha256(strip_manifest(data)).hexdigest() == bought["content_sha256"]

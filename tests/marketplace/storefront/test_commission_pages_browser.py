@@ -53,7 +53,9 @@ def test_a_client_and_an_artist_complete_a_commission(live_server, make_user, se
         brief_url = as_client.url
         commission = Commission.objects.get()
         assert commission.budget == 6000 and commission.references.count() == 1
-        assert as_client.evaluate("[...document.querySelectorAll('main img')].every(i => i.naturalWidth > 0)")
+        # lazy images load after the page does: wait for them (a broken one never gets a width and times out)
+        as_client.wait_for_function("[...document.querySelectorAll('main img')]"
+                                    ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
         axe_check(as_client)
         screenshot(as_client, "commission-brief")
 

@@ -71,10 +71,10 @@ def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_ser
             screenshot(page, "studio-dataset")
 
             page.click("text=Train a model on this dataset")
+            page.click("summary:has-text('Exact settings')")  # presets and a budget first; exact settings folded
             page.select_option("#id_resolution", "32")
             page.fill("#id_steps", str(TRAINING_STEPS))
             page.fill("#id_batch_size", "8")
-            page.click("summary:has-text('More settings')")
             page.fill("#id_advanced", json.dumps(ADVANCED))
             axe_check(page)
             screenshot(page, "studio-training-new")

@@ -48,6 +48,31 @@ def test_verify_a_resized_copy_is_a_perceptual_match(client, registered):
     assert f'href="/artworks/{artwork.public_id}"' in html and "distance" in html
 
 
+def test_verify_the_signed_preview_shows_its_trusted_content_credentials(client, registered):
+    artwork, _ = registered
+    with artwork.preview.open("rb") as handle:
+        preview = handle.read()
+    response = client.post("/verify", {"file": SimpleUploadedFile("preview.jpg", preview)})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="content-credentials"' in html and "✓ Trusted" in html
+    assert "Atelier DEVELOPMENT C2PA signer" in html and "c2pa.created → c2pa.edited" in html
+    assert "notAllowed" in html and "is a preview exactly as Atelier signed it" in html
+    assert str(artwork.provenance_record.public_id) in html
+
+
+def test_verify_a_file_signed_by_a_stranger_says_not_trusted(client, registered):
+    from provenance.credentials import c2pa_manifests as m
+    from provenance.credentials.certificates import issue_signing_material
+
+    artwork, raw = registered
+    other = issue_signing_material(root_cn="Stranger root", signer_cn="Stranger", organization="Elsewhere")
+    spec = m.ManifestSpec(title="x", digital_source_type=m.SOURCE_UPLOADED, author_name="Someone",
+                          author_url="", atelier={"record_id": str(artwork.provenance_record.public_id)})
+    forged = m.sign(data=raw, spec=spec, chain_pem=other.chain_pem, key_pem=other.key_pem).data
+    html = client.post("/verify", {"file": SimpleUploadedFile("f.png", forged)}).content.decode()
+    assert "Not trusted" in html and "Stranger" in html and "✓ Trusted" not in html
+
+
 def test_verify_by_hash_and_bad_or_unknown_hashes(client, registered):
     artwork, _ = registered
     html = client.get(f"/verify?sha256=0x{artwork.content_sha256.upper()}").content.decode()
@@ -126,3 +151,11 @@ def test_500_and_403_are_pages_for_browsers_and_problems_for_api_clients():
     page = browser.get("/forbidden", HTTP_ACCEPT=HTML)
     assert page.status_code == 403 and "Not allowed" in page.content.decode()
     assert browser.get("/forbidden").json()["code"] == "forbidden"
+
+
+def test_the_certificate_page_of_a_pending_record_says_so_and_an_unknown_one_is_404(client, registered):
+    record = registered[0].provenance_record
+    pending = client.get(f"/certificates/{record.public_id}", HTTP_ACCEPT="text/html")
+    assert pending.status_code == 409 and "Not anchored yet" in pending.content.decode()
+    unknown = client.get("/certificates/00000000-0000-0000-0000-000000000000", HTTP_ACCEPT="text/html")
+    assert unknown.status_code == 404

@@ -54,7 +54,7 @@ def test_the_module_form_documented_in_the_certificate_runs(certified, tmp_path)
     result = subprocess.run([sys.executable, "-m", "provenance.verify_certificate", str(path), "--rpc", rpc_url],
                             cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "python -m provenance.verify_certificate" in certificate["verification"]["command"]
+    assert certificate["verification"]["command"].startswith("atelier-verify ")
 
 
 def _recomputed_leaf(certificate: dict) -> str:

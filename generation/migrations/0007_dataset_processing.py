@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0004_checkpoint_in_storage'),
+        ('generation', '0006_dataset_contents_public'),
     ]
 
     operations = [
