@@ -6,6 +6,7 @@ from django.core.files.storage import default_storage
 from generation.gan.data import dataset_hash
 from generation.metering import Limits
 from generation.models import Dataset, DatasetImage
+from tests.conftest import run_queued_tasks
 from tests.generation.factories import (
     image_bytes,
     labelled_zip,
@@ -250,9 +251,13 @@ def test_a_dataset_gets_a_provenance_record_showing_its_images_only_when_the_art
     private = upload(artist_client, [(f"{i}.png", shape_image(i)) for i in range(3)], name="mine")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    public = artist_client.post(URL, {"name": "shared", "contents_public": "true", "files": [
+    accepted = artist_client.post(URL, {"name": "shared", "contents_public": "true", "files": [
         SimpleUploadedFile(f"{i}.png", shape_image(i + 10)) for i in range(3)]}, format="multipart")
-    assert (private.status_code, public.status_code) == (201, 201), (private.json(), public.json())
+    assert accepted.status_code == 202 and accepted.json()["contents_public"] is True, accepted.json()
+    assert not ProvenanceRecord.objects.filter(subject=f"generation.dataset:{accepted.json()['id']}").exists()
+    run_queued_tasks(queues="default")  # the record comes once the job has made the dataset ready
+    public = artist_client.get(accepted["Location"])
+    assert (private.status_code, public.status_code) == (200, 200), (private.json(), public.json())
     assert (private.json()["contents_public"], public.json()["contents_public"]) == (False, True)
     hidden = ProvenanceRecord.objects.get(subject=f"generation.dataset:{private.json()['id']}")
     shown = ProvenanceRecord.objects.get(subject=f"generation.dataset:{public.json()['id']}")
