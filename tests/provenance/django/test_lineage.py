@@ -56,7 +56,7 @@ def world(settings, tmp_path, chain_settings, make_user, client_for, run_tasks, 
     from generation import runtime
     from generation.gan.data import write_toy_dataset
     from generation.models import GeneratedImage
-    from generation.services import dataset_create, generation_job_create, model_version_import
+    from generation.services import dataset_create, dataset_process_now, generation_job_create, model_version_import
     from marketplace.gallery.services import artwork_create_from_generated, artwork_publish
     from provenance.models import ProvenanceRecord
 
@@ -65,7 +65,8 @@ def world(settings, tmp_path, chain_settings, make_user, client_for, run_tasks, 
     artist, buyer = make_user(role="artist"), make_user(role="buyer")
     toy = write_toy_dataset(out_dir=tmp_path / "toy", classes=1, per_class=6, resolution=32, seed=11)
     files = [SimpleUploadedFile(path.name, path.read_bytes()) for path in sorted(toy.rglob("*.png"))]
-    dataset = dataset_create(owner=artist, name="toys", files=files, contents_public=True).dataset
+    dataset = dataset_process_now(dataset=dataset_create(owner=artist, name="toys", files=files,
+                                                         contents_public=True).dataset)
     stored = tmp_path / "stored" / "images"
     stored.mkdir(parents=True)
     for image in dataset.images.all():
@@ -149,16 +150,17 @@ def test_a_private_dataset_shows_only_its_hashes(world, api):
 
 
 def test_datasets_are_private_unless_the_artist_opts_in(settings, tmp_path, make_user):
-    from generation.services import dataset_create
+    from generation.services import dataset_create, dataset_process_now
     from provenance.models import ProvenanceRecord
     from tests.generation.factories import shape_image
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     upload = dataset_create(owner=make_user(role="artist"), name="mine",
                             files=[SimpleUploadedFile(f"{i}.png", shape_image(i)) for i in range(3)])
-    record = ProvenanceRecord.objects.get(subject=f"generation.dataset:{upload.dataset.public_id}")
-    assert upload.dataset.contents_public is False and record.disclosure == {}
-    assert record.manifest["dataset_hash"] == upload.dataset.dataset_hash and record.state == "pending"
+    dataset = dataset_process_now(dataset=upload.dataset)  # recorded once its job has made it ready
+    record = ProvenanceRecord.objects.get(subject=f"generation.dataset:{dataset.public_id}")
+    assert dataset.contents_public is False and record.disclosure == {}
+    assert record.manifest["dataset_hash"] == dataset.dataset_hash and record.state == "pending"
 
 
 def _certificate(api, record) -> dict:
