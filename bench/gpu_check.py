@@ -30,8 +30,8 @@ from generation.gan.budget import base_shape
 from generation.gan.config import GANConfig
 from generation.gan.data import prepare_dataset, write_toy_dataset
 from generation.gan.export import export_generator
-from generation.gan.inference import CPU, CUDA, active_providers, make_session, run_generator_float
 from generation.gan.noise import latents_for_seeds
+from generation.gan.onnx_runner import CPU, CUDA, active_providers, make_session, run_generator_float
 from generation.gan.trainer import Trainer
 
 RESOLUTION = 256

@@ -2,7 +2,7 @@
 
 1. torch eager (the baseline; eval mode, inference_mode, torch's default threads),
 2. torch.compile (inductor),
-3. onnxruntime, CPU EP, through generation.gan.inference as the server uses it (single-threaded session,
+3. onnxruntime, CPU EP, through generation.gan.onnx_runner as the server uses it (single-threaded session,
    batch spread over the cores), and for the record a classic session with intra-op threads,
 4. on a CUDA machine also torch on the GPU and onnxruntime's CUDA EP (null elsewhere);
 
@@ -18,6 +18,22 @@ are per-engine medians; best rounds are reported alongside.
     python -m bench.inference [--rounds 12] [--iters 3] [--train-steps 120]
 
 Prints a one-line summary, then one JSON object on the last line.
+
+What the server's choices (generation/gan/onnx_runner.py) rest on: CPU tuning, measured by this benchmark on
+the exported DCGAN-64 generator at batch 64:
+- Batch parallelism instead of intra-op threads: each session runs single-threaded and `run_generator`
+  splits a batch into chunks run concurrently (onnxruntime releases the GIL). ORT's ConvTranspose is a GEMM
+  plus a col2im that does not parallelise, and every op of a multi-threaded run ends at a barrier that
+  stalls whenever a neighbour takes a core; chunks have neither problem. ~2x over 2 intra-op threads on a
+  busy 2-core VM. An image's pixels do not depend on its chunk (tested), so results stay reproducible.
+- ORT_ENABLE_ALL: fusions and layout passes on top of the basic ones; ~10% over EXTENDED.
+- Sequential execution: the graph is one chain, so the parallel executor only adds scheduling.
+- Memory arena and memory patterns on: each chunk size reuses one allocation plan.
+- Export side (generation.gan.export): batch norm folded and the first layer as a Gemm (~5x faster than
+  ORT's ConvTranspose on a 1x1 input); the stride-2 transposed convolutions with >= 32 output channels as four
+  2x2 phase convs + Concat + DepthToSpace (generation.gan.onnx_rewrite): +6% on the whole generator (946 vs
+  886 img/s, quiet 2-core VM); on the 3-channel RGB layer the interleave costs more than it saves (-5% when
+  included). Tried and dropped: one 3x3 conv + DepthToSpace per layer (2.25x the FLOPs: -45%).
 """
 
 from __future__ import annotations
@@ -40,7 +56,8 @@ from generation.gan.budget import base_shape
 from generation.gan.config import GANConfig
 from generation.gan.data import prepare_dataset, write_toy_dataset
 from generation.gan.export import export_generator, read_model_metadata
-from generation.gan.inference import (
+from generation.gan.noise import latents_for_seeds
+from generation.gan.onnx_runner import (
     CPU,
     CUDA,
     active_providers,
@@ -48,7 +65,6 @@ from generation.gan.inference import (
     make_session,
     run_generator_float,
 )
-from generation.gan.noise import latents_for_seeds
 from generation.gan.trainer import Trainer, load_generator
 
 BATCH = 64

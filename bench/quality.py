@@ -43,9 +43,9 @@ from bench.features import FeatureSpace, load_feature_space
 from bench.quality_sets import BENCH_SETS, load_folder, materialise
 from bench.reference_dcgan import Generator, sample
 from generation.gan.export import read_model_metadata
-from generation.gan.inference import make_session, run_generator
 from generation.gan.metrics import diversity_report, feature_statistics, frechet_distance, kernel_distance
 from generation.gan.noise import latents_for_seeds
+from generation.gan.onnx_runner import make_session, run_generator
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "quality"

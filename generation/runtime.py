@@ -33,7 +33,7 @@ import onnxruntime as ort
 from django.conf import settings
 
 from core.media import media_local_path
-from generation.gan.inference import CPU, active_providers, make_session, run_generator
+from generation.gan.onnx_runner import CPU, active_providers, make_session, run_generator
 
 logger = logging.getLogger("atelier.generation.runtime")
 

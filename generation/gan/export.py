@@ -39,10 +39,10 @@ from torch import nn
 from generation.gan.config import GANConfig
 from generation.gan.fastgan import FastGenerator, nearest_up_kernel
 from generation.gan.files import atomic_write
-from generation.gan.inference import CPU, make_session, run_generator_float
 from generation.gan.networks import Generator
 from generation.gan.noise import latents_for_seeds
 from generation.gan.onnx_rewrite import split_transposed_convs
+from generation.gan.onnx_runner import CPU, make_session, run_generator_float
 
 OPSET = 18
 IR_VERSION = 10  # onnxruntime 1.2x/1.3x reads IR <= 13; 10 is what opset 18 needs

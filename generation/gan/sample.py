@@ -17,8 +17,8 @@ import numpy as np
 from PIL import Image
 
 from generation.gan.export import read_model_metadata
-from generation.gan.inference import make_session, run_generator
 from generation.gan.noise import MAX_SEED, latents_for_seeds
+from generation.gan.onnx_runner import make_session, run_generator
 
 BATCH_SIZE = 64
 

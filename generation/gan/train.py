@@ -43,9 +43,9 @@ from generation.gan.data import DatasetError, PreparedDataset, load_prepared_dat
 from generation.gan.distributed import World, close_world, init_world, launched_by_torchrun
 from generation.gan.export import ParityError, export_generator
 from generation.gan.files import atomic_write
-from generation.gan.inference import make_session, run_generator
 from generation.gan.metrics import diversity_metrics
 from generation.gan.noise import latents_for_seeds
+from generation.gan.onnx_runner import make_session, run_generator
 from generation.gan.trainer import Progress, Trainer, TrainResult, default_device, load_checkpoint
 from generation.gan.visuals import image_grid, save_png
 

@@ -41,9 +41,9 @@ from generation.gan import export as gan_export
 from generation.gan import finetune
 from generation.gan.config import GANConfig
 from generation.gan.data import DatasetError, PreparedDataset
-from generation.gan.inference import make_session, run_generator
 from generation.gan.metrics import compute_metrics, inception_extractor
 from generation.gan.noise import latents_for_seeds
+from generation.gan.onnx_runner import make_session, run_generator
 from generation.gan.trainer import RESUMABLE_CHANGES, Progress, Trainer, load_checkpoint
 from generation.metering import TRAINING, get_meter
 from generation.models import Dataset, ModelVersion, TrainingRun, TrainingState

@@ -14,8 +14,8 @@ from generation.demo import DATASET_RECIPE, TRAIN_FLAGS, DemoModelError, load_de
 from generation.gan.config import GANConfig
 from generation.gan.data import dataset_hash
 from generation.gan.export import read_model_metadata
-from generation.gan.inference import make_session, run_generator
 from generation.gan.noise import latents_for_seeds
+from generation.gan.onnx_runner import make_session, run_generator
 from generation.gan.procedural import write_landscapes
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from django.db import connection
 from core.jobs import JobState
 from core.models import DomainEvent
 from generation import runtime, selectors, services
-from generation.gan.inference import make_session, run_generator
 from generation.gan.noise import latents_for_seeds
+from generation.gan.onnx_runner import make_session, run_generator
 from generation.models import GeneratedImage, GenerationJob
 from tests.conftest import run_queued_tasks
 

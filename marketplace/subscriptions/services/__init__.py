@@ -14,6 +14,7 @@ from marketplace.subscriptions.services.payments import (
 from marketplace.subscriptions.services.payouts import payout_mark_failed, payout_mark_paid, payout_request
 from marketplace.subscriptions.services.plans import plans_seed_defaults
 from marketplace.subscriptions.services.renewals import subscription_renew, subscription_renew_due
+from marketplace.subscriptions.services.stripe_events import WebhookOutcome, stripe_webhook_process
 from marketplace.subscriptions.services.subscriptions import (
     PlanChange,
     subscription_cancel,
@@ -24,7 +25,6 @@ from marketplace.subscriptions.services.subscriptions import (
     subscription_resume,
 )
 from marketplace.subscriptions.services.usage import usage_consume, usage_refund
-from marketplace.subscriptions.services.webhooks import WebhookOutcome, stripe_webhook_process
 
 __all__ = [
     "plans_seed_defaults", "payout_mark_failed", "payout_mark_paid", "payout_request",

@@ -25,7 +25,7 @@ from marketplace.subscriptions.models import (
     RefundState,
     Subscription,
 )
-from marketplace.subscriptions.payments import (
+from marketplace.subscriptions.payment_providers import (
     ChargeRequest,
     ChargeResult,
     ProviderUnavailable,

@@ -49,7 +49,7 @@ def payout_request(*, user: Any, currency: str) -> Payout:
 
 
 def _send(*, payout: Payout) -> Payout:
-    from marketplace.subscriptions.payments import ProviderUnavailable, get_provider
+    from marketplace.subscriptions.payment_providers import ProviderUnavailable, get_provider
 
     try:
         send = getattr(get_provider(payout.provider), "payout", None)

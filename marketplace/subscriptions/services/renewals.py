@@ -18,7 +18,7 @@ from marketplace.subscriptions.models import (
     Subscription,
     SubscriptionState,
 )
-from marketplace.subscriptions.payments import ChargeResult
+from marketplace.subscriptions.payment_providers import ChargeResult
 from marketplace.subscriptions.periods import period_end_after
 from marketplace.subscriptions.services._records import subscription_event_record
 from marketplace.subscriptions.services._state import (

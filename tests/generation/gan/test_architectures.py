@@ -10,9 +10,9 @@ from torch import nn
 from generation.gan.config import RESOLUTIONS, GANConfig
 from generation.gan.export import check_parity, export_generator, read_model_metadata, to_onnx
 from generation.gan.fastgan import FastDiscriminator, FastGenerator, NearestUpConv, excitation_pairs
-from generation.gan.inference import make_session, run_generator
 from generation.gan.networks import build_discriminator, build_generator
 from generation.gan.noise import latents_for_seeds
+from generation.gan.onnx_runner import make_session, run_generator
 from generation.gan.trainer import Trainer
 
 ARCH_CHANGES = {

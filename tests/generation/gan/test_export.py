@@ -12,9 +12,9 @@ from generation.gan.export import (
     export_generator,
     read_model_metadata,
 )
-from generation.gan.inference import make_session, run_generator_float
 from generation.gan.networks import build_generator
 from generation.gan.noise import latents_for_seeds
+from generation.gan.onnx_runner import make_session, run_generator_float
 
 CLASS_NAMES = ("circle", "square", "triangle")
 

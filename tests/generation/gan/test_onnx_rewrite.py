@@ -5,8 +5,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from generation.gan.inference import make_session
 from generation.gan.onnx_rewrite import split_transposed_convs
+from generation.gan.onnx_runner import make_session
 
 
 def transposed_conv_model(*, cin: int, cout: int, strides=(2, 2), pads=(1, 1, 1, 1), bias: bool = True):

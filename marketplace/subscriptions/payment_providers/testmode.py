@@ -20,7 +20,7 @@ Payment-method tokens:
 
 import uuid
 
-from marketplace.subscriptions.payments import ChargeRequest, ChargeResult, ProviderUnavailable, RefundResult
+from marketplace.subscriptions.payment_providers import ChargeRequest, ChargeResult, ProviderUnavailable, RefundResult
 
 SUCCEEDING = {"tok_visa", "tok_mastercard", "tok_amex", "tok_success", "tok_off_session_declined",
               "tok_refund_fails"}

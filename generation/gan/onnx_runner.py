@@ -1,19 +1,6 @@
-"""onnxruntime helpers shared by the server runtime, the sample CLI and the benchmark.
-
-CPU tuning, measured on the exported DCGAN-64 generator at batch 64 (bench/inference.py):
-- Batch parallelism instead of intra-op threads: each session runs single-threaded and `run_generator`
-  splits a batch into chunks run concurrently (onnxruntime releases the GIL). ORT's ConvTranspose is a GEMM
-  plus a col2im that does not parallelise, and every op of a multi-threaded run ends at a barrier that
-  stalls whenever a neighbour takes a core; chunks have neither problem. ~2x over 2 intra-op threads on a
-  busy 2-core VM. An image's pixels do not depend on its chunk (tested), so results stay reproducible.
-- ORT_ENABLE_ALL: fusions and layout passes on top of the basic ones; ~10% over EXTENDED.
-- Sequential execution: the graph is one chain, so the parallel executor only adds scheduling.
-- Memory arena and memory patterns on: each chunk size reuses one allocation plan.
-- Export side (generation.gan.export): batch norm folded and the first layer as a Gemm (~5x faster than
-  ORT's ConvTranspose on a 1x1 input); the stride-2 transposed convolutions with >= 32 output channels as four
-  2x2 phase convs + Concat + DepthToSpace (generation.gan.onnx_rewrite): +6% on the whole generator (946 vs
-  886 img/s, quiet 2-core VM); on the 3-channel RGB layer the interleave costs more than it saves (-5% when
-  included). Tried and dropped: one 3x3 conv + DepthToSpace per layer (2.25x the FLOPs: -45%).
+"""onnxruntime helpers shared by the server runtime, the sample CLI and the benchmark: session options and
+running a generator graph in concurrent batch chunks (results do not depend on the chunking). Why these choices,
+with the measurements behind them: bench/inference.py.
 """
 
 from __future__ import annotations

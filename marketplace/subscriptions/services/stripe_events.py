@@ -15,7 +15,7 @@ from django.db.models import Q
 from core.errors import InvalidInput, NotFound
 from marketplace.subscriptions import conf
 from marketplace.subscriptions.models import Payment, PaymentRefund, ProcessedWebhookEvent
-from marketplace.subscriptions.payments import ChargeResult, RefundResult
+from marketplace.subscriptions.payment_providers import ChargeResult, RefundResult
 from marketplace.subscriptions.services.payments import (
     payment_record_external_refund,
     payment_refund_settle,

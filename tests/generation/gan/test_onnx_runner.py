@@ -3,7 +3,9 @@ import pytest
 
 from generation.gan.config import GANConfig
 from generation.gan.export import export_generator
-from generation.gan.inference import (
+from generation.gan.networks import build_generator
+from generation.gan.noise import latents_for_seeds
+from generation.gan.onnx_runner import (
     CPU,
     active_providers,
     batch_workers,
@@ -12,8 +14,6 @@ from generation.gan.inference import (
     run_generator,
     run_generator_float,
 )
-from generation.gan.networks import build_generator
-from generation.gan.noise import latents_for_seeds
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from django.utils.module_loading import import_string
 from marketplace.subscriptions import conf
 
 PROVIDERS = {
-    "test": "marketplace.subscriptions.payments.testmode.TestProvider",
-    "stripe": "marketplace.subscriptions.payments.stripe_provider.StripeProvider",
+    "test": "marketplace.subscriptions.payment_providers.testmode.TestProvider",
+    "stripe": "marketplace.subscriptions.payment_providers.stripe_provider.StripeProvider",
 }
 
 

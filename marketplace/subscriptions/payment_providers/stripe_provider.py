@@ -13,7 +13,7 @@ import logging
 import stripe
 
 from marketplace.subscriptions import conf
-from marketplace.subscriptions.payments import ChargeRequest, ChargeResult, ProviderUnavailable, RefundResult
+from marketplace.subscriptions.payment_providers import ChargeRequest, ChargeResult, ProviderUnavailable, RefundResult
 
 logger = logging.getLogger("atelier.payments.stripe")
 
