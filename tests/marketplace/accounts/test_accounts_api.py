@@ -153,6 +153,17 @@ def test_api_key_scopes_are_enforced(user_client):
 
 
 @pytest.mark.django_db
+def test_a_method_an_endpoint_lacks_is_405_for_a_narrow_key_too(user_client):
+    """Scopes are checked per method; a method the endpoint does not have is 405, not a scope 403."""
+    secret = user_client.post("/api/v1/api-keys", {"name": "narrow", "scopes": ["commissions:read"]},
+                              format="json").json()["key"]
+    missing = "/api/v1/artworks/00000000-0000-0000-0000-000000000000"
+    assert bearer(secret).generic("TRACE", missing).status_code == 405
+    assert bearer(secret).generic("TRACE", "/api/v1/me").status_code == 405
+    assert bearer(secret).get("/api/v1/me").status_code == 403  # a method it has: the scope decides
+
+
+@pytest.mark.django_db
 def test_unknown_scope_is_rejected(user_client):
     response = user_client.post("/api/v1/api-keys", {"name": "k", "scopes": ["root"]}, format="json")
     assert response.status_code == 400 and "scopes.0" in response.json()["errors"]
