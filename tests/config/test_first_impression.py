@@ -4,8 +4,11 @@ generation and chain work from waiting behind training."""
 
 import io
 import quopri
+import sqlite3
 import time
 import zipfile
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 import requests
@@ -14,6 +17,22 @@ from PIL import Image
 from tests.config.test_make_run import Stack, _wait
 
 FIRST_IMPRESSION_S = 180
+
+
+GENERATION_WHILE_TRAINING_S = 60
+
+
+def _generation_seconds_during_training(database: Path) -> list[float]:
+    """Wall seconds of each generation job that started while a training run was running (from the stack's own
+    database: the times the workers wrote)."""
+    with sqlite3.connect(database) as db:
+        rows = db.execute(
+            "SELECT job.started_at, job.finished_at FROM generation_generationjob AS job "
+            "WHERE job.state = 'succeeded' AND EXISTS (SELECT 1 FROM generation_trainingrun AS run "
+            "WHERE run.started_at <= job.started_at "
+            "AND (run.finished_at IS NULL OR run.finished_at >= job.finished_at))").fetchall()
+    return [round((datetime.fromisoformat(done) - datetime.fromisoformat(began)).total_seconds(), 1)
+            for began, done in rows]
 
 
 def _dataset_zip() -> bytes:
@@ -69,5 +88,9 @@ def test_demo_artworks_are_published_and_anchored_within_three_minutes_despite_a
         print(f"first anchored demo artwork {elapsed:.0f} s after a healthy /healthz")
         assert anchored, (tmp_path / "stack.log").read_text()[-4000:]
         assert elapsed <= FIRST_IMPRESSION_S
+        # the pools at work: demo generation jobs ran to the end in seconds while the user's run was training
+        overlapping = _generation_seconds_during_training(stack.var / "db.sqlite3")
+        print(f"generation jobs that ran while a training run was running: {overlapping} s each")
+        assert overlapping and max(overlapping) <= GENERATION_WHILE_TRAINING_S
     finally:
         assert stack.stop() == 0
