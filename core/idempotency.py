@@ -18,7 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.errors import Conflict
+from core.errors import PROBLEM_CONTENT_TYPE, Conflict
 from core.services import idempotency_abandon, idempotency_begin, idempotency_complete, request_fingerprint
 
 HEADER = "Idempotency-Key"
@@ -76,7 +76,8 @@ class IdempotentMixin:
             if self.secret_fields:
                 raise _secret_not_replayable(outcome.replay_body)
             response = Response(outcome.replay_body, status=outcome.replay_status,
-                                headers={"Idempotent-Replayed": "true"})
+                                headers={"Idempotent-Replayed": "true"},
+                                content_type=PROBLEM_CONTENT_TYPE if outcome.replay_status >= 400 else None)
             raise _Replay(response)
         self._idempotency_record = outcome.record
 

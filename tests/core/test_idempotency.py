@@ -30,6 +30,17 @@ def test_replay_returns_the_identical_response_and_executes_once(user_client, us
 
 
 @pytest.mark.django_db
+def test_a_replayed_error_is_problem_json_like_the_first_answer(user_client):
+    url = "/api/v1/webhooks/00000000-0000-4000-8000-000000000000/test"  # no such endpoint: a 404, stored
+    first = user_client.post(url, HTTP_IDEMPOTENCY_KEY="key-404")
+    second = user_client.post(url, HTTP_IDEMPOTENCY_KEY="key-404")
+    assert first.status_code == second.status_code == 404
+    assert second["Idempotent-Replayed"] == "true"
+    assert first["Content-Type"] == second["Content-Type"] == "application/problem+json"
+    assert second.json() == first.json()
+
+
+@pytest.mark.django_db
 def test_a_replay_never_returns_a_secret_shown_once(user_client, user):
     first = create_key(user_client, "key-1")
     second = create_key(user_client, "key-1")
