@@ -31,7 +31,7 @@ from torch import nn
 from torch.nn.utils import parametrizations
 
 from generation.gan.config import GANConfig
-from generation.gan.networks import stage_count
+from generation.gan.networks import check_images, check_latents, stage_count
 
 MAX_CHANNELS = 512
 RECON_SIZE = 32  # side of D's reconstruction target (the real image, area-downsampled)
@@ -145,6 +145,7 @@ class FastGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         # z: [N, latent_dim], labels: [N] int64 -> images [N, 3, R, R] in [-1, 1]
+        check_latents(z, self.latent_dim)
         if self.embed is not None:
             if labels is None:
                 raise ValueError("a conditional generator needs labels")
@@ -239,6 +240,7 @@ class FastDiscriminator(nn.Module):
         self, images: torch.Tensor, labels: torch.Tensor | None = None, *, reconstruct: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         # images [N, 3, R, R] -> logits [N] (and, with reconstruct, [N, 3, r, r] decoded from 8x8 features)
+        check_images(images, self.resolution)
         h = self.from_rgb(images)
         features_8 = h if self.resolution == 16 else None
         for block in self.blocks:

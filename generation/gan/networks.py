@@ -24,6 +24,18 @@ def stage_count(resolution: int) -> int:
     return stages
 
 
+def check_latents(z: torch.Tensor, latent_dim: int) -> None:
+    """A generator's input must be [N, latent_dim]; a wrong shape fails here, named, not deep in a layer."""
+    if z.ndim != 2 or z.shape[1] != latent_dim:
+        raise ValueError(f"latents must be [N, {latent_dim}], got {list(z.shape)}")
+
+
+def check_images(images: torch.Tensor, resolution: int) -> None:
+    """A discriminator's input must be [N, 3, resolution, resolution]."""
+    if images.ndim != 4 or tuple(images.shape[1:]) != (3, resolution, resolution):
+        raise ValueError(f"images must be [N, 3, {resolution}, {resolution}], got {list(images.shape)}")
+
+
 def init_dcgan_weights(module: nn.Module) -> None:
     """Conv/linear weights ~ N(0, 0.02), batch-norm gamma ~ N(1, 0.02) and beta = 0 (Radford et al., 2015)."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
@@ -71,6 +83,7 @@ class Generator(nn.Module):
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         # z: [N, latent_dim] float, labels: [N] int64 -> images [N, 3, R, R] in [-1, 1]
+        check_latents(z, self.latent_dim)
         if self.embed is not None:
             if labels is None:
                 raise ValueError("a conditional generator needs labels")
@@ -82,6 +95,7 @@ class Discriminator(nn.Module):
     def __init__(self, *, resolution: int, channels: int, num_classes: int = 0, spectral_norm: bool = False) -> None:
         super().__init__()
         stages = stage_count(resolution)
+        self.resolution = resolution
         self.num_classes = num_classes
         # widths from the image toward 4x4, e.g. 64px, channels=64: 64, 128, 256, 512
         widths = [channels * 2**i for i in range(stages)]
@@ -106,6 +120,7 @@ class Discriminator(nn.Module):
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         # images: [N, 3, R, R] in [-1, 1] -> logits [N]
+        check_images(images, self.resolution)
         features = self.features(images)  # [N, C, 4, 4]
         logits = self.head(features).flatten()  # [N]
         if self.embed is not None:

@@ -198,3 +198,20 @@ def test_a_run_stopped_mid_fade_in_loads_and_resumes_with_the_weight_it_trained_
     assert float(load_generator(result.checkpoint_path).generator.conditioning) == 0.25
     resumed = Trainer.resume(checkpoint_path=result.checkpoint_path, dataset=toy_dataset, device="cpu")
     assert float(resumed.generator_ema.conditioning) == 0.25
+
+
+@pytest.mark.parametrize("arch", ["dcgan", "fastgan"])
+def test_networks_refuse_a_wrongly_shaped_input_by_name(arch):
+    config = GANConfig(arch=arch, resolution=32, latent_dim=16, g_channels=8, d_channels=8)
+    generator, discriminator = build_generator(config).eval(), build_discriminator(config).eval()
+    with torch.no_grad():
+        assert generator(torch.zeros(2, 16)).shape == (2, 3, 32, 32)
+        assert discriminator(torch.zeros(2, 3, 32, 32)).shape == (2,)
+        with pytest.raises(ValueError, match=r"latents must be \[N, 16\], got \[2, 15\]"):
+            generator(torch.zeros(2, 15))
+        with pytest.raises(ValueError, match=r"latents must be \[N, 16\], got \[16\]"):
+            generator(torch.zeros(16))
+        with pytest.raises(ValueError, match=r"images must be \[N, 3, 32, 32\], got \[2, 3, 64, 64\]"):
+            discriminator(torch.zeros(2, 3, 64, 64))
+        with pytest.raises(ValueError, match=r"got \[2, 1, 32, 32\]"):
+            discriminator(torch.zeros(2, 1, 32, 32))
