@@ -10,7 +10,7 @@ import pytest
 import yaml
 from django.test import Client
 
-from tests.conftest import CHROMIUM, REPO
+from tests.helpers import CHROMIUM, REPO
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from provenance.chain.anvil import free_port
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def _wait(url: str, *, status: int = 200, timeout: float = 90) -> requests.Response:

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 REAL_KEY = "k3Jd9#pQ2!vX7&mN4@wE8^rT1*yU6(iO0)aS5-dF3+gH9=jK2_lZ7~xC4"
 FERNET_KEY = "hW4bbtqvTv3yJgoQe1qgrXxX6r2k3m0bYjV7e9lBq2A="  # a fixed test key (any 32 url-safe base64 bytes)

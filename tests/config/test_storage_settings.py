@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 PRINT_STORAGE = ("from django.core.files.storage import default_storage as s; from core.media import media_is_remote; "
                  "print(s.__class__.__name__, media_is_remote(), getattr(s, 'bucket_name', '-'), "

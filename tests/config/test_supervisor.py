@@ -14,7 +14,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.config.test_make_run import Stack, _wait
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def _descendants(pid: int) -> set[int]:

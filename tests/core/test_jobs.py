@@ -10,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 from core.jobs import JobState, backoff_delay, job_cancel, job_enqueue, job_retry, sweep_stale_jobs
 from core.models import PeriodicTaskState
 from core.scheduler import register_periodic, schedule_due
-from tests.conftest import start_db_worker, wait_for
+from tests.helpers import start_db_worker, wait_for
 from tests.jobapp.models import SleepJob
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from core.jobs import job_enqueue, job_priority, tasks_age
-from tests.conftest import start_db_worker, wait_for
+from tests.helpers import start_db_worker, wait_for
 from tests.jobapp.models import SleepJob
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

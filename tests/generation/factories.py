@@ -61,7 +61,7 @@ def upload(client, files: dict[str, bytes] | list[tuple[str, bytes]], name: str 
     afterwards (GET, 200: ready or failed) is returned; `process=False` returns the 202 itself."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tests.conftest import run_queued_tasks
+    from tests.helpers import run_queued_tasks
 
     items = files.items() if isinstance(files, dict) else files
     payload = {"name": name, "files": [SimpleUploadedFile(filename, data) for filename, data in items]}

@@ -3,7 +3,7 @@
 import pytest
 
 from generation.models import GeneratedImage, GenerationJob
-from tests.conftest import run_queued_tasks
+from tests.helpers import run_queued_tasks
 
 
 @pytest.fixture

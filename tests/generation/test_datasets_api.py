@@ -6,7 +6,6 @@ from django.core.files.storage import default_storage
 from generation.gan.data import dataset_hash
 from generation.metering import Limits
 from generation.models import Dataset, DatasetImage
-from tests.conftest import run_queued_tasks
 from tests.generation.factories import (
     image_bytes,
     labelled_zip,
@@ -17,6 +16,7 @@ from tests.generation.factories import (
     upload,
     zip_bytes,
 )
+from tests.helpers import run_queued_tasks
 
 URL = "/api/v1/datasets"
 

@@ -14,8 +14,8 @@ from generation.models import Dataset, DatasetImage, GeneratedImage, ModelVersio
 from generation.services.conf import run_directory
 from generation.services.finetuning import fine_tune_create, parent_checkpoint
 from generation.services.training import _trainer_for, dataset_prepare
-from tests.conftest import run_queued_tasks
 from tests.generation.factories import TINY_CONFIG, labelled_zip, upload
+from tests.helpers import run_queued_tasks
 
 
 def sha256(path: Path) -> str:

@@ -11,7 +11,7 @@ from generation import runtime, selectors, services
 from generation.gan.noise import latents_for_seeds
 from generation.gan.onnx_runner import make_session, run_generator
 from generation.models import GeneratedImage, GenerationJob
-from tests.conftest import run_queued_tasks
+from tests.helpers import run_queued_tasks
 
 URL = "/api/v1/generation-jobs"
 

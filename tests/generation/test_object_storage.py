@@ -15,8 +15,8 @@ from django.test import override_settings
 from core.jobs import JobState
 from generation import runtime
 from generation.models import DatasetImage, GeneratedImage, GenerationJob, ModelVersion, TrainingRun
-from tests.conftest import REPO, run_queued_tasks
 from tests.generation.factories import labelled_zip, stored_files, upload
+from tests.helpers import REPO, run_queued_tasks
 
 
 def body_of(response) -> bytes:

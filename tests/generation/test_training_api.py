@@ -13,8 +13,8 @@ from generation.metering import Limits
 from generation.models import ModelVersion, TrainingRun
 from generation.services import generation_settle_finished
 from generation.services.conf import run_directory
-from tests.conftest import run_queued_tasks
 from tests.generation.factories import labelled_zip, shape_image, upload
+from tests.helpers import run_queued_tasks
 
 URL = "/api/v1/training-runs"
 

@@ -5,8 +5,8 @@ import pytest
 
 from generation.gan.config import field_specs
 from generation.models import ModelVersion, TrainingRun
-from tests.conftest import run_queued_tasks
 from tests.generation.factories import TINY_CONFIG, labelled_zip, upload
+from tests.helpers import run_queued_tasks
 
 URL = "/api/v1/training-runs"
 ESTIMATE = "/api/v1/training-runs/estimate"

@@ -15,8 +15,8 @@ from core.models import DomainEvent
 from generation.gan.trainer import load_checkpoint
 from generation.models import ModelVersion, TrainingRun, TrainingState
 from generation.services.conf import run_directory
-from tests.conftest import run_queued_tasks
 from tests.generation.factories import labelled_zip, upload
+from tests.helpers import run_queued_tasks
 
 URL = "/api/v1/training-runs"
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from core.jobs import JobState, sweep_stale_jobs
 from generation.models import ModelVersion, TrainingRun
-from tests.conftest import start_db_worker, wait_for
 from tests.generation.factories import TINY_CONFIG, labelled_zip, upload
+from tests.helpers import start_db_worker, wait_for
 
 
 @pytest.mark.slow

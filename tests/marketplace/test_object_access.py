@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.generation.factories import export_tiny_onnx
-from tests.marketplace.gallery.conftest import image_png
+from tests.marketplace.gallery.helpers import image_png
 from tests.marketplace.world import ApiRoute, People, api_routes, build_world, fill, private_media, snapshot
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"

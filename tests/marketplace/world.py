@@ -19,8 +19,8 @@ from provenance.models import ProvenanceRecord
 from tests.generation.factories import TINY_CONFIG, install_model_version, labelled_zip
 from tests.generation.factories import upload as upload_dataset
 from tests.marketplace.commissions.helpers import accept, deliver, offer, png, post_brief
-from tests.marketplace.gallery.conftest import buy
-from tests.marketplace.gallery.conftest import upload as upload_artwork
+from tests.marketplace.gallery.helpers import buy
+from tests.marketplace.gallery.helpers import upload as upload_artwork
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 OUR_APPS = {"accounts", "subscriptions", "gallery", "commissions", "webhooks", "generation", "provenance", "core"}

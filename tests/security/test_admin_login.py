@@ -11,7 +11,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.throttling import ScopedRateThrottle
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def admin_login(client: Client, email: str, password: str = PASSWORD, token: str | None = None, address="192.0.2.5"):

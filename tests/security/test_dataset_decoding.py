@@ -11,8 +11,8 @@ from PIL import Image
 
 from core import uploads
 from generation.models import Dataset, DatasetImage
-from tests.conftest import run_queued_tasks
 from tests.generation.factories import shape_image, stored_files, upload, zip_bytes
+from tests.helpers import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ login failure or lock answers the same whether the email has an account or not."
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def login(api, email, password=PASSWORD, address="198.51.100.1"):

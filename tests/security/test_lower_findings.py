@@ -7,7 +7,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from marketplace.accounts.models import ApiKey
 from marketplace.gallery.models import Artwork
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.marketplace.gallery import conftest as gallery
 
 gallery_media, make_artwork, make_listing, on_pro_plan = (

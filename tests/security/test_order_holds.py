@@ -18,7 +18,7 @@ from django.utils import timezone
 from marketplace.gallery.models import LicenceGrant, Order
 from marketplace.subscriptions.models import Payment
 from marketplace.subscriptions.services import payment_complete_test_action
-from tests.marketplace.gallery.conftest import buy
+from tests.marketplace.gallery.helpers import buy
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from marketplace.accounts.models import User
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 STRONG = "a-long-and-unusual-passphrase"

@@ -7,8 +7,8 @@ import pytest
 
 from generation.models import ModelVersion, TrainingRun
 from marketplace.subscriptions.models import FREE_PLAN_CODE, Plan, UsageEntry
-from tests.conftest import run_queued_tasks
 from tests.generation.factories import TINY_CONFIG, labelled_zip, upload
+from tests.helpers import run_queued_tasks
 
 URL = "/api/v1/training-runs"
 

@@ -5,7 +5,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from marketplace.accounts.models import ApiKey, AuthToken, User
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 STRONG = "a-long-and-unusual-passphrase"
 

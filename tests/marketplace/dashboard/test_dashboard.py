@@ -11,7 +11,7 @@ from marketplace.subscriptions.services import (
     subscription_change_plan,
     subscription_current,
 )
-from tests.conftest import CHROMIUM, PASSWORD
+from tests.helpers import CHROMIUM, PASSWORD
 
 
 def bars(html: str, chart_id: str) -> dict[tuple[str, str], float]:

@@ -6,11 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from provenance.synthetic_images import encode_png, synthetic_image
-
-PNG_SIZE = (160, 120)
+from tests.marketplace.gallery.helpers import upload
 
 
 @pytest.fixture(autouse=True)
@@ -21,15 +18,8 @@ def gallery_media(settings, tmp_path: Path) -> Path:
     return tmp_path / "media"
 
 
-def image_png(seed: int, size: tuple[int, int] = PNG_SIZE) -> bytes:
-    """A distinct picture per seed, with enough structure for a usable perceptual hash."""
-    return encode_png(synthetic_image(seed, size=size))
 
 
-def upload(client, seed: int = 1, *, raw: bytes | None = None, title: str = "Dawn", **fields):
-    payload = {"title": title, "file": SimpleUploadedFile("art.png", raw if raw is not None else image_png(seed)),
-               **fields}
-    return client.post("/api/v1/artworks", payload, format="multipart")
 
 
 @pytest.fixture
@@ -75,10 +65,6 @@ def make_listing(artist_client) -> Callable[..., dict]:
     return make
 
 
-def buy(client, listing_id: str, *, payment_method: str | None = "tok_visa", key: str | None = None):
-    body = {"listing": listing_id} | ({"payment_method": payment_method} if payment_method else {})
-    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
-    return client.post("/api/v1/orders", body, format="json", **headers)
 
 
 # --- a real generated image ---------------------------------------------------------------------------------

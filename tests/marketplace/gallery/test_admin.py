@@ -3,7 +3,7 @@ from django.test import Client
 
 from marketplace.gallery.models import LicenceGrant, Order
 from marketplace.subscriptions.models import Payment
-from tests.marketplace.gallery.conftest import buy
+from tests.marketplace.gallery.helpers import buy
 
 
 @pytest.fixture

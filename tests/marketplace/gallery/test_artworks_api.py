@@ -7,7 +7,7 @@ from PIL import Image
 
 from marketplace.gallery.models import Artwork, ArtworkTag
 from marketplace.gallery.previews import PREVIEW_MAX_SIDE
-from tests.marketplace.gallery.conftest import image_png, upload
+from tests.marketplace.gallery.helpers import image_png, upload
 
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 

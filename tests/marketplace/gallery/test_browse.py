@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from marketplace.gallery.models import Artwork, ArtworkTag
 from provenance.models import ProvenanceRecord
-from tests.marketplace.gallery.conftest import buy
+from tests.marketplace.gallery.helpers import buy
 
 URL = "/api/v1/artworks"
 

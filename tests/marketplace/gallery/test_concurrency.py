@@ -11,7 +11,7 @@ from marketplace.gallery import ports
 from marketplace.gallery.models import Artwork, LicenceGrant, Order
 from marketplace.subscriptions.models import Payment
 from provenance.models import OwnershipEvent, ProvenanceRecord
-from tests.marketplace.gallery.conftest import buy, upload
+from tests.marketplace.gallery.helpers import buy, upload
 from tests.marketplace.gallery.test_publishing import near_copy
 
 BUYERS = 50

@@ -14,7 +14,7 @@ from provenance.credentials import c2pa_manifests as m
 from provenance.models import ContentCredential
 from provenance.selectors import manifest_digest_for_record
 from provenance.services.credentials import trust_anchors_pem
-from tests.marketplace.gallery.conftest import buy
+from tests.marketplace.gallery.helpers import buy
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from provenance.credentials.c2pa_manifests import strip_manifest
-from tests.marketplace.gallery.conftest import buy
+from tests.marketplace.gallery.helpers import buy
 
 TTL = 300
 

@@ -16,7 +16,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from marketplace.gallery.models import Artwork
-from tests.marketplace.gallery.conftest import buy
+from tests.marketplace.gallery.helpers import buy
 from tests.s3 import s3_client
 
 TTL = 300  # GALLERY_DOWNLOAD_URL_TTL_SECONDS' default

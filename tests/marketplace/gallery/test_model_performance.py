@@ -4,7 +4,7 @@ import pytest
 
 from generation.models import TrainingRun
 from marketplace.gallery.models import Artwork, Order
-from tests.marketplace.gallery.conftest import buy
+from tests.marketplace.gallery.helpers import buy
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from core.errors import Conflict, InvalidTransition
 from marketplace.gallery.models import Order, OrderEvent, OrderState
 from marketplace.gallery.services import ORDER_TRANSITIONS, order_transition
-from tests.marketplace.gallery.conftest import buy
+from tests.marketplace.gallery.helpers import buy
 
 ALLOWED = {
     ("pending", "pay"): "paid", ("pending", "cancel"): "cancelled", ("paid", "fulfil"): "fulfilled",

@@ -11,7 +11,7 @@ from marketplace.subscriptions.selectors import ledger_balance
 from marketplace.subscriptions.services import payment_complete_test_action
 from provenance.credentials.c2pa_manifests import strip_manifest
 from provenance.selectors import owner_history, record_by_sha256
-from tests.marketplace.gallery.conftest import buy
+from tests.marketplace.gallery.helpers import buy
 
 
 def download(client, artwork_id: str):

@@ -9,7 +9,7 @@ from PIL import Image
 from marketplace.gallery.models import Artwork
 from provenance.synthetic_images import encode_png, synthetic_image
 from provenance.watermark import extract
-from tests.marketplace.gallery.conftest import upload
+from tests.marketplace.gallery.helpers import upload
 
 
 @pytest.mark.django_db

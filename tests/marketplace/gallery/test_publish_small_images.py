@@ -4,7 +4,7 @@ import pytest
 
 from marketplace.gallery.models import Artwork
 from provenance.models import ProvenanceRecord
-from tests.marketplace.gallery.conftest import upload
+from tests.marketplace.gallery.helpers import upload
 from tests.provenance.gan_samples import gan_samples, jpeg, png
 
 

@@ -5,7 +5,7 @@ from marketplace.gallery.models import Artwork
 from provenance.models import ProvenanceRecord
 from provenance.selectors import record_by_sha256
 from provenance.synthetic_images import encode_jpeg, encode_png, resized, synthetic_image
-from tests.marketplace.gallery.conftest import PNG_SIZE, upload
+from tests.marketplace.gallery.helpers import PNG_SIZE, upload
 
 
 def near_copy(seed: int) -> bytes:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, PASSWORD, REPO
+from tests.helpers import CHROMIUM, PASSWORD, REPO
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}

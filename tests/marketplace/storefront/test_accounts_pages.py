@@ -9,7 +9,7 @@ from django.test import Client
 
 from marketplace.accounts.models import AuthToken, User
 from marketplace.accounts.services import token_issue
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a-brand-new-long-passphrase"

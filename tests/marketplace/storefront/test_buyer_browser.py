@@ -10,7 +10,7 @@ import pytest
 from marketplace.gallery.models import Order
 from marketplace.subscriptions.models import Payout
 from provenance.credentials.c2pa_manifests import strip_manifest
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.marketplace.storefront.browser import (
     DESKTOP,
     axe_check,

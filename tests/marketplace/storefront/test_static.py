@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 VENDORED = REPO / "marketplace" / "storefront" / "static" / "storefront" / "vendor"
 

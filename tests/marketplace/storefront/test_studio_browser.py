@@ -10,8 +10,8 @@ import pytest
 
 from generation.models import TrainingRun
 from marketplace.gallery.models import Listing
-from tests.conftest import start_db_worker
 from tests.generation.factories import TINY_CONFIG, shape_image
+from tests.helpers import start_db_worker
 from tests.marketplace.storefront.browser import DESKTOP, axe_check, chromium, screenshot, sign_in
 
 TRAINING_STEPS = 240
@@ -155,8 +155,8 @@ def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_ser
 @pytest.mark.django_db(transaction=True)
 def test_without_javascript_the_studio_still_generates_and_the_page_refreshes_itself(live_server, make_user,
                                                                                       settings, tmp_path):
-    from tests.conftest import run_queued_tasks
     from tests.generation.factories import export_tiny_onnx, install_model_version
+    from tests.helpers import run_queued_tasks
 
     settings.MEDIA_ROOT, settings.GENERATION_RUNS_ROOT = str(tmp_path / "media"), str(tmp_path / "runs")
     artist = make_user(role="artist", email="nojs@example.com")

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core.jobs import JobState
 from generation.models import Dataset, GeneratedImage, GenerationJob, TrainingRun
 from marketplace.gallery.models import Artwork, Listing
-from tests.conftest import run_queued_tasks
 from tests.generation.factories import TINY_CONFIG, labelled_zip, shape_image
+from tests.helpers import run_queued_tasks
 from tests.marketplace.commissions.helpers import SVG
 from tests.marketplace.storefront import studio_helpers
 from tests.marketplace.storefront.studio_helpers import (

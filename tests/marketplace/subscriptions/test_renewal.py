@@ -9,7 +9,7 @@ from core.scheduler import registered_periodic_tasks
 from marketplace.subscriptions import services
 from marketplace.subscriptions.models import Payment, Subscription, UsageEntry
 from marketplace.subscriptions.periods import add_months
-from tests.marketplace.subscriptions.conftest import T0
+from tests.marketplace.subscriptions.helpers import T0
 
 END = T0 + timedelta(days=31)  # on_plan's default period: T0 … T0 + 31 days (January 2031)
 

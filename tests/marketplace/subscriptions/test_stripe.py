@@ -9,7 +9,7 @@ from core.errors import PaymentRequired
 from core.models import DomainEvent
 from marketplace.subscriptions import services
 from marketplace.subscriptions.models import Payment, ProcessedWebhookEvent, Subscription
-from tests.marketplace.subscriptions.conftest import WEBHOOK_SECRET, stripe_event, stripe_signature
+from tests.marketplace.subscriptions.helpers import WEBHOOK_SECRET, stripe_event, stripe_signature
 
 URL = "/api/v1/payments/stripe/webhook"
 

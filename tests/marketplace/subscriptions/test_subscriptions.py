@@ -12,7 +12,7 @@ from marketplace.subscriptions.models import (
     SubscriptionEvent,
     SubscriptionState,
 )
-from tests.marketplace.subscriptions.conftest import T0
+from tests.marketplace.subscriptions.helpers import T0
 
 
 def subscribe(client, plan, payment_method="tok_visa", **headers):

@@ -11,7 +11,7 @@ from marketplace.subscriptions import services
 from marketplace.subscriptions.metering import SubscriptionMeter
 from marketplace.subscriptions.models import Subscription, UsageEntry
 from marketplace.subscriptions.selectors import subscription_quotas
-from tests.marketplace.subscriptions.conftest import T0
+from tests.marketplace.subscriptions.helpers import T0
 
 
 def remaining(user, kind="generation"):

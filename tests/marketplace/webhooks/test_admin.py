@@ -3,7 +3,7 @@ import pytest
 from core.events import event_emit
 from marketplace.webhooks import services
 from marketplace.webhooks.models import WebhookDelivery, WebhookEndpoint
-from tests.marketplace.webhooks.conftest import Reply
+from tests.marketplace.webhooks.helpers import Reply
 
 
 @pytest.fixture

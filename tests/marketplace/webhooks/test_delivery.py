@@ -11,7 +11,7 @@ from core.events import event_emit
 from marketplace.webhooks import services
 from marketplace.webhooks.models import WebhookDelivery, WebhookEndpoint
 from marketplace.webhooks.signing import WebhookVerificationError, new_secret, verify_signature
-from tests.marketplace.webhooks.conftest import Reply, release_deferred_tasks
+from tests.marketplace.webhooks.helpers import Reply, release_deferred_tasks
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from provenance.chain.anvil import free_port
 from provenance.chain.signer import ANVIL_DEV_PRIVATE_KEY
 from provenance.models import AnchorBatch, AnchorState, ChainTransaction, TxState
 from provenance.services import batch_build
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 @pytest.fixture

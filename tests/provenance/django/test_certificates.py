@@ -10,7 +10,7 @@ import pytest
 from web3 import Web3
 
 from provenance import verify_certificate
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
 

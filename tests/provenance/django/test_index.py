@@ -8,7 +8,7 @@ import pytest
 from provenance.index import RecordIndex
 from provenance.models import ProvenanceRecord
 from provenance.services import near_duplicates
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 PDQ = "5a" * 32
 NEAR = "5a" * 31 + "5b"  # one bit away

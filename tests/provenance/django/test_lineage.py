@@ -17,7 +17,7 @@ from eth_account import Account
 from provenance import verify_certificate
 from provenance.encoding import from_hex0x, leaf_for
 from provenance.merkle import verify_proof
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
 
