@@ -117,3 +117,10 @@ def test_every_code_is_used():
               if not re.search(rf"\b{domain.__name__}\.{member.name}\b", text)]
     assert unused == []
 
+
+def test_the_schema_lists_every_code_in_the_problem_component():
+    from core.schema import document_problems
+
+    problem = document_problems({}, None, None, True)["components"]["schemas"]["Problem"]
+    described = problem["properties"]["code"]["description"]
+    assert [f"{d.__name__}.{m.name}" for d in _domains() for m in d if f"`{m.value}`" not in described] == []
