@@ -16,7 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
-from core.errors import problem_json_response
+from core.errors import CommonError, problem_json_response
 
 MULTIPART_OVERHEAD = 256 * 1024  # boundaries, headers and text fields around the files
 
@@ -40,13 +40,13 @@ class RequestBodyLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return problem_json_response(status=400, code="malformed_request", title="Malformed request",
+            return problem_json_response(status=400, code=CommonError.MALFORMED_REQUEST, title="Malformed request",
                                          detail="Content-Length is not a number.")
         if length <= 0:
             return None
         limit = route_limit(getattr(request.resolver_match, "url_name", None))
         if length > limit:
-            return problem_json_response(status=413, code="payload_too_large", title="Payload too large",
+            return problem_json_response(status=413, code=CommonError.PAYLOAD_TOO_LARGE, title="Payload too large",
                                          detail=f"The request body is {length} bytes; this endpoint's limit is "
                                                 f"{limit} bytes.",
                                          max_bytes=limit)

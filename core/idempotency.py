@@ -18,7 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.errors import PROBLEM_CONTENT_TYPE, Conflict
+from core.errors import PROBLEM_CONTENT_TYPE, CommonError, Conflict
 from core.services import idempotency_abandon, idempotency_begin, idempotency_complete, request_fingerprint
 
 HEADER = "Idempotency-Key"
@@ -54,7 +54,7 @@ def _secret_not_replayable(stored: Any) -> Conflict:
     resource = stored.get("id") if isinstance(stored, dict) else None
     return Conflict("The first request with this Idempotency-Key succeeded; its secret was shown once and is "
                     "not kept, so it cannot be replayed. Revoke or rotate that one if it was lost.",
-                    code="idempotent_secret_not_replayable", resource=resource)
+                    code=CommonError.IDEMPOTENT_SECRET_NOT_REPLAYABLE, resource=resource)
 
 
 class IdempotentMixin:

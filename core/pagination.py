@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
-from core.errors import InvalidInput
+from core.errors import CommonError, InvalidInput
 
 
 def _strict_page_size(request: Any, *, param: str, default: int) -> int:
@@ -19,7 +19,7 @@ def _strict_page_size(request: Any, *, param: str, default: int) -> int:
     limit = settings.API_MAX_PAGE_SIZE
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= limit:
         raise InvalidInput(f"{param} must be a whole number from 1 to {limit}.", field=param,
-                           code="invalid_page_size", limit=limit)
+                           code=CommonError.INVALID_PAGE_SIZE, limit=limit)
     return int(raw)
 
 
@@ -45,7 +45,7 @@ class PagePagination(PageNumberPagination):
             return 1
         if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):  # past the last page stays DRF's 404
             raise InvalidInput(f"{self.page_query_param} must be a whole number from 1.", field=self.page_query_param,
-                               code="invalid_page")
+                               code=CommonError.INVALID_PAGE)
         return raw
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:

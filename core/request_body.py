@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from core.errors import problem_json_response
+from core.errors import CommonError, problem_json_response
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -50,7 +50,7 @@ class StrictRequestBodyMiddleware:
                 payload = json.loads(body)
             except (ValueError, UnicodeDecodeError) as exc:
                 return problem_json_response(
-                    status=400, code="malformed_request", title="Malformed request",
+                    status=400, code=CommonError.MALFORMED_REQUEST, title="Malformed request",
                     detail=f"The request body is not valid JSON ({exc}).")
         if not takes_no_body:
             return None
@@ -63,6 +63,6 @@ class StrictRequestBodyMiddleware:
         if not fields:
             return None
         message = "This endpoint takes no request body."
-        return problem_json_response(status=400, code="invalid", title="Invalid input",
+        return problem_json_response(status=400, code=CommonError.INVALID, title="Invalid input",
                                      detail=f"{message} Unexpected: {', '.join(fields)}.",
                                      errors={field: [message] for field in fields})

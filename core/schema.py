@@ -1,7 +1,11 @@
 """OpenAPI pieces shared by the apps' views."""
 
+import importlib
 import inspect
+from enum import StrEnum
+from pathlib import Path
 
+from django.apps import apps
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -68,11 +72,35 @@ def _close_request_bodies(result: dict) -> None:
                 pending += [prop, prop.get("items", {}), *prop.get("allOf", []), *prop.get("oneOf", [])]
 
 
+def problem_codes() -> dict[str, list[str]]:
+    """Every code a problem can carry, by app label: the StrEnums of each of our apps' `errors` module
+    (`core.errors.CommonError`, `marketplace/gallery/errors.py`...), found through the app registry so core
+    imports no app."""
+    root = Path(__file__).resolve().parents[1]
+    codes: dict[str, list[str]] = {}
+    for config in apps.get_app_configs():
+        if not Path(config.path).is_relative_to(root) or not (Path(config.path) / "errors.py").exists():
+            continue
+        module = importlib.import_module(f"{config.name}.errors")
+        codes[config.label] = sorted(member.value for value in vars(module).values()
+                                     if isinstance(value, type) and issubclass(value, StrEnum)
+                                     and value.__module__ == module.__name__ for member in value)
+    return {label: values for label, values in codes.items() if values}
+
+
+def _problem_component() -> dict:
+    listed = "; ".join(f"{label}: " + ", ".join(f"`{code}`" for code in values)
+                       for label, values in problem_codes().items())
+    code = {**PROBLEM_COMPONENT["properties"]["code"]}
+    code["description"] += f" The codes, by area: {listed}."
+    return {**PROBLEM_COMPONENT, "properties": {**PROBLEM_COMPONENT["properties"], "code": code}}
+
+
 def document_problems(result: dict, generator, request, public) -> dict:
     """drf-spectacular post-processing hook: every error answer is documented as what core.errors renders —
     `application/problem+json` with the Problem schema — and every operation lists the errors any request can
     meet, so a client (and schemathesis) knows each answer it can get."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_COMPONENT
+    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _problem_component()
     problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     _close_request_bodies(result)
     for operations in result.get("paths", {}).values():

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidInput, Unprocessable
+from core.errors import CommonError, Conflict, InvalidInput, Unprocessable
 from core.models import IdempotencyKey
 
 # A request still "in flight" after this long died with its process; its key may be taken over.
@@ -56,13 +56,13 @@ def idempotency_begin(*, user: Any, key: str, method: str, path: str, fingerprin
             existing.delete()
         if _attempt >= 3:
             raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
-                           code="idempotency_key_in_flight")
+                           code=CommonError.IDEMPOTENCY_KEY_IN_FLIGHT)
         return idempotency_begin(user=user, key=key, method=method, path=path, fingerprint=fingerprint,
                                  _attempt=_attempt + 1)
     if existing.request_fingerprint != fingerprint:
         raise Unprocessable(
             "This Idempotency-Key was already used with a different request; use a new key.",
-            code="idempotency_key_reused",
+            code=CommonError.IDEMPOTENCY_KEY_REUSED,
         )
     if existing.state == IdempotencyKey.State.COMPLETED:
         return IdempotencyOutcome(replay_status=existing.response_status, replay_body=existing.response_body)
@@ -73,7 +73,7 @@ def idempotency_begin(*, user: Any, key: str, method: str, path: str, fingerprin
             existing.refresh_from_db()
             return IdempotencyOutcome(record=existing)
     raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
-                   code="idempotency_key_in_flight")
+                   code=CommonError.IDEMPOTENCY_KEY_IN_FLIGHT)
 
 
 def idempotency_complete(*, record: IdempotencyKey, status: int, body: Any) -> None:

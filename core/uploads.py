@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
-from core.errors import InvalidInput, PayloadTooLarge
+from core.errors import CommonError, InvalidInput, PayloadTooLarge
 
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
 DEFAULT_MAX_PIXELS = 40_000_000  # 40 MP: larger than any artwork we serve, far below a bomb
@@ -36,7 +36,7 @@ def upload_size_check(upload: Any, *, max_bytes: int) -> None:
 
 
 class ImageRejected(InvalidInput):
-    code = "invalid_image"
+    code = CommonError.INVALID_IMAGE
     title = "Invalid image"
 
 
@@ -172,14 +172,14 @@ class ZipContents:
 def _safe_member_path(info: zipfile.ZipInfo) -> list[str]:
     name = info.filename
     if "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        raise InvalidInput(f"The zip contains an unsafe path: {name!r}.", field="files", code="unsafe_zip")
+        raise InvalidInput(f"The zip contains an unsafe path: {name!r}.", field="files", code=CommonError.UNSAFE_ZIP)
     parts = [part for part in posixpath.normpath(name).split("/") if part not in ("", ".")]
     if any(part == ".." for part in parts) or ".." in name.split("/"):
         raise InvalidInput(f"The zip contains a path that escapes its folder: {name!r}.", field="files",
-                           code="unsafe_zip")
+                           code=CommonError.UNSAFE_ZIP)
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
-        raise InvalidInput(f"The zip contains a symbolic link: {name!r}.", field="files", code="unsafe_zip")
+        raise InvalidInput(f"The zip contains a symbolic link: {name!r}.", field="files", code=CommonError.UNSAFE_ZIP)
     return parts
 
 
@@ -201,7 +201,8 @@ def zip_open(source: Any) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError):
-        raise InvalidInput("The file is not a valid zip archive.", field="files", code="invalid_zip") from None
+        raise InvalidInput("The file is not a valid zip archive.", field="files",
+                           code=CommonError.INVALID_ZIP) from None
 
 
 def zip_list_images(*, archive: zipfile.ZipFile, max_files: int, max_total_bytes: int,
@@ -211,7 +212,7 @@ def zip_list_images(*, archive: zipfile.ZipFile, max_files: int, max_total_bytes
     everything, as made by "compress folder", is ignored). Declared sizes can lie: reading stays capped."""
     infos = [info for info in archive.infolist() if not info.is_dir()]
     if not infos:
-        raise InvalidInput("The zip archive is empty.", field="files", code="empty_zip")
+        raise InvalidInput("The zip archive is empty.", field="files", code=CommonError.EMPTY_ZIP)
     if len(infos) > max_files:
         raise PayloadTooLarge(f"The zip holds {len(infos)} files; the limit is {max_files}.")
     paths = [_safe_member_path(info) for info in infos]
@@ -221,7 +222,8 @@ def zip_list_images(*, archive: zipfile.ZipFile, max_files: int, max_total_bytes
     listing, declared = ZipListing(), 0
     for info, parts in zip(infos, paths, strict=True):
         if info.flag_bits & 0x1:
-            raise InvalidInput(f"The zip entry {info.filename!r} is encrypted.", field="files", code="unsafe_zip")
+            raise InvalidInput(f"The zip entry {info.filename!r} is encrypted.", field="files",
+                               code=CommonError.UNSAFE_ZIP)
         parts = parts[1:] if strip_wrapper else parts
         display = "/".join(parts)
         if parts[-1].startswith(".") or parts[0] == "__MACOSX":
@@ -232,7 +234,7 @@ def zip_list_images(*, archive: zipfile.ZipFile, max_files: int, max_total_bytes
             continue
         if info.compress_size and info.file_size / info.compress_size > max_ratio:
             raise InvalidInput(f"The zip entry {display!r} expands {info.file_size // info.compress_size}×: "
-                               "refused as a zip bomb.", field="files", code="zip_bomb")
+                               "refused as a zip bomb.", field="files", code=CommonError.ZIP_BOMB)
         declared += info.file_size
         if declared > max_total_bytes:
             raise PayloadTooLarge("The zip expands beyond the total size limit.")
@@ -265,5 +267,5 @@ def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, limit: int)
                 chunks.append(chunk)
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
         raise InvalidInput(f"The zip entry {info.filename!r} is corrupt ({type(exc).__name__}).", field="files",
-                           code="invalid_zip") from None
+                           code=CommonError.INVALID_ZIP) from None
     return b"".join(chunks)

@@ -14,6 +14,7 @@ from core.throttling import ScopedRateThrottle
 from provenance import conf, selectors
 from provenance.certificates import certificate_for
 from provenance.encoding import normalize_sha256
+from provenance.errors import ProvenanceError
 from provenance.serializers import VerificationSerializer, VerifyUploadSerializer
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -59,10 +60,10 @@ class VerifyHashView(PublicVerifyView):
         digest = normalize_sha256(sha256)
         if digest is None:
             raise InvalidInput("The hash must be a sha256 digest: 64 hexadecimal characters.", field="sha256",
-                               code="invalid_sha256")
+                               code=ProvenanceError.INVALID_SHA256)
         result = selectors.verification_by_sha256(sha256=digest)
         if result is None:
-            raise NotFound(f"No provenance record for sha256 {digest}.", code="not_registered")
+            raise NotFound(f"No provenance record for sha256 {digest}.", code=ProvenanceError.NOT_REGISTERED)
         return Response(VerificationSerializer(result).data)
 
 

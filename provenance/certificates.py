@@ -16,6 +16,7 @@ from django.utils import timezone
 from core.errors import Conflict
 from provenance.chain.registry import registry_artifact
 from provenance.encoding import hex0x, reference_hash
+from provenance.errors import ProvenanceError
 from provenance.models import ProvenanceRecord
 from provenance.selectors import anchor_of, licences_of, lineage_of, owner_history
 from provenance.verify_certificate import FORMAT, FORMAT_V1, sign_certificate
@@ -57,7 +58,7 @@ STEPS_V2 = [
 
 def _not_anchored(record: ProvenanceRecord) -> Conflict:
     return Conflict(f"The record is {record.state}: a certificate is issued once its batch is anchored on chain.",
-                    code="not_anchored", state=record.state)
+                    code=ProvenanceError.NOT_ANCHORED, state=record.state)
 
 
 def _leaf(record: ProvenanceRecord, anchor: dict[str, Any] | None) -> dict[str, Any]:

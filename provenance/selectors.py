@@ -17,6 +17,7 @@ from core.errors import InvalidInput
 from core.uploads import image_clean
 from provenance import conf
 from provenance.encoding import hex0x, leaf_for, normalize_sha256, reference_hash
+from provenance.errors import ProvenanceError
 from provenance.hashing import PDQ_BITS, PDQ_MATCH_DISTANCE, hamming_distance, pdq_from_bytes
 from provenance.index import record_index
 from provenance.models import (
@@ -48,7 +49,7 @@ def near_duplicates(*, pdq: str, max_distance: int = PDQ_MATCH_DISTANCE, exclude
     registering). Low-quality hashes (PROVENANCE_PDQ_MIN_QUALITY) match noise and are never matched."""
     query = normalize_sha256(pdq) if isinstance(pdq, str) else None
     if query is None:
-        raise InvalidInput("pdq must be 64 hexadecimal characters.", field="pdq", code="invalid_pdq")
+        raise InvalidInput("pdq must be 64 hexadecimal characters.", field="pdq", code=ProvenanceError.INVALID_PDQ)
     if isinstance(max_distance, bool) or not isinstance(max_distance, int) or not 0 <= max_distance <= PDQ_BITS:
         raise InvalidInput(f"max_distance must be an integer from 0 to {PDQ_BITS}.", field="max_distance")
     matches = record_index().search(query, max_distance=max_distance)

@@ -32,6 +32,7 @@ from core.jobs import FINISHED_STATES, JobContext, PermanentJobError, job_enqueu
 from core.media import media_cache, media_is_remote, media_local_path
 from core.uploads import ALLOWED_FORMATS, CleanImage, image_clean, zip_list_images, zip_open, zip_read_images
 from generation import lineage
+from generation.errors import GenerationError
 from generation.gan.data import (
     DatasetError,
     PreparedDataset,
@@ -49,7 +50,7 @@ logger = logging.getLogger("atelier.generation.datasets")
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 UNLABELLED_CLASS = "images"  # the engine's class name for a dataset without class folders
 SPOOL_IN_MEMORY = 4 * 1024 * 1024  # a staged upload larger than this goes to a temporary file
-PROCESSING_ERROR = "processing_error"
+PROCESSING_ERROR = GenerationError.PROCESSING_ERROR
 
 
 class Upload(Protocol):
@@ -110,7 +111,7 @@ def _check_declared(files: Sequence[Any], *, max_bytes: int) -> None:
 
 def _too_many_files(count: int, max_files: int) -> InvalidInput:
     return InvalidInput(f"The upload holds {count} files; the limit is {max_files}.", field="files",
-                        code="too_many_images", limit=max_files)
+                        code=GenerationError.TOO_MANY_IMAGES, limit=max_files)
 
 
 def _over_bytes(max_bytes: int) -> PayloadTooLarge:
@@ -119,7 +120,7 @@ def _over_bytes(max_bytes: int) -> PayloadTooLarge:
 
 def _over_pixels(cap: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"The upload's images come to more than {cap} pixels in all; send fewer or smaller "
-                           "images.", code="too_many_pixels", limit=cap)
+                           "images.", code=GenerationError.TOO_MANY_PIXELS, limit=cap)
 
 
 # --- the request: bounded checks and the raw files ---------------------------------------------------------
@@ -331,18 +332,18 @@ def _check_limits(*, owner: Any, accepted: list[_Accepted]) -> None:
     site_max = setting("GENERATION_DATASET_MAX_IMAGES")
     if len(accepted) > site_max:
         raise InvalidInput(f"The dataset has {len(accepted)} images; the limit is {site_max}.", field="files",
-                           code="too_many_images", limit=site_max)
+                           code=GenerationError.TOO_MANY_IMAGES, limit=site_max)
     limits = get_meter().limits(user=owner)
     if limits.max_dataset_images is not None and len(accepted) > limits.max_dataset_images:
         raise PaymentRequired(
             f"The dataset has {len(accepted)} images; your plan allows {limits.max_dataset_images}.",
-            code="plan_limit_exceeded", limit_name="max_dataset_images", limit=limits.max_dataset_images,
+            code=GenerationError.PLAN_LIMIT_EXCEEDED, limit_name="max_dataset_images", limit=limits.max_dataset_images,
         )
     total = sum(len(item.image.data) for item in accepted)
     if limits.max_dataset_bytes is not None and total > limits.max_dataset_bytes:
         raise PaymentRequired(
             f"The dataset is {total} bytes; your plan allows {limits.max_dataset_bytes}.",
-            code="plan_limit_exceeded", limit_name="max_dataset_bytes", limit=limits.max_dataset_bytes,
+            code=GenerationError.PLAN_LIMIT_EXCEEDED, limit_name="max_dataset_bytes", limit=limits.max_dataset_bytes,
         )
 
 
@@ -408,7 +409,7 @@ def dataset_processing_work(job: DatasetProcessing, context: JobContext) -> None
         accepted = _clean(candidates, report, heartbeat=context.heartbeat)
         if not accepted:
             raise InvalidInput("None of the uploaded files is a usable image.", field="files",
-                               code="no_usable_images")
+                               code=GenerationError.NO_USABLE_IMAGES)
         _check_limits(owner=dataset.owner, accepted=accepted)
     except AtelierError as exc:
         _dataset_fail(dataset_pk=dataset.pk, code=exc.code, reason=str(exc.detail), report=report.as_dict())
@@ -445,7 +446,7 @@ def dataset_ready_check(*, dataset: Dataset) -> None:
     """409 dataset_not_ready unless the dataset's upload has been processed successfully."""
     if dataset.state != DatasetState.READY:
         raise Conflict(f"The dataset is {dataset.state}; only a ready dataset can be trained on.",
-                       code="dataset_not_ready", state=dataset.state)
+                       code=GenerationError.DATASET_NOT_READY, state=dataset.state)
 
 
 def dataset_delete(*, dataset: Dataset) -> None:
@@ -455,7 +456,7 @@ def dataset_delete(*, dataset: Dataset) -> None:
         runs = locked.training_runs.count()
         if runs:
             raise Conflict(f"The dataset is used by {runs} training run(s); it cannot be deleted.",
-                           code="dataset_in_use", training_runs=runs)
+                           code=GenerationError.DATASET_IN_USE, training_runs=runs)
         names = list(locked.images.values_list("file", flat=True))
         processing = DatasetProcessing.objects.filter(dataset=locked).first()
         names += [item["file"] for item in processing.uploads] if processing else []  # a raw upload not yet gone

@@ -16,6 +16,7 @@ from django.db import transaction
 from core.errors import InvalidInput, NotFound
 from core.media import media_is_remote
 from generation import lineage
+from generation.errors import GenerationError
 from generation.gan.config import GANConfig
 from generation.gan.data import dataset_hash
 from generation.gan.finetune import ARCHITECTURE_FIELDS, discriminator_blocks
@@ -51,7 +52,7 @@ def _dataset_build(*, owner: Any, model_version: ModelVersion) -> tuple[Dataset,
                 .order_by("job_id", "index"))
     if not kept:
         raise InvalidInput("model: mark some of this model's images keep before fine-tuning on them.",
-                           field="model", code="nothing_kept")
+                           field="model", code=GenerationError.NOTHING_KEPT)
     dataset = Dataset(owner=owner, name=f"{parent.name} + {len(kept)} kept"[:200], class_names=parent.class_names,
                       parent=parent, parent_model_version=model_version, contents_public=parent.contents_public)
     names = list(model_version.class_names)
@@ -107,7 +108,7 @@ def fine_tune_create(*, owner: Any, model_version: ModelVersion, fresh_discrimin
         raise NotFound("No such model.")
     if not _has_checkpoint(model_version):
         raise InvalidInput("model: this model version has no training checkpoint to start from.", field="model",
-                           code="no_checkpoint")
+                           code=GenerationError.NO_CHECKPOINT)
     overrides = dict(config or {})
     for name in ARCHITECTURE_FIELDS:
         if name in overrides and overrides[name] != model_version.config.get(name):

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from core.errors import InvalidInput, PaymentRequired
+from generation.errors import GenerationError
 from generation.gan.budget import PRESETS, TrainingPlan, device_kind, plan_training, table_images_per_second
 from generation.gan.budget import probe_images_per_second as _probe
 from generation.gan.config import ConfigError, GANConfig
@@ -145,7 +146,7 @@ def _field_error(exc: ConfigError, *, top_level_minutes: bool) -> InvalidInput:
 def _check_ceiling(*, config: GANConfig, plan: TrainingPlan, limits: Limits, overrides: dict[str, Any]) -> None:
     if limits.max_resolution is not None and config.resolution > limits.max_resolution:
         detail = f"config.resolution: your plan allows up to {limits.max_resolution}px, not {config.resolution}px."
-        raise PaymentRequired(detail, code="plan_limit_exceeded", limit_name="max_resolution",
+        raise PaymentRequired(detail, code=GenerationError.PLAN_LIMIT_EXCEEDED, limit_name="max_resolution",
                               limit=limits.max_resolution, requested=config.resolution,
                               errors={"config.resolution": [detail]})
     work = training_work(config)
@@ -156,7 +157,7 @@ def _check_ceiling(*, config: GANConfig, plan: TrainingPlan, limits: Limits, ove
                   f"{config.steps:,} x {config.batch_size} x {config.resolution}^2 x {width}), more than your "
                   f"plan's limit of {limits.max_training_work:,} per run: lower the steps, batch, resolution or "
                   "width, or upgrade your plan.")
-        raise InvalidInput(detail, code="training_limit_exceeded", limit_name="max_training_work",
+        raise InvalidInput(detail, code=GenerationError.TRAINING_LIMIT_EXCEEDED, limit_name="max_training_work",
                            limit=limits.max_training_work, requested=work, errors={name: [detail]})
     cap = limits.max_training_minutes
     asked = config.budget_minutes or plan.minutes
@@ -166,7 +167,7 @@ def _check_ceiling(*, config: GANConfig, plan: TrainingPlan, limits: Limits, ove
                 else f"about {asked:,.1f} minutes of training here ({plan.summary})")
         detail = (f"{name}: this run asks for {what}, more than your plan's limit of {cap:g} minutes per run: "
                   "give it fewer minutes or steps, or upgrade your plan.")
-        raise InvalidInput(detail, code="training_limit_exceeded", limit_name="max_training_minutes",
+        raise InvalidInput(detail, code=GenerationError.TRAINING_LIMIT_EXCEEDED, limit_name="max_training_minutes",
                            limit=cap, requested=round(asked, 2), errors={name: [detail]})
 
 

@@ -18,11 +18,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import AtelierError
+from marketplace.accounts.errors import AccountError
 from marketplace.accounts.models import LoginLockout
 
 
 class AccountLocked(AtelierError):
-    status, code, title = 429, "account_locked", "Too many failed logins"
+    status, code, title = 429, AccountError.ACCOUNT_LOCKED, "Too many failed logins"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from core.errors import Forbidden
+from marketplace.accounts.errors import AccountError
 from marketplace.accounts.models import AuthToken
 
 
@@ -19,4 +20,5 @@ class LoginTokenRequired(BasePermission):
             return False
         if isinstance(request.auth, AuthToken) or request.auth is None:  # a login token, or a session
             return True
-        raise Forbidden("Manage credentials with a login token, not an API key.", code="login_token_required")
+        raise Forbidden("Manage credentials with a login token, not an API key.",
+                        code=AccountError.LOGIN_TOKEN_REQUIRED)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from core.errors import InvalidInput, NotAuthenticated
 from marketplace.accounts.avatars import avatar_render
 from marketplace.accounts.bearer import API_KEY_KIND, TOKEN_KIND, new_secret
+from marketplace.accounts.errors import AccountError
 from marketplace.accounts.lockout import (
     AccountLocked,  # noqa: F401  (re-exported)
     login_attempt_failed,
@@ -96,10 +97,10 @@ def auth_check_credentials(*, email: str, password: str, client_address: str) ->
     for them); NotAuthenticated, the same for every kind of failure, otherwise."""
     user = auth_check_password(email=email, password=password, client_address=client_address)
     if user is None:
-        raise NotAuthenticated("Invalid email or password.", code="invalid_credentials")
+        raise NotAuthenticated("Invalid email or password.", code=AccountError.INVALID_CREDENTIALS)
     if user.email_confirmed_at is None:  # only someone who knows the password learns this
         raise NotAuthenticated("Confirm your email address first: follow the link we sent you when you signed up.",
-                               code="email_unconfirmed")
+                               code=AccountError.EMAIL_UNCONFIRMED)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return user
 

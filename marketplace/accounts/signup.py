@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import InvalidInput
+from marketplace.accounts.errors import AccountError
 from marketplace.accounts.models import User
 
 logger = logging.getLogger("atelier.accounts")
@@ -85,7 +86,7 @@ def registration_confirm(*, uid: str, token: str) -> User:
         user = None
     if user is None or not confirmation_tokens.check_token(user, token) or not user.is_active:
         raise InvalidInput("This confirmation link is not valid (used, expired or mistyped). Sign up again to get "
-                           "a new one.", field="token", code="invalid_confirmation")
+                           "a new one.", field="token", code=AccountError.INVALID_CONFIRMATION)
     if user.email_confirmed_at is None:
         with transaction.atomic():
             updated = User.objects.filter(pk=user.pk, email_confirmed_at=None).update(

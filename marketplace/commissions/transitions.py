@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import Forbidden, InvalidTransition
+from marketplace.commissions.errors import CommissionError
 from marketplace.commissions.models import CommissionState as S
 
 CLIENT, ARTIST, SYSTEM = "client", "artist", "system"
@@ -73,7 +74,7 @@ def transition_check(*, state: str, action: str, actor: str, **extra: Any) -> Ru
     rule = rules.get(actor)
     if rule is None:
         verb = next(iter(rules.values())).verb
-        raise Forbidden(f"As the commission's {actor} you cannot {verb} it.", code="not_allowed_for_role",
+        raise Forbidden(f"As the commission's {actor} you cannot {verb} it.", code=CommissionError.NOT_ALLOWED_FOR_ROLE,
                         role=actor, allowed_roles=sorted(rules))
     if state not in rule.sources:
         raise InvalidTransition(entity="commission", state=state, action=rule.verb, transition=action, **extra)

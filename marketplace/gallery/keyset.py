@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from django.utils.dateparse import parse_datetime
 
 from core.errors import InvalidInput
+from marketplace.gallery.errors import GalleryError
 
 
 class Key(Protocol):
@@ -45,7 +46,7 @@ def _in_range(value: Any) -> bool:
 
 def cursor_decode(token: str, *, sort: str, key: Key) -> Cursor:
     invalid = InvalidInput("The cursor is invalid; start again from the first page.", field="cursor",
-                           code="invalid_cursor")
+                           code=GalleryError.INVALID_CURSOR)
     try:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):

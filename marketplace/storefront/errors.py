@@ -60,7 +60,8 @@ def handler500(request: HttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: a form posted without a valid token (an old tab, blocked cookies, another site)."""
     if not wants_html(request):
-        return problem.problem_json_response(status=403, code="csrf_failed", title="CSRF check failed",
+        return problem.problem_json_response(status=403, code=problem.CommonError.CSRF_FAILED,
+                                             title="CSRF check failed",
                                              detail="The request lacked a valid CSRF token.")
     return _page(request, 403, title="This form has expired",
                  detail="For your safety the form could not be sent: it was open too long, cookies are "

@@ -21,6 +21,7 @@ from core.events import event_emit
 from core.jobs import JobState, job_enqueue, job_start
 from core.models import DomainEvent
 from marketplace.webhooks import conf, signing, ssrf, transport
+from marketplace.webhooks.errors import WebhookError
 from marketplace.webhooks.models import DisabledReason, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from marketplace.webhooks.patterns import event_type_matches, normalise_patterns
 
@@ -31,7 +32,7 @@ BULK_MARK_LIMIT = 5000
 
 
 class EndpointDisabled(Conflict):
-    code, title = "webhook_endpoint_disabled", "Webhook endpoint disabled"
+    code, title = WebhookError.WEBHOOK_ENDPOINT_DISABLED, "Webhook endpoint disabled"
 
 
 # --- endpoints -------------------------------------------------------------------------------------------
@@ -40,7 +41,7 @@ def _vetted_url(url: str) -> str:
     try:
         ssrf.vet_url(url)
     except ssrf.UnsafeURL as exc:
-        raise InvalidInput(str(exc), field="url", code="unsafe_url") from None
+        raise InvalidInput(str(exc), field="url", code=WebhookError.UNSAFE_URL) from None
     return url
 
 
@@ -61,7 +62,7 @@ def webhook_endpoint_create(*, owner: Any, url: str, events: list[str] | None = 
         get_user_model().objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
         if WebhookEndpoint.objects.filter(owner=owner).count() >= conf.max_endpoints_per_user():
             raise Conflict(f"At most {conf.max_endpoints_per_user()} webhook endpoints per account.",
-                           code="webhook_endpoint_limit")
+                           code=WebhookError.WEBHOOK_ENDPOINT_LIMIT)
         return WebhookEndpoint.objects.create(owner=owner, url=url, events=patterns, description=description,
                                               secret=signing.new_secret())
 

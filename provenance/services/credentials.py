@@ -14,6 +14,7 @@ from core.errors import ServiceUnavailable
 from provenance import conf
 from provenance.credentials import c2pa_manifests
 from provenance.credentials.certificates import SigningMaterial, development_material, first_certificate
+from provenance.errors import ProvenanceError
 from provenance.models import ChainDeployment, ContentCredential, ProvenanceRecord
 
 ATELIER_ASSERTION_VERSION = 1
@@ -54,7 +55,8 @@ def signing_material() -> SigningMaterial:
     (production refuses to start with signing on and no chain, and never makes development material)."""
     chain, key = _configured()
     if not (chain and key) and getattr(settings, "PRODUCTION", False):
-        raise ServiceUnavailable("Content Credentials signing is not configured.", code="credentials_unavailable")
+        raise ServiceUnavailable("Content Credentials signing is not configured.",
+                                 code=ProvenanceError.CREDENTIALS_UNAVAILABLE)
     return _material(chain, key, str(conf.get("PROVENANCE_C2PA_DEV_DIR")))
 
 
@@ -111,7 +113,7 @@ def credential_sign(*, data: bytes, spec: c2pa_manifests.ManifestSpec) -> c2pa_m
     except c2pa_manifests.CredentialError as exc:  # our certificate or the SDK, never the caller's input
         logger.exception("C2PA signing failed")
         raise ServiceUnavailable("Content Credentials could not be signed; the signing certificate may be "
-                                 "misconfigured.", code="credentials_unavailable") from exc
+                                 "misconfigured.", code=ProvenanceError.CREDENTIALS_UNAVAILABLE) from exc
 
 
 def preview_credential_record(*, record: ProvenanceRecord, signed: c2pa_manifests.Signed) -> ContentCredential:

@@ -12,10 +12,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import CommonError, Conflict, InvalidInput, NotFound
 from core.events import event_emit
 from provenance import conf
 from provenance.encoding import normalize_sha256
+from provenance.errors import ProvenanceError
 from provenance.hashing import pdq_from_image, sha256_of_bytes
 from provenance.models import ChainTransaction, OwnershipEvent, ProvenanceRecord, RecordState, TxKind
 
@@ -38,7 +39,7 @@ def hash_file(*, raw: bytes) -> FileHashes:
             pdq = pdq_from_image(image)
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
         raise InvalidInput(f"The file is not a readable image ({type(exc).__name__}).", field="file",
-                           code="invalid_image") from None
+                           code=CommonError.INVALID_IMAGE) from None
     return FileHashes(sha256=sha256_of_bytes(raw), pdq=pdq.hash_hex, pdq_quality=pdq.quality)
 
 
@@ -46,7 +47,7 @@ def _sha256_or_400(value: Any, field: str) -> str:
     sha = normalize_sha256(value) if isinstance(value, str) else None
     if sha is None:
         raise InvalidInput(f"{field} must be 64 hexadecimal characters (a sha256 digest).", field=field,
-                           code="invalid_sha256")
+                           code=ProvenanceError.INVALID_SHA256)
     return sha
 
 
@@ -54,14 +55,14 @@ def _pdq_or_400(value: Any) -> str:
     pdq = normalize_sha256(value) if isinstance(value, str) else None
     if pdq is None:
         raise InvalidInput("pdq must be 64 hexadecimal characters (a 256-bit PDQ hash).", field="pdq",
-                           code="invalid_pdq")
+                           code=ProvenanceError.INVALID_PDQ)
     return pdq
 
 
 def _reference_or_400(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > REFERENCE_MAX_LENGTH:
         raise InvalidInput(f"{field} must be a non-empty reference of at most {REFERENCE_MAX_LENGTH} characters.",
-                           field=field, code="invalid_reference")
+                           field=field, code=ProvenanceError.INVALID_REFERENCE)
     return value
 
 
@@ -127,20 +128,21 @@ def ownership_transfer(*, content_sha256: str, from_ref: str, to_ref: str, refer
     from_ref, to_ref = _reference_or_400(from_ref, "from_ref"), _reference_or_400(to_ref, "to_ref")
     reference = _reference_or_400(reference, "reference")
     if from_ref == to_ref:
-        raise InvalidInput("from_ref and to_ref are the same owner.", field="to_ref", code="same_owner")
+        raise InvalidInput("from_ref and to_ref are the same owner.", field="to_ref", code=ProvenanceError.SAME_OWNER)
     with transaction.atomic():
         record = ProvenanceRecord.objects.select_for_update().filter(content_sha256=sha).first()
         if record is None:
-            raise NotFound(f"No provenance record for sha256 {sha}.", code="not_registered")
+            raise NotFound(f"No provenance record for sha256 {sha}.", code=ProvenanceError.NOT_REGISTERED)
         # checked under the record's lock, so a concurrent call with the same reference sees the first one
         existing = OwnershipEvent.objects.filter(reference=reference).first()
         if existing is not None:
             if (existing.content_sha256, existing.from_ref, existing.to_ref) != (sha, from_ref, to_ref):
                 raise Conflict(f"The reference {reference!r} already recorded a different transfer.",
-                               code="reference_reused")
+                               code=ProvenanceError.REFERENCE_REUSED)
             return existing
         if record.owner != from_ref:
-            raise Conflict(f"The content is owned by {record.owner!r}, not {from_ref!r}.", code="not_current_owner",
+            raise Conflict(f"The content is owned by {record.owner!r}, not {from_ref!r}.",
+                           code=ProvenanceError.NOT_CURRENT_OWNER,
                            owner=record.owner)
         tx = ChainTransaction.objects.create(chain_id=settings.CHAIN_ID, kind=TxKind.RECORD_TRANSFER,
                                              payload={"content_sha256": sha, "from_ref": from_ref, "to_ref": to_ref})

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, NotFound
 from marketplace.commissions.conf import MAX_AMOUNT, setting
+from marketplace.commissions.errors import CommissionError
 from marketplace.commissions.models import Commission, Delivery, DeliveryState, Offer, OfferState
 from marketplace.commissions.selectors import commission_role
 
@@ -54,7 +55,8 @@ def check_future(value: Any, *, field: str, now: datetime) -> datetime:
 def check_not_overdue(commission: Commission, *, now: datetime, action: str) -> None:
     if commission.due_at <= now:
         raise Conflict(f"The commission was due {commission.due_at.isoformat()}; it is too late to {action}.",
-                       code="deadline_passed", state=commission.state, due_at=commission.due_at.isoformat())
+                       code=CommissionError.DEADLINE_PASSED, state=commission.state,
+                       due_at=commission.due_at.isoformat())
 
 
 def decline_pending_offers(commission: Commission, *, now: datetime) -> int:

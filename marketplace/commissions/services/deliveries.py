@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, InvalidTransition
 from marketplace.commissions.conf import setting
+from marketplace.commissions.errors import CommissionError
 from marketplace.commissions.models import Commission, CommissionState, Delivery, DeliveryImage, DeliveryState
 from marketplace.commissions.services import _billing as billing
 from marketplace.commissions.services import _generation as generation
@@ -38,7 +39,8 @@ def _check_can_deliver(commission: Commission, *, user: Any, now: datetime) -> s
     transition_check(state=commission.state, action="deliver", actor=role)
     check_not_overdue(commission, now=now, action="deliver")
     if commission.deliveries.filter(state=DeliveryState.GENERATING).exists():
-        raise Conflict("A delivery is still being generated for this commission.", code="delivery_in_progress",
+        raise Conflict("A delivery is still being generated for this commission.",
+                       code=CommissionError.DELIVERY_IN_PROGRESS,
                        state=commission.state)
     return role
 
@@ -193,7 +195,7 @@ def delivery_request_revision(*, delivery: Delivery, client: Any, note: str,
         commission, locked, role = _lock_for_review(delivery, client=client, action="request_revision")
         if commission.revisions_used >= commission.revisions_allowed:
             raise Conflict(f"The offer included {commission.revisions_allowed} revision(s), all used; accept the "
-                           "delivery instead.", code="revision_limit_reached", state=commission.state,
+                           "delivery instead.", code=CommissionError.REVISION_LIMIT_REACHED, state=commission.state,
                            revisions_allowed=commission.revisions_allowed, revisions_used=commission.revisions_used)
         floor = now + setting("COMMISSION_REVISION_MIN_WINDOW")
         commission.due_at = max(commission.due_at, floor, deadline or floor)

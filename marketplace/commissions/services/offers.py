@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
 from marketplace.commissions.conf import DEFAULT_REVISIONS, MAX_REVISIONS, platform_fee
+from marketplace.commissions.errors import CommissionError
 from marketplace.commissions.models import Commission, CommissionState, Offer, OfferState
 from marketplace.commissions.services import _billing as billing
 from marketplace.commissions.services._common import (
@@ -37,7 +38,7 @@ def _offer_actor(*, offer: Offer, commission: Commission, user: Any, action: str
     is_allowed = (offer.artist_id == user.pk) if allowed == ARTIST else (commission.client_id == user.pk)
     if not is_allowed:
         raise Forbidden(f"Only the {'artist who sent it' if allowed == ARTIST else 'client'} may {action} an offer.",
-                        code="not_allowed_for_role", allowed_roles=[allowed])
+                        code=CommissionError.NOT_ALLOWED_FOR_ROLE, allowed_roles=[allowed])
 
 
 def _lock_offer(offer: Offer) -> Offer:
@@ -62,7 +63,7 @@ def offer_create(*, commission: Commission, artist: Any, price: int, delivery_by
         locked = lock_commission(commission.pk)
         role = role_of(commission=locked, user=artist)
         if role == CLIENT:
-            raise Forbidden("You cannot send an offer on your own brief.", code="not_allowed_for_role",
+            raise Forbidden("You cannot send an offer on your own brief.", code=CommissionError.NOT_ALLOWED_FOR_ROLE,
                             allowed_roles=[ARTIST])
         if locked.state != CommissionState.OPEN:
             raise InvalidTransition(entity="commission", state=locked.state, action="send an offer on")
@@ -75,13 +76,14 @@ def offer_create(*, commission: Commission, artist: Any, price: int, delivery_by
                                field="delivery_by")
         if Offer.objects.filter(commission=locked, artist=artist, state=OfferState.PENDING).exists():
             raise Conflict("You already have a pending offer on this brief; withdraw it to send another.",
-                           code="offer_exists")
+                           code=CommissionError.OFFER_EXISTS)
         try:
             with transaction.atomic():
                 offer = Offer.objects.create(commission=locked, artist=artist, price=price, currency=locked.currency,
                                              message=message.strip(), delivery_by=delivery_by, revisions=revisions)
         except IntegrityError:  # a concurrent offer by the same artist
-            raise Conflict("You already have a pending offer on this brief.", code="offer_exists") from None
+            raise Conflict("You already have a pending offer on this brief.",
+                           code=CommissionError.OFFER_EXISTS) from None
         commission_emit(commission=locked, event="offer_received", audience=(CLIENT,), actor=artist,
                         offer=str(offer.public_id), price=price, currency=offer.currency,
                         delivery_by=delivery_by.isoformat(), revisions=revisions)

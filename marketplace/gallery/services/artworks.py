@@ -19,6 +19,7 @@ from core.events import event_emit
 from core.uploads import image_clean
 from marketplace.gallery import conf, credentials, ports
 from marketplace.gallery.browse_cache import browse_changed
+from marketplace.gallery.errors import GalleryError
 from marketplace.gallery.models import Artwork, ArtworkSource, ArtworkState, ArtworkTag, GrantState, LicenceType
 from marketplace.gallery.previews import render_preview
 
@@ -38,7 +39,7 @@ ARTWORK_TRANSITIONS = {
 
 def _require_artist(user: Any) -> None:
     if getattr(user, "role", None) != "artist":
-        raise Forbidden("Only artists create artworks.", code="artist_only")
+        raise Forbidden("Only artists create artworks.", code=GalleryError.ARTIST_ONLY)
 
 
 def tags_normalise(tags: Sequence[str]) -> list[str]:
@@ -100,7 +101,8 @@ def _create(*, artist: Any, original: bytes, width: int, height: int, source: st
         with transaction.atomic():
             duplicate = Artwork.objects.filter(artist=artist, content_sha256=hashes.sha256).first()
             if duplicate is not None:
-                raise Conflict("You already have an artwork with exactly this image.", code="duplicate_artwork",
+                raise Conflict("You already have an artwork with exactly this image.",
+                               code=GalleryError.DUPLICATE_ARTWORK,
                                artwork=str(duplicate.public_id))
             artwork = Artwork(public_id=public_id, artist=artist, owner=artist, title=title,
                               description=description.strip(), tags=tags, style=style, source=source,
@@ -116,7 +118,7 @@ def _create(*, artist: Any, original: bytes, width: int, height: int, source: st
         for name in names:
             default_storage.delete(name)
         if isinstance(exc, IntegrityError):  # the same image raced in twice
-            raise Conflict("This image is already an artwork.", code="duplicate_artwork") from None
+            raise Conflict("This image is already an artwork.", code=GalleryError.DUPLICATE_ARTWORK) from None
         raise
     return artwork
 
@@ -162,7 +164,8 @@ def artwork_update(*, artist: Any, artwork: Artwork, title: str | None = None, d
 
 def _require_owned_by_artist(artwork: Artwork, artist: Any) -> None:
     if artwork.owner_id != artist.pk:
-        raise Conflict("The work now belongs to the buyer of its exclusive licence.", code="ownership_transferred")
+        raise Conflict("The work now belongs to the buyer of its exclusive licence.",
+                       code=GalleryError.OWNERSHIP_TRANSFERRED)
 
 
 def _check_transition(artwork: Artwork, action: str) -> ArtworkState:
@@ -223,13 +226,14 @@ def _publish(*, artist: Any, artwork: Artwork, signed_preview: list[str]) -> Art
             mine = ports.user_ref(artist)
             blocking = [match for match in matches if match.record.owner != mine]
             if blocking:
-                raise Conflict("This image matches a registered work of another owner.", code="near_duplicate",
+                raise Conflict("This image matches a registered work of another owner.",
+                               code=GalleryError.NEAR_DUPLICATE,
                                record=ports.match_summary(blocking[0]),
                                matches=[ports.match_summary(match) for match in blocking[:5]])
             record = ports.record_register(artwork=locked)
             if record.subject != ports.artwork_subject(locked.public_id):
                 raise Conflict("This exact image is already registered under another subject.",
-                               code="already_registered", record=ports.match_summary(ports.Match(record, 0)))
+                               code=GalleryError.ALREADY_REGISTERED, record=ports.match_summary(ports.Match(record, 0)))
             locked.provenance_record = record
             locked.derived_from = _own_earlier_artwork(artist, matches)
             _sign_preview(locked, record, signed_preview)
@@ -250,7 +254,7 @@ def artwork_withdraw(*, artist: Any, artwork: Artwork) -> Artwork:
         if locked.owner_id != locked.artist_id or locked.grants.filter(
                 licence_type=LicenceType.EXCLUSIVE, state=GrantState.ACTIVE).exists():
             raise Conflict("The exclusive licence of this work was sold; its owner holds it now, so it cannot be "
-                           "withdrawn.", code="exclusive_sold")
+                           "withdrawn.", code=GalleryError.EXCLUSIVE_SOLD)
         locked.state = _check_transition(locked, "withdraw")
         locked.withdrawn_at = timezone.now()
         locked.save(update_fields=["state", "withdrawn_at", "updated_at"])

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from core.errors import AtelierError, Forbidden, NotFound
 from core.media import media_presigned_url
 from marketplace.gallery import conf, credentials
+from marketplace.gallery.errors import GalleryError
 from marketplace.gallery.models import Artwork
 from marketplace.gallery.selectors import artwork_is_holder
 
@@ -23,7 +24,7 @@ SALT = "atelier.gallery.download"
 
 
 class DownloadLinkExpired(AtelierError):
-    status, code, title = 410, "download_link_expired", "Download link expired"
+    status, code, title = 410, GalleryError.DOWNLOAD_LINK_EXPIRED, "Download link expired"
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class DownloadLink:
 def download_link_issue(*, user: Any, artwork: Artwork) -> DownloadLink:
     if not artwork_is_holder(user=user, artwork=artwork):
         raise Forbidden("Only the artist and licence holders can download the original.",
-                        code="not_a_licence_holder")
+                        code=GalleryError.NOT_A_LICENCE_HOLDER)
     token = signing.TimestampSigner(salt=SALT).sign_object({"a": str(artwork.public_id), "u": str(user.public_id)})
     return DownloadLink(token=token, expires_at=timezone.now() + timedelta(seconds=conf.download_url_ttl_seconds()))
 
@@ -77,15 +78,15 @@ def _resolve(*, token: str, requester: Any) -> tuple[Artwork, Any]:
     except signing.SignatureExpired:
         raise DownloadLinkExpired("This download link has expired; ask for a new one.") from None
     except signing.BadSignature:
-        raise Forbidden("This download link is not valid.", code="download_link_invalid") from None
+        raise Forbidden("This download link is not valid.", code=GalleryError.DOWNLOAD_LINK_INVALID) from None
     user = get_user_model().objects.filter(public_id=claims.get("u"), is_active=True).first()
     artwork = Artwork.objects.filter(public_id=claims.get("a")).first()
     if user is None or artwork is None:
         raise NotFound("The file of this link no longer exists.")
     if getattr(requester, "is_authenticated", False) and requester.pk != user.pk:
-        raise Forbidden("This download link was issued to another account.", code="download_link_not_yours")
+        raise Forbidden("This download link was issued to another account.", code=GalleryError.DOWNLOAD_LINK_NOT_YOURS)
     if not artwork_is_holder(user=user, artwork=artwork):
-        raise Forbidden("The licence for this download is no longer held.", code="not_a_licence_holder")
+        raise Forbidden("The licence for this download is no longer held.", code=GalleryError.NOT_A_LICENCE_HOLDER)
     return artwork, user
 
 

@@ -10,6 +10,7 @@ from core.errors import Conflict, InvalidInput, InvalidTransition, PaymentRequir
 from core.events import event_emit
 from marketplace.gallery import conf, ports
 from marketplace.gallery.browse_cache import browse_changed
+from marketplace.gallery.errors import GalleryError
 from marketplace.gallery.models import (
     Artwork,
     ArtworkState,
@@ -57,7 +58,8 @@ def _lock_artwork_for_listing(artist: Any, artwork: Artwork, action: str) -> Art
     if locked.state == ArtworkState.WITHDRAWN:
         raise InvalidTransition(entity="artwork", state=locked.state, action=action)
     if locked.owner_id != artist.pk:
-        raise Conflict("The work now belongs to the buyer of its exclusive licence.", code="ownership_transferred")
+        raise Conflict("The work now belongs to the buyer of its exclusive licence.",
+                       code=GalleryError.OWNERSHIP_TRANSFERRED)
     return locked
 
 
@@ -70,28 +72,29 @@ def listing_create(*, artist: Any, artwork: Artwork, licence_type: str, price: i
     price, currency = _price_or_400(price), _currency_or_400(currency)
     if licence_type in COMMERCIAL_TYPES and not ports.allows_commercial_licences(user=artist):
         reason = f"Your plan does not include {licence_type} licences; upgrade to a plan with commercial licences."
-        raise PaymentRequired(reason, code="plan_upgrade_required", reason=reason, licence_type=licence_type)
+        raise PaymentRequired(reason, code=GalleryError.PLAN_UPGRADE_REQUIRED, reason=reason, licence_type=licence_type)
     with transaction.atomic():
         locked = _lock_artwork_for_listing(artist, artwork, "list")
         active = list(Listing.objects.filter(artwork=locked, state=ListingState.ACTIVE))
         same = next((listing for listing in active if listing.licence_type == licence_type), None)
         if same is not None:
             raise Conflict(f"This artwork already has an active {licence_type} listing; change its price instead.",
-                           code="listing_exists", listing=str(same.public_id))
+                           code=GalleryError.LISTING_EXISTS, listing=str(same.public_id))
         if active and active[0].currency != currency:
-            raise Conflict(f"This artwork's listings are priced in {active[0].currency}.", code="currency_mismatch",
+            raise Conflict(f"This artwork's listings are priced in {active[0].currency}.",
+                           code=GalleryError.CURRENCY_MISMATCH,
                            currency=active[0].currency)
         if licence_type == LicenceType.EXCLUSIVE and LicenceGrant.objects.filter(
                 artwork=locked, state=GrantState.ACTIVE).exists():
             raise Conflict("An exclusive licence cannot be offered while other licences are held.",
-                           code="licences_outstanding")
+                           code=GalleryError.LICENCES_OUTSTANDING)
         try:
             with transaction.atomic():
                 listing = Listing.objects.create(artwork=locked, licence_type=licence_type, price=price,
                                                  currency=currency)
         except IntegrityError:
             raise Conflict(f"This artwork already has an active {licence_type} listing.",
-                           code="listing_exists") from None
+                           code=GalleryError.LISTING_EXISTS) from None
         artwork_pricing_refresh(artwork=locked)
         event_emit(type="listing.created", user=artist, payload={
             "listing": str(listing.public_id), "artwork": str(locked.public_id), "licence_type": licence_type,
@@ -105,7 +108,8 @@ def _lock_listing(artist: Any, listing: Listing, action: str) -> tuple[Artwork, 
     if locked.state != ListingState.ACTIVE:
         raise InvalidTransition(entity="listing", state=locked.state, action=action)
     if artwork.owner_id != artist.pk:
-        raise Conflict("The work now belongs to the buyer of its exclusive licence.", code="ownership_transferred")
+        raise Conflict("The work now belongs to the buyer of its exclusive licence.",
+                       code=GalleryError.OWNERSHIP_TRANSFERRED)
     return artwork, locked
 
 

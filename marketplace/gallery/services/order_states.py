@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidTransition
 from core.events import event_emit
+from marketplace.gallery.errors import GalleryError
 from marketplace.gallery.models import LicenceType, Order, OrderEvent, OrderState
 
 # action -> (states it may start from, state it leads to, timestamp field it sets)
@@ -34,7 +35,7 @@ def order_check_transition(*, order: Order, action: str) -> str:
         raise InvalidTransition(entity="order", state=order.state, action=action, order=str(order.public_id))
     if action == "refund" and order.licence_type == LicenceType.EXCLUSIVE and order.state == OrderState.FULFILLED:
         raise Conflict("A fulfilled exclusive licence cannot be refunded: the work's ownership moved on chain.",
-                       code="exclusive_not_refundable", state=order.state, action=action,
+                       code=GalleryError.EXCLUSIVE_NOT_REFUNDABLE, state=order.state, action=action,
                        order=str(order.public_id))
     return target
 

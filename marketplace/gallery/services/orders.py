@@ -20,6 +20,7 @@ from django.utils import timezone
 from core.errors import AtelierError, Conflict, InvalidInput, NotFound
 from core.events import event_emit
 from marketplace.gallery import conf, ports
+from marketplace.gallery.errors import GalleryError
 from marketplace.gallery.models import (
     OPEN_ORDER_STATES,
     PAID_ORDER_STATES,
@@ -80,15 +81,17 @@ def order_place(*, buyer: Any, listing: Listing) -> OrderPlacement:
         artwork = Artwork.objects.select_for_update().get(pk=listing.artwork_id)
         locked = Listing.objects.select_for_update().get(pk=listing.pk)
         if buyer.pk in (artwork.artist_id, artwork.owner_id):
-            raise InvalidInput("You cannot buy a licence for your own artwork.", field="listing", code="own_artwork")
+            raise InvalidInput("You cannot buy a licence for your own artwork.", field="listing",
+                               code=GalleryError.OWN_ARTWORK)
         if locked.state != ListingState.ACTIVE:
-            raise Conflict("This listing is closed.", code="listing_closed", listing=str(locked.public_id))
+            raise Conflict("This listing is closed.", code=GalleryError.LISTING_CLOSED, listing=str(locked.public_id))
         if artwork.state != ArtworkState.PUBLISHED:
-            raise Conflict("This artwork is not on sale.", code="artwork_not_on_sale")
+            raise Conflict("This artwork is not on sale.", code=GalleryError.ARTWORK_NOT_ON_SALE)
         mine = Order.objects.select_for_update().filter(listing=locked, buyer=buyer,
                                                         state__in=OPEN_ORDER_STATES).first()
         if mine is not None and mine.state != OrderState.PENDING:
-            raise Conflict("You already hold this licence.", code="already_ordered", order=str(mine.public_id),
+            raise Conflict("You already hold this licence.",
+                           code=GalleryError.ALREADY_ORDERED, order=str(mine.public_id),
                            state=mine.state)
         if mine is not None:
             if not _stale(mine) and (mine.amount, mine.currency) == (locked.price, locked.currency):
@@ -97,16 +100,16 @@ def order_place(*, buyer: Any, listing: Listing) -> OrderPlacement:
                              note="expired unpaid" if _stale(mine) else "replaced: the price changed")
         if locked.licence_type == LicenceType.EXCLUSIVE:
             if Order.objects.filter(listing=locked, state__in=PAID_ORDER_STATES).exists():
-                raise Conflict("This exclusive licence has already been sold.", code="exclusive_unavailable",
+                raise Conflict("This exclusive licence has already been sold.", code=GalleryError.EXCLUSIVE_UNAVAILABLE,
                                listing=str(locked.public_id))
             if LicenceGrant.objects.filter(artwork=artwork, state=GrantState.ACTIVE).exists():
                 raise Conflict("An exclusive licence cannot be sold while other licences are held.",
-                               code="licences_outstanding")
+                               code=GalleryError.LICENCES_OUTSTANDING)
         cutoff = timezone.now() - conf.order_pending_timeout()
         open_orders = Order.objects.filter(buyer=buyer, state=OrderState.PENDING, created_at__gte=cutoff).count()
         if open_orders >= conf.max_pending_orders():
             raise Conflict(f"You have {open_orders} unpaid orders open; pay or cancel one before ordering more.",
-                           code="too_many_open_orders", limit=conf.max_pending_orders())
+                           code=GalleryError.TOO_MANY_OPEN_ORDERS, limit=conf.max_pending_orders())
         fee = platform_fee(locked.price)
         try:
             with transaction.atomic():
@@ -115,7 +118,7 @@ def order_place(*, buyer: Any, listing: Listing) -> OrderPlacement:
                                              currency=locked.currency, platform_fee=fee,
                                              artist_amount=locked.price - fee)
         except IntegrityError:  # the unique constraints behind the locks
-            raise Conflict("This licence is already ordered.", code="already_ordered") from None
+            raise Conflict("This licence is already ordered.", code=GalleryError.ALREADY_ORDERED) from None
         order_record_created(order=order, actor=buyer)
     return OrderPlacement(order=order, created=True)
 
@@ -133,16 +136,16 @@ def _hold_take(*, order: Order) -> None:
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=order.listing_id)
         if listing.state != ListingState.ACTIVE:
-            raise Conflict("This listing is closed.", code="listing_closed", order=str(order.public_id))
+            raise Conflict("This listing is closed.", code=GalleryError.LISTING_CLOSED, order=str(order.public_id))
         held = Order.objects.filter(state=OrderState.PENDING, hold_expires_at__gt=now).exclude(pk=order.pk)
         holder = held.filter(listing=listing).order_by("-hold_expires_at").first()
         if holder is not None:
             wait = max(1, math.ceil((holder.hold_expires_at - now).total_seconds()))
             raise Conflict("Another buyer is paying for this exclusive licence right now. Try again in a moment.",
-                           code="exclusive_reserved", retry_after_seconds=wait, order=str(order.public_id))
+                           code=GalleryError.EXCLUSIVE_RESERVED, retry_after_seconds=wait, order=str(order.public_id))
         if held.filter(buyer_id=order.buyer_id).exists():
             raise Conflict("Finish the payment you already started before paying for another exclusive licence.",
-                           code="checkout_in_progress", order=str(order.public_id))
+                           code=GalleryError.CHECKOUT_IN_PROGRESS, order=str(order.public_id))
         Order.objects.filter(pk=order.pk, state=OrderState.PENDING).update(hold_expires_at=now + conf.checkout_hold())
 
 
@@ -187,15 +190,16 @@ def order_pay(*, buyer: Any, order: Order, payment_method: str) -> OrderPayment:
             _hold_release(order=current)
     if settled.state == OrderState.CANCELLED:
         raise Conflict("The licence was no longer available when your payment completed; it is being refunded.",
-                       code="listing_closed", order=str(settled.public_id))
+                       code=GalleryError.LISTING_CLOSED, order=str(settled.public_id))
     return OrderPayment(order=settled, payment=outcome)
 
 
 def _raise_if_not_on_sale(order: Order) -> None:
     if order.listing.state != ListingState.ACTIVE:
-        raise Conflict("This listing is closed.", code="listing_closed", order=str(order.public_id))
+        raise Conflict("This listing is closed.", code=GalleryError.LISTING_CLOSED, order=str(order.public_id))
     if order.artwork.state != ArtworkState.PUBLISHED:
-        raise Conflict("This artwork is not on sale.", code="artwork_not_on_sale", order=str(order.public_id))
+        raise Conflict("This artwork is not on sale.",
+                       code=GalleryError.ARTWORK_NOT_ON_SALE, order=str(order.public_id))
 
 
 def _refund_later(*, order: Order, payment_id: UUID, reason: str) -> None:
@@ -289,7 +293,7 @@ def order_refund(*, order: Order, actor: Any, reason: str = "") -> Order:
     current = Order.objects.get(pk=order.pk)
     order_check_transition(order=current, action="refund")
     if current.payment_id is None:
-        raise NotFound("The order's payment is missing.", code="payment_missing")
+        raise NotFound("The order's payment is missing.", code=GalleryError.PAYMENT_MISSING)
     ports.payment_refund(payer=current.buyer, payment_id=current.payment_id, reason=reason or "order refunded",
                          actor=actor)
     with transaction.atomic():

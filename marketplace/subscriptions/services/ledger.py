@@ -5,6 +5,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from core.errors import Conflict, InvalidInput
+from marketplace.subscriptions.errors import SubscriptionError
 from marketplace.subscriptions.models import LedgerEntry
 from marketplace.subscriptions.services.payments import MAX_AMOUNT, _validate_money
 
@@ -24,7 +25,7 @@ def _book(*, user: Any, amount: int, currency: str, reference: str, memo: str, s
         existing = LedgerEntry.objects.get(user=user, reference=reference)
     if existing.amount != signed or existing.currency != currency:
         raise Conflict(f"{reference} is already booked as {existing.amount:+d} {existing.currency}.",
-                       code="ledger_reference_reused")
+                       code=SubscriptionError.LEDGER_REFERENCE_REUSED)
     return existing
 
 

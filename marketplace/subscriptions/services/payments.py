@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, InvalidTransition, PaymentRequired, ServiceUnavailable, Unprocessable
 from marketplace.subscriptions import conf, signals
+from marketplace.subscriptions.errors import SubscriptionError
 from marketplace.subscriptions.models import (
     OPEN_PAYMENT_STATES,
     PAID_PAYMENT_STATES,
@@ -37,7 +38,7 @@ from marketplace.subscriptions.services._records import payment_event_record
 logger = logging.getLogger("atelier.payments")
 
 MAX_AMOUNT = 99_999_999  # minor units; Stripe's own per-charge ceiling for most currencies
-PROVIDER_UNAVAILABLE = "provider_unavailable"
+PROVIDER_UNAVAILABLE = SubscriptionError.PROVIDER_UNAVAILABLE
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _RESULT_STATES = {
     "succeeded": PaymentState.SUCCEEDED,
@@ -68,7 +69,7 @@ def payment_begin(*, payer: Any, amount: int, currency: str, purpose: str, refer
     try:
         provider = get_provider().name
     except ProviderUnavailable as exc:
-        raise ServiceUnavailable(str(exc), code="payment_provider_misconfigured") from None
+        raise ServiceUnavailable(str(exc), code=SubscriptionError.PAYMENT_PROVIDER_MISCONFIGURED) from None
     payment = Payment.objects.create(payer=payer, amount=amount, currency=currency, purpose=purpose,
                                      reference=reference, description=description[:500], metadata=metadata or {},
                                      provider=provider)
@@ -173,7 +174,8 @@ def payment_raise_if_failed(*, payment: Payment) -> None:
     if payment.failure_code == PROVIDER_UNAVAILABLE:
         raise ServiceUnavailable(payment.failure_reason, code=PROVIDER_UNAVAILABLE, retry_after_seconds=30,
                                  payment=str(payment.public_id))
-    raise PaymentRequired(payment.failure_reason or "The payment was declined.", code="payment_declined",
+    raise PaymentRequired(payment.failure_reason or "The payment was declined.",
+                          code=SubscriptionError.PAYMENT_DECLINED,
                           reason=payment.failure_reason, decline_code=payment.failure_code,
                           payment=str(payment.public_id))
 
@@ -204,7 +206,7 @@ def payment_charge(*, payer: Any, amount: int, currency: str, purpose: str, refe
     if existing is not None:
         if existing.amount != amount or existing.currency != str(currency).upper():
             raise Conflict(f"{reference} already has a payment of {existing.amount} {existing.currency}.",
-                           code="payment_reference_reused", payment=str(existing.public_id))
+                           code=SubscriptionError.PAYMENT_REFERENCE_REUSED, payment=str(existing.public_id))
         return existing
     payment, _ = payment_execute(payment=payment, payment_method=payment_method, save_for_future=save_for_future)
     payment_raise_if_failed(payment=payment)
@@ -280,7 +282,7 @@ def payment_refund(*, payment: Payment, amount: int | None = None, reason: str =
         result = RefundResult(status="failed", failure_reason=f"Provider unavailable: {exc}")
     locked = payment_refund_settle(refund=refund, result=result)
     if result.status == "failed":
-        raise Unprocessable(f"The refund failed: {result.failure_reason}", code="refund_failed",
+        raise Unprocessable(f"The refund failed: {result.failure_reason}", code=SubscriptionError.REFUND_FAILED,
                             refund=str(refund.public_id))
     return locked
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, InvalidTransition
 from marketplace.subscriptions import conf
+from marketplace.subscriptions.errors import SubscriptionError
 from marketplace.subscriptions.models import LedgerEntry, Payout, PayoutState
 from marketplace.subscriptions.services.ledger import ledger_credit, ledger_debit
 
@@ -32,17 +33,18 @@ def payout_request(*, user: Any, currency: str) -> Payout:
     with transaction.atomic():
         get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
         if Payout.objects.filter(user=user, currency=currency, state=PayoutState.PENDING).exists():
-            raise Conflict("A payout in this currency is already on its way.", code="payout_pending")
+            raise Conflict("A payout in this currency is already on its way.", code=SubscriptionError.PAYOUT_PENDING)
         amount = _available(user=user, currency=currency)
         if amount <= 0:
-            raise Conflict(f"There is nothing to pay out in {currency}.", code="nothing_to_pay_out",
+            raise Conflict(f"There is nothing to pay out in {currency}.", code=SubscriptionError.NOTHING_TO_PAY_OUT,
                            balance=amount)
         try:
             with transaction.atomic():
                 payout = Payout.objects.create(user=user, amount=amount, currency=currency,
                                                provider=conf.payment_provider_name())
         except IntegrityError:  # the constraint behind the lock
-            raise Conflict("A payout in this currency is already on its way.", code="payout_pending") from None
+            raise Conflict("A payout in this currency is already on its way.",
+                           code=SubscriptionError.PAYOUT_PENDING) from None
         ledger_debit(user=user, amount=amount, currency=currency, reference=f"payout:{payout.public_id}",
                      memo=f"Payout {payout.public_id}")
     return _send(payout=payout)

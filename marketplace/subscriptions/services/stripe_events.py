@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from core.errors import InvalidInput, NotFound
 from marketplace.subscriptions import conf
+from marketplace.subscriptions.errors import SubscriptionError
 from marketplace.subscriptions.models import Payment, PaymentRefund, ProcessedWebhookEvent
 from marketplace.subscriptions.payment_providers import ChargeResult, RefundResult
 from marketplace.subscriptions.services.payments import (
@@ -43,35 +44,36 @@ def _signature_timestamp(header: str) -> int | None:
 
 def _verify(*, payload: bytes, signature: str | None, secret: str, now: float) -> None:
     if not signature:
-        raise InvalidInput("The Stripe-Signature header is missing.", code="webhook_signature_invalid")
+        raise InvalidInput("The Stripe-Signature header is missing.", code=SubscriptionError.WEBHOOK_SIGNATURE_INVALID)
     try:
         # Signature only here (tolerance=None); the timestamp window is checked below, in both directions.
         stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance=None)
     except (stripe.SignatureVerificationError, UnicodeDecodeError):
         raise InvalidInput("The Stripe-Signature does not match this payload.",
-                           code="webhook_signature_invalid") from None
+                           code=SubscriptionError.WEBHOOK_SIGNATURE_INVALID) from None
     timestamp, tolerance = _signature_timestamp(signature), conf.stripe_webhook_tolerance()
     if timestamp is None or abs(now - timestamp) > tolerance:
         raise InvalidInput(f"The signed timestamp is more than {tolerance} seconds away from now.",
-                           code="webhook_timestamp_outside_tolerance")
+                           code=SubscriptionError.WEBHOOK_TIMESTAMP_OUTSIDE_TOLERANCE)
 
 
 def stripe_webhook_process(*, payload: bytes, signature: str | None, now: float | None = None) -> WebhookOutcome:
     """Verify and apply one Stripe event. A bad signature or a timestamp outside the tolerance is a 400 with
     nothing changed; an event id seen before is acknowledged and ignored."""
     if not signature:  # a request that cannot be a Stripe event, whether or not the endpoint is on
-        raise InvalidInput("The Stripe-Signature header is missing.", code="webhook_signature_invalid")
+        raise InvalidInput("The Stripe-Signature header is missing.", code=SubscriptionError.WEBHOOK_SIGNATURE_INVALID)
     secret = conf.stripe_webhook_secret()
     if not secret:  # the endpoint is off until configured: nothing here can be verified
         logger.warning("a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set")
         raise NotFound("Stripe webhooks are not enabled on this server (STRIPE_WEBHOOK_SECRET).",
-                       code="webhook_not_configured")
+                       code=SubscriptionError.WEBHOOK_NOT_CONFIGURED)
     _verify(payload=payload, signature=signature, secret=secret, now=time.time() if now is None else now)
     try:
         event = json.loads(payload)
         event_id, event_type, obj = str(event["id"]), str(event["type"]), event["data"]["object"]
     except (ValueError, KeyError, TypeError):
-        raise InvalidInput("The payload is not a Stripe event.", code="webhook_payload_invalid") from None
+        raise InvalidInput("The payload is not a Stripe event.",
+                           code=SubscriptionError.WEBHOOK_PAYLOAD_INVALID) from None
     with transaction.atomic():
         try:
             with transaction.atomic():

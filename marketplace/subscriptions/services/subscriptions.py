@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
+from marketplace.subscriptions.errors import SubscriptionError
 from marketplace.subscriptions.models import (
     OPEN_PAYMENT_STATES,
     Payment,
@@ -79,14 +80,14 @@ def subscription_lock_current(*, user: Any, now: datetime | None = None) -> Subs
         locked = Subscription.objects.select_for_update(of=("self",)).select_related("plan").get(pk=current.pk)
         if locked.state != SubscriptionState.CANCELLED:
             return locked
-    raise Conflict("The subscription changed while we worked on it; retry.", code="subscription_busy")
+    raise Conflict("The subscription changed while we worked on it; retry.", code=SubscriptionError.SUBSCRIPTION_BUSY)
 
 
 def _ensure_no_charge_in_flight(subscription: Subscription, now: datetime) -> None:
     release_stale_pending(subscription, now)
     if subscription.pending_payment_id:
         raise Conflict("A payment for this subscription is still being processed; finish or retry it later.",
-                       code="payment_in_progress", payment=str(subscription.pending_payment.public_id))
+                       code=SubscriptionError.PAYMENT_IN_PROGRESS, payment=str(subscription.pending_payment.public_id))
 
 
 def _had_trial(user: Any) -> bool:
@@ -114,7 +115,7 @@ def subscription_change_plan(*, user: Any, plan: str, payment_method: str = "", 
     actor = actor or user
     target = Plan.objects.filter(code=plan, is_public=True).first()
     if target is None:
-        raise InvalidInput(f"No plan {plan!r}.", field="plan", code="unknown_plan")
+        raise InvalidInput(f"No plan {plan!r}.", field="plan", code=SubscriptionError.UNKNOWN_PLAN)
     with transaction.atomic():
         subscription = subscription_lock_current(user=user, now=now)
         _ensure_no_charge_in_flight(subscription, now)
@@ -123,7 +124,7 @@ def subscription_change_plan(*, user: Any, plan: str, payment_method: str = "", 
             overdue = True
         elif subscription.state == SubscriptionState.PAST_DUE:
             raise Conflict("Your subscription is past due: pay the overdue period first (subscribe to your "
-                           "current plan with a payment method).", code="subscription_past_due")
+                           "current plan with a payment method).", code=SubscriptionError.SUBSCRIPTION_PAST_DUE)
         elif target.pk == current.pk:
             return PlanChange(subscription=_keep(subscription, payment_method, actor), outcome="kept")
         elif target.rank <= current.rank:
@@ -219,7 +220,8 @@ def subscription_cancel(*, user: Any, actor: Any = None, now: datetime | None = 
     with transaction.atomic():
         subscription = subscription_lock_current(user=user, now=now)
         if subscription.plan.is_free and not subscription.pending_plan_id:
-            raise Conflict("You are on the free plan: there is nothing to cancel.", code="nothing_to_cancel")
+            raise Conflict("You are on the free plan: there is nothing to cancel.",
+                           code=SubscriptionError.NOTHING_TO_CANCEL)
         _ensure_no_charge_in_flight(subscription, now)
         if subscription.state == SubscriptionState.PAST_DUE:
             return end_subscription(subscription, reason="cancelled", actor=actor, now=now)
@@ -239,7 +241,7 @@ def subscription_resume(*, user: Any, actor: Any = None, now: datetime | None = 
     with transaction.atomic():
         subscription = subscription_lock_current(user=user, now=now)
         if not subscription.cancel_at_period_end:
-            raise Conflict("This subscription is not set to cancel.", code="not_cancelling",
+            raise Conflict("This subscription is not set to cancel.", code=SubscriptionError.NOT_CANCELLING,
                            state=subscription.state)
         subscription.cancel_at_period_end = False
         subscription.save()

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, PaymentRequired, QuotaExceeded
+from marketplace.subscriptions.errors import SubscriptionError
 from marketplace.subscriptions.models import Subscription, SubscriptionState, UsageEntry, UsageEntryType, UsageKind
 from marketplace.subscriptions.selectors import plan_quota, usage_used
 from marketplace.subscriptions.services.subscriptions import subscription_lock_current
@@ -37,7 +38,8 @@ def usage_consume(*, user: Any, kind: str, units: int, reference: str, now: date
         subscription = subscription_lock_current(user=user, now=now)
         if UsageEntry.objects.filter(user=user, kind=kind, reference=reference,
                                      type=UsageEntryType.CONSUME).exists():
-            raise Conflict(f"{reference} has already consumed {kind} quota.", code="usage_reference_reused")
+            raise Conflict(f"{reference} has already consumed {kind} quota.",
+                           code=SubscriptionError.USAGE_REFERENCE_REUSED)
         limit = plan_quota(plan=subscription.plan, kind=kind)
         used = usage_used(subscription=subscription, kind=kind)
         if limit is not None and used + units > limit:
@@ -52,7 +54,7 @@ def _raise_exhausted(*, subscription: Subscription, kind: str, limit: int, used:
     fields = {"kind": kind, "limit": limit, "remaining": remaining, "requested": units}
     if subscription.state == SubscriptionState.PAST_DUE:
         raise PaymentRequired("Your subscription is past due: pay the overdue period to use more.",
-                              code="subscription_past_due", resets_at=None, **fields)
+                              code=SubscriptionError.SUBSCRIPTION_PAST_DUE, resets_at=None, **fields)
     resets_at = subscription.current_period_end
     wait = max(math.ceil((resets_at - now).total_seconds()), 1)
     raise QuotaExceeded(
