@@ -9,6 +9,7 @@ from marketplace.accounts.models import User
 from marketplace.gallery.models import LicenceGrant, Order
 from marketplace.subscriptions.models import Payment
 from tests.marketplace.gallery import conftest as gallery
+from tests.marketplace.gallery.helpers import buy
 
 gallery_media, make_artwork, make_listing = gallery.gallery_media, gallery.make_artwork, gallery.make_listing
 
@@ -16,7 +17,7 @@ gallery_media, make_artwork, make_listing = gallery.gallery_media, gallery.make_
 @pytest.fixture
 def sold(user_client, make_artwork, make_listing):
     artwork = make_artwork(95, title="Admin refund")
-    return gallery.buy(user_client, make_listing(artwork["id"])["id"]).json()
+    return buy(user_client, make_listing(artwork["id"])["id"]).json()
 
 
 def signed_in(user) -> Client:

@@ -9,6 +9,7 @@ from marketplace.accounts.models import ApiKey
 from marketplace.gallery.models import Artwork
 from tests.helpers import PASSWORD
 from tests.marketplace.gallery import conftest as gallery
+from tests.marketplace.gallery.helpers import buy
 
 gallery_media, make_artwork, make_listing, on_pro_plan = (
     gallery.gallery_media, gallery.make_artwork, gallery.make_listing, gallery.on_pro_plan)
@@ -21,7 +22,7 @@ def test_an_artist_cannot_withdraw_a_work_whose_exclusive_licence_was_sold(artis
     on_pro_plan(artist)
     artwork = make_artwork(41)
     listing = make_listing(artwork["id"], licence_type="exclusive", price=100_000)
-    assert gallery.buy(client_for(make_user()), listing["id"]).json()["state"] == "fulfilled"
+    assert buy(client_for(make_user()), listing["id"]).json()["state"] == "fulfilled"
     response = artist_client.post(f"/api/v1/artworks/{artwork['id']}/withdraw")
     assert response.status_code == 409 and response.json()["code"] == "exclusive_sold"
     assert Artwork.objects.get(public_id=artwork["id"]).state == "published"
