@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.synthetic_images import encode_png, synthetic_image
 from provenance.chain.anvil import AnvilProcess
-from provenance.synthetic_images import encode_png, synthetic_image
 
 
 @pytest.fixture(scope="session")
