@@ -24,7 +24,7 @@ from provenance.models import (
 from provenance.proofs.encoding import from_hex0x
 from provenance.services import deployment_ensure
 from provenance.services import outbox as outbox_module
-from tests.provenance.conftest import rpc
+from tests.provenance.helpers import rpc
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
 

@@ -17,7 +17,7 @@ from provenance.services import (
     record_register,
     records_import,
 )
-from tests.provenance.conftest import image_bytes
+from tests.provenance.helpers import image_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from provenance.chain.anvil import free_port
 from provenance.models import AnchorState, ProvenanceRecord, RecordState, TxState
 from provenance.services import batch_build
-from tests.provenance.conftest import image_bytes
+from tests.provenance.helpers import image_bytes
 
 pytestmark = pytest.mark.django_db
 

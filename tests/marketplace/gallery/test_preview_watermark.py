@@ -8,7 +8,6 @@ from PIL import Image
 
 from bench.synthetic_images import encode_png, synthetic_image
 from marketplace.gallery.models import Artwork
-from bench.synthetic_images import encode_png, synthetic_image
 from provenance.fingerprints.watermark import extract
 from tests.marketplace.gallery.helpers import upload
 

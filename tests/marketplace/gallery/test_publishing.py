@@ -5,7 +5,6 @@ from core.models import DomainEvent
 from marketplace.gallery.models import Artwork
 from provenance.models import ProvenanceRecord
 from provenance.selectors import record_by_sha256
-from bench.synthetic_images import encode_jpeg, encode_png, resized, synthetic_image
 from tests.marketplace.gallery.helpers import PNG_SIZE, upload
 
 
