@@ -35,18 +35,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from eth_account import Account
 from PIL import Image
 
-from provenance import synthetic_images
+from bench import synthetic_images
 from provenance.chain.anvil import AnvilProcess
 from provenance.chain.connection import connect
 from provenance.chain.nonces import InMemoryNonceAllocator
 from provenance.chain.registry import ProvenanceRegistry
 from provenance.chain.signer import ANVIL_DEV_PRIVATE_KEY
 from provenance.chain.transactions import execute
-from provenance.hashing import PDQ_MATCH_DISTANCE, pdq_from_image, sha256_hex
-from provenance.merkle import MerkleTree, record_leaf
-from provenance.pdqindex import PdqIndex, brute_force_search, hashes_to_array
+from provenance.fingerprints.hashing import PDQ_MATCH_DISTANCE, pdq_from_image, sha256_hex
+from provenance.fingerprints.pdqindex import PdqIndex, brute_force_search, hashes_to_array
+from provenance.proofs.merkle import MerkleTree, record_leaf
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = REPO_ROOT / "var" / "bench" / "provenance"
@@ -61,8 +62,8 @@ def measure_gas(*, batch_size: int, single_sample: int) -> dict:
     with AnvilProcess() as node:
         w3 = connect(rpc_url=node.rpc_url, expected_chain_id=node.chain_id)
         nonces = InMemoryNonceAllocator.for_web3(w3)
-        key = ANVIL_DEV_PRIVATE_KEY
-        registry = ProvenanceRegistry.deploy(w3, private_key=key, nonces=nonces)
+        account = Account.from_key(ANVIL_DEV_PRIVATE_KEY)
+        registry = ProvenanceRegistry.deploy(w3, account=account, nonces=nonces)
         rng = np.random.default_rng(11)
 
         def record() -> tuple[bytes, bytes, bytes]:
@@ -72,7 +73,7 @@ def measure_gas(*, batch_size: int, single_sample: int) -> dict:
         for _ in range(single_sample):
             content, pdq, creator = record()
             request = registry.register(content_hash=content, perceptual_hash=pdq, creator=creator)
-            single_gas.append(int(execute(w3, request=request, private_key=key, nonces=nonces)["gasUsed"]))
+            single_gas.append(int(execute(w3, request=request, account=account, nonces=nonces)["gasUsed"]))
 
         records = [record() for _ in range(batch_size)]
         tree = MerkleTree.build(
@@ -81,7 +82,7 @@ def measure_gas(*, batch_size: int, single_sample: int) -> dict:
         receipt = execute(
             w3,
             request=registry.anchor_batch(root=tree.root, leaf_count=batch_size),
-            private_key=key,
+            account=account,
             nonces=nonces,
         )
         content, pdq, creator = records[batch_size // 2]
@@ -130,7 +131,7 @@ def no_store(records: list[HashedRecord], tree: MerkleTree, proofs: list[list[by
 def database_store():
     """The database step: records, their batches (PROVENANCE_BATCH_MAX each) with leaf indexes, proofs and
     anchor outbox rows, written through the provenance models into a throwaway SQLite database under var/."""
-    from provenance.bench_store import DatabaseStore
+    from bench.provenance_store import DatabaseStore
 
     return DatabaseStore(var_dir=CACHE_DIR / "db")
 
@@ -391,7 +392,7 @@ def measure_small_images(*, count: int) -> dict:
 
 
 def measure_watermark(*, size: int, count: int) -> dict:
-    from provenance import watermark
+    from provenance.fingerprints import watermark
 
     def jpeg(image: Image.Image, quality: int) -> Image.Image:
         return Image.open(io.BytesIO(synthetic_images.encode_jpeg(image, quality=quality))).convert("RGB")
@@ -475,7 +476,7 @@ def measure_publish(*, count: int, rounds: int, side: int) -> dict:
     """Upload + publish end to end through the gallery services (validation, hashes, preview with its watermarks,
     near-duplicate check, record, and since C2PA the signed preview), alternating rounds with C2PA signing
     and the invisible watermark off (before) and on (after); median per publish."""
-    from provenance.bench_store import configure_django
+    from bench.provenance_store import configure_django
 
     configure_django(var_dir=CACHE_DIR / "db")
     from django.test import override_settings

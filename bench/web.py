@@ -51,8 +51,8 @@ def seed(*, artworks: int, reseed: bool) -> dict:
     from django.conf import settings
 
     from bench import api
+    from bench.synthetic_images import synthetic_image
     from marketplace.gallery.models import Artwork
-    from provenance.synthetic_images import synthetic_image
 
     result = api.seed(artworks=artworks, reseed=reseed)
     target = Path(settings.MEDIA_ROOT) / PREVIEW

@@ -21,7 +21,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.tasks import Task
+from django.tasks import Task, TaskResult
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -120,6 +120,16 @@ def tasks_age(*, now: datetime | None = None) -> int:
     return (DBTaskResult.objects.ready()
             .filter(enqueued_at__lte=now - settings.JOB_PRIORITY_AGING, priority__lt=TASK_MAX_PRIORITY)
             .update(priority=F("priority") + 1))
+
+
+def enqueue_once(task: Task) -> TaskResult | None:
+    """Enqueue a task that takes no arguments, unless a run of it already waits in the queue (then None): work
+    that is triggered often (each commit, each period) is not piled up while no worker takes it."""
+    from django_tasks_db.models import DBTaskResult
+
+    if DBTaskResult.objects.filter(task_path=task.module_path, status="READY").exists():
+        return None
+    return task.enqueue()
 
 
 def job_enqueue(*, job: JobMixin, run_after: datetime | None = None) -> None:

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from core.jobs import enqueue_once
+
 
 @dataclass(frozen=True)
 class PeriodicTask:
@@ -34,8 +36,6 @@ def registered_periodic_tasks() -> dict[str, PeriodicTask]:
 
 def schedule_due(*, now: datetime | None = None) -> list[str]:
     """Enqueue every registered task that is due; returns the names enqueued."""
-    from django_tasks_db.models import DBTaskResult
-
     from core.models import PeriodicTaskState
 
     now = now or timezone.now()
@@ -51,9 +51,8 @@ def schedule_due(*, now: datetime | None = None) -> list[str]:
         )
         for state in due:
             spec = _REGISTRY[state.name]
-            waiting = state.last_task_id and DBTaskResult.objects.filter(id=state.last_task_id, status="READY").exists()
-            if not waiting:
-                result = import_string(spec.task_path).enqueue()
+            result = enqueue_once(import_string(spec.task_path))
+            if result is not None:
                 state.last_task_id = str(result.id)
                 state.last_run_at = now
                 enqueued.append(state.name)

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from core.admin import ReadOnlyAdmin
 from core.errors import AtelierError
 from provenance import selectors, services
+from provenance.connection import chain_connect
 from provenance.models import (
     AnchorBatch,
     ChainDeployment,
@@ -66,7 +67,7 @@ class ChainTransactionAdmin(ChainStatusAdmin):
     @admin.action(description="Re-send (broadcast the stored bytes again; re-queue failed or lost work)")
     def resend(self, request: HttpRequest, queryset: QuerySet) -> None:
         try:
-            chain = services.chain_connect()
+            chain = chain_connect()
         except Exception as exc:
             self.message_user(request, f"Cannot reach the chain: {exc}", level=messages.ERROR)
             return

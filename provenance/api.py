@@ -13,8 +13,8 @@ from core.schema import PROBLEM
 from core.throttling import ScopedRateThrottle
 from provenance import conf, selectors
 from provenance.certificates import certificate_for
-from provenance.encoding import normalize_sha256
 from provenance.errors import ProvenanceError
+from provenance.proofs.encoding import normalize_sha256
 from provenance.serializers import VerificationSerializer, VerifyUploadSerializer
 
 MULTIPART_OVERHEAD = 64 * 1024

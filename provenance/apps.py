@@ -31,10 +31,10 @@ class ProvenanceConfig(AppConfig):
 def signing_key_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Refuse to start with no usable signing key (the anvil key is public: anvil's chain id only)."""
     from provenance.chain.errors import SignerNotConfigured
-    from provenance.services.chain import signing_key
+    from provenance.connection import signing_account
 
     try:
-        signing_key()
+        signing_account()
     except SignerNotConfigured as exc:
         return [checks.Error(str(exc), hint="Set CHAIN_PRIVATE_KEY to the key of a funded account on this chain, "
                              "or CHAIN_ID=31337 for a local anvil node.", id="provenance.E001")]

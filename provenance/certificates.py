@@ -1,5 +1,5 @@
 """Self-contained provenance certificates: everything a third party needs to check a record against the chain
-with only an RPC endpoint (see provenance/verify_certificate.py, which checks one).
+with only an RPC endpoint (see provenance/proofs/verify_certificate.py, which checks one).
 
 Format 2 (`certificate_for`): the record and its current owner, every ownership and licence event with its
 transaction, block and confirmations at issue, the lineage (dataset -> model version) and the licence sales,
@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from core.errors import Conflict
 from provenance.chain.registry import registry_artifact
-from provenance.encoding import hex0x, reference_hash
 from provenance.errors import ProvenanceError
 from provenance.models import ProvenanceRecord
+from provenance.proofs.encoding import hex0x, reference_hash
+from provenance.proofs.verify_certificate import FORMAT, FORMAT_V1, sign_certificate
 from provenance.selectors import anchor_of, licences_of, lineage_of, owner_history
-from provenance.verify_certificate import FORMAT, FORMAT_V1, sign_certificate
 
 logger = logging.getLogger("atelier.provenance")
 
@@ -107,15 +107,16 @@ def certificate_v1_for(*, record: ProvenanceRecord) -> dict[str, Any]:
         "verification": {
             "steps": STEPS,
             "abi": abi,
-            "command": "python -m provenance.verify_certificate certificate.json --rpc <RPC URL> [--file <image>]",
+            "command": "python -m provenance.proofs.verify_certificate certificate.json --rpc <RPC URL> "
+                       "[--file <image>]",
         },
     }
 
 
 def _chain_head() -> int | None:
     """The node's latest block, for confirmations at issue; None when the node does not answer."""
+    from provenance.connection import chain_connect
     from provenance.selectors import _is_chain_failure
-    from provenance.services.chain import chain_connect
 
     try:
         return int(chain_connect(timeout=HEAD_RPC_TIMEOUT_S, retries=1, signer=False).w3.eth.block_number)
@@ -171,14 +172,14 @@ def content_credentials_digest(record: ProvenanceRecord) -> str | None:
 
 def _signed(certificate: dict[str, Any]) -> dict[str, Any]:
     from provenance.chain.errors import SignerNotConfigured
-    from provenance.services.chain import signing_key
+    from provenance.connection import signing_account
 
     try:
-        key = signing_key()
+        account = signing_account()
     except SignerNotConfigured as exc:
         logger.warning("certificate issued unsigned: %s", exc)
         return certificate | {"signature": None}
-    return sign_certificate(certificate, private_key=key)
+    return sign_certificate(certificate, private_key=account.key.to_0x_hex())
 
 
 def certificate_for(*, record: ProvenanceRecord) -> dict[str, Any]:

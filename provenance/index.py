@@ -16,8 +16,8 @@ import numpy as np
 from django.db.models import Max, Q
 
 from provenance import conf
+from provenance.fingerprints.pdqindex import PdqIndex, PdqMatch, hashes_to_array
 from provenance.models import ProvenanceRecord
-from provenance.pdqindex import PdqIndex, PdqMatch, hashes_to_array
 
 GAP_TTL_SECONDS = 600.0
 MAX_GAPS = 10_000

@@ -17,7 +17,7 @@ model link is the record's `parent` and the artwork's regeneration recipe, not a
 import hashlib
 from typing import Any
 
-from provenance.verify_certificate import canonical_json
+from provenance.proofs.verify_certificate import canonical_json
 
 LINEAGE_FORMAT = "atelier-lineage/1"
 NO_PARENT = "00" * 32

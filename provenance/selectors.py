@@ -16,9 +16,8 @@ from PIL import Image
 from core.errors import InvalidInput
 from core.uploads import image_clean
 from provenance import conf
-from provenance.encoding import hex0x, leaf_for, normalize_sha256, reference_hash
 from provenance.errors import ProvenanceError
-from provenance.hashing import PDQ_BITS, PDQ_MATCH_DISTANCE, hamming_distance, pdq_from_bytes
+from provenance.fingerprints.hashing import PDQ_BITS, PDQ_MATCH_DISTANCE, hamming_distance, pdq_from_bytes
 from provenance.index import record_index
 from provenance.models import (
     AnchorBatch,
@@ -31,6 +30,7 @@ from provenance.models import (
     RecordState,
     TxState,
 )
+from provenance.proofs.encoding import hex0x, leaf_for, normalize_sha256, reference_hash
 
 logger = logging.getLogger("atelier.provenance")
 
@@ -193,7 +193,7 @@ def chain_check(*, record: ProvenanceRecord) -> dict[str, Any]:
 def _read_chain(*, record: ProvenanceRecord, anchor: dict[str, Any]) -> tuple | None:
     from web3.exceptions import TransactionNotFound
 
-    from provenance.services.chain import chain_connect
+    from provenance.connection import chain_connect
 
     chain = chain_connect(timeout=VERIFY_RPC_TIMEOUT_S, retries=1, signer=False)
     if not chain.has_code(anchor["registry_address"]):
@@ -216,7 +216,7 @@ def _is_chain_failure(exc: Exception) -> bool:
     from web3.exceptions import Web3Exception
 
     from provenance.chain.errors import ChainError
-    from provenance.services.chain import is_chain_down
+    from provenance.connection import is_chain_down
 
     return is_chain_down(exc) or isinstance(exc, (Web3Exception, ChainError))
 
@@ -311,7 +311,7 @@ def manifest_digest_for_record(record: ProvenanceRecord) -> str | None:
 
 def watermark_match(*, raw: bytes) -> dict[str, Any] | None:
     """The record an invisible watermark points to: its key is the first 48 bits of the content's sha256."""
-    from provenance.watermark import extract
+    from provenance.fingerprints.watermark import extract
 
     with Image.open(io.BytesIO(raw)) as image:
         found = extract(image.convert("RGB"))
@@ -325,7 +325,7 @@ def watermark_match(*, raw: bytes) -> dict[str, Any] | None:
 def chain_status() -> dict[str, Any]:
     """For operators (admin): is the node reachable, the registry, the sender's balance, the outbox, the
     daily gas budget and its breaker."""
-    from provenance.services.chain import chain_connect
+    from provenance.connection import chain_connect
     from provenance.services.gas_budget import gas_budget_status
 
     latest = AnchorBatch.objects.order_by("-id").select_related("transaction").first()

@@ -8,29 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.tasks import Task, task
+from django.tasks import task
 
 from provenance.chain.connection import scrub
 from provenance.chain.errors import ChainIdMismatch, SignerNotConfigured
-from provenance.services import (
-    Chain,
-    batches_build,
-    chain_connect,
-    chain_reconcile,
-    transactions_confirm,
-    transactions_send,
-)
-from provenance.services.chain import is_chain_down
+from provenance.connection import Chain, chain_connect, is_chain_down
 
 logger = logging.getLogger("atelier.provenance")
-
-
-def enqueue_once(task_: Task) -> None:
-    """Enqueue unless a run of this task is already waiting in the queue."""
-    from django_tasks_db.models import DBTaskResult
-
-    if not DBTaskResult.objects.filter(task_path=task_.module_path, status="READY").exists():
-        task_.enqueue()
 
 
 def _with_chain(name: str, step: Callable[[Chain], dict[str, Any]]) -> dict[str, Any]:
@@ -55,20 +39,28 @@ def _with_chain(name: str, step: Callable[[Chain], dict[str, Any]]) -> dict[str,
 
 @task(queue_name="chain")
 def provenance_batch() -> dict[str, Any]:
+    from provenance.services import batches_build
+
     batches = batches_build()
     return {"batches": len(batches), "records": sum(batch.leaf_count for batch in batches)}
 
 
 @task(queue_name="chain")
 def provenance_send() -> dict[str, Any]:
+    from provenance.services import transactions_send
+
     return _with_chain("sender", lambda chain: transactions_send(chain=chain))
 
 
 @task(queue_name="chain")
 def provenance_confirm() -> dict[str, Any]:
+    from provenance.services import transactions_confirm
+
     return _with_chain("confirmer", lambda chain: transactions_confirm(chain=chain))
 
 
 @task(queue_name="chain")
 def provenance_reconcile() -> dict[str, Any]:
+    from provenance.services import chain_reconcile
+
     return _with_chain("reconciler", lambda chain: chain_reconcile(chain=chain))

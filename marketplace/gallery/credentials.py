@@ -14,7 +14,7 @@ from marketplace.gallery.licence_terms import terms_for
 from marketplace.gallery.models import Artwork, ArtworkSource, GrantState, LicenceGrant, LicenceType
 from marketplace.gallery.previews import PREVIEW_MAX_SIDE, WATERMARK_TEXT
 from provenance.credentials.c2pa_manifests import SOURCE_GENERATED, SOURCE_UPLOADED, ManifestSpec, Reference
-from provenance.watermark import MIN_SIDE as INVISIBLE_MIN_SIDE
+from provenance.fingerprints.watermark import MIN_SIDE as INVISIBLE_MIN_SIDE
 
 # strongest first: the licence a download's manifest states when a holder has several
 LICENCE_ORDER = (LicenceType.EXCLUSIVE, LicenceType.COMMERCIAL, LicenceType.PERSONAL)

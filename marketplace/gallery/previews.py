@@ -8,7 +8,7 @@ import io
 
 from PIL import Image, ImageDraw, ImageFont
 
-from provenance import watermark
+from provenance.fingerprints import watermark
 
 PREVIEW_MAX_SIDE = 800
 WATERMARK_TEXT = "ATELIER · PREVIEW"
@@ -47,7 +47,8 @@ def _watermark_layer(size: tuple[int, int]) -> Image.Image:
 def render_preview(original: bytes, *, watermark_key: bytes | None = None) -> bytes:
     """The watermarked preview (JPEG, at most PREVIEW_MAX_SIDE pixels a side) of an image we already validated.
     With `watermark_key`, the preview also carries it invisibly (provenance's watermark) when it is large
-    enough to (at least provenance.watermark.MIN_SIDE a side); smaller previews carry the visible mark only."""
+    enough to (at least provenance.fingerprints.watermark.MIN_SIDE a side); smaller previews carry the visible
+    mark only."""
     with Image.open(io.BytesIO(original)) as source:
         source.load()
         image = source.convert("RGBA")

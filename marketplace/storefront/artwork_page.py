@@ -14,8 +14,8 @@ from marketplace.gallery.licence_terms import terms_for
 from marketplace.gallery.models import ArtworkState, ListingState
 from marketplace.gallery.selectors import artwork_get_visible, artworks_browse, listings_for_artwork
 from provenance import selectors as provenance
-from provenance.encoding import from_hex0x
-from provenance.merkle import verify_proof
+from provenance.proofs.encoding import from_hex0x
+from provenance.proofs.merkle import verify_proof
 
 MORE_BY_ARTIST = 6
 USER_REF = "accounts.user:"

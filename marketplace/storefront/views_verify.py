@@ -21,7 +21,7 @@ from marketplace.storefront.errors import pages_errors
 from provenance import conf, selectors
 from provenance.api import MULTIPART_OVERHEAD
 from provenance.certificates import certificate_for
-from provenance.encoding import normalize_sha256
+from provenance.proofs.encoding import normalize_sha256
 from provenance.serializers import VerificationSerializer
 
 THROTTLE_VIEW = SimpleNamespace(throttle_scope="verify")

@@ -1,17 +1,19 @@
-"""Chain errors, and revert reasons decoded the same way whatever node or client raised them.
+"""Chain errors, and revert reasons decoded the same way wherever they were raised.
 
-Nodes report a revert in different shapes: anvil and geth answer JSON-RPC error
-`{"code": 3, "message": "execution reverted: ...", "data": "0x08c379a0..."}`, some nodes nest the data
-(`{"data": {"data": "0x..."}}`), web3.py turns these into `ContractLogicError` (with `.data`) or
-`Web3RPCError` (with `.rpc_response`), and eth-tester raises `TransactionFailed("execution reverted: ...")`
-or with the raw return data. `decode_revert` reduces all of them to one `RevertError(reason, data)`.
+A node (anvil, geth) answers a revert with the JSON-RPC error
+`{"code": 3, "message": "execution reverted: ...", "data": "0x08c379a0..."}`; web3.py raises it for calls and
+gas estimates as `ContractLogicError` (or its subclasses `ContractCustomError`, `ContractPanicError`), with the
+hex return data in `.data`, and any other error answer (running out of gas, say) as `Web3RPCError`, with the
+answer in `.rpc_response`. `decode_revert` reduces each of them to one `RevertError(reason, data)`.
 """
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from eth_abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
+from web3.exceptions import ContractLogicError, Web3RPCError
 
 ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
@@ -32,7 +34,7 @@ PANIC_REASONS = {
 RevertKind = Literal["error", "panic", "custom", "empty"]
 
 _HEX_DATA = re.compile(r"0x[0-9a-fA-F]*")
-_REASON_IN_MESSAGE = re.compile(r"(?:execution reverted|reverted with reason string|revert)[:\s]+'?(.+?)'?$")
+_REASON_IN_MESSAGE = re.compile(r"execution reverted:\s*(.+)$")
 
 
 class ChainError(Exception):
@@ -110,88 +112,43 @@ def decode_revert_data(data: bytes, *, message: str | None = None) -> RevertErro
     )
 
 
-def decode_revert(exc_or_data: BaseException | bytes | str | dict[str, Any] | None) -> RevertError:
-    """One decoding for every backend; accepts an exception, raw return data (bytes or 0x-hex), or a
-    JSON-RPC error object / response."""
-    if isinstance(exc_or_data, RevertError):
-        return exc_or_data
-    data, message = _extract(exc_or_data)
-    return decode_revert_data(data if data is not None else b"", message=message)
+def decode_revert(source: BaseException | bytes | str | Mapping[str, Any] | None) -> RevertError:
+    """One decoding of a revert, from web3's exceptions (ContractLogicError and its ContractCustomError /
+    ContractPanicError, Web3RPCError, or another exception raised from one of them), a JSON-RPC answer or its
+    error object (`provider.make_request`), or raw return data (bytes or 0x-hex)."""
+    if isinstance(source, RevertError):
+        return source
+    if isinstance(source, ContractLogicError):
+        data = source.data if isinstance(source.data, str) else None
+        return _decode(data, source.message)
+    if isinstance(source, Web3RPCError):
+        return _decode_rpc_error((source.rpc_response or {}).get("error"), fallback=source.message)
+    if isinstance(source, BaseException):
+        if source.__cause__ is not None and source.__cause__ is not source:
+            found = decode_revert(source.__cause__)
+            if found.data:
+                return found
+        return decode_revert_data(b"", message=str(source) or None)
+    if isinstance(source, Mapping):
+        return _decode_rpc_error(source.get("error", source), fallback=None)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return decode_revert_data(bytes(source))
+    return _decode(source, None)
 
 
-def _extract(value: Any) -> tuple[bytes | None, str | None]:
-    """Find (revert data, human message) in whatever shape a backend produced."""
-    if value is None:
-        return None, None
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value), None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("Reverted "):  # eth-tester / older web3 prefix
-            text = text[len("Reverted ") :]
-        if _HEX_DATA.fullmatch(text):
-            return bytes.fromhex(text[2:]), None
-        return None, value
-    if isinstance(value, dict):
-        return _extract_from_mapping(value)
-    if isinstance(value, BaseException):
-        return _extract_from_exception(value)
-    return None, str(value)
+def _decode_rpc_error(error: Any, *, fallback: str | None) -> RevertError:
+    """A JSON-RPC error object: `{"code": 3, "message": "execution reverted: ...", "data": "0x..."}`."""
+    if not isinstance(error, Mapping):
+        return decode_revert_data(b"", message=error if isinstance(error, str) else fallback)
+    data, message = error.get("data"), error.get("message")
+    return _decode(data if isinstance(data, str) else None, message if isinstance(message, str) else fallback)
 
 
-def _extract_from_mapping(mapping: dict[str, Any]) -> tuple[bytes | None, str | None]:
-    if "error" in mapping and isinstance(mapping["error"], (dict, str)):  # a whole JSON-RPC response
-        return _extract(mapping["error"])
-    message = mapping.get("message") if isinstance(mapping.get("message"), str) else None
-    for key in ("data", "result", "output", "returnData"):
-        inner = mapping.get(key)
-        if inner is None:
-            continue
-        data, inner_message = _extract(inner)
-        if data is not None:
-            return data, message or inner_message
-        message = message or inner_message
-    # ganache-style {"0x<txhash>": {"error": "revert", "reason": "...", "return": "0x..."}}
-    for nested in mapping.values():
-        if isinstance(nested, dict) and ("return" in nested or "reason" in nested):
-            data, _ = _extract(nested.get("return"))
-            return data, message or nested.get("reason")
-    if "reason" in mapping and isinstance(mapping["reason"], str):
-        return None, mapping["reason"]
-    return None, message
-
-
-def _extract_from_exception(exc: BaseException) -> tuple[bytes | None, str | None]:
-    message: str | None = None
-    # web3 ContractLogicError (and subclasses): .message and .data (str | dict | None)
-    exc_data = getattr(exc, "data", None)
-    if exc_data is not None:
-        data, inner_message = _extract(exc_data)
-        message = getattr(exc, "message", None) or inner_message
-        if data is not None:
-            return data, message
-    # web3 Web3RPCError: .rpc_response holds the JSON-RPC error object
-    rpc_response = getattr(exc, "rpc_response", None)
-    if isinstance(rpc_response, dict):
-        data, inner_message = _extract_from_mapping(rpc_response)
-        if data is not None:
-            return data, inner_message
-        message = message or inner_message
-    # eth-tester TransactionFailed and anything else: look through the args
-    for arg in exc.args:
-        if isinstance(arg, (dict, bytes, bytearray)) or (
-            isinstance(arg, str) and _HEX_DATA.fullmatch(arg.strip())
-        ):
-            data, inner_message = _extract(arg)
-            if data is not None:
-                return data, message or inner_message
-        elif isinstance(arg, str) and message is None:
-            message = arg
-    if exc.__cause__ is not None and exc.__cause__ is not exc:
-        data, inner_message = _extract_from_exception(exc.__cause__)
-        if data is not None:
-            return data, message or inner_message
-    return None, message or getattr(exc, "message", None) or (str(exc) or None)
+def _decode(data: str | None, message: str | None) -> RevertError:
+    """Hex return data when there is some, else the reason the message gives."""
+    if data is not None and _HEX_DATA.fullmatch(data.strip()):
+        return decode_revert_data(bytes.fromhex(data.strip()[2:]), message=message)
+    return decode_revert_data(b"", message=message if message is not None else data)
 
 
 def _reason_from_message(message: str | None) -> str | None:
@@ -202,6 +159,6 @@ def _reason_from_message(message: str | None) -> str | None:
     match = _REASON_IN_MESSAGE.search(text)
     if match:
         return match.group(1).strip()
-    if text.lower() in {"execution reverted", "revert", "reverted"}:
+    if text.lower() == "execution reverted":
         return None
     return text

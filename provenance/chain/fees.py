@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from web3 import Web3
 from web3.exceptions import Web3Exception
+from web3.types import TxParams, Wei
 
 from provenance.chain.errors import FeeCeilingExceeded
 
@@ -23,8 +24,8 @@ class Fees:
         if self.max_priority_fee_per_gas < 0 or self.max_fee_per_gas < self.max_priority_fee_per_gas:
             raise ValueError(f"inconsistent fees: {self}")
 
-    def as_tx_fields(self) -> dict[str, int]:
-        return {"maxFeePerGas": self.max_fee_per_gas, "maxPriorityFeePerGas": self.max_priority_fee_per_gas}
+    def as_tx_fields(self) -> TxParams:
+        return {"maxFeePerGas": Wei(self.max_fee_per_gas), "maxPriorityFeePerGas": Wei(self.max_priority_fee_per_gas)}
 
 
 def suggest_fees(

@@ -1,5 +1,5 @@
 """Nonce allocation per sender. The Django side implements the Protocol over a row locked with
-select_for_update; the in-memory allocator serves scripts, tests and benchmarks."""
+select_for_update (provenance/nonces.py); the in-memory allocator serves scripts, tests and benchmarks."""
 
 import threading
 from collections.abc import Callable

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
 from eth_utils import event_abi_to_log_topic
 from hexbytes import HexBytes
 from web3 import Web3
@@ -16,7 +17,7 @@ from web3.types import BlockIdentifier, TxReceipt
 from provenance.chain.errors import ChainError
 from provenance.chain.fees import Fees
 from provenance.chain.nonces import NonceAllocator
-from provenance.chain.transactions import TxRequest, execute, sender_address
+from provenance.chain.transactions import TxRequest, execute
 from provenance.contracts.build import load_artifact
 
 EVENT_NAMES = (
@@ -82,7 +83,7 @@ class ProvenanceRegistry:
         cls,
         w3: Web3,
         *,
-        private_key: str,
+        account: LocalAccount,
         writers: Sequence[str] | None = None,
         nonces: NonceAllocator | None = None,
         fees: Fees | None = None,
@@ -90,11 +91,11 @@ class ProvenanceRegistry:
     ) -> "ProvenanceRegistry":
         """Deploy and wait (scripts, tests, benchmarks). `writers` defaults to the deployer alone."""
         if writers is None:
-            writers = [sender_address(private_key=private_key)]
+            writers = [account.address]
         receipt = execute(
             w3,
             request=cls.deployment_request(writers=writers),
-            private_key=private_key,
+            account=account,
             nonces=nonces,
             fees=fees,
             confirmations=confirmations,

@@ -1,8 +1,5 @@
 """Local-key signing only: the node never holds our accounts."""
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-
 from provenance.chain.anvil import ANVIL_CHAIN_ID
 from provenance.chain.errors import SignerNotConfigured
 
@@ -21,7 +18,3 @@ def resolve_private_key(*, chain_id: int, configured_key: str | None) -> str:
         f"no signing key configured for chain {chain_id}; the anvil development key is only used on "
         f"chain {ANVIL_CHAIN_ID}"
     )
-
-
-def signer_account(*, private_key: str) -> LocalAccount:
-    return Account.from_key(private_key)

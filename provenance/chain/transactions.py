@@ -7,14 +7,15 @@ broadcasting leaves a stored raw transaction that can simply be broadcast again 
 import time
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
-from typing import Any, Literal
+from typing import Literal
 
-from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from eth_utils import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
-from web3.types import TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from provenance.chain.errors import ReceiptTimeout, RevertError, TransactionRejected, decode_revert
 from provenance.chain.fees import Fees, bump_fees, suggest_fees
@@ -68,22 +69,16 @@ class TxStatus:
     depth: int = 0
 
 
-def sender_address(*, private_key: str) -> str:
-    return Account.from_key(private_key).address
-
-
-def estimate_gas(w3: Web3, *, request: TxRequest, sender: str, margin: float = DEFAULT_GAS_MARGIN) -> int:
-    params: dict[str, Any] = {"from": sender, "data": request.data, "value": request.value}
+def estimate_gas(
+    w3: Web3, *, request: TxRequest, sender: ChecksumAddress | str, margin: float = DEFAULT_GAS_MARGIN
+) -> int:
+    params: TxParams = {"from": sender, "data": request.data, "value": Wei(request.value)}
     if request.to is not None:
         params["to"] = request.to
     try:
         estimate = w3.eth.estimate_gas(params)
-    except ContractLogicError as exc:
+    except ContractLogicError as exc:  # web3 raises it (or a subclass) for every revert answer
         raise decode_revert(exc) from exc
-    except Web3RPCError as exc:
-        if _looks_like_revert(exc):
-            raise decode_revert(exc) from exc
-        raise
     return int(estimate * margin)
 
 
@@ -91,7 +86,7 @@ def build_signed_tx(
     w3: Web3,
     *,
     request: TxRequest,
-    private_key: str,
+    account: LocalAccount,
     nonce: int,
     fees: Fees,
     chain_id: int | None = None,
@@ -99,39 +94,30 @@ def build_signed_tx(
 ) -> SignedTx:
     """Sign without sending. Gas is the request's, else `gas`, else an estimate (which surfaces a revert
     reason as RevertError before anything is signed)."""
-    sender = sender_address(private_key=private_key)
     chain_id = chain_id if chain_id is not None else w3.eth.chain_id
-    gas_limit = request.gas or gas or estimate_gas(w3, request=request, sender=sender)
-    return sign_tx(
-        request=request,
-        private_key=private_key,
-        sender=sender,
-        nonce=nonce,
-        fees=fees,
-        chain_id=chain_id,
-        gas=gas_limit,
-    )
+    gas_limit = request.gas or gas or estimate_gas(w3, request=request, sender=account.address)
+    return sign_tx(request=request, account=account, nonce=nonce, fees=fees, chain_id=chain_id, gas=gas_limit)
 
 
 def sign_tx(
-    *, request: TxRequest, private_key: str, sender: str, nonce: int, fees: Fees, chain_id: int, gas: int
+    *, request: TxRequest, account: LocalAccount, nonce: int, fees: Fees, chain_id: int, gas: int
 ) -> SignedTx:
-    tx: dict[str, Any] = {
+    tx: TxParams = {
         "type": 2,
         "chainId": chain_id,
-        "nonce": nonce,
+        "nonce": Nonce(nonce),
         "gas": gas,
-        "value": request.value,
+        "value": Wei(request.value),
         "data": request.data,
         **fees.as_tx_fields(),
     }
     if request.to is not None:
         tx["to"] = Web3.to_checksum_address(request.to)
-    signed = Account.sign_transaction(tx, private_key)
+    signed = account.sign_transaction(tx)
     return SignedTx(
         raw=bytes(signed.raw_transaction),
         tx_hash=bytes(signed.hash),
-        sender=sender,
+        sender=account.address,
         nonce=nonce,
         chain_id=chain_id,
         fees=fees,
@@ -162,18 +148,17 @@ def replace(
     w3: Web3,
     *,
     original: SignedTx,
-    private_key: str,
+    account: LocalAccount,
     ceiling: int,
     current_fees: Fees | None = None,
 ) -> SignedTx:
-    """Re-sign a stuck transaction with the same nonce and payload and fees bumped by >= 12.5% (and at
-    least the network's current suggestion). Does not broadcast."""
+    """Re-sign a stuck transaction (the account's own) with the same nonce and payload and fees bumped by
+    >= 12.5% (and at least the network's current suggestion). Does not broadcast."""
     network_fees = current_fees if current_fees is not None else suggest_fees(w3)
     fees = bump_fees(original.fees, ceiling=ceiling, at_least=network_fees)
     return sign_tx(
         request=original.request,
-        private_key=private_key,
-        sender=original.sender,
+        account=account,
         nonce=original.nonce,
         fees=fees,
         chain_id=original.chain_id,
@@ -222,12 +207,12 @@ def wait_for_receipt(
 def replay_revert(w3: Web3, tx_hash: bytes | str) -> RevertError:
     """Why did a mined transaction fail? Re-run it as a call on the state before its block."""
     tx = w3.eth.get_transaction(HexBytes(tx_hash))
-    call: dict[str, Any] = {"from": tx["from"], "data": tx["input"], "value": tx["value"], "gas": tx["gas"]}
+    call: TxParams = {"from": tx["from"], "data": tx["input"], "value": tx["value"], "gas": tx["gas"]}
     if tx.get("to"):
         call["to"] = tx["to"]
     try:
         w3.eth.call(call, block_identifier=int(tx["blockNumber"]) - 1)
-    except (ContractLogicError, Web3RPCError) as exc:
+    except (ContractLogicError, Web3RPCError) as exc:  # a revert, or a failure such as running out of gas
         return decode_revert(exc)
     return RevertError("transaction failed but its replay succeeded (state changed within the block)")
 
@@ -236,7 +221,7 @@ def execute(
     w3: Web3,
     *,
     request: TxRequest,
-    private_key: str,
+    account: LocalAccount,
     nonces: NonceAllocator | None = None,
     fees: Fees | None = None,
     confirmations: int = 1,
@@ -245,17 +230,14 @@ def execute(
     """Sign, broadcast and wait in one call (scripts, tests, benchmarks; services store the SignedTx
     between the steps instead). Raises RevertError when the transaction reverts."""
     allocator = nonces if nonces is not None else InMemoryNonceAllocator.for_web3(w3)
-    sender = sender_address(private_key=private_key)
-    nonce = allocator.allocate(sender)
+    nonce = allocator.allocate(account.address)
     try:
-        signed = build_signed_tx(
-            w3, request=request, private_key=private_key, nonce=nonce, fees=fees or suggest_fees(w3)
-        )
+        signed = build_signed_tx(w3, request=request, account=account, nonce=nonce, fees=fees or suggest_fees(w3))
         broadcast(w3, signed.raw)
     except BaseException:
-        allocator.release(sender, nonce)
+        allocator.release(account.address, nonce)
         raise
-    allocator.confirm(sender, nonce)
+    allocator.confirm(account.address, nonce)
     receipt = wait_for_receipt(w3, signed.tx_hash, confirmations=confirmations, timeout=timeout)
     if int(receipt["status"]) != 1:
         raise replay_revert(w3, signed.tx_hash)
@@ -279,9 +261,3 @@ def _node_has_transaction(w3: Web3, tx_hash: bytes) -> bool:
     except TransactionNotFound:
         return False
     return True
-
-
-def _looks_like_revert(exc: Web3RPCError) -> bool:
-    error = (exc.rpc_response or {}).get("error")
-    code = error.get("code") if isinstance(error, dict) else None
-    return code == 3 or "revert" in (exc.message or "").lower()

@@ -2,7 +2,6 @@
 
 from provenance.selectors import NearDuplicate, near_duplicates
 from provenance.services.batching import batch_build, batch_reanchor, batches_build
-from provenance.services.chain import Chain, chain_connect
 from provenance.services.confirming import transactions_confirm
 from provenance.services.deployment import DeploymentOutcome, deployment_ensure
 from provenance.services.gas_budget import GasBudget, gas_breaker_reset, gas_budget_status
@@ -19,7 +18,6 @@ from provenance.services.records import (
 from provenance.services.sending import transaction_resend, transactions_send
 
 __all__ = [
-    "Chain",
     "DeploymentOutcome",
     "FileHashes",
     "GasBudget",
@@ -28,7 +26,6 @@ __all__ = [
     "batch_build",
     "batch_reanchor",
     "batches_build",
-    "chain_connect",
     "chain_reconcile",
     "deployment_ensure",
     "gas_breaker_reset",

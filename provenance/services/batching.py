@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import InvalidTransition
+from core.jobs import enqueue_once
 from provenance import conf
-from provenance.encoding import hex0x, leaf_for
-from provenance.merkle import MerkleTree
+from provenance.locks import claim_pending_records, lock_batch
 from provenance.models import (
     AnchorBatch,
     AnchorState,
@@ -20,7 +20,10 @@ from provenance.models import (
     TxKind,
     TxState,
 )
+from provenance.proofs.encoding import hex0x, leaf_for
+from provenance.proofs.merkle import MerkleTree
 from provenance.services.outbox import work_requeue
+from provenance.tasks import provenance_send
 
 MAX_BATCHES_PER_RUN = 100
 
@@ -44,8 +47,7 @@ def batch_build(*, max_records: int | None = None) -> AnchorBatch | None:
     claimed with SKIP LOCKED, so concurrent batchers build disjoint batches."""
     limit = max_records or conf.get("PROVENANCE_BATCH_MAX")
     with transaction.atomic():
-        records = list(ProvenanceRecord.objects.select_for_update(skip_locked=True)
-                       .filter(state=RecordState.PENDING).order_by("id")[:limit])
+        records = claim_pending_records(limit=limit)
         if not records:
             return None
         batch = _batch_records(records, chain_id=settings.CHAIN_ID)
@@ -68,15 +70,13 @@ def batches_build() -> list[AnchorBatch]:
 
 
 def enqueue_sender() -> None:
-    from provenance.tasks import enqueue_once, provenance_send
-
     enqueue_once(provenance_send)
 
 
 def batch_reanchor(*, batch: AnchorBatch) -> AnchorBatch:
     """Operator action: anchor a batch whose transaction failed or was lost again, with a new transaction."""
     with transaction.atomic():
-        locked = AnchorBatch.objects.select_for_update().get(pk=batch.pk)
+        locked = lock_batch(batch.pk)
         tx = locked.transaction
         if tx is not None and tx.state not in (TxState.FAILED, TxState.LOST):
             raise InvalidTransition(entity="batch", state=f"{locked.state} (transaction {tx.state})",

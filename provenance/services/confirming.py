@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from core.events import event_emit
 from provenance.chain.transactions import replay_revert
-from provenance.encoding import from_hex0x
+from provenance.connection import Chain
+from provenance.locks import lock_batches_of, lock_transaction
 from provenance.models import (
     AnchorBatch,
     AnchorState,
@@ -21,7 +22,7 @@ from provenance.models import (
     TxKind,
     TxState,
 )
-from provenance.services.chain import Chain
+from provenance.proofs.encoding import from_hex0x
 from provenance.services.outbox import status_any
 
 logger = logging.getLogger("atelier.provenance")
@@ -57,14 +58,14 @@ def transaction_record_inclusion(*, tx: ChainTransaction, tx_hash: str, block_nu
                                  required: int, block_time: datetime) -> None:
     """Idempotent: each record moves batched -> anchored -> confirmed once, with one event per step."""
     with transaction.atomic():
-        locked = ChainTransaction.objects.select_for_update().get(pk=tx.pk)
+        locked = lock_transaction(tx.pk)
         if locked.state in (TxState.LOST, TxState.FAILED):
             return
         state = TxState.CONFIRMED if depth >= required else TxState.MINED
         locked.state, locked.tx_hash = state, tx_hash
         locked.block_number, locked.confirmations = block_number, depth
         locked.save()
-        for batch in AnchorBatch.objects.select_for_update().filter(transaction=locked):
+        for batch in lock_batches_of(locked):
             _advance_batch(batch=batch, tx=locked, confirmed=state == TxState.CONFIRMED, block_time=block_time)
         event_state = AnchorState.CONFIRMED if state == TxState.CONFIRMED else AnchorState.ANCHORED
         OwnershipEvent.objects.filter(transaction=locked).exclude(state=AnchorState.CONFIRMED).update(
@@ -106,13 +107,13 @@ def transaction_record_failure(*, chain: Chain, tx: ChainTransaction, tx_hash: s
     track of) is adopted instead of failing."""
     anchor = _find_anchor(chain, tx) if tx.kind == TxKind.ANCHOR_BATCH and ALREADY_ANCHORED in reason else None
     with transaction.atomic():
-        locked = ChainTransaction.objects.select_for_update().get(pk=tx.pk)
+        locked = lock_transaction(tx.pk)
         if locked.state in (TxState.LOST, TxState.FAILED, TxState.CONFIRMED):
             return
         locked.state, locked.tx_hash, locked.block_number = TxState.FAILED, tx_hash, block_number
         locked.last_error = f"reverted: {reason}"[:2000]
         locked.save()
-        batches = list(AnchorBatch.objects.select_for_update().filter(transaction=locked))
+        batches = lock_batches_of(locked)
         if anchor is not None and _adopt(failed=locked, batches=batches, anchor=anchor):
             return
         AnchorBatch.objects.filter(pk__in=[b.pk for b in batches]).update(state=AnchorState.FAILED)

@@ -16,6 +16,7 @@ from provenance.credentials import c2pa_manifests
 from provenance.credentials.certificates import SigningMaterial, development_material, first_certificate
 from provenance.errors import ProvenanceError
 from provenance.models import ChainDeployment, ContentCredential, ProvenanceRecord
+from provenance.selectors import anchor_of
 
 ATELIER_ASSERTION_VERSION = 1
 logger = logging.getLogger("atelier.provenance")
@@ -83,8 +84,6 @@ def public_url(path: str) -> str:
 def record_assertion(*, record: ProvenanceRecord | None, content_sha256: str, **extra: Any) -> dict[str, Any]:
     """The `ai.atelier.provenance` assertion: the record and what is known of its anchor right now (a preview
     signed at publish has no transaction yet; a download signed later carries the mined one)."""
-    from provenance.selectors import anchor_of
-
     anchor = anchor_of(record=record) if record is not None else None
     deployment = None if anchor else ChainDeployment.objects.filter(chain_id=settings.CHAIN_ID).first()
     return {

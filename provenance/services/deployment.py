@@ -12,9 +12,10 @@ from provenance.chain.errors import ChainError
 from provenance.chain.fees import suggest_fees
 from provenance.chain.registry import ProvenanceRegistry
 from provenance.chain.transactions import estimate_gas, replay_revert, sign_tx, wait_for_receipt
+from provenance.connection import Chain
+from provenance.locks import lock_deployment
 from provenance.models import IN_FLIGHT_TX_STATES, ChainDeployment, ChainTransaction, TxKind, TxState
-from provenance.nonce_allocator import DatabaseNonceAllocator
-from provenance.services.chain import Chain
+from provenance.nonces import DatabaseNonceAllocator
 from provenance.services.outbox import chain_reset_recover, store_signed, transaction_broadcast
 
 
@@ -75,8 +76,8 @@ def _deployment_transaction(chain: Chain) -> ChainTransaction:
         in_flight = _in_flight_deployment(chain)  # another process may have signed one meanwhile
         if in_flight is not None:
             return in_flight
-        signed = sign_tx(request=request, private_key=chain.private_key, sender=chain.sender,
-                         nonce=allocator.allocate(chain.sender), fees=fees, chain_id=chain.chain_id, gas=gas)
+        signed = sign_tx(request=request, account=chain.signer, nonce=allocator.allocate(chain.sender), fees=fees,
+                         chain_id=chain.chain_id, gas=gas)
         tx = ChainTransaction(chain_id=chain.chain_id, kind=TxKind.DEPLOY, payload={"writers": [chain.sender]})
         store_signed(tx=tx, signed=signed)
     return tx
@@ -92,7 +93,7 @@ def _remember(*, chain: Chain, tx: ChainTransaction, address: str, block_number:
         ChainTransaction.objects.filter(pk=tx.pk).update(
             state=TxState.MINED, block_number=block_number, contract_address=address, updated_at=timezone.now()
         )
-        deployment = ChainDeployment.objects.select_for_update().filter(chain_id=chain.chain_id).first()
+        deployment = lock_deployment(chain_id=chain.chain_id)
         if deployment is None:
             deployment = ChainDeployment(chain_id=chain.chain_id)
         else:  # the same address is possible: same deployer, nonce restarted on a reset chain

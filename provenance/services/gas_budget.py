@@ -16,7 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from provenance import conf
+from provenance.locks import lock_gas_breaker
 from provenance.models import ChainTransaction, GasBreaker, TxState
+from provenance.services.batching import enqueue_sender
 
 logger = logging.getLogger("atelier.provenance")
 
@@ -71,7 +73,7 @@ def gas_budget_allows(*, chain_id: int, cost_wei: int, now: datetime | None = No
     if not status.budget_wei or status.spent_wei + cost_wei <= status.budget_wei:
         return True
     with transaction.atomic():
-        breaker, _ = GasBreaker.objects.select_for_update().get_or_create(chain_id=chain_id)
+        breaker = lock_gas_breaker(chain_id=chain_id)
         if breaker.tripped_at is None or breaker.tripped_at < status.window_start:
             breaker.tripped_at, breaker.tripped_spent_wei = now, Decimal(status.spent_wei)
             breaker.save()
@@ -86,11 +88,9 @@ def gas_breaker_reset(*, chain_id: int, actor: str) -> GasBudget:
     """Staff: close the breaker and start a fresh budget window now (today's spend so far is forgiven)."""
     now = timezone.now()
     with transaction.atomic():
-        breaker, _ = GasBreaker.objects.select_for_update().get_or_create(chain_id=chain_id)
+        breaker = lock_gas_breaker(chain_id=chain_id)
         breaker.reset_at, breaker.reset_by = now, actor[:255]
         breaker.save()
     logger.warning("gas breaker of chain %s reset by %s", chain_id, actor)
-    from provenance.services.batching import enqueue_sender
-
     transaction.on_commit(enqueue_sender)
     return gas_budget_status(chain_id=chain_id, now=now)

@@ -13,9 +13,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from provenance import conf
-from provenance.encoding import hex0x, reference_hash
-from provenance.merkle import MerkleTree, record_leaf
 from provenance.models import AnchorBatch, ChainTransaction, ProvenanceRecord, RecordState, TxKind
+from provenance.proofs.encoding import hex0x, reference_hash
+from provenance.proofs.merkle import MerkleTree, record_leaf
 from provenance.services.batching import enqueue_sender
 
 LOOKUP_CHUNK = 900  # under SQLite's bound-parameter limit

@@ -10,6 +10,8 @@ from django.utils import timezone
 from provenance.chain.errors import TransactionRejected
 from provenance.chain.fees import Fees
 from provenance.chain.transactions import SignedTx, TxRequest, TxStatus, broadcast, tx_status
+from provenance.connection import Chain
+from provenance.locks import lock_batches_of, lock_ownership_events_of, lock_signed_transactions, lock_transaction
 from provenance.models import (
     AnchorBatch,
     AnchorState,
@@ -20,8 +22,7 @@ from provenance.models import (
     TxKind,
     TxState,
 )
-from provenance.nonce_allocator import DatabaseNonceAllocator
-from provenance.services.chain import Chain
+from provenance.nonces import DatabaseNonceAllocator
 
 logger = logging.getLogger("atelier.provenance")
 
@@ -80,7 +81,7 @@ def transaction_broadcast(*, chain: Chain, tx: ChainTransaction) -> str:
         return "rejected"
     now = timezone.now()
     with transaction.atomic():
-        locked = ChainTransaction.objects.select_for_update().get(pk=tx.pk)
+        locked = lock_transaction(tx.pk)
         locked.attempts += 1
         locked.last_broadcast_at, locked.last_error = now, ""
         if locked.state == TxState.SIGNED:
@@ -99,14 +100,14 @@ def transaction_settle_or_lose(*, chain: Chain, tx: ChainTransaction, reason: st
     tx_hash, status = status_any(chain=chain, tx=tx, confirmations=1)
     if status.state != "unknown":
         with transaction.atomic():
-            locked = ChainTransaction.objects.select_for_update().get(pk=tx.pk)
+            locked = lock_transaction(tx.pk)
             if locked.state == TxState.SIGNED:
                 locked.state, locked.sent_at = TxState.SENT, locked.sent_at or timezone.now()
             locked.tx_hash = tx_hash
             locked.save()
         return "sent"
     with transaction.atomic():
-        locked = ChainTransaction.objects.select_for_update().get(pk=tx.pk)
+        locked = lock_transaction(tx.pk)
         if locked.state in (TxState.LOST, TxState.PENDING):
             return "lost"
         transaction_lose(tx=locked, reason=f"nonce {locked.nonce} was used by another transaction: {reason}")
@@ -124,8 +125,7 @@ def transaction_lose(*, tx: ChainTransaction, reason: str) -> ChainTransaction |
 def work_requeue(*, tx: ChainTransaction) -> ChainTransaction | None:
     """A fresh PENDING outbox row for whatever still depends on `tx` (a batch, ownership events), which go
     back to waiting for it. Deployments are not re-queued (deployment_ensure deploys when needed)."""
-    batches = list(AnchorBatch.objects.select_for_update().filter(transaction=tx))
-    events = list(OwnershipEvent.objects.select_for_update().filter(transaction=tx))
+    batches, events = lock_batches_of(tx), lock_ownership_events_of(tx)
     if tx.kind == TxKind.DEPLOY or not (batches or events):
         return None
     new = ChainTransaction.objects.create(chain_id=tx.chain_id, kind=tx.kind, payload=tx.payload)
@@ -152,10 +152,7 @@ def chain_reset_recover(*, chain: Chain, reason: str) -> dict[str, int]:
     requeued = 0
     with transaction.atomic():
         allocator.lock(chain.sender)
-        gone = ChainTransaction.objects.select_for_update().filter(chain_id=chain.chain_id).exclude(
-            state__in=[TxState.PENDING, TxState.LOST]
-        ).order_by("nonce", "id")
-        for tx in gone:
+        for tx in lock_signed_transactions(chain_id=chain.chain_id):
             requeued += transaction_lose(tx=tx, reason=f"chain reset: {reason}") is not None
         allocator.resync(chain.sender, next_nonce=floor)
     return {"requeued": requeued}

@@ -11,8 +11,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from provenance import conf
+from provenance.connection import Chain
+from provenance.locks import lock_transaction
 from provenance.models import ChainDeployment, ChainTransaction, TxState
-from provenance.services.chain import Chain
 from provenance.services.deployment import deployment_ensure
 from provenance.services.outbox import status_any, transaction_broadcast, transaction_lose
 
@@ -45,7 +46,7 @@ def chain_reconcile(*, chain: Chain) -> dict[str, object]:
             used_on_chain = chain.nonce(block="latest")
         if tx.nonce < used_on_chain:
             with transaction.atomic():
-                locked = ChainTransaction.objects.select_for_update().get(pk=tx.pk)
+                locked = lock_transaction(tx.pk)
                 if locked.state not in (TxState.LOST, TxState.PENDING):
                     transaction_lose(tx=locked, reason=f"the node does not know it and nonce {tx.nonce} is used")
                     counts["lost"] += 1

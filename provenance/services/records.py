@@ -14,11 +14,14 @@ from PIL import Image, UnidentifiedImageError
 
 from core.errors import CommonError, Conflict, InvalidInput, NotFound
 from core.events import event_emit
+from core.jobs import enqueue_once
 from provenance import conf
-from provenance.encoding import normalize_sha256
 from provenance.errors import ProvenanceError
-from provenance.hashing import pdq_from_image, sha256_of_bytes
+from provenance.fingerprints.hashing import pdq_from_image, sha256_of_bytes
+from provenance.locks import lock_record_of
 from provenance.models import ChainTransaction, OwnershipEvent, ProvenanceRecord, RecordState, TxKind
+from provenance.proofs.encoding import normalize_sha256
+from provenance.tasks import provenance_batch
 
 REFERENCE_MAX_LENGTH = 255
 
@@ -114,8 +117,6 @@ def record_register(*, content_sha256: str, pdq: str, pdq_quality: int, subject:
 
 def _enqueue_batcher_if_full() -> None:
     if ProvenanceRecord.objects.filter(state=RecordState.PENDING).count() >= conf.get("PROVENANCE_BATCH_MAX"):
-        from provenance.tasks import enqueue_once, provenance_batch
-
         enqueue_once(provenance_batch)
 
 
@@ -130,7 +131,7 @@ def ownership_transfer(*, content_sha256: str, from_ref: str, to_ref: str, refer
     if from_ref == to_ref:
         raise InvalidInput("from_ref and to_ref are the same owner.", field="to_ref", code=ProvenanceError.SAME_OWNER)
     with transaction.atomic():
-        record = ProvenanceRecord.objects.select_for_update().filter(content_sha256=sha).first()
+        record = lock_record_of(content_sha256=sha)
         if record is None:
             raise NotFound(f"No provenance record for sha256 {sha}.", code=ProvenanceError.NOT_REGISTERED)
         # checked under the record's lock, so a concurrent call with the same reference sees the first one

@@ -12,10 +12,11 @@ from provenance import conf
 from provenance.chain.errors import FeeCeilingExceeded
 from provenance.chain.fees import Fees, suggest_fees
 from provenance.chain.transactions import TxRequest, replace, sign_tx, with_gas
-from provenance.encoding import from_hex0x, reference_hash
+from provenance.connection import Chain
+from provenance.locks import lock_oldest_pending_transaction, lock_pending_transfers, lock_transaction
 from provenance.models import AnchorBatch, ChainTransaction, OwnershipEvent, TxKind, TxState
-from provenance.nonce_allocator import DatabaseNonceAllocator
-from provenance.services.chain import Chain
+from provenance.nonces import DatabaseNonceAllocator
+from provenance.proofs.encoding import from_hex0x, reference_hash
 from provenance.services.deployment import deployment_ensure
 from provenance.services.gas_budget import gas_budget_allows, gas_budget_status
 from provenance.services.outbox import (
@@ -66,9 +67,7 @@ def _fold_plan(tx: ChainTransaction) -> tuple[list[ChainTransaction], list[Owner
     limit = int(conf.get("PROVENANCE_TRANSFER_BATCH_MAX"))
     if tx.kind != TxKind.RECORD_TRANSFER or limit <= 1 or len(own) >= limit:
         return [], own
-    others = list(ChainTransaction.objects.select_for_update()
-                  .filter(chain_id=tx.chain_id, state=TxState.PENDING, kind=TxKind.RECORD_TRANSFER)
-                  .exclude(pk=tx.pk).order_by("id")[:limit - len(own)])
+    others = lock_pending_transfers(besides=tx, limit=limit - len(own))
     events = list(OwnershipEvent.objects.filter(transaction__in=[tx, *others]).order_by("occurred_at", "id"))
     if not others or len(events) > limit:
         return [], own
@@ -100,8 +99,7 @@ def transaction_sign_next(*, chain: Chain, registry_address: str, fees: Fees, ch
     allocator = DatabaseNonceAllocator(chain_id=chain.chain_id, chain_floor={chain.sender: chain_nonce})
     with transaction.atomic():
         allocator.lock(chain.sender)
-        tx = (ChainTransaction.objects.select_for_update().filter(chain_id=chain.chain_id, state=TxState.PENDING)
-              .exclude(kind=TxKind.DEPLOY).order_by("id").first())
+        tx = lock_oldest_pending_transaction(chain_id=chain.chain_id)
         if tx is None:
             return None
         others, events = _fold_plan(tx)
@@ -110,8 +108,8 @@ def transaction_sign_next(*, chain: Chain, registry_address: str, fees: Fees, ch
         if others:
             transfers_fold(tx=tx, others=others, events=events)
         request = _request_for(chain=chain, tx=tx, registry_address=registry_address)
-        signed = sign_tx(request=request, private_key=chain.private_key, sender=chain.sender,
-                         nonce=allocator.allocate(chain.sender), fees=fees, chain_id=chain.chain_id, gas=request.gas)
+        signed = sign_tx(request=request, account=chain.signer, nonce=allocator.allocate(chain.sender), fees=fees,
+                         chain_id=chain.chain_id, gas=request.gas)
         store_signed(tx=tx, signed=signed)
         AnchorBatch.objects.filter(transaction=tx).update(registry_address=registry_address)
     return tx
@@ -125,14 +123,14 @@ def transaction_replace_if_stuck(*, chain: Chain, tx: ChainTransaction, network_
         return "not pending"
     original = signed_from_row(tx)
     try:
-        new = replace(chain.w3, original=original, private_key=chain.private_key,
+        new = replace(chain.w3, original=original, account=chain.signer,
                       ceiling=conf.get("CHAIN_MAX_FEE_PER_GAS_WEI"), current_fees=network_fees)
     except FeeCeilingExceeded as exc:
         ChainTransaction.objects.filter(pk=tx.pk).update(last_error=str(exc))
         logger.warning("cannot re-price %s: %s", tx, exc)
         return "at fee ceiling"
     with transaction.atomic():
-        locked = ChainTransaction.objects.select_for_update().get(pk=tx.pk)
+        locked = lock_transaction(tx.pk)
         if locked.state != TxState.SENT or locked.tx_hash != original.hash_hex:
             return "changed meanwhile"
         locked.raw, locked.tx_hash = new.raw, new.hash_hex
@@ -187,6 +185,6 @@ def transaction_resend(*, chain: Chain, tx: ChainTransaction) -> str:
         return transaction_broadcast(chain=chain, tx=tx)
     if tx.state in (TxState.FAILED, TxState.LOST):
         with transaction.atomic():
-            locked = ChainTransaction.objects.select_for_update().get(pk=tx.pk)
+            locked = lock_transaction(tx.pk)
             return "requeued" if work_requeue(tx=locked) is not None else "nothing depends on it"
     raise InvalidTransition(entity="transaction", state=tx.state, action="re-send")

@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from core.jobs import JobState, backoff_delay, job_cancel, job_enqueue, job_retry, sweep_stale_jobs
+from core.jobs import JobState, backoff_delay, enqueue_once, job_cancel, job_enqueue, job_retry, sweep_stale_jobs
 from core.models import PeriodicTaskState
 from core.scheduler import register_periodic, schedule_due
 from tests.helpers import start_db_worker, wait_for
@@ -140,6 +140,16 @@ def test_sweeper_reenqueues_a_queued_job_whose_task_row_was_lost(tmp_path, setti
     SleepJob.objects.filter(pk=job.pk).update(queued_at=timezone.now() - settings.JOB_STALE_AFTER * 2)
     assert sweep_stale_jobs()["requeued"] == 1
     assert DBTaskResult.objects.filter(status="READY").count() == 1
+
+
+@pytest.mark.django_db
+def test_enqueue_once_enqueues_nothing_while_a_run_of_the_task_waits():
+    from core.tasks import sweep_stale_jobs_task
+
+    first = enqueue_once(sweep_stale_jobs_task)
+    assert first is not None and enqueue_once(sweep_stale_jobs_task) is None
+    DBTaskResult.objects.filter(id=first.id).update(status="SUCCESSFUL")
+    assert enqueue_once(sweep_stale_jobs_task) is not None
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ from tests.marketplace.gallery.conftest import (  # noqa: F401
     make_listing,
     on_pro_plan,
 )
-from tests.provenance.django.conftest import (  # noqa: F401, E402
+from tests.provenance.conftest import (  # noqa: F401, E402
     anvil_mine,
     anvil_node,
     chain_settings,

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from provenance.chain.registry import ProvenanceRegistry
-from provenance.encoding import reference_hash
+from provenance.connection import chain_connect
 from provenance.models import (
     AnchorState,
     ChainDeployment,
@@ -18,7 +18,8 @@ from provenance.models import (
     TxKind,
     TxState,
 )
-from provenance.services import chain_connect, gas_budget_status, ownership_transfer
+from provenance.proofs.encoding import reference_hash
+from provenance.services import gas_budget_status, ownership_transfer
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
 

@@ -7,7 +7,7 @@ from provenance.chain.anvil import free_port
 from provenance.health import chain_health
 from provenance.models import AnchorState, ProvenanceRecord, RecordState, TxState
 from provenance.services import batch_build
-from tests.provenance.django import conftest as provenance_fixtures
+from tests.provenance import conftest as provenance_fixtures
 
 register_image = provenance_fixtures.register_image
 

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from provenance.chain.errors import ChainError
-from provenance.services import chain_connect, deployment_ensure
+from provenance.connection import chain_connect
+from provenance.services import deployment_ensure
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ the API."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from provenance.synthetic_images import encode_png, synthetic_image
+from bench.synthetic_images import encode_png, synthetic_image
 
 PNG_SIZE = (160, 120)
 

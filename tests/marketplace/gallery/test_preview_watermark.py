@@ -6,9 +6,9 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from bench.synthetic_images import encode_png, synthetic_image
 from marketplace.gallery.models import Artwork
-from provenance.synthetic_images import encode_png, synthetic_image
-from provenance.watermark import extract
+from provenance.fingerprints.watermark import extract
 from tests.marketplace.gallery.helpers import upload
 
 

@@ -1,10 +1,10 @@
 import pytest
 
+from bench.synthetic_images import encode_jpeg, encode_png, resized, synthetic_image
 from core.models import DomainEvent
 from marketplace.gallery.models import Artwork
 from provenance.models import ProvenanceRecord
 from provenance.selectors import record_by_sha256
-from provenance.synthetic_images import encode_jpeg, encode_png, resized, synthetic_image
 from tests.marketplace.gallery.helpers import PNG_SIZE, upload
 
 

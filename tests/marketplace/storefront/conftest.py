@@ -4,8 +4,8 @@ from collections.abc import Callable
 
 import pytest
 
+from bench.synthetic_images import encode_png, synthetic_image
 from marketplace.gallery import services as gallery
-from provenance.synthetic_images import encode_png, synthetic_image
 
 
 @pytest.fixture

@@ -6,16 +6,16 @@ import uuid
 import pytest
 
 from tests.marketplace.storefront.browser import DESKTOP, axe_check, chromium, screenshot
-from tests.provenance.django.conftest import anvil_mine, anvil_node, chain_settings, run_chain  # noqa: F401
+from tests.provenance.conftest import anvil_mine, anvil_node, chain_settings, run_chain  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.chain, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def certified(chain_settings, run_chain, anvil_mine, make_user):  # noqa: F811
-    from provenance.hashing import sha256_of_bytes
+    from bench.synthetic_images import encode_png, synthetic_image
+    from provenance.fingerprints.hashing import sha256_of_bytes
     from provenance.services import hash_file, lineage_record_register, record_register
-    from provenance.synthetic_images import encode_png, synthetic_image
 
     ref = f"accounts.user:{make_user(role='artist', display_name='Mira Okafor').public_id}"
     dataset = lineage_record_register(kind="dataset", subject=f"generation.dataset:{uuid.uuid4()}", creator=ref,

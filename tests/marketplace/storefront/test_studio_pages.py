@@ -403,9 +403,9 @@ def _queries(client, path: str) -> int:
 
 @pytest.mark.django_db
 def test_studio_lists_run_a_constant_number_of_queries_as_they_grow(as_artist, artist, tiny_model):
+    from bench.synthetic_images import encode_png, synthetic_image
     from generation import services as generation_services
     from marketplace.gallery import services as gallery_services
-    from provenance.synthetic_images import encode_png, synthetic_image
 
     model = tiny_model(artist)
     dataset = model.training_run.dataset

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from provenance.chain.anvil import ANVIL_CHAIN_ID, AnvilProcess
@@ -26,18 +27,18 @@ def w3(anvil: AnvilProcess) -> Web3:
 
 
 @pytest.fixture
-def deployer_key() -> str:
-    return ANVIL_DEV_PRIVATE_KEY
+def deployer() -> LocalAccount:
+    return Account.from_key(ANVIL_DEV_PRIVATE_KEY)
 
 
 @pytest.fixture
-def registry(w3: Web3, deployer_key: str) -> ProvenanceRegistry:
-    return ProvenanceRegistry.deploy(w3, private_key=deployer_key)
+def registry(w3: Web3, deployer: LocalAccount) -> ProvenanceRegistry:
+    return ProvenanceRegistry.deploy(w3, account=deployer)
 
 
 @pytest.fixture
-def funded_key(w3: Web3) -> str:
+def funded(w3: Web3) -> LocalAccount:
     """A fresh account with ether and no role in any registry."""
     account = Account.create()
     w3.provider.make_request("anvil_setBalance", [account.address, hex(10**20)])
-    return account.key.to_0x_hex()
+    return account

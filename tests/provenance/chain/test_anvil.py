@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+from eth_account.signers.local import LocalAccount
 
 from provenance.chain.anvil import DEFAULT_ANVIL_BINARY, AnvilError, AnvilProcess, resolve_anvil_binary
 from provenance.chain.connection import connect
@@ -11,17 +12,17 @@ from provenance.chain.transactions import execute, tx_status
 pytestmark = pytest.mark.chain
 
 
-def test_state_file_keeps_the_chain_across_stop_and_start(tmp_path: Path, deployer_key: str):
+def test_state_file_keeps_the_chain_across_stop_and_start(tmp_path: Path, deployer: LocalAccount):
     state = tmp_path / "chain" / "state.json"
     node = AnvilProcess(state_path=state, log_path=tmp_path / "anvil.log")
     content, pdq, creator = os.urandom(32), os.urandom(32), os.urandom(32)
     with node:
         w3 = connect(rpc_url=node.rpc_url, expected_chain_id=node.chain_id)
-        registry = ProvenanceRegistry.deploy(w3, private_key=deployer_key)
+        registry = ProvenanceRegistry.deploy(w3, account=deployer)
         receipt = execute(
             w3,
             request=registry.register(content_hash=content, perceptual_hash=pdq, creator=creator),
-            private_key=deployer_key,
+            account=deployer,
         )
         head = w3.eth.block_number
     assert state.exists()
@@ -51,10 +52,10 @@ def test_custom_chain_id_is_served(tmp_path: Path):
         assert connect(rpc_url=node.rpc_url, expected_chain_id=424242).eth.chain_id == 424242
 
 
-def test_kill_ends_the_node_at_once_and_frees_its_port(tmp_path: Path, deployer_key: str):
+def test_kill_ends_the_node_at_once_and_frees_its_port(tmp_path: Path, deployer: LocalAccount):
     node = AnvilProcess(log_path=tmp_path / "anvil.log").start()
     w3 = connect(rpc_url=node.rpc_url, expected_chain_id=node.chain_id)
-    ProvenanceRegistry.deploy(w3, private_key=deployer_key)
+    ProvenanceRegistry.deploy(w3, account=deployer)
     pid = node.pid
     node.kill()
     assert not node.is_running()

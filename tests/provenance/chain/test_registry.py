@@ -1,12 +1,13 @@
 import os
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from provenance.chain.errors import RevertError
 from provenance.chain.registry import ProvenanceRegistry
-from provenance.chain.transactions import execute, replay_revert, sender_address, with_gas
-from provenance.merkle import MerkleTree, record_leaf
+from provenance.chain.transactions import execute, replay_revert, with_gas
+from provenance.proofs.merkle import MerkleTree, record_leaf
 
 pytestmark = pytest.mark.chain
 
@@ -15,39 +16,39 @@ def random_record() -> tuple[bytes, bytes, bytes]:
     return os.urandom(32), os.urandom(32), os.urandom(32)
 
 
-def register(registry: ProvenanceRegistry, key: str, content: bytes, pdq: bytes, creator: bytes):
+def register(registry: ProvenanceRegistry, account: LocalAccount, content: bytes, pdq: bytes, creator: bytes):
     request = registry.register(content_hash=content, perceptual_hash=pdq, creator=creator)
-    return execute(registry.w3, request=request, private_key=key)
+    return execute(registry.w3, request=request, account=account)
 
 
 def test_deploy_makes_deployer_owner_and_only_writer(
-    registry: ProvenanceRegistry, deployer_key: str, funded_key: str
+    registry: ProvenanceRegistry, deployer: LocalAccount, funded: LocalAccount
 ):
-    deployer = sender_address(private_key=deployer_key)
+    deployer = deployer.address
     assert registry.owner() == deployer
     assert registry.is_writer(deployer)
-    assert not registry.is_writer(sender_address(private_key=funded_key))
+    assert not registry.is_writer(funded.address)
 
 
-def test_deploy_with_explicit_writers(w3: Web3, deployer_key: str, funded_key: str):
-    writer = sender_address(private_key=funded_key)
-    registry = ProvenanceRegistry.deploy(w3, private_key=deployer_key, writers=[writer])
+def test_deploy_with_explicit_writers(w3: Web3, deployer: LocalAccount, funded: LocalAccount):
+    writer = funded.address
+    registry = ProvenanceRegistry.deploy(w3, account=deployer, writers=[writer])
     assert registry.is_writer(writer)
-    assert not registry.is_writer(sender_address(private_key=deployer_key))
+    assert not registry.is_writer(deployer.address)
 
 
-def test_non_writer_register_reverts_with_decoded_reason(registry: ProvenanceRegistry, funded_key: str):
+def test_non_writer_register_reverts_with_decoded_reason(registry: ProvenanceRegistry, funded: LocalAccount):
     with pytest.raises(RevertError) as caught:
-        register(registry, funded_key, *random_record())
+        register(registry, funded, *random_record())
     assert caught.value.reason == "caller is not a writer"
     assert caught.value.kind == "error"
 
 
-def test_mined_revert_is_decoded_by_replaying_it(registry: ProvenanceRegistry, funded_key: str):
+def test_mined_revert_is_decoded_by_replaying_it(registry: ProvenanceRegistry, funded: LocalAccount):
     # An explicit gas limit skips estimation, so the failing transaction really is mined with status 0.
     request = with_gas(registry.anchor_batch(root=os.urandom(32), leaf_count=3), 100_000)
     with pytest.raises(RevertError) as caught:
-        execute(registry.w3, request=request, private_key=funded_key)
+        execute(registry.w3, request=request, account=funded)
     assert caught.value.reason == "caller is not a writer"
     latest = registry.w3.eth.get_block("latest", full_transactions=True)
     failed = latest["transactions"][-1]
@@ -55,44 +56,44 @@ def test_mined_revert_is_decoded_by_replaying_it(registry: ProvenanceRegistry, f
     assert replay_revert(registry.w3, failed["hash"]).reason == "caller is not a writer"
 
 
-def test_owner_adds_and_removes_writers(registry: ProvenanceRegistry, deployer_key: str, funded_key: str):
-    newcomer = sender_address(private_key=funded_key)
-    receipt = execute(registry.w3, request=registry.add_writer(account=newcomer), private_key=deployer_key)
+def test_owner_adds_and_removes_writers(registry: ProvenanceRegistry, deployer: LocalAccount, funded: LocalAccount):
+    newcomer = funded.address
+    receipt = execute(registry.w3, request=registry.add_writer(account=newcomer), account=deployer)
     assert [(e.name, e.args["account"]) for e in registry.decode_events(receipt)] == [
         ("WriterAdded", newcomer)
     ]
-    register(registry, funded_key, *random_record())
+    register(registry, funded, *random_record())
 
-    execute(registry.w3, request=registry.remove_writer(account=newcomer), private_key=deployer_key)
+    execute(registry.w3, request=registry.remove_writer(account=newcomer), account=deployer)
     assert not registry.is_writer(newcomer)
     with pytest.raises(RevertError, match="caller is not a writer"):
-        register(registry, funded_key, *random_record())
+        register(registry, funded, *random_record())
 
 
-def test_only_owner_manages_writers(registry: ProvenanceRegistry, funded_key: str):
-    outsider = sender_address(private_key=funded_key)
+def test_only_owner_manages_writers(registry: ProvenanceRegistry, funded: LocalAccount):
+    outsider = funded.address
     with pytest.raises(RevertError) as caught:
-        execute(registry.w3, request=registry.add_writer(account=outsider), private_key=funded_key)
+        execute(registry.w3, request=registry.add_writer(account=outsider), account=funded)
     assert caught.value.reason == "caller is not the owner"
 
 
 def test_ownership_transfer_hands_over_writer_management(
-    registry: ProvenanceRegistry, deployer_key: str, funded_key: str
+    registry: ProvenanceRegistry, deployer: LocalAccount, funded: LocalAccount
 ):
-    new_owner = sender_address(private_key=funded_key)
-    execute(registry.w3, request=registry.transfer_ownership(new_owner=new_owner), private_key=deployer_key)
+    new_owner = funded.address
+    execute(registry.w3, request=registry.transfer_ownership(new_owner=new_owner), account=deployer)
     assert registry.owner() == new_owner
     with pytest.raises(RevertError, match="caller is not the owner"):
-        execute(registry.w3, request=registry.add_writer(account=new_owner), private_key=deployer_key)
-    execute(registry.w3, request=registry.add_writer(account=new_owner), private_key=funded_key)
+        execute(registry.w3, request=registry.add_writer(account=new_owner), account=deployer)
+    execute(registry.w3, request=registry.add_writer(account=new_owner), account=funded)
     assert registry.is_writer(new_owner)
 
 
 def test_register_stores_creator_and_block_time_and_emits_perceptual_hash(
-    registry: ProvenanceRegistry, deployer_key: str
+    registry: ProvenanceRegistry, deployer: LocalAccount
 ):
     content, pdq, creator = random_record()
-    receipt = register(registry, deployer_key, content, pdq, creator)
+    receipt = register(registry, deployer, content, pdq, creator)
 
     block_time = registry.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
     registration = registry.registration(content)
@@ -111,11 +112,11 @@ def test_unregistered_content_has_no_registration(registry: ProvenanceRegistry):
     assert registry.registration(os.urandom(32)) is None
 
 
-def test_second_registration_of_same_content_reverts(registry: ProvenanceRegistry, deployer_key: str):
+def test_second_registration_of_same_content_reverts(registry: ProvenanceRegistry, deployer: LocalAccount):
     content, pdq, creator = random_record()
-    register(registry, deployer_key, content, pdq, creator)
+    register(registry, deployer, content, pdq, creator)
     with pytest.raises(RevertError) as caught:
-        register(registry, deployer_key, content, os.urandom(32), os.urandom(32))
+        register(registry, deployer, content, os.urandom(32), os.urandom(32))
     assert caught.value.reason == "content already registered"
     assert registry.registration(content).creator == creator
 
@@ -127,14 +128,14 @@ def test_contract_leaf_encoding_matches_python(registry: ProvenanceRegistry):
 
 
 def anchor(
-    registry: ProvenanceRegistry, key: str, count: int
+    registry: ProvenanceRegistry, account: LocalAccount, count: int
 ) -> tuple[MerkleTree, list[tuple[bytes, bytes, bytes]]]:
     records = [random_record() for _ in range(count)]
     tree = MerkleTree.build(
         [record_leaf(content_sha256=c, perceptual_hash=p, creator=r) for c, p, r in records]
     )
     receipt = execute(
-        registry.w3, request=registry.anchor_batch(root=tree.root, leaf_count=count), private_key=key
+        registry.w3, request=registry.anchor_batch(root=tree.root, leaf_count=count), account=account
     )
     (event,) = registry.decode_events(receipt)
     assert (event.name, event.args) == ("BatchAnchored", {"root": tree.root, "leaf_count": count})
@@ -142,8 +143,8 @@ def anchor(
 
 
 @pytest.mark.parametrize("leaf_count", [1, 2, 3, 7, 1000])
-def test_python_proofs_verify_on_chain(registry: ProvenanceRegistry, deployer_key: str, leaf_count: int):
-    tree, records = anchor(registry, deployer_key, leaf_count)
+def test_python_proofs_verify_on_chain(registry: ProvenanceRegistry, deployer: LocalAccount, leaf_count: int):
+    tree, records = anchor(registry, deployer, leaf_count)
     assert registry.batch_time(tree.root) is not None
     # every leaf of the small trees; for 1000 the edges, the odd tail and a spread in between
     indices = (
@@ -158,8 +159,8 @@ def test_python_proofs_verify_on_chain(registry: ProvenanceRegistry, deployer_ke
         )
 
 
-def test_tampered_proof_or_record_is_rejected_on_chain(registry: ProvenanceRegistry, deployer_key: str):
-    tree, records = anchor(registry, deployer_key, 7)
+def test_tampered_proof_or_record_is_rejected_on_chain(registry: ProvenanceRegistry, deployer: LocalAccount):
+    tree, records = anchor(registry, deployer, 7)
     content, pdq, creator = records[4]
     proof = tree.proof(4)
     tampered_proof = [proof[0], bytes([proof[1][0] ^ 1]) + proof[1][1:], *proof[2:]]
@@ -189,24 +190,24 @@ def test_unanchored_root_verifies_nothing(registry: ProvenanceRegistry):
     )
 
 
-def test_anchoring_the_same_root_twice_reverts(registry: ProvenanceRegistry, deployer_key: str):
-    tree, _ = anchor(registry, deployer_key, 3)
+def test_anchoring_the_same_root_twice_reverts(registry: ProvenanceRegistry, deployer: LocalAccount):
+    tree, _ = anchor(registry, deployer, 3)
     with pytest.raises(RevertError) as caught:
         execute(
-            registry.w3, request=registry.anchor_batch(root=tree.root, leaf_count=3), private_key=deployer_key
+            registry.w3, request=registry.anchor_batch(root=tree.root, leaf_count=3), account=deployer
         )
     assert caught.value.reason == "batch root already anchored"
 
 
-def test_ownership_transfer_is_recorded_and_chained(registry: ProvenanceRegistry, deployer_key: str):
+def test_ownership_transfer_is_recorded_and_chained(registry: ProvenanceRegistry, deployer: LocalAccount):
     content, pdq, creator = random_record()
-    register(registry, deployer_key, content, pdq, creator)
+    register(registry, deployer, content, pdq, creator)
     buyer, collector = os.urandom(32), os.urandom(32)
 
     receipt = execute(
         registry.w3,
         request=registry.record_transfer(content_hash=content, previous_owner=creator, new_owner=buyer),
-        private_key=deployer_key,
+        account=deployer,
     )
     (event,) = registry.decode_events(receipt)
     assert event.name == "ArtworkTransferred"
@@ -219,12 +220,12 @@ def test_ownership_transfer_is_recorded_and_chained(registry: ProvenanceRegistry
             request=registry.record_transfer(
                 content_hash=content, previous_owner=creator, new_owner=collector
             ),
-            private_key=deployer_key,
+            account=deployer,
         )
     execute(
         registry.w3,
         request=registry.record_transfer(content_hash=content, previous_owner=buyer, new_owner=collector),
-        private_key=deployer_key,
+        account=deployer,
     )
     history = [
         (e.args["previous_owner"], e.args["new_owner"])
@@ -234,21 +235,21 @@ def test_ownership_transfer_is_recorded_and_chained(registry: ProvenanceRegistry
 
 
 def test_first_transfer_of_a_batched_record_takes_the_writers_word(
-    registry: ProvenanceRegistry, deployer_key: str
+    registry: ProvenanceRegistry, deployer: LocalAccount
 ):
-    tree, records = anchor(registry, deployer_key, 2)
+    tree, records = anchor(registry, deployer, 2)
     content, _, creator = records[0]
     assert registry.current_owner(content) is None
     buyer = os.urandom(32)
     execute(
         registry.w3,
         request=registry.record_transfer(content_hash=content, previous_owner=creator, new_owner=buyer),
-        private_key=deployer_key,
+        account=deployer,
     )
     assert registry.current_owner(content) == buyer
 
 
-def test_non_writer_cannot_anchor_or_transfer(registry: ProvenanceRegistry, funded_key: str):
+def test_non_writer_cannot_anchor_or_transfer(registry: ProvenanceRegistry, funded: LocalAccount):
     for request in (
         registry.anchor_batch(root=os.urandom(32), leaf_count=1),
         registry.record_transfer(
@@ -256,45 +257,45 @@ def test_non_writer_cannot_anchor_or_transfer(registry: ProvenanceRegistry, fund
         ),
     ):
         with pytest.raises(RevertError, match="caller is not a writer"):
-            execute(registry.w3, request=request, private_key=funded_key)
+            execute(registry.w3, request=request, account=funded)
 
 
 def test_record_transfers_applies_several_in_order_in_one_transaction(registry: ProvenanceRegistry,
-                                                                      deployer_key: str):
-    _, records = anchor(registry, deployer_key, 3)
+                                                                      deployer: LocalAccount):
+    _, records = anchor(registry, deployer, 3)
     owners = [os.urandom(32) for _ in range(3)]
     (c0, _, creator0), (c1, _, creator1) = records[0], records[1]
     # c0 moves twice (creator -> a -> b) in the same call; c1 once
     transfers = [(c0, creator0, owners[0]), (c1, creator1, owners[1]), (c0, owners[0], owners[2])]
-    receipt = execute(registry.w3, request=registry.record_transfers(transfers=transfers), private_key=deployer_key)
+    receipt = execute(registry.w3, request=registry.record_transfers(transfers=transfers), account=deployer)
     assert [(e.args["content_hash"], e.args["new_owner"]) for e in registry.decode_events(receipt)] == [
         (c0, owners[0]), (c1, owners[1]), (c0, owners[2])]
     assert registry.current_owner(c0) == owners[2] and registry.current_owner(c1) == owners[1]
 
 
 def test_record_transfers_reverts_all_when_one_is_not_from_the_owner(registry: ProvenanceRegistry,
-                                                                     deployer_key: str):
-    _, records = anchor(registry, deployer_key, 2)
+                                                                     deployer: LocalAccount):
+    _, records = anchor(registry, deployer, 2)
     (c0, _, creator0), (c1, _, _) = records
     first, second = os.urandom(32), os.urandom(32)
     execute(registry.w3, request=registry.record_transfer(content_hash=c1, previous_owner=records[1][2],
-                                                          new_owner=first), private_key=deployer_key)
+                                                          new_owner=first), account=deployer)
     with pytest.raises(RevertError, match="transfer is not from the current owner"):
         execute(registry.w3, request=registry.record_transfers(
-            transfers=[(c0, creator0, second), (c1, os.urandom(32), second)]), private_key=deployer_key)
+            transfers=[(c0, creator0, second), (c1, os.urandom(32), second)]), account=deployer)
     assert registry.current_owner(c0) is None and registry.current_owner(c1) == first
 
 
-def test_batched_transfers_cost_less_gas_each_than_single_calls(registry: ProvenanceRegistry, deployer_key: str):
+def test_batched_transfers_cost_less_gas_each_than_single_calls(registry: ProvenanceRegistry, deployer: LocalAccount):
     """The figure the sender's gas limits (sending.transfer_gas_limit) are sized from."""
     from provenance.services.sending import transfer_gas_limit
 
-    _, records = anchor(registry, deployer_key, 33)
+    _, records = anchor(registry, deployer, 33)
     single = execute(registry.w3, request=registry.record_transfer(
         content_hash=records[0][0], previous_owner=records[0][2], new_owner=os.urandom(32)),
-        private_key=deployer_key)["gasUsed"]
+        account=deployer)["gasUsed"]
     batch = [(c, creator, os.urandom(32)) for c, _, creator in records[1:]]
     batched = execute(registry.w3, request=registry.record_transfers(transfers=batch),
-                      private_key=deployer_key)["gasUsed"]
+                      account=deployer)["gasUsed"]
     assert batched / len(batch) < 0.75 * single
     assert single <= transfer_gas_limit(1) and batched <= transfer_gas_limit(len(batch))

@@ -6,11 +6,11 @@ import threading
 import pytest
 from django.db import connection, transaction
 
+from provenance.connection import chain_connect
 from provenance.models import ChainTransaction, SenderNonce, TxKind, TxState
-from provenance.nonce_allocator import DatabaseNonceAllocator
+from provenance.nonces import DatabaseNonceAllocator
 from provenance.services import (
     batches_build,
-    chain_connect,
     deployment_ensure,
     record_register,
     transactions_send,

@@ -10,7 +10,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from provenance.chain.anvil import free_port
 from provenance.models import AnchorState, ProvenanceRecord, RecordState, TxState
 from provenance.services import batch_build
-from tests.provenance.django.conftest import image_bytes
+from tests.provenance.helpers import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -106,8 +106,8 @@ def test_the_exact_match_uses_the_original_bytes_not_the_re_encoded_ones(api, re
 
 
 def test_hash_lookup_lists_the_records_perceptual_neighbours(api, register_image):
+    from bench.synthetic_images import encode_jpeg, synthetic_image
     from provenance.services import hash_file, record_register
-    from provenance.synthetic_images import encode_jpeg, synthetic_image
 
     record, _ = register_image(6)
     copy = encode_jpeg(synthetic_image(6), quality=50)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from provenance import synthetic_images
-from provenance.watermark import (
+from bench import synthetic_images
+from provenance.fingerprints.watermark import (
     CODED_BITS,
     MIN_SIDE,
     WatermarkError,
@@ -77,7 +77,7 @@ def test_images_too_small_to_carry_a_key_are_refused_and_read_as_unmarked():
 def test_batched_embedding_equals_invisible_watermarks_own_block_call():
     from imwatermark.dwtDctSvd import EmbedDwtDctSvd
 
-    from provenance.watermark import BLOCK, STRENGTH, _diffuse
+    from provenance.fingerprints.watermark import BLOCK, STRENGTH, _diffuse
 
     rng = np.random.default_rng(1)
     low = rng.uniform(0, 500, (2 * BLOCK, 3 * BLOCK))

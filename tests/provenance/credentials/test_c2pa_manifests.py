@@ -9,6 +9,7 @@ import pytest
 from cryptography import x509
 from PIL import Image
 
+from bench.synthetic_images import synthetic_image
 from provenance.credentials import c2pa_manifests as m
 from provenance.credentials.certificates import (
     DEVELOPMENT_MARK,
@@ -17,7 +18,6 @@ from provenance.credentials.certificates import (
     is_development_chain,
     issue_signing_material,
 )
-from provenance.synthetic_images import synthetic_image
 
 
 @pytest.fixture(scope="module")

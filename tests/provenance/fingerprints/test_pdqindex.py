@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance.pdqindex import PdqIndex, PdqMatch, brute_force_search, hashes_to_array
+from provenance.fingerprints.pdqindex import PdqIndex, PdqMatch, brute_force_search, hashes_to_array
 
 HASH = st.binary(min_size=32, max_size=32)
 

@@ -1,9 +1,12 @@
-"""The one way the Django side reaches the chain: the configured node, checked for its chain id, and the signer."""
+"""The one way the Django side reaches the chain: the configured node, checked for its chain id, and the
+signing account, made once from CHAIN_PRIVATE_KEY."""
 
 from dataclasses import dataclass, field
 
 import requests
 from django.conf import settings
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
@@ -12,14 +15,14 @@ from provenance.chain.connection import connect
 from provenance.chain.errors import ChainUnavailable, SignerNotConfigured
 from provenance.chain.registry import ProvenanceRegistry
 from provenance.chain.signer import ANVIL_DEV_PRIVATE_KEY, resolve_private_key
-from provenance.chain.transactions import sender_address
 
 # What a node that is down, restarting or unreachable raises somewhere along a call.
 CHAIN_DOWN_ERRORS = (ChainUnavailable, requests.RequestException, OSError)
 
 
-def signing_key() -> str:
-    """CHAIN_PRIVATE_KEY; the anvil development key only on anvil's chain id (it is public knowledge)."""
+def signing_account() -> LocalAccount:
+    """CHAIN_PRIVATE_KEY's account; the anvil development account only on anvil's chain id (its key is public
+    knowledge)."""
     chain_id = settings.CHAIN_ID
     key = resolve_private_key(chain_id=chain_id, configured_key=settings.CHAIN_PRIVATE_KEY or None)
     if chain_id != ANVIL_CHAIN_ID and key.lower() == ANVIL_DEV_PRIVATE_KEY:
@@ -28,10 +31,9 @@ def signing_key() -> str:
             f"{ANVIL_CHAIN_ID}; CHAIN_ID is {chain_id}"
         )
     try:
-        sender_address(private_key=key)
+        return Account.from_key(key)
     except (ValueError, TypeError) as exc:
         raise SignerNotConfigured(f"CHAIN_PRIVATE_KEY is not a valid private key ({type(exc).__name__})") from None
-    return key
 
 
 @dataclass
@@ -39,8 +41,17 @@ class Chain:
     w3: Web3
     chain_id: int
     rpc_url: str
-    private_key: str = field(repr=False)
-    sender: str
+    account: LocalAccount | None = field(repr=False)  # None: connected to read only
+
+    @property
+    def sender(self) -> str:
+        return self.account.address if self.account is not None else ""
+
+    @property
+    def signer(self) -> LocalAccount:
+        if self.account is None:
+            raise SignerNotConfigured("this connection was made without the signing account (signer=False)")
+        return self.account
 
     def registry(self, address: str) -> ProvenanceRegistry:
         return ProvenanceRegistry(self.w3, address)
@@ -56,10 +67,9 @@ def chain_connect(*, timeout: float = 10.0, retries: int = 2, signer: bool = Tru
     """Raises ChainIdMismatch ("connected to chain X at URL, expected Y"), ChainUnavailable, or
     SignerNotConfigured; nothing may be signed for a chain that is not the configured one."""
     rpc_url, chain_id = settings.CHAIN_RPC_URL, settings.CHAIN_ID
-    private_key = signing_key() if signer else ""
+    account = signing_account() if signer else None
     w3 = connect(rpc_url=rpc_url, expected_chain_id=chain_id, timeout=timeout, retries=retries)
-    sender = sender_address(private_key=private_key) if signer else ""
-    return Chain(w3=w3, chain_id=chain_id, rpc_url=rpc_url, private_key=private_key, sender=sender)
+    return Chain(w3=w3, chain_id=chain_id, rpc_url=rpc_url, account=account)
 
 
 def is_chain_down(exc: BaseException) -> bool:

@@ -1,14 +1,14 @@
 """Fixtures for the provenance app: an anvil node per session (and per test where the test kills it), the
-settings pointed at it, block mining, synthetic images and a helper that runs the chain tasks."""
+settings pointed at it, block mining, registering a synthetic image and running the chain tasks (plain helpers
+are in helpers.py)."""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from provenance.chain.anvil import AnvilProcess
-from provenance.synthetic_images import encode_png, synthetic_image
+from tests.provenance.helpers import image_bytes, rpc
 
 
 @pytest.fixture(scope="session")
@@ -40,14 +40,6 @@ def own_anvil(settings, tmp_path: Path) -> Iterator[AnvilProcess]:
     node.kill()
 
 
-def rpc(url: str, method: str, params: list | None = None):
-    body = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []},
-                         timeout=10).json()
-    if "error" in body:
-        raise RuntimeError(body["error"])
-    return body["result"]
-
-
 @pytest.fixture
 def anvil_mine(settings) -> Callable[[int], None]:
     """Mine blocks on the node the settings point at (to reach CHAIN_CONFIRMATIONS)."""
@@ -56,10 +48,6 @@ def anvil_mine(settings) -> Callable[[int], None]:
         rpc(settings.CHAIN_RPC_URL, "anvil_mine", [hex(blocks)])
 
     return mine
-
-
-def image_bytes(seed: int) -> bytes:
-    return encode_png(synthetic_image(seed))
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import pdqhash
 import pytest
 from PIL import Image
 
-from provenance.hashing import (
+from bench.synthetic_images import cropped, encode_jpeg, encode_png, resized, synthetic_image
+from provenance.fingerprints.hashing import (
     PDQ_MATCH_DISTANCE,
     hamming_distance,
     pdq_from_bytes,
@@ -17,7 +18,6 @@ from provenance.hashing import (
     sha256_hex,
     sha256_of_bytes,
 )
-from provenance.synthetic_images import cropped, encode_jpeg, encode_png, resized, synthetic_image
 
 SEEDS = range(24)
 

@@ -3,7 +3,7 @@ import os
 import pytest
 from eth_utils import keccak
 
-from provenance.merkle import MerkleTree, hash_pair, record_leaf, verify_proof
+from provenance.proofs.merkle import MerkleTree, hash_pair, record_leaf, verify_proof
 
 
 def leaves(count: int) -> list[bytes]:

@@ -4,7 +4,7 @@ that suits large images, so queries under PROVENANCE_PDQ_SMALL_SIDE match within
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from provenance.hashing import hamming_distance, pdq_from_bytes
+from provenance.fingerprints.hashing import hamming_distance, pdq_from_bytes
 from provenance.selectors import pdq_match_distance
 from tests.provenance.gan_samples import gan_samples, jpeg, png
 
@@ -58,8 +58,8 @@ def test_verify_reads_the_watermark_when_hash_and_pdq_find_nothing(api, register
 
     from PIL import Image
 
-    from provenance.synthetic_images import cropped, encode_png, synthetic_image
-    from provenance.watermark import embed
+    from bench.synthetic_images import cropped, encode_png, synthetic_image
+    from provenance.fingerprints.watermark import embed
 
     original = synthetic_image(400, size=(256, 256))
     record, raw = register_image(400, raw=encode_png(original))

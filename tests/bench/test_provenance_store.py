@@ -3,11 +3,11 @@
 import pytest
 
 from bench.provenance import hashing_pipeline
-from provenance.bench_store import DatabaseStore
-from provenance.encoding import from_hex0x, leaf_for
-from provenance.merkle import verify_proof
+from bench.provenance_store import DatabaseStore
+from bench.synthetic_images import encode_png, synthetic_image
 from provenance.models import AnchorBatch, ChainTransaction, ProvenanceRecord, RecordState
-from provenance.synthetic_images import encode_png, synthetic_image
+from provenance.proofs.encoding import from_hex0x, leaf_for
+from provenance.proofs.merkle import verify_proof
 
 
 @pytest.mark.django_db

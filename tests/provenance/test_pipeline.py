@@ -7,10 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
+from bench.synthetic_images import encode_jpeg
 from core.models import DomainEvent
 from provenance.chain.registry import ProvenanceRegistry
-from provenance.encoding import from_hex0x, leaf_for, reference_hash
-from provenance.merkle import verify_proof
+from provenance.connection import chain_connect
 from provenance.models import (
     AnchorBatch,
     AnchorState,
@@ -21,8 +21,9 @@ from provenance.models import (
     RecordState,
     TxState,
 )
-from provenance.services import chain_connect, ownership_transfer
-from provenance.synthetic_images import encode_jpeg
+from provenance.proofs.encoding import from_hex0x, leaf_for, reference_hash
+from provenance.proofs.merkle import verify_proof
+from provenance.services import ownership_transfer
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
 

@@ -62,7 +62,8 @@ def test_reanchor_action_requeues_a_failed_batch_and_refuses_a_healthy_one(staff
 @pytest.mark.chain
 @pytest.mark.django_db
 def test_resend_action_broadcasts_the_stored_bytes(staff_client, chain_settings, register_image, monkeypatch):
-    from provenance.services import chain_connect, deployment_ensure, outbox, transactions_send
+    from provenance.connection import chain_connect
+    from provenance.services import deployment_ensure, outbox, transactions_send
 
     deployment_ensure(chain=chain_connect())
     register_image(1)

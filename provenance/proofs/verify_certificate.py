@@ -1,7 +1,7 @@
 """Check an Atelier provenance certificate with nothing but an Ethereum JSON-RPC endpoint.
 
     atelier-verify certificate.json --rpc https://rpc.example [--file artwork.png]
-    python -m provenance.verify_certificate certificate.json --rpc https://rpc.example [--file artwork.png]
+    python -m provenance.proofs.verify_certificate certificate.json --rpc https://rpc.example [--file artwork.png]
 
 Standalone on purpose (web3 and the standard library only; copy this file anywhere): nothing here trusts
 Atelier's servers. It recomputes the Merkle leaf from the certificate's fields and the root from the proof,

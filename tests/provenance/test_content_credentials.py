@@ -8,12 +8,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from bench.synthetic_images import synthetic_image
 from provenance.credentials import c2pa_manifests as m
 from provenance.credentials.certificates import issue_signing_material
 from provenance.models import ContentCredential, ProvenanceRecord
 from provenance.selectors import manifest_digest_for_record
 from provenance.services import credentials
-from provenance.synthetic_images import synthetic_image
 
 pytestmark = pytest.mark.django_db
 

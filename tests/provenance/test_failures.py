@@ -11,7 +11,7 @@ from core.models import DomainEvent
 from provenance.chain.registry import ProvenanceRegistry
 from provenance.chain.signer import ANVIL_DEV_PRIVATE_KEY
 from provenance.chain.transactions import TxRequest, execute
-from provenance.encoding import from_hex0x
+from provenance.connection import chain_connect
 from provenance.models import (
     AnchorBatch,
     AnchorState,
@@ -21,9 +21,10 @@ from provenance.models import (
     RecordState,
     TxState,
 )
-from provenance.services import chain_connect, deployment_ensure
+from provenance.proofs.encoding import from_hex0x
+from provenance.services import deployment_ensure
 from provenance.services import outbox as outbox_module
-from tests.provenance.django.conftest import rpc
+from tests.provenance.helpers import rpc
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
 
@@ -166,7 +167,8 @@ def test_a_nonce_taken_by_another_transaction_requeues_the_work(chain_settings, 
     monkeypatch.undo()
     # someone else spends that nonce with the same key
     chain = chain_connect()
-    execute(chain.w3, request=TxRequest(to=chain.sender, data=b"", gas=21_000), private_key=ANVIL_DEV_PRIVATE_KEY)
+    execute(chain.w3, request=TxRequest(to=chain.sender, data=b"", gas=21_000),
+            account=Account.from_key(ANVIL_DEV_PRIVATE_KEY))
     assert chain.nonce(block="latest") > signed.nonce
 
     run_chain("send")

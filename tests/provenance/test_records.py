@@ -17,7 +17,7 @@ from provenance.services import (
     record_register,
     records_import,
 )
-from tests.provenance.django.conftest import image_bytes
+from tests.provenance.helpers import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -158,8 +158,8 @@ def test_ownership_transfer_of_unknown_content_is_404():
 
 
 def test_records_import_batches_records_with_valid_proofs_and_skips_known_content():
-    from provenance.encoding import from_hex0x, leaf_for
-    from provenance.merkle import verify_proof
+    from provenance.proofs.encoding import from_hex0x, leaf_for
+    from provenance.proofs.merkle import verify_proof
 
     register(content_sha256="00" * 32)
     entries = [RecordEntry(content_sha256=f"{i:064x}", pdq=PDQ, pdq_quality=90, subject=f"s:{i}", creator="c",

@@ -9,7 +9,7 @@ import sys
 import pytest
 from web3 import Web3
 
-from provenance import verify_certificate
+from provenance.proofs import verify_certificate
 from tests.helpers import REPO
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
@@ -30,7 +30,7 @@ def certified(chain_settings, register_image, run_chain, anvil_mine, api):
 def run_verifier(tmp_path, certificate: dict, rpc_url: str, *extra: str) -> subprocess.CompletedProcess:
     """The verifier copied out of the repository and run with a bare environment: it needs web3 and nothing else."""
     script = tmp_path / "verify_certificate.py"
-    shutil.copy(REPO / "provenance" / "verify_certificate.py", script)
+    shutil.copy(REPO / "provenance" / "proofs" / "verify_certificate.py", script)
     path = tmp_path / "certificate.json"
     path.write_text(json.dumps(certificate))
     return subprocess.run([sys.executable, str(script), str(path), "--rpc", rpc_url, *extra], cwd=tmp_path,
@@ -51,7 +51,7 @@ def test_the_module_form_documented_in_the_certificate_runs(certified, tmp_path)
     certificate, _, rpc_url = certified
     path = tmp_path / "certificate.json"
     path.write_text(json.dumps(certificate))
-    result = subprocess.run([sys.executable, "-m", "provenance.verify_certificate", str(path), "--rpc", rpc_url],
+    result = subprocess.run([sys.executable, "-m", "provenance.proofs.verify_certificate", str(path), "--rpc", rpc_url],
                             cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert certificate["verification"]["command"].startswith("atelier-verify ")

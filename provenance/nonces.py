@@ -1,5 +1,5 @@
-"""The engine's NonceAllocator on the database: one `SenderNonce` row per (chain, sender), locked with
-select_for_update while a transaction is signed.
+"""provenance.chain.nonces' NonceAllocator on the database: one `SenderNonce` row per (chain, sender), locked
+with select_for_update (provenance.locks) while a transaction is signed.
 
 A nonce is consumed only by a stored signed transaction: `allocate()` must run inside the same
 `transaction.atomic()` block that saves the signed raw bytes, so the increment and the outbox row commit
@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from django.db import connection
 from web3 import Web3
 
+from provenance.locks import lock_sender_nonce
 from provenance.models import SenderNonce
 
 
@@ -28,9 +29,7 @@ class DatabaseNonceAllocator:
         if not connection.in_atomic_block:
             raise RuntimeError("nonces are allocated inside transaction.atomic(), with the signed transaction")
         sender = Web3.to_checksum_address(sender)
-        SenderNonce.objects.get_or_create(chain_id=self.chain_id, sender=sender,
-                                          defaults={"next_nonce": self._floor.get(sender, 0)})
-        return SenderNonce.objects.select_for_update().get(chain_id=self.chain_id, sender=sender)
+        return lock_sender_nonce(chain_id=self.chain_id, sender=sender, first_nonce=self._floor.get(sender, 0))
 
     def peek(self, sender: str) -> int:
         row = self.lock(sender)

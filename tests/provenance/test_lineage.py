@@ -14,9 +14,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from eth_account import Account
 
-from provenance import verify_certificate
-from provenance.encoding import from_hex0x, leaf_for
-from provenance.merkle import verify_proof
+from provenance.proofs import verify_certificate
+from provenance.proofs.encoding import from_hex0x, leaf_for
+from provenance.proofs.merkle import verify_proof
 from tests.helpers import REPO
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
@@ -173,7 +173,7 @@ def _console_script(tmp_path: Path, certificate: dict | bytes, rpc_url: str, *ex
     """Run `atelier-verify` as pyproject's [project.scripts] entry point defines it, in a bare environment."""
     entry = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]["atelier-verify"]
     module, function = entry.split(":")
-    shutil.copy(REPO / "provenance" / "verify_certificate.py", tmp_path / "verify_certificate.py")
+    shutil.copy(REPO / "provenance" / "proofs" / "verify_certificate.py", tmp_path / "verify_certificate.py")
     path = tmp_path / "certificate.json"
     path.write_bytes(certificate if isinstance(certificate, bytes) else json.dumps(certificate).encode())
     runner = f"import sys; from {module.rsplit('.', 1)[-1]} import {function}; sys.exit({function}())"

@@ -8,7 +8,7 @@ import re
 
 from eth_utils import keccak
 
-from provenance.merkle import record_leaf
+from provenance.proofs.merkle import record_leaf
 
 SHA256_HEX = re.compile(r"^(?:0x)?([0-9a-fA-F]{64})$")
 

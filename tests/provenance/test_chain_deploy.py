@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from provenance.chain.anvil import free_port
+from provenance.connection import chain_connect
 from provenance.models import ChainDeployment, ChainTransaction, TxKind
-from provenance.services import chain_connect
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
 
