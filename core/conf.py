@@ -2,10 +2,10 @@
 
 A declaration names the Django setting, its kind (how the variable is read), its default, a one-line meaning and
 the environment variable that sets it (the setting's own name unless it says otherwise; None: a Django setting
-only). `config/settings.py` reads every declaration from the environment once (`environment_values`); the app
-reads the value at call time with `conf.get(NAME)`, so tests (the `settings` fixture, `override_settings`) and
-operators can change it. The README's settings table is printed from the same declarations
-(`python -m core.settings_table`).
+only). `config/settings.py` reads every declaration from the environment once (`environment_values`, and
+`config/conf.py`'s project settings one by one); the app reads the value at call time with `conf.get(NAME)`, so
+tests (the `settings` fixture, `override_settings`) and operators can change it. The README's settings table is
+printed from the same declarations (`python -m config.settings_table`).
 
 Import nothing here, and nothing in a `conf.py`, that needs the app registry: settings import them before apps load.
 """
@@ -71,8 +71,18 @@ DAYS_LIST = Kind(
     "days, comma-separated",
     lambda name, default: [timedelta(days=int(days)) for days in env_list(name, [str(d.days) for d in default])],
     list, lambda value: _show_list(delay.days for delay in value))
-# A Django setting with no environment variable: only its kind's name and how its default is shown matter.
-DURATION = Kind("duration", lambda name, default: default, show=lambda value: str(value))
+
+
+def _show_duration(value: timedelta) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        count, rest = divmod(value.total_seconds(), size)
+        if count and not rest:
+            return f"{count:g} {unit}{'s' if count != 1 else ''}"
+    return str(value)
+
+
+# A Django setting with no environment variable (a timedelta): only how its default is shown matters.
+DURATION = Kind("duration", lambda name, default: default, show=_show_duration)
 
 
 _SAME_AS_NAME = "="
