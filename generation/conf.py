@@ -55,6 +55,8 @@ SETTINGS = Settings(
     Setting("GENERATION_MICROBATCH_MAX_JOBS", INTEGER, 16,
             "small queued jobs for one model served in one batch"),
     Setting("GENERATION_PREVIEW_SIZE", INTEGER, 256, "preview side, in pixels"),
+    Setting("GENERATION_SESSION_CACHE_SIZE", INTEGER, 8,
+            "loaded ONNX Runtime sessions a process keeps (least recently used go first)", env=None),
 )
 get = SETTINGS.get
 
