@@ -24,7 +24,7 @@ from core.conf import (
     blank_is_default,
 )
 from marketplace.gallery import conf as gallery_conf
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def test_the_readme_table_is_the_one_the_declarations_print():
