@@ -371,9 +371,9 @@ def measure_small_images(*, count: int) -> dict:
     """Same-size JPEG q75 re-saves of a tiny GAN's 32 px outputs: found within the distance a query of that
     size gets (recall), and pairs of different outputs within it (false matches)."""
     from bench.gan_images import gan_images
-    from provenance.conf import DEFAULTS
+    from provenance.conf import SETTINGS
 
-    distance = DEFAULTS["PROVENANCE_PDQ_SMALL_MATCH_DISTANCE"]
+    distance = SETTINGS.declared["PROVENANCE_PDQ_SMALL_MATCH_DISTANCE"].default
     images = [Image.fromarray(pixels) for pixels in gan_images(count)]
     originals = np.array([_pdq_bits(image) for image in images], dtype=np.int16)
     resaved = np.array([_pdq_bits(Image.open(io.BytesIO(synthetic_images.encode_jpeg(image, quality=75))))

@@ -11,28 +11,28 @@ def avatar() -> int:
 def artwork() -> int:
     from marketplace.gallery import conf
 
-    return conf.max_upload_bytes()
+    return conf.get("GALLERY_MAX_UPLOAD_BYTES")
 
 
 def verification() -> int:
     from provenance import conf
 
-    return int(conf.get("PROVENANCE_VERIFY_MAX_BYTES"))
+    return conf.get("PROVENANCE_VERIFY_MAX_BYTES")
 
 
 def dataset() -> int:
-    from generation.services.conf import setting
+    from generation import conf
 
-    return int(setting("GENERATION_DATASET_MAX_BYTES"))
+    return conf.get("GENERATION_DATASET_MAX_BYTES")
 
 
 def commission_brief() -> int:
-    from marketplace.commissions.conf import setting
+    from marketplace.commissions import conf
 
-    return int(setting("COMMISSION_MAX_REFERENCES")) * int(setting("COMMISSION_IMAGE_MAX_BYTES"))
+    return conf.get("COMMISSION_MAX_REFERENCES") * conf.get("COMMISSION_IMAGE_MAX_BYTES")
 
 
 def commission_delivery() -> int:
-    from marketplace.commissions.conf import setting
+    from marketplace.commissions import conf
 
-    return int(setting("COMMISSION_MAX_DELIVERY_IMAGES")) * int(setting("COMMISSION_IMAGE_MAX_BYTES"))
+    return conf.get("COMMISSION_MAX_DELIVERY_IMAGES") * conf.get("COMMISSION_IMAGE_MAX_BYTES")

@@ -10,8 +10,9 @@ commit or roll back together), must not reach the network, and take only plain v
 from functools import cache
 from typing import Any, Protocol
 
-from django.conf import settings
 from django.utils.module_loading import import_string
+
+from generation import conf
 
 DATASET_SUBJECT = "generation.dataset:"
 MODEL_VERSION_SUBJECT = "generation.model_version:"
@@ -40,7 +41,7 @@ def _recorder_class(path: str) -> type:
 
 
 def get_recorder() -> LineageRecorder:
-    return _recorder_class(getattr(settings, "GENERATION_LINEAGE_RECORDER", ""))()
+    return _recorder_class(conf.get("GENERATION_LINEAGE_RECORDER"))()
 
 
 def dataset_subject(dataset: Any) -> str:

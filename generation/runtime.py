@@ -33,12 +33,12 @@ import onnxruntime as ort
 from django.conf import settings
 
 from core.media import media_local_path
+from generation import conf
 from generation.gan.onnx_runner import CPU, active_providers, make_session, run_generator
 
 logger = logging.getLogger("atelier.generation.runtime")
 
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
-DEFAULT_CACHE_SIZE = 8
 
 
 class GpuRequired(RuntimeError):
@@ -250,7 +250,7 @@ class SessionCache:
 
     @property
     def max_size(self) -> int:
-        return self._max_size or int(getattr(settings, "GENERATION_SESSION_CACHE_SIZE", DEFAULT_CACHE_SIZE))
+        return self._max_size or conf.get("GENERATION_SESSION_CACHE_SIZE")
 
     def get(self, key: Hashable, path: str | Path, *, what: str = "model") -> LoadedModel:
         key = (key, str(path), tuple(requested_providers()), bool(settings.GENERATION_REQUIRE_GPU))

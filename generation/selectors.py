@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 
 from core.errors import NotFound
 from core.media import media_is_remote
+from generation.conf import run_directory, run_storage_name
 from generation.models import Dataset, GeneratedImage, GenerationJob, ModelVersion, TrainingRun
-from generation.services.conf import run_directory, run_storage_name
 
 
 def datasets_for(*, user: Any) -> QuerySet[Dataset]:

@@ -31,7 +31,7 @@ from core.errors import AtelierError, Conflict, InvalidInput, PayloadTooLarge, P
 from core.jobs import FINISHED_STATES, JobContext, PermanentJobError, job_enqueue, run_job
 from core.media import media_cache, media_is_remote, media_local_path
 from core.uploads import ALLOWED_FORMATS, CleanImage, image_clean, zip_list_images, zip_open, zip_read_images
-from generation import lineage
+from generation import conf, lineage
 from generation.errors import GenerationError
 from generation.gan.data import (
     DatasetError,
@@ -43,7 +43,6 @@ from generation.gan.data import (
 )
 from generation.metering import get_meter
 from generation.models import Dataset, DatasetImage, DatasetProcessing, DatasetState
-from generation.services.conf import setting
 
 logger = logging.getLogger("atelier.generation.datasets")
 
@@ -189,7 +188,7 @@ def _stage(files: Sequence[Any], *, max_bytes: int, max_files: int) -> list[_Sta
         if count > max_files:
             raise _too_many_files(count, max_files)
         labelled = any(label for label, _ in headers)
-        cap, pixels = setting("GENERATION_DATASET_MAX_DECODED_PIXELS"), 0
+        cap, pixels = conf.get("GENERATION_DATASET_MAX_DECODED_PIXELS"), 0
         for label, header in headers:
             if labelled and not label:
                 continue  # the job rejects it without decoding
@@ -227,9 +226,9 @@ def dataset_create(*, owner: Any, name: str, files: Sequence[Upload], contents_p
         raise InvalidInput("Give the dataset a name.", field="name")
     if not files:
         raise InvalidInput("Send one zip archive or one or more images.", field="files")
-    max_bytes = setting("GENERATION_DATASET_MAX_BYTES")
+    max_bytes = conf.get("GENERATION_DATASET_MAX_BYTES")
     _check_declared(files, max_bytes=max_bytes)
-    staged = _stage(files, max_bytes=max_bytes, max_files=setting("GENERATION_DATASET_MAX_IMAGES"))
+    staged = _stage(files, max_bytes=max_bytes, max_files=conf.get("GENERATION_DATASET_MAX_IMAGES"))
     dataset = Dataset(owner=owner, name=name[:200], state=DatasetState.PROCESSING,
                       contents_public=bool(contents_public),
                       upload_report=_Report().as_dict())  # empty until the job's verdict
@@ -293,7 +292,7 @@ def _clean(candidates: list[_Candidate], report: _Report, *, heartbeat: Callable
     """Validate each file; drop exact duplicates (same upload bytes or same pixels after re-encoding). The
     upload as a whole may decode at most GENERATION_DATASET_MAX_DECODED_PIXELS (checked from the headers)."""
     labelled = any(candidate.label for candidate in candidates)
-    decoded, decode_cap = 0, setting("GENERATION_DATASET_MAX_DECODED_PIXELS")
+    decoded, decode_cap = 0, conf.get("GENERATION_DATASET_MAX_DECODED_PIXELS")
     accepted: list[_Accepted] = []
     seen: dict[str, str] = {}
     for candidate in candidates:
@@ -311,8 +310,8 @@ def _clean(candidates: list[_Candidate], report: _Report, *, heartbeat: Callable
             raise _over_pixels(decode_cap)
         try:
             image = image_clean(raw=candidate.raw, name=candidate.name,
-                                max_bytes=setting("GENERATION_IMAGE_MAX_BYTES"),
-                                max_pixels=setting("GENERATION_IMAGE_MAX_PIXELS"))
+                                max_bytes=conf.get("GENERATION_IMAGE_MAX_BYTES"),
+                                max_pixels=conf.get("GENERATION_IMAGE_MAX_PIXELS"))
         except AtelierError as exc:
             report.rejected.append({"name": candidate.name, "reason": _reason(exc, candidate.name)})
             continue
@@ -329,7 +328,7 @@ def _clean(candidates: list[_Candidate], report: _Report, *, heartbeat: Callable
 
 
 def _check_limits(*, owner: Any, accepted: list[_Accepted]) -> None:
-    site_max = setting("GENERATION_DATASET_MAX_IMAGES")
+    site_max = conf.get("GENERATION_DATASET_MAX_IMAGES")
     if len(accepted) > site_max:
         raise InvalidInput(f"The dataset has {len(accepted)} images; the limit is {site_max}.", field="files",
                            code=GenerationError.TOO_MANY_IMAGES, limit=site_max)
@@ -400,11 +399,11 @@ def dataset_processing_work(job: DatasetProcessing, context: JobContext) -> None
     dataset = Dataset.objects.select_related("owner").get(pk=job.dataset_id)
     if dataset.state != DatasetState.PROCESSING:
         return
-    max_bytes = setting("GENERATION_DATASET_MAX_BYTES")
+    max_bytes = conf.get("GENERATION_DATASET_MAX_BYTES")
     files = [_StoredUpload(name=item["name"], file=item["file"], limit=max_bytes) for item in job.uploads]
     report = _Report()
     try:
-        candidates = _read_candidates(files, max_bytes=max_bytes, max_files=setting("GENERATION_DATASET_MAX_IMAGES"),
+        candidates = _read_candidates(files, max_bytes=max_bytes, max_files=conf.get("GENERATION_DATASET_MAX_IMAGES"),
                                       report=report)
         accepted = _clean(candidates, report, heartbeat=context.heartbeat)
         if not accepted:

@@ -16,13 +16,13 @@ from django.db import transaction
 from core.errors import InvalidInput, NotFound
 from core.media import media_is_remote
 from generation import lineage
+from generation.conf import run_directory
 from generation.errors import GenerationError
 from generation.gan.config import GANConfig
 from generation.gan.data import dataset_hash
 from generation.gan.finetune import ARCHITECTURE_FIELDS, discriminator_blocks
 from generation.gan.networks import build_discriminator
 from generation.models import Curation, Dataset, DatasetImage, GeneratedImage, ModelVersion, TrainingRun
-from generation.services.conf import run_directory
 from generation.services.training import training_run_create, training_run_estimate
 
 SCHEDULE_DEFAULT_FRACTION = 4  # a fine-tune trains a quarter of its parent's steps unless told otherwise

@@ -43,11 +43,10 @@ from core.jobs import (
     job_start,
     job_succeed,
 )
-from generation import runtime
+from generation import conf, runtime
 from generation.gan.noise import MAX_SEED, interpolate, latents_for_seeds
 from generation.metering import GENERATION, get_meter
 from generation.models import GeneratedImage, GenerationJob, ModelVersion
-from generation.services.conf import setting
 
 RANDOM_SEED_BOUND = 2**32  # server-chosen seeds: small enough to type back in
 
@@ -66,7 +65,7 @@ def _check_seed(value: Any, name: str) -> int:
 
 def _resolve_images(*, count: int | None, seeds: Sequence[int] | None,
                     interpolation: dict[str, Any] | None) -> tuple[int, list[int], dict[str, int] | None]:
-    max_count = setting("GENERATION_MAX_COUNT")
+    max_count = conf.get("GENERATION_MAX_COUNT")
     if interpolation is not None:
         if seeds:
             raise InvalidInput("Give seeds or an interpolation, not both.", field="seeds")
@@ -169,7 +168,7 @@ def encode_png(pixels: np.ndarray) -> bytes:
 
 def encode_preview(pixels: np.ndarray) -> bytes:
     image = Image.fromarray(pixels, "RGB")
-    size = setting("GENERATION_PREVIEW_SIZE")
+    size = conf.get("GENERATION_PREVIEW_SIZE")
     image.thumbnail((size, size), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     image.save(buffer, format="WEBP", quality=80, method=4)
@@ -208,8 +207,8 @@ class _Member:
 # --- the work ----------------------------------------------------------------------------------------------
 
 def _claim_peers(job: GenerationJob) -> list[GenerationJob]:
-    budget = setting("GENERATION_MICROBATCH_MAX_IMAGES") - (job.count - job.produced)
-    max_jobs = setting("GENERATION_MICROBATCH_MAX_JOBS")
+    budget = conf.get("GENERATION_MICROBATCH_MAX_IMAGES") - (job.count - job.produced)
+    max_jobs = conf.get("GENERATION_MICROBATCH_MAX_JOBS")
     if budget <= 0 or max_jobs <= 1:
         return []
     candidates = (
@@ -283,7 +282,7 @@ def _heartbeat(member: _Member, context: JobContext) -> None:
 def _run_batches(members: list[_Member], model: runtime.LoadedModel) -> Iterator[_Member]:
     """Draw every member's missing images, GENERATION_BATCH_SIZE rows per onnxruntime call across members;
     yields each member after storing its share of a batch (so the caller can heartbeat it)."""
-    batch_size = setting("GENERATION_BATCH_SIZE")
+    batch_size = conf.get("GENERATION_BATCH_SIZE")
     while True:
         rows: list[tuple[_Member, int]] = []
         for member in members:

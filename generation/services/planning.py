@@ -16,13 +16,13 @@ from typing import Any
 import torch
 
 from core.errors import InvalidInput, PaymentRequired
+from generation import conf
 from generation.errors import GenerationError
 from generation.gan.budget import PRESETS, TrainingPlan, device_kind, plan_training, table_images_per_second
 from generation.gan.budget import probe_images_per_second as _probe
 from generation.gan.config import ConfigError, GANConfig
 from generation.metering import Limits, get_meter
 from generation.models import Dataset
-from generation.services.conf import setting
 from generation.services.datasets import dataset_class_names
 
 # the worker's hard stop is the training budget plus this much (checkpoint, sample grid and a slow step)
@@ -41,7 +41,7 @@ class PlannedRun:
 
 def training_device() -> str:
     """The torch device the training worker runs on (GENERATION_TRAINING_DEVICE, else CUDA when present)."""
-    configured = setting("GENERATION_TRAINING_DEVICE")
+    configured = conf.get("GENERATION_TRAINING_DEVICE")
     if configured:
         return str(configured)
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -112,7 +112,7 @@ def _planned(*, preset: str, minutes: float | None, device: str, dataset: Datase
     try:
         return plan_training(preset=preset, minutes=minutes, device=device, dataset_size=dataset.image_count,
                              num_classes=max(classes, 1), overrides=overrides,
-                             measure=bool(setting("GENERATION_PLAN_MEASURE")))
+                             measure=bool(conf.get("GENERATION_PLAN_MEASURE")))
     except ConfigError as exc:
         raise _field_error(exc, top_level_minutes=top_level_minutes) from None
 
@@ -124,7 +124,7 @@ def _explicit(*, overrides: dict[str, Any], device: str) -> TrainingPlan:
         kind = device_kind(device)
     except ConfigError as exc:
         raise _field_error(exc, top_level_minutes=False) from None
-    measured = bool(setting("GENERATION_PLAN_MEASURE"))
+    measured = bool(conf.get("GENERATION_PLAN_MEASURE"))
     ips = _probe(config, device=device) if measured else table_images_per_second(config, kind=kind)
     minutes = config.steps * config.batch_size / max(ips, 1e-9) / 60
     summary = (f"about {ips:,.0f} images/s here, about {config.steps:,} steps in {minutes:.1f} minutes "

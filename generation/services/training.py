@@ -36,7 +36,8 @@ from core.jobs import (
     job_succeed,
 )
 from core.media import media_is_remote, media_local_path, media_save_file, sha256_file
-from generation import lineage
+from generation import conf, lineage
+from generation.conf import run_directory, run_storage_name
 from generation.gan import export as gan_export
 from generation.gan import finetune
 from generation.gan.config import GANConfig
@@ -47,7 +48,6 @@ from generation.gan.onnx_runner import make_session, run_generator
 from generation.gan.trainer import RESUMABLE_CHANGES, Progress, Trainer, load_checkpoint
 from generation.metering import TRAINING, get_meter
 from generation.models import Dataset, ModelVersion, TrainingRun, TrainingState
-from generation.services.conf import run_directory, run_storage_name, setting
 from generation.services.datasets import dataset_prepare, dataset_prepared_path, dataset_ready_check
 from generation.services.multiprocess import checkpoint_progress, train_in_processes
 from generation.services.pausing import training_run_mark_paused
@@ -239,7 +239,7 @@ class _Monitor:
 def _process_count(run: TrainingRun) -> int:
     """Processes for this run: GENERATION_TRAIN_PROCS, except fine-tunes (their parent initialisation and
     frozen blocks live in this process's trainer) which train in one."""
-    processes = int(setting("GENERATION_TRAIN_PROCS"))
+    processes = int(conf.get("GENERATION_TRAIN_PROCS"))
     if processes > 1 and (run.init_from_id is not None or run.fine_tune):
         logger.info("training run %s is a fine-tune: one process", run.public_id)
         return 1
@@ -395,7 +395,7 @@ def _metrics(*, prepared: PreparedDataset, onnx_path: Path, config: GANConfig) -
     extractor = inception_extractor(settings.GENERATION_INCEPTION_WEIGHTS or None)
     if isinstance(extractor, str):
         return {"available": False, "reason": extractor}
-    count = min(prepared.num_images, setting("GENERATION_METRICS_MAX_IMAGES"))
+    count = min(prepared.num_images, conf.get("GENERATION_METRICS_MAX_IMAGES"))
     real = prepared.images[:count].permute(0, 2, 3, 1).numpy()  # [N, R, R, 3] uint8
     session = make_session(onnx_path)
     labels = np.arange(count, dtype=np.int64) % config.num_classes if config.conditional else None

@@ -8,8 +8,10 @@ class CommissionsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.scheduler import register_periodic
-        from marketplace.commissions import signals  # noqa: F401  (connects the receivers)
-        from marketplace.commissions.conf import setting
+        from marketplace.commissions import (
+            conf,
+            signals,  # noqa: F401  (connects the receivers)
+        )
 
         register_periodic(name="commissions.sweep", task_path="marketplace.commissions.tasks.commissions_sweep_task",
-                          every=setting("COMMISSION_SWEEP_EVERY"))
+                          every=conf.get("COMMISSION_SWEEP_EVERY"))

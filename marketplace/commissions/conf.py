@@ -1,25 +1,8 @@
-"""The commissions app's constants and settings (read at call time, so tests can override them).
-
-COMMISSION_SWEEP_EVERY             how often the periodic sweep runs (expiry, auto-completion, reconciliation);
-                                   default 1 minute
-COMMISSION_AUTO_COMPLETE_AFTER     a delivery the client neither accepts nor questions is accepted for them
-                                   after this long (default 14 days), so the artist is not left unpaid
-COMMISSION_REVISION_MIN_WINDOW     a revision request leaves the artist at least this long to deliver; the due
-                                   date moves out if needed (default 3 days)
-COMMISSION_GENERATION_GRACE        a delivery still generating at the due date holds off expiry this long
-                                   (default 1 day)
-COMMISSION_PAYMENT_TIMEOUT         an accepted offer whose charge is still unfinished after this (3-D Secure never
-                                   completed) is given up: the payment abandoned, the brief open again (30 min)
-COMMISSION_MAX_REFERENCES          reference images per brief (default 10)
-COMMISSION_MAX_DELIVERY_IMAGES     images per delivery, uploaded or generated (default 16)
-COMMISSION_IMAGE_MAX_BYTES         per uploaded image (default 25 MiB)
-COMMISSION_MAX_DEADLINE_DAYS       how far ahead a deadline may be (default 365)
-"""
+"""The commissions app's constants and settings (declared once: core/conf.py; read at call time)."""
 
 from datetime import timedelta
-from typing import Any
 
-from django.conf import settings
+from core.conf import DURATION, INTEGER, Setting, Settings
 
 # The platform's share of a commission's price, in basis points (1500 = 15%), fixed when the offer is
 # accepted. Rounded down, so a rounding cent goes to the artist.
@@ -28,21 +11,26 @@ DEFAULT_REVISIONS = 2
 MAX_REVISIONS = 10
 MAX_AMOUNT = 99_999_999  # minor units: the payment provider's per-charge ceiling
 
-DEFAULTS: dict[str, Any] = {
-    "COMMISSION_SWEEP_EVERY": timedelta(minutes=1),
-    "COMMISSION_AUTO_COMPLETE_AFTER": timedelta(days=14),
-    "COMMISSION_REVISION_MIN_WINDOW": timedelta(days=3),
-    "COMMISSION_GENERATION_GRACE": timedelta(days=1),
-    "COMMISSION_PAYMENT_TIMEOUT": timedelta(minutes=30),
-    "COMMISSION_MAX_REFERENCES": 10,
-    "COMMISSION_MAX_DELIVERY_IMAGES": 16,
-    "COMMISSION_IMAGE_MAX_BYTES": 25 * 1024 * 1024,
-    "COMMISSION_MAX_DEADLINE_DAYS": 365,
-}
-
-
-def setting(name: str) -> Any:
-    return getattr(settings, name, DEFAULTS[name])
+SETTINGS = Settings(
+    Setting("COMMISSION_SWEEP_EVERY", DURATION, timedelta(minutes=1),
+            "how often the periodic sweep runs (expiry, auto-completion, reconciliation)", env=None),
+    Setting("COMMISSION_AUTO_COMPLETE_AFTER", DURATION, timedelta(days=14),
+            "a delivery the client neither accepts nor questions is accepted for them after this long, so the "
+            "artist is not left unpaid", env=None),
+    Setting("COMMISSION_REVISION_MIN_WINDOW", DURATION, timedelta(days=3),
+            "a revision request leaves the artist at least this long to deliver; the due date moves out if needed",
+            env=None),
+    Setting("COMMISSION_GENERATION_GRACE", DURATION, timedelta(days=1),
+            "a delivery still generating at the due date holds off expiry this long", env=None),
+    Setting("COMMISSION_PAYMENT_TIMEOUT", DURATION, timedelta(minutes=30),
+            "an accepted offer whose charge is still unfinished after this (3-D Secure never completed) is given "
+            "up: the payment abandoned, the brief open again", env=None),
+    Setting("COMMISSION_MAX_REFERENCES", INTEGER, 10, "reference images per brief"),
+    Setting("COMMISSION_MAX_DELIVERY_IMAGES", INTEGER, 16, "images per delivery, uploaded or generated"),
+    Setting("COMMISSION_IMAGE_MAX_BYTES", INTEGER, 25 * 1024 * 1024, "bytes per uploaded image", shown="25 MiB"),
+    Setting("COMMISSION_MAX_DEADLINE_DAYS", INTEGER, 365, "how far ahead a deadline may be, in days"),
+)
+get = SETTINGS.get
 
 
 def platform_fee(price: int) -> int:

@@ -114,7 +114,7 @@ class ArtworkListCreateView(IdempotentMixin, PublicGalleryScoped, APIView):
                   "tags": data["tags"], "style": data["style"]}
         if "file" in data:
             upload = data["file"]
-            upload_size_check(upload, max_bytes=conf.max_upload_bytes())
+            upload_size_check(upload, max_bytes=conf.get("GALLERY_MAX_UPLOAD_BYTES"))
             raw = b"".join(upload.chunks())
             artwork = services.artwork_create_from_upload(raw=raw, filename=upload.name, **common)
         else:

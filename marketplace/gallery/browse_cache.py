@@ -34,7 +34,7 @@ def _version() -> int:
 
 def page_key(*, url: str) -> str | None:
     """The cache key of a browse page (None when caching is off)."""
-    if conf.browse_cache_seconds() <= 0:
+    if conf.get("GALLERY_BROWSE_CACHE_SECONDS") <= 0:
         return None
     digest = hashlib.sha256(url.encode()).hexdigest()[:32]
     return f"gallery:browse:{_version()}:{digest}"
@@ -45,7 +45,7 @@ def page_get(key: str) -> bytes | None:
 
 
 def page_set(key: str, body: bytes) -> None:
-    cache.set(key, body, timeout=conf.browse_cache_seconds())
+    cache.set(key, body, timeout=conf.get("GALLERY_BROWSE_CACHE_SECONDS"))
 
 
 def _bump() -> None:

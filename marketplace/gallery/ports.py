@@ -51,7 +51,7 @@ def watermark_key(content_sha256: str) -> bytes | None:
 
 
 def invisible_watermark_enabled() -> bool:
-    return gallery_conf.preview_invisible_watermark()
+    return gallery_conf.get("GALLERY_PREVIEW_INVISIBLE_WATERMARK")
 
 
 @dataclass(frozen=True)

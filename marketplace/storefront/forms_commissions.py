@@ -4,10 +4,10 @@ the brief's currency, dates in UTC); the services judge it."""
 from typing import Any
 
 from django import forms
-from django.conf import settings
 
 from marketplace.commissions.conf import DEFAULT_REVISIONS
 from marketplace.storefront.page_forms import MultipleFileField, amount_to_minor
+from marketplace.subscriptions import conf as subscriptions_conf
 
 # The embedded test provider's documented payment methods (README, "Payments without a payment processor").
 TEST_CARDS = [
@@ -82,7 +82,7 @@ class PayForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if getattr(settings, "PAYMENT_PROVIDER", "test") == "test":
+        if subscriptions_conf.get("PAYMENT_PROVIDER") == "test":
             self.fields["payment_method"] = forms.ChoiceField(choices=TEST_CARDS, label="Pay with (test cards)")
 
 

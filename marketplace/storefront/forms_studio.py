@@ -180,7 +180,7 @@ class ListingForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [(code, code) for code in gallery_conf.currencies()]
+        self.fields["currency"].choices = [(code, code) for code in gallery_conf.get("GALLERY_CURRENCIES")]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

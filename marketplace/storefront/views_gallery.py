@@ -85,7 +85,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
         "sorts": [(key, SORT_LABELS.get(key, key)) for key in SORTS],
         "licence_types": [(key, terms_for(key).name) for key in LICENCE_COLUMNS],
         "provenance_states": [(key, PROVENANCE_LABELS.get(key, key)) for key in ports.PROVENANCE_STATUSES],
-        "currencies": gallery_conf.currencies(),
+        "currencies": gallery_conf.get("GALLERY_CURRENCIES"),
         "next_cursor": page.next.encode() if page and page.next else None,
         "previous_cursor": page.previous.encode() if page and page.previous else None,
         "filtered": any(request.GET.get(name) for name in

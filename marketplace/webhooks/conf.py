@@ -1,53 +1,34 @@
-"""Webhook settings with their defaults, read at call time so tests (and operators) can change them.
-
-Until they are added to config/settings.py, every one of them runs on the default below.
-"""
+"""Webhook settings (declared once: core/conf.py; read at call time with `conf.get(NAME)`) and constants."""
 
 from datetime import timedelta
 
 from django.conf import settings
 
+from core.conf import FLAG, HOURS, INTEGER, NUMBER, SECONDS, TEXT, Setting, Settings
 
-def allow_private_networks() -> bool:
-    """Deliver to private, loopback and other non-public addresses (the test suite's local receiver)."""
-    return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE_NETWORKS", False))
+SETTINGS = Settings(
+    Setting("WEBHOOK_ALLOW_PRIVATE_NETWORKS", FLAG, False,
+            "deliver to private, loopback and other non-public addresses (tests, closed networks)"),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", NUMBER, 10.0, "deadline of one delivery attempt"),
+    Setting("WEBHOOK_MAX_ATTEMPTS", INTEGER, 5, "attempts per delivery series (the first try included)"),
+    Setting("WEBHOOK_BACKOFF_BASE", SECONDS, timedelta(minutes=1),
+            "wait after the first failed attempt (×4 each time, 6 h cap)", env="WEBHOOK_BACKOFF_BASE_SECONDS"),
+    Setting("WEBHOOK_DISABLE_AFTER_FAILURES", INTEGER, 20,
+            "an endpoint failing this many times in a row (no success between), for "
+            "`WEBHOOK_DISABLE_FAILING_FOR_HOURS`, is disabled"),
+    # Svix and Stripe disable after days of failures, not after a burst.
+    Setting("WEBHOOK_DISABLE_FAILING_FOR", HOURS, timedelta(days=3),
+            "... provided it has been failing at least this long", env="WEBHOOK_DISABLE_FAILING_FOR_HOURS"),
+    Setting("WEBHOOK_MAX_ENDPOINTS_PER_USER", INTEGER, 20, "endpoints per user"),
+    Setting("WEBHOOK_CA_FILE", TEXT, "",
+            "CA bundle for verifying receivers' certificates (a private CA; empty: the system's trust store)"),
+)
+get = SETTINGS.get
 
 
 def https_only() -> bool:
+    """Receivers must be https: in production (not a setting of its own)."""
     return getattr(settings, "ATELIER_ENV", "development") == "production"
-
-
-def timeout_seconds() -> float:
-    return float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 10.0))
-
-
-def max_attempts() -> int:
-    """Attempts per delivery series (the first try included)."""
-    return int(getattr(settings, "WEBHOOK_MAX_ATTEMPTS", 5))
-
-
-def backoff_base() -> timedelta:
-    """Delay after the first failed attempt; each later one is multiplied by BACKOFF_FACTOR."""
-    return getattr(settings, "WEBHOOK_BACKOFF_BASE", timedelta(minutes=1))
-
-
-def disable_after_failures() -> int:
-    """Consecutive failed attempts (no success in between) after which an endpoint is disabled ..."""
-    return int(getattr(settings, "WEBHOOK_DISABLE_AFTER_FAILURES", 20))
-
-
-def disable_failing_for() -> timedelta:
-    """... provided it has been failing at least this long (Svix/Stripe disable after days, not a burst)."""
-    return getattr(settings, "WEBHOOK_DISABLE_FAILING_FOR", timedelta(days=3))
-
-
-def max_endpoints_per_user() -> int:
-    return int(getattr(settings, "WEBHOOK_MAX_ENDPOINTS_PER_USER", 20))
-
-
-def ca_file() -> str | None:
-    """A CA bundle for verifying receivers' certificates (a private CA); None: the system's trust store."""
-    return getattr(settings, "WEBHOOK_CA_FILE", "") or None
 
 
 BACKOFF_FACTOR = 4  # 1 min, 4 min, 16 min, 64 min with the default base: about 1.5 h for five attempts

@@ -60,8 +60,8 @@ def webhook_endpoint_create(*, owner: Any, url: str, events: list[str] | None = 
     with transaction.atomic():
         # The owner's row serialises concurrent creates, so the per-user limit holds under races.
         get_user_model().objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
-        if WebhookEndpoint.objects.filter(owner=owner).count() >= conf.max_endpoints_per_user():
-            raise Conflict(f"At most {conf.max_endpoints_per_user()} webhook endpoints per account.",
+        if WebhookEndpoint.objects.filter(owner=owner).count() >= conf.get("WEBHOOK_MAX_ENDPOINTS_PER_USER"):
+            raise Conflict(f"At most {conf.get("WEBHOOK_MAX_ENDPOINTS_PER_USER")} webhook endpoints per account.",
                            code=WebhookError.WEBHOOK_ENDPOINT_LIMIT)
         return WebhookEndpoint.objects.create(owner=owner, url=url, events=patterns, description=description,
                                               secret=signing.new_secret())
@@ -150,7 +150,7 @@ def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
                     data={"endpoint_id": str(endpoint.public_id), "message": "A test event from Atelier."})
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(endpoint=endpoint, msg_id=msg_id, event_type=TEST_EVENT_TYPE,
-                                                  payload=body, max_attempts=conf.max_attempts())
+                                                  payload=body, max_attempts=conf.get("WEBHOOK_MAX_ATTEMPTS"))
         job_enqueue(job=delivery)
     return delivery
 
@@ -175,7 +175,7 @@ def _fan_out_one(*, event_pk: int) -> int:
                 continue
             delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, msg_id=body["id"],
                                                       event_type=event.type, payload=body,
-                                                      max_attempts=conf.max_attempts())
+                                                      max_attempts=conf.get("WEBHOOK_MAX_ATTEMPTS"))
             job_enqueue(job=delivery)  # the task row commits with the delivery (outbox)
             created += 1
         DomainEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now())
@@ -203,7 +203,7 @@ def webhook_events_fan_out(*, event_ids: list[int] | None = None, limit: int = 5
 # --- attempts --------------------------------------------------------------------------------------------
 
 def _retry_delay(*, attempt_in_series: int, retry_after_seconds: int | None) -> timedelta:
-    delay = conf.backoff_base() * (conf.BACKOFF_FACTOR ** max(attempt_in_series - 1, 0))
+    delay = conf.get("WEBHOOK_BACKOFF_BASE") * (conf.BACKOFF_FACTOR ** max(attempt_in_series - 1, 0))
     delay *= 1 + random.uniform(0, 0.1)  # jitter: retries after an outage do not all arrive at once
     if retry_after_seconds:
         delay = max(delay, timedelta(seconds=retry_after_seconds))
@@ -219,8 +219,9 @@ def _failure_text(result: transport.SendResult) -> str:
 
 
 def _should_disable(endpoint: WebhookEndpoint, *, now: datetime) -> bool:
-    return (endpoint.is_active and endpoint.consecutive_failures >= conf.disable_after_failures()
-            and endpoint.failing_since is not None and now - endpoint.failing_since >= conf.disable_failing_for())
+    return (endpoint.is_active and endpoint.consecutive_failures >= conf.get("WEBHOOK_DISABLE_AFTER_FAILURES")
+            and endpoint.failing_since is not None
+            and now - endpoint.failing_since >= conf.get("WEBHOOK_DISABLE_FAILING_FOR"))
 
 
 def _record_attempt(*, delivery: WebhookDelivery, result: transport.SendResult, started_at: datetime) -> str:
@@ -318,7 +319,7 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
         locked.series += 1
         locked.state, locked.finished_at, locked.next_attempt_at = JobState.QUEUED, None, None
         locked.cancel_requested, locked.last_error = False, ""
-        locked.max_attempts = locked.attempts + conf.max_attempts()
+        locked.max_attempts = locked.attempts + conf.get("WEBHOOK_MAX_ATTEMPTS")
         locked.save()
         job_enqueue(job=locked)
     return locked

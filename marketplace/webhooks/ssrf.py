@@ -135,7 +135,7 @@ def vet_url(url: str) -> Target:
     """Check `url` completely, DNS included; raise UnsafeURL if **any** address it resolves to is forbidden."""
     target = check_syntax(url)
     addresses = resolve(target.host, target.port)
-    if not conf.allow_private_networks():
+    if not conf.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS"):
         for address in addresses:
             reason = forbidden_reason(ipaddress.ip_address(address))
             if reason and address == target.host:

@@ -49,7 +49,7 @@ def _pinned_connector(addresses: tuple[str, ...], port: int):
 
 def _connection(target: ssrf.Target, timeout: float) -> http.client.HTTPConnection:
     if target.scheme == "https":
-        context = ssl.create_default_context(cafile=conf.ca_file())
+        context = ssl.create_default_context(cafile=conf.get("WEBHOOK_CA_FILE") or None)
         conn: http.client.HTTPConnection = http.client.HTTPSConnection(target.host, target.port, timeout=timeout,
                                                                        context=context)
     else:
@@ -99,7 +99,7 @@ def _decode(raw: bytes, charset: str | None) -> str:
 
 def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float | None = None) -> SendResult:
     """POST `body` to `url` once. Never raises for network trouble: the result says what happened."""
-    timeout = conf.timeout_seconds() if timeout is None else timeout
+    timeout = conf.get("WEBHOOK_TIMEOUT_SECONDS") if timeout is None else timeout
     started = time.monotonic()
     deadline = started + timeout
 

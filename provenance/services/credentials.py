@@ -58,7 +58,7 @@ def signing_material() -> SigningMaterial:
     if not (chain and key) and getattr(settings, "PRODUCTION", False):
         raise ServiceUnavailable("Content Credentials signing is not configured.",
                                  code=ProvenanceError.CREDENTIALS_UNAVAILABLE)
-    return _material(chain, key, str(conf.get("PROVENANCE_C2PA_DEV_DIR")))
+    return _material(chain, key, conf.c2pa_dev_dir())
 
 
 def trust_anchors_pem() -> str:

@@ -1,8 +1,8 @@
 import pytest
 
 from core.jobs import JobState
+from generation.conf import run_directory
 from generation.models import GenerationJob, TrainingRun
-from generation.services.conf import run_directory
 from tests.generation.factories import TINY_CONFIG, image_bytes, labelled_zip, upload
 
 

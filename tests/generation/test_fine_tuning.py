@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from generation.conf import run_directory
 from generation.gan.checkpoint import load_checkpoint
 from generation.gan.config import GANConfig
 from generation.models import Dataset, DatasetImage, GeneratedImage, ModelVersion, TrainingRun
-from generation.services.conf import run_directory
 from generation.services.finetuning import fine_tune_create, parent_checkpoint
 from generation.services.training import _trainer_for, dataset_prepare
 from tests.generation.factories import TINY_CONFIG, labelled_zip, upload

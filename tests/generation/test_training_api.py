@@ -8,11 +8,11 @@ from django.db import connection
 
 from core.jobs import JobState, sweep_stale_jobs
 from core.models import DomainEvent
+from generation.conf import run_directory
 from generation.gan import export as gan_export
 from generation.metering import Limits
 from generation.models import ModelVersion, TrainingRun
 from generation.services import generation_settle_finished
-from generation.services.conf import run_directory
 from tests.generation.factories import labelled_zip, shape_image, upload
 from tests.helpers import run_queued_tasks
 

@@ -12,9 +12,9 @@ from django.db import connection
 
 from core.jobs import JobState
 from core.models import DomainEvent
+from generation.conf import run_directory
 from generation.gan.trainer import load_checkpoint
 from generation.models import ModelVersion, TrainingRun, TrainingState
-from generation.services.conf import run_directory
 from tests.generation.factories import labelled_zip, upload
 from tests.helpers import run_queued_tasks
 

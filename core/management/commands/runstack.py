@@ -30,6 +30,8 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from config.conf import PROJECT
+
 # Worker pools: the queues each serves. Training is long and holds a GPU; generation is short; the rest is
 # bookkeeping, chain and webhooks. Separate processes, so none waits behind another's work.
 POOLS = {"training": "training", "generation": "generation", "default": "default,chain"}
@@ -102,8 +104,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=int(os.environ.get("ATELIER_PORT", "8000")))
-        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+        parser.add_argument("--port", type=int, default=PROJECT.read("ATELIER_PORT"))
+        parser.add_argument("--web-workers", type=int, default=PROJECT.read("WEB_CONCURRENCY"))
         parser.add_argument("--no-chain", action="store_true", help="do not start anvil (use CHAIN_RPC_URL)")
         parser.add_argument("--check-ports", action="store_true",
                             help="only check that the ports the stack needs are free, then exit")

@@ -7,7 +7,8 @@ from typing import Any
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, NotFound
-from marketplace.commissions.conf import MAX_AMOUNT, setting
+from marketplace.commissions import conf
+from marketplace.commissions.conf import MAX_AMOUNT
 from marketplace.commissions.errors import CommissionError
 from marketplace.commissions.models import Commission, Delivery, DeliveryState, Offer, OfferState
 from marketplace.commissions.selectors import commission_role
@@ -46,7 +47,7 @@ def check_future(value: Any, *, field: str, now: datetime) -> datetime:
         raise InvalidInput(f"{field} must be a date and time with a UTC offset.", field=field)
     if value <= now:
         raise InvalidInput(f"{field} must be in the future.", field=field)
-    horizon = setting("COMMISSION_MAX_DEADLINE_DAYS")
+    horizon = conf.get("COMMISSION_MAX_DEADLINE_DAYS")
     if value > now + timedelta(days=horizon):
         raise InvalidInput(f"{field} must be within {horizon} days.", field=field)
     return value.astimezone(UTC)

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 
 from core.errors import InvalidInput, PayloadTooLarge
 from core.uploads import CleanImage, ImageRejected, image_clean
-from marketplace.commissions.conf import setting
+from marketplace.commissions import conf
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ def clean_uploads(*, files: Sequence[Any], field: str, max_count: int) -> list[C
     cleaned = []
     for upload in files:
         name = getattr(upload, "name", None) or "upload"
-        max_bytes = setting("COMMISSION_IMAGE_MAX_BYTES")
+        max_bytes = conf.get("COMMISSION_IMAGE_MAX_BYTES")
         if getattr(upload, "size", 0) > max_bytes:
             raise PayloadTooLarge(f"{name}: {upload.size} bytes is over the {max_bytes}-byte limit.")
         upload.seek(0)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.errors import InvalidInput
 from core.events import event_emit
-from marketplace.commissions.conf import setting
+from marketplace.commissions import conf
 from marketplace.commissions.models import Commission, CommissionReference, CommissionState
 from marketplace.commissions.selectors import ARTIST_ROLE, artist_for_brief, model_for_brief
 from marketplace.commissions.services import _billing as billing
@@ -72,7 +72,7 @@ def commission_create(*, client: Any, description: str, budget: int, currency: s
     if not description or not description.strip():
         raise InvalidInput("Describe what you want.", field="description")
     artist, model = _resolve_target(client=client, target_artist=target_artist, target_model=target_model)
-    cleaned = clean_uploads(files=references, field="references", max_count=setting("COMMISSION_MAX_REFERENCES"))
+    cleaned = clean_uploads(files=references, field="references", max_count=conf.get("COMMISSION_MAX_REFERENCES"))
     public_id, paths = uuid.uuid4(), []
     try:
         for index, item in enumerate(cleaned):

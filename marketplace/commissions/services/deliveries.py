@@ -15,7 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, InvalidTransition
-from marketplace.commissions.conf import setting
+from marketplace.commissions import conf
 from marketplace.commissions.errors import CommissionError
 from marketplace.commissions.models import Commission, CommissionState, Delivery, DeliveryImage, DeliveryState
 from marketplace.commissions.services import _billing as billing
@@ -58,7 +58,7 @@ def _delivered(*, commission: Commission, delivery: Delivery, actor: Any, role: 
 def delivery_upload(*, commission: Commission, artist: Any, files: Sequence[Any], note: str = "") -> Delivery:
     """Deliver uploaded images (validated and re-encoded like every upload)."""
     _check_can_deliver(commission, user=artist, now=timezone.now())  # before storing anything
-    cleaned = clean_uploads(files=files, field="images", max_count=setting("COMMISSION_MAX_DELIVERY_IMAGES"))
+    cleaned = clean_uploads(files=files, field="images", max_count=conf.get("COMMISSION_MAX_DELIVERY_IMAGES"))
     if not cleaned:
         raise InvalidInput("Attach at least one image.", field="images")
     public_id, paths = uuid.uuid4(), []
@@ -92,7 +92,7 @@ def delivery_generate(*, commission: Commission, artist: Any, model: UUID, count
     version = generation.own_model(artist=artist, public_id=model)  # another artist's model: 404
     if commission.target_model_id is not None and version.pk != commission.target_model_id:
         raise InvalidInput("This brief asks for a specific model; deliver with that one.", field="model")
-    limit = setting("COMMISSION_MAX_DELIVERY_IMAGES")
+    limit = conf.get("COMMISSION_MAX_DELIVERY_IMAGES")
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= limit:
         raise InvalidInput(f"count must be between 1 and {limit}.", field="count", limit=limit)
     seeds = generation.seeds_from(seed=seed, count=count)
@@ -197,7 +197,7 @@ def delivery_request_revision(*, delivery: Delivery, client: Any, note: str,
             raise Conflict(f"The offer included {commission.revisions_allowed} revision(s), all used; accept the "
                            "delivery instead.", code=CommissionError.REVISION_LIMIT_REACHED, state=commission.state,
                            revisions_allowed=commission.revisions_allowed, revisions_used=commission.revisions_used)
-        floor = now + setting("COMMISSION_REVISION_MIN_WINDOW")
+        floor = now + conf.get("COMMISSION_REVISION_MIN_WINDOW")
         commission.due_at = max(commission.due_at, floor, deadline or floor)
         commission.revisions_used += 1
         locked.state, locked.reviewed_at, locked.feedback = DeliveryState.REVISION_REQUESTED, now, note.strip()

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core.jobs import FINISHED_STATES
-from marketplace.commissions.conf import setting
+from marketplace.commissions import conf
 from marketplace.commissions.models import Commission, CommissionState, Delivery, DeliveryState
 from marketplace.commissions.services._common import (
     decline_pending_offers,
@@ -38,7 +38,7 @@ BATCH = 500
 def _overdue(*, now: datetime, states: tuple[str, ...]) -> QuerySet[Commission]:
     """Past their due date, unless a delivery asked for in time is still generating (for a grace period)."""
     generating = Delivery.objects.filter(commission=OuterRef("pk"), state=DeliveryState.GENERATING)
-    grace = setting("COMMISSION_GENERATION_GRACE")
+    grace = conf.get("COMMISSION_GENERATION_GRACE")
     return (Commission.objects.filter(state__in=states, due_at__lte=now)
             .filter(~Exists(generating) | Q(due_at__lte=now - grace)))
 
@@ -91,7 +91,7 @@ def commission_revision_lapse(*, commission_pk: int, now: datetime | None = None
 def commission_auto_complete(*, commission_pk: int, now: datetime | None = None) -> bool:
     """A delivery the client left unanswered for COMMISSION_AUTO_COMPLETE_AFTER is accepted for them."""
     now = now or timezone.now()
-    cutoff = now - setting("COMMISSION_AUTO_COMPLETE_AFTER")
+    cutoff = now - conf.get("COMMISSION_AUTO_COMPLETE_AFTER")
     with transaction.atomic():
         commission = lock_commission(commission_pk)
         if commission.state != CommissionState.DELIVERED or commission.state_changed_at > cutoff:
@@ -118,7 +118,7 @@ def commissions_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """One pass of everything time-driven; returns how many commissions (or deliveries) each step moved."""
     now = now or timezone.now()
     finished = Delivery.objects.filter(state=DeliveryState.GENERATING, generation_job__state__in=FINISHED_STATES)
-    stale_payment = now - setting("COMMISSION_PAYMENT_TIMEOUT")
+    stale_payment = now - conf.get("COMMISSION_PAYMENT_TIMEOUT")
     counts = {
         "deliveries_settled": _each(list(finished.values_list("pk", flat=True)[:BATCH]),
                                     lambda pk: delivery_generation_settle(delivery_pk=pk), "settle delivery"),
@@ -136,7 +136,7 @@ def commissions_sweep(*, now: datetime | None = None) -> dict[str, int]:
             lambda pk: commission_revision_lapse(commission_pk=pk, now=now), "revision lapse"),
         "auto_completed": _each(
             list(Commission.objects.filter(state=CommissionState.DELIVERED,
-                                           state_changed_at__lte=now - setting("COMMISSION_AUTO_COMPLETE_AFTER"))
+                                           state_changed_at__lte=now - conf.get("COMMISSION_AUTO_COMPLETE_AFTER"))
                  .values_list("pk", flat=True)[:BATCH]),
             lambda pk: commission_auto_complete(commission_pk=pk, now=now), "auto-complete"),
     }

@@ -127,7 +127,7 @@ def artwork_create_from_upload(*, artist: Any, raw: bytes, filename: str, title:
                                tags: Sequence[str] = (), style: str = "") -> Artwork:
     """A draft from an uploaded image: validated and re-encoded like dataset uploads (core.uploads)."""
     _require_artist(artist)
-    clean = image_clean(raw=raw, name=filename or "file", max_bytes=conf.max_upload_bytes())
+    clean = image_clean(raw=raw, name=filename or "file", max_bytes=conf.get("GALLERY_MAX_UPLOAD_BYTES"))
     return _create(artist=artist, original=clean.data, width=clean.width, height=clean.height,
                    source=ArtworkSource.UPLOAD, title=title, description=description, tags=tags, style=style)
 

@@ -38,7 +38,8 @@ def download_link_issue(*, user: Any, artwork: Artwork) -> DownloadLink:
         raise Forbidden("Only the artist and licence holders can download the original.",
                         code=GalleryError.NOT_A_LICENCE_HOLDER)
     token = signing.TimestampSigner(salt=SALT).sign_object({"a": str(artwork.public_id), "u": str(user.public_id)})
-    return DownloadLink(token=token, expires_at=timezone.now() + timedelta(seconds=conf.download_url_ttl_seconds()))
+    ttl = timedelta(seconds=conf.get("GALLERY_DOWNLOAD_URL_TTL_SECONDS"))
+    return DownloadLink(token=token, expires_at=timezone.now() + ttl)
 
 
 def download_link_resolve(*, token: str, requester: Any = None) -> Artwork:
@@ -74,7 +75,7 @@ def download_original(*, token: str, requester: Any = None) -> OriginalDownload:
 def _resolve(*, token: str, requester: Any) -> tuple[Artwork, Any]:
     signer = signing.TimestampSigner(salt=SALT)
     try:
-        claims = signer.unsign_object(token, max_age=conf.download_url_ttl_seconds())
+        claims = signer.unsign_object(token, max_age=conf.get("GALLERY_DOWNLOAD_URL_TTL_SECONDS"))
     except signing.SignatureExpired:
         raise DownloadLinkExpired("This download link has expired; ask for a new one.") from None
     except signing.BadSignature:
@@ -94,7 +95,7 @@ def download_link_seconds_left(*, token: str) -> int:
     """Whole seconds before a (valid) token expires; 0 once it has."""
     signer = signing.TimestampSigner(salt=SALT)
     issued = signing.b62_decode(signing.Signer.unsign(signer, token).rsplit(signer.sep, 1)[1])
-    return max(0, int(issued + conf.download_url_ttl_seconds() - time.time()))
+    return max(0, int(issued + conf.get("GALLERY_DOWNLOAD_URL_TTL_SECONDS") - time.time()))
 
 
 def download_presigned_url(*, token: str, artwork: Artwork, filename: str) -> str | None:

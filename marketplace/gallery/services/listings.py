@@ -33,8 +33,8 @@ def _price_or_400(price: Any) -> int:
 
 def _currency_or_400(currency: Any) -> str:
     currency = str(currency or "").upper()
-    if currency not in conf.currencies():
-        raise InvalidInput(f"Currency must be one of {', '.join(conf.currencies())}.", field="currency")
+    if currency not in conf.get("GALLERY_CURRENCIES"):
+        raise InvalidInput(f"Currency must be one of {', '.join(conf.get("GALLERY_CURRENCIES"))}.", field="currency")
     return currency
 
 

@@ -57,7 +57,8 @@ class OrderPayment:
 
 
 def _stale(order: Order) -> bool:
-    return order.state == OrderState.PENDING and order.created_at < timezone.now() - conf.order_pending_timeout()
+    cutoff = timezone.now() - conf.get("GALLERY_ORDER_PENDING_TIMEOUT")
+    return order.state == OrderState.PENDING and order.created_at < cutoff
 
 
 @dataclass(frozen=True)
@@ -105,11 +106,11 @@ def order_place(*, buyer: Any, listing: Listing) -> OrderPlacement:
             if LicenceGrant.objects.filter(artwork=artwork, state=GrantState.ACTIVE).exists():
                 raise Conflict("An exclusive licence cannot be sold while other licences are held.",
                                code=GalleryError.LICENCES_OUTSTANDING)
-        cutoff = timezone.now() - conf.order_pending_timeout()
+        cutoff = timezone.now() - conf.get("GALLERY_ORDER_PENDING_TIMEOUT")
         open_orders = Order.objects.filter(buyer=buyer, state=OrderState.PENDING, created_at__gte=cutoff).count()
-        if open_orders >= conf.max_pending_orders():
+        if open_orders >= conf.get("GALLERY_MAX_PENDING_ORDERS"):
             raise Conflict(f"You have {open_orders} unpaid orders open; pay or cancel one before ordering more.",
-                           code=GalleryError.TOO_MANY_OPEN_ORDERS, limit=conf.max_pending_orders())
+                           code=GalleryError.TOO_MANY_OPEN_ORDERS, limit=conf.get("GALLERY_MAX_PENDING_ORDERS"))
         fee = platform_fee(locked.price)
         try:
             with transaction.atomic():
@@ -146,7 +147,8 @@ def _hold_take(*, order: Order) -> None:
         if held.filter(buyer_id=order.buyer_id).exists():
             raise Conflict("Finish the payment you already started before paying for another exclusive licence.",
                            code=GalleryError.CHECKOUT_IN_PROGRESS, order=str(order.public_id))
-        Order.objects.filter(pk=order.pk, state=OrderState.PENDING).update(hold_expires_at=now + conf.checkout_hold())
+        Order.objects.filter(pk=order.pk, state=OrderState.PENDING).update(
+            hold_expires_at=now + conf.get("GALLERY_CHECKOUT_HOLD"))
 
 
 def _hold_release(*, order: Order) -> None:
@@ -319,7 +321,7 @@ def order_refund(*, order: Order, actor: Any, reason: str = "") -> Order:
 def orders_expire_stale(*, limit: int = 500) -> int:
     """Cancel unpaid orders past GALLERY_ORDER_PENDING_TIMEOUT; one whose payment did succeed (a lost signal)
     is settled instead."""
-    cutoff = timezone.now() - conf.order_pending_timeout()
+    cutoff = timezone.now() - conf.get("GALLERY_ORDER_PENDING_TIMEOUT")
     expired = 0
     stale = Order.objects.filter(state=OrderState.PENDING, created_at__lt=cutoff).select_related("buyer")
     for order in stale.order_by("pk")[:limit]:

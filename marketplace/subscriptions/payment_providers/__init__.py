@@ -69,7 +69,7 @@ def _provider_class(path: str) -> type:
 
 
 def get_provider(name: str | None = None) -> PaymentProvider:
-    name = name or conf.payment_provider_name()
+    name = name or conf.get("PAYMENT_PROVIDER")
     if name not in PROVIDERS:
         raise ProviderUnavailable(f"Unknown PAYMENT_PROVIDER {name!r}; use one of {', '.join(PROVIDERS)}.")
     return _provider_class(PROVIDERS[name])()

@@ -22,10 +22,10 @@ _ACTION_STATUSES = {"requires_action", "requires_confirmation"}
 
 
 def stripe_client() -> stripe.StripeClient:
-    key = conf.stripe_secret_key()
+    key = conf.get("STRIPE_SECRET_KEY")
     if not key:
         raise ProviderUnavailable("STRIPE_SECRET_KEY is not set.")
-    base = conf.stripe_api_base()
+    base = conf.get("STRIPE_API_BASE")
     return stripe.StripeClient(key, base_addresses={"api": base} if base else None, max_network_retries=2)
 
 

@@ -54,7 +54,7 @@ def release_stale_pending(subscription: Subscription, now: datetime) -> None:
     payment = subscription.pending_payment
     if payment is None:
         return
-    stale = payment.created_at <= now - conf.pending_payment_timeout()
+    stale = payment.created_at <= now - conf.get("SUBSCRIPTION_PENDING_PAYMENT_TIMEOUT")
     retry_due = (subscription.state == SubscriptionState.PAST_DUE and subscription.next_payment_attempt_at
                  and subscription.next_payment_attempt_at <= now)
     if payment.state in OPEN_PAYMENT_STATES and not (stale or retry_due):

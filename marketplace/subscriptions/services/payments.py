@@ -216,7 +216,8 @@ def payment_charge(*, payer: Any, amount: int, currency: str, purpose: str, refe
 def _abandon_if_stale(payment: Payment) -> bool:
     """An open payment older than the pending timeout (a crash, an abandoned 3-D Secure) stops blocking its
     reference. If the provider completes it after all, settlement refunds it."""
-    if payment.state not in OPEN_PAYMENT_STATES or payment.created_at > timezone.now() - conf.pending_payment_timeout():
+    stale_before = timezone.now() - conf.get("SUBSCRIPTION_PENDING_PAYMENT_TIMEOUT")
+    if payment.state not in OPEN_PAYMENT_STATES or payment.created_at > stale_before:
         return False
     return payment_abandon(payment=payment)
 

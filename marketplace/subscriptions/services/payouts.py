@@ -41,7 +41,7 @@ def payout_request(*, user: Any, currency: str) -> Payout:
         try:
             with transaction.atomic():
                 payout = Payout.objects.create(user=user, amount=amount, currency=currency,
-                                               provider=conf.payment_provider_name())
+                                               provider=conf.get("PAYMENT_PROVIDER"))
         except IntegrityError:  # the constraint behind the lock
             raise Conflict("A payout in this currency is already on its way.",
                            code=SubscriptionError.PAYOUT_PENDING) from None

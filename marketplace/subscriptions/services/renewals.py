@@ -128,7 +128,7 @@ def _renewal_failed(subscription: Subscription, payment: Payment) -> None:
     previous = subscription.state
     subscription.pending_payment = None
     subscription.failed_payment_attempts += 1
-    delays = conf.retry_delays()
+    delays = conf.get("SUBSCRIPTION_RETRY_DELAYS")
     if subscription.failed_payment_attempts > len(delays):
         end_subscription(subscription, reason="payment_failed", actor=None, now=attempted_at)
         return

@@ -3,7 +3,6 @@ artist and buyer, a tiny model trained in the worker, published and anchored art
 printed and kept in var/demo-credentials.json."""
 
 import json
-import os
 import secrets
 from typing import Any
 
@@ -11,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from config.conf import PROJECT
 from marketplace.demo.services import demo_bootstrap
 
 DEMO_STAFF_EMAIL = "admin@atelier.localhost"
@@ -39,7 +39,7 @@ class Command(BaseCommand):
                 user.set_password(staff["password"])
                 user.save()
             credentials["staff"] = staff
-        wants_content = not no_content and os.environ.get("ATELIER_DEMO_CONTENT", "1") != "0"
+        wants_content = not no_content and PROJECT.read("ATELIER_DEMO_CONTENT") != "0"
         if empty_database and wants_content:
             for account in demo_bootstrap():
                 credentials[account.role] = {"email": account.email, "password": account.password}
