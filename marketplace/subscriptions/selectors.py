@@ -14,6 +14,7 @@ from marketplace.subscriptions.models import (
     FREE_PLAN_DEFAULTS,
     LedgerEntry,
     Payment,
+    Payout,
     Plan,
     Subscription,
     SubscriptionState,
@@ -120,8 +121,6 @@ def ledger_balance(*, user: Any) -> dict[str, int]:
 
 
 def payouts_for(*, user: Any) -> QuerySet:
-    from marketplace.subscriptions.models import Payout
-
     return Payout.objects.filter(user=user).order_by("-created_at", "-id")
 
 

@@ -32,6 +32,7 @@ from marketplace.commissions.services._history import (
     event_payload,
     history_record,
 )
+from marketplace.commissions.tasks import refund_commission_task
 from marketplace.commissions.transitions import CLIENT, SYSTEM
 
 logger = logging.getLogger("atelier.commissions")
@@ -105,8 +106,6 @@ def commission_create(*, client: Any, description: str, budget: int, currency: s
 def commission_cancel(*, commission: Commission, actor: Any, note: str = "") -> Commission:
     """Cancel before delivery: the client while open, waiting for payment or awarded; the artist once awarded
     (backing out). Whatever was paid is refunded: now if the provider answers, else by the queued task."""
-    from marketplace.commissions.tasks import refund_commission_task
-
     with transaction.atomic():
         locked = lock_commission(commission.pk)
         role = role_of(commission=locked, user=actor)

@@ -26,6 +26,7 @@ from marketplace.commissions.services._common import (
     role_of,
 )
 from marketplace.commissions.services._history import commission_emit, commission_transition
+from marketplace.commissions.services.briefs import REFUNDABLE_STATES, commission_refund_quietly
 from marketplace.commissions.transitions import ARTIST, CLIENT, OFFER_ACTIONS, transition_check
 
 logger = logging.getLogger("atelier.commissions")
@@ -167,8 +168,6 @@ def commission_payment_sync(*, commission_pk: int, charge_over: bool = False, st
     (the offer pending again); still open → wait. With `charge_over` (the charging request has returned) or
     `stale` (it has been waiting too long) a missing payment also reopens it; `stale` abandons an open one.
     A payment that succeeds for a commission cancelled meanwhile is refunded. Idempotent."""
-    from marketplace.commissions.services.briefs import REFUNDABLE_STATES, commission_refund_quietly
-
     refund = False
     with transaction.atomic():
         commission = lock_commission(commission_pk)

@@ -30,6 +30,7 @@ from marketplace.commissions.services.deliveries import (
     latest_delivery,
 )
 from marketplace.commissions.services.offers import commission_payment_sync
+from marketplace.commissions.tasks import refund_commission_task
 
 logger = logging.getLogger("atelier.commissions")
 BATCH = 500
@@ -50,8 +51,6 @@ def _still_overdue(commission: Commission, *, now: datetime, states: tuple[str, 
 
 def commission_expire(*, commission_pk: int, now: datetime | None = None) -> bool:
     """Expire an open brief or an awarded commission past its due date with nothing delivered; refund."""
-    from marketplace.commissions.tasks import refund_commission_task
-
     now = now or timezone.now()
     with transaction.atomic():
         commission = lock_commission(commission_pk)

@@ -36,6 +36,7 @@ from marketplace.gallery.models import (
 from marketplace.gallery.services.artworks import artwork_record_sale
 from marketplace.gallery.services.listings import artwork_pricing_refresh, listings_close
 from marketplace.gallery.services.order_states import order_check_transition, order_record_created, order_transition
+from marketplace.gallery.tasks import refund_order_payment_task
 
 # The platform keeps 10% of every sale (rounded half up, in minor units); the artist is credited the rest.
 PLATFORM_FEE_BPS = 1_000
@@ -199,8 +200,6 @@ def _raise_if_not_on_sale(order: Order) -> None:
 
 
 def _refund_later(*, order: Order, payment_id: UUID, reason: str) -> None:
-    from marketplace.gallery.tasks import refund_order_payment_task
-
     refund_order_payment_task.enqueue(order.buyer_id, str(payment_id), reason)
 
 

@@ -33,6 +33,7 @@ from marketplace.subscriptions.payment_providers import (
     get_provider,
 )
 from marketplace.subscriptions.services._records import payment_event_record
+from marketplace.subscriptions.tasks import refund_payment_task
 
 logger = logging.getLogger("atelier.payments")
 
@@ -160,8 +161,6 @@ def payment_settle(*, payment: Payment, result: ChargeResult, actor: Any = None)
 
 def _refund_later(*, payment: Payment, reason: str) -> None:
     """Money we must give back: an outbox task row in this transaction, so it cannot be lost."""
-    from marketplace.subscriptions.tasks import refund_payment_task
-
     payment_event_record(payment=payment, type="auto_refund_scheduled", data={"reason": reason})
     refund_payment_task.enqueue(payment.pk, reason)
 

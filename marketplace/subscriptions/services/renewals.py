@@ -20,6 +20,7 @@ from marketplace.subscriptions.models import (
 )
 from marketplace.subscriptions.payment_providers import ChargeResult
 from marketplace.subscriptions.periods import period_end_after
+from marketplace.subscriptions.selectors import subscriptions_due
 from marketplace.subscriptions.services._records import subscription_event_record
 from marketplace.subscriptions.services._state import (
     apply_plan,
@@ -171,8 +172,6 @@ def subscription_payment_settled(*, subscription: Subscription, payment: Payment
 
 def subscription_renew_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
     """The periodic sweep: renew, retry or end every subscription that is due."""
-    from marketplace.subscriptions.selectors import subscriptions_due
-
     now = now or timezone.now()
     counts = {"processed": 0, "errors": 0}
     for pk in subscriptions_due(now=now, limit=limit):
