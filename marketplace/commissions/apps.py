@@ -8,7 +8,7 @@ class CommissionsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.scheduler import register_periodic
-        from marketplace.commissions import signals  # noqa: F401  (connects the receivers)
+        from marketplace.commissions import receivers  # noqa: F401  (connects the receivers)
         from marketplace.commissions.conf import setting
 
         register_periodic(name="commissions.sweep", task_path="marketplace.commissions.tasks.commissions_sweep_task",

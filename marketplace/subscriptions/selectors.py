@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from core.errors import NotFound
 from generation.metering import Limits
+from marketplace.subscriptions import models
 from marketplace.subscriptions.models import (
     FREE_PLAN_CODE,
     FREE_PLAN_DEFAULTS,
@@ -21,6 +22,10 @@ from marketplace.subscriptions.models import (
     UsageEntry,
     UsageKind,
 )
+
+# Other apps' ports test payments against these here, never in subscriptions' models.
+OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES = models.OPEN_PAYMENT_STATES, models.PAID_PAYMENT_STATES
+PaymentPurpose = models.PaymentPurpose
 
 _QUOTA_FIELDS = {UsageKind.GENERATION: "generations_per_period", UsageKind.TRAINING: "training_runs_per_period",
                  UsageKind.PUBLICATION: "publications_per_period"}

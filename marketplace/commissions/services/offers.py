@@ -15,9 +15,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
+from marketplace.commissions import ports
 from marketplace.commissions.conf import DEFAULT_REVISIONS, MAX_REVISIONS, platform_fee
 from marketplace.commissions.models import Commission, CommissionState, Offer, OfferState
-from marketplace.commissions.services import _billing as billing
 from marketplace.commissions.services._common import (
     check_amount,
     check_not_overdue,
@@ -134,7 +134,7 @@ def offer_accept(*, offer: Offer, client: Any, payment_method: str) -> Commissio
                               data={"offer": str(locked.public_id), "price": locked.price,
                                     "currency": locked.currency})
     try:
-        billing.charge(commission=commission, payment_method=payment_method)
+        ports.charge(commission=commission, payment_method=payment_method)
     except Exception:
         commission_payment_sync(commission_pk=commission.pk, charge_over=True)
         raise
@@ -172,17 +172,17 @@ def commission_payment_sync(*, commission_pk: int, charge_over: bool = False, st
     with transaction.atomic():
         commission = lock_commission(commission_pk)
         if commission.state != CommissionState.PAYMENT_PENDING:
-            payment = billing.latest_payment(commission=commission)
+            payment = ports.latest_payment(commission=commission)
             refund = (commission.state in REFUNDABLE_STATES and payment is not None
-                      and payment.state in billing.PAID_PAYMENT_STATES)
+                      and payment.state in ports.PAID_PAYMENT_STATES)
         else:
-            payment = billing.latest_payment(commission=commission, since=commission.state_changed_at)
-            if payment is not None and payment.state in billing.OPEN_PAYMENT_STATES and stale:
-                billing.abandon(payment=payment)
+            payment = ports.latest_payment(commission=commission, since=commission.state_changed_at)
+            if payment is not None and payment.state in ports.OPEN_PAYMENT_STATES and stale:
+                ports.abandon(payment=payment)
                 payment.refresh_from_db()
-            if payment is not None and payment.state in billing.PAID_PAYMENT_STATES:
+            if payment is not None and payment.state in ports.PAID_PAYMENT_STATES:
                 _award(commission, payment)
-            elif payment is not None and payment.state in billing.OPEN_PAYMENT_STATES:
+            elif payment is not None and payment.state in ports.OPEN_PAYMENT_STATES:
                 if commission.payment_id != payment.pk:
                     commission.payment = payment
                     commission.save(update_fields=["payment", "updated_at"])
