@@ -49,7 +49,7 @@ from generation.metering import GENERATION, get_meter
 from generation.models import GeneratedImage, GenerationJob, ModelVersion
 from generation.services.conf import setting
 
-RANDOM_SEED_BOUND = 2**32  # server-chosen seeds: small enough to type back in
+RANDOM_SEED_BOUND = MAX_SEED + 1  # server-chosen seeds: any valid seed (short enough to type back in)
 
 
 def _reference(job: GenerationJob) -> str:
