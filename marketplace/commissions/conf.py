@@ -21,9 +21,6 @@ from typing import Any
 
 from django.conf import settings
 
-# The platform's share of a commission's price, in basis points (1500 = 15%), fixed when the offer is
-# accepted. Rounded down, so a rounding cent goes to the artist.
-PLATFORM_FEE_BASIS_POINTS = 1500
 DEFAULT_REVISIONS = 2
 MAX_REVISIONS = 10
 MAX_AMOUNT = 99_999_999  # minor units: the payment provider's per-charge ceiling
@@ -43,7 +40,3 @@ DEFAULTS: dict[str, Any] = {
 
 def setting(name: str) -> Any:
     return getattr(settings, name, DEFAULTS[name])
-
-
-def platform_fee(price: int) -> int:
-    return price * PLATFORM_FEE_BASIS_POINTS // 10_000

@@ -15,8 +15,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
+from marketplace import fees
 from marketplace.commissions import ports
-from marketplace.commissions.conf import DEFAULT_REVISIONS, MAX_REVISIONS, platform_fee
+from marketplace.commissions.conf import DEFAULT_REVISIONS, MAX_REVISIONS
 from marketplace.commissions.models import Commission, CommissionState, Offer, OfferState
 from marketplace.commissions.services._common import (
     check_amount,
@@ -126,7 +127,8 @@ def offer_accept(*, offer: Offer, client: Any, payment_method: str) -> Commissio
         now = timezone.now()
         check_not_overdue(commission, now=now, action="accept an offer")
         commission.artist, commission.accepted_offer = locked.artist, locked
-        commission.price, commission.platform_fee = locked.price, platform_fee(locked.price)
+        commission.price = locked.price
+        commission.platform_fee = fees.platform_fee(locked.price, basis_points=fees.COMMISSION_FEE_BASIS_POINTS)
         commission.revisions_allowed, commission.revisions_used = locked.revisions, 0
         locked.state, locked.decided_at = OfferState.ACCEPTED, now
         locked.save(update_fields=["state", "decided_at", "updated_at"])

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core.errors import AtelierError, Conflict, InvalidInput, NotFound
 from core.events import event_emit
+from marketplace import fees
 from marketplace.gallery import conf, ports
 from marketplace.gallery.models import (
     OPEN_ORDER_STATES,
@@ -38,12 +39,12 @@ from marketplace.gallery.services.listings import artwork_pricing_refresh, listi
 from marketplace.gallery.services.order_states import order_check_transition, order_record_created, order_transition
 from marketplace.gallery.tasks import refund_order_payment_task
 
-# The platform keeps 10% of every sale (rounded half up, in minor units); the artist is credited the rest.
-PLATFORM_FEE_BPS = 1_000
+# The platform keeps its sale rate of every sale (marketplace.fees: rounded down); the artist is credited the rest.
+PLATFORM_FEE_BPS = fees.SALE_FEE_BASIS_POINTS
 
 
 def platform_fee(amount: int) -> int:
-    return (amount * PLATFORM_FEE_BPS + 5_000) // 10_000
+    return fees.platform_fee(amount, basis_points=PLATFORM_FEE_BPS)
 
 
 def payment_reference(order: Order) -> str:
