@@ -176,24 +176,3 @@ def test_tasks_modules_import_services_only_inside_their_tasks():
              for name, path in MODULES.items() if name.rpartition(".")[2] == "tasks"}
     # provenance.tasks is being turned around on its own branch (issue 14, item 3): drop the exclusion then.
     assert {name: targets for name, targets in eager.items() if targets and not name.startswith("provenance.")} == {}
-
-
-def _connects_receivers(tree: ast.Module) -> bool:
-    """An `@receiver(...)` decorator, or a `signal.connect(..., sender=/dispatch_uid=)` call."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and any(
-                isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "receiver"
-                for decorator in node.decorator_list):
-            return True
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect"
-                and {keyword.arg for keyword in node.keywords} & {"sender", "dispatch_uid"}):
-            return True
-    return False
-
-
-def test_signal_receivers_live_in_receivers_modules():
-    """Receivers are connected only from `receivers.py` (each imported by its AppConfig.ready)."""
-    elsewhere = sorted(name for name, path in MODULES.items()
-                       if name.rpartition(".")[2] != "receivers"
-                       and _connects_receivers(ast.parse(path.read_text())))
-    assert elsewhere == []

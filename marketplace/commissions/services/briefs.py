@@ -14,6 +14,7 @@ from core.errors import InvalidInput
 from core.events import event_emit
 from marketplace.commissions import ports
 from marketplace.commissions.conf import setting
+from marketplace.commissions.locks import lock_commission
 from marketplace.commissions.models import Commission, CommissionReference, CommissionState
 from marketplace.commissions.selectors import ARTIST_ROLE
 from marketplace.commissions.services._common import (
@@ -22,7 +23,6 @@ from marketplace.commissions.services._common import (
     check_future,
     decline_pending_offers,
     fail_generating_deliveries,
-    lock_commission,
     role_of,
 )
 from marketplace.commissions.services._files import clean_uploads, delete_quietly, save_exact

@@ -17,8 +17,9 @@ from django.utils import timezone
 from core.errors import Conflict, InvalidInput, InvalidTransition
 from marketplace.commissions import ports
 from marketplace.commissions.conf import setting
+from marketplace.commissions.locks import lock_commission, lock_delivery
 from marketplace.commissions.models import Commission, CommissionState, Delivery, DeliveryImage, DeliveryState
-from marketplace.commissions.services._common import check_future, check_not_overdue, lock_commission, role_of
+from marketplace.commissions.services._common import check_future, check_not_overdue, role_of
 from marketplace.commissions.services._files import clean_uploads, delete_quietly, save_exact
 from marketplace.commissions.services._history import commission_transition
 from marketplace.commissions.transitions import ARTIST, SYSTEM, transition_check
@@ -115,7 +116,7 @@ def delivery_generation_settle(*, delivery_pk: int) -> bool:
             paths.append(save_exact(_image_path(delivery.public_id, index), ports.image_bytes(image)))
         with transaction.atomic():
             commission = lock_commission(delivery.commission_id)
-            locked = Delivery.objects.select_for_update(of=("self",)).get(pk=delivery_pk)
+            locked = lock_delivery(delivery_pk)
             if locked.state != DeliveryState.GENERATING:
                 return False
             awaiting = commission.state in (CommissionState.AWARDED, CommissionState.REVISION_REQUESTED)
@@ -151,7 +152,7 @@ def delivery_generation_settle_for_job(*, job_public_id: Any) -> int:
 def _lock_for_review(delivery: Delivery, *, client: Any, action: str) -> tuple[Commission, Delivery, str]:
     commission = lock_commission(delivery.commission_id)
     role = role_of(commission=commission, user=client)
-    locked = Delivery.objects.select_for_update(of=("self",)).get(pk=delivery.pk)
+    locked = lock_delivery(delivery.pk)
     transition_check(state=commission.state, action=action, actor=role)
     if locked.state != DeliveryState.DELIVERED:
         raise InvalidTransition(entity="delivery", state=locked.state, action=action.replace("_delivery", ""))
@@ -207,10 +208,5 @@ def delivery_request_revision(*, delivery: Delivery, client: Any, note: str,
     return commission
 
 
-def latest_delivery(commission: Commission, *, state: str) -> Delivery | None:
-    return (Delivery.objects.select_for_update(of=("self",)).filter(commission=commission, state=state)
-            .order_by("-number").first())
-
-
 __all__ = ["commission_complete", "delivery_accept", "delivery_generate", "delivery_generation_settle",
-           "delivery_generation_settle_for_job", "delivery_request_revision", "delivery_upload", "latest_delivery"]
+           "delivery_generation_settle_for_job", "delivery_request_revision", "delivery_upload"]

@@ -18,12 +18,12 @@ from core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
 from marketplace import fees
 from marketplace.commissions import ports
 from marketplace.commissions.conf import DEFAULT_REVISIONS, MAX_REVISIONS
+from marketplace.commissions.locks import lock_commission, lock_offer
 from marketplace.commissions.models import Commission, CommissionState, Offer, OfferState
 from marketplace.commissions.services._common import (
     check_amount,
     check_not_overdue,
     decline_pending_offers,
-    lock_commission,
     role_of,
 )
 from marketplace.commissions.services._history import commission_emit, commission_transition
@@ -40,10 +40,6 @@ def _offer_actor(*, offer: Offer, commission: Commission, user: Any, action: str
     if not is_allowed:
         raise Forbidden(f"Only the {'artist who sent it' if allowed == ARTIST else 'client'} may {action} an offer.",
                         code="not_allowed_for_role", allowed_roles=[allowed])
-
-
-def _lock_offer(offer: Offer) -> Offer:
-    return Offer.objects.select_for_update(of=("self",)).select_related("artist").get(pk=offer.pk)
 
 
 def _check_pending(offer: Offer, action: str) -> None:
@@ -93,7 +89,7 @@ def offer_create(*, commission: Commission, artist: Any, price: int, delivery_by
 def offer_withdraw(*, offer: Offer, artist: Any) -> Offer:
     with transaction.atomic():
         commission = lock_commission(offer.commission_id)
-        locked = _lock_offer(offer)
+        locked = lock_offer(offer.pk)
         _offer_actor(offer=locked, commission=commission, user=artist, action="withdraw")
         _check_pending(locked, "withdraw")
         locked.state, locked.decided_at = OfferState.WITHDRAWN, timezone.now()
@@ -104,7 +100,7 @@ def offer_withdraw(*, offer: Offer, artist: Any) -> Offer:
 def offer_decline(*, offer: Offer, client: Any) -> Offer:
     with transaction.atomic():
         commission = lock_commission(offer.commission_id)
-        locked = _lock_offer(offer)
+        locked = lock_offer(offer.pk)
         _offer_actor(offer=locked, commission=commission, user=client, action="decline")
         _check_pending(locked, "decline")
         locked.state, locked.decided_at = OfferState.DECLINED, timezone.now()
@@ -121,7 +117,7 @@ def offer_accept(*, offer: Offer, client: Any, payment_method: str) -> Commissio
     with transaction.atomic():
         commission = lock_commission(offer.commission_id)
         role = role_of(commission=commission, user=client)
-        locked = _lock_offer(offer)
+        locked = lock_offer(offer.pk)
         transition_check(state=commission.state, action="accept_offer", actor=role)
         _check_pending(locked, "accept")
         now = timezone.now()
@@ -152,7 +148,7 @@ def _award(commission: Commission, payment: Any) -> None:
 
 
 def _reopen(commission: Commission, payment: Any) -> None:
-    offer = _lock_offer(commission.accepted_offer)
+    offer = lock_offer(commission.accepted_offer.pk)
     offer.state, offer.decided_at = OfferState.PENDING, None
     offer.save(update_fields=["state", "decided_at", "updated_at"])
     commission.artist = commission.accepted_offer = commission.payment = None

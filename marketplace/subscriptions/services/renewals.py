@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from marketplace.subscriptions import conf
+from marketplace.subscriptions.locks import lock_subscription
 from marketplace.subscriptions.models import (
     Payment,
     PaymentPurpose,
@@ -26,7 +27,6 @@ from marketplace.subscriptions.services._state import (
     apply_plan,
     end_subscription,
     live_subscription,
-    lock_subscription,
     new_period,
     release_stale_pending,
     set_period,
