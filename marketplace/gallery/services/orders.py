@@ -39,7 +39,7 @@ from marketplace.gallery.services.listings import artwork_pricing_refresh, listi
 from marketplace.gallery.services.order_states import order_check_transition, order_record_created, order_transition
 from marketplace.gallery.tasks import refund_order_payment_task
 
-# The platform keeps its sale rate of every sale (marketplace.fees: rounded down); the artist is credited the rest.
+# The platform keeps the sale rate of marketplace.fees (rounded down) of every sale; the artist is credited the rest.
 PLATFORM_FEE_BPS = fees.SALE_FEE_BASIS_POINTS
 
 
