@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from core import receivers  # noqa: F401  (connects the task signal receivers)
         from core.health import register_health_check
         from core.health_checks import database_health, worker_health
         from core.scheduler import register_periodic

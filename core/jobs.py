@@ -25,6 +25,8 @@ from django.tasks import Task, TaskResult
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from core.locks import lock_row
+
 logger = logging.getLogger("atelier.jobs")
 
 class JobState(models.TextChoices):
@@ -192,7 +194,7 @@ def job_fail(*, job: JobMixin, error: str, retryable: bool = True) -> JobState:
     """Record a failure; requeue with backoff while attempts remain, else fail for good."""
     model = type(job)
     with transaction.atomic():
-        locked = model.objects.select_for_update().get(pk=job.pk)
+        locked = lock_row(model, job.pk)
         if locked.state != JobState.RUNNING or locked.attempts != job.attempts:
             return JobState(locked.state)
         if locked.cancel_requested:
@@ -215,7 +217,7 @@ def job_cancel(*, job: JobMixin) -> JobMixin:
     model = type(job)
     now = timezone.now()
     with transaction.atomic():
-        locked = model.objects.select_for_update().get(pk=job.pk)
+        locked = lock_row(model, job.pk)
         if locked.state == JobState.QUEUED:
             locked.state, locked.finished_at, locked.cancel_requested = JobState.CANCELLED, now, True
         elif locked.state == JobState.RUNNING:
@@ -235,7 +237,7 @@ def job_retry(*, job: JobMixin) -> JobMixin:
     """Requeue a failed or cancelled job by hand (admin action), with a fresh attempt budget."""
     model = type(job)
     with transaction.atomic():
-        locked = model.objects.select_for_update().get(pk=job.pk)
+        locked = lock_row(model, job.pk)
         if locked.state not in (JobState.FAILED, JobState.CANCELLED):
             return locked
         locked.state, locked.finished_at, locked.cancel_requested = JobState.QUEUED, None, False

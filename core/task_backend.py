@@ -1,11 +1,9 @@
 """django-tasks-db's database backend, plus the request id: a task enqueued while serving a request stores that
 request's id beside its arguments (`args_kwargs["request_id"]`, which the worker does not pass to the task), and
-the worker puts it back in context while the task runs, so the task's log lines carry it."""
+the worker puts it back in context while the task runs (core.receivers), so the task's log lines carry it."""
 
 from typing import Any
 
-from django.dispatch import receiver
-from django.tasks.signals import task_finished, task_started
 from django_tasks_db.backend import DatabaseBackend as BaseDatabaseBackend
 from django_tasks_db.compat import normalize_json
 
@@ -29,16 +27,3 @@ class DatabaseBackend(BaseDatabaseBackend):
             backend_name=self.alias,
         )
 
-
-@receiver(task_started)
-def _restore_request_id(sender: Any, task_result: Any, **kwargs: Any) -> None:
-    from django_tasks_db.models import DBTaskResult
-
-    stored = DBTaskResult.objects.filter(id=task_result.id).values_list("args_kwargs", flat=True).first() or {}
-    # Set, not reset-by-token: workers may run tasks in several threads, each with its own context.
-    current_request_id.set(stored.get("request_id", ""))
-
-
-@receiver(task_finished)
-def _forget_request_id(sender: Any, task_result: Any, **kwargs: Any) -> None:
-    current_request_id.set("")

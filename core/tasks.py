@@ -5,13 +5,11 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
-from core.jobs import sweep_stale_jobs
+from core.jobs import sweep_stale_jobs, tasks_age
 
 
 @task(queue_name="default")
 def age_waiting_tasks_task() -> int:
-    from core.jobs import tasks_age
-
     return tasks_age()
 
 

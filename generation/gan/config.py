@@ -16,11 +16,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from generation.gan.noise import MAX_SEED
+
 RESOLUTIONS = (32, 64, 128, 256, 512)
 ARCHS = ("dcgan", "fastgan")
 LOSSES = ("bce", "hinge", "rpgan")
 AUGMENT_OPS = ("color", "translation", "cutout")
-MAX_SEED = 2**32 - 1  # numpy's legacy seeding accepts no more
 
 
 class ConfigError(ValueError):

@@ -16,7 +16,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-MAX_SEED = 2**63 - 1  # fits a signed 64-bit database column
+# The one seed bound, for training runs and images alike. Training seeds numpy's legacy generator
+# (`np.random.seed`, which refuses 2**32 and up); image seeds travel as JSON numbers, which browsers read as
+# doubles (exact only below 2**53), and land in signed 64-bit columns. 2**32 - 1 is true for every one of them.
+MAX_SEED = 2**32 - 1
 
 
 def latents_for_seeds(seeds: Sequence[int], latent_dim: int, truncation: float = 1.0) -> np.ndarray:

@@ -31,7 +31,7 @@ from core.errors import AtelierError, Conflict, InvalidInput, PayloadTooLarge, P
 from core.jobs import FINISHED_STATES, JobContext, PermanentJobError, job_enqueue, run_job
 from core.media import media_cache, media_is_remote, media_local_path
 from core.uploads import ALLOWED_FORMATS, CleanImage, image_clean, zip_list_images, zip_open, zip_read_images
-from generation import conf, lineage
+from generation import conf, lineage, locks
 from generation.errors import GenerationError
 from generation.gan.data import (
     DatasetError,
@@ -361,7 +361,7 @@ def _write(*, dataset: Dataset, accepted: list[_Accepted], report: _Report) -> N
                                      label=item.label, width=item.image.width, height=item.image.height,
                                      size_bytes=len(item.image.data)))
         with transaction.atomic():
-            locked = Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
+            locked = locks.lock_dataset_if_any(dataset.pk)
             if locked is None or locked.state != DatasetState.PROCESSING:
                 raise PermanentJobError(f"dataset {dataset.public_id} was deleted or settled meanwhile")
             locked.image_count = len(rows)
@@ -383,7 +383,7 @@ def _write(*, dataset: Dataset, accepted: list[_Accepted], report: _Report) -> N
 
 def _dataset_fail(*, dataset_pk: int, code: str, reason: str, report: dict | None = None) -> bool:
     with transaction.atomic():
-        locked = Dataset.objects.select_for_update().filter(pk=dataset_pk).first()
+        locked = locks.lock_dataset_if_any(dataset_pk)
         if locked is None or locked.state != DatasetState.PROCESSING:
             return False
         locked.state, locked.failure_code, locked.failure_reason = DatasetState.FAILED, code, reason[:2000]
@@ -451,7 +451,7 @@ def dataset_ready_check(*, dataset: Dataset) -> None:
 def dataset_delete(*, dataset: Dataset) -> None:
     """Delete a dataset no training run uses (409 otherwise), with its files."""
     with transaction.atomic():
-        locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        locked = locks.lock_dataset(dataset.pk)
         runs = locked.training_runs.count()
         if runs:
             raise Conflict(f"The dataset is used by {runs} training run(s); it cannot be deleted.",

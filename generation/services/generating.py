@@ -43,12 +43,12 @@ from core.jobs import (
     job_start,
     job_succeed,
 )
-from generation import conf, runtime
+from generation import conf, locks, runtime
 from generation.gan.noise import MAX_SEED, interpolate, latents_for_seeds
 from generation.metering import GENERATION, get_meter
 from generation.models import GeneratedImage, GenerationJob, ModelVersion
 
-RANDOM_SEED_BOUND = 2**32  # server-chosen seeds: small enough to type back in
+RANDOM_SEED_BOUND = MAX_SEED + 1  # server-chosen seeds: any valid seed (short enough to type back in)
 
 
 def _reference(job: GenerationJob) -> str:
@@ -122,7 +122,7 @@ def generation_job_create(*, user: Any, model_version: ModelVersion, count: int 
 def generation_job_cancel(*, job: GenerationJob) -> GenerationJob:
     """A queued job stops at once (all units back); a running one after its current batch (unused units back)."""
     with transaction.atomic():
-        locked = GenerationJob.objects.select_for_update().get(pk=job.pk)
+        locked = locks.lock_generation_job(job.pk)
         if locked.is_finished:
             raise InvalidTransition(entity="generation job", state=locked.state, action="cancel")
         job_cancel(job=locked)
@@ -133,7 +133,7 @@ def generation_job_cancel(*, job: GenerationJob) -> GenerationJob:
 def generation_job_settle(*, job_pk: int) -> bool:
     """Record a finished job's side effects once: refund of units it did not deliver, and its event."""
     with transaction.atomic():
-        job = GenerationJob.objects.select_for_update().select_related("owner").get(pk=job_pk)
+        job = locks.lock_generation_job(job_pk, related=("owner",))
         if job.state not in FINISHED_STATES or job.settled_at is not None:
             return False
         if job.state in (JobState.FAILED, JobState.CANCELLED):

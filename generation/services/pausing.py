@@ -18,6 +18,7 @@ from django.utils import timezone
 from core.errors import InvalidTransition
 from core.events import event_emit
 from core.jobs import JobState, job_enqueue
+from generation import locks
 from generation.models import TrainingRun, TrainingState
 
 PAUSE_REASONS = ("owner", "staff", "drain")
@@ -32,7 +33,7 @@ def training_run_pause(*, run: TrainingRun, reason: str = "owner") -> TrainingRu
     if reason not in PAUSE_REASONS:
         raise ValueError(f"pause reason must be one of {PAUSE_REASONS}")
     with transaction.atomic():
-        locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
+        locked = locks.lock_training_run(run.pk)
         if locked.state == JobState.QUEUED and not locked.cancel_requested:
             # the queued task finds the run no longer queued and skips it; resume enqueues a new one
             locked.state, locked.paused_at, locked.pause_reason = TrainingState.PAUSED, timezone.now(), reason
@@ -51,7 +52,7 @@ def training_run_pause(*, run: TrainingRun, reason: str = "owner") -> TrainingRu
 def training_run_resume(*, run: TrainingRun) -> TrainingRun:
     """Queue a paused run again (it resumes from its checkpoint), or withdraw a pause not yet taken."""
     with transaction.atomic():
-        locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
+        locked = locks.lock_training_run(run.pk)
         if locked.state == TrainingState.PAUSED:
             payload = _payload(locked)  # with the reason it was paused for
             locked.state, locked.paused_at, locked.pause_reason = TrainingState.QUEUED, None, ""

@@ -36,7 +36,7 @@ from core.jobs import (
     job_succeed,
 )
 from core.media import media_is_remote, media_local_path, media_save_file, sha256_file
-from generation import conf, lineage
+from generation import conf, lineage, locks
 from generation.conf import run_directory, run_storage_name
 from generation.gan import export as gan_export
 from generation.gan import finetune
@@ -95,7 +95,7 @@ def training_run_create(*, owner: Any, dataset: Dataset, config: dict[str, Any] 
 def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
     """A queued run stops at once; a running one at its next heartbeat (keeping a checkpoint)."""
     with transaction.atomic():
-        locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
+        locked = locks.lock_training_run(run.pk)
         if locked.is_finished:
             raise InvalidTransition(entity="training run", state=locked.state, action="cancel")
         if locked.state == TrainingState.PAUSED:  # nothing works on it: cancelled at once, like a queued run
@@ -119,7 +119,7 @@ def training_run_retry(*, run: TrainingRun) -> TrainingRun:
 def training_run_settle(*, run_pk: int) -> bool:
     """Record a finished run's side effects once: refund and event for a failed or cancelled run."""
     with transaction.atomic():
-        run = TrainingRun.objects.select_for_update().select_related("owner").get(pk=run_pk)
+        run = locks.lock_training_run(run_pk, related=("owner",))
         if run.state not in FINISHED_STATES or run.settled_at is not None:
             return False
         if run.state in (JobState.FAILED, JobState.CANCELLED):
@@ -365,7 +365,7 @@ def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, di
     config = trainer.config
     try:
         with transaction.atomic():
-            locked = TrainingRun.objects.select_for_update().select_related("dataset").get(pk=run.pk)
+            locked = locks.lock_training_run(run.pk, related=("dataset",))
             if locked.cancel_requested:
                 raise JobCancelled(f"training run {run.public_id} was cancelled")
             version = ModelVersion.objects.create(

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import InvalidInput, NotAuthenticated
+from marketplace.accounts import locks
 from marketplace.accounts.avatars import avatar_render
 from marketplace.accounts.bearer import API_KEY_KIND, TOKEN_KIND, new_secret
 from marketplace.accounts.errors import AccountError
@@ -141,7 +142,7 @@ def user_remove_avatar(*, user: User) -> User:
 
 @transaction.atomic
 def _avatar_replace(*, user: User, name: str) -> None:
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked = locks.lock_user(user.pk)
     old = locked.avatar.name
     User.objects.filter(pk=user.pk).update(avatar=name, updated_at=timezone.now())
     user.avatar = name

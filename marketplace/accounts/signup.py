@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import InvalidInput
+from marketplace.accounts import locks
 from marketplace.accounts.errors import AccountError
 from marketplace.accounts.models import User
 
@@ -56,7 +57,7 @@ def _send_already_registered(user: User, base_url: str) -> None:
 def registration_start(*, candidate: User, password: str, base_url: str) -> None:
     """`candidate`: an unsaved User (normalised email, role, display name) whose password passed the rules."""
     with transaction.atomic():
-        existing = User.objects.select_for_update().filter(email=candidate.email).first()
+        existing = locks.lock_user_by_email(candidate.email)
         if existing is None:
             candidate.email_confirmed_at = None
             candidate.set_password(password)

@@ -10,7 +10,7 @@ class CommissionsConfig(AppConfig):
         from core.scheduler import register_periodic
         from marketplace.commissions import (
             conf,
-            signals,  # noqa: F401  (connects the receivers)
+            receivers,  # noqa: F401  (connects the receivers)
         )
 
         register_periodic(name="commissions.sweep", task_path="marketplace.commissions.tasks.commissions_sweep_task",

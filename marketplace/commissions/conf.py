@@ -4,9 +4,6 @@ from datetime import timedelta
 
 from core.conf import DURATION, INTEGER, Setting, Settings
 
-# The platform's share of a commission's price, in basis points (1500 = 15%), fixed when the offer is
-# accepted. Rounded down, so a rounding cent goes to the artist.
-PLATFORM_FEE_BASIS_POINTS = 1500
 DEFAULT_REVISIONS = 2
 MAX_REVISIONS = 10
 MAX_AMOUNT = 99_999_999  # minor units: the payment provider's per-charge ceiling
@@ -31,7 +28,3 @@ SETTINGS = Settings(
     Setting("COMMISSION_MAX_DEADLINE_DAYS", INTEGER, 365, "how far ahead a deadline may be, in days"),
 )
 get = SETTINGS.get
-
-
-def platform_fee(price: int) -> int:
-    return price * PLATFORM_FEE_BASIS_POINTS // 10_000

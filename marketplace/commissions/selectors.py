@@ -161,15 +161,3 @@ def delivery_image_get(*, delivery: Delivery, index: int) -> DeliveryImage:
     return image
 
 
-def artist_for_brief(*, public_id: UUID) -> Any:
-    """An active artist by public id, to target a brief at (None if there is none)."""
-    from marketplace.accounts.selectors import artist_public_get
-
-    return artist_public_get(public_id=public_id)
-
-
-def model_for_brief(*, public_id: UUID) -> Any:
-    """A model version by public id, to target a brief at (None if there is none)."""
-    from generation.selectors import model_version_public_get
-
-    return model_version_public_get(public_id=public_id)

@@ -12,12 +12,14 @@ from generation import selectors as generation_selectors
 from marketplace.gallery import conf as gallery_conf
 from marketplace.subscriptions import selectors as subscription_selectors
 from marketplace.subscriptions import services as subscription_services
-from marketplace.subscriptions.models import OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES, PaymentPurpose
 from provenance import conf as provenance_conf
 from provenance import selectors as provenance_selectors
 from provenance import services as provenance_services
 from provenance.services import credentials as provenance_credentials
 
+OPEN_PAYMENT_STATES = subscription_selectors.OPEN_PAYMENT_STATES
+PAID_PAYMENT_STATES = subscription_selectors.PAID_PAYMENT_STATES
+PaymentPurpose = subscription_selectors.PaymentPurpose
 ARTWORK_SUBJECT_PREFIX = "gallery.artwork:"
 LICENCE_SUBJECT_PREFIX = "gallery.licence:"
 MODEL_VERSION_SUBJECT_PREFIX = "generation.model_version:"  # generation.lineage.MODEL_VERSION_SUBJECT

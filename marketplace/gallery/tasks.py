@@ -2,6 +2,8 @@
 
 from django.tasks import task
 
+from marketplace.gallery import ports
+
 
 @task(queue_name="default")
 def expire_pending_orders_task() -> int:
@@ -14,8 +16,6 @@ def expire_pending_orders_task() -> int:
 def refund_order_payment_task(buyer_id: int, payment_id: str, reason: str) -> str:
     """Give back a payment that landed on an order that could no longer be fulfilled."""
     from django.contrib.auth import get_user_model
-
-    from marketplace.gallery import ports
 
     buyer = get_user_model().objects.get(pk=buyer_id)
     outcome = ports.payment_refund(payer=buyer, payment_id=payment_id, reason=f"Not fulfilled: {reason}")

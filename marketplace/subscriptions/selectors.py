@@ -9,17 +9,23 @@ from django.db.models import Q, QuerySet, Sum
 
 from core.errors import NotFound
 from generation.metering import Limits
+from marketplace.subscriptions import models
 from marketplace.subscriptions.models import (
     FREE_PLAN_CODE,
     FREE_PLAN_DEFAULTS,
     LedgerEntry,
     Payment,
+    Payout,
     Plan,
     Subscription,
     SubscriptionState,
     UsageEntry,
     UsageKind,
 )
+
+# Other apps' ports test payments against these here, never in subscriptions' models.
+OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES = models.OPEN_PAYMENT_STATES, models.PAID_PAYMENT_STATES
+PaymentPurpose = models.PaymentPurpose
 
 _QUOTA_FIELDS = {UsageKind.GENERATION: "generations_per_period", UsageKind.TRAINING: "training_runs_per_period",
                  UsageKind.PUBLICATION: "publications_per_period"}
@@ -120,8 +126,6 @@ def ledger_balance(*, user: Any) -> dict[str, int]:
 
 
 def payouts_for(*, user: Any) -> QuerySet:
-    from marketplace.subscriptions.models import Payout
-
     return Payout.objects.filter(user=user).order_by("-created_at", "-id")
 
 

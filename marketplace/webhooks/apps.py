@@ -11,7 +11,7 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         from core.metrics import register_metrics_collector
         from core.scheduler import register_periodic
-        from marketplace.webhooks import signals  # noqa: F401  (connects the event_committed receiver)
+        from marketplace.webhooks import receivers  # noqa: F401  (connects the event_committed receiver)
         from marketplace.webhooks.metrics import collect as webhook_metrics
 
         register_metrics_collector("webhooks", webhook_metrics)

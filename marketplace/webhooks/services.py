@@ -11,7 +11,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -20,7 +19,7 @@ from core.errors import Conflict, InvalidInput, InvalidTransition
 from core.events import event_emit
 from core.jobs import JobState, job_enqueue, job_start
 from core.models import DomainEvent
-from marketplace.webhooks import conf, signing, ssrf, transport
+from marketplace.webhooks import conf, locks, signing, ssrf, transport
 from marketplace.webhooks.errors import WebhookError
 from marketplace.webhooks.models import DisabledReason, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from marketplace.webhooks.patterns import event_type_matches, normalise_patterns
@@ -59,7 +58,7 @@ def webhook_endpoint_create(*, owner: Any, url: str, events: list[str] | None = 
     patterns = _valid_events(["*"] if events is None else events)
     with transaction.atomic():
         # The owner's row serialises concurrent creates, so the per-user limit holds under races.
-        get_user_model().objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
+        locks.lock_owner(owner.pk)
         if WebhookEndpoint.objects.filter(owner=owner).count() >= conf.get("WEBHOOK_MAX_ENDPOINTS_PER_USER"):
             raise Conflict(f"At most {conf.get("WEBHOOK_MAX_ENDPOINTS_PER_USER")} webhook endpoints per account.",
                            code=WebhookError.WEBHOOK_ENDPOINT_LIMIT)
@@ -84,7 +83,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str | None = None
     url = _vetted_url(url) if url is not None else None
     patterns = _valid_events(events) if events is not None else None
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update(no_key=True).get(pk=endpoint.pk)
+        locked = locks.lock_endpoint(endpoint.pk)
         if url is not None:
             locked.url = url
         if patterns is not None:
@@ -101,7 +100,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str | None = None
 
 def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, detail: str = "Disabled by staff.") -> WebhookEndpoint:
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update(no_key=True).get(pk=endpoint.pk)
+        locked = locks.lock_endpoint(endpoint.pk)
         if locked.is_active:
             _disable(locked, reason=DisabledReason.MANUAL, detail=detail, now=timezone.now())
             locked.save()
@@ -125,7 +124,7 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint,
     if not timedelta(0) <= previous_secret_expires_in <= MAX_ROTATION_GRACE:
         raise InvalidInput("Keep the previous secret for 0 seconds to 7 days.", field="previous_secret_expires_in")
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update(no_key=True).get(pk=endpoint.pk)
+        locked = locks.lock_endpoint(endpoint.pk)
         if previous_secret_expires_in > timedelta(0):
             locked.previous_secret = locked.secret
             locked.previous_secret_expires_at = timezone.now() + previous_secret_expires_in
@@ -228,8 +227,8 @@ def _record_attempt(*, delivery: WebhookDelivery, result: transport.SendResult, 
     now = timezone.now()
     with transaction.atomic():
         # Lock order everywhere: endpoint, then delivery. NO KEY UPDATE: fan-outs may still insert deliveries.
-        endpoint = WebhookEndpoint.objects.select_for_update(no_key=True).filter(pk=delivery.endpoint_id).first()
-        locked = WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk).first()
+        endpoint = locks.lock_endpoint_if_any(delivery.endpoint_id)
+        locked = locks.lock_delivery_if_any(delivery.pk)
         if endpoint is None or locked is None:  # deleted while we were sending
             return "skipped"
         WebhookDeliveryAttempt.objects.create(
@@ -310,8 +309,8 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a finished delivery again, as a new series of attempts (same webhook-id, so receivers that
     deduplicate recognise it)."""
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.select_for_update(no_key=True).get(pk=delivery.endpoint_id)
-        locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        endpoint = locks.lock_endpoint(delivery.endpoint_id)
+        locked = locks.lock_delivery(delivery.pk)
         if not endpoint.is_active:
             raise EndpointDisabled("Enable the endpoint before redelivering to it.")
         if locked.state in (JobState.QUEUED, JobState.RUNNING):

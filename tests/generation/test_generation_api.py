@@ -8,7 +8,7 @@ from django.db import connection
 from core.jobs import JobState
 from core.models import DomainEvent
 from generation import runtime, selectors, services
-from generation.gan.noise import latents_for_seeds
+from generation.gan.noise import MAX_SEED, latents_for_seeds
 from generation.gan.onnx_runner import make_session, run_generator
 from generation.models import GeneratedImage, GenerationJob
 from tests.helpers import run_queued_tasks
@@ -181,6 +181,16 @@ def test_bad_requests_are_400_naming_the_field_and_consume_nothing(artist_client
     assert response.status_code == 400, response.json()
     assert field in response.json()["errors"]
     assert GenerationJob.objects.count() == 0 and meter.calls == []
+
+
+@pytest.mark.django_db
+def test_a_seed_above_the_one_seed_bound_is_400(artist_client, artist, model_for, meter):
+    model = model_for(artist)
+    assert create(artist_client, model, seeds=[MAX_SEED]).status_code == 202
+    response = create(artist_client, model, seeds=[MAX_SEED + 1])
+    assert response.status_code == 400 and any(key.startswith("seeds") for key in response.json()["errors"])
+    response = create(artist_client, model, interpolation={"seed_a": 0, "seed_b": MAX_SEED + 1, "steps": 3})
+    assert response.status_code == 400, response.json()
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from core.crypto import EncryptedTextField
+from core.locks import lock_rows
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
             count = 0
             with transaction.atomic():
                 # read decrypts with any key, the update encrypts with the first
-                for row in model._default_manager.select_for_update().values("pk", *names).iterator():
+                for row in lock_rows(model._default_manager.all()).values("pk", *names).iterator():
                     model._default_manager.filter(pk=row.pop("pk")).update(**row)
                     count += 1
             self.stdout.write(f"{model._meta.label}: {count} row(s) re-encrypted")

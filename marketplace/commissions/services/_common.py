@@ -16,12 +16,6 @@ from marketplace.commissions.selectors import commission_role
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-def lock_commission(pk: int) -> Commission:
-    """The commission row, locked (parents before children: commission, then its offers or deliveries)."""
-    return (Commission.objects.select_for_update(of=("self",)).select_related("client", "artist")
-            .get(pk=pk))
-
-
 def role_of(*, commission: Commission, user: Any) -> str:
     role = commission_role(commission=commission, user=user)
     if role is None:

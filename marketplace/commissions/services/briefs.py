@@ -12,17 +12,16 @@ from django.utils import timezone
 
 from core.errors import InvalidInput
 from core.events import event_emit
-from marketplace.commissions import conf
+from marketplace.commissions import conf, ports
+from marketplace.commissions.locks import lock_commission
 from marketplace.commissions.models import Commission, CommissionReference, CommissionState
-from marketplace.commissions.selectors import ARTIST_ROLE, artist_for_brief, model_for_brief
-from marketplace.commissions.services import _billing as billing
+from marketplace.commissions.selectors import ARTIST_ROLE
 from marketplace.commissions.services._common import (
     check_amount,
     check_currency,
     check_future,
     decline_pending_offers,
     fail_generating_deliveries,
-    lock_commission,
     role_of,
 )
 from marketplace.commissions.services._files import clean_uploads, delete_quietly, save_exact
@@ -32,6 +31,7 @@ from marketplace.commissions.services._history import (
     event_payload,
     history_record,
 )
+from marketplace.commissions.tasks import refund_commission_task
 from marketplace.commissions.transitions import CLIENT, SYSTEM
 
 logger = logging.getLogger("atelier.commissions")
@@ -42,14 +42,14 @@ REFUNDABLE_STATES = (CommissionState.CANCELLED, CommissionState.EXPIRED)
 def _resolve_target(*, client: Any, target_artist: UUID | None, target_model: UUID | None) -> tuple[Any, Any]:
     artist = model = None
     if target_model is not None:
-        model = model_for_brief(public_id=target_model)
+        model = ports.model_for_brief(public_id=target_model)
         if model is None or model.owner.role != ARTIST_ROLE or not model.owner.is_active:
             raise InvalidInput("No such model.", field="target_model")
         if model.owner_id == client.pk:
             raise InvalidInput("A brief cannot name your own model.", field="target_model")
         artist = model.owner
     if target_artist is not None:
-        named = artist_for_brief(public_id=target_artist)
+        named = ports.artist_for_brief(public_id=target_artist)
         if named is None:
             raise InvalidInput("No such artist.", field="target_artist")
         if named.pk == client.pk:
@@ -105,8 +105,6 @@ def commission_create(*, client: Any, description: str, budget: int, currency: s
 def commission_cancel(*, commission: Commission, actor: Any, note: str = "") -> Commission:
     """Cancel before delivery: the client while open, waiting for payment or awarded; the artist once awarded
     (backing out). Whatever was paid is refunded: now if the provider answers, else by the queued task."""
-    from marketplace.commissions.tasks import refund_commission_task
-
     with transaction.atomic():
         locked = lock_commission(commission.pk)
         role = role_of(commission=locked, user=actor)
@@ -128,14 +126,14 @@ def commission_refund(*, commission_pk: int) -> bool:
     commission = Commission.objects.select_related("client", "payment").get(pk=commission_pk)
     if commission.state not in REFUNDABLE_STATES:
         return False
-    payment = commission.payment or billing.latest_payment(commission=commission)
+    payment = commission.payment or ports.latest_payment(commission=commission)
     if payment is None:
         return False
-    if payment.state in billing.OPEN_PAYMENT_STATES:
-        billing.abandon(payment=payment)
+    if payment.state in ports.OPEN_PAYMENT_STATES:
+        ports.abandon(payment=payment)
         return False
     amount = payment.refundable_amount
-    if not billing.refund_all(payment=payment, reason=f"commission {commission.state}"):
+    if not ports.refund_all(payment=payment, reason=f"commission {commission.state}"):
         return False
     with transaction.atomic():
         locked = lock_commission(commission_pk)

@@ -4,10 +4,10 @@ no training rights). Deliveries have no provenance record, so the Atelier assert
 
 from typing import Any
 
+from marketplace.commissions import ports
 from marketplace.commissions.models import Delivery, DeliveryImage
 from marketplace.commissions.services._files import open_file
 from provenance.credentials.c2pa_manifests import SOURCE_GENERATED, SOURCE_UPLOADED, ManifestSpec, Reference
-from provenance.services import credentials as provenance_credentials
 
 
 def _references(delivery: Delivery) -> tuple[Reference, ...]:
@@ -26,14 +26,14 @@ def delivery_image_read(*, delivery: Delivery, image: DeliveryImage) -> bytes:
         data = handle.read()
     artist: Any = delivery.artist
     generated = delivery.generation_job_id is not None or image.generated_image_id is not None
-    atelier = provenance_credentials.record_assertion(
-        record=None, content_sha256=image.sha256, asset="commission_delivery",
+    atelier = ports.credential_record_assertion(
+        content_sha256=image.sha256, asset="commission_delivery",
         commission_id=str(delivery.commission.public_id), delivery_id=str(delivery.public_id),
         seed=image.seed)
     spec = ManifestSpec(title=delivery.commission.title or f"Commission delivery {delivery.number}",
                         digital_source_type=SOURCE_GENERATED if generated else SOURCE_UPLOADED,
                         author_name=artist.display_name or "Atelier artist",
-                        author_url=provenance_credentials.public_url(f"/artists/{artist.public_id}"),
+                        author_url=ports.public_url(f"/artists/{artist.public_id}"),
                         atelier=atelier, references=_references(delivery) if generated else ())
-    signed = provenance_credentials.credential_sign(data=data, spec=spec)
+    signed = ports.credential_sign(data=data, spec=spec)
     return data if signed is None else signed.data

@@ -15,12 +15,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, InvalidTransition
-from marketplace.commissions import conf
+from marketplace.commissions import conf, ports
 from marketplace.commissions.errors import CommissionError
+from marketplace.commissions.locks import lock_commission, lock_delivery
 from marketplace.commissions.models import Commission, CommissionState, Delivery, DeliveryImage, DeliveryState
-from marketplace.commissions.services import _billing as billing
-from marketplace.commissions.services import _generation as generation
-from marketplace.commissions.services._common import check_future, check_not_overdue, lock_commission, role_of
+from marketplace.commissions.services._common import check_future, check_not_overdue, role_of
 from marketplace.commissions.services._files import clean_uploads, delete_quietly, save_exact
 from marketplace.commissions.services._history import commission_transition
 from marketplace.commissions.transitions import ARTIST, SYSTEM, transition_check
@@ -89,17 +88,17 @@ def delivery_generate(*, commission: Commission, artist: Any, model: UUID, count
     """Deliver `count` images drawn by one of the artist's own models (seeds `seed`, `seed`+1, …; random when
     omitted). The delivery is `generating` until its job finishes; it counts as made when it was asked for."""
     _check_can_deliver(commission, user=artist, now=timezone.now())
-    version = generation.own_model(artist=artist, public_id=model)  # another artist's model: 404
+    version = ports.own_model(artist=artist, public_id=model)  # another artist's model: 404
     if commission.target_model_id is not None and version.pk != commission.target_model_id:
         raise InvalidInput("This brief asks for a specific model; deliver with that one.", field="model")
     limit = conf.get("COMMISSION_MAX_DELIVERY_IMAGES")
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= limit:
         raise InvalidInput(f"count must be between 1 and {limit}.", field="count", limit=limit)
-    seeds = generation.seeds_from(seed=seed, count=count)
+    seeds = ports.seeds_from(seed=seed, count=count)
     with transaction.atomic():
         locked = lock_commission(commission.pk)
         _check_can_deliver(locked, user=artist, now=timezone.now())
-        job = generation.start_job(artist=artist, model_version=version, count=count, seeds=seeds)
+        job = ports.start_job(artist=artist, model_version=version, count=count, seeds=seeds)
         delivery = Delivery.objects.create(commission=locked, artist=artist, number=_next_number(locked),
                                            state=DeliveryState.GENERATING, note=note.strip(), generation_job=job)
     return delivery
@@ -110,21 +109,21 @@ def delivery_generation_settle(*, delivery_pk: int) -> bool:
     commission was cancelled or expired meanwhile). Idempotent: True only for the call that settled it."""
     delivery = Delivery.objects.select_related("commission", "artist", "generation_job").get(pk=delivery_pk)
     job = delivery.generation_job
-    if delivery.state != DeliveryState.GENERATING or job is None or not generation.job_finished(job):
+    if delivery.state != DeliveryState.GENERATING or job is None or not ports.job_finished(job):
         return False
-    images, paths = generation.job_images(artist=delivery.artist, job=job), []
+    images, paths = ports.job_images(artist=delivery.artist, job=job), []
     try:
         for index, image in enumerate(images):  # files first, outside the transaction
-            paths.append(save_exact(_image_path(delivery.public_id, index), generation.image_bytes(image)))
+            paths.append(save_exact(_image_path(delivery.public_id, index), ports.image_bytes(image)))
         with transaction.atomic():
             commission = lock_commission(delivery.commission_id)
-            locked = Delivery.objects.select_for_update(of=("self",)).get(pk=delivery_pk)
+            locked = lock_delivery(delivery_pk)
             if locked.state != DeliveryState.GENERATING:
                 return False
             awaiting = commission.state in (CommissionState.AWARDED, CommissionState.REVISION_REQUESTED)
             if not images or not awaiting:
                 locked.state = DeliveryState.FAILED
-                locked.failure_reason = (generation.job_error(job) if not images
+                locked.failure_reason = (ports.job_error(job) if not images
                                          else f"The commission is {commission.state}; the images were not delivered.")
                 locked.save(update_fields=["state", "failure_reason", "updated_at"])
                 transaction.on_commit(lambda: delete_quietly(paths))
@@ -154,7 +153,7 @@ def delivery_generation_settle_for_job(*, job_public_id: Any) -> int:
 def _lock_for_review(delivery: Delivery, *, client: Any, action: str) -> tuple[Commission, Delivery, str]:
     commission = lock_commission(delivery.commission_id)
     role = role_of(commission=commission, user=client)
-    locked = Delivery.objects.select_for_update(of=("self",)).get(pk=delivery.pk)
+    locked = lock_delivery(delivery.pk)
     transition_check(state=commission.state, action=action, actor=role)
     if locked.state != DeliveryState.DELIVERED:
         raise InvalidTransition(entity="delivery", state=locked.state, action=action.replace("_delivery", ""))
@@ -171,7 +170,7 @@ def commission_complete(*, commission: Commission, delivery: Delivery, action: s
     commission_transition(commission=commission, action=action, actor=actor, actor_role=role, note=note,
                           data={"delivery": str(delivery.public_id), "payout": commission.payout_amount,
                                 "platform_fee": commission.platform_fee, "currency": commission.currency})
-    billing.credit_artist(commission=commission)
+    ports.credit_artist(commission=commission)
 
 
 def delivery_accept(*, delivery: Delivery, client: Any, note: str = "") -> Commission:
@@ -210,10 +209,5 @@ def delivery_request_revision(*, delivery: Delivery, client: Any, note: str,
     return commission
 
 
-def latest_delivery(commission: Commission, *, state: str) -> Delivery | None:
-    return (Delivery.objects.select_for_update(of=("self",)).filter(commission=commission, state=state)
-            .order_by("-number").first())
-
-
 __all__ = ["commission_complete", "delivery_accept", "delivery_generate", "delivery_generation_settle",
-           "delivery_generation_settle_for_job", "delivery_request_revision", "delivery_upload", "latest_delivery"]
+           "delivery_generation_settle_for_job", "delivery_request_revision", "delivery_upload"]

@@ -15,18 +15,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
-from marketplace.commissions.conf import DEFAULT_REVISIONS, MAX_REVISIONS, platform_fee
+from marketplace import fees
+from marketplace.commissions import ports
+from marketplace.commissions.conf import DEFAULT_REVISIONS, MAX_REVISIONS
 from marketplace.commissions.errors import CommissionError
+from marketplace.commissions.locks import lock_commission, lock_offer
 from marketplace.commissions.models import Commission, CommissionState, Offer, OfferState
-from marketplace.commissions.services import _billing as billing
 from marketplace.commissions.services._common import (
     check_amount,
     check_not_overdue,
     decline_pending_offers,
-    lock_commission,
     role_of,
 )
 from marketplace.commissions.services._history import commission_emit, commission_transition
+from marketplace.commissions.services.briefs import REFUNDABLE_STATES, commission_refund_quietly
 from marketplace.commissions.transitions import ARTIST, CLIENT, OFFER_ACTIONS, transition_check
 
 logger = logging.getLogger("atelier.commissions")
@@ -39,10 +41,6 @@ def _offer_actor(*, offer: Offer, commission: Commission, user: Any, action: str
     if not is_allowed:
         raise Forbidden(f"Only the {'artist who sent it' if allowed == ARTIST else 'client'} may {action} an offer.",
                         code=CommissionError.NOT_ALLOWED_FOR_ROLE, allowed_roles=[allowed])
-
-
-def _lock_offer(offer: Offer) -> Offer:
-    return Offer.objects.select_for_update(of=("self",)).select_related("artist").get(pk=offer.pk)
 
 
 def _check_pending(offer: Offer, action: str) -> None:
@@ -93,7 +91,7 @@ def offer_create(*, commission: Commission, artist: Any, price: int, delivery_by
 def offer_withdraw(*, offer: Offer, artist: Any) -> Offer:
     with transaction.atomic():
         commission = lock_commission(offer.commission_id)
-        locked = _lock_offer(offer)
+        locked = lock_offer(offer.pk)
         _offer_actor(offer=locked, commission=commission, user=artist, action="withdraw")
         _check_pending(locked, "withdraw")
         locked.state, locked.decided_at = OfferState.WITHDRAWN, timezone.now()
@@ -104,7 +102,7 @@ def offer_withdraw(*, offer: Offer, artist: Any) -> Offer:
 def offer_decline(*, offer: Offer, client: Any) -> Offer:
     with transaction.atomic():
         commission = lock_commission(offer.commission_id)
-        locked = _lock_offer(offer)
+        locked = lock_offer(offer.pk)
         _offer_actor(offer=locked, commission=commission, user=client, action="decline")
         _check_pending(locked, "decline")
         locked.state, locked.decided_at = OfferState.DECLINED, timezone.now()
@@ -121,13 +119,14 @@ def offer_accept(*, offer: Offer, client: Any, payment_method: str) -> Commissio
     with transaction.atomic():
         commission = lock_commission(offer.commission_id)
         role = role_of(commission=commission, user=client)
-        locked = _lock_offer(offer)
+        locked = lock_offer(offer.pk)
         transition_check(state=commission.state, action="accept_offer", actor=role)
         _check_pending(locked, "accept")
         now = timezone.now()
         check_not_overdue(commission, now=now, action="accept an offer")
         commission.artist, commission.accepted_offer = locked.artist, locked
-        commission.price, commission.platform_fee = locked.price, platform_fee(locked.price)
+        commission.price = locked.price
+        commission.platform_fee = fees.platform_fee(locked.price, basis_points=fees.COMMISSION_FEE_BASIS_POINTS)
         commission.revisions_allowed, commission.revisions_used = locked.revisions, 0
         locked.state, locked.decided_at = OfferState.ACCEPTED, now
         locked.save(update_fields=["state", "decided_at", "updated_at"])
@@ -135,7 +134,7 @@ def offer_accept(*, offer: Offer, client: Any, payment_method: str) -> Commissio
                               data={"offer": str(locked.public_id), "price": locked.price,
                                     "currency": locked.currency})
     try:
-        billing.charge(commission=commission, payment_method=payment_method)
+        ports.charge(commission=commission, payment_method=payment_method)
     except Exception:
         commission_payment_sync(commission_pk=commission.pk, charge_over=True)
         raise
@@ -151,7 +150,7 @@ def _award(commission: Commission, payment: Any) -> None:
 
 
 def _reopen(commission: Commission, payment: Any) -> None:
-    offer = _lock_offer(commission.accepted_offer)
+    offer = lock_offer(commission.accepted_offer.pk)
     offer.state, offer.decided_at = OfferState.PENDING, None
     offer.save(update_fields=["state", "decided_at", "updated_at"])
     commission.artist = commission.accepted_offer = commission.payment = None
@@ -169,23 +168,21 @@ def commission_payment_sync(*, commission_pk: int, charge_over: bool = False, st
     (the offer pending again); still open → wait. With `charge_over` (the charging request has returned) or
     `stale` (it has been waiting too long) a missing payment also reopens it; `stale` abandons an open one.
     A payment that succeeds for a commission cancelled meanwhile is refunded. Idempotent."""
-    from marketplace.commissions.services.briefs import REFUNDABLE_STATES, commission_refund_quietly
-
     refund = False
     with transaction.atomic():
         commission = lock_commission(commission_pk)
         if commission.state != CommissionState.PAYMENT_PENDING:
-            payment = billing.latest_payment(commission=commission)
+            payment = ports.latest_payment(commission=commission)
             refund = (commission.state in REFUNDABLE_STATES and payment is not None
-                      and payment.state in billing.PAID_PAYMENT_STATES)
+                      and payment.state in ports.PAID_PAYMENT_STATES)
         else:
-            payment = billing.latest_payment(commission=commission, since=commission.state_changed_at)
-            if payment is not None and payment.state in billing.OPEN_PAYMENT_STATES and stale:
-                billing.abandon(payment=payment)
+            payment = ports.latest_payment(commission=commission, since=commission.state_changed_at)
+            if payment is not None and payment.state in ports.OPEN_PAYMENT_STATES and stale:
+                ports.abandon(payment=payment)
                 payment.refresh_from_db()
-            if payment is not None and payment.state in billing.PAID_PAYMENT_STATES:
+            if payment is not None and payment.state in ports.PAID_PAYMENT_STATES:
                 _award(commission, payment)
-            elif payment is not None and payment.state in billing.OPEN_PAYMENT_STATES:
+            elif payment is not None and payment.state in ports.OPEN_PAYMENT_STATES:
                 if commission.payment_id != payment.pk:
                     commission.payment = payment
                     commission.save(update_fields=["payment", "updated_at"])

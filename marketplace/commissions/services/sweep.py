@@ -16,20 +16,20 @@ from django.utils import timezone
 
 from core.jobs import FINISHED_STATES
 from marketplace.commissions import conf
+from marketplace.commissions.locks import lock_commission, lock_latest_delivery
 from marketplace.commissions.models import Commission, CommissionState, Delivery, DeliveryState
 from marketplace.commissions.services._common import (
     decline_pending_offers,
     fail_generating_deliveries,
-    lock_commission,
 )
 from marketplace.commissions.services._history import commission_transition
 from marketplace.commissions.services.briefs import commission_refund_quietly
 from marketplace.commissions.services.deliveries import (
     commission_complete,
     delivery_generation_settle,
-    latest_delivery,
 )
 from marketplace.commissions.services.offers import commission_payment_sync
+from marketplace.commissions.tasks import refund_commission_task
 
 logger = logging.getLogger("atelier.commissions")
 BATCH = 500
@@ -50,8 +50,6 @@ def _still_overdue(commission: Commission, *, now: datetime, states: tuple[str, 
 
 def commission_expire(*, commission_pk: int, now: datetime | None = None) -> bool:
     """Expire an open brief or an awarded commission past its due date with nothing delivered; refund."""
-    from marketplace.commissions.tasks import refund_commission_task
-
     now = now or timezone.now()
     with transaction.atomic():
         commission = lock_commission(commission_pk)
@@ -76,7 +74,7 @@ def commission_revision_lapse(*, commission_pk: int, now: datetime | None = None
         commission = lock_commission(commission_pk)
         if not _still_overdue(commission, now=now, states=(CommissionState.REVISION_REQUESTED,)):
             return False
-        delivery = latest_delivery(commission, state=DeliveryState.REVISION_REQUESTED)
+        delivery = lock_latest_delivery(commission, state=DeliveryState.REVISION_REQUESTED)
         fail_generating_deliveries(commission, reason="The revision was not delivered in time.")
         if delivery is not None:
             delivery.state = DeliveryState.DELIVERED
@@ -96,7 +94,7 @@ def commission_auto_complete(*, commission_pk: int, now: datetime | None = None)
         commission = lock_commission(commission_pk)
         if commission.state != CommissionState.DELIVERED or commission.state_changed_at > cutoff:
             return False
-        delivery = latest_delivery(commission, state=DeliveryState.DELIVERED)
+        delivery = lock_latest_delivery(commission, state=DeliveryState.DELIVERED)
         if delivery is None:
             return False
         commission_complete(commission=commission, delivery=delivery, action="auto_complete",

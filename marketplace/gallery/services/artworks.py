@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
 from core.events import event_emit
 from core.uploads import image_clean
-from marketplace.gallery import conf, credentials, ports
+from marketplace.gallery import conf, credentials, locks, ports
 from marketplace.gallery.browse_cache import browse_changed
 from marketplace.gallery.errors import GalleryError
 from marketplace.gallery.models import Artwork, ArtworkSource, ArtworkState, ArtworkTag, GrantState, LicenceType
@@ -146,7 +146,7 @@ def artwork_create_from_generated(*, artist: Any, generated_image_id: UUID, titl
 def artwork_update(*, artist: Any, artwork: Artwork, title: str | None = None, description: str | None = None,
                    tags: Sequence[str] | None = None, style: str | None = None) -> Artwork:
     with transaction.atomic():
-        locked = Artwork.objects.select_for_update().get(pk=artwork.pk)
+        locked = locks.lock_artwork(artwork.pk)
         _require_owned_by_artist(locked, artist)
         if title is not None:
             locked.title = _title_normalise(title)
@@ -214,7 +214,7 @@ def _sign_preview(artwork: Artwork, record: Any, signed_preview: list[str]) -> N
 
 def _publish(*, artist: Any, artwork: Artwork, signed_preview: list[str]) -> Artwork:
     with transaction.atomic():
-        locked = Artwork.objects.select_for_update().get(pk=artwork.pk)
+        locked = locks.lock_artwork(artwork.pk)
         target = _check_transition(locked, "publish")
         _require_owned_by_artist(locked, artist)
         if locked.provenance_record_id is None:  # a first publish: a new record for the signer to anchor
@@ -250,7 +250,7 @@ def _publish(*, artist: Any, artwork: Artwork, signed_preview: list[str]) -> Art
 def artwork_withdraw(*, artist: Any, artwork: Artwork) -> Artwork:
     """Hide a published work from browse and stop its sales; licences already granted stay valid."""
     with transaction.atomic():
-        locked = Artwork.objects.select_for_update().get(pk=artwork.pk)
+        locked = locks.lock_artwork(artwork.pk)
         if locked.owner_id != locked.artist_id or locked.grants.filter(
                 licence_type=LicenceType.EXCLUSIVE, state=GrantState.ACTIVE).exists():
             raise Conflict("The exclusive licence of this work was sold; its owner holds it now, so it cannot be "

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, InvalidTransition, PaymentRequired
 from core.events import event_emit
-from marketplace.gallery import conf, ports
+from marketplace.gallery import conf, locks, ports
 from marketplace.gallery.browse_cache import browse_changed
 from marketplace.gallery.errors import GalleryError
 from marketplace.gallery.models import (
@@ -54,7 +54,7 @@ def artwork_pricing_refresh(*, artwork: Artwork) -> None:
 
 
 def _lock_artwork_for_listing(artist: Any, artwork: Artwork, action: str) -> Artwork:
-    locked = Artwork.objects.select_for_update().get(pk=artwork.pk)
+    locked = locks.lock_artwork(artwork.pk)
     if locked.state == ArtworkState.WITHDRAWN:
         raise InvalidTransition(entity="artwork", state=locked.state, action=action)
     if locked.owner_id != artist.pk:
@@ -103,8 +103,8 @@ def listing_create(*, artist: Any, artwork: Artwork, licence_type: str, price: i
 
 
 def _lock_listing(artist: Any, listing: Listing, action: str) -> tuple[Artwork, Listing]:
-    artwork = Artwork.objects.select_for_update().get(pk=listing.artwork_id)  # lock order: artwork, then listing
-    locked = Listing.objects.select_for_update().get(pk=listing.pk)
+    artwork = locks.lock_artwork(listing.artwork_id)  # lock order: artwork, then listing
+    locked = locks.lock_listing(listing.pk)
     if locked.state != ListingState.ACTIVE:
         raise InvalidTransition(entity="listing", state=locked.state, action=action)
     if artwork.owner_id != artist.pk:

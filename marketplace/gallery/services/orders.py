@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from core.errors import AtelierError, Conflict, InvalidInput, NotFound
 from core.events import event_emit
-from marketplace.gallery import conf, ports
+from marketplace import fees
+from marketplace.gallery import conf, locks, ports
 from marketplace.gallery.errors import GalleryError
 from marketplace.gallery.models import (
     OPEN_ORDER_STATES,
@@ -37,13 +38,14 @@ from marketplace.gallery.models import (
 from marketplace.gallery.services.artworks import artwork_record_sale
 from marketplace.gallery.services.listings import artwork_pricing_refresh, listings_close
 from marketplace.gallery.services.order_states import order_check_transition, order_record_created, order_transition
+from marketplace.gallery.tasks import refund_order_payment_task
 
-# The platform keeps 10% of every sale (rounded half up, in minor units); the artist is credited the rest.
-PLATFORM_FEE_BPS = 1_000
+# The platform keeps the sale rate of marketplace.fees (rounded down) of every sale; the artist is credited the rest.
+PLATFORM_FEE_BPS = fees.SALE_FEE_BASIS_POINTS
 
 
 def platform_fee(amount: int) -> int:
-    return (amount * PLATFORM_FEE_BPS + 5_000) // 10_000
+    return fees.platform_fee(amount, basis_points=PLATFORM_FEE_BPS)
 
 
 def payment_reference(order: Order) -> str:
@@ -79,8 +81,8 @@ def order_place(*, buyer: Any, listing: Listing) -> OrderPlacement:
     """
     with transaction.atomic():
         # artwork before listing, as fulfilment locks them: the order's insert takes a key-share lock on both
-        artwork = Artwork.objects.select_for_update().get(pk=listing.artwork_id)
-        locked = Listing.objects.select_for_update().get(pk=listing.pk)
+        artwork = locks.lock_artwork(listing.artwork_id)
+        locked = locks.lock_listing(listing.pk)
         if buyer.pk in (artwork.artist_id, artwork.owner_id):
             raise InvalidInput("You cannot buy a licence for your own artwork.", field="listing",
                                code=GalleryError.OWN_ARTWORK)
@@ -88,8 +90,7 @@ def order_place(*, buyer: Any, listing: Listing) -> OrderPlacement:
             raise Conflict("This listing is closed.", code=GalleryError.LISTING_CLOSED, listing=str(locked.public_id))
         if artwork.state != ArtworkState.PUBLISHED:
             raise Conflict("This artwork is not on sale.", code=GalleryError.ARTWORK_NOT_ON_SALE)
-        mine = Order.objects.select_for_update().filter(listing=locked, buyer=buyer,
-                                                        state__in=OPEN_ORDER_STATES).first()
+        mine = locks.lock_first_order(listing=locked, buyer=buyer, state__in=OPEN_ORDER_STATES)
         if mine is not None and mine.state != OrderState.PENDING:
             raise Conflict("You already hold this licence.",
                            code=GalleryError.ALREADY_ORDERED, order=str(mine.public_id),
@@ -135,7 +136,7 @@ def _hold_take(*, order: Order) -> None:
     that waits for the payer (3-D Secure): `order_pay` releases it as soon as the provider answers."""
     now = timezone.now()
     with transaction.atomic():
-        listing = Listing.objects.select_for_update().get(pk=order.listing_id)
+        listing = locks.lock_listing(order.listing_id)
         if listing.state != ListingState.ACTIVE:
             raise Conflict("This listing is closed.", code=GalleryError.LISTING_CLOSED, order=str(order.public_id))
         held = Order.objects.filter(state=OrderState.PENDING, hold_expires_at__gt=now).exclude(pk=order.pk)
@@ -205,8 +206,6 @@ def _raise_if_not_on_sale(order: Order) -> None:
 
 
 def _refund_later(*, order: Order, payment_id: UUID, reason: str) -> None:
-    from marketplace.gallery.tasks import refund_order_payment_task
-
     refund_order_payment_task.enqueue(order.buyer_id, str(payment_id), reason)
 
 
@@ -214,11 +213,10 @@ def order_payment_succeeded(*, order: Order, payment_id: UUID) -> Order:
     """Apply a successful payment: pay and fulfil the order. Idempotent (the synchronous path and the signal
     both call it); money for an order that can no longer be fulfilled is refunded."""
     with transaction.atomic():
-        artwork = Artwork.objects.select_for_update().get(pk=order.artwork_id)
+        artwork = locks.lock_artwork(order.artwork_id)
         exclusive = order.licence_type == LicenceType.EXCLUSIVE
-        listings = list(Listing.objects.select_for_update().filter(
-            **({"artwork": artwork} if exclusive else {"pk": order.listing_id})).order_by("pk"))
-        locked = Order.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=order.pk)
+        listings = locks.lock_listings(**({"artwork": artwork} if exclusive else {"pk": order.listing_id}))
+        locked = locks.lock_order(order.pk, related=("buyer",), only_self=True)
         if locked.state != OrderState.PENDING:
             applied = locked.state != OrderState.CANCELLED and locked.payment_id == payment_id
             if not applied:  # cancelled or expired meanwhile, or already paid by another payment
@@ -253,8 +251,8 @@ def _fulfil(*, order: Order, artwork: Artwork, listings: list[Listing]) -> None:
     if exclusive:
         ports.ownership_transfer(artwork=artwork, to_user=buyer, reference=f"gallery.order:{order.public_id}")
         listings_close(listings=listings, reason="exclusive_sold")
-        others = Order.objects.select_for_update().filter(listing__in=listings, state=OrderState.PENDING)
-        for other in others.exclude(pk=order.pk).order_by("pk"):
+        others = locks.lock_orders(listing__in=listings, state=OrderState.PENDING)
+        for other in others.exclude(pk=order.pk):
             order_transition(order=other, action="cancel", note="the exclusive licence was sold to another buyer")
         artwork.owner = buyer
         artwork.save(update_fields=["owner", "updated_at"])
@@ -284,7 +282,7 @@ def order_for_payment(*, order_public_id: str) -> Order | None:
 def order_cancel(*, order: Order, actor: Any, note: str = "") -> Order:
     """Cancel an unpaid order. A payment still completing for it is refunded when it lands."""
     with transaction.atomic():
-        locked = Order.objects.select_for_update().select_related("artwork", "listing", "buyer").get(pk=order.pk)
+        locked = locks.lock_order(order.pk, related=("artwork", "listing", "buyer"))
         order_transition(order=locked, action="cancel", actor=actor, note=note or "cancelled")
     return locked
 
@@ -299,8 +297,8 @@ def order_refund(*, order: Order, actor: Any, reason: str = "") -> Order:
     ports.payment_refund(payer=current.buyer, payment_id=current.payment_id, reason=reason or "order refunded",
                          actor=actor)
     with transaction.atomic():
-        artwork = Artwork.objects.select_for_update().get(pk=current.artwork_id)
-        locked = Order.objects.select_for_update().select_related("buyer", "listing").get(pk=current.pk)
+        artwork = locks.lock_artwork(current.artwork_id)
+        locked = locks.lock_order(current.pk, related=("buyer", "listing"))
         if locked.state == OrderState.REFUNDED:
             return locked
         was_fulfilled = locked.state == OrderState.FULFILLED
@@ -330,7 +328,7 @@ def orders_expire_stale(*, limit: int = 500) -> int:
             order_payment_succeeded(order=order, payment_id=order.payment_id)
             continue
         with transaction.atomic():
-            locked = Order.objects.select_for_update().get(pk=order.pk)
+            locked = locks.lock_order(order.pk)
             if locked.state == OrderState.PENDING:
                 order_transition(order=locked, action="cancel", note="expired unpaid")
                 expired += 1

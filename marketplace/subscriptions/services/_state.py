@@ -45,10 +45,6 @@ def create_free_subscription(*, user: Any, now: datetime, data: dict | None = No
     return subscription
 
 
-def lock_subscription(pk: int) -> Subscription:
-    return Subscription.objects.select_for_update(of=("self",)).select_related("plan").get(pk=pk)
-
-
 def release_stale_pending(subscription: Subscription, now: datetime) -> None:
     """A charge that never finished (crashed worker, abandoned 3-D Secure) stops blocking after a while."""
     payment = subscription.pending_payment

@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, InvalidTransition, PaymentRequired, ServiceUnavailable, Unprocessable
-from marketplace.subscriptions import conf, signals
+from marketplace.subscriptions import conf, locks, signals
 from marketplace.subscriptions.errors import SubscriptionError
 from marketplace.subscriptions.models import (
     OPEN_PAYMENT_STATES,
@@ -34,6 +34,7 @@ from marketplace.subscriptions.payment_providers import (
     get_provider,
 )
 from marketplace.subscriptions.services._records import payment_event_record
+from marketplace.subscriptions.tasks import refund_payment_task
 
 logger = logging.getLogger("atelier.payments")
 
@@ -114,7 +115,7 @@ def _allowed(current: str, new: str) -> bool:
 def _subscription_of(payment: Payment) -> Subscription | None:
     if payment.purpose != PaymentPurpose.SUBSCRIPTION or "subscription" not in payment.metadata:
         return None
-    return Subscription.objects.select_for_update().filter(pk=payment.metadata["subscription"]).first()
+    return locks.lock_subscription_if_any(payment.metadata["subscription"])
 
 
 def payment_settle(*, payment: Payment, result: ChargeResult, actor: Any = None) -> Payment:
@@ -124,7 +125,7 @@ def payment_settle(*, payment: Payment, result: ChargeResult, actor: Any = None)
     new_state = _RESULT_STATES[result.status]
     with transaction.atomic():
         subscription = _subscription_of(payment)  # lock order: subscription, then payment
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        locked = locks.lock_payment(payment.pk)
         previous = locked.state
         if not _allowed(previous, new_state):
             if result.provider_reference and not locked.provider_reference:
@@ -161,8 +162,6 @@ def payment_settle(*, payment: Payment, result: ChargeResult, actor: Any = None)
 
 def _refund_later(*, payment: Payment, reason: str) -> None:
     """Money we must give back: an outbox task row in this transaction, so it cannot be lost."""
-    from marketplace.subscriptions.tasks import refund_payment_task
-
     payment_event_record(payment=payment, type="auto_refund_scheduled", data={"reason": reason})
     refund_payment_task.enqueue(payment.pk, reason)
 
@@ -225,7 +224,7 @@ def _abandon_if_stale(payment: Payment) -> bool:
 def payment_abandon(*, payment: Payment) -> bool:
     """Give up on an open payment (cancelled, `abandoned`); True if it is (now) failed or cancelled."""
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        locked = locks.lock_payment(payment.pk)
         if locked.state not in OPEN_PAYMENT_STATES:
             return locked.state in (PaymentState.FAILED, PaymentState.CANCELLED)
         previous = locked.state
@@ -265,7 +264,7 @@ def payment_refund(*, payment: Payment, amount: int | None = None, reason: str =
     amount above what is left, Unprocessable (422, `refund_failed`) when the provider refuses.
     """
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        locked = locks.lock_payment(payment.pk)
         available = locked.refundable_amount - _reserved(locked)
         if locked.state not in PAID_PAYMENT_STATES or available <= 0:
             raise InvalidTransition(entity="payment", state=locked.state, action="refund")
@@ -291,8 +290,8 @@ def payment_refund(*, payment: Payment, amount: int | None = None, reason: str =
 def payment_refund_settle(*, refund: PaymentRefund, result: RefundResult, actor: Any = None) -> Payment:
     """Apply a provider's refund outcome (synchronous, or later from a webhook). Idempotent."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-        locked = PaymentRefund.objects.select_for_update().get(pk=refund.pk)
+        payment = locks.lock_payment(refund.payment_id)
+        locked = locks.lock_refund(refund.pk)
         if locked.state != RefundState.PENDING or result.status == "pending":
             if result.provider_reference and not locked.provider_reference:
                 PaymentRefund.objects.filter(pk=locked.pk).update(provider_reference=result.provider_reference)
@@ -325,7 +324,7 @@ def _book_refund(*, payment: Payment, amount: int, actor: Any, refund: PaymentRe
 def payment_record_external_refund(*, payment: Payment, amount_refunded: int, provider_reference: str = "") -> None:
     """The provider reports more refunded than we booked (a refund made in its dashboard): book the gap."""
     with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        locked = locks.lock_payment(payment.pk)
         gap = min(amount_refunded, locked.amount) - locked.amount_refunded - _reserved(locked)
         if gap <= 0 or locked.state not in PAID_PAYMENT_STATES:
             return

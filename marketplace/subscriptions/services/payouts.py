@@ -6,13 +6,12 @@ others, staff mark the payout paid (or failed, which credits the amount back) in
 import logging
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, InvalidTransition
-from marketplace.subscriptions import conf
+from marketplace.subscriptions import conf, locks
 from marketplace.subscriptions.errors import SubscriptionError
 from marketplace.subscriptions.models import LedgerEntry, Payout, PayoutState
 from marketplace.subscriptions.services.ledger import ledger_credit, ledger_debit
@@ -31,7 +30,7 @@ def payout_request(*, user: Any, currency: str) -> Payout:
     if len(currency) != 3 or not currency.isalpha():
         raise InvalidInput("Currency must be a three-letter ISO 4217 code.", field="currency")
     with transaction.atomic():
-        get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+        locks.lock_user(user.pk)
         if Payout.objects.filter(user=user, currency=currency, state=PayoutState.PENDING).exists():
             raise Conflict("A payout in this currency is already on its way.", code=SubscriptionError.PAYOUT_PENDING)
         amount = _available(user=user, currency=currency)
@@ -67,7 +66,7 @@ def _send(*, payout: Payout) -> Payout:
 
 def payout_mark_paid(*, payout: Payout, actor: Any, provider_reference: str = "") -> Payout:
     with transaction.atomic():
-        locked = Payout.objects.select_for_update().get(pk=payout.pk)
+        locked = locks.lock_payout(payout.pk)
         if locked.state != PayoutState.PENDING:
             raise InvalidTransition(entity="payout", state=locked.state, action="mark_paid")
         locked.state, locked.paid_at, locked.settled_by = PayoutState.PAID, timezone.now(), actor
@@ -79,7 +78,7 @@ def payout_mark_paid(*, payout: Payout, actor: Any, provider_reference: str = ""
 def payout_mark_failed(*, payout: Payout, actor: Any, reason: str) -> Payout:
     """The transfer did not happen: credit the amount back (reference `payout:<id>:reversal`, once)."""
     with transaction.atomic():
-        locked = Payout.objects.select_for_update().get(pk=payout.pk)
+        locked = locks.lock_payout(payout.pk)
         if locked.state != PayoutState.PENDING:
             raise InvalidTransition(entity="payout", state=locked.state, action="mark_failed")
         locked.state, locked.failed_at, locked.settled_by = PayoutState.FAILED, timezone.now(), actor

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from marketplace.subscriptions import conf
+from marketplace.subscriptions.locks import lock_subscription
 from marketplace.subscriptions.models import (
     Payment,
     PaymentPurpose,
@@ -20,12 +21,12 @@ from marketplace.subscriptions.models import (
 )
 from marketplace.subscriptions.payment_providers import ChargeResult
 from marketplace.subscriptions.periods import period_end_after
+from marketplace.subscriptions.selectors import subscriptions_due
 from marketplace.subscriptions.services._records import subscription_event_record
 from marketplace.subscriptions.services._state import (
     apply_plan,
     end_subscription,
     live_subscription,
-    lock_subscription,
     new_period,
     release_stale_pending,
     set_period,
@@ -171,8 +172,6 @@ def subscription_payment_settled(*, subscription: Subscription, payment: Payment
 
 def subscription_renew_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
     """The periodic sweep: renew, retry or end every subscription that is due."""
-    from marketplace.subscriptions.selectors import subscriptions_due
-
     now = now or timezone.now()
     counts = {"processed": 0, "errors": 0}
     for pk in subscriptions_due(now=now, limit=limit):

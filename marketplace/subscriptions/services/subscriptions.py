@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
 from marketplace.subscriptions.errors import SubscriptionError
+from marketplace.subscriptions.locks import lock_subscription
 from marketplace.subscriptions.models import (
     OPEN_PAYMENT_STATES,
     Payment,
@@ -33,7 +34,6 @@ from marketplace.subscriptions.services._state import (
     create_free_subscription,
     end_subscription,
     live_subscription,
-    lock_subscription,
     new_period,
     release_stale_pending,
 )
@@ -77,7 +77,7 @@ def subscription_lock_current(*, user: Any, now: datetime | None = None) -> Subs
     now = now or timezone.now()
     for _ in range(3):
         current = subscription_current(user=user, now=now)
-        locked = Subscription.objects.select_for_update(of=("self",)).select_related("plan").get(pk=current.pk)
+        locked = lock_subscription(current.pk)
         if locked.state != SubscriptionState.CANCELLED:
             return locked
     raise Conflict("The subscription changed while we worked on it; retry.", code=SubscriptionError.SUBSCRIPTION_BUSY)

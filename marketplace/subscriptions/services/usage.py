@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, PaymentRequired, QuotaExceeded
+from marketplace.subscriptions import locks
 from marketplace.subscriptions.errors import SubscriptionError
 from marketplace.subscriptions.models import Subscription, SubscriptionState, UsageEntry, UsageEntryType, UsageKind
 from marketplace.subscriptions.selectors import plan_quota, usage_used
@@ -72,7 +73,7 @@ def usage_refund(*, user: Any, kind: str, units: int, reference: str) -> UsageEn
                                              type=UsageEntryType.CONSUME).first()
         if consumed is None:
             return None
-        Subscription.objects.select_for_update().filter(pk=consumed.subscription_id).first()
+        locks.lock_subscription_if_any(consumed.subscription_id)
         if UsageEntry.objects.filter(user=user, kind=kind, reference=reference,
                                      type=UsageEntryType.REFUND).exists():
             return None

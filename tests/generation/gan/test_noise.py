@@ -57,3 +57,25 @@ def test_uint8_conversion_maps_range_and_layout():
     assert out.shape == (1, 1, 4, 3) and out.dtype == np.uint8
     assert out[0, 0, :, 0].tolist() == [0, 128, 255, 255]
     assert out.flags["C_CONTIGUOUS"]
+
+
+def test_the_one_seed_bound_holds_for_every_consumer_of_seeds():
+    """Training seeds numpy's legacy generator and torch's (trainer.stream_seed); images are seeded by PCG64 and
+    read back from JSON by browsers (doubles); the training config's bound is the same constant."""
+    import torch
+
+    from generation.gan import config
+    from generation.gan.noise import MAX_SEED
+    from generation.gan.trainer import stream_seed
+
+    assert config.MAX_SEED is MAX_SEED and config.GANConfig(seed=MAX_SEED).seed == MAX_SEED
+    np.random.seed(MAX_SEED)
+    with pytest.raises(ValueError):
+        np.random.seed(MAX_SEED + 1)  # what a larger bound would let through to a training run
+    with pytest.raises(config.ConfigError):
+        config.GANConfig(seed=MAX_SEED + 1)
+    torch.Generator().manual_seed(stream_seed(MAX_SEED, 3))
+    assert float(MAX_SEED) == MAX_SEED  # exact as a JSON number in a browser
+    assert latents_for_seeds([MAX_SEED], 8).shape == (1, 8)
+    with pytest.raises(ValueError):
+        latents_for_seeds([MAX_SEED + 1], 8)

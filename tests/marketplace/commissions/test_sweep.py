@@ -91,7 +91,7 @@ def test_a_revision_not_delivered_in_time_returns_the_last_delivery_to_review(cl
 
 @pytest.mark.django_db
 def test_an_acceptance_that_died_before_charging_is_reopened(client_api, artist_client, brief, settings):
-    from marketplace.commissions.services._common import lock_commission
+    from marketplace.commissions.locks import lock_commission
     from marketplace.commissions.services._history import commission_transition
 
     settings.COMMISSION_PAYMENT_TIMEOUT = timedelta(minutes=30)

@@ -7,6 +7,9 @@ import logging
 from django.dispatch import receiver
 
 from core.events import event_committed
+from marketplace.commissions import ports
+from marketplace.commissions.models import Commission
+from marketplace.commissions.services import commission_payment_sync, delivery_generation_settle_for_job
 from marketplace.subscriptions.signals import payment_failed, payment_succeeded
 
 logger = logging.getLogger("atelier.commissions")
@@ -17,8 +20,6 @@ GENERATION_FINISHED = {"generation.succeeded", "generation.failed", "generation.
 def generation_finished(sender, event, **kwargs) -> None:
     if event.type not in GENERATION_FINISHED or "generation_job" not in event.payload:
         return
-    from marketplace.commissions.services import delivery_generation_settle_for_job
-
     try:
         delivery_generation_settle_for_job(job_public_id=event.payload["generation_job"])
     except Exception:
@@ -26,11 +27,7 @@ def generation_finished(sender, event, **kwargs) -> None:
 
 
 def _sync_payment(payment) -> None:
-    from marketplace.commissions.models import Commission
-    from marketplace.commissions.services import commission_payment_sync
-    from marketplace.commissions.services._billing import commission_public_id_of
-
-    public_id = commission_public_id_of(payment)
+    public_id = ports.commission_public_id_of(payment)
     if public_id is None:
         return
     try:

@@ -5,14 +5,13 @@ import logging
 from django.dispatch import receiver
 
 from core.events import event_committed
+from marketplace.webhooks.tasks import fan_out_event_task
 
 logger = logging.getLogger("atelier.webhooks")
 
 
 @receiver(event_committed, dispatch_uid="webhooks.fan_out_on_commit")
 def enqueue_fan_out(sender, event, **kwargs) -> None:
-    from marketplace.webhooks.tasks import fan_out_event_task
-
     try:
         fan_out_event_task.enqueue(event.pk)
     except Exception:
