@@ -28,7 +28,7 @@ endef
 help:
 	@echo "make run    set up everything and start Atelier on http://127.0.0.1:8000"
 	@echo "make test   set up and run the whole test suite this machine can run"
-	@echo "make lint   ruff and bandit"
+	@echo "make lint   ruff (check and format --check) and bandit"
 	@echo "make audit  pip-audit of the installed dependencies (needs the network)"
 	@echo "make bench  run the benchmarks in bench/"
 
@@ -68,6 +68,7 @@ test: setup
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/bandit -q -c pyproject.toml -r config core marketplace generation provenance -x '*/migrations/*'
 
 # Needs the network (it asks PyPI's vulnerability data about every pinned package), so it is not part of lint.

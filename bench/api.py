@@ -40,10 +40,42 @@ GOALS = {"gallery_vs_bare": 0.6, "gallery_p99_ms": 50.0, "queries_per_list_reque
 LIST_PATH = "/api/v1/artworks"
 BARE_PATH = "/bench/bare"
 WORKERS = 2
-STYLES = ["abstract", "impressionist", "cyberpunk", "surreal", "minimal", "baroque", "pixel-art", "ukiyo-e",
-          "watercolour", "noir", "pop-art", "vaporwave"]
-WORDS = ["harbour", "dawn", "neon", "city", "forest", "quiet", "storm", "glass", "river", "ember", "orbit",
-         "velvet", "mirror", "garden", "signal", "drift", "marble", "lantern", "echo", "meadow"]
+STYLES = [
+    "abstract",
+    "impressionist",
+    "cyberpunk",
+    "surreal",
+    "minimal",
+    "baroque",
+    "pixel-art",
+    "ukiyo-e",
+    "watercolour",
+    "noir",
+    "pop-art",
+    "vaporwave",
+]
+WORDS = [
+    "harbour",
+    "dawn",
+    "neon",
+    "city",
+    "forest",
+    "quiet",
+    "storm",
+    "glass",
+    "river",
+    "ember",
+    "orbit",
+    "velvet",
+    "mirror",
+    "garden",
+    "signal",
+    "drift",
+    "marble",
+    "lantern",
+    "echo",
+    "meadow",
+]
 TAGS = [f"{a}-{b}" for a in WORDS[:10] for b in WORDS[10:]] + WORDS  # 120 tags
 PROVENANCE_STATES = ["pending", "batched", "anchored", "confirmed", "confirmed", "confirmed"]
 
@@ -62,9 +94,14 @@ def ensure_postgres_database(url: str) -> None:
     import psycopg
 
     config = dj_database_url.parse(url)
-    admin = psycopg.connect(host=config["HOST"] or "127.0.0.1", port=config["PORT"] or 5432,
-                            user=config["USER"] or "postgres", password=config["PASSWORD"] or None,
-                            dbname="postgres", autocommit=True)
+    admin = psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
     with admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
         if not exists:
@@ -72,6 +109,7 @@ def ensure_postgres_database(url: str) -> None:
 
 
 # --- seeding ------------------------------------------------------------------------------------------------
+
 
 def seed(*, artworks: int, reseed: bool) -> dict:
     """Migrate and bulk-insert the catalogue (skipped when the database already holds it)."""
@@ -93,9 +131,12 @@ def seed(*, artworks: int, reseed: bool) -> dict:
         ProvenanceRecord.objects.filter(subject__startswith="gallery.artwork:").delete()
         User.objects.filter(email__endswith="@bench.invalid").delete()
     rng = random.Random(2026)
-    artists = User.objects.bulk_create([
-        User(email=f"artist{n}@bench.invalid", role="artist", display_name=f"Artist {n}", password="!")
-        for n in range(max(1, artworks // 100))])
+    artists = User.objects.bulk_create(
+        [
+            User(email=f"artist{n}@bench.invalid", role="artist", display_name=f"Artist {n}", password="!")
+            for n in range(max(1, artworks // 100))
+        ]
+    )
     now = time.time()
     chunk = 5_000
     for offset in range(0, artworks, chunk):
@@ -113,24 +154,47 @@ def seed(*, artworks: int, reseed: bool) -> dict:
                 sha = uuid.uuid4().hex + uuid.uuid4().hex
                 record = None
                 if state != "draft":
-                    record = ProvenanceRecord(content_sha256=sha, pdq=uuid.uuid4().hex * 2, pdq_quality=90,
-                                              subject=f"gallery.artwork:{public_id}",
-                                              creator=f"accounts.user:{artist.public_id}",
-                                              owner=f"accounts.user:{artist.public_id}",
-                                              state=rng.choice(PROVENANCE_STATES))
+                    record = ProvenanceRecord(
+                        content_sha256=sha,
+                        pdq=uuid.uuid4().hex * 2,
+                        pdq_quality=90,
+                        subject=f"gallery.artwork:{public_id}",
+                        creator=f"accounts.user:{artist.public_id}",
+                        owner=f"accounts.user:{artist.public_id}",
+                        state=rng.choice(PROVENANCE_STATES),
+                    )
                     records.append(record)
                 description = f"A {rng.choice(STYLES)} study of {' and '.join(rng.sample(WORDS, 2))}."
-                rows.append(Artwork(
-                    public_id=public_id, artist=artist, owner=artist, title=title, description=description,
-                    tags=chosen, style=rng.choice(STYLES), state=state, source="upload", provenance_record=record,
-                    original=f"gallery/originals/{public_id}.png", preview=f"gallery/previews/{public_id}.jpg",
-                    width=1024, height=1024, content_sha256=sha, pdq="0" * 64, pdq_quality=90,
-                    published_at=published if state != "draft" else None,
-                    min_price=rng.randrange(500, 500_000, 100) if priced else None,
-                    currency=("USD" if rng.random() < 0.8 else "EUR") if priced else "",
-                    offers_personal=offers[0], offers_commercial=offers[1], offers_exclusive=offers[2],
-                    search_text=f"{title}\n{description}\n{' '.join(chosen)}".lower(),
-                    popularity=int(rng.paretovariate(1.2) * 10), view_count=0))
+                rows.append(
+                    Artwork(
+                        public_id=public_id,
+                        artist=artist,
+                        owner=artist,
+                        title=title,
+                        description=description,
+                        tags=chosen,
+                        style=rng.choice(STYLES),
+                        state=state,
+                        source="upload",
+                        provenance_record=record,
+                        original=f"gallery/originals/{public_id}.png",
+                        preview=f"gallery/previews/{public_id}.jpg",
+                        width=1024,
+                        height=1024,
+                        content_sha256=sha,
+                        pdq="0" * 64,
+                        pdq_quality=90,
+                        published_at=published if state != "draft" else None,
+                        min_price=rng.randrange(500, 500_000, 100) if priced else None,
+                        currency=("USD" if rng.random() < 0.8 else "EUR") if priced else "",
+                        offers_personal=offers[0],
+                        offers_commercial=offers[1],
+                        offers_exclusive=offers[2],
+                        search_text=f"{title}\n{description}\n{' '.join(chosen)}".lower(),
+                        popularity=int(rng.paretovariate(1.2) * 10),
+                        view_count=0,
+                    )
+                )
             ProvenanceRecord.objects.bulk_create(records, batch_size=1_000)
             created = Artwork.objects.bulk_create(rows, batch_size=1_000)
             for artwork in created:
@@ -160,6 +224,7 @@ def count_list_queries(*, cache_seconds: int) -> tuple[int, int]:
 
 # --- load ---------------------------------------------------------------------------------------------------
 
+
 def wrk_binary() -> str:
     found = shutil.which("wrk")
     if found:
@@ -184,9 +249,21 @@ def start_gunicorn(port: int, *, cache_seconds: int | None) -> subprocess.Popen:
     if cache_seconds is not None:
         env["BENCH_BROWSE_CACHE_SECONDS"] = str(cache_seconds)
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application", "--workers", str(WORKERS),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "256"],
-        cwd=REPO_ROOT, env=env)
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi:application",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "256",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+    )
     import urllib.request
 
     deadline = time.monotonic() + 60
@@ -205,17 +282,27 @@ _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
 def run_wrk(wrk: str, url: str, *, connections: int, seconds: float, threads: int) -> dict:
-    result = subprocess.run([wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p = {pct: float(value) * _UNITS[unit]
-         for pct, value, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)}
+    p = {
+        pct: float(value) * _UNITS[unit]
+        for pct, value, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+    }
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": round(rps, 1), "p50_ms": round(p.get("50", 0), 2), "p99_ms": round(p.get("99", 0), 2),
-            "non_2xx": int(errors.group(1)) if errors else 0,
-            "socket_errors": socket_errors.group(1).strip() if socket_errors else ""}
+    return {
+        "rps": round(rps, 1),
+        "p50_ms": round(p.get("50", 0), 2),
+        "p99_ms": round(p.get("99", 0), 2),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1).strip() if socket_errors else "",
+    }
 
 
 def verdict(ok: bool) -> str:
@@ -250,18 +337,33 @@ def main() -> None:
     # two servers side by side: browse page cache off (the database path: the headline) and on (the default)
     servers = {"db": free_port(), "cached": free_port()}
     processes = [start_gunicorn(servers["db"], cache_seconds=0), start_gunicorn(servers["cached"], cache_seconds=None)]
-    targets = {"bare": (servers["db"], BARE_PATH), "gallery": (servers["db"], LIST_PATH),
-               "gallery_cached": (servers["cached"], LIST_PATH)}
+    targets = {
+        "bare": (servers["db"], BARE_PATH),
+        "gallery": (servers["db"], LIST_PATH),
+        "gallery_cached": (servers["cached"], LIST_PATH),
+    }
     rounds: dict[str, list[dict]] = {name: [] for name in targets}
     try:
         for port, path in targets.values():
-            run_wrk(wrk, f"http://127.0.0.1:{port}{path}", connections=args.connections, seconds=args.warmup,
-                    threads=args.threads)
+            run_wrk(
+                wrk,
+                f"http://127.0.0.1:{port}{path}",
+                connections=args.connections,
+                seconds=args.warmup,
+                threads=args.threads,
+            )
         # interleaved rounds, so a noisy neighbour on the machine hits every endpoint alike
         for _ in range(args.rounds):
             for name, (port, path) in targets.items():
-                rounds[name].append(run_wrk(wrk, f"http://127.0.0.1:{port}{path}", connections=args.connections,
-                                            seconds=args.duration, threads=args.threads))
+                rounds[name].append(
+                    run_wrk(
+                        wrk,
+                        f"http://127.0.0.1:{port}{path}",
+                        connections=args.connections,
+                        seconds=args.duration,
+                        threads=args.threads,
+                    )
+                )
     finally:
         for process in processes:
             process.terminate()
@@ -275,9 +377,10 @@ def main() -> None:
         return round(statistics.median(result[field] for result in rounds[name]), 2)
 
     # each round pairs endpoints measured back to back; the headline is the median over rounds
-    paired = {name: [ratio(result["rps"], base["rps"]) for result, base in zip(rounds[name], rounds["bare"],
-                                                                                strict=True)]
-              for name in ("gallery", "gallery_cached")}
+    paired = {
+        name: [ratio(result["rps"], base["rps"]) for result, base in zip(rounds[name], rounds["bare"], strict=True)]
+        for name in ("gallery", "gallery_cached")
+    }
     summary = {
         "bare_rps": med("bare", "rps"),
         "gallery_rps": med("gallery", "rps"),
@@ -299,25 +402,32 @@ def main() -> None:
         "database": database,
         "seeding": seeding,
         "server": f"gunicorn, {WORKERS} sync workers (gallery_*: browse page cache off; gallery_cached_*: default "
-                  "5 s page cache, per-process local memory)",
+        "5 s page cache, per-process local memory)",
         "load": f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s, {args.rounds} interleaved rounds "
-                "(headline: medians over rounds; ratios paired within a round)",
+        "(headline: medians over rounds; ratios paired within a round)",
         "cpus": os.cpu_count(),
         "load_average_before": round(load_before, 2),
         "goals": GOALS,
     }
 
     def met(rps_ratio: float | None, p99: float) -> bool:
-        return bool(rps_ratio is not None and rps_ratio >= GOALS["gallery_vs_bare"] and p99 < GOALS["gallery_p99_ms"]
-                    and queries <= GOALS["queries_per_list_request"] and not summary["non_2xx"])
+        return bool(
+            rps_ratio is not None
+            and rps_ratio >= GOALS["gallery_vs_bare"]
+            and p99 < GOALS["gallery_p99_ms"]
+            and queries <= GOALS["queries_per_list_request"]
+            and not summary["non_2xx"]
+        )
 
     summary["goals_met"] = met(summary["gallery_vs_bare"], summary["gallery_p99_ms"])
     summary["goals_met_cached"] = met(summary["gallery_cached_vs_bare"], summary["gallery_cached_p99_ms"])
-    print(f"gallery list {summary['gallery_rps']:.0f} req/s vs bare DRF {summary['bare_rps']:.0f} req/s "
-          f"(x{summary['gallery_vs_bare']}), p99 {summary['gallery_p99_ms']:.1f} ms, {queries} queries/request "
-          f"[page cache on: {summary['gallery_cached_rps']:.0f} req/s, x{summary['gallery_cached_vs_bare']}, "
-          f"p99 {summary['gallery_cached_p99_ms']:.1f} ms], {args.artworks:,} artworks on {database} — goals "
-          f"{verdict(summary['goals_met'])} (cached: {verdict(summary['goals_met_cached'])})")
+    print(
+        f"gallery list {summary['gallery_rps']:.0f} req/s vs bare DRF {summary['bare_rps']:.0f} req/s "
+        f"(x{summary['gallery_vs_bare']}), p99 {summary['gallery_p99_ms']:.1f} ms, {queries} queries/request "
+        f"[page cache on: {summary['gallery_cached_rps']:.0f} req/s, x{summary['gallery_cached_vs_bare']}, "
+        f"p99 {summary['gallery_cached_p99_ms']:.1f} ms], {args.artworks:,} artworks on {database} — goals "
+        f"{verdict(summary['goals_met'])} (cached: {verdict(summary['goals_met_cached'])})"
+    )
     print(json.dumps(summary))
 
 

@@ -33,8 +33,14 @@ class ProbeNet(nn.Module):
         widths = (3, 32, 64, 128, FEATURE_DIM)
         layers: list[nn.Module] = []
         for c_in, c_out in zip(widths, widths[1:], strict=False):
-            layers += [nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True),
-                       nn.Conv2d(c_out, c_out, 3, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
+            layers += [
+                nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(True),
+                nn.Conv2d(c_out, c_out, 3, 2, 1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(True),
+            ]
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(FEATURE_DIM, num_classes)
 
@@ -103,8 +109,15 @@ class FeatureSpace:
 
 def load_feature_space(*, root: Path, count: int = 1600, seed: int = 0, epochs: int = 4) -> FeatureSpace:
     """The cached probe network for (this code, probe set, seed, epochs), trained first if missing."""
-    key = json.dumps({"code": inspect.getsource(inspect.getmodule(ProbeNet)), "set": set_digest("probe", count, seed),
-                      "seed": seed, "epochs": epochs, "count": count})
+    key = json.dumps(
+        {
+            "code": inspect.getsource(inspect.getmodule(ProbeNet)),
+            "set": set_digest("probe", count, seed),
+            "seed": seed,
+            "epochs": epochs,
+            "count": count,
+        }
+    )
     path = root / f"probe-net-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pt"
     if path.is_file():
         saved = torch.load(path, weights_only=True)
@@ -114,8 +127,13 @@ def load_feature_space(*, root: Path, count: int = 1600, seed: int = 0, epochs: 
     folder = materialise(name="probe", count=count, seed=seed, root=root / "sets")
     images, labels, names = load_folder(folder)
     net, accuracy = train_probe_net(images=images, labels=labels, seed=seed, epochs=epochs)
-    info = {"classes": len(names), "images": len(images), "epochs": epochs, "held_out_accuracy": round(accuracy, 4),
-            "file": path.name}
+    info = {
+        "classes": len(names),
+        "images": len(images),
+        "epochs": epochs,
+        "held_out_accuracy": round(accuracy, 4),
+        "file": path.name,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state": net.state_dict(), "num_classes": len(names), "info": info}, path)
     return FeatureSpace(net, info)

@@ -17,8 +17,17 @@ from generation.gan.noise import latents_for_seeds, to_uint8_images
 from generation.gan.trainer import Trainer
 
 CACHE = Path(__file__).resolve().parent.parent / "var" / "bench" / "provenance" / "gan32_images.npz"
-TINY_GAN = {"resolution": 32, "g_channels": 32, "d_channels": 32, "batch_size": 32, "steps": 800,
-            "sample_every": 10_000, "checkpoint_every": 10_000, "log_every": 50, "seed": 7}
+TINY_GAN = {
+    "resolution": 32,
+    "g_channels": 32,
+    "d_channels": 32,
+    "batch_size": 32,
+    "steps": 800,
+    "sample_every": 10_000,
+    "checkpoint_every": 10_000,
+    "log_every": 50,
+    "seed": 7,
+}
 IMAGES = 1000
 
 

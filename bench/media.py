@@ -41,8 +41,11 @@ def main() -> None:
     args = parser.parse_args()
 
     port = _free_port()
-    server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -51,10 +54,21 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        settings.configure(STORAGES={"default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {"bucket_name": "bench", "endpoint_url": endpoint, "access_key": "bench", "secret_key": "bench",
-                        "region_name": "us-east-1", "signature_version": "s3v4"}}})
+        settings.configure(
+            STORAGES={
+                "default": {
+                    "BACKEND": "storages.backends.s3.S3Storage",
+                    "OPTIONS": {
+                        "bucket_name": "bench",
+                        "endpoint_url": endpoint,
+                        "access_key": "bench",
+                        "secret_key": "bench",
+                        "region_name": "us-east-1",
+                        "signature_version": "s3v4",
+                    },
+                }
+            }
+        )
         django.setup()
         from django.core.files.base import ContentFile
         from django.core.files.storage import default_storage
@@ -84,16 +98,20 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
     result = {
-        "bench": "media", "megabytes": args.megabytes, "rounds": args.rounds,
+        "bench": "media",
+        "megabytes": args.megabytes,
+        "rounds": args.rounds,
         "cold_fetch_ms": round(statistics.median(cold) * 1000, 1),
         "cold_fetch_mb_per_s": round(args.megabytes / statistics.median(cold), 1),
         "warm_hit_ms": round(statistics.median(warm) * 1000, 1),
         "baseline_local_read_ms": round(statistics.median(baseline) * 1000, 1),
         "warm_vs_baseline": round(statistics.median(warm) / max(statistics.median(baseline), 1e-9), 2),
     }
-    print(f"media cache, {args.megabytes} MB: cold {result['cold_fetch_ms']} ms "
-          f"({result['cold_fetch_mb_per_s']} MB/s from moto), verified hit {result['warm_hit_ms']} ms, "
-          f"plain local read {result['baseline_local_read_ms']} ms")
+    print(
+        f"media cache, {args.megabytes} MB: cold {result['cold_fetch_ms']} ms "
+        f"({result['cold_fetch_mb_per_s']} MB/s from moto), verified hit {result['warm_hit_ms']} ms, "
+        f"plain local read {result['baseline_local_read_ms']} ms"
+    )
     print(json.dumps(result))
 
 

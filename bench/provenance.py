@@ -76,9 +76,7 @@ def measure_gas(*, batch_size: int, single_sample: int) -> dict:
             single_gas.append(int(execute(w3, request=request, account=account, nonces=nonces)["gasUsed"]))
 
         records = [record() for _ in range(batch_size)]
-        tree = MerkleTree.build(
-            [record_leaf(content_sha256=c, perceptual_hash=p, creator=r) for c, p, r in records]
-        )
+        tree = MerkleTree.build([record_leaf(content_sha256=c, perceptual_hash=p, creator=r) for c, p, r in records])
         receipt = execute(
             w3,
             request=registry.anchor_batch(root=tree.root, leaf_count=batch_size),
@@ -187,8 +185,13 @@ def hashing_pipeline(
 
     pending: list[HashedRecord] = []
     for path, creator, (sha, pdq, quality) in zip(paths, creators, hashed, strict=True):
-        record = HashedRecord(path=path, content_sha256=bytes.fromhex(sha), perceptual_hash=bytes.fromhex(pdq),
-                              pdq_quality=quality, creator=creator)
+        record = HashedRecord(
+            path=path,
+            content_sha256=bytes.fromhex(sha),
+            perceptual_hash=bytes.fromhex(pdq),
+            pdq_quality=quality,
+            creator=creator,
+        )
         records.append(record)
         pending.append(record)
         if len(pending) == batch_size:
@@ -236,8 +239,9 @@ def stage_breakdown_us(paths: Sequence[str]) -> dict[str, float]:
     return {stage: round(statistics.fmean(values), 1) for stage, values in timings.items()}
 
 
-def measure_pipeline(*, count: int, executor: Executor, workers: int, side: int | None = None,
-                     rounds: int = 3, prefix: str = "pipeline") -> tuple[dict, list[HashedRecord]]:
+def measure_pipeline(
+    *, count: int, executor: Executor, workers: int, side: int | None = None, rounds: int = 3, prefix: str = "pipeline"
+) -> tuple[dict, list[HashedRecord]]:
     paths = generated_image_files(count, executor, side=side)
     creators = [hashlib.sha256(f"artist-{i % 97}".encode()).digest() for i in range(count)]
     for path in paths:  # warm the page cache so both runs read from memory alike
@@ -275,8 +279,9 @@ def measure_pipeline(*, count: int, executor: Executor, workers: int, side: int 
         "mean_image_px": round(statistics.fmean(w * h for w, h in sizes)),
         "rounds": rounds,
         "baseline_single_process_records_per_s": round(count / statistics.median(single_s), 1),
-        "speedup_vs_single_process": round(statistics.median(s / p for s, p in zip(single_s, pooled_s,
-                                                                                    strict=True)), 2),
+        "speedup_vs_single_process": round(
+            statistics.median(s / p for s, p in zip(single_s, pooled_s, strict=True)), 2
+        ),
         "tree_and_proofs_s": round(tree_s, 3),
         "stage_us_per_image": stage_breakdown_us(paths[:500]),
     }
@@ -376,12 +381,15 @@ def measure_small_images(*, count: int) -> dict:
     distance = SETTINGS.declared["PROVENANCE_PDQ_SMALL_MATCH_DISTANCE"].default
     images = [Image.fromarray(pixels) for pixels in gan_images(count)]
     originals = np.array([_pdq_bits(image) for image in images], dtype=np.int16)
-    resaved = np.array([_pdq_bits(Image.open(io.BytesIO(synthetic_images.encode_jpeg(image, quality=75))))
-                        for image in images], dtype=np.int16)
+    resaved = np.array(
+        [_pdq_bits(Image.open(io.BytesIO(synthetic_images.encode_jpeg(image, quality=75)))) for image in images],
+        dtype=np.int16,
+    )
     moved = (originals != resaved).sum(axis=1)
     pairs = (originals[:, None, :] != originals[None, :, :]).sum(axis=2)[np.triu_indices(len(images), 1)]
     return {
-        "small_image_count": len(images), "small_image_size_px": images[0].width,
+        "small_image_count": len(images),
+        "small_image_size_px": images[0].width,
         "small_image_match_distance": distance,
         "small_image_recall": round(float(np.mean(moved <= distance)), 4),
         "small_image_recall_at_31": round(float(np.mean(moved <= PDQ_MATCH_DISTANCE)), 4),
@@ -400,9 +408,13 @@ def measure_watermark(*, size: int, count: int) -> dict:
     def there_and_back(image: Image.Image, scale: float) -> Image.Image:
         return synthetic_images.resized(image, scale=scale).resize(image.size, Image.Resampling.BILINEAR)
 
-    attacks = {"jpeg_q75": lambda im: jpeg(im, 75), "jpeg_q50": lambda im: jpeg(im, 50),
-               "resize_0.5": lambda im: there_and_back(im, 0.5), "resize_1.5": lambda im: there_and_back(im, 1.5),
-               "crop_5": lambda im: synthetic_images.cropped(im, fraction=0.05)}
+    attacks = {
+        "jpeg_q75": lambda im: jpeg(im, 75),
+        "jpeg_q50": lambda im: jpeg(im, 50),
+        "resize_0.5": lambda im: there_and_back(im, 0.5),
+        "resize_1.5": lambda im: there_and_back(im, 1.5),
+        "crop_5": lambda im: synthetic_images.cropped(im, fraction=0.05),
+    }
     rng = np.random.default_rng(21)
     found = dict.fromkeys(attacks, 0)
     psnrs, embed_ms, extract_ms = [], [], []
@@ -418,7 +430,9 @@ def measure_watermark(*, size: int, count: int) -> dict:
             extract_ms.append((time.perf_counter() - started) * 1e3)
             found[name] += result is not None and result.key == key
     return {
-        "watermark_size_px": size, "watermark_images": count, "watermark_min_side_px": watermark.MIN_SIDE,
+        "watermark_size_px": size,
+        "watermark_images": count,
+        "watermark_min_side_px": watermark.MIN_SIDE,
         "watermark_recovery": {name: round(hits / count, 3) for name, hits in found.items()},
         "watermark_psnr_db": round(float(np.mean(psnrs)), 2),
         "watermark_embed_ms_p50": round(statistics.median(embed_ms), 1),
@@ -435,13 +449,24 @@ def _c2pa_spec():
     from provenance.credentials import c2pa_manifests
 
     return c2pa_manifests.ManifestSpec(
-        title="bench", digital_source_type=c2pa_manifests.SOURCE_GENERATED, author_name="Bench artist",
+        title="bench",
+        digital_source_type=c2pa_manifests.SOURCE_GENERATED,
+        author_name="Bench artist",
         author_url="/artists/00000000-0000-0000-0000-000000000000",
-        atelier={"record_id": "00000000-0000-0000-0000-000000000000", "content_sha256": "00" * 32,
-                 "chain_id": 31337, "registry_address": None, "transaction_hash": None, "merkle_root": None},
+        atelier={
+            "record_id": "00000000-0000-0000-0000-000000000000",
+            "content_sha256": "00" * 32,
+            "chain_id": 31337,
+            "registry_address": None,
+            "transaction_hash": None,
+            "merkle_root": None,
+        },
         edits=({"action": "c2pa.resized", "description": "bench"},),
-        references=(c2pa_manifests.Reference(kind="model_version", title="m", sha256="11" * 32, identifier="m"),
-                    c2pa_manifests.Reference(kind="dataset", title="d", sha256="22" * 32, identifier="d")))
+        references=(
+            c2pa_manifests.Reference(kind="model_version", title="m", sha256="11" * 32, identifier="m"),
+            c2pa_manifests.Reference(kind="dataset", title="d", sha256="22" * 32, identifier="d"),
+        ),
+    )
 
 
 def measure_c2pa(*, count: int, sides: Sequence[int] = C2PA_SIDES) -> dict:
@@ -454,13 +479,14 @@ def measure_c2pa(*, count: int, sides: Sequence[int] = C2PA_SIDES) -> dict:
     anchors, spec = material.root_pem.decode(), _c2pa_spec()
     sign_ms, read_ms, added = {}, {}, {}
     for side in sides:
-        images = [synthetic_images.encode_png(synthetic_images.synthetic_image(70_000 + i, size=(side, side)))
-                  for i in range(count)]
+        images = [
+            synthetic_images.encode_png(synthetic_images.synthetic_image(70_000 + i, size=(side, side)))
+            for i in range(count)
+        ]
         signs, reads = [], []
         for data in images:
             started = time.perf_counter()
-            signed = c2pa_manifests.sign(data=data, spec=spec, chain_pem=material.chain_pem,
-                                         key_pem=material.key_pem)
+            signed = c2pa_manifests.sign(data=data, spec=spec, chain_pem=material.chain_pem, key_pem=material.key_pem)
             signs.append((time.perf_counter() - started) * 1e3)
             started = time.perf_counter()
             reading = c2pa_manifests.read(data=signed.data, trust_anchors_pem=anchors)
@@ -488,8 +514,9 @@ def measure_publish(*, count: int, rounds: int, side: int) -> dict:
     from provenance.models import ContentCredential, ProvenanceRecord
 
     Plan.objects.update(publications_per_period=10**9)
-    artist, _ = User.objects.get_or_create(email="bench-artist@example.com",
-                                           defaults={"role": "artist", "display_name": "Bench artist"})
+    artist, _ = User.objects.get_or_create(
+        email="bench-artist@example.com", defaults={"role": "artist", "display_name": "Bench artist"}
+    )
 
     def clean() -> None:
         records = list(Artwork.objects.filter(artist=artist).values_list("provenance_record", flat=True))
@@ -514,18 +541,20 @@ def measure_publish(*, count: int, rounds: int, side: int) -> dict:
     finally:
         clean()
     before, after = statistics.median(timings["before"]), statistics.median(timings["after"])
-    return {"publish_ms_before": round(before, 1), "publish_ms_after": round(after, 1),
-            "publish_slowdown": round(after / before, 3), "publish_side_px": side,
-            "publish_samples_each": len(timings["before"])}
+    return {
+        "publish_ms_before": round(before, 1),
+        "publish_ms_after": round(after, 1),
+        "publish_slowdown": round(after / before, 3),
+        "publish_side_px": side,
+        "publish_samples_each": len(timings["before"]),
+    }
 
 
 # --- main ---------------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--side", type=int, default=64, help="image side of the headline pipeline measurement")
     parser.add_argument("--stored", type=int, default=1_000_000)
@@ -553,8 +582,10 @@ def main(argv: list[str] | None = None) -> int:
         for side in [int(v) for v in args.watermark_sizes.split(",")]:
             measured = measure_watermark(size=side, count=args.watermark_images)
             result |= measured if "watermark_size_px" not in result else {f"watermark_at_{side}px": measured}
-        print(f"provenance credentials: small-image recall {result['small_image_recall']}, "
-              f"false matches {result['small_image_false_match_rate']}; watermark {result['watermark_recovery']}")
+        print(
+            f"provenance credentials: small-image recall {result['small_image_recall']}, "
+            f"false matches {result['small_image_false_match_rate']}; watermark {result['watermark_recovery']}"
+        )
         print(json.dumps(result, sort_keys=True))
         return 0
 
@@ -562,10 +593,10 @@ def main(argv: list[str] | None = None) -> int:
     result |= measure_gas(batch_size=args.batch, single_sample=args.single_sample)
     with ProcessPoolExecutor(max_workers=args.workers) as executor:
         list(executor.map(abs, range(args.workers * 4)))  # start the workers before any timing
-        pipeline, _ = measure_pipeline(count=args.images, executor=executor, workers=args.workers,
-                                       side=args.side)
-        mixed, records = measure_pipeline(count=args.images, executor=executor, workers=args.workers,
-                                          prefix="pipeline_mixed")
+        pipeline, _ = measure_pipeline(count=args.images, executor=executor, workers=args.workers, side=args.side)
+        mixed, records = measure_pipeline(
+            count=args.images, executor=executor, workers=args.workers, prefix="pipeline_mixed"
+        )
     result |= pipeline | mixed
     result |= measure_dup_lookup(records=records, stored=args.stored, query_count=args.queries)
     result |= measure_small_images(count=args.small_images)
@@ -590,14 +621,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def c2pa_part(args: argparse.Namespace) -> dict:
-    return measure_c2pa(count=args.c2pa_images) | measure_publish(count=args.publish_count,
-                                                                 rounds=args.publish_rounds, side=args.publish_side)
+    return measure_c2pa(count=args.c2pa_images) | measure_publish(
+        count=args.publish_count, rounds=args.publish_rounds, side=args.publish_side
+    )
 
 
 def c2pa_summary(result: dict) -> str:
-    return (f"c2pa: sign {result['c2pa_sign_ms']} ms, read {result['c2pa_read_ms']} ms by side; publish at "
-            f"{result['publish_side_px']}px {result['publish_ms_before']} -> {result['publish_ms_after']} ms "
-            f"(x{result['publish_slowdown']}, C2PA + invisible watermark on vs off)")
+    return (
+        f"c2pa: sign {result['c2pa_sign_ms']} ms, read {result['c2pa_read_ms']} ms by side; publish at "
+        f"{result['publish_side_px']}px {result['publish_ms_before']} -> {result['publish_ms_after']} ms "
+        f"(x{result['publish_slowdown']}, C2PA + invisible watermark on vs off)"
+    )
 
 
 if __name__ == "__main__":

@@ -48,10 +48,14 @@ class DatabaseStore:
         from provenance.services import RecordEntry, records_import
 
         entries = [
-            RecordEntry(content_sha256=record.content_sha256.hex(), pdq=record.perceptual_hash.hex(),
-                        pdq_quality=record.pdq_quality, subject=f"bench.image:{Path(record.path).name}",
-                        creator=f"bench.creator:{record.creator.hex()}",
-                        owner=f"bench.creator:{record.creator.hex()}")
+            RecordEntry(
+                content_sha256=record.content_sha256.hex(),
+                pdq=record.perceptual_hash.hex(),
+                pdq_quality=record.pdq_quality,
+                subject=f"bench.image:{Path(record.path).name}",
+                creator=f"bench.creator:{record.creator.hex()}",
+                owner=f"bench.creator:{record.creator.hex()}",
+            )
             for record in records
         ]
         stored = records_import(entries=entries)

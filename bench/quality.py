@@ -49,11 +49,28 @@ from generation.gan.onnx_runner import make_session, run_generator
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "quality"
-ATELIER_RUN_KEYS = ("atelier_kid", "atelier_kid_std", "atelier_fd", "atelier_diversity_ratio",
-                    "atelier_intra_class_diversity_ratio", "atelier_min_class_diversity_ratio", "atelier_steps",
-                    "atelier_images_seen", "atelier_arch", "atelier_batch", "atelier_wall_seconds")
-ENTRY_KEYS = ("reference_kid", "atelier_kid", "kid_ratio", "reference_fd", "atelier_fd", "fd_ratio",
-              "atelier_diversity_ratio")
+ATELIER_RUN_KEYS = (
+    "atelier_kid",
+    "atelier_kid_std",
+    "atelier_fd",
+    "atelier_diversity_ratio",
+    "atelier_intra_class_diversity_ratio",
+    "atelier_min_class_diversity_ratio",
+    "atelier_steps",
+    "atelier_images_seen",
+    "atelier_arch",
+    "atelier_batch",
+    "atelier_wall_seconds",
+)
+ENTRY_KEYS = (
+    "reference_kid",
+    "atelier_kid",
+    "kid_ratio",
+    "reference_fd",
+    "atelier_fd",
+    "fd_ratio",
+    "atelier_diversity_ratio",
+)
 
 
 @dataclass(frozen=True)
@@ -80,20 +97,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resolutions", default="32,64", help="comma list of 32, 64")
     parser.add_argument("--set-size", type=int, default=400, help="images per set")
     parser.add_argument("--samples", type=int, default=1000, help="samples scored per model")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads per side (default: half the cores when concurrent, else all)")
-    parser.add_argument("--schedule", choices=("concurrent", "sequential"), default="concurrent",
-                        help="train both recipes at once (default: same load for both) or one after the other")
-    parser.add_argument("--atelier-arch", choices=("dcgan", "fastgan"), default=None,
-                        help="force Atelier's architecture (default: the planner's choice)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads per side (default: half the cores when concurrent, else all)",
+    )
+    parser.add_argument(
+        "--schedule",
+        choices=("concurrent", "sequential"),
+        default="concurrent",
+        help="train both recipes at once (default: same load for both) or one after the other",
+    )
+    parser.add_argument(
+        "--atelier-arch",
+        choices=("dcgan", "fastgan"),
+        default=None,
+        help="force Atelier's architecture (default: the planner's choice)",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke configuration (overrides the above)")
     parser.add_argument("--out", type=Path, default=VAR, help="cache and run folder (default var/quality)")
     return parser
 
 
 def plan_from_args(args: argparse.Namespace) -> Plan:
-    threads = args.threads or (max(1, (os.cpu_count() or 2) // 2) if args.schedule == "concurrent"
-                               else torch.get_num_threads())
+    threads = args.threads or (
+        max(1, (os.cpu_count() or 2) // 2) if args.schedule == "concurrent" else torch.get_num_threads()
+    )
     sets = tuple(s for s in args.sets.split(",") if s)
     unknown = [s for s in sets if s not in BENCH_SETS]
     if unknown or not sets:
@@ -102,22 +132,43 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
     if not resolutions or any(r not in (32, 64) for r in resolutions):
         raise SystemExit("--resolutions: 32 and/or 64")
     if args.quick:
-        return Plan(minutes=None, steps=3, seeds=1, sets=sets, resolutions=resolutions[:1], set_size=40,
-                    samples=64, probe_size=160, probe_epochs=1, threads=threads, schedule=args.schedule,
-                    atelier_arch=args.atelier_arch)
+        return Plan(
+            minutes=None,
+            steps=3,
+            seeds=1,
+            sets=sets,
+            resolutions=resolutions[:1],
+            set_size=40,
+            samples=64,
+            probe_size=160,
+            probe_epochs=1,
+            threads=threads,
+            schedule=args.schedule,
+            atelier_arch=args.atelier_arch,
+        )
     if args.minutes <= 0 or args.seeds < 1 or args.samples < 2:
         raise SystemExit("--minutes must be positive, --seeds at least 1, --samples at least 2")
-    return Plan(minutes=args.minutes, steps=None, seeds=args.seeds, sets=sets, resolutions=resolutions,
-                set_size=args.set_size, samples=args.samples, probe_size=1600, probe_epochs=4, threads=threads,
-                schedule=args.schedule, atelier_arch=args.atelier_arch)
+    return Plan(
+        minutes=args.minutes,
+        steps=None,
+        seeds=args.seeds,
+        sets=sets,
+        resolutions=resolutions,
+        set_size=args.set_size,
+        samples=args.samples,
+        probe_size=1600,
+        probe_epochs=4,
+        threads=threads,
+        schedule=args.schedule,
+        atelier_arch=args.atelier_arch,
+    )
 
 
 # ---- the two recipes -----------------------------------------------------------------------------------------
 
 
 def _env(threads: int) -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-            "PYTHONPATH": str(ROOT)}
+    return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONPATH": str(ROOT)}
 
 
 def _length(plan: Plan) -> list[str]:
@@ -138,16 +189,42 @@ class Training:
 def start_reference(*, data: Path, out: Path, plan: Plan, resolution: int, seed: int) -> Training:
     out.mkdir(parents=True, exist_ok=True)
     log = out / "reference.log"
-    command = [sys.executable, "-m", "bench.reference_dcgan", "--data", str(data), "--out", str(out / "reference.pt"),
-               *_length(plan), "--resolution", str(resolution), "--seed", str(seed)]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.reference_dcgan",
+        "--data",
+        str(data),
+        "--out",
+        str(out / "reference.pt"),
+        *_length(plan),
+        "--resolution",
+        str(resolution),
+        "--seed",
+        str(seed),
+    ]
     return Training("reference", _spawn(command, plan=plan, log=log), out, time.monotonic(), log)
 
 
 def start_atelier(*, data: Path, out: Path, plan: Plan, resolution: int, seed: int, conditional: bool) -> Training:
     out.mkdir(parents=True, exist_ok=True)
     log = out / "atelier.log"
-    command = [sys.executable, "-m", "generation.gan.train", "--data", str(data), "--out", str(out / "atelier"),
-               *_length(plan), "--resolution", str(resolution), "--seed", str(seed), "--device", "cpu"]
+    command = [
+        sys.executable,
+        "-m",
+        "generation.gan.train",
+        "--data",
+        str(data),
+        "--out",
+        str(out / "atelier"),
+        *_length(plan),
+        "--resolution",
+        str(resolution),
+        "--seed",
+        str(seed),
+        "--device",
+        "cpu",
+    ]
     if conditional:
         command.append("--conditional")
     if plan.atelier_arch:
@@ -173,8 +250,13 @@ def finish_reference(training: Training) -> dict:
     saved = torch.load(training.out / "reference.pt", weights_only=True)
     net = Generator(saved["resolution"])
     net.load_state_dict(saved["generator"])
-    return {"net": net, "steps": saved["steps"], "images_seen": saved["images_seen"],
-            "train_seconds": round(saved["seconds"], 1), "wall_seconds": wall}
+    return {
+        "net": net,
+        "steps": saved["steps"],
+        "images_seen": saved["images_seen"],
+        "train_seconds": round(saved["seconds"], 1),
+        "wall_seconds": wall,
+    }
 
 
 def finish_atelier(training: Training) -> dict:
@@ -182,9 +264,15 @@ def finish_atelier(training: Training) -> dict:
     model = training.out / "atelier" / "model.onnx"
     metadata = read_model_metadata(model)
     config = metadata["config"]
-    return {"model": model, "metadata": metadata, "steps": metadata["step"],
-            "images_seen": metadata["step"] * int(config["batch_size"]), "arch": config.get("arch"),
-            "batch_size": config["batch_size"], "wall_seconds": wall}
+    return {
+        "model": model,
+        "metadata": metadata,
+        "steps": metadata["step"],
+        "images_seen": metadata["step"] * int(config["batch_size"]),
+        "arch": config.get("arch"),
+        "batch_size": config["batch_size"],
+        "wall_seconds": wall,
+    }
 
 
 def atelier_samples(model: Path, metadata: dict, count: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -246,8 +334,14 @@ def run_one(
     real_f, ref_f = features(real_images), features(reference_images)
     reference = score(real=real_f, fake=ref_f)
     run = {
-        "seed": seed, "order": sides, "schedule": plan.schedule, "conditional": conditional, "atelier_error": error,
-        "reference_kid": reference["kid"], "reference_kid_std": reference["kid_std"], "reference_fd": reference["fd"],
+        "seed": seed,
+        "order": sides,
+        "schedule": plan.schedule,
+        "conditional": conditional,
+        "atelier_error": error,
+        "reference_kid": reference["kid"],
+        "reference_kid_std": reference["kid_std"],
+        "reference_fd": reference["fd"],
         "reference_diversity_ratio": diversity_report(real_features=real_f, fake_features=ref_f)["overall_ratio"],
         "reference_steps": trained["reference"]["steps"],
         "reference_images_seen": trained["reference"]["images_seen"],
@@ -264,18 +358,25 @@ def run_one(
         atelier_labels = np.array([class_names.index(names[i]) for i in atelier_labels])
     ate_f = features(atelier_images)
     atelier = score(real=real_f, fake=ate_f)
-    atelier_div = diversity_report(real_features=real_f, fake_features=ate_f, real_labels=real_labels,
-                                   fake_labels=atelier_labels)
+    atelier_div = diversity_report(
+        real_features=real_f, fake_features=ate_f, real_labels=real_labels, fake_labels=atelier_labels
+    )
     _save_grid(out / "samples.png", real_images, reference_images, atelier_images)
-    run.update({
-        "atelier_kid": atelier["kid"], "atelier_kid_std": atelier["kid_std"], "atelier_fd": atelier["fd"],
-        "atelier_diversity_ratio": atelier_div["overall_ratio"],
-        "atelier_intra_class_diversity_ratio": atelier_div["intra_class_ratio"],
-        "atelier_min_class_diversity_ratio": atelier_div["min_class_ratio"],
-        "atelier_steps": atelier_run["steps"], "atelier_images_seen": atelier_run["images_seen"],
-        "atelier_arch": atelier_run["arch"], "atelier_batch": atelier_run["batch_size"],
-        "atelier_wall_seconds": atelier_run["wall_seconds"],
-    })
+    run.update(
+        {
+            "atelier_kid": atelier["kid"],
+            "atelier_kid_std": atelier["kid_std"],
+            "atelier_fd": atelier["fd"],
+            "atelier_diversity_ratio": atelier_div["overall_ratio"],
+            "atelier_intra_class_diversity_ratio": atelier_div["intra_class_ratio"],
+            "atelier_min_class_diversity_ratio": atelier_div["min_class_ratio"],
+            "atelier_steps": atelier_run["steps"],
+            "atelier_images_seen": atelier_run["images_seen"],
+            "atelier_arch": atelier_run["arch"],
+            "atelier_batch": atelier_run["batch_size"],
+            "atelier_wall_seconds": atelier_run["wall_seconds"],
+        }
+    )
     return run
 
 
@@ -301,12 +402,16 @@ def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
     """Per entry: medians over seeds and the ratios of the medians (the figure's seven keys)."""
     entries = {}
     for name, seeds in runs.items():
-        m = {key: _median([run[key] for run in seeds]) for key in
-             ("reference_kid", "atelier_kid", "reference_fd", "atelier_fd", "atelier_diversity_ratio")}
+        m = {
+            key: _median([run[key] for run in seeds])
+            for key in ("reference_kid", "atelier_kid", "reference_fd", "atelier_fd", "atelier_diversity_ratio")
+        }
         entries[name] = {
-            "reference_kid": m["reference_kid"], "atelier_kid": m["atelier_kid"],
+            "reference_kid": m["reference_kid"],
+            "atelier_kid": m["atelier_kid"],
             "kid_ratio": _ratio(m["atelier_kid"], m["reference_kid"]),
-            "reference_fd": m["reference_fd"], "atelier_fd": m["atelier_fd"],
+            "reference_fd": m["reference_fd"],
+            "atelier_fd": m["atelier_fd"],
             "fd_ratio": _ratio(m["atelier_fd"], m["reference_fd"]),
             "atelier_diversity_ratio": m["atelier_diversity_ratio"],
         }
@@ -314,16 +419,28 @@ def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
 
 
 def details(runs: dict[str, list[dict]]) -> dict[str, dict]:
-    keys = ("atelier_intra_class_diversity_ratio", "atelier_min_class_diversity_ratio", "reference_diversity_ratio",
-            "reference_steps", "atelier_steps", "reference_images_seen", "atelier_images_seen")
-    return {name: {**{key: _median([run[key] for run in seeds]) for key in keys},
-                   "atelier_errors": sorted({run["atelier_error"] for run in seeds if run.get("atelier_error")}),
-                   "per_seed": seeds}
-            for name, seeds in runs.items()}
+    keys = (
+        "atelier_intra_class_diversity_ratio",
+        "atelier_min_class_diversity_ratio",
+        "reference_diversity_ratio",
+        "reference_steps",
+        "atelier_steps",
+        "reference_images_seen",
+        "atelier_images_seen",
+    )
+    return {
+        name: {
+            **{key: _median([run[key] for run in seeds]) for key in keys},
+            "atelier_errors": sorted({run["atelier_error"] for run in seeds if run.get("atelier_error")}),
+            "per_seed": seeds,
+        }
+        for name, seeds in runs.items()
+    }
 
 
-def result_object(*, plan: Plan, runs: dict[str, list[dict]], features: FeatureSpace, started: str,
-                  complete: bool) -> dict:
+def result_object(
+    *, plan: Plan, runs: dict[str, list[dict]], features: FeatureSpace, started: str, complete: bool
+) -> dict:
     return {
         "bench": "gan_quality",
         "sets": summarise(runs),
@@ -366,11 +483,16 @@ def one_line(result: dict) -> str:
     for name, entry in result["sets"].items():
         kid, fd, div = entry["kid_ratio"], entry["fd_ratio"], entry["atelier_diversity_ratio"]
         refused = " (Atelier refused the budget)" if result["details"][name]["atelier_errors"] else ""
-        parts.append(f"{name} KID x{kid:.2f} FD x{fd:.2f} div {div:.2f}" if None not in (kid, fd, div)
-                     else f"{name} n/a{refused}")
+        parts.append(
+            f"{name} KID x{kid:.2f} FD x{fd:.2f} div {div:.2f}"
+            if None not in (kid, fd, div)
+            else f"{name} n/a{refused}"
+        )
     length = f"{result['minutes']:g} min" if result["steps"] is None else f"{result['steps']} steps"
-    return (f"GAN quality, Atelier vs pytorch/examples DCGAN, {length} each, median of "
-            f"{result['seeds']} seed(s): " + "; ".join(parts))
+    return (
+        f"GAN quality, Atelier vs pytorch/examples DCGAN, {length} each, median of "
+        f"{result['seeds']} seed(s): " + "; ".join(parts)
+    )
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -395,12 +517,20 @@ def main(argv: list[str] | None = None) -> int:
             for set_name in plan.sets:
                 name = f"{set_name}@{resolution}"
                 print(f"[{name} seed {seed}] training both ({' '.join(_length(plan))}) ...", file=sys.stderr)
-                run = run_one(set_name=set_name, resolution=resolution, seed=seed, plan=plan, features=features,
-                              run_root=run_root, cache=out)
+                run = run_one(
+                    set_name=set_name,
+                    resolution=resolution,
+                    seed=seed,
+                    plan=plan,
+                    features=features,
+                    run_root=run_root,
+                    cache=out,
+                )
                 runs.setdefault(name, []).append(run)
                 print(f"[{name} seed {seed}] {json.dumps(_round(run))}", file=sys.stderr)
-                write_latest(result_object(plan=plan, runs=runs, features=features, started=started,
-                                           complete=False), latest)
+                write_latest(
+                    result_object(plan=plan, runs=runs, features=features, started=started, complete=False), latest
+                )
     result = _round(result_object(plan=plan, runs=runs, features=features, started=started, complete=True))
     write_latest(result, latest)
     print(one_line(result))

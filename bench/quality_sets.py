@@ -61,8 +61,7 @@ def _palette(rng: np.random.Generator, n: int) -> list[tuple[int, int, int]]:
     base = rng.random()
     spread = rng.choice([0.08, 0.5, 0.33])
     return [
-        _hsv(base + spread * i + rng.normal(0, 0.02), rng.uniform(0.35, 0.9), rng.uniform(0.35, 0.95))
-        for i in range(n)
+        _hsv(base + spread * i + rng.normal(0, 0.02), rng.uniform(0.35, 0.9), rng.uniform(0.35, 0.95)) for i in range(n)
     ]
 
 
@@ -230,8 +229,7 @@ def set_digest(name: str, count: int, seed: int) -> str:
     """What the images depend on: this module's code, the parameters and the font files (name and size)."""
     fonts = [(p.name, p.stat().st_size) for p in font_files("DejaVu") + font_files("Liberation")]
     code = inspect.getsource(inspect.getmodule(set_digest)) + inspect.getsource(procedural)
-    key = json.dumps({"code": code, "name": name, "count": count,
-                      "seed": seed, "fonts": fonts, "side": SIDE})
+    key = json.dumps({"code": code, "name": name, "count": count, "seed": seed, "fonts": fonts, "side": SIDE})
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

@@ -47,8 +47,11 @@ class Generator(nn.Module):
     def __init__(self, resolution: int = 64) -> None:
         super().__init__()
         widths = [NGF * 2**i for i in reversed(range(_stages(resolution)))]  # 64 px: 512, 256, 128, 64
-        layers: list[nn.Module] = [nn.ConvTranspose2d(NZ, widths[0], 4, 1, 0, bias=False), nn.BatchNorm2d(widths[0]),
-                                   nn.ReLU(True)]
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(NZ, widths[0], 4, 1, 0, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(True),
+        ]
         for c_in, c_out in zip(widths, widths[1:], strict=False):
             layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(widths[-1], NC, 4, 2, 1, bias=False), nn.Tanh()]
@@ -64,8 +67,11 @@ class Discriminator(nn.Module):
         widths = [NDF * 2**i for i in range(_stages(resolution))]  # 64 px: 64, 128, 256, 512
         layers: list[nn.Module] = [nn.Conv2d(NC, widths[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
         for c_in, c_out in zip(widths, widths[1:], strict=False):
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out),
-                       nn.LeakyReLU(0.2, inplace=True)]
+            layers += [
+                nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
         layers += [nn.Conv2d(widths[-1], 1, 4, 1, 0, bias=False), nn.Sigmoid()]
         self.main = nn.Sequential(*layers)
 
@@ -148,8 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     if images.shape[1] != args.resolution:
         parser.error(f"{args.data} holds {images.shape[1]} px images, not {args.resolution}")
     seconds = args.minutes * 60 if args.minutes is not None else None
-    net_g, stats = train(images=images, resolution=args.resolution, seconds=seconds, seed=args.seed,
-                         max_steps=args.steps)
+    net_g, stats = train(
+        images=images, resolution=args.resolution, seconds=seconds, seed=args.seed, max_steps=args.steps
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"generator": net_g.state_dict(), "resolution": args.resolution, **stats}, args.out)
     print(json.dumps(stats))

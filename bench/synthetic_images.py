@@ -59,9 +59,7 @@ def encode_jpeg(image: Image.Image, *, quality: int = 75) -> bytes:
 
 def resized(image: Image.Image, *, scale: float) -> Image.Image:
     width, height = image.size
-    return image.resize(
-        (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR
-    )
+    return image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BILINEAR)
 
 
 def cropped(image: Image.Image, *, fraction: float) -> Image.Image:

@@ -217,12 +217,26 @@ def compare_processes(*, processes: int, steps: int, rounds: int, device: torch.
     save_prepared_dataset(toy_dataset(), DDP_DATA)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     out = CACHE / "ddp_speeds.json"
-    worker = ["-m", "bench.training", "--ddp-worker", "--steps", str(steps), "--ddp-rounds", str(rounds),
-              "--device", device.type, "--ddp-out", str(out)]
+    worker = [
+        "-m",
+        "bench.training",
+        "--ddp-worker",
+        "--steps",
+        str(steps),
+        "--ddp-rounds",
+        str(rounds),
+        "--device",
+        device.type,
+        "--ddp-out",
+        str(out),
+    ]
     speeds: dict[int, list[float]] = {1: [], processes: []}
     for count in (1, processes, 1, processes):
-        launcher = [sys.executable] if count == 1 else [
-            sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(count)]
+        launcher = (
+            [sys.executable]
+            if count == 1
+            else [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(count)]
+        )
         out.unlink(missing_ok=True)
         subprocess.run([*launcher, *worker], env=env, check=True, timeout=1800)
         speeds[count] += json.loads(out.read_text())
@@ -306,8 +320,7 @@ def main() -> None:
         "torch_version": torch.__version__,
     }
     if args.processes > 1:
-        result.update(compare_processes(processes=args.processes, steps=steps, rounds=args.ddp_rounds,
-                                        device=device))
+        result.update(compare_processes(processes=args.processes, steps=steps, rounds=args.ddp_rounds, device=device))
     result["loadavg_before"], result["loadavg_after"] = load_before, loadavg()
     print(
         f"DCGAN-64 training, batch {BATCH} on {device} ({result['threads']} threads), images/s (median of "

@@ -69,8 +69,11 @@ def sample_urls() -> dict[str, tuple[str, str]]:
     """page -> (page path, the same page's API call)."""
     from marketplace.gallery.models import Artwork
 
-    artwork = (Artwork.objects.filter(state="published", provenance_record__isnull=False, min_price__isnull=False)
-               .order_by("-published_at").first())
+    artwork = (
+        Artwork.objects.filter(state="published", provenance_record__isnull=False, min_price__isnull=False)
+        .order_by("-published_at")
+        .first()
+    )
     sha = artwork.content_sha256
     return {
         "home": ("/", "/api/v1/artworks?page_size=12"),
@@ -85,8 +88,21 @@ def start_gunicorn(port: int) -> subprocess.Popen:
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.web_settings", "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application", "--workers", str(WORKERS),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "256"], cwd=REPO_ROOT, env=env)
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi:application",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "256",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -106,21 +122,38 @@ def lighthouse(url: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "report.json"
         env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", CHROMIUM)}
-        subprocess.run([str(LIGHTHOUSE), url, "--output=json", f"--output-path={out}", "--quiet",
-                        "--only-categories=performance,accessibility,best-practices",
-                        "--chrome-flags=--headless=new --no-sandbox --disable-gpu"],
-                       env=env, check=True, capture_output=True, timeout=240)
+        subprocess.run(
+            [
+                str(LIGHTHOUSE),
+                url,
+                "--output=json",
+                f"--output-path={out}",
+                "--quiet",
+                "--only-categories=performance,accessibility,best-practices",
+                "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=240,
+        )
         report = json.loads(out.read_text())
     categories = report["categories"]
-    failed = {key: audit["title"] for key, audit in report["audits"].items()
-              if audit.get("score") is not None and audit["score"] < 0.9
-              and audit.get("scoreDisplayMode") in ("binary", "numeric")}
-    return {"performance": round(categories["performance"]["score"] * 100),
-            "accessibility": round(categories["accessibility"]["score"] * 100),
-            "best_practices": round(categories["best-practices"]["score"] * 100),
-            "lcp_ms": round(report["audits"]["largest-contentful-paint"]["numericValue"]),
-            "cls": round(report["audits"]["cumulative-layout-shift"]["numericValue"], 3),
-            "failed_audits": failed}
+    failed = {
+        key: audit["title"]
+        for key, audit in report["audits"].items()
+        if audit.get("score") is not None
+        and audit["score"] < 0.9
+        and audit.get("scoreDisplayMode") in ("binary", "numeric")
+    }
+    return {
+        "performance": round(categories["performance"]["score"] * 100),
+        "accessibility": round(categories["accessibility"]["score"] * 100),
+        "best_practices": round(categories["best-practices"]["score"] * 100),
+        "lcp_ms": round(report["audits"]["largest-contentful-paint"]["numericValue"]),
+        "cls": round(report["audits"]["cumulative-layout-shift"]["numericValue"], 3),
+        "failed_audits": failed,
+    }
 
 
 def main() -> None:
@@ -151,8 +184,10 @@ def main() -> None:
     try:
         for name, (page, _) in pages.items():
             runs = [lighthouse(base + page) for _ in range(args.lighthouse_runs)]
-            scores[name] = {key: statistics.median(run[key] for run in runs)
-                            for key in ("performance", "accessibility", "best_practices", "lcp_ms", "cls")}
+            scores[name] = {
+                key: statistics.median(run[key] for run in runs)
+                for key in ("performance", "accessibility", "best_practices", "lcp_ms", "cls")
+            }
             scores[name]["failed_audits"] = runs[0]["failed_audits"]
         for page, api in pages.values():
             for path in (page, api):
@@ -160,8 +195,11 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, (page, api) in pages.items():
                 for kind, path in (("page", page), ("api", api)):
-                    timing[name][kind].append(run_wrk(wrk, base + path, connections=args.connections,
-                                                      seconds=args.duration, threads=args.threads))
+                    timing[name][kind].append(
+                        run_wrk(
+                            wrk, base + path, connections=args.connections, seconds=args.duration, threads=args.threads
+                        )
+                    )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -169,13 +207,23 @@ def main() -> None:
     def med(results: list[dict], field: str) -> float:
         return round(statistics.median(result[field] for result in results), 2)
 
-    server_ms = {name: {"p50": med(t["page"], "p50_ms"), "p99": med(t["page"], "p99_ms"),
-                        "rps": med(t["page"], "rps")} for name, t in timing.items()}
-    api_ms = {name: {"p50": med(t["api"], "p50_ms"), "p99": med(t["api"], "p99_ms"), "rps": med(t["api"], "rps"),
-                     "path": pages[name][1]} for name, t in timing.items()}
+    server_ms = {
+        name: {"p50": med(t["page"], "p50_ms"), "p99": med(t["page"], "p99_ms"), "rps": med(t["page"], "rps")}
+        for name, t in timing.items()
+    }
+    api_ms = {
+        name: {
+            "p50": med(t["api"], "p50_ms"),
+            "p99": med(t["api"], "p99_ms"),
+            "rps": med(t["api"], "rps"),
+            "path": pages[name][1],
+        }
+        for name, t in timing.items()
+    }
     non_2xx = {name: sum(r["non_2xx"] for r in t["page"] + t["api"]) for name, t in timing.items()}
-    lighthouse_scores = {name: {key: s[key] for key in ("performance", "accessibility", "best_practices")}
-                         for name, s in scores.items()}
+    lighthouse_scores = {
+        name: {key: s[key] for key in ("performance", "accessibility", "best_practices")} for name, s in scores.items()
+    }
     goals_met = all(s[key] >= goal for s in lighthouse_scores.values() for key, goal in GOALS.items())
     summary = {
         "lighthouse": lighthouse_scores,
@@ -194,11 +242,15 @@ def main() -> None:
         "goals": GOALS,
         "goals_met": goals_met,
     }
-    line = ", ".join(f"{name} {s['performance']}/{s['accessibility']}/{s['best_practices']} "
-                     f"p50 {server_ms[name]['p50']:.1f} ms (API {api_ms[name]['p50']:.1f})"
-                     for name, s in lighthouse_scores.items())
-    print(f"Lighthouse perf/a11y/best-practices and server p50: {line}; {args.artworks:,} artworks — goals "
-          f"{'met' if goals_met else 'NOT met'}")
+    line = ", ".join(
+        f"{name} {s['performance']}/{s['accessibility']}/{s['best_practices']} "
+        f"p50 {server_ms[name]['p50']:.1f} ms (API {api_ms[name]['p50']:.1f})"
+        for name, s in lighthouse_scores.items()
+    )
+    print(
+        f"Lighthouse perf/a11y/best-practices and server p50: {line}; {args.artworks:,} artworks — goals "
+        f"{'met' if goals_met else 'NOT met'}"
+    )
     print(json.dumps(summary))
 
 

@@ -14,6 +14,12 @@ from bench.api_settings import *  # noqa: E402,F403
 from bench.api_settings import REST_FRAMEWORK  # noqa: E402
 
 MEDIA_ROOT = WEB_DIR / "media"
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-    **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "verify": "10000000/min", "anon": "10000000/min"}}
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+        "verify": "10000000/min",
+        "anon": "10000000/min",
+    },
+}
 CHAIN_RPC_URL = os.environ.get("BENCH_WEB_CHAIN_RPC_URL", "http://127.0.0.1:9")

@@ -43,17 +43,16 @@ SECRET_KEY = _read("SECRET_KEY")
 FIELD_ENCRYPTION_KEYS = _read("FIELD_ENCRYPTION_KEYS")
 FIELD_ENCRYPTION_KEYS_DERIVED = not FIELD_ENCRYPTION_KEYS
 if FIELD_ENCRYPTION_KEYS_DERIVED and SECRET_KEY:  # the same derivation as core.crypto.derived_key
-    FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(
-        hashlib.sha256(b"atelier-field-encryption:" + SECRET_KEY.encode()).digest()).decode()]
+    FIELD_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(b"atelier-field-encryption:" + SECRET_KEY.encode()).digest()).decode()
+    ]
 ALLOWED_HOSTS = _read("ALLOWED_HOSTS")
 
 if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("ATELIER_DEBUG must be off when ATELIER_ENV=production.")
     if not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-        raise ImproperlyConfigured(
-            "ATELIER_ENV=production needs a real SECRET_KEY (at least 50 random characters)."
-        )
+        raise ImproperlyConfigured("ATELIER_ENV=production needs a real SECRET_KEY (at least 50 random characters).")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ATELIER_ENV=production needs ALLOWED_HOSTS (comma-separated host names).")
 
@@ -171,17 +170,24 @@ PASSWORD_RESET_TIMEOUT = _read("PASSWORD_RESET_TIMEOUT")
 # --- email ----------------------------------------------------------------------------------------------
 # EMAIL_BACKEND: "console" (default outside production: printed by the web process), "file" (one file per message under
 # EMAIL_FILE_PATH), "smtp" (EMAIL_HOST…, the default in production), or a dotted backend path. Django 6.1's MAILERS.
-_EMAIL_BACKENDS = {"console": "django.core.mail.backends.console.EmailBackend",
-                   "file": "django.core.mail.backends.filebased.EmailBackend",
-                   "smtp": "django.core.mail.backends.smtp.EmailBackend"}
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}
 _email_backend = _read("EMAIL_BACKEND")
 _email_options: dict = {}
 if _email_backend == "file":
     _email_options = {"file_path": str(_path_or("EMAIL_FILE_PATH", VAR_DIR / "mail"))}
 elif _email_backend == "smtp":
-    _email_options = {"host": _read("EMAIL_HOST"), "port": _read("EMAIL_PORT"),
-                      "username": _read("EMAIL_HOST_USER"), "password": _read("EMAIL_HOST_PASSWORD"),
-                      "use_tls": _read("EMAIL_USE_TLS"), "timeout": _read("EMAIL_TIMEOUT_SECONDS")}
+    _email_options = {
+        "host": _read("EMAIL_HOST"),
+        "port": _read("EMAIL_PORT"),
+        "username": _read("EMAIL_HOST_USER"),
+        "password": _read("EMAIL_HOST_PASSWORD"),
+        "use_tls": _read("EMAIL_USE_TLS"),
+        "timeout": _read("EMAIL_TIMEOUT_SECONDS"),
+    }
 MAILERS = {"default": {"BACKEND": _EMAIL_BACKENDS.get(_email_backend, _email_backend), "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL")
 
@@ -298,9 +304,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.document_problems"],
-    "ENUM_NAME_OVERRIDES": {"JobStateEnum": "core.jobs.JobState",
-                            "CurationVerdictEnum": "generation.services.curation.VERDICT_CHOICES",
-                            "ProvenanceRecordKindEnum": "provenance.lineage.RECORD_KIND_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "JobStateEnum": "core.jobs.JobState",
+        "CurationVerdictEnum": "generation.services.curation.VERDICT_CHOICES",
+        "ProvenanceRecordKindEnum": "provenance.lineage.RECORD_KIND_CHOICES",
+    },
 }
 
 IDEMPOTENCY_KEY_TTL = _read("IDEMPOTENCY_KEY_TTL")
@@ -320,8 +328,11 @@ JOB_MAX_ATTEMPTS = _read("JOB_MAX_ATTEMPTS")
 JOB_PRIORITY_HOOK = _read("JOB_PRIORITY_HOOK")
 JOB_PRIORITY_AGING = _read("JOB_PRIORITY_AGING")
 # Worker processes `make run` starts per pool (training, generation, default+chain).
-WORKER_POOL_SIZES = {"training": _read("WORKERS_TRAINING"), "generation": _read("WORKERS_GENERATION"),
-                     "default": _read("WORKERS_DEFAULT")}
+WORKER_POOL_SIZES = {
+    "training": _read("WORKERS_TRAINING"),
+    "generation": _read("WORKERS_GENERATION"),
+    "default": _read("WORKERS_DEFAULT"),
+}
 JOB_BACKOFF_BASE = _read("JOB_BACKOFF_BASE")
 WORKER_HEARTBEAT_INTERVAL = _read("WORKER_HEARTBEAT_INTERVAL")
 WORKER_HEALTHY_WITHIN = _read("WORKER_HEALTHY_WITHIN")
@@ -339,8 +350,11 @@ CHAIN_HEALTH_CACHE_SECONDS = _read("CHAIN_HEALTH_CACHE_SECONDS")
 # reads them at call time; set here from the environment, or their defaults.
 _apps = environment_values(APPS, production=PRODUCTION)
 globals().update(_apps)
-if PRODUCTION and _apps["PAYMENT_PROVIDER"] == "stripe" and not (
-        _apps["STRIPE_SECRET_KEY"] and _apps["STRIPE_WEBHOOK_SECRET"]):
+if (
+    PRODUCTION
+    and _apps["PAYMENT_PROVIDER"] == "stripe"
+    and not (_apps["STRIPE_SECRET_KEY"] and _apps["STRIPE_WEBHOOK_SECRET"])
+):
     raise ImproperlyConfigured("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.")
 
 # --- security -------------------------------------------------------------------------------------------
@@ -370,12 +384,15 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-                   "json": {"()": "core.logging.JsonFormatter"}},
-    "filters": {"quiet_periodic": {"()": "core.logging.QuietPeriodicTasks"},
-                "request_id": {"()": "core.logging.RequestIdFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                             "filters": ["request_id"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
+    },
+    "filters": {
+        "quiet_periodic": {"()": "core.logging.QuietPeriodicTasks"},
+        "request_id": {"()": "core.logging.RequestIdFilter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": _read("LOG_LEVEL")},
     "loggers": {
         "django.request": {"level": "ERROR"},

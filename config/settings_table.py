@@ -11,8 +11,10 @@ from config.conf import ALL_SETTINGS
 from core.conf import Setting, Settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-BEGIN = ("<!-- settings table: printed by `python -m config.settings_table --write` from the declarations "
-         "(config/conf.py, each app's conf.py); change those, not this -->")
+BEGIN = (
+    "<!-- settings table: printed by `python -m config.settings_table --write` from the declarations "
+    "(config/conf.py, each app's conf.py); change those, not this -->"
+)
 END = "<!-- end of settings table -->"
 
 
@@ -30,8 +32,14 @@ def table(collections: list[Settings] = ALL_SETTINGS) -> str:
     lines += [_row(f"`{s.env}`", s.kind.label, s.default_shown(), s.doc) for s in declared if s.env]
     django_only = [setting for setting in declared if not setting.env]
     if django_only:
-        lines += ["", "Django settings without an environment variable (set in a settings module, or in tests with "
-                  "the `settings` fixture):", "", "| setting | default | meaning |", "|---|---|---|"]
+        lines += [
+            "",
+            "Django settings without an environment variable (set in a settings module, or in tests with "
+            "the `settings` fixture):",
+            "",
+            "| setting | default | meaning |",
+            "|---|---|---|",
+        ]
         lines += [_row(f"`{s.name}`", s.default_shown(), s.doc) for s in django_only]
     return "\n".join([*lines, END])
 

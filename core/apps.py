@@ -20,11 +20,19 @@ class CoreConfig(AppConfig):
         from core.queue_metrics import collect as queue_metrics
 
         register_metrics_collector("queues", queue_metrics)
-        register_periodic(name="core.sweep_stale_jobs", task_path="core.tasks.sweep_stale_jobs_task",
-                          every=timedelta(seconds=30))
-        register_periodic(name="core.age_waiting_tasks", task_path="core.tasks.age_waiting_tasks_task",
-                          every=settings.JOB_PRIORITY_AGING)
-        register_periodic(name="core.prune_idempotency_keys", task_path="core.tasks.prune_idempotency_keys_task",
-                          every=timedelta(hours=1))
-        register_periodic(name="core.prune_housekeeping", task_path="core.tasks.prune_housekeeping_task",
-                          every=timedelta(hours=6))
+        register_periodic(
+            name="core.sweep_stale_jobs", task_path="core.tasks.sweep_stale_jobs_task", every=timedelta(seconds=30)
+        )
+        register_periodic(
+            name="core.age_waiting_tasks",
+            task_path="core.tasks.age_waiting_tasks_task",
+            every=settings.JOB_PRIORITY_AGING,
+        )
+        register_periodic(
+            name="core.prune_idempotency_keys",
+            task_path="core.tasks.prune_idempotency_keys_task",
+            every=timedelta(hours=1),
+        )
+        register_periodic(
+            name="core.prune_housekeeping", task_path="core.tasks.prune_housekeeping_task", every=timedelta(hours=6)
+        )

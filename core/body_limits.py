@@ -40,14 +40,21 @@ class RequestBodyLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return problem_json_response(status=400, code=CommonError.MALFORMED_REQUEST, title="Malformed request",
-                                         detail="Content-Length is not a number.")
+            return problem_json_response(
+                status=400,
+                code=CommonError.MALFORMED_REQUEST,
+                title="Malformed request",
+                detail="Content-Length is not a number.",
+            )
         if length <= 0:
             return None
         limit = route_limit(getattr(request.resolver_match, "url_name", None))
         if length > limit:
-            return problem_json_response(status=413, code=CommonError.PAYLOAD_TOO_LARGE, title="Payload too large",
-                                         detail=f"The request body is {length} bytes; this endpoint's limit is "
-                                                f"{limit} bytes.",
-                                         max_bytes=limit)
+            return problem_json_response(
+                status=413,
+                code=CommonError.PAYLOAD_TOO_LARGE,
+                title="Payload too large",
+                detail=f"The request body is {length} bytes; this endpoint's limit is {limit} bytes.",
+                max_bytes=limit,
+            )
         return None

@@ -44,8 +44,12 @@ def _duration(unit: str) -> Kind:
 
 def blank_is_default(kind: Kind) -> Kind:
     """The same kind, except that a variable set to the empty string counts as unset."""
-    return Kind(kind.label, lambda name, default: kind.read(name, default) if env_str(name, "") else default,
-                kind.coerce, kind.show)
+    return Kind(
+        kind.label,
+        lambda name, default: kind.read(name, default) if env_str(name, "") else default,
+        kind.coerce,
+        kind.show,
+    )
 
 
 def _read_list(name: str, default: Iterable[str]) -> list[str]:
@@ -64,13 +68,16 @@ LIST = Kind("list", _read_list, list, _show_list)
 ORIGIN = Kind("text", lambda name, default: env_str(name, default).rstrip("/"), show=TEXT.show)  # no trailing /
 SECONDS, MINUTES, HOURS, DAYS = _duration("seconds"), _duration("minutes"), _duration("hours"), _duration("days")
 # Currency codes: upper-cased, a tuple (an empty variable keeps the default).
-CURRENCY_CODES = blank_is_default(Kind(
-    "list", lambda name, default: tuple(code.upper() for code in env_list(name, list(default))), tuple, _show_list))
+CURRENCY_CODES = blank_is_default(
+    Kind("list", lambda name, default: tuple(code.upper() for code in env_list(name, list(default))), tuple, _show_list)
+)
 # Days, comma-separated (`1,3,5`), as a list of durations.
 DAYS_LIST = Kind(
     "days, comma-separated",
     lambda name, default: [timedelta(days=int(days)) for days in env_list(name, [str(d.days) for d in default])],
-    list, lambda value: _show_list(delay.days for delay in value))
+    list,
+    lambda value: _show_list(delay.days for delay in value),
+)
 
 
 def _show_duration(value: timedelta) -> str:
@@ -135,5 +142,8 @@ class Settings:
 
 def environment_values(collections: Iterable[Settings], *, production: bool = False) -> Mapping[str, Any]:
     """Every declared setting's value: its environment variable's, else its default (for config/settings.py)."""
-    return {setting.name: setting.from_environment(production=production)
-            for collection in collections for setting in collection}
+    return {
+        setting.name: setting.from_environment(production=production)
+        for collection in collections
+        for setting in collection
+    }

@@ -42,8 +42,10 @@ def decrypt_str(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise ImproperlyConfigured("An encrypted field cannot be read with FIELD_ENCRYPTION_KEYS (a key was "
-                                   "dropped before `manage.py rotate_field_keys` ran?).") from None
+        raise ImproperlyConfigured(
+            "An encrypted field cannot be read with FIELD_ENCRYPTION_KEYS (a key was "
+            "dropped before `manage.py rotate_field_keys` ran?)."
+        ) from None
 
 
 def rotate_str(token: str) -> str:

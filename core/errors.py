@@ -137,8 +137,9 @@ def problem_body(*, status: int, code: str, title: str, detail: str, **extra: An
     return body
 
 
-def problem_response(*, status: int, code: str, title: str, detail: str, headers: Mapping | None = None,
-                     **extra: Any) -> Response:
+def problem_response(
+    *, status: int, code: str, title: str, detail: str, headers: Mapping | None = None, **extra: Any
+) -> Response:
     body = problem_body(status=status, code=code, title=title, detail=detail, **extra)
     return Response(body, status=status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
@@ -247,8 +248,9 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Json
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
-    return _django_problem(500, CommonError.SERVER_ERROR, "Internal server error",
-                           "An unexpected error occurred. It has been logged.")
+    return _django_problem(
+        500, CommonError.SERVER_ERROR, "Internal server error", "An unexpected error occurred. It has been logged."
+    )
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

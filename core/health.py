@@ -43,5 +43,4 @@ def run_health_checks() -> tuple[bool, dict[str, dict[str, Any]]]:
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     healthy, checks = run_health_checks()
-    return JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": checks},
-                        status=200 if healthy else 503)
+    return JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": checks}, status=200 if healthy else 503)

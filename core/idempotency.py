@@ -52,9 +52,12 @@ def _payload_digest(request: Request) -> Any:
 
 def _secret_not_replayable(stored: Any) -> Conflict:
     resource = stored.get("id") if isinstance(stored, dict) else None
-    return Conflict("The first request with this Idempotency-Key succeeded; its secret was shown once and is "
-                    "not kept, so it cannot be replayed. Revoke or rotate that one if it was lost.",
-                    code=CommonError.IDEMPOTENT_SECRET_NOT_REPLAYABLE, resource=resource)
+    return Conflict(
+        "The first request with this Idempotency-Key succeeded; its secret was shown once and is "
+        "not kept, so it cannot be replayed. Revoke or rotate that one if it was lost.",
+        code=CommonError.IDEMPOTENT_SECRET_NOT_REPLAYABLE,
+        resource=resource,
+    )
 
 
 class IdempotentMixin:
@@ -68,16 +71,19 @@ class IdempotentMixin:
         key = request.headers.get(HEADER)
         if request.method != "POST" or key is None or not request.user.is_authenticated:
             return
-        fingerprint = request_fingerprint(method=request.method, path=request.path,
-                                          payload=_payload_digest(request))
-        outcome = idempotency_begin(user=request.user, key=key, method=request.method, path=request.path,
-                                    fingerprint=fingerprint)
+        fingerprint = request_fingerprint(method=request.method, path=request.path, payload=_payload_digest(request))
+        outcome = idempotency_begin(
+            user=request.user, key=key, method=request.method, path=request.path, fingerprint=fingerprint
+        )
         if outcome.record is None:
             if self.secret_fields:
                 raise _secret_not_replayable(outcome.replay_body)
-            response = Response(outcome.replay_body, status=outcome.replay_status,
-                                headers={"Idempotent-Replayed": "true"},
-                                content_type=PROBLEM_CONTENT_TYPE if outcome.replay_status >= 400 else None)
+            response = Response(
+                outcome.replay_body,
+                status=outcome.replay_status,
+                headers={"Idempotent-Replayed": "true"},
+                content_type=PROBLEM_CONTENT_TYPE if outcome.replay_status >= 400 else None,
+            )
             raise _Replay(response)
         self._idempotency_record = outcome.record
 

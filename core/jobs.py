@@ -29,6 +29,7 @@ from core.locks import lock_row
 
 logger = logging.getLogger("atelier.jobs")
 
+
 class JobState(models.TextChoices):
     QUEUED = "queued"
     RUNNING = "running"
@@ -119,9 +120,11 @@ def tasks_age(*, now: datetime | None = None) -> int:
     from django_tasks_db.models import DBTaskResult
 
     now = now or timezone.now()
-    return (DBTaskResult.objects.ready()
-            .filter(enqueued_at__lte=now - settings.JOB_PRIORITY_AGING, priority__lt=TASK_MAX_PRIORITY)
-            .update(priority=F("priority") + 1))
+    return (
+        DBTaskResult.objects.ready()
+        .filter(enqueued_at__lte=now - settings.JOB_PRIORITY_AGING, priority__lt=TASK_MAX_PRIORITY)
+        .update(priority=F("priority") + 1)
+    )
 
 
 def enqueue_once(task: Task) -> TaskResult | None:
@@ -311,7 +314,9 @@ def sweep_stale_jobs(*, now: datetime | None = None) -> dict[str, int]:
                 if job is None or (job.heartbeat_at and job.heartbeat_at >= cutoff):
                     continue
                 DBTaskResult.objects.filter(id=job.task_id or None, status="RUNNING").update(
-                    status="FAILED", finished_at=now, exception_class_path="core.jobs.WorkerLost",
+                    status="FAILED",
+                    finished_at=now,
+                    exception_class_path="core.jobs.WorkerLost",
                     traceback="worker stopped heart-beating; requeued by the sweeper",
                 )
                 error = f"worker {job.worker or '?'} stopped heart-beating (last {job.heartbeat_at})"

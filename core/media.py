@@ -169,8 +169,12 @@ def media_presigned_url(*, name: str, expires_in: int, filename: str, content_ty
         return None
     expires_in = max(1, min(int(expires_in), int(settings.STORAGE_PRESIGNED_TTL_SECONDS)))
     safe = filename.replace('"', "")
-    return default_storage.url(name, expire=expires_in, parameters={
-        "ResponseContentDisposition": f'attachment; filename="{safe}"',
-        "ResponseContentType": content_type,
-        "ResponseCacheControl": "private, no-store",
-    })
+    return default_storage.url(
+        name,
+        expire=expires_in,
+        parameters={
+            "ResponseContentDisposition": f'attachment; filename="{safe}"',
+            "ResponseContentType": content_type,
+            "ResponseCacheControl": "private, no-store",
+        },
+    )

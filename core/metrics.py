@@ -40,24 +40,34 @@ _collector_errors: dict[str, int] = {}
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 requests_total = Counter(
-    "django_http_requests_total_by_view_transport_method", "Requests by view, transport and method.",
-    ["view", "transport", "method"])
+    "django_http_requests_total_by_view_transport_method",
+    "Requests by view, transport and method.",
+    ["view", "transport", "method"],
+)
 responses_total = Counter(
-    "django_http_responses_total_by_status_view_method", "Responses by status, view and method.",
-    ["status", "view", "method"])
+    "django_http_responses_total_by_status_view_method",
+    "Responses by status, view and method.",
+    ["status", "view", "method"],
+)
 request_latency = Histogram(
-    "django_http_requests_latency_seconds_by_view_method", "Request latency by view and method.",
-    ["view", "method"], buckets=LATENCY_BUCKETS)
-exceptions_total = Counter(
-    "django_http_exceptions_total_by_view", "Unhandled exceptions by view.", ["view"])
+    "django_http_requests_latency_seconds_by_view_method",
+    "Request latency by view and method.",
+    ["view", "method"],
+    buckets=LATENCY_BUCKETS,
+)
+exceptions_total = Counter("django_http_exceptions_total_by_view", "Unhandled exceptions by view.", ["view"])
 db_executions_total = Counter(
-    "django_db_execute_total", "Database statements executed, by alias and vendor.", ["alias", "vendor"])
+    "django_db_execute_total", "Database statements executed, by alias and vendor.", ["alias", "vendor"]
+)
 db_errors_total = Counter(
-    "django_db_errors_total", "Database statements that raised, by alias, vendor and type.",
-    ["alias", "vendor", "type"])
+    "django_db_errors_total", "Database statements that raised, by alias, vendor and type.", ["alias", "vendor", "type"]
+)
 db_latency = Histogram(
-    "django_db_query_duration_seconds", "Database statement duration, by alias and vendor.", ["alias", "vendor"],
-    buckets=LATENCY_BUCKETS)
+    "django_db_query_duration_seconds",
+    "Database statement duration, by alias and vendor.",
+    ["alias", "vendor"],
+    buckets=LATENCY_BUCKETS,
+)
 
 
 def register_metrics_collector(name: str, collector: Collector) -> None:
@@ -134,8 +144,9 @@ def _collect_apps() -> Iterable[Metric]:
         except Exception:
             logger.exception("metrics collector %s raised", name)
             _collector_errors[name] = _collector_errors.get(name, 0) + 1
-    errors = CounterMetricFamily("atelier_metrics_collector_errors", "Scrapes in which a collector raised.",
-                                 labels=["collector"])
+    errors = CounterMetricFamily(
+        "atelier_metrics_collector_errors", "Scrapes in which a collector raised.", labels=["collector"]
+    )
     for name in _COLLECTORS:
         errors.add_metric([name], _collector_errors.get(name, 0))
     yield errors

@@ -74,8 +74,9 @@ class DomainEvent(BaseModel):
     """An outbox row for something that happened (see core/events.py); `dispatched_at` is set once fanned out."""
 
     type = models.CharField(max_length=64, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     payload = models.JSONField(default=dict)
     dispatched_at = models.DateTimeField(null=True, blank=True, db_index=True)
 

@@ -18,15 +18,23 @@ def _strict_page_size(request: Any, *, param: str, default: int) -> int:
         return default
     limit = settings.API_MAX_PAGE_SIZE
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= limit:
-        raise InvalidInput(f"{param} must be a whole number from 1 to {limit}.", field=param,
-                           code=CommonError.INVALID_PAGE_SIZE, limit=limit)
+        raise InvalidInput(
+            f"{param} must be a whole number from 1 to {limit}.",
+            field=param,
+            code=CommonError.INVALID_PAGE_SIZE,
+            limit=limit,
+        )
     return int(raw)
 
 
 def _page_size_parameter(param: str) -> dict[str, Any]:
-    return {"name": param, "required": False, "in": "query",
-            "description": f"Rows per page, 1 to {settings.API_MAX_PAGE_SIZE} (400 otherwise).",
-            "schema": {"type": "integer", "minimum": 1, "maximum": settings.API_MAX_PAGE_SIZE}}
+    return {
+        "name": param,
+        "required": False,
+        "in": "query",
+        "description": f"Rows per page, 1 to {settings.API_MAX_PAGE_SIZE} (400 otherwise).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": settings.API_MAX_PAGE_SIZE},
+    }
 
 
 class PagePagination(PageNumberPagination):
@@ -44,8 +52,11 @@ class PagePagination(PageNumberPagination):
         if raw is None:
             return 1
         if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):  # past the last page stays DRF's 404
-            raise InvalidInput(f"{self.page_query_param} must be a whole number from 1.", field=self.page_query_param,
-                               code=CommonError.INVALID_PAGE)
+            raise InvalidInput(
+                f"{self.page_query_param} must be a whole number from 1.",
+                field=self.page_query_param,
+                code=CommonError.INVALID_PAGE,
+            )
         return raw
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
@@ -53,8 +64,10 @@ class PagePagination(PageNumberPagination):
         for item in parameters:
             if item["name"] == self.page_query_param:
                 item["schema"] = {"type": "integer", "minimum": 1}
-        return [_page_size_parameter(self.page_size_query_param) if item["name"] == self.page_size_query_param
-                else item for item in parameters]
+        return [
+            _page_size_parameter(self.page_size_query_param) if item["name"] == self.page_size_query_param else item
+            for item in parameters
+        ]
 
 
 class NewestFirstCursorPagination(CursorPagination):
@@ -71,5 +84,7 @@ class NewestFirstCursorPagination(CursorPagination):
         return _strict_page_size(request, param=self.page_size_query_param, default=self.page_size)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        return [_page_size_parameter(self.page_size_query_param) if item["name"] == self.page_size_query_param
-                else item for item in super().get_schema_operation_parameters(view)]
+        return [
+            _page_size_parameter(self.page_size_query_param) if item["name"] == self.page_size_query_param else item
+            for item in super().get_schema_operation_parameters(view)
+        ]

@@ -50,8 +50,11 @@ class StrictRequestBodyMiddleware:
                 payload = json.loads(body)
             except (ValueError, UnicodeDecodeError) as exc:
                 return problem_json_response(
-                    status=400, code=CommonError.MALFORMED_REQUEST, title="Malformed request",
-                    detail=f"The request body is not valid JSON ({exc}).")
+                    status=400,
+                    code=CommonError.MALFORMED_REQUEST,
+                    title="Malformed request",
+                    detail=f"The request body is not valid JSON ({exc}).",
+                )
         if not takes_no_body:
             return None
         if _is_json(request):
@@ -63,6 +66,10 @@ class StrictRequestBodyMiddleware:
         if not fields:
             return None
         message = "This endpoint takes no request body."
-        return problem_json_response(status=400, code=CommonError.INVALID, title="Invalid input",
-                                     detail=f"{message} Unexpected: {', '.join(fields)}.",
-                                     errors={field: [message] for field in fields})
+        return problem_json_response(
+            status=400,
+            code=CommonError.INVALID,
+            title="Invalid input",
+            detail=f"{message} Unexpected: {', '.join(fields)}.",
+            errors={field: [message] for field in fields},
+        )

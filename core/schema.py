@@ -23,8 +23,11 @@ PROBLEM_COMPONENT = {
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string"},
         "code": {"type": "string", "description": "A stable machine-readable reason, e.g. `not_found`."},
-        "errors": {"type": "object", "additionalProperties": True,
-                   "description": "Field errors of a 400, by field name."},
+        "errors": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "Field errors of a 400, by field name.",
+        },
     },
     "required": ["type", "title", "status", "code"],
     "additionalProperties": True,
@@ -55,9 +58,13 @@ def _close_request_bodies(result: dict) -> None:
     """Write bodies are strict (core.request_body, core.serializers.StrictSerializer): an unknown field is a 400.
     Say so in the schema, so clients and generators do not send what will be refused."""
     schemas = result.get("components", {}).get("schemas", {})
-    pending = [media.get("schema", {}) for operations in result.get("paths", {}).values()
-               for operation in operations.values() if isinstance(operation, dict)
-               for media in operation.get("requestBody", {}).get("content", {}).values()]
+    pending = [
+        media.get("schema", {})
+        for operations in result.get("paths", {}).values()
+        for operation in operations.values()
+        if isinstance(operation, dict)
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+    ]
     seen: set[str] = set()
     while pending:  # the body's own component and every component nested in it
         schema = pending.pop()
@@ -82,15 +89,19 @@ def problem_codes() -> dict[str, list[str]]:
         if not Path(config.path).is_relative_to(root) or not (Path(config.path) / "errors.py").exists():
             continue
         module = importlib.import_module(f"{config.name}.errors")
-        codes[config.label] = sorted(member.value for value in vars(module).values()
-                                     if isinstance(value, type) and issubclass(value, StrEnum)
-                                     and value.__module__ == module.__name__ for member in value)
+        codes[config.label] = sorted(
+            member.value
+            for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, StrEnum) and value.__module__ == module.__name__
+            for member in value
+        )
     return {label: values for label, values in codes.items() if values}
 
 
 def _problem_component() -> dict:
-    listed = "; ".join(f"{label}: " + ", ".join(f"`{code}`" for code in values)
-                       for label, values in problem_codes().items())
+    listed = "; ".join(
+        f"{label}: " + ", ".join(f"`{code}`" for code in values) for label, values in problem_codes().items()
+    )
     code = {**PROBLEM_COMPONENT["properties"]["code"]}
     code["description"] += f" The codes, by area: {listed}."
     return {**PROBLEM_COMPONENT, "properties": {**PROBLEM_COMPONENT["properties"], "code": code}}
@@ -125,10 +136,15 @@ def document_problems(result: dict, generator, request, public) -> dict:
 
 # Printable ASCII, 1 to 255 characters (core.services.IDEMPOTENCY_KEY_PATTERN is what the server checks).
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False, pattern=r"^[\x20-\x7e]{1,255}$",
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    pattern=r"^[\x20-\x7e]{1,255}$",
     description="Send the same key to retry safely: the request runs once, and a replay returns its first answer "
-                "(for 24 hours). A key reused with a different request is a 422; one whose first request is still "
-                "running, a 409.")
+    "(for 24 hours). A key reused with a different request is a 422; one whose first request is still "
+    "running, a 409.",
+)
 
 
 class AtelierAutoSchema(AutoSchema):

@@ -40,8 +40,12 @@ class StrictFieldsMixin:
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown or read-only field."] for name in unknown})
             if not hasattr(data, "getlist"):  # JSON (a QueryDict is a form: only strings and files)
-                wrong = {name: [error] for name in data if name in self.fields
-                         if (error := _json_type_error(self.fields[name], data[name]))}
+                wrong = {
+                    name: [error]
+                    for name in data
+                    if name in self.fields
+                    if (error := _json_type_error(self.fields[name], data[name]))
+                }
                 if wrong:
                     raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)

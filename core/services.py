@@ -34,16 +34,20 @@ def request_fingerprint(*, method: str, path: str, payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotency_begin(*, user: Any, key: str, method: str, path: str, fingerprint: str,
-                      _attempt: int = 0) -> IdempotencyOutcome:
+def idempotency_begin(
+    *, user: Any, key: str, method: str, path: str, fingerprint: str, _attempt: int = 0
+) -> IdempotencyOutcome:
     if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key or ""):
-        raise InvalidInput(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.",
-                           field="Idempotency-Key")
+        raise InvalidInput(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.", field="Idempotency-Key")
     now = timezone.now()
     try:
         with transaction.atomic():
             record = IdempotencyKey.objects.create(
-                user=user, key=key, request_fingerprint=fingerprint, method=method, path=path,
+                user=user,
+                key=key,
+                request_fingerprint=fingerprint,
+                method=method,
+                path=path,
                 expires_at=now + settings.IDEMPOTENCY_KEY_TTL,
             )
         return IdempotencyOutcome(record=record)
@@ -55,10 +59,13 @@ def idempotency_begin(*, user: Any, key: str, method: str, path: str, fingerprin
         if existing is not None:
             existing.delete()
         if _attempt >= 3:
-            raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
-                           code=CommonError.IDEMPOTENCY_KEY_IN_FLIGHT)
-        return idempotency_begin(user=user, key=key, method=method, path=path, fingerprint=fingerprint,
-                                 _attempt=_attempt + 1)
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+                code=CommonError.IDEMPOTENCY_KEY_IN_FLIGHT,
+            )
+        return idempotency_begin(
+            user=user, key=key, method=method, path=path, fingerprint=fingerprint, _attempt=_attempt + 1
+        )
     if existing.request_fingerprint != fingerprint:
         raise Unprocessable(
             "This Idempotency-Key was already used with a different request; use a new key.",
@@ -67,13 +74,16 @@ def idempotency_begin(*, user: Any, key: str, method: str, path: str, fingerprin
     if existing.state == IdempotencyKey.State.COMPLETED:
         return IdempotencyOutcome(replay_status=existing.response_status, replay_body=existing.response_body)
     if existing.created_at < now - IN_FLIGHT_ABANDONED_AFTER:
-        taken = IdempotencyKey.objects.filter(pk=existing.pk, state=IdempotencyKey.State.IN_FLIGHT,
-                                              created_at=existing.created_at).update(created_at=now)
+        taken = IdempotencyKey.objects.filter(
+            pk=existing.pk, state=IdempotencyKey.State.IN_FLIGHT, created_at=existing.created_at
+        ).update(created_at=now)
         if taken:
             existing.refresh_from_db()
             return IdempotencyOutcome(record=existing)
-    raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
-                   code=CommonError.IDEMPOTENCY_KEY_IN_FLIGHT)
+    raise Conflict(
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+        code=CommonError.IDEMPOTENCY_KEY_IN_FLIGHT,
+    )
 
 
 def idempotency_complete(*, record: IdempotencyKey, status: int, body: Any) -> None:

@@ -26,4 +26,3 @@ class DatabaseBackend(BaseDatabaseBackend):
             run_after=task.run_after,
             backend_name=self.alias,
         )
-

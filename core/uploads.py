@@ -64,8 +64,8 @@ def _sniff(raw: bytes) -> str | None:
 def _png_end(raw: bytes) -> int:
     offset = 8
     while offset + 8 <= len(raw):
-        length = int.from_bytes(raw[offset:offset + 4], "big")
-        kind = raw[offset + 4:offset + 8]
+        length = int.from_bytes(raw[offset : offset + 4], "big")
+        kind = raw[offset + 4 : offset + 8]
         offset += 12 + length
         if kind == b"IEND":
             return offset
@@ -89,7 +89,7 @@ def _jpeg_end(raw: bytes) -> int:
             continue
         if offset + 4 > size:
             break
-        length = int.from_bytes(raw[offset + 2:offset + 4], "big")
+        length = int.from_bytes(raw[offset + 2 : offset + 4], "big")
         offset += 2 + length
         if marker == 0xDA:  # start of scan: skip entropy-coded data to the next real marker
             while offset + 1 < size:
@@ -114,8 +114,14 @@ def _reject_hidden_payloads(raw: bytes, kind: str, name: str) -> None:
             raise ImageRejected(f"{name}: markup ({signature.decode()}…) is embedded in the image.")
 
 
-def image_clean(*, raw: bytes, name: str = "upload", max_bytes: int = DEFAULT_MAX_BYTES,
-                max_pixels: int = DEFAULT_MAX_PIXELS, output_format: str = "PNG") -> CleanImage:
+def image_clean(
+    *,
+    raw: bytes,
+    name: str = "upload",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    output_format: str = "PNG",
+) -> CleanImage:
     """Validate an uploaded image and return it re-encoded; raise ImageRejected/PayloadTooLarge with the reason."""
     if not raw:
         raise ImageRejected(f"{name}: the file is empty.")
@@ -133,8 +139,10 @@ def image_clean(*, raw: bytes, name: str = "upload", max_bytes: int = DEFAULT_MA
             with Image.open(io.BytesIO(raw), formats=ALLOWED_FORMATS) as probe:
                 width, height = probe.size
                 if width * height > max_pixels:
-                    raise ImageRejected(f"{name}: {width}×{height} pixels is over the {max_pixels}-pixel limit "
-                                        "(decompression bomb guard).")
+                    raise ImageRejected(
+                        f"{name}: {width}×{height} pixels is over the {max_pixels}-pixel limit "
+                        "(decompression bomb guard)."
+                    )
                 probe.verify()
             with Image.open(io.BytesIO(raw), formats=ALLOWED_FORMATS) as image:
                 image.load()
@@ -151,9 +159,15 @@ def image_clean(*, raw: bytes, name: str = "upload", max_bytes: int = DEFAULT_MA
         except (OSError, SyntaxError, ValueError, Image.UnidentifiedImageError) as exc:
             raise ImageRejected(f"{name}: the image is truncated or corrupt ({type(exc).__name__}).") from None
     data = out.getvalue()
-    return CleanImage(data=data, format=output_format, width=image.width, height=image.height,
-                      sha256=hashlib.sha256(data).hexdigest(), original_sha256=hashlib.sha256(raw).hexdigest(),
-                      source_format=kind)
+    return CleanImage(
+        data=data,
+        format=output_format,
+        width=image.width,
+        height=image.height,
+        sha256=hashlib.sha256(data).hexdigest(),
+        original_sha256=hashlib.sha256(raw).hexdigest(),
+        source_format=kind,
+    )
 
 
 @dataclass(frozen=True)
@@ -175,8 +189,9 @@ def _safe_member_path(info: zipfile.ZipInfo) -> list[str]:
         raise InvalidInput(f"The zip contains an unsafe path: {name!r}.", field="files", code=CommonError.UNSAFE_ZIP)
     parts = [part for part in posixpath.normpath(name).split("/") if part not in ("", ".")]
     if any(part == ".." for part in parts) or ".." in name.split("/"):
-        raise InvalidInput(f"The zip contains a path that escapes its folder: {name!r}.", field="files",
-                           code=CommonError.UNSAFE_ZIP)
+        raise InvalidInput(
+            f"The zip contains a path that escapes its folder: {name!r}.", field="files", code=CommonError.UNSAFE_ZIP
+        )
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise InvalidInput(f"The zip contains a symbolic link: {name!r}.", field="files", code=CommonError.UNSAFE_ZIP)
@@ -201,12 +216,14 @@ def zip_open(source: Any) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError):
-        raise InvalidInput("The file is not a valid zip archive.", field="files",
-                           code=CommonError.INVALID_ZIP) from None
+        raise InvalidInput(
+            "The file is not a valid zip archive.", field="files", code=CommonError.INVALID_ZIP
+        ) from None
 
 
-def zip_list_images(*, archive: zipfile.ZipFile, max_files: int, max_total_bytes: int,
-                    max_ratio: int = 200) -> ZipListing:
+def zip_list_images(
+    *, archive: zipfile.ZipFile, max_files: int, max_total_bytes: int, max_ratio: int = 200
+) -> ZipListing:
     """Check a zip's directory without decompressing anything: unsafe paths, links, encryption, file count,
     declared ratio and declared total size. Top-level subfolders become labels (a single folder wrapping
     everything, as made by "compress folder", is ignored). Declared sizes can lie: reading stays capped."""
@@ -217,13 +234,13 @@ def zip_list_images(*, archive: zipfile.ZipFile, max_files: int, max_total_bytes
         raise PayloadTooLarge(f"The zip holds {len(infos)} files; the limit is {max_files}.")
     paths = [_safe_member_path(info) for info in infos]
     tops = {parts[0] for parts in paths if len(parts) > 1}
-    strip_wrapper = len(tops) == 1 and all(len(parts) > 1 for parts in paths) and \
-        any(len(parts) > 2 for parts in paths)
+    strip_wrapper = len(tops) == 1 and all(len(parts) > 1 for parts in paths) and any(len(parts) > 2 for parts in paths)
     listing, declared = ZipListing(), 0
     for info, parts in zip(infos, paths, strict=True):
         if info.flag_bits & 0x1:
-            raise InvalidInput(f"The zip entry {info.filename!r} is encrypted.", field="files",
-                               code=CommonError.UNSAFE_ZIP)
+            raise InvalidInput(
+                f"The zip entry {info.filename!r} is encrypted.", field="files", code=CommonError.UNSAFE_ZIP
+            )
         parts = parts[1:] if strip_wrapper else parts
         display = "/".join(parts)
         if parts[-1].startswith(".") or parts[0] == "__MACOSX":
@@ -233,8 +250,11 @@ def zip_list_images(*, archive: zipfile.ZipFile, max_files: int, max_total_bytes
             listing.skipped.append({"name": display, "reason": "nested deeper than one class folder"})
             continue
         if info.compress_size and info.file_size / info.compress_size > max_ratio:
-            raise InvalidInput(f"The zip entry {display!r} expands {info.file_size // info.compress_size}×: "
-                               "refused as a zip bomb.", field="files", code=CommonError.ZIP_BOMB)
+            raise InvalidInput(
+                f"The zip entry {display!r} expands {info.file_size // info.compress_size}×: refused as a zip bomb.",
+                field="files",
+                code=CommonError.ZIP_BOMB,
+            )
         declared += info.file_size
         if declared > max_total_bytes:
             raise PayloadTooLarge("The zip expands beyond the total size limit.")
@@ -245,8 +265,9 @@ def zip_list_images(*, archive: zipfile.ZipFile, max_files: int, max_total_bytes
 def zip_read_images(*, raw: bytes, max_files: int, max_total_bytes: int, max_ratio: int = 200) -> ZipContents:
     """Read a zip of images without trusting its headers (zip_list_images, then every entry read capped)."""
     archive = zip_open(raw)
-    listing = zip_list_images(archive=archive, max_files=max_files, max_total_bytes=max_total_bytes,
-                              max_ratio=max_ratio)
+    listing = zip_list_images(
+        archive=archive, max_files=max_files, max_total_bytes=max_total_bytes, max_ratio=max_ratio
+    )
     contents, total = ZipContents(skipped=listing.skipped), 0
     for entry in listing.entries:
         data = _read_capped(archive, entry.info, limit=max_total_bytes - total)
@@ -266,6 +287,9 @@ def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, limit: int)
                     raise PayloadTooLarge("The zip expands beyond the total size limit.")
                 chunks.append(chunk)
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise InvalidInput(f"The zip entry {info.filename!r} is corrupt ({type(exc).__name__}).", field="files",
-                           code=CommonError.INVALID_ZIP) from None
+        raise InvalidInput(
+            f"The zip entry {info.filename!r} is corrupt ({type(exc).__name__}).",
+            field="files",
+            code=CommonError.INVALID_ZIP,
+        ) from None
     return b"".join(chunks)

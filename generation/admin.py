@@ -14,8 +14,21 @@ from generation import services
 from generation.models import Dataset, DatasetImage, GeneratedImage, GenerationJob, ModelVersion, TrainingRun
 from generation.selectors import training_run_image_open
 
-JOB_FIELDS = ["state", "attempts", "max_attempts", "queued_at", "started_at", "heartbeat_at", "finished_at",
-              "next_attempt_at", "cancel_requested", "worker", "task_id", "last_error", "settled_at"]
+JOB_FIELDS = [
+    "state",
+    "attempts",
+    "max_attempts",
+    "queued_at",
+    "started_at",
+    "heartbeat_at",
+    "finished_at",
+    "next_attempt_at",
+    "cancel_requested",
+    "worker",
+    "task_id",
+    "last_error",
+    "settled_at",
+]
 
 
 class DatasetImageInline(admin.TabularInline):
@@ -37,16 +50,31 @@ class DatasetAdmin(ReadOnlyAdmin):
     inlines = [DatasetImageInline]  # deleted only through the API's service: it refuses datasets in use
 
 
-
 @admin.register(TrainingRun)
 class TrainingRunAdmin(ReadOnlyAdmin):
     list_display = ["public_id", "owner", "dataset", "state", "step", "total_steps", "attempts", "created_at"]
     list_filter = ["state"]
     search_fields = ["public_id", "owner__email", "dataset__name"]
-    readonly_fields = ["public_id", "owner", "dataset", "config", "step", "total_steps", "start_steps",
-                       "checkpoint_step", "losses", "images_per_second", "eta_seconds", "sample_grid_image",
-                       "loss_curve_image", "units_refunded", "pause_requested", "pause_reason", "paused_at",
-                       *JOB_FIELDS]
+    readonly_fields = [
+        "public_id",
+        "owner",
+        "dataset",
+        "config",
+        "step",
+        "total_steps",
+        "start_steps",
+        "checkpoint_step",
+        "losses",
+        "images_per_second",
+        "eta_seconds",
+        "sample_grid_image",
+        "loss_curve_image",
+        "units_refunded",
+        "pause_requested",
+        "pause_reason",
+        "paused_at",
+        *JOB_FIELDS,
+    ]
     exclude = ["sample_grid", "loss_curve"]
     actions = ["cancel", "retry", "pause", "resume"]
 
@@ -85,8 +113,14 @@ class TrainingRunAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Pause selected runs at their next checkpoint (queued runs at once)")
     def pause(self, request, queryset):
-        _apply(self, request, queryset, lambda run: services.training_run_pause(run=run, reason="staff"), "run",
-               "Paused or asked to pause")
+        _apply(
+            self,
+            request,
+            queryset,
+            lambda run: services.training_run_pause(run=run, reason="staff"),
+            "run",
+            "Paused or asked to pause",
+        )
 
     @admin.action(description="Resume selected paused runs from their checkpoint")
     def resume(self, request, queryset):
@@ -95,24 +129,73 @@ class TrainingRunAdmin(ReadOnlyAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(ReadOnlyAdmin):
-    list_display = ["name", "owner", "resolution", "step", "parity_passed", "parity_max_abs_diff", "last_provider",
-                    "created_at"]
+    list_display = [
+        "name",
+        "owner",
+        "resolution",
+        "step",
+        "parity_passed",
+        "parity_max_abs_diff",
+        "last_provider",
+        "created_at",
+    ]
     search_fields = ["name", "owner__email", "public_id", "onnx_sha256", "dataset_hash"]
-    readonly_fields = ["public_id", "owner", "training_run", "name", "onnx_file", "onnx_sha256", "onnx_size",
-                       "parity_passed", "parity_max_abs_diff", "parity_tolerance", "metrics", "dataset_hash",
-                       "config", "step", "latent_dim", "resolution", "conditional", "num_classes", "class_names",
-                       "last_provider", "created_at"]
+    readonly_fields = [
+        "public_id",
+        "owner",
+        "training_run",
+        "name",
+        "onnx_file",
+        "onnx_sha256",
+        "onnx_size",
+        "parity_passed",
+        "parity_max_abs_diff",
+        "parity_tolerance",
+        "metrics",
+        "dataset_hash",
+        "config",
+        "step",
+        "latent_dim",
+        "resolution",
+        "conditional",
+        "num_classes",
+        "class_names",
+        "last_provider",
+        "created_at",
+    ]
 
 
 @admin.register(GenerationJob)
 class GenerationJobAdmin(ReadOnlyAdmin):
-    list_display = ["public_id", "owner", "model_version", "state", "count", "produced", "provider", "batch_jobs",
-                    "created_at"]
+    list_display = [
+        "public_id",
+        "owner",
+        "model_version",
+        "state",
+        "count",
+        "produced",
+        "provider",
+        "batch_jobs",
+        "created_at",
+    ]
     list_filter = ["state", "provider"]
     search_fields = ["public_id", "owner__email", "batch_id"]
-    readonly_fields = ["public_id", "owner", "model_version", "count", "seeds", "truncation", "class_label",
-                       "interpolation", "produced", "provider", "batch_id", "batch_jobs", "units_refunded",
-                       *JOB_FIELDS]
+    readonly_fields = [
+        "public_id",
+        "owner",
+        "model_version",
+        "count",
+        "seeds",
+        "truncation",
+        "class_label",
+        "interpolation",
+        "produced",
+        "provider",
+        "batch_id",
+        "batch_jobs",
+        "units_refunded",
+        *JOB_FIELDS,
+    ]
     actions = ["cancel", "retry"]
 
     @admin.action(description="Cancel selected jobs (refunds unused units)")
@@ -128,8 +211,24 @@ class GenerationJobAdmin(ReadOnlyAdmin):
 class GeneratedImageAdmin(ReadOnlyAdmin):
     list_display = ["public_id", "owner", "job", "index", "seed", "truncation", "class_label", "provider"]
     search_fields = ["public_id", "owner__email", "sha256"]
-    readonly_fields = ["public_id", "owner", "job", "model_version", "index", "seed", "interpolation", "truncation",
-                       "class_label", "provider", "original", "preview", "sha256", "width", "height", "created_at"]
+    readonly_fields = [
+        "public_id",
+        "owner",
+        "job",
+        "model_version",
+        "index",
+        "seed",
+        "interpolation",
+        "truncation",
+        "class_label",
+        "provider",
+        "original",
+        "preview",
+        "sha256",
+        "width",
+        "height",
+        "created_at",
+    ]
 
 
 def _apply(model_admin, request, queryset, action, keyword: str, verb: str) -> None:

@@ -74,11 +74,14 @@ def _file(handle: Any, *, content_type: str, filename: str, attachment: bool = F
 
 
 def _binary(media_type: str, tags: list[str], description: str) -> Any:
-    return extend_schema(responses={(200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=description),
-                                    404: PROBLEM}, tags=tags)
+    return extend_schema(
+        responses={(200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=description), 404: PROBLEM},
+        tags=tags,
+    )
 
 
 # --- datasets ----------------------------------------------------------------------------------------------
+
 
 class UploadLimitsMixin:
     """Django refuses oversized multipart bodies with SuspiciousOperation subclasses, which would otherwise
@@ -109,21 +112,30 @@ class DatasetListCreateView(UploadLimitsMixin, IdempotentMixin, GenerationScoped
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(DatasetSerializer(page, many=True).data)
 
-    @extend_schema(request={"multipart/form-data": DatasetCreateSerializer},
-                   responses={202: DatasetCreatedSerializer, 400: PROBLEM, 413: PROBLEM}, tags=["datasets"],
-                   description="Accepts the upload after bounded checks (sizes, the zip directory, the image "
-                               "headers) and answers 202 with the dataset `processing`; a job decodes it and "
-                               "the dataset becomes `ready`, or `failed` with `failure_code` (no_usable_images, "
-                               "plan_limit_exceeded, …) and the per-file `upload_report`.")
+    @extend_schema(
+        request={"multipart/form-data": DatasetCreateSerializer},
+        responses={202: DatasetCreatedSerializer, 400: PROBLEM, 413: PROBLEM},
+        tags=["datasets"],
+        description="Accepts the upload after bounded checks (sizes, the zip directory, the image "
+        "headers) and answers 202 with the dataset `processing`; a job decodes it and "
+        "the dataset becomes `ready`, or `failed` with `failure_code` (no_usable_images, "
+        "plan_limit_exceeded, …) and the per-file `upload_report`.",
+    )
     def post(self, request: Request) -> Response:
         payload = DatasetCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        upload = services.dataset_create(owner=request.user, name=payload.validated_data["name"],
-                                         files=payload.validated_data["files"],
-                                         contents_public=payload.validated_data["contents_public"])
+        upload = services.dataset_create(
+            owner=request.user,
+            name=payload.validated_data["name"],
+            files=payload.validated_data["files"],
+            contents_public=payload.validated_data["contents_public"],
+        )
         location = reverse("dataset-detail", kwargs={"public_id": upload.dataset.public_id})
-        return Response(DatasetCreatedSerializer(upload.dataset).data, status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": location})
+        return Response(
+            DatasetCreatedSerializer(upload.dataset).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": location},
+        )
 
 
 @summaries(
@@ -143,6 +155,7 @@ class DatasetDetailView(GenerationScoped, APIView):
 
 # --- training runs -----------------------------------------------------------------------------------------
 
+
 @summaries(
     get="Your training runs, newest first",
     post="Train a GAN on one of your datasets, by preset and time budget or exact settings (202)",
@@ -159,20 +172,25 @@ class TrainingRunListCreateView(IdempotentMixin, GenerationScoped, generics.Gene
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(TrainingRunSerializer(page, many=True, context={"request": request}).data)
 
-    @extend_schema(request=TrainingRunCreateSerializer,
-                   responses={202: TrainingRunSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 409: PROBLEM,
-                              429: PROBLEM},
-                   tags=["training"])
+    @extend_schema(
+        request=TrainingRunCreateSerializer,
+        responses={202: TrainingRunSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 409: PROBLEM, 429: PROBLEM},
+        tags=["training"],
+    )
     def post(self, request: Request) -> Response:
         payload = TrainingRunCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         dataset = selectors.dataset_get(user=request.user, public_id=payload.validated_data["dataset"])
         data = payload.validated_data
-        run = services.training_run_create(owner=request.user, dataset=dataset, config=data["config"],
-                                           preset=data.get("preset"), budget_minutes=data.get("budget_minutes"))
+        run = services.training_run_create(
+            owner=request.user,
+            dataset=dataset,
+            config=data["config"],
+            preset=data.get("preset"),
+            budget_minutes=data.get("budget_minutes"),
+        )
         run = selectors.training_run_get(user=request.user, public_id=run.public_id)
-        return Response(TrainingRunSerializer(run, context={"request": request}).data,
-                        status=status.HTTP_202_ACCEPTED)
+        return Response(TrainingRunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class TrainingRunEstimateView(GenerationScoped, APIView):
@@ -181,18 +199,32 @@ class TrainingRunEstimateView(GenerationScoped, APIView):
 
     permission_classes = [*GenerationScoped.permission_classes, ArtistWrites]
 
-    @extend_schema(request=TrainingRunCreateSerializer,
-                   responses={200: TrainingEstimateSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 409: PROBLEM},
-                   tags=["training"])
+    @extend_schema(
+        request=TrainingRunCreateSerializer,
+        responses={200: TrainingEstimateSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        tags=["training"],
+    )
     def post(self, request: Request) -> Response:
         payload = TrainingRunCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         dataset = selectors.dataset_get(user=request.user, public_id=data["dataset"])
-        planned = services.training_run_estimate(owner=request.user, dataset=dataset, config=data["config"],
-                                                 preset=data.get("preset"), budget_minutes=data.get("budget_minutes"))
-        return Response(TrainingEstimateSerializer({"plan": planned.plan, "config": planned.config.to_dict(),
-                                                    "time_limit_seconds": planned.time_limit_seconds}).data)
+        planned = services.training_run_estimate(
+            owner=request.user,
+            dataset=dataset,
+            config=data["config"],
+            preset=data.get("preset"),
+            budget_minutes=data.get("budget_minutes"),
+        )
+        return Response(
+            TrainingEstimateSerializer(
+                {
+                    "plan": planned.plan,
+                    "config": planned.config.to_dict(),
+                    "time_limit_seconds": planned.time_limit_seconds,
+                }
+            ).data
+        )
 
 
 @summaries(get="One training run: state, progress, losses, ETA and its plan")
@@ -205,8 +237,7 @@ class TrainingRunDetailView(GenerationScoped, APIView):
 
 @summaries(post="Cancel a training run; unused training units are refunded")
 class TrainingRunCancelView(IdempotentMixin, GenerationScoped, APIView):
-    @extend_schema(request=None, responses={200: TrainingRunSerializer, 404: PROBLEM, 409: PROBLEM},
-                   tags=["training"])
+    @extend_schema(request=None, responses={200: TrainingRunSerializer, 404: PROBLEM, 409: PROBLEM}, tags=["training"])
     @no_body
     def post(self, request: Request, public_id) -> Response:
         run = services.training_run_cancel(run=selectors.training_run_get(user=request.user, public_id=public_id))
@@ -218,8 +249,7 @@ class TrainingRunPauseView(IdempotentMixin, GenerationScoped, APIView):
     """Pause at the next checkpoint boundary (a queued run pauses at once); the run ends its attempt `paused`
     with its checkpoint, and resume continues exactly from there. 409 unless queued or running."""
 
-    @extend_schema(request=None, responses={200: TrainingRunSerializer, 404: PROBLEM, 409: PROBLEM},
-                   tags=["training"])
+    @extend_schema(request=None, responses={200: TrainingRunSerializer, 404: PROBLEM, 409: PROBLEM}, tags=["training"])
     @no_body
     def post(self, request: Request, public_id) -> Response:
         run = services.training_run_pause(run=selectors.training_run_get(user=request.user, public_id=public_id))
@@ -231,8 +261,7 @@ class TrainingRunResumeView(IdempotentMixin, GenerationScoped, APIView):
     """Queue a paused run again (it resumes from its checkpoint), or withdraw a pause a running run has not
     reached yet. 409 otherwise."""
 
-    @extend_schema(request=None, responses={200: TrainingRunSerializer, 404: PROBLEM, 409: PROBLEM},
-                   tags=["training"])
+    @extend_schema(request=None, responses={200: TrainingRunSerializer, 404: PROBLEM, 409: PROBLEM}, tags=["training"])
     @no_body
     def post(self, request: Request, public_id) -> Response:
         run = services.training_run_resume(run=selectors.training_run_get(user=request.user, public_id=public_id))
@@ -271,6 +300,7 @@ class TrainingRunLossCurveView(TrainingRunImageView):
 
 # --- model versions ----------------------------------------------------------------------------------------
 
+
 @summaries(get="Your trained model versions, newest first")
 class ModelVersionListView(GenerationScoped, generics.GenericAPIView):
     serializer_class = ModelVersionSerializer
@@ -298,21 +328,26 @@ class ModelVersionFineTuneView(IdempotentMixin, GenerationScoped, APIView):
 
     permission_classes = [*GenerationScoped.permission_classes, ArtistWrites]
 
-    @extend_schema(request=FineTuneSerializer,
-                   responses={202: TrainingRunSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 429: PROBLEM},
-                   tags=["models"])
+    @extend_schema(
+        request=FineTuneSerializer,
+        responses={202: TrainingRunSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 429: PROBLEM},
+        tags=["models"],
+    )
     def post(self, request: Request, public_id) -> Response:
         version = selectors.model_version_get(user=request.user, public_id=public_id)
         payload = FineTuneSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        run = fine_tune_create(owner=request.user, model_version=version,
-                               fresh_discriminator=data["fresh_discriminator"],
-                               freeze_d_blocks=data["freeze_d_blocks"], budget_minutes=data.get("budget_minutes"),
-                               config=data["config"])
+        run = fine_tune_create(
+            owner=request.user,
+            model_version=version,
+            fresh_discriminator=data["fresh_discriminator"],
+            freeze_d_blocks=data["freeze_d_blocks"],
+            budget_minutes=data.get("budget_minutes"),
+            config=data["config"],
+        )
         run = selectors.training_run_get(user=request.user, public_id=run.public_id)
-        return Response(TrainingRunSerializer(run, context={"request": request}).data,
-                        status=status.HTTP_202_ACCEPTED)
+        return Response(TrainingRunSerializer(run, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 @summaries(get="Download a model version as ONNX")
@@ -320,11 +355,16 @@ class ModelVersionOnnxView(FileView):
     @_binary("application/octet-stream", ["models"], "The ONNX file (its sha256 is the model's onnx_sha256).")
     def get(self, request: Request, public_id) -> FileResponse:
         version = selectors.model_version_get(user=request.user, public_id=public_id)
-        return _file(version.onnx_file.open("rb"), content_type="application/octet-stream",
-                     filename=f"{version.public_id}.onnx", attachment=True)
+        return _file(
+            version.onnx_file.open("rb"),
+            content_type="application/octet-stream",
+            filename=f"{version.public_id}.onnx",
+            attachment=True,
+        )
 
 
 # --- generation jobs and images ----------------------------------------------------------------------------
+
 
 @summaries(
     get="Your generation jobs, newest first",
@@ -341,10 +381,11 @@ class GenerationJobListCreateView(IdempotentMixin, GenerationScoped, generics.Ge
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(GenerationJobSerializer(page, many=True).data)
 
-    @extend_schema(request=GenerationJobCreateSerializer,
-                   responses={202: GenerationJobDetailSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM,
-                              429: PROBLEM},
-                   tags=["generation"])
+    @extend_schema(
+        request=GenerationJobCreateSerializer,
+        responses={202: GenerationJobDetailSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 429: PROBLEM},
+        tags=["generation"],
+    )
     def post(self, request: Request) -> Response:
         payload = GenerationJobCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -352,8 +393,9 @@ class GenerationJobListCreateView(IdempotentMixin, GenerationScoped, generics.Ge
         version = selectors.model_version_get(user=request.user, public_id=data.pop("model"))
         job = services.generation_job_create(user=request.user, model_version=version, **data)
         job = selectors.generation_job_get(user=request.user, public_id=job.public_id)
-        return Response(GenerationJobDetailSerializer(job, context={"request": request}).data,
-                        status=status.HTTP_202_ACCEPTED)
+        return Response(
+            GenerationJobDetailSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )
 
 
 @summaries(get="One generation job: state, progress and its images")
@@ -366,8 +408,9 @@ class GenerationJobDetailView(GenerationScoped, APIView):
 
 @summaries(post="Cancel a queued or running generation job")
 class GenerationJobCancelView(IdempotentMixin, GenerationScoped, APIView):
-    @extend_schema(request=None, responses={200: GenerationJobDetailSerializer, 404: PROBLEM, 409: PROBLEM},
-                   tags=["generation"])
+    @extend_schema(
+        request=None, responses={200: GenerationJobDetailSerializer, 404: PROBLEM, 409: PROBLEM}, tags=["generation"]
+    )
     @no_body
     def post(self, request: Request, public_id) -> Response:
         job = selectors.generation_job_get(user=request.user, public_id=public_id)
@@ -384,24 +427,32 @@ class GeneratedImageListView(GenerationScoped, generics.GenericAPIView):
         query = GeneratedImageListQuerySerializer(data=query_values(self.request.query_params))
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        version = (selectors.model_version_get(user=self.request.user, public_id=params["model"])
-                   if "model" in params else None)
-        return selectors.generated_images_for(user=self.request.user, curation=params.get("curation"),
-                                              model_version=version)
+        version = (
+            selectors.model_version_get(user=self.request.user, public_id=params["model"])
+            if "model" in params
+            else None
+        )
+        return selectors.generated_images_for(
+            user=self.request.user, curation=params.get("curation"), model_version=version
+        )
 
-    @extend_schema(parameters=[GeneratedImageListQuerySerializer],
-                   responses={200: GeneratedImageSerializer(many=True), 400: PROBLEM, 404: PROBLEM},
-                   tags=["generation"])
+    @extend_schema(
+        parameters=[GeneratedImageListQuerySerializer],
+        responses={200: GeneratedImageSerializer(many=True), 400: PROBLEM, 404: PROBLEM},
+        tags=["generation"],
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(GeneratedImageSerializer(page, many=True,
-                                                                    context={"request": request}).data)
+        return self.get_paginated_response(GeneratedImageSerializer(page, many=True, context={"request": request}).data)
 
 
 @summaries(post="Keep or reject a generated image (kept images can feed a fine-tune)")
 class GeneratedImageCurationView(IdempotentMixin, GenerationScoped, APIView):
-    @extend_schema(request=CurationSerializer, responses={200: GeneratedImageSerializer, 400: PROBLEM, 404: PROBLEM},
-                   tags=["generation"])
+    @extend_schema(
+        request=CurationSerializer,
+        responses={200: GeneratedImageSerializer, 400: PROBLEM, 404: PROBLEM},
+        tags=["generation"],
+    )
     def post(self, request: Request, public_id) -> Response:
         image = selectors.generated_image_get(user=request.user, public_id=public_id)
         payload = CurationSerializer(data=request.data)

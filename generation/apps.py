@@ -21,5 +21,8 @@ class GenerationConfig(AppConfig):
 
         register_metrics_collector("generation", generation_metrics)
         # Refunds and events for runs and jobs finished outside a worker's own path (the sweeper failed them).
-        register_periodic(name="generation.settle_finished", task_path="generation.tasks.settle_finished_jobs_task",
-                          every=timedelta(minutes=1))
+        register_periodic(
+            name="generation.settle_finished",
+            task_path="generation.tasks.settle_finished_jobs_task",
+            every=timedelta(minutes=1),
+        )

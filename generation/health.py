@@ -35,6 +35,7 @@ def onnxruntime_health() -> dict[str, Any]:
     }
     if settings.GENERATION_REQUIRE_GPU and not probe.gpu:
         report["status"] = "down"
-        report["detail"] = (f"GENERATION_REQUIRE_GPU=1 but sessions run on {probe.provider}"
-                            + (f" ({', '.join(probe.missing)} could not be loaded)" if probe.missing else ""))
+        report["detail"] = f"GENERATION_REQUIRE_GPU=1 but sessions run on {probe.provider}" + (
+            f" ({', '.join(probe.missing)} could not be loaded)" if probe.missing else ""
+        )
     return report

@@ -19,12 +19,29 @@ MODEL_VERSION_SUBJECT = "generation.model_version:"
 
 
 class LineageRecorder(Protocol):
-    def dataset_finalised(self, *, subject: str, owner: Any, dataset_hash: str, image_count: int,
-                          parent_subject: str | None, contents_public: bool, image_sha256s: list[str],
-                          class_names: list[str]) -> None: ...
+    def dataset_finalised(
+        self,
+        *,
+        subject: str,
+        owner: Any,
+        dataset_hash: str,
+        image_count: int,
+        parent_subject: str | None,
+        contents_public: bool,
+        image_sha256s: list[str],
+        class_names: list[str],
+    ) -> None: ...
 
-    def model_version_exported(self, *, subject: str, owner: Any, onnx_sha256: str, config: dict[str, Any],
-                               dataset_subject: str, dataset_hash: str) -> None: ...
+    def model_version_exported(
+        self,
+        *,
+        subject: str,
+        owner: Any,
+        onnx_sha256: str,
+        config: dict[str, Any],
+        dataset_subject: str,
+        dataset_hash: str,
+    ) -> None: ...
 
 
 class NoLineage:
@@ -56,13 +73,23 @@ def dataset_recorded(*, dataset: Any) -> None:
     """Hand a finalised dataset (its images already saved) to the recorder."""
     images = list(dataset.images.order_by("sha256").values_list("sha256", flat=True))
     get_recorder().dataset_finalised(
-        subject=dataset_subject(dataset), owner=dataset.owner, dataset_hash=dataset.dataset_hash,
+        subject=dataset_subject(dataset),
+        owner=dataset.owner,
+        dataset_hash=dataset.dataset_hash,
         image_count=dataset.image_count,
         parent_subject=dataset_subject(dataset.parent) if dataset.parent_id else None,
-        contents_public=dataset.contents_public, image_sha256s=images, class_names=list(dataset.class_names))
+        contents_public=dataset.contents_public,
+        image_sha256s=images,
+        class_names=list(dataset.class_names),
+    )
 
 
 def model_version_recorded(*, version: Any, dataset: Any) -> None:
     get_recorder().model_version_exported(
-        subject=model_version_subject(version), owner=version.owner, onnx_sha256=version.onnx_sha256,
-        config=version.config, dataset_subject=dataset_subject(dataset), dataset_hash=version.dataset_hash)
+        subject=model_version_subject(version),
+        owner=version.owner,
+        onnx_sha256=version.onnx_sha256,
+        config=version.config,
+        dataset_subject=dataset_subject(dataset),
+        dataset_hash=version.dataset_hash,
+    )

@@ -41,8 +41,9 @@ class Dataset(BaseModel):
     upload_report = models.JSONField(default=dict)  # {"rejected": [...], "duplicates": [...]} of the upload
     # a fine-tune's dataset version: its parent dataset's images plus the kept images of this model version
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="versions")
-    parent_model_version = models.ForeignKey("ModelVersion", on_delete=models.PROTECT, null=True, blank=True,
-                                             related_name="derived_datasets")
+    parent_model_version = models.ForeignKey(
+        "ModelVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="derived_datasets"
+    )
     # False (the default): only the dataset's hashes are shown with its provenance record; True: the image
     # hashes and class names are shown too, so anyone holding the images can check the dataset hash
     contents_public = models.BooleanField(default=False)
@@ -96,8 +97,7 @@ class DatasetProcessing(BaseModel, JobMixin):
 class TrainingRun(BaseModel, JobMixin):
     job_task_path = "generation.tasks.run_training_run"
 
-    state = models.CharField(max_length=16, choices=TrainingState.choices, default=TrainingState.QUEUED,
-                             db_index=True)
+    state = models.CharField(max_length=16, choices=TrainingState.choices, default=TrainingState.QUEUED, db_index=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gan_training_runs")
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="training_runs")
     config = models.JSONField()  # the full, validated GANConfig (GANConfig.to_dict())
@@ -124,8 +124,9 @@ class TrainingRun(BaseModel, JobMixin):
     time_limit_seconds = models.FloatField(null=True, blank=True)
     stop_reason = models.CharField(max_length=32, blank=True)  # "completed", "budget" or "time_limit"
     # a fine-tune starts from this model version's checkpoint (G, EMA, and D + optimisers unless fresh_d)
-    init_from = models.ForeignKey("ModelVersion", on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="fine_tunes")
+    init_from = models.ForeignKey(
+        "ModelVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="fine_tunes"
+    )
     fine_tune = models.JSONField(default=dict)  # {"fresh_discriminator": bool, "freeze_d_blocks": int}
     # pause: asked for while running (the worker stops at its next checkpoint boundary), or done (state paused)
     pause_requested = models.BooleanField(default=False)

@@ -72,8 +72,14 @@ class ProviderReport:
         return any(name in GPU_PROVIDERS for name in self.active)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requested": list(self.requested), "in_use": list(self.active), "provider": self.provider,
-                "missing": list(self.missing), "fallback": self.fallback, "gpu": self.gpu}
+        return {
+            "requested": list(self.requested),
+            "in_use": list(self.active),
+            "provider": self.provider,
+            "missing": list(self.missing),
+            "fallback": self.fallback,
+            "gpu": self.gpu,
+        }
 
 
 @dataclass
@@ -225,7 +231,9 @@ def open_session(path: str | Path, *, what: str = "model") -> LoadedModel:
             "onnxruntime could not load %s for %s; running on %s instead (requested %s). Install what this "
             "onnxruntime build needs, or set GENERATION_PROVIDERS to silence this.",
             ", ".join(f"{name} ({reasons.get(name, 'dropped by onnxruntime')})" for name in report.missing),
-            what, ", ".join(report.active), ", ".join(report.requested),
+            what,
+            ", ".join(report.active),
+            ", ".join(report.requested),
         )
     else:
         logger.info("onnxruntime session for %s runs on %s", what, ", ".join(report.active))
@@ -291,8 +299,9 @@ sessions = SessionCache()
 def session_for(*, model_version: Any) -> LoadedModel:
     """The cached session of a ModelVersion (keyed by its id and file hash: a replaced file is a new key)."""
     path = media_local_path(name=model_version.onnx_file.name, sha256=model_version.onnx_sha256)
-    return sessions.get((model_version.pk, model_version.onnx_sha256), path,
-                        what=f"model version {model_version.public_id}")
+    return sessions.get(
+        (model_version.pk, model_version.onnx_sha256), path, what=f"model version {model_version.public_id}"
+    )
 
 
 # --- probe: what a session on this host really runs on, for /healthz ----------------------------------------

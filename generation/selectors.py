@@ -14,8 +14,11 @@ from generation.models import Dataset, GeneratedImage, GenerationJob, ModelVersi
 
 
 def datasets_for(*, user: Any) -> QuerySet[Dataset]:
-    return (Dataset.objects.filter(owner=user).select_related("parent", "parent_model_version")
-            .order_by("-created_at", "-id"))
+    return (
+        Dataset.objects.filter(owner=user)
+        .select_related("parent", "parent_model_version")
+        .order_by("-created_at", "-id")
+    )
 
 
 def dataset_get(*, user: Any, public_id: UUID) -> Dataset:
@@ -26,8 +29,9 @@ def dataset_get(*, user: Any, public_id: UUID) -> Dataset:
 
 
 def training_runs_for(*, user: Any) -> QuerySet[TrainingRun]:
-    return (TrainingRun.objects.filter(owner=user).select_related("dataset", "model_version")
-            .order_by("-created_at", "-id"))
+    return (
+        TrainingRun.objects.filter(owner=user).select_related("dataset", "model_version").order_by("-created_at", "-id")
+    )
 
 
 def training_run_get(*, user: Any, public_id: UUID) -> TrainingRun:
@@ -38,9 +42,11 @@ def training_run_get(*, user: Any, public_id: UUID) -> TrainingRun:
 
 
 def model_versions_for(*, user: Any) -> QuerySet[ModelVersion]:
-    return (ModelVersion.objects.filter(owner=user)
-            .select_related("training_run__dataset__parent", "training_run__init_from")
-            .order_by("-created_at", "-id"))
+    return (
+        ModelVersion.objects.filter(owner=user)
+        .select_related("training_run__dataset__parent", "training_run__init_from")
+        .order_by("-created_at", "-id")
+    )
 
 
 def model_version_get(*, user: Any, public_id: UUID) -> ModelVersion:
@@ -67,8 +73,13 @@ def generation_job_get(*, user: Any, public_id: UUID) -> GenerationJob:
     return job
 
 
-def generated_images_for(*, user: Any, job: GenerationJob | None = None, curation: str | None = None,
-                         model_version: ModelVersion | None = None) -> QuerySet[GeneratedImage]:
+def generated_images_for(
+    *,
+    user: Any,
+    job: GenerationJob | None = None,
+    curation: str | None = None,
+    model_version: ModelVersion | None = None,
+) -> QuerySet[GeneratedImage]:
     """The user's images, optionally of one job or model version, or with one verdict ("keep", "reject",
     "none": not curated)."""
     images = GeneratedImage.objects.filter(owner=user).select_related("job", "model_version__training_run__dataset")
@@ -132,6 +143,7 @@ def generated_image_read(*, image: GeneratedImage, variant: str = "original") ->
 
 
 # --- platform statistics (staff dashboard) -------------------------------------------------------------------
+
 
 def job_state_counts() -> dict[str, dict[str, int]]:
     """How many training runs and generation jobs are in each state."""

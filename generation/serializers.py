@@ -25,9 +25,12 @@ class JobStateField(serializers.CharField):
         super().__init__(read_only=True, **kwargs)
 
 
-@extend_schema_field({"type": "string",
-                     "description": "queued, running, paused (at a checkpoint, until resumed), succeeded, failed or "
-                                    "cancelled"})
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "queued, running, paused (at a checkpoint, until resumed), succeeded, failed or cancelled",
+    }
+)
 class TrainingStateField(JobStateField):
     """A training run's state: the job states plus `paused`."""
 
@@ -40,14 +43,20 @@ def _url(serializer: serializers.Serializer, name: str, public_id: Any) -> str:
 
 # --- datasets ----------------------------------------------------------------------------------------------
 
+
 class DatasetCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
-    files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False,
-                                  help_text="One zip archive (class subfolders become labels) or several images.")
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        allow_empty=False,
+        help_text="One zip archive (class subfolders become labels) or several images.",
+    )
     contents_public = serializers.BooleanField(
-        required=False, default=False,
+        required=False,
+        default=False,
         help_text="Show the image hashes and class names with the dataset's provenance record, so anyone holding "
-                  "the images can check its hash. Default false: only the dataset's hashes are shown.")
+        "the images can check its hash. Default false: only the dataset's hashes are shown.",
+    )
 
 
 class FileIssueSerializer(serializers.Serializer):
@@ -71,19 +80,44 @@ class UploadReportSerializer(serializers.Serializer):
 
 class DatasetSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    state = serializers.CharField(read_only=True, help_text="processing (its upload is being decoded), ready, or "
-                                                            "failed (see failure_code, failure_reason)")
+    state = serializers.CharField(
+        read_only=True,
+        help_text="processing (its upload is being decoded), ready, or failed (see failure_code, failure_reason)",
+    )
     upload_report = UploadReportSerializer(read_only=True)
-    parent = serializers.UUIDField(source="parent.public_id", read_only=True, allow_null=True, default=None,
-                                   help_text="A fine-tune's dataset version: the dataset it extends.")
-    parent_model = serializers.UUIDField(source="parent_model_version.public_id", read_only=True, allow_null=True,
-                                         default=None, help_text="The model version whose kept images it adds.")
+    parent = serializers.UUIDField(
+        source="parent.public_id",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="A fine-tune's dataset version: the dataset it extends.",
+    )
+    parent_model = serializers.UUIDField(
+        source="parent_model_version.public_id",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The model version whose kept images it adds.",
+    )
 
     class Meta:
         model = Dataset
-        fields = ["id", "name", "state", "failure_code", "failure_reason", "image_count", "total_bytes",
-                  "dataset_hash", "class_names", "upload_report", "parent", "parent_model", "contents_public",
-                  "created_at"]
+        fields = [
+            "id",
+            "name",
+            "state",
+            "failure_code",
+            "failure_reason",
+            "image_count",
+            "total_bytes",
+            "dataset_hash",
+            "class_names",
+            "upload_report",
+            "parent",
+            "parent_model",
+            "contents_public",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -98,6 +132,7 @@ class DatasetCreatedSerializer(DatasetSerializer):
 
 # --- training runs -----------------------------------------------------------------------------------------
 
+
 def _config_schema_field(name: str, spec: dict[str, Any]) -> serializers.Field:
     """One documented GANConfig field: its meaning, default and bounds or choices, as OpenAPI shows them."""
     bounds = ""
@@ -107,8 +142,11 @@ def _config_schema_field(name: str, spec: dict[str, Any]) -> serializers.Field:
         bounds = f"; one of {', '.join(map(str, spec['choices']))}"
     if "choices_each" in spec:
         bounds = f"; comma-separated ops from {', '.join(spec['choices_each'])}"
-    common = {"required": False, "default": spec["default"],
-              "help_text": f"{spec['doc'][0].upper()}{spec['doc'][1:]} (default {spec['default']!r}{bounds})."}
+    common = {
+        "required": False,
+        "default": spec["default"],
+        "help_text": f"{spec['doc'][0].upper()}{spec['doc'][1:]} (default {spec['default']!r}{bounds}).",
+    }
     if "choices" in spec:
         return serializers.ChoiceField(choices=spec["choices"], **common)
     numeric = {"min_value": spec["minimum"], "max_value": spec["maximum"]} if "minimum" in spec else {}
@@ -123,8 +161,11 @@ def _config_schema_field(name: str, spec: dict[str, Any]) -> serializers.Field:
 
 # The engine's config as an OpenAPI component, built from its own field docs: it documents the API; the
 # values themselves are validated by GANConfig (whose errors name the field), and planned by the budget.
-GANConfigSerializer = type("GANConfigSerializer", (serializers.Serializer,),
-                           {name: _config_schema_field(name, spec) for name, spec in field_specs().items()})
+GANConfigSerializer = type(
+    "GANConfigSerializer",
+    (serializers.Serializer,),
+    {name: _config_schema_field(name, spec) for name, spec in field_specs().items()},
+)
 
 
 @extend_schema_field(GANConfigSerializer)
@@ -135,36 +176,54 @@ class GANConfigField(serializers.DictField):
 class TrainingRunCreateSerializer(StrictSerializer):
     dataset = serializers.UUIDField()
     preset = serializers.ChoiceField(
-        choices=list(PRESETS), required=False,
+        choices=list(PRESETS),
+        required=False,
         help_text="quick, standard or best: Atelier picks architecture, resolution, width, batch and steps for "
-                  "the training device (default standard when neither a config nor a budget is given).")
+        "the training device (default standard when neither a config nor a budget is given).",
+    )
     budget_minutes = serializers.FloatField(
-        required=False, min_value=0.1, max_value=GANConfig.BOUNDS["budget_minutes"][1],
+        required=False,
+        min_value=0.1,
+        max_value=GANConfig.BOUNDS["budget_minutes"][1],
         help_text="Minutes of training: the run is sized to finish in them and stops there (checkpoint, "
-                  "export). Capped by your plan's max_training_minutes.")
+        "export). Capped by your plan's max_training_minutes.",
+    )
     config = GANConfigField(
-        required=False, default=dict,
+        required=False,
+        default=dict,
         help_text="Overrides of the plan (with a preset or budget) or of the engine's defaults (without): any "
-                  "GANConfig field, each documented with its default and bounds.")
+        "GANConfig field, each documented with its default and bounds.",
+    )
 
 
 class FineTuneSerializer(StrictSerializer):
     fresh_discriminator = serializers.BooleanField(
-        default=False, help_text="Start D (and its optimiser) afresh instead of from the parent's checkpoint.")
+        default=False, help_text="Start D (and its optimiser) afresh instead of from the parent's checkpoint."
+    )
     freeze_d_blocks = serializers.IntegerField(
-        default=0, min_value=0, max_value=8,
-        help_text="Freeze D's first this many blocks (from the image inward), as in Freeze-D; 0 = none.")
+        default=0,
+        min_value=0,
+        max_value=8,
+        help_text="Freeze D's first this many blocks (from the image inward), as in Freeze-D; 0 = none.",
+    )
     budget_minutes = serializers.FloatField(
-        required=False, min_value=0.1, max_value=GANConfig.BOUNDS["budget_minutes"][1],
-        help_text="Minutes of training (planned steps); without it a quarter of the parent's steps.")
+        required=False,
+        min_value=0.1,
+        max_value=GANConfig.BOUNDS["budget_minutes"][1],
+        help_text="Minutes of training (planned steps); without it a quarter of the parent's steps.",
+    )
     config = GANConfigField(
-        required=False, default=dict,
-        help_text="Overrides of the parent's config (schedule, learning rates, ...); its architecture is kept.")
+        required=False,
+        default=dict,
+        help_text="Overrides of the parent's config (schedule, learning rates, ...); its architecture is kept.",
+    )
 
 
 class TrainingPlanSerializer(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=["budget", "explicit"],
-                                   help_text="budget: planned from a preset/time budget; explicit: config as given.")
+    mode = serializers.ChoiceField(
+        choices=["budget", "explicit"],
+        help_text="budget: planned from a preset/time budget; explicit: config as given.",
+    )
     preset = serializers.CharField(allow_null=True)
     device = serializers.CharField(help_text="The torch device the training worker runs on.")
     images_per_second = serializers.FloatField(help_text="Training images/s expected on that device.")
@@ -180,7 +239,8 @@ class TrainingEstimateSerializer(serializers.Serializer):
     plan = TrainingPlanSerializer()
     config = GANConfigSerializer(help_text="The full config the run would train with.")
     time_limit_seconds = serializers.FloatField(
-        allow_null=True, help_text="The worker's hard stop (budget plus a margin); null without a budget.")
+        allow_null=True, help_text="The worker's hard stop (budget plus a margin); null without a budget."
+    )
 
 
 class TrainingProgressSerializer(serializers.Serializer):
@@ -192,8 +252,9 @@ class TrainingProgressSerializer(serializers.Serializer):
     losses = serializers.DictField(child=serializers.FloatField())
     images_per_second = serializers.FloatField(allow_null=True)
     eta_seconds = serializers.FloatField(allow_null=True)
-    augment_p = serializers.FloatField(allow_null=True,
-                                       help_text="ADA's augmentation probability at the last report (null: no ADA).")
+    augment_p = serializers.FloatField(
+        allow_null=True, help_text="ADA's augmentation probability at the last report (null: no ADA)."
+    )
     ada_signal = serializers.FloatField(allow_null=True, help_text="ADA's overfitting signal r_t = E[sign(D(real))].")
 
 
@@ -212,10 +273,29 @@ class TrainingRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TrainingRun
-        fields = ["id", "dataset", "state", "cancel_requested", "pause_requested", "paused_at", "config", "plan",
-                  "time_limit_seconds",
-                  "stop_reason", "progress", "sample_grid_url", "loss_curve_url", "model_version", "attempts",
-                  "error", "units_refunded", "created_at", "started_at", "heartbeat_at", "finished_at"]
+        fields = [
+            "id",
+            "dataset",
+            "state",
+            "cancel_requested",
+            "pause_requested",
+            "paused_at",
+            "config",
+            "plan",
+            "time_limit_seconds",
+            "stop_reason",
+            "progress",
+            "sample_grid_url",
+            "loss_curve_url",
+            "model_version",
+            "attempts",
+            "error",
+            "units_refunded",
+            "created_at",
+            "started_at",
+            "heartbeat_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(TrainingPlanSerializer(allow_null=True))
@@ -225,11 +305,16 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     @extend_schema_field(TrainingProgressSerializer)
     def get_progress(self, run: TrainingRun) -> dict[str, Any]:
         return {
-            "step": run.step, "total_steps": run.total_steps,
+            "step": run.step,
+            "total_steps": run.total_steps,
             "fraction": round(run.step / run.total_steps, 4) if run.total_steps else 0.0,
-            "checkpoint_step": run.checkpoint_step, "start_steps": run.start_steps, "losses": run.losses,
-            "images_per_second": run.images_per_second, "eta_seconds": run.eta_seconds,
-            "augment_p": run.augment_p, "ada_signal": run.ada_signal,
+            "checkpoint_step": run.checkpoint_step,
+            "start_steps": run.start_steps,
+            "losses": run.losses,
+            "images_per_second": run.images_per_second,
+            "eta_seconds": run.eta_seconds,
+            "augment_p": run.augment_p,
+            "ada_signal": run.ada_signal,
         }
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -247,6 +332,7 @@ class TrainingRunSerializer(serializers.ModelSerializer):
 
 
 # --- model versions ----------------------------------------------------------------------------------------
+
 
 class ParitySerializer(serializers.Serializer):
     passed = serializers.BooleanField()
@@ -274,24 +360,47 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ModelVersion
-        fields = ["id", "name", "resolution", "latent_dim", "conditional", "num_classes", "class_names",
-                  "onnx_sha256", "onnx_size", "onnx_url", "sample_grid_url", "parity", "metrics", "lineage",
-                  "provider", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "resolution",
+            "latent_dim",
+            "conditional",
+            "num_classes",
+            "class_names",
+            "onnx_sha256",
+            "onnx_size",
+            "onnx_url",
+            "sample_grid_url",
+            "parity",
+            "metrics",
+            "lineage",
+            "provider",
+            "created_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(ParitySerializer)
     def get_parity(self, version: ModelVersion) -> dict[str, Any]:
-        return {"passed": version.parity_passed, "max_abs_diff": version.parity_max_abs_diff,
-                "tolerance": version.parity_tolerance}
+        return {
+            "passed": version.parity_passed,
+            "max_abs_diff": version.parity_max_abs_diff,
+            "tolerance": version.parity_tolerance,
+        }
 
     @extend_schema_field(LineageSerializer)
     def get_lineage(self, version: ModelVersion) -> dict[str, Any]:
         run = version.training_run
         parent_dataset = run.dataset.parent_id and run.dataset.parent.public_id
-        return {"training_run": str(run.public_id), "dataset": str(run.dataset.public_id),
-                "dataset_hash": version.dataset_hash, "config": version.config, "step": version.step,
-                "parent_model": str(run.init_from.public_id) if run.init_from_id else None,
-                "parent_dataset": str(parent_dataset) if parent_dataset else None}
+        return {
+            "training_run": str(run.public_id),
+            "dataset": str(run.dataset.public_id),
+            "dataset_hash": version.dataset_hash,
+            "config": version.config,
+            "step": version.step,
+            "parent_model": str(run.init_from.public_id) if run.init_from_id else None,
+            "parent_dataset": str(parent_dataset) if parent_dataset else None,
+        }
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_sample_grid_url(self, version: ModelVersion) -> str | None:
@@ -305,6 +414,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 # --- generation jobs and images ----------------------------------------------------------------------------
 
+
 class InterpolationSerializer(StrictSerializer):
     seed_a = serializers.IntegerField(min_value=0, max_value=MAX_SEED)
     seed_b = serializers.IntegerField(min_value=0, max_value=MAX_SEED)
@@ -314,12 +424,17 @@ class InterpolationSerializer(StrictSerializer):
 class GenerationJobCreateSerializer(StrictSerializer):
     model = serializers.UUIDField(help_text="A model version id.")
     count = serializers.IntegerField(min_value=1, required=False)
-    seeds = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=MAX_SEED), required=False,
-                                  allow_empty=False, help_text="One image per seed (count may be left out).")
+    seeds = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_SEED),
+        required=False,
+        allow_empty=False,
+        help_text="One image per seed (count may be left out).",
+    )
     truncation = serializers.FloatField(min_value=0.0, max_value=1.0, default=1.0)
     class_label = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    interpolation = InterpolationSerializer(required=False,
-                                            help_text="A latent walk from seed_a to seed_b in `steps` images.")
+    interpolation = InterpolationSerializer(
+        required=False, help_text="A latent walk from seed_a to seed_b in `steps` images."
+    )
 
 
 class GeneratedImageSerializer(serializers.ModelSerializer):
@@ -332,13 +447,34 @@ class GeneratedImageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GeneratedImage
-        fields = ["id", "job", "model", "index", "seed", "interpolation", "truncation", "class_label", "provider",
-                  "sha256", "width", "height", "curation", "curated_at", "original_url", "preview_url",
-                  "created_at"]
+        fields = [
+            "id",
+            "job",
+            "model",
+            "index",
+            "seed",
+            "interpolation",
+            "truncation",
+            "class_label",
+            "provider",
+            "sha256",
+            "width",
+            "height",
+            "curation",
+            "curated_at",
+            "original_url",
+            "preview_url",
+            "created_at",
+        ]
         read_only_fields = fields
 
-    @extend_schema_field({"type": "string", "enum": ["keep", "reject", "none"],
-                          "description": "The artist's verdict: kept images can feed a fine-tune; none = not yet."})
+    @extend_schema_field(
+        {
+            "type": "string",
+            "enum": ["keep", "reject", "none"],
+            "description": "The artist's verdict: kept images can feed a fine-tune; none = not yet.",
+        }
+    )
     def get_curation(self, image: GeneratedImage) -> str:
         return image.curation or "none"
 
@@ -352,13 +488,17 @@ class GeneratedImageSerializer(serializers.ModelSerializer):
 
 
 class CurationSerializer(StrictSerializer):
-    verdict = serializers.ChoiceField(choices=list(VERDICT_CHOICES),
-                                      help_text="keep (may feed a fine-tune), reject (never enters a dataset) or none.")
+    verdict = serializers.ChoiceField(
+        choices=list(VERDICT_CHOICES), help_text="keep (may feed a fine-tune), reject (never enters a dataset) or none."
+    )
 
 
 class GeneratedImageListQuerySerializer(serializers.Serializer):  # query filters (page, page_size pass by)
-    curation = serializers.ChoiceField(choices=list(VERDICT_CHOICES), required=False,
-                                       help_text="Only images with this verdict (none: not curated yet).")
+    curation = serializers.ChoiceField(
+        choices=list(VERDICT_CHOICES),
+        required=False,
+        help_text="Only images with this verdict (none: not curated yet).",
+    )
     model = serializers.UUIDField(required=False, help_text="Only this model version's images.")
 
 
@@ -382,9 +522,27 @@ class GenerationJobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GenerationJob
-        fields = ["id", "model", "state", "cancel_requested", "count", "produced", "seeds", "truncation",
-                  "class_label", "interpolation", "provider", "batch_id", "batch_jobs", "attempts", "error",
-                  "units_refunded", "created_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "model",
+            "state",
+            "cancel_requested",
+            "count",
+            "produced",
+            "seeds",
+            "truncation",
+            "class_label",
+            "interpolation",
+            "provider",
+            "batch_id",
+            "batch_jobs",
+            "attempts",
+            "error",
+            "units_refunded",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 

@@ -24,8 +24,9 @@ class ChainStatusAdmin(ReadOnlyAdmin):
     change_list_template = "admin/provenance/change_list_with_chain_status.html"
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
-        return super().changelist_view(request, extra_context={**(extra_context or {}),
-                                                               "chain_status": selectors.chain_status()})
+        return super().changelist_view(
+            request, extra_context={**(extra_context or {}), "chain_status": selectors.chain_status()}
+        )
 
 
 @admin.register(ProvenanceRecord)
@@ -57,8 +58,18 @@ class AnchorBatchAdmin(ChainStatusAdmin):
 
 @admin.register(ChainTransaction)
 class ChainTransactionAdmin(ChainStatusAdmin):
-    list_display = ("id", "kind", "state", "nonce", "tx_hash", "attempts", "replacements", "block_number",
-                    "confirmations", "updated_at")
+    list_display = (
+        "id",
+        "kind",
+        "state",
+        "nonce",
+        "tx_hash",
+        "attempts",
+        "replacements",
+        "block_number",
+        "confirmations",
+        "updated_at",
+    )
     list_filter = ("state", "kind", "chain_id")
     search_fields = ("tx_hash", "sender")
     exclude = ("raw", "data")

@@ -30,10 +30,13 @@ class PublicVerifyView(APIView):
 class VerifyUploadView(PublicVerifyView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": VerifyUploadSerializer},
-                   responses={200: VerificationSerializer, 400: PROBLEM, 413: PROBLEM, 429: PROBLEM},
-                   tags=["provenance"], auth=[],
-                   summary="Verify a file: sha256 and PDQ matches, and its C2PA Content Credentials")
+    @extend_schema(
+        request={"multipart/form-data": VerifyUploadSerializer},
+        responses={200: VerificationSerializer, 400: PROBLEM, 413: PROBLEM, 429: PROBLEM},
+        tags=["provenance"],
+        auth=[],
+        summary="Verify a file: sha256 and PDQ matches, and its C2PA Content Credentials",
+    )
     def post(self, request: Request) -> Response:
         max_bytes = conf.get("PROVENANCE_VERIFY_MAX_BYTES")
         declared = request.META.get("CONTENT_LENGTH") or "0"
@@ -52,15 +55,29 @@ SHA256_PATTERN = r"^(0x)?[0-9a-fA-F]{64}$"
 
 
 class VerifyHashView(PublicVerifyView):
-    @extend_schema(responses={200: VerificationSerializer, 400: PROBLEM, 404: PROBLEM, 429: PROBLEM},
-                   parameters=[OpenApiParameter("sha256", str, OpenApiParameter.PATH, pattern=SHA256_PATTERN,
-                                                description="The file's sha256: 64 hex digits, 0x optional.")],
-                   tags=["provenance"], auth=[], summary="Verify a sha256: the record, checked against the chain")
+    @extend_schema(
+        responses={200: VerificationSerializer, 400: PROBLEM, 404: PROBLEM, 429: PROBLEM},
+        parameters=[
+            OpenApiParameter(
+                "sha256",
+                str,
+                OpenApiParameter.PATH,
+                pattern=SHA256_PATTERN,
+                description="The file's sha256: 64 hex digits, 0x optional.",
+            )
+        ],
+        tags=["provenance"],
+        auth=[],
+        summary="Verify a sha256: the record, checked against the chain",
+    )
     def get(self, request: Request, sha256: str) -> Response:
         digest = normalize_sha256(sha256)
         if digest is None:
-            raise InvalidInput("The hash must be a sha256 digest: 64 hexadecimal characters.", field="sha256",
-                               code=ProvenanceError.INVALID_SHA256)
+            raise InvalidInput(
+                "The hash must be a sha256 digest: 64 hexadecimal characters.",
+                field="sha256",
+                code=ProvenanceError.INVALID_SHA256,
+            )
         result = selectors.verification_by_sha256(sha256=digest)
         if result is None:
             raise NotFound(f"No provenance record for sha256 {digest}.", code=ProvenanceError.NOT_REGISTERED)
@@ -68,10 +85,17 @@ class VerifyHashView(PublicVerifyView):
 
 
 class CertificateView(PublicVerifyView):
-    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The certificate (JSON)"),
-                              404: PROBLEM, 409: PROBLEM, 429: PROBLEM},
-                   tags=["provenance"], auth=[],
-                   summary="A self-contained certificate, checkable with only an RPC endpoint")
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The certificate (JSON)"),
+            404: PROBLEM,
+            409: PROBLEM,
+            429: PROBLEM,
+        },
+        tags=["provenance"],
+        auth=[],
+        summary="A self-contained certificate, checkable with only an RPC endpoint",
+    )
     def get(self, request: Request, public_id) -> Response:
         record = selectors.record_by_public_id(public_id=public_id)
         if record is None:

@@ -20,12 +20,17 @@ class ProvenanceConfig(AppConfig):
 
         register_metrics_collector("provenance", provenance_metrics)
         checks.register(signing_key_check)
-        for name, setting in (("batch", "PROVENANCE_BATCH_INTERVAL_SECONDS"),
-                              ("send", "PROVENANCE_SEND_INTERVAL_SECONDS"),
-                              ("confirm", "PROVENANCE_CONFIRM_INTERVAL_SECONDS"),
-                              ("reconcile", "PROVENANCE_RECONCILE_INTERVAL_SECONDS")):
-            register_periodic(name=f"provenance.{name}", task_path=f"provenance.tasks.provenance_{name}",
-                              every=timedelta(seconds=conf.get(setting)))
+        for name, setting in (
+            ("batch", "PROVENANCE_BATCH_INTERVAL_SECONDS"),
+            ("send", "PROVENANCE_SEND_INTERVAL_SECONDS"),
+            ("confirm", "PROVENANCE_CONFIRM_INTERVAL_SECONDS"),
+            ("reconcile", "PROVENANCE_RECONCILE_INTERVAL_SECONDS"),
+        ):
+            register_periodic(
+                name=f"provenance.{name}",
+                task_path=f"provenance.tasks.provenance_{name}",
+                every=timedelta(seconds=conf.get(setting)),
+            )
 
 
 def signing_key_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
@@ -36,6 +41,12 @@ def signing_key_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     try:
         signing_account()
     except SignerNotConfigured as exc:
-        return [checks.Error(str(exc), hint="Set CHAIN_PRIVATE_KEY to the key of a funded account on this chain, "
-                             "or CHAIN_ID=31337 for a local anvil node.", id="provenance.E001")]
+        return [
+            checks.Error(
+                str(exc),
+                hint="Set CHAIN_PRIVATE_KEY to the key of a funded account on this chain, "
+                "or CHAIN_ID=31337 for a local anvil node.",
+                id="provenance.E001",
+            )
+        ]
     return []

@@ -57,8 +57,11 @@ STEPS_V2 = [
 
 
 def _not_anchored(record: ProvenanceRecord) -> Conflict:
-    return Conflict(f"The record is {record.state}: a certificate is issued once its batch is anchored on chain.",
-                    code=ProvenanceError.NOT_ANCHORED, state=record.state)
+    return Conflict(
+        f"The record is {record.state}: a certificate is issued once its batch is anchored on chain.",
+        code=ProvenanceError.NOT_ANCHORED,
+        state=record.state,
+    )
 
 
 def _leaf(record: ProvenanceRecord, anchor: dict[str, Any] | None) -> dict[str, Any]:
@@ -68,21 +71,30 @@ def _leaf(record: ProvenanceRecord, anchor: dict[str, Any] | None) -> dict[str, 
         "creator": record.creator,
         "creator_hash": hex0x(reference_hash(record.creator)),
         "encoding": "keccak256(keccak256(abi.encode(bytes32 content_sha256, bytes32 perceptual_hash, "
-                    "bytes32 creator_hash)))",
+        "bytes32 creator_hash)))",
         "value": anchor["leaf"] if anchor else None,
     }
 
 
 def _merkle(anchor: dict[str, Any]) -> dict[str, Any]:
-    return {"root": anchor["root"], "leaf_index": anchor["leaf_index"], "leaf_count": anchor["leaf_count"],
-            "proof": anchor["proof"], "node_hashing": "keccak256(min(a, b) ++ max(a, b))"}
+    return {
+        "root": anchor["root"],
+        "leaf_index": anchor["leaf_index"],
+        "leaf_count": anchor["leaf_count"],
+        "proof": anchor["proof"],
+        "node_hashing": "keccak256(min(a, b) ++ max(a, b))",
+    }
 
 
 def _anchor(anchor: dict[str, Any], head: int | None = None) -> dict[str, Any]:
     block = anchor["block_number"]
-    out = {"chain_id": anchor["chain_id"], "registry_address": anchor["registry_address"],
-           "transaction_hash": anchor["transaction_hash"], "block_number": block,
-           "anchored_at": anchor["anchored_at"].isoformat() if anchor["anchored_at"] else None}
+    out = {
+        "chain_id": anchor["chain_id"],
+        "registry_address": anchor["registry_address"],
+        "transaction_hash": anchor["transaction_hash"],
+        "block_number": block,
+        "anchored_at": anchor["anchored_at"].isoformat() if anchor["anchored_at"] else None,
+    }
     return out | ({} if head is None else {"confirmations": _confirmations(head, block)})
 
 
@@ -99,8 +111,12 @@ def certificate_v1_for(*, record: ProvenanceRecord) -> dict[str, Any]:
     return {
         "format": FORMAT_V1,
         "issued_at": timezone.now().isoformat(),
-        "record": {"id": str(record.public_id), "subject": record.subject,
-                   "registered_at": record.created_at.isoformat(), "pdq_quality": record.pdq_quality},
+        "record": {
+            "id": str(record.public_id),
+            "subject": record.subject,
+            "registered_at": record.created_at.isoformat(),
+            "pdq_quality": record.pdq_quality,
+        },
         "leaf": _leaf(record, anchor),
         "merkle": _merkle(anchor),
         "anchor": _anchor(anchor),
@@ -108,7 +124,7 @@ def certificate_v1_for(*, record: ProvenanceRecord) -> dict[str, Any]:
             "steps": STEPS,
             "abi": abi,
             "command": "python -m provenance.proofs.verify_certificate certificate.json --rpc <RPC URL> "
-                       "[--file <image>]",
+            "[--file <image>]",
         },
     }
 
@@ -128,16 +144,25 @@ def _chain_head() -> int | None:
 
 
 def _record_fields(record: ProvenanceRecord) -> dict[str, Any]:
-    return {"id": str(record.public_id), "subject": record.subject, "kind": record.kind,
-            "registered_at": record.created_at.isoformat(), "state": record.state}
+    return {
+        "id": str(record.public_id),
+        "subject": record.subject,
+        "kind": record.kind,
+        "registered_at": record.created_at.isoformat(),
+        "state": record.state,
+    }
 
 
 def _entry(record: ProvenanceRecord, head: int | None) -> dict[str, Any]:
     """A lineage or licence record with its own leaf, proof and anchor (anchor and merkle null while pending)."""
     anchor = anchor_of(record=record)
-    entry: dict[str, Any] = {"record": _record_fields(record), "manifest": record.manifest,
-                             "leaf": _leaf(record, anchor), "merkle": _merkle(anchor) if anchor else None,
-                             "anchor": _anchor(anchor, head) if anchor else None}
+    entry: dict[str, Any] = {
+        "record": _record_fields(record),
+        "manifest": record.manifest,
+        "leaf": _leaf(record, anchor),
+        "merkle": _merkle(anchor) if anchor else None,
+        "anchor": _anchor(anchor, head) if anchor else None,
+    }
     if record.kind == "dataset":
         entry["contents"] = "public" if record.disclosure else "private"
         entry["disclosure"] = record.disclosure
@@ -145,18 +170,36 @@ def _entry(record: ProvenanceRecord, head: int | None) -> dict[str, Any]:
 
 
 def _events(record: ProvenanceRecord, licences: list[ProvenanceRecord], head: int | None) -> list[dict[str, Any]]:
-    events = [{"kind": entry["kind"], "from_ref": entry["from_ref"], "to_ref": entry["to_ref"],
-               "at": entry["at"].isoformat(), "state": entry["state"], "transaction_hash": entry["transaction_hash"],
-               "block_number": entry["block_number"], "confirmations": _confirmations(head, entry["block_number"])}
-              for entry in owner_history(record=record)]
+    events = [
+        {
+            "kind": entry["kind"],
+            "from_ref": entry["from_ref"],
+            "to_ref": entry["to_ref"],
+            "at": entry["at"].isoformat(),
+            "state": entry["state"],
+            "transaction_hash": entry["transaction_hash"],
+            "block_number": entry["block_number"],
+            "confirmations": _confirmations(head, entry["block_number"]),
+        }
+        for entry in owner_history(record=record)
+    ]
     for licence in licences:
         anchor = anchor_of(record=licence)
         block = anchor["block_number"] if anchor else None
-        events.append({"kind": "licence", "from_ref": licence.creator, "to_ref": licence.owner,
-                       "licence_type": licence.manifest.get("licence_type"), "record_id": str(licence.public_id),
-                       "at": licence.created_at.isoformat(), "state": licence.state,
-                       "transaction_hash": anchor["transaction_hash"] if anchor else None, "block_number": block,
-                       "confirmations": _confirmations(head, block)})
+        events.append(
+            {
+                "kind": "licence",
+                "from_ref": licence.creator,
+                "to_ref": licence.owner,
+                "licence_type": licence.manifest.get("licence_type"),
+                "record_id": str(licence.public_id),
+                "at": licence.created_at.isoformat(),
+                "state": licence.state,
+                "transaction_hash": anchor["transaction_hash"] if anchor else None,
+                "block_number": block,
+                "confirmations": _confirmations(head, block),
+            }
+        )
     events.sort(key=lambda event: event["at"])
     return events
 
@@ -194,9 +237,11 @@ def certificate_for(*, record: ProvenanceRecord) -> dict[str, Any]:
     certificate = {
         "format": FORMAT,
         "issued_at": timezone.now().isoformat(),
-        "record": _record_fields(record) | {
+        "record": _record_fields(record)
+        | {
             "pdq_quality": record.pdq_quality,
-            "parent_sha256": ("0x" + record.parent.content_sha256) if record.parent_id else None},
+            "parent_sha256": ("0x" + record.parent.content_sha256) if record.parent_id else None,
+        },
         "content": {"sha256": record.content_sha256, "pdq": record.pdq if record.kind == "artwork" else None},
         "owner": {"current": record.owner, "current_hash": hex0x(reference_hash(record.owner))},
         "leaf": _leaf(record, anchor),

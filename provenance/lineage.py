@@ -38,21 +38,50 @@ def user_ref(user: Any) -> str:
 class ProvenanceLineage:
     """Registers a record per finalised dataset and exported model version, in the caller's transaction."""
 
-    def dataset_finalised(self, *, subject: str, owner: Any, dataset_hash: str, image_count: int,
-                          parent_subject: str | None, contents_public: bool, image_sha256s: list[str],
-                          class_names: list[str]) -> None:
+    def dataset_finalised(
+        self,
+        *,
+        subject: str,
+        owner: Any,
+        dataset_hash: str,
+        image_count: int,
+        parent_subject: str | None,
+        contents_public: bool,
+        image_sha256s: list[str],
+        class_names: list[str],
+    ) -> None:
         from provenance.services.lineage import lineage_record_register
 
-        disclosure = {"image_sha256s": list(image_sha256s), "class_names": list(class_names)} \
-            if contents_public else {}
-        lineage_record_register(kind=KIND_DATASET, subject=subject, creator=user_ref(owner), owner=user_ref(owner),
-                                user=owner, parent_subject=parent_subject, disclosure=disclosure,
-                                fields={"dataset_hash": dataset_hash, "image_count": int(image_count)})
+        disclosure = {"image_sha256s": list(image_sha256s), "class_names": list(class_names)} if contents_public else {}
+        lineage_record_register(
+            kind=KIND_DATASET,
+            subject=subject,
+            creator=user_ref(owner),
+            owner=user_ref(owner),
+            user=owner,
+            parent_subject=parent_subject,
+            disclosure=disclosure,
+            fields={"dataset_hash": dataset_hash, "image_count": int(image_count)},
+        )
 
-    def model_version_exported(self, *, subject: str, owner: Any, onnx_sha256: str, config: dict[str, Any],
-                               dataset_subject: str, dataset_hash: str) -> None:
+    def model_version_exported(
+        self,
+        *,
+        subject: str,
+        owner: Any,
+        onnx_sha256: str,
+        config: dict[str, Any],
+        dataset_subject: str,
+        dataset_hash: str,
+    ) -> None:
         from provenance.services.lineage import lineage_record_register
 
-        lineage_record_register(kind=KIND_MODEL_VERSION, subject=subject, creator=user_ref(owner),
-                                owner=user_ref(owner), user=owner, parent_subject=dataset_subject,
-                                fields={"onnx_sha256": onnx_sha256, "config": config, "dataset_hash": dataset_hash})
+        lineage_record_register(
+            kind=KIND_MODEL_VERSION,
+            subject=subject,
+            creator=user_ref(owner),
+            owner=user_ref(owner),
+            user=owner,
+            parent_subject=dataset_subject,
+            fields={"onnx_sha256": onnx_sha256, "config": config, "dataset_hash": dataset_hash},
+        )

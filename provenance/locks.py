@@ -28,21 +28,33 @@ def lock_transaction(pk: int) -> ChainTransaction:
 
 def lock_oldest_pending_transaction(*, chain_id: int) -> ChainTransaction | None:
     """The oldest PENDING outbox row the sender signs (deployments are signed by deployment_ensure)."""
-    return (ChainTransaction.objects.select_for_update().filter(chain_id=chain_id, state=TxState.PENDING)
-            .exclude(kind=TxKind.DEPLOY).order_by("id").first())
+    return (
+        ChainTransaction.objects.select_for_update()
+        .filter(chain_id=chain_id, state=TxState.PENDING)
+        .exclude(kind=TxKind.DEPLOY)
+        .order_by("id")
+        .first()
+    )
 
 
 def lock_pending_transfers(*, besides: ChainTransaction, limit: int) -> list[ChainTransaction]:
     """Up to `limit` PENDING transfer rows of `besides`' chain other than `besides`, oldest first."""
-    return list(ChainTransaction.objects.select_for_update()
-                .filter(chain_id=besides.chain_id, state=TxState.PENDING, kind=TxKind.RECORD_TRANSFER)
-                .exclude(pk=besides.pk).order_by("id")[:limit])
+    return list(
+        ChainTransaction.objects.select_for_update()
+        .filter(chain_id=besides.chain_id, state=TxState.PENDING, kind=TxKind.RECORD_TRANSFER)
+        .exclude(pk=besides.pk)
+        .order_by("id")[:limit]
+    )
 
 
 def lock_signed_transactions(*, chain_id: int) -> list[ChainTransaction]:
     """Every row of the chain that was signed and is not lost yet, in nonce order."""
-    rows = list(ChainTransaction.objects.select_for_update().filter(chain_id=chain_id)
-                .exclude(state__in=[TxState.PENDING, TxState.LOST]).order_by("id"))
+    rows = list(
+        ChainTransaction.objects.select_for_update()
+        .filter(chain_id=chain_id)
+        .exclude(state__in=[TxState.PENDING, TxState.LOST])
+        .order_by("id")
+    )
     return sorted(rows, key=lambda tx: (tx.nonce is not None, tx.nonce or 0, tx.id))
 
 
@@ -61,8 +73,11 @@ def lock_batch(pk: int) -> AnchorBatch:
 def claim_pending_records(*, limit: int) -> list[ProvenanceRecord]:
     """Up to `limit` PENDING records, oldest first, skipping rows another batcher holds (SKIP LOCKED), so
     concurrent batchers claim disjoint sets."""
-    return list(ProvenanceRecord.objects.select_for_update(skip_locked=True).filter(state=RecordState.PENDING)
-                .order_by("id")[:limit])
+    return list(
+        ProvenanceRecord.objects.select_for_update(skip_locked=True)
+        .filter(state=RecordState.PENDING)
+        .order_by("id")[:limit]
+    )
 
 
 def lock_record_of(*, content_sha256: str) -> ProvenanceRecord | None:

@@ -57,8 +57,9 @@ class ChainDeployment(BaseModel):
     chain_id = models.PositiveBigIntegerField(unique=True)
     registry_address = models.CharField(max_length=42)
     deployer = models.CharField(max_length=42)
-    transaction = models.ForeignKey("ChainTransaction", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    transaction = models.ForeignKey(
+        "ChainTransaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     block_number = models.PositiveBigIntegerField(null=True, blank=True)
     redeployments = models.PositiveIntegerField(default=0)
     previous_addresses = models.JSONField(default=list, blank=True)
@@ -115,8 +116,9 @@ class ChainTransaction(BaseModel):
     class Meta:
         constraints = [
             # The last guard against a reused nonce; a LOST row's nonce may be reused (chain reset).
-            models.UniqueConstraint(fields=["chain_id", "sender", "nonce"], condition=~Q(state="lost"),
-                                    name="provenance_tx_nonce_unique"),
+            models.UniqueConstraint(
+                fields=["chain_id", "sender", "nonce"], condition=~Q(state="lost"), name="provenance_tx_nonce_unique"
+            ),
         ]
         indexes = [models.Index(fields=["chain_id", "state", "nonce"], name="provenance_tx_state_nonce")]
 
@@ -129,10 +131,10 @@ class AnchorBatch(BaseModel):
     chain_id = models.PositiveBigIntegerField()
     root = models.CharField(max_length=66, unique=True)  # 0x-hex
     leaf_count = models.PositiveIntegerField()
-    state = models.CharField(max_length=12, choices=AnchorState.choices, default=AnchorState.PENDING,
-                             db_index=True)
-    transaction = models.ForeignKey(ChainTransaction, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="batches")
+    state = models.CharField(max_length=12, choices=AnchorState.choices, default=AnchorState.PENDING, db_index=True)
+    transaction = models.ForeignKey(
+        ChainTransaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="batches"
+    )
     registry_address = models.CharField(max_length=42, blank=True)
     block_number = models.PositiveBigIntegerField(null=True, blank=True)
     confirmations = models.PositiveIntegerField(default=0)
@@ -153,10 +155,10 @@ class ProvenanceRecord(BaseModel):
     subject = models.CharField(max_length=255, db_index=True)
     creator = models.CharField(max_length=255)
     owner = models.CharField(max_length=255)
-    owner_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    state = models.CharField(max_length=12, choices=RecordState.choices, default=RecordState.PENDING,
-                             db_index=True)
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=12, choices=RecordState.choices, default=RecordState.PENDING, db_index=True)
     batch = models.ForeignKey(AnchorBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="records")
     leaf_index = models.PositiveIntegerField(null=True, blank=True)
     proof = models.BinaryField(default=b"", blank=True)  # sibling hashes, 32 bytes each, leaf to root
@@ -179,7 +181,7 @@ class ProvenanceRecord(BaseModel):
     @property
     def proof_nodes(self) -> list[bytes]:
         raw = bytes(self.proof or b"")
-        return [raw[i:i + HASH_NODE_BYTES] for i in range(0, len(raw), HASH_NODE_BYTES)]
+        return [raw[i : i + HASH_NODE_BYTES] for i in range(0, len(raw), HASH_NODE_BYTES)]
 
 
 class OwnershipEvent(BaseModel):
@@ -189,12 +191,13 @@ class OwnershipEvent(BaseModel):
     to_ref = models.CharField(max_length=255)
     reference = models.CharField(max_length=255, unique=True)  # the caller's idempotency reference
     occurred_at = models.DateTimeField()
-    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
-    state = models.CharField(max_length=12, choices=AnchorState.choices, default=AnchorState.PENDING,
-                             db_index=True)
-    transaction = models.ForeignKey(ChainTransaction, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="ownership_events")
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=12, choices=AnchorState.choices, default=AnchorState.PENDING, db_index=True)
+    transaction = models.ForeignKey(
+        ChainTransaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="ownership_events"
+    )
     block_number = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:

@@ -58,4 +58,3 @@ class DatabaseNonceAllocator:
         row = self.lock(sender)
         row.next_nonce = next_nonce
         row.save(update_fields=["next_nonce", "updated_at"])
-

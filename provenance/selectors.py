@@ -43,8 +43,14 @@ class NearDuplicate:
     distance: int
 
 
-def near_duplicates(*, pdq: str, max_distance: int = PDQ_MATCH_DISTANCE, exclude_content_sha256: str | None = None,
-                    exclude_ids: tuple[int, ...] = (), limit: int = 50) -> list[NearDuplicate]:
+def near_duplicates(
+    *,
+    pdq: str,
+    max_distance: int = PDQ_MATCH_DISTANCE,
+    exclude_content_sha256: str | None = None,
+    exclude_ids: tuple[int, ...] = (),
+    limit: int = 50,
+) -> list[NearDuplicate]:
     """Registered records whose PDQ lies within `max_distance` bits, nearest first (run it before
     registering). Low-quality hashes (PROVENANCE_PDQ_MIN_QUALITY) match noise and are never matched."""
     query = normalize_sha256(pdq) if isinstance(pdq, str) else None
@@ -84,8 +90,12 @@ def record_by_public_id(*, public_id: Any) -> ProvenanceRecord | None:
 
 
 def record_by_subject(*, subject: str) -> ProvenanceRecord | None:
-    return ProvenanceRecord.objects.select_related("batch", "batch__transaction").filter(subject=subject) \
-        .order_by("id").first()
+    return (
+        ProvenanceRecord.objects.select_related("batch", "batch__transaction")
+        .filter(subject=subject)
+        .order_by("id")
+        .first()
+    )
 
 
 LINEAGE_MAX_DEPTH = 16  # a fine-tune of a fine-tune of ...: far deeper than any real chain
@@ -106,21 +116,41 @@ def lineage_of(*, record: ProvenanceRecord) -> list[ProvenanceRecord]:
 
 def licences_of(*, record: ProvenanceRecord) -> list[ProvenanceRecord]:
     """The licence-sale records under an artwork's record, oldest first."""
-    return list(ProvenanceRecord.objects.select_related("batch", "batch__transaction")
-                .filter(parent=record, manifest__kind="licence").order_by("id"))
+    return list(
+        ProvenanceRecord.objects.select_related("batch", "batch__transaction")
+        .filter(parent=record, manifest__kind="licence")
+        .order_by("id")
+    )
 
 
 def owner_history(*, record: ProvenanceRecord) -> list[dict[str, Any]]:
     events = list(OwnershipEvent.objects.filter(record=record).select_related("transaction"))
     first_owner = events[0].from_ref if events else record.owner
-    history = [{"kind": "registered", "from_ref": None, "to_ref": first_owner, "at": record.created_at,
-                "state": record.state, "transaction_hash": _anchor_hash(record), "block_number": _anchor_block(record)}]
+    history = [
+        {
+            "kind": "registered",
+            "from_ref": None,
+            "to_ref": first_owner,
+            "at": record.created_at,
+            "state": record.state,
+            "transaction_hash": _anchor_hash(record),
+            "block_number": _anchor_block(record),
+        }
+    ]
     for event in events:
         tx = event.transaction
         mined = tx is not None and tx.state in (TxState.MINED, TxState.CONFIRMED)
-        history.append({"kind": "transfer", "from_ref": event.from_ref, "to_ref": event.to_ref, "at": event.occurred_at,
-                        "state": event.state, "transaction_hash": tx.tx_hash if mined else None,
-                        "block_number": event.block_number})
+        history.append(
+            {
+                "kind": "transfer",
+                "from_ref": event.from_ref,
+                "to_ref": event.to_ref,
+                "at": event.occurred_at,
+                "state": event.state,
+                "transaction_hash": tx.tx_hash if mined else None,
+                "block_number": event.block_number,
+            }
+        )
     return history
 
 
@@ -141,11 +171,17 @@ def anchor_of(*, record: ProvenanceRecord) -> dict[str, Any] | None:
         return None
     batch = record.batch
     return {
-        "chain_id": batch.chain_id, "registry_address": batch.registry_address, "root": batch.root,
+        "chain_id": batch.chain_id,
+        "registry_address": batch.registry_address,
+        "root": batch.root,
         "leaf": hex0x(leaf_for(content_sha256=record.content_sha256, pdq=record.pdq, creator=record.creator)),
-        "leaf_index": record.leaf_index, "leaf_count": batch.leaf_count,
-        "proof": [hex0x(node) for node in record.proof_nodes], "transaction_hash": batch.transaction.tx_hash,
-        "block_number": batch.block_number, "confirmations": batch.confirmations, "anchored_at": batch.anchored_at,
+        "leaf_index": record.leaf_index,
+        "leaf_count": batch.leaf_count,
+        "proof": [hex0x(node) for node in record.proof_nodes],
+        "transaction_hash": batch.transaction.tx_hash,
+        "block_number": batch.block_number,
+        "confirmations": batch.confirmations,
+        "anchored_at": batch.anchored_at,
     }
 
 
@@ -153,9 +189,16 @@ def chain_check(*, record: ProvenanceRecord) -> dict[str, Any]:
     """Check the record against the chain itself: the proof against the anchored root (the registry's
     verify_proof and batch_time views), the anchoring transaction's receipt, and the owner after transfers."""
     anchor = anchor_of(record=record)
-    result: dict[str, Any] = {"status": "not_anchored", "proof_valid": None, "root_anchored_at": None,
-                              "block_number": None, "confirmations": None, "owner_matches": None,
-                              "checked_at": timezone.now(), "detail": "The record is not anchored on chain yet."}
+    result: dict[str, Any] = {
+        "status": "not_anchored",
+        "proof_valid": None,
+        "root_anchored_at": None,
+        "block_number": None,
+        "confirmations": None,
+        "owner_matches": None,
+        "checked_at": timezone.now(),
+        "detail": "The record is not anchored on chain yet.",
+    }
     if anchor is None:
         return result
     try:
@@ -166,8 +209,10 @@ def chain_check(*, record: ProvenanceRecord) -> dict[str, Any]:
         logger.warning("chain check of %s failed: %s", record.content_sha256, exc)
         return result | {"status": "unavailable", "detail": "chain unavailable"}  # the error quotes the RPC URL
     if facts is None:
-        return result | {"status": "not_verified",
-                         "detail": f"No registry contract at {anchor['registry_address']} on this chain."}
+        return result | {
+            "status": "not_verified",
+            "detail": f"No registry contract at {anchor['registry_address']} on this chain.",
+        }
     proof_valid, anchored_at, receipt, head, onchain_owner = facts
     problems = []
     if not proof_valid:
@@ -185,8 +230,9 @@ def chain_check(*, record: ProvenanceRecord) -> dict[str, Any]:
         "block_number": block,
         "confirmations": head - block + 1 if block is not None else None,
         "owner_matches": (onchain_owner == reference_hash(record.owner)) if transferred else None,
-        "detail": "; ".join(problems).capitalize() + "." if problems else
-        "The Merkle proof leads to a root the registry anchored on chain.",
+        "detail": "; ".join(problems).capitalize() + "."
+        if problems
+        else "The Merkle proof leads to a root the registry anchored on chain.",
     }
 
 
@@ -225,10 +271,14 @@ def verification_of_record(*, record: ProvenanceRecord) -> dict[str, Any]:
     """The record checked against the chain, with its lineage (dataset -> model version) and licence sales,
     each with its own anchor and Merkle proof (those are read from the database: the chain check is the
     record's own; the certificate's checker checks every one on chain)."""
-    return {"record": record, "anchor": anchor_of(record=record), "chain_check": chain_check(record=record),
-            "owner_history": owner_history(record=record),
-            "lineage": [{"record": item, "anchor": anchor_of(record=item)} for item in lineage_of(record=record)],
-            "licences": [{"record": item, "anchor": anchor_of(record=item)} for item in licences_of(record=record)]}
+    return {
+        "record": record,
+        "anchor": anchor_of(record=record),
+        "chain_check": chain_check(record=record),
+        "owner_history": owner_history(record=record),
+        "lineage": [{"record": item, "anchor": anchor_of(record=item)} for item in lineage_of(record=record)],
+        "licences": [{"record": item, "anchor": anchor_of(record=item)} for item in licences_of(record=record)],
+    }
 
 
 def verification_by_sha256(*, sha256: str) -> dict[str, Any] | None:
@@ -238,9 +288,12 @@ def verification_by_sha256(*, sha256: str) -> dict[str, Any] | None:
         return None
     usable = record.pdq_quality >= conf.get("PROVENANCE_PDQ_MIN_QUALITY")
     similar = near_duplicates(pdq=record.pdq, exclude_ids=(record.id,)) if usable else []
-    return {"query": {"sha256": sha256, "pdq": record.pdq, "pdq_quality": record.pdq_quality},
-            "match": verification_of_record(record=record), "perceptual_matches": similar,
-            "perceptual_matching": "ok" if usable else "quality_too_low"}
+    return {
+        "query": {"sha256": sha256, "pdq": record.pdq, "pdq_quality": record.pdq_quality},
+        "match": verification_of_record(record=record),
+        "perceptual_matches": similar,
+        "perceptual_matching": "ok" if usable else "quality_too_low",
+    }
 
 
 def verification_by_upload(*, raw: bytes, name: str = "file") -> dict[str, Any]:
@@ -258,12 +311,19 @@ def verification_by_upload(*, raw: bytes, name: str = "file") -> dict[str, Any]:
     usable = pdq.quality >= conf.get("PROVENANCE_PDQ_MIN_QUALITY")
     distance = pdq_match_distance(width=clean.width, height=clean.height)
     similar = near_duplicates(pdq=pdq.hash_hex, max_distance=distance, exclude_content_sha256=sha256) if usable else []
-    return {"query": {"sha256": sha256, "sha256_without_manifest": unsigned_sha256, "pdq": pdq.hash_hex,
-                      "pdq_quality": pdq.quality},
-            "match": verification_of_record(record=record) if record else None, "perceptual_matches": similar,
-            "perceptual_matching": "ok" if usable else "quality_too_low",
-            "watermark": None if record or similar else watermark_match(raw=clean.data),
-            "content_credentials": credentials}
+    return {
+        "query": {
+            "sha256": sha256,
+            "sha256_without_manifest": unsigned_sha256,
+            "pdq": pdq.hash_hex,
+            "pdq_quality": pdq.quality,
+        },
+        "match": verification_of_record(record=record) if record else None,
+        "perceptual_matches": similar,
+        "perceptual_matching": "ok" if usable else "quality_too_low",
+        "watermark": None if record or similar else watermark_match(raw=clean.data),
+        "content_credentials": credentials,
+    }
 
 
 def content_credentials_of(*, raw: bytes, sha256: str) -> dict[str, Any]:
@@ -281,14 +341,22 @@ def content_credentials_of(*, raw: bytes, sha256: str) -> dict[str, Any]:
     stripped = c2pa_manifests.strip_manifest(raw) if reading.status != "absent" else None
     issued = ContentCredential.objects.filter(asset_sha256=sha256).select_related("record").first()
     return {
-        "status": reading.status, "detail": reading.detail, "trusted": reading.status == "trusted",
-        "validation_state": reading.validation_state, "signer": reading.signer, "failures": reading.failures[:20],
-        "manifest_count": reading.manifest_count, "active_manifest": reading.active_manifest,
-        "title": reading.title, "claim_generator": reading.claim_generator,
+        "status": reading.status,
+        "detail": reading.detail,
+        "trusted": reading.status == "trusted",
+        "validation_state": reading.validation_state,
+        "signer": reading.signer,
+        "failures": reading.failures[:20],
+        "manifest_count": reading.manifest_count,
+        "active_manifest": reading.active_manifest,
+        "title": reading.title,
+        "claim_generator": reading.claim_generator,
         "actions": (assertions.get("c2pa.actions.v2") or assertions.get("c2pa.actions") or {}).get("actions", []),
         "author": (assertions.get(c2pa_manifests.AUTHOR_LABEL) or {}).get("author", []),
         "training_mining": (assertions.get(c2pa_manifests.TRAINING_MINING_LABEL) or {}).get("entries"),
-        "atelier": atelier, "ingredients": reading.ingredients, "record": record,
+        "atelier": atelier,
+        "ingredients": reading.ingredients,
+        "record": record,
         "issued_by_atelier": issued is not None,
         "sha256_without_manifest": hashlib.sha256(stripped).hexdigest() if stripped else None,
     }
@@ -330,7 +398,9 @@ def chain_status() -> dict[str, Any]:
 
     latest = AnchorBatch.objects.order_by("-id").select_related("transaction").first()
     status: dict[str, Any] = {
-        "rpc_url": settings.CHAIN_RPC_URL, "chain_id": settings.CHAIN_ID, "reachable": False,
+        "rpc_url": settings.CHAIN_RPC_URL,
+        "chain_id": settings.CHAIN_ID,
+        "reachable": False,
         "pending_records": ProvenanceRecord.objects.filter(state=RecordState.PENDING).count(),
         "latest_batch": latest,
         "latest_batch_confirmations": None,  # counted against the node's head now, when it answers
@@ -342,8 +412,12 @@ def chain_status() -> dict[str, Any]:
     }
     try:
         chain = chain_connect(timeout=VERIFY_RPC_TIMEOUT_S, retries=1)
-        status |= {"reachable": True, "latest_block": int(chain.w3.eth.block_number), "sender": chain.sender,
-                   "sender_balance_wei": int(chain.w3.eth.get_balance(chain.sender))}
+        status |= {
+            "reachable": True,
+            "latest_block": int(chain.w3.eth.block_number),
+            "sender": chain.sender,
+            "sender_balance_wei": int(chain.w3.eth.get_balance(chain.sender)),
+        }
         if latest is not None and latest.block_number is not None:
             status["latest_batch_confirmations"] = max(0, status["latest_block"] - latest.block_number + 1)
         deployment = status["deployment"]

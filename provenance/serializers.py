@@ -51,7 +51,8 @@ class ChainCheckSerializer(serializers.Serializer):
     block_number = serializers.IntegerField(allow_null=True)
     confirmations = serializers.IntegerField(allow_null=True)
     owner_matches = serializers.BooleanField(
-        allow_null=True, help_text="After a confirmed transfer: whether the registry names the current owner.")
+        allow_null=True, help_text="After a confirmed transfer: whether the registry names the current owner."
+    )
     checked_at = serializers.DateTimeField()
     detail = serializers.CharField()
 
@@ -68,10 +69,14 @@ class OwnershipEntrySerializer(serializers.Serializer):
 
 class LineageRecordSerializer(RecordSerializer):
     parent_sha256 = serializers.SerializerMethodField()
-    manifest = serializers.JSONField(help_text="What the record commits to: content_sha256 is the sha256 of its "
-                                               "canonical JSON (sorted keys, no spaces, UTF-8).")
-    disclosure = serializers.JSONField(help_text="Shown, not committed: a public dataset's image hashes and "
-                                                 "class names ({} when the artist keeps the dataset private).")
+    manifest = serializers.JSONField(
+        help_text="What the record commits to: content_sha256 is the sha256 of its "
+        "canonical JSON (sorted keys, no spaces, UTF-8)."
+    )
+    disclosure = serializers.JSONField(
+        help_text="Shown, not committed: a public dataset's image hashes and "
+        "class names ({} when the artist keeps the dataset private)."
+    )
 
     def get_parent_sha256(self, record) -> str | None:
         return record.manifest.get("parent_sha256")
@@ -87,20 +92,26 @@ class RecordVerificationSerializer(serializers.Serializer):
     anchor = AnchorSerializer(allow_null=True)
     chain_check = ChainCheckSerializer()
     owner_history = OwnershipEntrySerializer(many=True)
-    lineage = LineageEntrySerializer(many=True, help_text="The record's ancestors, oldest first: dataset, then "
-                                                          "model version (each with its Merkle proof).")
+    lineage = LineageEntrySerializer(
+        many=True,
+        help_text="The record's ancestors, oldest first: dataset, then model version (each with its Merkle proof).",
+    )
     licences = LineageEntrySerializer(many=True, help_text="Licence sales of the work, each a record of its own.")
 
 
 class PerceptualMatchSerializer(serializers.Serializer):
-    distance = serializers.IntegerField(help_text="Hamming distance between PDQ hashes (0-256; a match is <= 31, "
-                                                  "or <= 48 for images under 128 px a side).")
+    distance = serializers.IntegerField(
+        help_text="Hamming distance between PDQ hashes (0-256; a match is <= 31, "
+        "or <= 48 for images under 128 px a side)."
+    )
     record = RecordSerializer()
 
 
 class WatermarkMatchSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text="The 48-bit key read from the invisible watermark (hex): the first 48 "
-                                          "bits of the registered content's sha256.")
+    key = serializers.CharField(
+        help_text="The 48-bit key read from the invisible watermark (hex): the first 48 "
+        "bits of the registered content's sha256."
+    )
     confidence = serializers.FloatField()
     record = RecordSerializer(allow_null=True)
 
@@ -109,7 +120,8 @@ class ContentCredentialsSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=["absent", "unreadable", "invalid", "untrusted", "trusted"],
         help_text="trusted: intact and signed by a certificate chaining to Atelier's trust anchor; untrusted: intact "
-                  "but signed by someone else; invalid: the file or the manifest was changed after signing.")
+        "but signed by someone else; invalid: the file or the manifest was changed after signing.",
+    )
     detail = serializers.CharField()
     trusted = serializers.BooleanField()
     validation_state = serializers.CharField(allow_null=True, help_text="The C2PA SDK's own verdict.")
@@ -131,8 +143,10 @@ class ContentCredentialsSerializer(serializers.Serializer):
 class QuerySerializer(serializers.Serializer):
     sha256 = serializers.CharField()
     sha256_without_manifest = serializers.CharField(
-        allow_null=True, required=False,
-        help_text="sha256 of the file with its C2PA manifest removed (what a signed download was registered as).")
+        allow_null=True,
+        required=False,
+        help_text="sha256 of the file with its C2PA manifest removed (what a signed download was registered as).",
+    )
     pdq = serializers.CharField()
     pdq_quality = serializers.IntegerField()
 
@@ -143,6 +157,7 @@ class VerificationSerializer(serializers.Serializer):
     perceptual_matches = PerceptualMatchSerializer(many=True)
     perceptual_matching = serializers.ChoiceField(
         choices=["ok", "quality_too_low"],
-        help_text="quality_too_low: the image has too little structure for a perceptual match.")
+        help_text="quality_too_low: the image has too little structure for a perceptual match.",
+    )
     watermark = WatermarkMatchSerializer(allow_null=True, help_text="Read only when sha256 and PDQ find nothing.")
     content_credentials = ContentCredentialsSerializer(required=False, help_text="Uploads only.")

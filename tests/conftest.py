@@ -102,25 +102,18 @@ def artist_client(client_for, artist) -> APIClient:
     return client_for(artist)
 
 
-
-
 @pytest.fixture
 def run_tasks() -> Callable[..., int]:
     return run_queued_tasks
 
 
-
-
 @pytest.fixture
 def subprocess_env() -> Iterator[dict[str, str]]:
     env = dict(os.environ)
-    env.update(DJANGO_SETTINGS_MODULE="config.settings_test", DATABASE_URL=database_url_for_subprocess(),
-               PYTHONUNBUFFERED="1")
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings_test", DATABASE_URL=database_url_for_subprocess(), PYTHONUNBUFFERED="1"
+    )
     yield env
-
-
-
-
 
 
 from tests.s3 import moto_s3, s3_media  # noqa: E402,F401  (the S3 server fixtures, for every test directory)

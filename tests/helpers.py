@@ -24,9 +24,16 @@ def run_queued_tasks(*, queues: str = "*", max_tasks: int | None = None) -> int:
 
     from django_tasks_db.management.commands import db_worker
 
-    worker = db_worker.Worker(queue_names=queues.split(","), interval=0, batch=True, backend_name="default",
-                              startup_delay=False, max_tasks=max_tasks, worker_id="pytest",
-                              excluded_queue_names=[])
+    worker = db_worker.Worker(
+        queue_names=queues.split(","),
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=max_tasks,
+        worker_id="pytest",
+        excluded_queue_names=[],
+    )
     with mock.patch.object(db_worker, "close_old_connections", lambda: None):
         worker.run()
     return worker._run_tasks
@@ -47,9 +54,22 @@ def database_url_for_subprocess() -> str:
 def start_db_worker(env: dict[str, str], *, queues: str = "*") -> subprocess.Popen:
     """A real `manage.py db_worker` in its own process group (so a test can SIGKILL it and its children)."""
     return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--queue-name", queues, "--interval", "0.1",
-         "--no-startup-delay", "--no-reload"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--queue-name",
+            queues,
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+            "--no-reload",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
 
 
@@ -60,5 +80,3 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
-
-

@@ -38,8 +38,9 @@ def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
     server = Path(sys.executable).with_name("moto_server")
-    process = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -67,8 +68,14 @@ def s3_client(endpoint: str, *, secret_key: str = SECRET_KEY) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=secret_key,
-                        region_name=REGION, config=Config(signature_version="s3v4"))
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=secret_key,
+        region_name=REGION,
+        config=Config(signature_version="s3v4"),
+    )
 
 
 @dataclass
@@ -87,17 +94,32 @@ class S3Media:
 
     def env(self) -> dict[str, str]:
         """What a process on another host needs to reach the same bucket (config/settings.py reads these)."""
-        return {"STORAGE_BACKEND": "s3", "AWS_STORAGE_BUCKET_NAME": self.bucket, "AWS_S3_ENDPOINT_URL": self.endpoint,
-                "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_S3_REGION_NAME": REGION}
+        return {
+            "STORAGE_BACKEND": "s3",
+            "AWS_STORAGE_BUCKET_NAME": self.bucket,
+            "AWS_S3_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_S3_REGION_NAME": REGION,
+        }
 
 
 def s3_storage_options(*, endpoint: str, bucket: str) -> dict[str, Any]:
     from django.conf import settings
 
     base = settings.STORAGES["default"].get("OPTIONS") or {}
-    return {**base, "bucket_name": bucket, "endpoint_url": endpoint, "access_key": ACCESS_KEY,
-            "secret_key": SECRET_KEY, "region_name": REGION, "signature_version": "s3v4", "default_acl": None,
-            "querystring_auth": True, "file_overwrite": False}
+    return {
+        **base,
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        "access_key": ACCESS_KEY,
+        "secret_key": SECRET_KEY,
+        "region_name": REGION,
+        "signature_version": "s3v4",
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
 
 
 @pytest.fixture
@@ -111,8 +133,13 @@ def s3_media(moto_s3: str, settings: Any, tmp_path: Path) -> Iterator[S3Media]:
     client = s3_client(moto_s3)
     client.create_bucket(Bucket=bucket)
     settings.STORAGE_BACKEND = "s3"
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_storage_options(endpoint=moto_s3, bucket=bucket)}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": s3_storage_options(endpoint=moto_s3, bucket=bucket),
+        },
+    }
     settings.MEDIA_CACHE_DIR = str(tmp_path / "media-cache")
     assert media_is_remote(), type(default_storage._wrapped)
     yield S3Media(endpoint=moto_s3, bucket=bucket, client=client, cache_dir=tmp_path / "media-cache")

@@ -56,6 +56,8 @@ def load_demo_model() -> DemoModel:
     metadata = json.loads(METADATA_FILE.read_text())
     actual = file_sha256(MODEL_FILE)
     if actual != metadata.get("onnx_sha256"):
-        raise DemoModelError(f"{MODEL_FILE.name} has sha256 {actual}, but model.json records "
-                             f"{metadata.get('onnx_sha256')}: rebuild it with python -m generation.demo --rebuild")
+        raise DemoModelError(
+            f"{MODEL_FILE.name} has sha256 {actual}, but model.json records "
+            f"{metadata.get('onnx_sha256')}: rebuild it with python -m generation.demo --rebuild"
+        )
     return DemoModel(path=MODEL_FILE, metadata=metadata)

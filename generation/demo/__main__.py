@@ -36,8 +36,16 @@ def train_command(*, data: Path, out: Path, steps: int | None = None) -> list[st
     flags = dict(TRAIN_FLAGS)
     if steps is not None:
         flags["--steps"] = str(steps)
-    return ["python", "-m", "generation.gan.train", "--data", str(data), "--out", str(out),
-            *[part for flag, value in flags.items() for part in (flag, value)]]
+    return [
+        "python",
+        "-m",
+        "generation.gan.train",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        *[part for flag, value in flags.items() for part in (flag, value)],
+    ]
 
 
 def git_commit() -> str:
@@ -45,11 +53,13 @@ def git_commit() -> str:
     if git is None:
         return "unknown"
     try:
-        commit = subprocess.run([git, "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                check=True).stdout.strip()
+        commit = subprocess.run(
+            [git, "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
         code = ["generation", "core", ":!generation/demo"]  # the demo's own outputs do not count
-        dirty = subprocess.run([git, "status", "--porcelain", "--", *code], cwd=ROOT, capture_output=True,
-                               text=True, check=True).stdout.strip()
+        dirty = subprocess.run(
+            [git, "status", "--porcelain", "--", *code], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("+uncommitted" if dirty else "")
@@ -62,14 +72,19 @@ def rebuild(*, out_dir: Path, steps: int | None = None) -> dict:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        data = write_landscapes(out_dir=Path(scratch) / "landscapes", count=DATASET_RECIPE["count"],
-                                seed=DATASET_RECIPE["seed"], side=DATASET_RECIPE["side"])
+        data = write_landscapes(
+            out_dir=Path(scratch) / "landscapes",
+            count=DATASET_RECIPE["count"],
+            seed=DATASET_RECIPE["seed"],
+            side=DATASET_RECIPE["side"],
+        )
         run_dir = Path(scratch) / "run"
         command = train_command(data=data, out=run_dir, steps=steps)
         env = {**os.environ, "OMP_NUM_THREADS": str(TRAIN_THREADS), "MKL_NUM_THREADS": str(TRAIN_THREADS)}
         started = time.monotonic()
-        trained = subprocess.run([sys.executable, *command[1:]], cwd=ROOT, env=env, check=True,
-                                 stdout=subprocess.PIPE, text=True).stdout
+        trained = subprocess.run(
+            [sys.executable, *command[1:]], cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True
+        ).stdout
         print(trained, end="")
         parity = re.search(r"parity max \|diff\| ([0-9.e+-]+)", trained)
         seconds = time.monotonic() - started
@@ -80,9 +95,12 @@ def rebuild(*, out_dir: Path, steps: int | None = None) -> dict:
         exported = read_model_metadata(model)
     metadata = {
         "about": "Atelier's demo model: trained by this project's own trainer; rebuild with "
-                 "`python -m generation.demo --rebuild`",
-        "dataset": {**DATASET_RECIPE, "drawn_by": "generation.gan.procedural.write_landscapes",
-                    "dataset_hash": exported["dataset_hash"]},
+        "`python -m generation.demo --rebuild`",
+        "dataset": {
+            **DATASET_RECIPE,
+            "drawn_by": "generation.gan.procedural.write_landscapes",
+            "dataset_hash": exported["dataset_hash"],
+        },
         "command": " ".join(train_command(data=Path("<dataset>"), out=Path("<run>"), steps=steps)),
         "threads": TRAIN_THREADS,
         "config": exported["config"],
@@ -90,8 +108,11 @@ def rebuild(*, out_dir: Path, steps: int | None = None) -> dict:
         "step": exported["step"],
         "train_seconds": round(seconds, 1),
         "git_commit": git_commit(),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "onnxruntime": onnxruntime.__version__},
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "onnxruntime": onnxruntime.__version__,
+        },
         "parity_max_abs_diff": float(parity.group(1)) if parity else None,
         "onnx_sha256": file_sha256(model),
         "onnx_size": model.stat().st_size,
@@ -114,8 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         except DemoModelError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        print(f"ok: {demo.path} sha256 {demo.sha256} ({demo.metadata['config']['arch']}, "
-              f"{demo.metadata['config']['resolution']}px, step {demo.metadata['step']})")
+        print(
+            f"ok: {demo.path} sha256 {demo.sha256} ({demo.metadata['config']['arch']}, "
+            f"{demo.metadata['config']['resolution']}px, step {demo.metadata['step']})"
+        )
         return 0
     metadata = rebuild(out_dir=args.out, steps=args.steps)
     print(json.dumps({key: metadata[key] for key in ("onnx_sha256", "onnx_size", "step", "train_seconds")}))

@@ -239,8 +239,12 @@ def _smaller_configs(config: GANConfig, overrides: dict[str, Any], *, kind: str)
         if "resolution" in overrides or config.resolution // 2 < MIN_PLANNED_RESOLUTION:
             return
         shape = base_shape(kind=kind, resolution=config.resolution // 2)
-        planned = {"resolution": shape.resolution, "g_channels": shape.g_channels,
-                   "d_channels": shape.d_channels, "batch_size": shape.batch_size}
+        planned = {
+            "resolution": shape.resolution,
+            "g_channels": shape.g_channels,
+            "d_channels": shape.d_channels,
+            "batch_size": shape.batch_size,
+        }
         config = config.replace(**{name: value for name, value in planned.items() if name not in overrides})
         yield config
 

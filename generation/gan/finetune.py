@@ -19,8 +19,16 @@ from generation.gan.checkpoint import load_checkpoint
 from generation.gan.config import ConfigError
 from generation.gan.trainer import Trainer
 
-ARCHITECTURE_FIELDS = ("arch", "resolution", "latent_dim", "g_channels", "d_channels", "conditional",
-                       "num_classes", "spectral_norm")
+ARCHITECTURE_FIELDS = (
+    "arch",
+    "resolution",
+    "latent_dim",
+    "g_channels",
+    "d_channels",
+    "conditional",
+    "num_classes",
+    "spectral_norm",
+)
 
 
 def init_from_checkpoint(trainer: Trainer, checkpoint_path: Path, *, fresh_discriminator: bool = False) -> None:

@@ -34,9 +34,7 @@ def latents_for_seeds(seeds: Sequence[int], latent_dim: int, truncation: float =
     return rows * np.float32(truncation)
 
 
-def interpolate(
-    seed_a: int, seed_b: int, steps: int, *, latent_dim: int, truncation: float = 1.0
-) -> np.ndarray:
+def interpolate(seed_a: int, seed_b: int, steps: int, *, latent_dim: int, truncation: float = 1.0) -> np.ndarray:
     """[steps, latent_dim] float32: slerp from seed_a's latent to seed_b's, both ends included."""
     if steps < 2:
         raise ValueError(f"steps must be at least 2, got {steps}")

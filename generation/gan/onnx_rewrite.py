@@ -67,13 +67,29 @@ def split_transposed_convs(model: onnx.ModelProto, *, min_out_channels: int = MI
                 graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(kernel), kernel_name))
                 output = f"{name}_phase{a}{b}"
                 pads = [PHASE_PADS[a][0], PHASE_PADS[b][0], PHASE_PADS[a][1], PHASE_PADS[b][1]]
-                nodes.append(helper.make_node("Conv", [node.input[0], kernel_name, *bias], [output],
-                                              name=output, kernel_shape=[2, 2], pads=pads))
+                nodes.append(
+                    helper.make_node(
+                        "Conv",
+                        [node.input[0], kernel_name, *bias],
+                        [output],
+                        name=output,
+                        kernel_shape=[2, 2],
+                        pads=pads,
+                    )
+                )
                 phases.append(output)
         # DCR: channel (a * 2 + b) * Cout + c lands on row 2h + a, column 2w + b
         nodes.append(helper.make_node("Concat", phases, [f"{name}_phases"], name=f"{name}_phases", axis=1))
-        nodes.append(helper.make_node("DepthToSpace", [f"{name}_phases"], list(node.output),
-                                      name=f"{name}_interleave", blocksize=2, mode="DCR"))
+        nodes.append(
+            helper.make_node(
+                "DepthToSpace",
+                [f"{name}_phases"],
+                list(node.output),
+                name=f"{name}_interleave",
+                blocksize=2,
+                mode="DCR",
+            )
+        )
         rewritten += 1
     if rewritten:
         del graph.node[:]

@@ -82,9 +82,7 @@ def run_generator_float(
     if chunks <= 1:
         return _run(session, z, labels)
     bounds = [len(z) * i // chunks for i in range(chunks + 1)]
-    parts = [
-        (z[a:b], None if labels is None else labels[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)
-    ]
+    parts = [(z[a:b], None if labels is None else labels[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
     results = _pool(workers).map(lambda part: _run(session, *part), parts)
     return np.concatenate(list(results))
 

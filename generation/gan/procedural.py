@@ -76,8 +76,6 @@ def landscape(rng: np.random.Generator, side: int = SIDE) -> Image.Image:
     return image.resize((final_side, final_side), Image.Resampling.LANCZOS)
 
 
-
-
 def write_landscapes(*, out_dir: Path, count: int, seed: int, side: int = SIDE) -> Path:
     """`count` landscape PNGs in `out_dir` (0000.png ...); the same arguments draw the same bytes."""
     out = Path(out_dir)

@@ -24,16 +24,12 @@ BATCH_SIZE = 64
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m generation.gan.sample", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m generation.gan.sample", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True, help="an exported model.onnx")
     parser.add_argument("--count", type=int, required=True, help="number of images")
     parser.add_argument("--seed", type=int, required=True, help="seed of the first image")
     parser.add_argument("--out", type=Path, required=True, help="folder for the PNGs")
-    parser.add_argument(
-        "--class", dest="class_", default=None, help="class index or name (conditional models)"
-    )
+    parser.add_argument("--class", dest="class_", default=None, help="class index or name (conditional models)")
     parser.add_argument("--truncation", type=float, default=1.0, help="psi in [0, 1]; 1 = no truncation")
     return parser
 

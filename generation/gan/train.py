@@ -180,9 +180,7 @@ def _load_data(args: argparse.Namespace, *, resolution: int, out_path: Path | No
     return prepare_dataset(image_dir=args.data, resolution=resolution, out_path=out_path)
 
 
-def _shared_config(
-    config: GANConfig | None, estimate: str | None, world: World | None
-) -> tuple[GANConfig, str | None]:
+def _shared_config(config: GANConfig | None, estimate: str | None, world: World | None) -> tuple[GANConfig, str | None]:
     """Rank 0's plan on every rank: each rank's timed probe could otherwise pick another shape."""
     if world is None:
         return config, estimate
@@ -333,10 +331,7 @@ class _Control:
         return (self.directory / name).exists()
 
     def progress(self, progress: Progress) -> None:
-        payload = {
-            field: (str(value) if isinstance(value, Path) else value)
-            for field, value in vars(progress).items()
-        }
+        payload = {field: (str(value) if isinstance(value, Path) else value) for field, value in vars(progress).items()}
         self.write("progress.json", payload)
 
 

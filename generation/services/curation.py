@@ -20,6 +20,7 @@ def generated_image_curate(*, image: GeneratedImage, verdict: str) -> GeneratedI
     value = VERDICTS[verdict]
     with transaction.atomic():
         GeneratedImage.objects.filter(pk=image.pk).update(
-            curation=value, curated_at=timezone.now() if value else None, updated_at=timezone.now())
+            curation=value, curated_at=timezone.now() if value else None, updated_at=timezone.now()
+        )
     image.refresh_from_db()
     return image

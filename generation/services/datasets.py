@@ -95,7 +95,7 @@ def _is_zip(raw: bytes, name: str) -> bool:
 
 def _reason(exc: AtelierError, name: str) -> str:
     detail = str(exc.detail)
-    return detail[len(name) + 2:] if detail.startswith(f"{name}: ") else detail
+    return detail[len(name) + 2 :] if detail.startswith(f"{name}: ") else detail
 
 
 def _upload_name(upload: Any) -> str:
@@ -109,8 +109,12 @@ def _check_declared(files: Sequence[Any], *, max_bytes: int) -> None:
 
 
 def _too_many_files(count: int, max_files: int) -> InvalidInput:
-    return InvalidInput(f"The upload holds {count} files; the limit is {max_files}.", field="files",
-                        code=GenerationError.TOO_MANY_IMAGES, limit=max_files)
+    return InvalidInput(
+        f"The upload holds {count} files; the limit is {max_files}.",
+        field="files",
+        code=GenerationError.TOO_MANY_IMAGES,
+        limit=max_files,
+    )
 
 
 def _over_bytes(max_bytes: int) -> PayloadTooLarge:
@@ -118,11 +122,15 @@ def _over_bytes(max_bytes: int) -> PayloadTooLarge:
 
 
 def _over_pixels(cap: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The upload's images come to more than {cap} pixels in all; send fewer or smaller "
-                           "images.", code=GenerationError.TOO_MANY_PIXELS, limit=cap)
+    return PayloadTooLarge(
+        f"The upload's images come to more than {cap} pixels in all; send fewer or smaller images.",
+        code=GenerationError.TOO_MANY_PIXELS,
+        limit=cap,
+    )
 
 
 # --- the request: bounded checks and the raw files ---------------------------------------------------------
+
 
 def _spool(upload: Any, *, limit: int) -> IO[bytes]:
     """The upload's bytes in a temporary file, refused (413) past `limit` bytes whatever it declared."""
@@ -176,8 +184,10 @@ def _stage(files: Sequence[Any], *, max_bytes: int, max_files: int) -> list[_Sta
                 listing = zip_list_images(archive=archive, max_files=max_files, max_total_bytes=max_bytes - used)
                 used += sum(entry.info.file_size for entry in listing.entries)
                 count += len(listing.entries)
-                headers += [(entry.label, lambda archive=archive, info=entry.info: _zip_member_pixels(archive, info))
-                            for entry in listing.entries]
+                headers += [
+                    (entry.label, lambda archive=archive, info=entry.info: _zip_member_pixels(archive, info))
+                    for entry in listing.entries
+                ]
             else:
                 spool.seek(0, io.SEEK_END)
                 used += spool.tell()
@@ -229,9 +239,13 @@ def dataset_create(*, owner: Any, name: str, files: Sequence[Upload], contents_p
     max_bytes = conf.get("GENERATION_DATASET_MAX_BYTES")
     _check_declared(files, max_bytes=max_bytes)
     staged = _stage(files, max_bytes=max_bytes, max_files=conf.get("GENERATION_DATASET_MAX_IMAGES"))
-    dataset = Dataset(owner=owner, name=name[:200], state=DatasetState.PROCESSING,
-                      contents_public=bool(contents_public),
-                      upload_report=_Report().as_dict())  # empty until the job's verdict
+    dataset = Dataset(
+        owner=owner,
+        name=name[:200],
+        state=DatasetState.PROCESSING,
+        contents_public=bool(contents_public),
+        upload_report=_Report().as_dict(),
+    )  # empty until the job's verdict
     written: list[str] = []
     try:
         uploads = []
@@ -255,6 +269,7 @@ def dataset_create(*, owner: Any, name: str, files: Sequence[Upload], contents_p
 
 # --- the job: decode, de-duplicate, re-encode, write -------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _StoredUpload:
     name: str
@@ -266,8 +281,7 @@ class _StoredUpload:
             return handle.read(self.limit + 1)  # past the limit is all we need to know
 
 
-def _read_candidates(files: Sequence[Upload], *, max_bytes: int, max_files: int,
-                     report: _Report) -> list[_Candidate]:
+def _read_candidates(files: Sequence[Upload], *, max_bytes: int, max_files: int, report: _Report) -> list[_Candidate]:
     candidates: list[_Candidate] = []
     used = 0
     for upload in files:
@@ -298,8 +312,12 @@ def _clean(candidates: list[_Candidate], report: _Report, *, heartbeat: Callable
     for candidate in candidates:
         heartbeat()
         if labelled and not candidate.label:
-            report.rejected.append({"name": candidate.name, "reason": "outside the class folders: with class "
-                                                                      "folders, every image must be in one"})
+            report.rejected.append(
+                {
+                    "name": candidate.name,
+                    "reason": "outside the class folders: with class folders, every image must be in one",
+                }
+            )
             continue
         original_sha = hashlib.sha256(candidate.raw).hexdigest()
         if original_sha in seen:
@@ -309,9 +327,12 @@ def _clean(candidates: list[_Candidate], report: _Report, *, heartbeat: Callable
         if decoded > decode_cap:
             raise _over_pixels(decode_cap)
         try:
-            image = image_clean(raw=candidate.raw, name=candidate.name,
-                                max_bytes=conf.get("GENERATION_IMAGE_MAX_BYTES"),
-                                max_pixels=conf.get("GENERATION_IMAGE_MAX_PIXELS"))
+            image = image_clean(
+                raw=candidate.raw,
+                name=candidate.name,
+                max_bytes=conf.get("GENERATION_IMAGE_MAX_BYTES"),
+                max_pixels=conf.get("GENERATION_IMAGE_MAX_PIXELS"),
+            )
         except AtelierError as exc:
             report.rejected.append({"name": candidate.name, "reason": _reason(exc, candidate.name)})
             continue
@@ -330,19 +351,27 @@ def _clean(candidates: list[_Candidate], report: _Report, *, heartbeat: Callable
 def _check_limits(*, owner: Any, accepted: list[_Accepted]) -> None:
     site_max = conf.get("GENERATION_DATASET_MAX_IMAGES")
     if len(accepted) > site_max:
-        raise InvalidInput(f"The dataset has {len(accepted)} images; the limit is {site_max}.", field="files",
-                           code=GenerationError.TOO_MANY_IMAGES, limit=site_max)
+        raise InvalidInput(
+            f"The dataset has {len(accepted)} images; the limit is {site_max}.",
+            field="files",
+            code=GenerationError.TOO_MANY_IMAGES,
+            limit=site_max,
+        )
     limits = get_meter().limits(user=owner)
     if limits.max_dataset_images is not None and len(accepted) > limits.max_dataset_images:
         raise PaymentRequired(
             f"The dataset has {len(accepted)} images; your plan allows {limits.max_dataset_images}.",
-            code=GenerationError.PLAN_LIMIT_EXCEEDED, limit_name="max_dataset_images", limit=limits.max_dataset_images,
+            code=GenerationError.PLAN_LIMIT_EXCEEDED,
+            limit_name="max_dataset_images",
+            limit=limits.max_dataset_images,
         )
     total = sum(len(item.image.data) for item in accepted)
     if limits.max_dataset_bytes is not None and total > limits.max_dataset_bytes:
         raise PaymentRequired(
             f"The dataset is {total} bytes; your plan allows {limits.max_dataset_bytes}.",
-            code=GenerationError.PLAN_LIMIT_EXCEEDED, limit_name="max_dataset_bytes", limit=limits.max_dataset_bytes,
+            code=GenerationError.PLAN_LIMIT_EXCEEDED,
+            limit_name="max_dataset_bytes",
+            limit=limits.max_dataset_bytes,
         )
 
 
@@ -356,10 +385,18 @@ def _write(*, dataset: Dataset, accepted: list[_Accepted], report: _Report) -> N
                 default_storage.delete(target)
             stored = default_storage.save(target, ContentFile(item.image.data))
             written.append(stored)
-            rows.append(DatasetImage(file=stored, sha256=item.image.sha256,
-                                     original_sha256=item.image.original_sha256, original_name=item.name[:255],
-                                     label=item.label, width=item.image.width, height=item.image.height,
-                                     size_bytes=len(item.image.data)))
+            rows.append(
+                DatasetImage(
+                    file=stored,
+                    sha256=item.image.sha256,
+                    original_sha256=item.image.original_sha256,
+                    original_name=item.name[:255],
+                    label=item.label,
+                    width=item.image.width,
+                    height=item.image.height,
+                    size_bytes=len(item.image.data),
+                )
+            )
         with transaction.atomic():
             locked = locks.lock_dataset_if_any(dataset.pk)
             if locked is None or locked.state != DatasetState.PROCESSING:
@@ -403,12 +440,14 @@ def dataset_processing_work(job: DatasetProcessing, context: JobContext) -> None
     files = [_StoredUpload(name=item["name"], file=item["file"], limit=max_bytes) for item in job.uploads]
     report = _Report()
     try:
-        candidates = _read_candidates(files, max_bytes=max_bytes, max_files=conf.get("GENERATION_DATASET_MAX_IMAGES"),
-                                      report=report)
+        candidates = _read_candidates(
+            files, max_bytes=max_bytes, max_files=conf.get("GENERATION_DATASET_MAX_IMAGES"), report=report
+        )
         accepted = _clean(candidates, report, heartbeat=context.heartbeat)
         if not accepted:
-            raise InvalidInput("None of the uploaded files is a usable image.", field="files",
-                               code=GenerationError.NO_USABLE_IMAGES)
+            raise InvalidInput(
+                "None of the uploaded files is a usable image.", field="files", code=GenerationError.NO_USABLE_IMAGES
+            )
         _check_limits(owner=dataset.owner, accepted=accepted)
     except AtelierError as exc:
         _dataset_fail(dataset_pk=dataset.pk, code=exc.code, reason=str(exc.detail), report=report.as_dict())
@@ -422,8 +461,9 @@ def dataset_processing_settle(*, job_pk: int) -> bool:
     job = DatasetProcessing.objects.filter(pk=job_pk).first()
     if job is None or job.state not in FINISHED_STATES:
         return False
-    failed = _dataset_fail(dataset_pk=job.dataset_id, code=PROCESSING_ERROR,
-                           reason="The upload could not be processed; upload it again.")
+    failed = _dataset_fail(
+        dataset_pk=job.dataset_id, code=PROCESSING_ERROR, reason="The upload could not be processed; upload it again."
+    )
     if not job.uploads:
         return failed
     for item in job.uploads:
@@ -444,8 +484,11 @@ def dataset_process_now(*, dataset: Dataset) -> Dataset:
 def dataset_ready_check(*, dataset: Dataset) -> None:
     """409 dataset_not_ready unless the dataset's upload has been processed successfully."""
     if dataset.state != DatasetState.READY:
-        raise Conflict(f"The dataset is {dataset.state}; only a ready dataset can be trained on.",
-                       code=GenerationError.DATASET_NOT_READY, state=dataset.state)
+        raise Conflict(
+            f"The dataset is {dataset.state}; only a ready dataset can be trained on.",
+            code=GenerationError.DATASET_NOT_READY,
+            state=dataset.state,
+        )
 
 
 def dataset_delete(*, dataset: Dataset) -> None:
@@ -454,8 +497,11 @@ def dataset_delete(*, dataset: Dataset) -> None:
         locked = locks.lock_dataset(dataset.pk)
         runs = locked.training_runs.count()
         if runs:
-            raise Conflict(f"The dataset is used by {runs} training run(s); it cannot be deleted.",
-                           code=GenerationError.DATASET_IN_USE, training_runs=runs)
+            raise Conflict(
+                f"The dataset is used by {runs} training run(s); it cannot be deleted.",
+                code=GenerationError.DATASET_IN_USE,
+                training_runs=runs,
+            )
         names = list(locked.images.values_list("file", flat=True))
         processing = DatasetProcessing.objects.filter(dataset=locked).first()
         names += [item["file"] for item in processing.uploads] if processing else []  # a raw upload not yet gone
@@ -510,8 +556,10 @@ def dataset_prepare(*, dataset: Dataset, resolution: int) -> PreparedDataset:
     class_names = dataset_class_names(dataset=dataset)
     images = list(dataset.images.order_by("label", "sha256"))
     # one image at a time: each is read as soon as it is local, so eviction under the cache's bound cannot race it
-    arrays = [load_image(media_local_path(name=image.file.name, sha256=image.sha256), resolution=resolution)
-              for image in images]
+    arrays = [
+        load_image(media_local_path(name=image.file.name, sha256=image.sha256), resolution=resolution)
+        for image in images
+    ]
     labels = [class_names.index(image.label) if image.label else 0 for image in images]
     prepared = PreparedDataset(
         images=torch.from_numpy(np.stack(arrays)),  # [N, 3, R, R] uint8

@@ -57,14 +57,16 @@ def _reference(job: GenerationJob) -> str:
 
 # --- creation ----------------------------------------------------------------------------------------------
 
+
 def _check_seed(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
         raise InvalidInput(f"{name} must be an integer between 0 and {MAX_SEED}.", field=name)
     return value
 
 
-def _resolve_images(*, count: int | None, seeds: Sequence[int] | None,
-                    interpolation: dict[str, Any] | None) -> tuple[int, list[int], dict[str, int] | None]:
+def _resolve_images(
+    *, count: int | None, seeds: Sequence[int] | None, interpolation: dict[str, Any] | None
+) -> tuple[int, list[int], dict[str, int] | None]:
     max_count = conf.get("GENERATION_MAX_COUNT")
     if interpolation is not None:
         if seeds:
@@ -76,8 +78,11 @@ def _resolve_images(*, count: int | None, seeds: Sequence[int] | None,
         seed_b = _check_seed(interpolation.get("seed_b"), "interpolation.seed_b")
         steps = interpolation.get("steps")
         if isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= max_count:
-            raise InvalidInput(f"interpolation.steps must be an integer between 2 and {max_count}.",
-                               field="interpolation.steps", limit=max_count)
+            raise InvalidInput(
+                f"interpolation.steps must be an integer between 2 and {max_count}.",
+                field="interpolation.steps",
+                limit=max_count,
+            )
         if count is not None and count != steps:
             raise InvalidInput("count must equal interpolation.steps (or be left out).", field="count")
         return steps, [], {"seed_a": seed_a, "seed_b": seed_b, "steps": steps}
@@ -93,10 +98,16 @@ def _resolve_images(*, count: int | None, seeds: Sequence[int] | None,
     return count, seeds, None
 
 
-def generation_job_create(*, user: Any, model_version: ModelVersion, count: int | None = None,
-                          seeds: Sequence[int] | None = None, truncation: float = 1.0,
-                          class_label: int | None = None,
-                          interpolation: dict[str, Any] | None = None) -> GenerationJob:
+def generation_job_create(
+    *,
+    user: Any,
+    model_version: ModelVersion,
+    count: int | None = None,
+    seeds: Sequence[int] | None = None,
+    truncation: float = 1.0,
+    class_label: int | None = None,
+    interpolation: dict[str, Any] | None = None,
+) -> GenerationJob:
     """Queue `count` images (or one per seed, or an interpolation) from the user's model version, spending
     `count` generation units in the same transaction."""
     if model_version.owner_id != user.pk:
@@ -108,12 +119,19 @@ def generation_job_create(*, user: Any, model_version: ModelVersion, count: int 
         if not model_version.conditional:
             raise InvalidInput("This model is unconditional: it takes no class label.", field="class_label")
         if not 0 <= class_label < model_version.num_classes:
-            raise InvalidInput(f"class_label must be between 0 and {model_version.num_classes - 1}.",
-                               field="class_label")
+            raise InvalidInput(
+                f"class_label must be between 0 and {model_version.num_classes - 1}.", field="class_label"
+            )
     with transaction.atomic():
-        job = GenerationJob.objects.create(owner=user, model_version=model_version, count=count, seeds=seeds,
-                                           truncation=float(truncation), class_label=class_label,
-                                           interpolation=interpolation)
+        job = GenerationJob.objects.create(
+            owner=user,
+            model_version=model_version,
+            count=count,
+            seeds=seeds,
+            truncation=float(truncation),
+            class_label=class_label,
+            interpolation=interpolation,
+        )
         get_meter().consume(user=user, kind=GENERATION, units=count, reference=_reference(job))
         job_enqueue(job=job)
     return job
@@ -151,6 +169,7 @@ def generation_job_settle(*, job_pk: int) -> bool:
 
 
 # --- latents and encoding: shared by the work and by regeneration ------------------------------------------
+
 
 def _effective_label(model_version: ModelVersion, class_label: int | None, seed: int) -> int | None:
     """A conditional model draws the requested class, else class (seed mod K), as the sample CLI does."""
@@ -191,20 +210,23 @@ class _Member:
         version = job.model_version
         if job.interpolation:
             spec = job.interpolation
-            latents = interpolate(spec["seed_a"], spec["seed_b"], spec["steps"], latent_dim=version.latent_dim,
-                                  truncation=job.truncation)
+            latents = interpolate(
+                spec["seed_a"], spec["seed_b"], spec["steps"], latent_dim=version.latent_dim, truncation=job.truncation
+            )
             label_seeds = [spec["seed_a"]] * job.count
         else:
             latents = latents_for_seeds(job.seeds, version.latent_dim, job.truncation)
             label_seeds = list(job.seeds)
         labels = None
         if version.conditional:
-            labels = np.array([_effective_label(version, job.class_label, seed) for seed in label_seeds],
-                              dtype=np.int64)
+            labels = np.array(
+                [_effective_label(version, job.class_label, seed) for seed in label_seeds], dtype=np.int64
+            )
         return cls(job=job, primary=primary, latents=latents, labels=labels, produced=job.produced)
 
 
 # --- the work ----------------------------------------------------------------------------------------------
+
 
 def _claim_peers(job: GenerationJob) -> list[GenerationJob]:
     budget = conf.get("GENERATION_MICROBATCH_MAX_IMAGES") - (job.count - job.produced)
@@ -212,10 +234,13 @@ def _claim_peers(job: GenerationJob) -> list[GenerationJob]:
     if budget <= 0 or max_jobs <= 1:
         return []
     candidates = (
-        GenerationJob.objects.filter(model_version_id=job.model_version_id, state=JobState.QUEUED,
-                                     cancel_requested=False)
+        GenerationJob.objects.filter(
+            model_version_id=job.model_version_id, state=JobState.QUEUED, cancel_requested=False
+        )
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
-        .exclude(pk=job.pk).order_by("pk").values_list("pk", "count", "produced")[: max_jobs * 4]
+        .exclude(pk=job.pk)
+        .order_by("pk")
+        .values_list("pk", "count", "produced")[: max_jobs * 4]
     )
     peers: list[GenerationJob] = []
     for pk, count, produced in candidates:
@@ -250,15 +275,24 @@ def _store(member: _Member, start: int, pixels: np.ndarray, provider: str) -> No
             preview = _save_exact(f"{base}-preview.webp", encode_preview(image))
             written.append(preview)
             seed = None if job.interpolation else job.seeds[index]
-            rows.append(GeneratedImage(
-                owner_id=job.owner_id, job=job, model_version=version, index=index, seed=seed,
-                interpolation={**job.interpolation, "step": index} if job.interpolation else None,
-                truncation=job.truncation,
-                class_label=None if member.labels is None else int(member.labels[index]),
-                provider=provider, original=original, preview=preview,
-                sha256=hashlib.sha256(png).hexdigest(),
-                width=image.shape[1], height=image.shape[0],
-            ))
+            rows.append(
+                GeneratedImage(
+                    owner_id=job.owner_id,
+                    job=job,
+                    model_version=version,
+                    index=index,
+                    seed=seed,
+                    interpolation={**job.interpolation, "step": index} if job.interpolation else None,
+                    truncation=job.truncation,
+                    class_label=None if member.labels is None else int(member.labels[index]),
+                    provider=provider,
+                    original=original,
+                    preview=preview,
+                    sha256=hashlib.sha256(png).hexdigest(),
+                    width=image.shape[1],
+                    height=image.shape[0],
+                )
+            )
         with transaction.atomic():
             GeneratedImage.objects.bulk_create(rows)
             GenerationJob.objects.filter(pk=job.pk).update(produced=start + len(rows))
@@ -305,7 +339,7 @@ def _run_batches(members: list[_Member], model: runtime.LoadedModel) -> Iterator
             mine = [index for owner, index in rows if owner is member]
             if not mine:
                 continue
-            _store(member, mine[0], images[offset:offset + len(mine)], model.provider)
+            _store(member, mine[0], images[offset : offset + len(mine)], model.provider)
             offset += len(mine)
             yield member
 
@@ -314,10 +348,16 @@ def _succeed(member: _Member, provider: str) -> None:
     with transaction.atomic():
         job_succeed(job=member.job, produced=member.produced, provider=provider, settled_at=timezone.now())
         if member.job.state == JobState.SUCCEEDED:
-            event_emit(type="generation.succeeded", user=member.job.owner,
-                       payload={"generation_job": str(member.job.public_id),
-                                "model_version": str(member.job.model_version.public_id),
-                                "count": member.job.count, "provider": provider})
+            event_emit(
+                type="generation.succeeded",
+                user=member.job.owner,
+                payload={
+                    "generation_job": str(member.job.public_id),
+                    "model_version": str(member.job.model_version.public_id),
+                    "count": member.job.count,
+                    "provider": provider,
+                },
+            )
 
 
 def _fail_peers(peers: list[_Member], error: str, *, retryable: bool) -> None:
@@ -330,8 +370,9 @@ def generation_jobs_work(job: GenerationJob, context: JobContext) -> None:
     """Serve `job` and the small queued jobs of the same model version it can take along, in shared batches."""
     claimed = _claim_peers(job)
     everyone = [job, *claimed]
-    GenerationJob.objects.filter(pk__in=[each.pk for each in everyone]).update(batch_id=uuid.uuid4(),
-                                                                               batch_jobs=len(everyone))
+    GenerationJob.objects.filter(pk__in=[each.pk for each in everyone]).update(
+        batch_id=uuid.uuid4(), batch_jobs=len(everyone)
+    )
     members = [_Member.of(job, primary=True)] + [_Member.of(peer, primary=False) for peer in claimed]
     peers = members[1:]
     try:
@@ -349,8 +390,7 @@ def generation_jobs_work(job: GenerationJob, context: JobContext) -> None:
         for member in _run_batches(members, model):
             _heartbeat(member, context)
     except Exception as exc:
-        _fail_peers([peer for peer in peers if not peer.cancelled], f"{type(exc).__name__}: {exc}",
-                    retryable=True)
+        _fail_peers([peer for peer in peers if not peer.cancelled], f"{type(exc).__name__}: {exc}", retryable=True)
         raise
     for peer in peers:
         if peer.cancelled:
@@ -365,13 +405,15 @@ def generation_jobs_work(job: GenerationJob, context: JobContext) -> None:
 
 # --- regeneration ------------------------------------------------------------------------------------------
 
+
 def regenerate_image_bytes(*, image: GeneratedImage) -> bytes:
     """The image's PNG drawn again from its record alone (seed or interpolation step, truncation, class)."""
     version = image.model_version
     if image.interpolation:
         spec = image.interpolation
-        z = interpolate(spec["seed_a"], spec["seed_b"], spec["steps"], latent_dim=version.latent_dim,
-                        truncation=image.truncation)[spec["step"]:spec["step"] + 1]
+        z = interpolate(
+            spec["seed_a"], spec["seed_b"], spec["steps"], latent_dim=version.latent_dim, truncation=image.truncation
+        )[spec["step"] : spec["step"] + 1]
     else:
         z = latents_for_seeds([image.seed], version.latent_dim, image.truncation)
     labels = None if image.class_label is None else np.array([image.class_label], dtype=np.int64)

@@ -26,8 +26,9 @@ class ModelImportError(ValueError):
     """The file is not an exported Atelier generator, or not one trained on this dataset."""
 
 
-def model_version_import(*, owner: Any, dataset: Dataset, onnx_path: Path, source: dict[str, Any],
-                         name: str | None = None) -> ModelVersion:
+def model_version_import(
+    *, owner: Any, dataset: Dataset, onnx_path: Path, source: dict[str, Any], name: str | None = None
+) -> ModelVersion:
     """A model version for `onnx_path`, trained (as it says) on `dataset`; `source` is recorded as its origin
     (`source["parity_max_abs_diff"]`: the parity check its export passed)."""
     try:
@@ -35,26 +36,47 @@ def model_version_import(*, owner: Any, dataset: Dataset, onnx_path: Path, sourc
     except (ValueError, KeyError, OSError) as exc:
         raise ModelImportError(f"{onnx_path.name} is not an exported Atelier generator: {exc}") from None
     if metadata["dataset_hash"] != dataset.dataset_hash:
-        raise ModelImportError(f"{onnx_path.name} was trained on dataset {metadata['dataset_hash'][:12]}…, "
-                               f"not on {dataset.name!r} ({dataset.dataset_hash[:12]}…)")
+        raise ModelImportError(
+            f"{onnx_path.name} was trained on dataset {metadata['dataset_hash'][:12]}…, "
+            f"not on {dataset.name!r} ({dataset.dataset_hash[:12]}…)"
+        )
     payload = onnx_path.read_bytes()
     config, step, now = metadata["config"], metadata["step"], timezone.now()
     with transaction.atomic():
         run = TrainingRun.objects.create(
-            owner=owner, dataset=dataset, config=config, step=step, total_steps=step, state=JobState.SUCCEEDED,
-            queued_at=now, started_at=now, finished_at=now, settled_at=now, stop_reason="completed",
+            owner=owner,
+            dataset=dataset,
+            config=config,
+            step=step,
+            total_steps=step,
+            state=JobState.SUCCEEDED,
+            queued_at=now,
+            started_at=now,
+            finished_at=now,
+            settled_at=now,
+            stop_reason="completed",
             plan={"imported": source},
         )
         stored = default_storage.save(f"generation/models/{run.public_id}.onnx", ContentFile(payload))
         try:
             version = ModelVersion.objects.create(
-                owner=owner, training_run=run, name=name or f"{dataset.name} · step {step}",
-                onnx_file=stored, onnx_sha256=hashlib.sha256(payload).hexdigest(), onnx_size=len(payload),
-                parity_passed=True, parity_max_abs_diff=float(source.get("parity_max_abs_diff", 0.0)),
-                parity_tolerance=gan_export.PARITY_TOLERANCE, metrics={"available": False, "reason": "imported"},
-                dataset_hash=metadata["dataset_hash"], config=config, step=step,
-                latent_dim=metadata["latent_dim"], resolution=metadata["resolution"],
-                conditional=metadata["conditional"], num_classes=metadata["num_classes"],
+                owner=owner,
+                training_run=run,
+                name=name or f"{dataset.name} · step {step}",
+                onnx_file=stored,
+                onnx_sha256=hashlib.sha256(payload).hexdigest(),
+                onnx_size=len(payload),
+                parity_passed=True,
+                parity_max_abs_diff=float(source.get("parity_max_abs_diff", 0.0)),
+                parity_tolerance=gan_export.PARITY_TOLERANCE,
+                metrics={"available": False, "reason": "imported"},
+                dataset_hash=metadata["dataset_hash"],
+                config=config,
+                step=step,
+                latent_dim=metadata["latent_dim"],
+                resolution=metadata["resolution"],
+                conditional=metadata["conditional"],
+                num_classes=metadata["num_classes"],
                 class_names=list(metadata["class_names"]),
             )
             lineage.model_version_recorded(version=version, dataset=dataset)

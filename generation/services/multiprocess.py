@@ -47,16 +47,36 @@ def checkpoint_progress(directory: Path) -> tuple[int, float]:
     return int(state["step"]), float(state.get("elapsed_seconds", 0.0))
 
 
-def launch_command(*, processes: int, config_file: Path, dataset_file: Path, directory: Path, control: Path,
-                   device: str, resume: bool) -> list[str]:
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(processes),
-               "-m", "generation.gan.train", "--dataset-file", str(dataset_file), "--config", str(config_file),
-               "--out", str(directory), "--control", str(control), "--no-export", "--device", device]
+def launch_command(
+    *, processes: int, config_file: Path, dataset_file: Path, directory: Path, control: Path, device: str, resume: bool
+) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        str(processes),
+        "-m",
+        "generation.gan.train",
+        "--dataset-file",
+        str(dataset_file),
+        "--config",
+        str(config_file),
+        "--out",
+        str(directory),
+        "--control",
+        str(control),
+        "--no-export",
+        "--device",
+        device,
+    ]
     return [*command, "--resume"] if resume else command
 
 
-def train_in_processes(*, processes: int, config: GANConfig, dataset_file: Path, directory: Path, device: str,
-                       monitor: _Monitor) -> TrainResult:
+def train_in_processes(
+    *, processes: int, config: GANConfig, dataset_file: Path, directory: Path, device: str, monitor: _Monitor
+) -> TrainResult:
     """Train `config` with `processes` ranks until it completes, stops or pauses; raises RuntimeError when the
     processes fail (a rank died, torchrun could not start)."""
     control = directory / "control"
@@ -69,13 +89,25 @@ def train_in_processes(*, processes: int, config: GANConfig, dataset_file: Path,
     env = dict(os.environ)
     # each rank is one process of the pool's share of cores; torchrun's default is 1 thread each
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes)))
-    command = launch_command(processes=processes, config_file=config_file, dataset_file=dataset_file,
-                             directory=directory, control=control, device=device, resume=resume)
+    command = launch_command(
+        processes=processes,
+        config_file=config_file,
+        dataset_file=dataset_file,
+        directory=directory,
+        control=control,
+        device=device,
+        resume=resume,
+    )
     logger.info("training with %s processes: %s", processes, " ".join(command))
     log_path = control / "train.log"  # a file, not a pipe: nobody reads a pipe while the ranks write to it
     with log_path.open("w") as log:
-        child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: PLW1509
-                                 preexec_fn=die_with_parent)
+        child = subprocess.Popen(
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,  # noqa: PLW1509
+            preexec_fn=die_with_parent,
+        )
     try:
         last_progress = _watch(child, control=control, monitor=monitor)
     finally:

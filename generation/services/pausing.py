@@ -74,8 +74,15 @@ def training_run_mark_paused(*, run: TrainingRun, step: int) -> bool:
         # the attempt that paused is not a failure: it gives its attempt back to the retry budget
         updated = TrainingRun.objects.filter(
             pk=run.pk, state=JobState.RUNNING, attempts=run.attempts, cancel_requested=False
-        ).update(state=TrainingState.PAUSED, pause_requested=False, paused_at=timezone.now(), step=step,
-                 checkpoint_step=step, max_attempts=F("max_attempts") + 1, updated_at=timezone.now())
+        ).update(
+            state=TrainingState.PAUSED,
+            pause_requested=False,
+            paused_at=timezone.now(),
+            step=step,
+            checkpoint_step=step,
+            max_attempts=F("max_attempts") + 1,
+            updated_at=timezone.now(),
+        )
         if updated:
             paused = TrainingRun.objects.select_related("owner").get(pk=run.pk)
             event_emit(type="training.paused", user=paused.owner, payload=_payload(paused))
@@ -85,9 +92,9 @@ def training_run_mark_paused(*, run: TrainingRun, step: int) -> bool:
 def training_runs_drain(*, include_queued: bool = False) -> dict[str, int]:
     """Ask every running run to yield at its next checkpoint boundary (and pause queued ones if asked): what a
     deploy runs before stopping the training workers. `training_runs_undrain` resumes what it paused."""
-    asked = TrainingRun.objects.filter(state=JobState.RUNNING, cancel_requested=False,
-                                       pause_requested=False).update(pause_requested=True, pause_reason="drain",
-                                                                     updated_at=timezone.now())
+    asked = TrainingRun.objects.filter(state=JobState.RUNNING, cancel_requested=False, pause_requested=False).update(
+        pause_requested=True, pause_reason="drain", updated_at=timezone.now()
+    )
     queued = 0
     if include_queued:
         for run in TrainingRun.objects.filter(state=JobState.QUEUED, cancel_requested=False):
@@ -96,8 +103,11 @@ def training_runs_drain(*, include_queued: bool = False) -> dict[str, int]:
                 queued += 1
             except InvalidTransition:  # it started meanwhile: the next drain pass asks it
                 continue
-    return {"asked": asked, "paused_queued": queued,
-            "still_running": TrainingRun.objects.filter(state=JobState.RUNNING).count()}
+    return {
+        "asked": asked,
+        "paused_queued": queued,
+        "still_running": TrainingRun.objects.filter(state=JobState.RUNNING).count(),
+    }
 
 
 def training_runs_undrain() -> int:
@@ -110,5 +120,6 @@ def training_runs_undrain() -> int:
         except InvalidTransition:
             continue
     TrainingRun.objects.filter(state=JobState.RUNNING, pause_requested=True, pause_reason="drain").update(
-        pause_requested=False, pause_reason="")
+        pause_requested=False, pause_reason=""
+    )
     return resumed

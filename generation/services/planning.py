@@ -67,34 +67,45 @@ def training_plan_make(
     overrides = dict(overrides or {})
     minutes = overrides.get("budget_minutes")
     if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float))):
-        raise InvalidInput(f"config.budget_minutes: must be a number of minutes, got {minutes!r}.",
-                           field="config.budget_minutes")
+        raise InvalidInput(
+            f"config.budget_minutes: must be a number of minutes, got {minutes!r}.", field="config.budget_minutes"
+        )
     classes = len(dataset_class_names(dataset=dataset))
     if overrides.get("conditional") is True and "num_classes" not in overrides:
         overrides["num_classes"] = classes
     device = training_device()
     limits = get_meter().limits(user=owner)
-    planned = preset is not None or budget_minutes is not None or bool(overrides.get("budget_minutes")) \
-        or not overrides
+    planned = preset is not None or budget_minutes is not None or bool(overrides.get("budget_minutes")) or not overrides
     if planned:
         if budget_minutes is None and not overrides.get("budget_minutes") and limits.max_training_minutes:
             budget_minutes = _default_minutes(preset=preset, device=device, cap=limits.max_training_minutes)
-        plan = _planned(preset=preset or "standard", minutes=budget_minutes, device=device, dataset=dataset,
-                        classes=classes, overrides=overrides, top_level_minutes=budget_minutes is not None)
+        plan = _planned(
+            preset=preset or "standard",
+            minutes=budget_minutes,
+            device=device,
+            dataset=dataset,
+            classes=classes,
+            overrides=overrides,
+            top_level_minutes=budget_minutes is not None,
+        )
     else:
         plan = _explicit(overrides=overrides, device=device)
     config = plan.config
     if config.conditional and config.num_classes != classes:
-        raise InvalidInput(f"config.num_classes: the dataset has {classes} classes, not {config.num_classes}.",
-                           field="config.num_classes")
+        raise InvalidInput(
+            f"config.num_classes: the dataset has {classes} classes, not {config.num_classes}.",
+            field="config.num_classes",
+        )
     _check_ceiling(config=config, plan=plan, limits=limits, overrides=overrides)
     if limits.max_training_minutes is not None and not config.budget_minutes:
         config = config.replace(budget_minutes=float(limits.max_training_minutes))  # the trainer stops there
     budget = config.budget_seconds
-    time_limit = None if budget is None else budget + max(TIME_LIMIT_MARGIN_MIN_SECONDS,
-                                                          budget * TIME_LIMIT_MARGIN_FRACTION)
-    return PlannedRun(config=config, plan=_plan_record(plan=plan, config=config, planned=planned),
-                      time_limit_seconds=time_limit)
+    time_limit = (
+        None if budget is None else budget + max(TIME_LIMIT_MARGIN_MIN_SECONDS, budget * TIME_LIMIT_MARGIN_FRACTION)
+    )
+    return PlannedRun(
+        config=config, plan=_plan_record(plan=plan, config=config, planned=planned), time_limit_seconds=time_limit
+    )
 
 
 def _default_minutes(*, preset: str | None, device: str, cap: float) -> float | None:
@@ -107,12 +118,26 @@ def _default_minutes(*, preset: str | None, device: str, cap: float) -> float | 
     return min(minutes, float(cap))
 
 
-def _planned(*, preset: str, minutes: float | None, device: str, dataset: Dataset, classes: int,
-             overrides: dict[str, Any], top_level_minutes: bool) -> TrainingPlan:
+def _planned(
+    *,
+    preset: str,
+    minutes: float | None,
+    device: str,
+    dataset: Dataset,
+    classes: int,
+    overrides: dict[str, Any],
+    top_level_minutes: bool,
+) -> TrainingPlan:
     try:
-        return plan_training(preset=preset, minutes=minutes, device=device, dataset_size=dataset.image_count,
-                             num_classes=max(classes, 1), overrides=overrides,
-                             measure=bool(conf.get("GENERATION_PLAN_MEASURE")))
+        return plan_training(
+            preset=preset,
+            minutes=minutes,
+            device=device,
+            dataset_size=dataset.image_count,
+            num_classes=max(classes, 1),
+            overrides=overrides,
+            measure=bool(conf.get("GENERATION_PLAN_MEASURE")),
+        )
     except ConfigError as exc:
         raise _field_error(exc, top_level_minutes=top_level_minutes) from None
 
@@ -127,10 +152,20 @@ def _explicit(*, overrides: dict[str, Any], device: str) -> TrainingPlan:
     measured = bool(conf.get("GENERATION_PLAN_MEASURE"))
     ips = _probe(config, device=device) if measured else table_images_per_second(config, kind=kind)
     minutes = config.steps * config.batch_size / max(ips, 1e-9) / 60
-    summary = (f"about {ips:,.0f} images/s here, about {config.steps:,} steps in {minutes:.1f} minutes "
-               f"({config.arch} at {config.resolution}px, batch {config.batch_size})")
-    return TrainingPlan(config=config, device=device, images_per_s=ips, steps=config.steps, minutes=minutes,
-                        summary=summary, preset="", measured=measured)
+    summary = (
+        f"about {ips:,.0f} images/s here, about {config.steps:,} steps in {minutes:.1f} minutes "
+        f"({config.arch} at {config.resolution}px, batch {config.batch_size})"
+    )
+    return TrainingPlan(
+        config=config,
+        device=device,
+        images_per_s=ips,
+        steps=config.steps,
+        minutes=minutes,
+        summary=summary,
+        preset="",
+        measured=measured,
+    )
 
 
 def _field_error(exc: ConfigError, *, top_level_minutes: bool) -> InvalidInput:
@@ -146,29 +181,53 @@ def _field_error(exc: ConfigError, *, top_level_minutes: bool) -> InvalidInput:
 def _check_ceiling(*, config: GANConfig, plan: TrainingPlan, limits: Limits, overrides: dict[str, Any]) -> None:
     if limits.max_resolution is not None and config.resolution > limits.max_resolution:
         detail = f"config.resolution: your plan allows up to {limits.max_resolution}px, not {config.resolution}px."
-        raise PaymentRequired(detail, code=GenerationError.PLAN_LIMIT_EXCEEDED, limit_name="max_resolution",
-                              limit=limits.max_resolution, requested=config.resolution,
-                              errors={"config.resolution": [detail]})
+        raise PaymentRequired(
+            detail,
+            code=GenerationError.PLAN_LIMIT_EXCEEDED,
+            limit_name="max_resolution",
+            limit=limits.max_resolution,
+            requested=config.resolution,
+            errors={"config.resolution": [detail]},
+        )
     work = training_work(config)
     if limits.max_training_work is not None and work > limits.max_training_work:
         name = next((f"config.{field}" for field in _WORK_FIELDS if field in overrides), "config.steps")
         width = max(config.g_channels, config.d_channels)
-        detail = (f"{name}: this run's work is {work:,} (steps x batch x resolution^2 x channels = "
-                  f"{config.steps:,} x {config.batch_size} x {config.resolution}^2 x {width}), more than your "
-                  f"plan's limit of {limits.max_training_work:,} per run: lower the steps, batch, resolution or "
-                  "width, or upgrade your plan.")
-        raise InvalidInput(detail, code=GenerationError.TRAINING_LIMIT_EXCEEDED, limit_name="max_training_work",
-                           limit=limits.max_training_work, requested=work, errors={name: [detail]})
+        detail = (
+            f"{name}: this run's work is {work:,} (steps x batch x resolution^2 x channels = "
+            f"{config.steps:,} x {config.batch_size} x {config.resolution}^2 x {width}), more than your "
+            f"plan's limit of {limits.max_training_work:,} per run: lower the steps, batch, resolution or "
+            "width, or upgrade your plan."
+        )
+        raise InvalidInput(
+            detail,
+            code=GenerationError.TRAINING_LIMIT_EXCEEDED,
+            limit_name="max_training_work",
+            limit=limits.max_training_work,
+            requested=work,
+            errors={name: [detail]},
+        )
     cap = limits.max_training_minutes
     asked = config.budget_minutes or plan.minutes
     if cap is not None and asked > cap * 1.0001:
         name = "budget_minutes" if config.budget_minutes else "config.steps"
-        what = (f"a {asked:g}-minute budget" if config.budget_minutes
-                else f"about {asked:,.1f} minutes of training here ({plan.summary})")
-        detail = (f"{name}: this run asks for {what}, more than your plan's limit of {cap:g} minutes per run: "
-                  "give it fewer minutes or steps, or upgrade your plan.")
-        raise InvalidInput(detail, code=GenerationError.TRAINING_LIMIT_EXCEEDED, limit_name="max_training_minutes",
-                           limit=cap, requested=round(asked, 2), errors={name: [detail]})
+        what = (
+            f"a {asked:g}-minute budget"
+            if config.budget_minutes
+            else f"about {asked:,.1f} minutes of training here ({plan.summary})"
+        )
+        detail = (
+            f"{name}: this run asks for {what}, more than your plan's limit of {cap:g} minutes per run: "
+            "give it fewer minutes or steps, or upgrade your plan."
+        )
+        raise InvalidInput(
+            detail,
+            code=GenerationError.TRAINING_LIMIT_EXCEEDED,
+            limit_name="max_training_minutes",
+            limit=cap,
+            requested=round(asked, 2),
+            errors={name: [detail]},
+        )
 
 
 def _plan_record(*, plan: TrainingPlan, config: GANConfig, planned: bool) -> dict[str, Any]:

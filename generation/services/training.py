@@ -67,26 +67,45 @@ def training_config_resolve(*, owner: Any, dataset: Dataset, overrides: dict[str
     return training_plan_make(owner=owner, dataset=dataset, overrides=overrides).config
 
 
-def training_run_estimate(*, owner: Any, dataset: Dataset, preset: str | None = None,
-                          budget_minutes: float | None = None, config: dict[str, Any] | None = None) -> PlannedRun:
+def training_run_estimate(
+    *,
+    owner: Any,
+    dataset: Dataset,
+    preset: str | None = None,
+    budget_minutes: float | None = None,
+    config: dict[str, Any] | None = None,
+) -> PlannedRun:
     """What `training_run_create` would queue, and how fast it would train here; writes nothing."""
     if dataset.owner_id != owner.pk:
         raise NotFound("No such dataset.")
     dataset_ready_check(dataset=dataset)
-    return training_plan_make(owner=owner, dataset=dataset, preset=preset, budget_minutes=budget_minutes,
-                              overrides=config)
+    return training_plan_make(
+        owner=owner, dataset=dataset, preset=preset, budget_minutes=budget_minutes, overrides=config
+    )
 
 
-def training_run_create(*, owner: Any, dataset: Dataset, config: dict[str, Any] | None = None,
-                        preset: str | None = None, budget_minutes: float | None = None) -> TrainingRun:
+def training_run_create(
+    *,
+    owner: Any,
+    dataset: Dataset,
+    config: dict[str, Any] | None = None,
+    preset: str | None = None,
+    budget_minutes: float | None = None,
+) -> TrainingRun:
     """Queue a training run on `dataset` (planned from a preset and/or a budget, or an explicit config, within
     the owner's plan), spending one training unit in the same transaction."""
-    planned = training_run_estimate(owner=owner, dataset=dataset, preset=preset, budget_minutes=budget_minutes,
-                                    config=config)
+    planned = training_run_estimate(
+        owner=owner, dataset=dataset, preset=preset, budget_minutes=budget_minutes, config=config
+    )
     with transaction.atomic():
-        run = TrainingRun.objects.create(owner=owner, dataset=dataset, config=planned.config.to_dict(),
-                                         total_steps=planned.config.steps, plan=planned.plan,
-                                         time_limit_seconds=planned.time_limit_seconds)
+        run = TrainingRun.objects.create(
+            owner=owner,
+            dataset=dataset,
+            config=planned.config.to_dict(),
+            total_steps=planned.config.steps,
+            plan=planned.plan,
+            time_limit_seconds=planned.time_limit_seconds,
+        )
         get_meter().consume(user=owner, kind=TRAINING, units=1, reference=_reference(run))
         job_enqueue(job=run)
     return run
@@ -99,8 +118,9 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
         if locked.is_finished:
             raise InvalidTransition(entity="training run", state=locked.state, action="cancel")
         if locked.state == TrainingState.PAUSED:  # nothing works on it: cancelled at once, like a queued run
-            TrainingRun.objects.filter(pk=locked.pk).update(state=JobState.CANCELLED, cancel_requested=True,
-                                                            finished_at=timezone.now())
+            TrainingRun.objects.filter(pk=locked.pk).update(
+                state=JobState.CANCELLED, cancel_requested=True, finished_at=timezone.now()
+            )
         else:
             job_cancel(job=locked)
         training_run_settle(run_pk=locked.pk)
@@ -136,12 +156,20 @@ def training_run_settle(*, run_pk: int) -> bool:
 
 # --- the work ----------------------------------------------------------------------------------------------
 
+
 class _Monitor:
     """The trainer's callbacks: progress rows (throttled) and cancellation through the job heartbeat."""
 
-    def __init__(self, *, context: JobContext, directory: Path, config: GANConfig,
-                 time_limit_seconds: float | None = None, elapsed_before: float = 0.0,
-                 stored_checkpoint: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        context: JobContext,
+        directory: Path,
+        config: GANConfig,
+        time_limit_seconds: float | None = None,
+        elapsed_before: float = 0.0,
+        stored_checkpoint: str = "",
+    ) -> None:
         self.context, self.directory, self.config = context, directory, config
         self.public_id = context.job.public_id
         self.stored_checkpoint = stored_checkpoint  # the bucket's copy the run row names now (remote media)
@@ -151,8 +179,9 @@ class _Monitor:
         self.limit_reached = False  # the plan's hard time limit stopped the run (not the user)
         self._last_write = 0.0
         # the limit counts training time of earlier attempts (from the checkpoint) plus this attempt's wall clock
-        self._deadline = None if time_limit_seconds is None else (
-            time.monotonic() + max(0.0, time_limit_seconds - elapsed_before))
+        self._deadline = (
+            None if time_limit_seconds is None else (time.monotonic() + max(0.0, time_limit_seconds - elapsed_before))
+        )
 
     def should_stop(self) -> bool:
         if not self.stopping and self._deadline is not None and time.monotonic() >= self._deadline:
@@ -172,8 +201,7 @@ class _Monitor:
 
     def on_progress(self, progress: Progress) -> None:
         checkpointed = progress.checkpoint_path is not None and (
-            progress.step % self.config.checkpoint_every == 0 or progress.step == progress.total_steps
-            or self.stopping
+            progress.step % self.config.checkpoint_every == 0 or progress.step == progress.total_steps or self.stopping
         )
         sampled = progress.step % self.config.sample_every == 0 or progress.step == progress.total_steps
         now = time.monotonic()
@@ -216,8 +244,12 @@ class _Monitor:
     def _store_checkpoint(self, path: Path, step: int) -> dict[str, str]:
         sha256 = sha256_file(path)
         # not cached: this host keeps latest.pt in the runs folder, and a long run's copies would crowd out models
-        name = media_save_file(name=run_storage_name(self.public_id, f"checkpoints/step-{step:07d}.pt"), path=path,
-                               sha256=sha256, cache=False)
+        name = media_save_file(
+            name=run_storage_name(self.public_id, f"checkpoints/step-{step:07d}.pt"),
+            path=path,
+            sha256=sha256,
+            cache=False,
+        )
         self.stored_checkpoint = name
         return {"checkpoint_file": name, "checkpoint_sha256": sha256}
 
@@ -256,16 +288,20 @@ def _trainer_for(*, run: TrainingRun, config: GANConfig, prepared: PreparedDatas
         trainer = Trainer(config=config, dataset=prepared, device=device, out_dir=directory)
         if run.init_from_id is not None:  # a fine-tune: start from the parent's checkpoint (read, never written)
             parent_run = run.init_from.training_run
-            parent = (_stored_checkpoint(parent_run.checkpoint_file, parent_run.checkpoint_sha256)
-                      or run_directory(parent_run.public_id) / "checkpoints" / "latest.pt")
-            finetune.init_from_checkpoint(trainer, parent,
-                                          fresh_discriminator=bool(run.fine_tune.get("fresh_discriminator")))
+            parent = (
+                _stored_checkpoint(parent_run.checkpoint_file, parent_run.checkpoint_sha256)
+                or run_directory(parent_run.public_id) / "checkpoints" / "latest.pt"
+            )
+            finetune.init_from_checkpoint(
+                trainer, parent, fresh_discriminator=bool(run.fine_tune.get("fresh_discriminator"))
+            )
     else:
         saved = load_checkpoint(checkpoint)["config"]
         wanted = config.to_dict()
         changes = {name: wanted[name] for name in RESUMABLE_CHANGES if saved.get(name) != wanted[name]}
-        trainer = Trainer.resume(checkpoint_path=checkpoint, dataset=prepared, device=device, out_dir=directory,
-                                 config_changes=changes)
+        trainer = Trainer.resume(
+            checkpoint_path=checkpoint, dataset=prepared, device=device, out_dir=directory, config_changes=changes
+        )
         logger.info("training run %s resumes from step %s", run.public_id, trainer.step)
     if run.fine_tune.get("freeze_d_blocks"):
         finetune.freeze_discriminator_blocks(trainer, int(run.fine_tune["freeze_d_blocks"]))
@@ -292,8 +328,11 @@ def training_run_work(run: TrainingRun, context: JobContext) -> None:
     """Train (resuming from the last checkpoint if there is one), export, check parity, record the model."""
     if run.attempts == 1:
         with transaction.atomic():
-            event_emit(type="training.started", user=run.owner,
-                       payload={"training_run": str(run.public_id), "dataset": str(run.dataset.public_id)})
+            event_emit(
+                type="training.started",
+                user=run.owner,
+                payload={"training_run": str(run.public_id), "dataset": str(run.dataset.public_id)},
+            )
     config = GANConfig.from_dict(run.config)
     try:
         prepared = dataset_prepare(dataset=run.dataset, resolution=config.resolution)
@@ -308,22 +347,31 @@ def training_run_work(run: TrainingRun, context: JobContext) -> None:
     else:
         trainer = _trainer_for(run=run, config=config, prepared=prepared, directory=directory)
         start_step, elapsed_before = trainer.step, trainer.elapsed_seconds
-    context.heartbeat(force=True, start_steps=[*run.start_steps, start_step], step=start_step,
-                      total_steps=config.steps)
-    monitor = _Monitor(context=context, directory=directory, config=config,
-                       time_limit_seconds=run.time_limit_seconds, elapsed_before=elapsed_before,
-                       stored_checkpoint=run.checkpoint_file)
+    context.heartbeat(force=True, start_steps=[*run.start_steps, start_step], step=start_step, total_steps=config.steps)
+    monitor = _Monitor(
+        context=context,
+        directory=directory,
+        config=config,
+        time_limit_seconds=run.time_limit_seconds,
+        elapsed_before=elapsed_before,
+        stored_checkpoint=run.checkpoint_file,
+    )
     if trainer is None:
         result = train_in_processes(
-            processes=processes, config=config, dataset_file=dataset_prepared_path(dataset=run.dataset,
-                                                                                   resolution=config.resolution),
-            directory=directory, device=training_device(), monitor=monitor)
+            processes=processes,
+            config=config,
+            dataset_file=dataset_prepared_path(dataset=run.dataset, resolution=config.resolution),
+            directory=directory,
+            device=training_device(),
+            monitor=monitor,
+        )
         if result.reason in ("completed", "time_limit") or monitor.limit_reached:
             run.refresh_from_db(fields=["checkpoint_file", "checkpoint_sha256"])
             trainer = _trainer_for(run=run, config=config, prepared=prepared, directory=directory)  # to export
     else:
-        result = trainer.run(on_progress=monitor.on_progress, should_stop=monitor.should_stop,
-                             should_pause=monitor.should_pause)
+        result = trainer.run(
+            on_progress=monitor.on_progress, should_stop=monitor.should_stop, should_pause=monitor.should_pause
+        )
     if result.reason == "cancelled" and not monitor.limit_reached:
         raise JobCancelled(f"training run {run.public_id} stopped at step {result.step}")
     if result.reason == "paused":
@@ -338,23 +386,36 @@ def training_run_work(run: TrainingRun, context: JobContext) -> None:
     if result.step < 1:
         raise PermanentJobError("The run reached its time limit before its first training step.")
     if stop_reason != "completed":
-        logger.info("training run %s stopped at step %s of %s (%s)", run.public_id, result.step,
-                    result.total_steps, stop_reason)
-    _finish(run=run, trainer=trainer, prepared=prepared, directory=directory, context=context,
-            stop_reason=stop_reason)
+        logger.info(
+            "training run %s stopped at step %s of %s (%s)", run.public_id, result.step, result.total_steps, stop_reason
+        )
+    _finish(run=run, trainer=trainer, prepared=prepared, directory=directory, context=context, stop_reason=stop_reason)
 
 
-def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, directory: Path,
-            context: JobContext, stop_reason: str = "completed") -> None:
+def _finish(
+    *,
+    run: TrainingRun,
+    trainer: Trainer,
+    prepared: PreparedDataset,
+    directory: Path,
+    context: JobContext,
+    stop_reason: str = "completed",
+) -> None:
     onnx_path = directory / "model.onnx"
     try:
         exported = gan_export.export_generator(
-            generator=trainer.generator_ema, config=trainer.config, out_path=onnx_path, step=trainer.step,
-            dataset_hash=trainer.dataset_hash, class_names=trainer.class_names,
+            generator=trainer.generator_ema,
+            config=trainer.config,
+            out_path=onnx_path,
+            step=trainer.step,
+            dataset_hash=trainer.dataset_hash,
+            class_names=trainer.class_names,
         )
     except gan_export.ParityError as exc:
-        raise PermanentJobError(f"The exported ONNX model failed its parity check against torch: {exc} "
-                                f"(max |diff| {exc.max_abs_diff:.6g}, tolerance {exc.tolerance:g}).") from None
+        raise PermanentJobError(
+            f"The exported ONNX model failed its parity check against torch: {exc} "
+            f"(max |diff| {exc.max_abs_diff:.6g}, tolerance {exc.tolerance:g})."
+        ) from None
     context.heartbeat(force=True)
     metrics = _metrics(prepared=prepared, onnx_path=onnx_path, config=trainer.config)
     context.heartbeat(force=True)
@@ -369,22 +430,45 @@ def _finish(*, run: TrainingRun, trainer: Trainer, prepared: PreparedDataset, di
             if locked.cancel_requested:
                 raise JobCancelled(f"training run {run.public_id} was cancelled")
             version = ModelVersion.objects.create(
-                owner_id=locked.owner_id, training_run=locked, name=f"{locked.dataset.name} · step {trainer.step}",
-                onnx_file=stored, onnx_sha256=onnx_sha256, onnx_size=len(payload),
-                parity_passed=True, parity_max_abs_diff=exported.max_abs_diff,
-                parity_tolerance=gan_export.PARITY_TOLERANCE, metrics=metrics, dataset_hash=trainer.dataset_hash,
-                config=config.to_dict(), step=trainer.step, latent_dim=config.latent_dim,
-                resolution=config.resolution, conditional=config.conditional,
+                owner_id=locked.owner_id,
+                training_run=locked,
+                name=f"{locked.dataset.name} · step {trainer.step}",
+                onnx_file=stored,
+                onnx_sha256=onnx_sha256,
+                onnx_size=len(payload),
+                parity_passed=True,
+                parity_max_abs_diff=exported.max_abs_diff,
+                parity_tolerance=gan_export.PARITY_TOLERANCE,
+                metrics=metrics,
+                dataset_hash=trainer.dataset_hash,
+                config=config.to_dict(),
+                step=trainer.step,
+                latent_dim=config.latent_dim,
+                resolution=config.resolution,
+                conditional=config.conditional,
                 num_classes=config.num_classes if config.conditional else 0,
                 class_names=list(trainer.class_names),
             )
             lineage.model_version_recorded(version=version, dataset=locked.dataset)
-            job_succeed(job=locked, step=trainer.step, checkpoint_step=trainer.step, settled_at=timezone.now(),
-                        stop_reason=stop_reason, pause_requested=False)
-            event_emit(type="training.succeeded", user=locked.owner,
-                       payload={"training_run": str(run.public_id), "model_version": str(version.public_id),
-                                "step": trainer.step, "dataset_hash": trainer.dataset_hash,
-                                "stop_reason": stop_reason})
+            job_succeed(
+                job=locked,
+                step=trainer.step,
+                checkpoint_step=trainer.step,
+                settled_at=timezone.now(),
+                stop_reason=stop_reason,
+                pause_requested=False,
+            )
+            event_emit(
+                type="training.succeeded",
+                user=locked.owner,
+                payload={
+                    "training_run": str(run.public_id),
+                    "model_version": str(version.public_id),
+                    "step": trainer.step,
+                    "dataset_hash": trainer.dataset_hash,
+                    "stop_reason": stop_reason,
+                },
+            )
     except BaseException:
         default_storage.delete(stored)
         raise

@@ -67,8 +67,9 @@ class AtelierAdminSite(AdminSite):
             key = f"admin-login:{client_ip(request)}:{window}"
             cache.add(key, 0, timeout=period)
             if cache.incr(key) > limit:
-                response = HttpResponse("Too many login attempts; try again later.", status=429,
-                                        content_type="text/plain")
+                response = HttpResponse(
+                    "Too many login attempts; try again later.", status=429, content_type="text/plain"
+                )
                 response["Retry-After"] = str(period - int(timezone.now().timestamp()) % period)
                 return response
         return super().login(request, extra_context)

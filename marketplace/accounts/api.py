@@ -41,8 +41,9 @@ from marketplace.accounts.serializers import (
 
 
 def _token_body(issued: services.IssuedToken) -> dict:
-    return TokenSerializer({"token": issued.secret, "expires_at": issued.token.expires_at,
-                            "user": issued.token.user}).data
+    return TokenSerializer(
+        {"token": issued.secret, "expires_at": issued.token.expires_at, "user": issued.token.user}
+    ).data
 
 
 class RegisterView(APIView):
@@ -51,19 +52,29 @@ class RegisterView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=RegisterSerializer, responses={202: RegisterAcceptedSerializer, 400: PROBLEM},
-                   tags=["accounts"], summary="Start a sign-up: a confirmation link goes to the address",
-                   description="The answer is the same for a new address and one that already has an account "
-                               "(whose owner gets a \"you already have an account\" message instead). Follow the "
-                               "link, or POST its uid and token to /auth/register/confirm, to sign in.")
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={202: RegisterAcceptedSerializer, 400: PROBLEM},
+        tags=["accounts"],
+        summary="Start a sign-up: a confirmation link goes to the address",
+        description="The answer is the same for a new address and one that already has an account "
+        '(whose owner gets a "you already have an account" message instead). Follow the '
+        "link, or POST its uid and token to /auth/register/confirm, to sign in.",
+    )
     def post(self, request: Request) -> Response:
         payload = RegisterSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         services.user_register(**payload.validated_data, base_url=request.build_absolute_uri("/"))
         email = payload.validated_data["email"].lower()
-        return Response(RegisterAcceptedSerializer({
-            "detail": f"We sent a message to {email}: follow its link to finish signing up.", "email": email,
-        }).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            RegisterAcceptedSerializer(
+                {
+                    "detail": f"We sent a message to {email}: follow its link to finish signing up.",
+                    "email": email,
+                }
+            ).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class RegisterConfirmView(APIView):
@@ -72,8 +83,12 @@ class RegisterConfirmView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=RegisterConfirmSerializer, responses={201: TokenSerializer, 400: PROBLEM},
-                   tags=["accounts"], summary="Finish a sign-up with the emailed link's uid and token; signs in")
+    @extend_schema(
+        request=RegisterConfirmSerializer,
+        responses={201: TokenSerializer, 400: PROBLEM},
+        tags=["accounts"],
+        summary="Finish a sign-up with the emailed link's uid and token; signs in",
+    )
     def post(self, request: Request) -> Response:
         payload = RegisterConfirmSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -93,8 +108,11 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         payload = LoginSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        issued = services.auth_login(**payload.validated_data, client_address=client_ip(request),
-                                     user_agent=request.headers.get("User-Agent", ""))
+        issued = services.auth_login(
+            **payload.validated_data,
+            client_address=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
         return Response(_token_body(issued))
 
 
@@ -134,9 +152,12 @@ class MeAvatarView(APIView):
     required_scopes = {"PUT": {"profile:write"}, "DELETE": {"profile:write"}}
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": AvatarUploadSerializer},
-                   responses={200: UserSerializer, 400: PROBLEM, 413: PROBLEM}, tags=["accounts"],
-                   summary="Set your profile picture")
+    @extend_schema(
+        request={"multipart/form-data": AvatarUploadSerializer},
+        responses={200: UserSerializer, 400: PROBLEM, 413: PROBLEM},
+        tags=["accounts"],
+        summary="Set your profile picture",
+    )
     def put(self, request: Request) -> Response:
         payload = AvatarUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -145,8 +166,9 @@ class MeAvatarView(APIView):
         user = services.user_set_avatar(user=request.user, raw=b"".join(upload.chunks()), filename=upload.name)
         return Response(UserSerializer(user, context={"request": request}).data)
 
-    @extend_schema(request=None, responses={200: UserSerializer}, tags=["accounts"],
-                   summary="Remove your profile picture")
+    @extend_schema(
+        request=None, responses={200: UserSerializer}, tags=["accounts"], summary="Remove your profile picture"
+    )
     def delete(self, request: Request) -> Response:
         user = services.user_remove_avatar(user=request.user)
         return Response(UserSerializer(user, context={"request": request}).data)
@@ -156,8 +178,12 @@ class UserAvatarView(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer, AnyMediaRenderer]
 
-    @extend_schema(responses={(200, AVATAR_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY), 404: PROBLEM},
-                   tags=["accounts"], auth=[], summary="A user's profile picture (public)")
+    @extend_schema(
+        responses={(200, AVATAR_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY), 404: PROBLEM},
+        tags=["accounts"],
+        auth=[],
+        summary="A user's profile picture (public)",
+    )
     def get(self, request: Request, public_id) -> FileResponse:
         user = selectors.user_public_get(public_id=public_id)
         if user is None or not user.avatar:
@@ -175,8 +201,9 @@ class PasswordChangeView(APIView):
     def post(self, request: Request) -> Response:
         payload = PasswordChangeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        issued = services.user_change_password(user=request.user, **payload.validated_data,
-                                               user_agent=request.headers.get("User-Agent", ""))
+        issued = services.user_change_password(
+            user=request.user, **payload.validated_data, user_agent=request.headers.get("User-Agent", "")
+        )
         return Response(_token_body(issued))
 
 
@@ -197,8 +224,11 @@ class ApiKeyListCreateView(IdempotentMixin, generics.GenericAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ApiKeySerializer(page, many=True).data)
 
-    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer, 403: PROBLEM, 409: PROBLEM},
-                   tags=["api-keys"])
+    @extend_schema(
+        request=ApiKeyCreateSerializer,
+        responses={201: ApiKeyCreatedSerializer, 403: PROBLEM, 409: PROBLEM},
+        tags=["api-keys"],
+    )
     def post(self, request: Request) -> Response:
         payload = ApiKeyCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -210,6 +240,7 @@ class ApiKeyListCreateView(IdempotentMixin, generics.GenericAPIView):
 @summaries(get="One of your API keys", delete="Revoke an API key; requests with it fail from now on")
 class ApiKeyDetailView(APIView):
     permission_classes = [LoginTokenRequired]
+
     @extend_schema(responses={200: ApiKeySerializer, 403: PROBLEM, 404: PROBLEM}, tags=["api-keys"])
     def get(self, request: Request, public_id) -> Response:
         return Response(ApiKeySerializer(selectors.api_key_get(user=request.user, public_id=public_id)).data)

@@ -17,8 +17,11 @@ def avatar_render(*, raw: bytes, name: str) -> bytes:
     """A square AVATAR_SIDE px PNG from an untrusted upload; ImageRejected/PayloadTooLarge say why not."""
     clean = image_clean(raw=raw, name=name, max_bytes=AVATAR_MAX_BYTES, max_pixels=AVATAR_MAX_PIXELS)
     with Image.open(io.BytesIO(clean.data)) as image:
-        square = ImageOps.fit(image.convert("RGBA" if image.mode == "RGBA" else "RGB"),
-                              (AVATAR_SIDE, AVATAR_SIDE), Image.Resampling.LANCZOS)
+        square = ImageOps.fit(
+            image.convert("RGBA" if image.mode == "RGBA" else "RGB"),
+            (AVATAR_SIDE, AVATAR_SIDE),
+            Image.Resampling.LANCZOS,
+        )
     out = io.BytesIO()
     square.save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -10,8 +10,9 @@ from marketplace.accounts.lockout import AccountLocked
 
 
 class LockoutModelBackend(ModelBackend):
-    def authenticate(self, request: Any, username: str | None = None, password: str | None = None,
-                     **kwargs: Any) -> Any:
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
         from marketplace.accounts.services import auth_check_password
 
         email = username or kwargs.get("email")

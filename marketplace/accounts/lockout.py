@@ -51,14 +51,18 @@ def _reserve(key: str, limit: int) -> bool:
     LoginLockout.objects.filter(
         Q(locked_until__lte=now) | Q(locked_until__isnull=True, window_started_at__lte=window_start), key=key
     ).update(failures=0, locked_until=None, window_started_at=now)
-    return LoginLockout.objects.filter(
-        key=key, locked_until__isnull=True, failures__lt=limit
-    ).update(failures=F("failures") + 1) == 1
+    return (
+        LoginLockout.objects.filter(key=key, locked_until__isnull=True, failures__lt=limit).update(
+            failures=F("failures") + 1
+        )
+        == 1
+    )
 
 
 def _locked_error(keys: list[str]) -> AccountLocked:
-    until = max((u for u in LoginLockout.objects.filter(key__in=keys).values_list("locked_until", flat=True) if u),
-                default=None)
+    until = max(
+        (u for u in LoginLockout.objects.filter(key__in=keys).values_list("locked_until", flat=True) if u), default=None
+    )
     wait = int((until - timezone.now()).total_seconds()) + 1 if until else 60
     return AccountLocked("Too many failed logins; try again later.", retry_after_seconds=max(wait, 1))
 

@@ -49,7 +49,8 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     email_confirmed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the owner of the address followed the sign-up link; no sign-in before.")
+        null=True, blank=True, help_text="When the owner of the address followed the sign-up link; no sign-in before."
+    )
 
     objects = UserManager()
 

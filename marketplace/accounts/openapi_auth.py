@@ -8,5 +8,8 @@ class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
     name = "bearer"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer",
-                "description": "A login token (atk_…) from /api/v1/auth/login, or an API key (atl_…)"}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A login token (atk_…) from /api/v1/auth/login, or an API key (atl_…)",
+        }

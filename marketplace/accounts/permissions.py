@@ -20,5 +20,6 @@ class LoginTokenRequired(BasePermission):
             return False
         if isinstance(request.auth, AuthToken) or request.auth is None:  # a login token, or a session
             return True
-        raise Forbidden("Manage credentials with a login token, not an API key.",
-                        code=AccountError.LOGIN_TOKEN_REQUIRED)
+        raise Forbidden(
+            "Manage credentials with a login token, not an API key.", code=AccountError.LOGIN_TOKEN_REQUIRED
+        )

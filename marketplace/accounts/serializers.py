@@ -39,8 +39,17 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "role", "display_name", "bio", "avatar", "open_to_commissions", "is_staff",
-                  "created_at"]
+        fields = [
+            "id",
+            "email",
+            "role",
+            "display_name",
+            "bio",
+            "avatar",
+            "open_to_commissions",
+            "is_staff",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -96,8 +105,10 @@ class PasswordChangeSerializer(StrictSerializer):
     current_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
     revoke_api_keys = serializers.BooleanField(
-        default=False, help_text="Also revoke every API key (do this if you change the password because it leaked: "
-                                 "keys are independent of the password and survive the change otherwise).")
+        default=False,
+        help_text="Also revoke every API key (do this if you change the password because it leaked: "
+        "keys are independent of the password and survive the change otherwise).",
+    )
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
@@ -106,15 +117,15 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at",
-                  "active"]
+        fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at", "active"]
         read_only_fields = fields
 
 
 class ApiKeyCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=100)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=sorted(SCOPES)), default=lambda: list(DEFAULT_API_KEY_SCOPES),
+        child=serializers.ChoiceField(choices=sorted(SCOPES)),
+        default=lambda: list(DEFAULT_API_KEY_SCOPES),
         max_length=len(SCOPES),
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)

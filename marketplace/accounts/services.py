@@ -45,8 +45,7 @@ def _validate_password(password: str, user: User) -> None:
         raise InvalidInput(" ".join(exc.messages), field="password") from None
 
 
-def user_register(*, email: str, password: str, base_url: str, display_name: str = "",
-                  role: str = Role.BUYER) -> None:
+def user_register(*, email: str, password: str, base_url: str, display_name: str = "", role: str = Role.BUYER) -> None:
     """Start a sign-up: the same outcome (None, one email sent) for a new and a taken address (signup.py).
     Only the rules on what was typed (role, password) refuse, and they do not depend on the address."""
     if role not in SELF_SERVICE_ROLES:
@@ -64,7 +63,10 @@ def user_confirm_email(*, uid: str, token: str) -> User:
 def token_issue(*, user: User, user_agent: str = "") -> IssuedToken:
     secret = new_secret(TOKEN_KIND)
     token = AuthToken.objects.create(
-        user=user, digest=secret.digest, prefix=secret.prefix, user_agent=user_agent[:200],
+        user=user,
+        digest=secret.digest,
+        prefix=secret.prefix,
+        user_agent=user_agent[:200],
         expires_at=timezone.now() + settings.AUTH_TOKEN_TTL,
     )
     return IssuedToken(token=token, secret=secret.value)
@@ -100,8 +102,10 @@ def auth_check_credentials(*, email: str, password: str, client_address: str) ->
     if user is None:
         raise NotAuthenticated("Invalid email or password.", code=AccountError.INVALID_CREDENTIALS)
     if user.email_confirmed_at is None:  # only someone who knows the password learns this
-        raise NotAuthenticated("Confirm your email address first: follow the link we sent you when you signed up.",
-                               code=AccountError.EMAIL_UNCONFIRMED)
+        raise NotAuthenticated(
+            "Confirm your email address first: follow the link we sent you when you signed up.",
+            code=AccountError.EMAIL_UNCONFIRMED,
+        )
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return user
 
@@ -125,8 +129,9 @@ def user_set_avatar(*, user: User, raw: bytes, filename: str) -> User:
     """Replace the user's profile picture with `raw` (validated, cropped square, re-encoded). The old file is
     deleted once the change has committed; a failed change leaves the old picture and no new file."""
     png = avatar_render(raw=raw, name=filename or "avatar")
-    name = default_storage.save(f"avatars/{user.public_id.hex}-{hashlib.sha256(png).hexdigest()[:16]}.png",
-                                ContentFile(png))
+    name = default_storage.save(
+        f"avatars/{user.public_id.hex}-{hashlib.sha256(png).hexdigest()[:16]}.png", ContentFile(png)
+    )
     try:
         _avatar_replace(user=user, name=name)
     except BaseException:
@@ -151,8 +156,9 @@ def _avatar_replace(*, user: User, name: str) -> None:
 
 
 @transaction.atomic
-def user_change_password(*, user: User, current_password: str, new_password: str, revoke_api_keys: bool = False,
-                         user_agent: str = "") -> IssuedToken:
+def user_change_password(
+    *, user: User, current_password: str, new_password: str, revoke_api_keys: bool = False, user_agent: str = ""
+) -> IssuedToken:
     """Every token and session dies with the old password; the caller gets one fresh token. API keys live on
     unless `revoke_api_keys` (GitHub keeps tokens on a password change too, and offers to revoke them)."""
     if not user.check_password(current_password):
@@ -192,8 +198,14 @@ def api_key_create(*, user: User, name: str, scopes: list[str], expires_at: date
     if ApiKey.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_ACTIVE_API_KEYS:
         raise InvalidInput(f"At most {MAX_ACTIVE_API_KEYS} active keys; revoke one first.", field="name")
     secret = new_secret(API_KEY_KIND)
-    key = ApiKey.objects.create(user=user, name=name, prefix=secret.prefix, digest=secret.digest,
-                                scopes=sorted(set(scopes)), expires_at=expires_at)
+    key = ApiKey.objects.create(
+        user=user,
+        name=name,
+        prefix=secret.prefix,
+        digest=secret.digest,
+        scopes=sorted(set(scopes)),
+        expires_at=expires_at,
+    )
     return IssuedApiKey(api_key=key, secret=secret.value)
 
 

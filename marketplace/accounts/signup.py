@@ -39,19 +39,25 @@ def _confirm_link(user: User, base_url: str) -> str:
 
 
 def _send_confirmation(user: User, base_url: str) -> None:
-    send_mail("Confirm your Atelier account",
-              f"Follow this link to finish signing up:\n\n{_confirm_link(user, base_url)}\n\n"
-              "If you did not sign up for Atelier, ignore this message: no account is made without it.",
-              None, [user.email])
+    send_mail(
+        "Confirm your Atelier account",
+        f"Follow this link to finish signing up:\n\n{_confirm_link(user, base_url)}\n\n"
+        "If you did not sign up for Atelier, ignore this message: no account is made without it.",
+        None,
+        [user.email],
+    )
 
 
 def _send_already_registered(user: User, base_url: str) -> None:
     base = base_url.rstrip("/")
-    send_mail("You already have an Atelier account",
-              "Someone (hopefully you) tried to sign up for Atelier with this address, which already has an "
-              f"account.\n\nSign in: {base}/login\nForgot your password? {base}/password-reset\n\n"
-              "If it was not you, nothing has changed and you can ignore this message.",
-              None, [user.email])
+    send_mail(
+        "You already have an Atelier account",
+        "Someone (hopefully you) tried to sign up for Atelier with this address, which already has an "
+        f"account.\n\nSign in: {base}/login\nForgot your password? {base}/password-reset\n\n"
+        "If it was not you, nothing has changed and you can ignore this message.",
+        None,
+        [user.email],
+    )
 
 
 def registration_start(*, candidate: User, password: str, base_url: str) -> None:
@@ -86,12 +92,16 @@ def registration_confirm(*, uid: str, token: str) -> User:
     except (ValueError, TypeError):
         user = None
     if user is None or not confirmation_tokens.check_token(user, token) or not user.is_active:
-        raise InvalidInput("This confirmation link is not valid (used, expired or mistyped). Sign up again to get "
-                           "a new one.", field="token", code=AccountError.INVALID_CONFIRMATION)
+        raise InvalidInput(
+            "This confirmation link is not valid (used, expired or mistyped). Sign up again to get a new one.",
+            field="token",
+            code=AccountError.INVALID_CONFIRMATION,
+        )
     if user.email_confirmed_at is None:
         with transaction.atomic():
             updated = User.objects.filter(pk=user.pk, email_confirmed_at=None).update(
-                email_confirmed_at=timezone.now(), updated_at=timezone.now())
+                email_confirmed_at=timezone.now(), updated_at=timezone.now()
+            )
         if updated:
             logger.info("account %s confirmed its email", user.public_id)
         user.refresh_from_db()

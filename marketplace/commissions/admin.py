@@ -36,9 +36,27 @@ class CommissionAdmin(admin.ModelAdmin):
     search_fields = ["public_id", "title", "client__email", "artist__email"]
     date_hierarchy = "created_at"
     inlines = [OfferInline, DeliveryInline, EventInline]
-    readonly_fields = ["public_id", "client", "artist", "target_artist", "target_model", "state", "state_changed_at",
-                       "accepted_offer", "price", "platform_fee", "revisions_allowed", "revisions_used", "payment",
-                       "budget", "currency", "deadline", "due_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "public_id",
+        "client",
+        "artist",
+        "target_artist",
+        "target_model",
+        "state",
+        "state_changed_at",
+        "accepted_offer",
+        "price",
+        "platform_fee",
+        "revisions_allowed",
+        "revisions_used",
+        "payment",
+        "budget",
+        "currency",
+        "deadline",
+        "due_at",
+        "created_at",
+        "updated_at",
+    ]
     fields = ["public_id", "title", "description", "style", *readonly_fields[1:]]
 
     def has_add_permission(self, request) -> bool:

@@ -56,8 +56,9 @@ class CommissionScoped:
 def _detail(request: Request, commission: Commission, *, code: int = status.HTTP_200_OK) -> Response:
     fresh = selectors.commissions_visible_to(user=request.user).prefetch_related("references").get(pk=commission.pk)
     history = selectors.commission_history(commission=fresh, user=request.user)
-    return Response(CommissionDetailSerializer(fresh, context={"request": request, "history": history}).data,
-                    status=code)
+    return Response(
+        CommissionDetailSerializer(fresh, context={"request": request, "history": history}).data, status=code
+    )
 
 
 def _png(handle: Any, filename: str) -> FileResponse:
@@ -67,11 +68,14 @@ def _png(handle: Any, filename: str) -> FileResponse:
 
 
 def _binary(description: str) -> Any:
-    return extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description=description),
-                                    404: PROBLEM}, tags=TAGS)
+    return extend_schema(
+        responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description=description), 404: PROBLEM},
+        tags=TAGS,
+    )
 
 
 # --- briefs ------------------------------------------------------------------------------------------------
+
 
 class CommissionListCreateView(IdempotentMixin, CommissionScoped, generics.GenericAPIView):
     serializer_class = CommissionSerializer
@@ -80,20 +84,27 @@ class CommissionListCreateView(IdempotentMixin, CommissionScoped, generics.Gener
     def get_queryset(self):
         query = CommissionListQuerySerializer(data=query_values(self.request.query_params))
         query.is_valid(raise_exception=True)
-        return selectors.commissions_for(user=self.request.user, role=query.validated_data.get("role"),
-                                         state=query.validated_data.get("state")).prefetch_related("references")
+        return selectors.commissions_for(
+            user=self.request.user, role=query.validated_data.get("role"), state=query.validated_data.get("state")
+        ).prefetch_related("references")
 
-    @extend_schema(parameters=[CommissionListQuerySerializer], responses={200: CommissionSerializer(many=True)},
-                   tags=TAGS, description="Commissions you are a party to: as the client, or as the artist whose "
-                                          "offer was accepted. Open briefs to offer on: /commission-briefs.")
+    @extend_schema(
+        parameters=[CommissionListQuerySerializer],
+        responses={200: CommissionSerializer(many=True)},
+        tags=TAGS,
+        description="Commissions you are a party to: as the client, or as the artist whose "
+        "offer was accepted. Open briefs to offer on: /commission-briefs.",
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(CommissionSerializer(page, many=True, context={"request": request}).data)
 
-    @extend_schema(request={"application/json": CommissionCreateSerializer,
-                            "multipart/form-data": CommissionCreateSerializer},
-                   responses={201: CommissionDetailSerializer, 400: PROBLEM, 413: PROBLEM},
-                   tags=TAGS, description="Post a brief. Send reference images as multipart `references`.")
+    @extend_schema(
+        request={"application/json": CommissionCreateSerializer, "multipart/form-data": CommissionCreateSerializer},
+        responses={201: CommissionDetailSerializer, 400: PROBLEM, 413: PROBLEM},
+        tags=TAGS,
+        description="Post a brief. Send reference images as multipart `references`.",
+    )
     def post(self, request: Request) -> Response:
         payload = CommissionCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -122,26 +133,35 @@ class CommissionDetailView(CommissionScoped, APIView):
 
 
 class CommissionHistoryView(CommissionScoped, APIView):
-    @extend_schema(responses={200: HistoryEntrySerializer(many=True), 404: PROBLEM}, tags=TAGS,
-                   description="Every state change: who (actor, role), from, to, when, and the note.")
+    @extend_schema(
+        responses={200: HistoryEntrySerializer(many=True), 404: PROBLEM},
+        tags=TAGS,
+        description="Every state change: who (actor, role), from, to, when, and the note.",
+    )
     def get(self, request: Request, public_id) -> Response:
         commission = selectors.commission_get(user=request.user, public_id=public_id)
-        return Response(HistoryEntrySerializer(selectors.commission_history(commission=commission, user=request.user),
-                                               many=True).data)
+        return Response(
+            HistoryEntrySerializer(
+                selectors.commission_history(commission=commission, user=request.user), many=True
+            ).data
+        )
 
 
 class CommissionCancelView(IdempotentMixin, CommissionScoped, APIView):
-    @extend_schema(request=CancelSerializer, responses={200: CommissionDetailSerializer, 403: PROBLEM, 404: PROBLEM,
-                                                        409: PROBLEM},
-                   tags=TAGS,
-                   description="Cancel before delivery (the client; or the artist backing out once awarded). "
-                               "Whatever was paid is refunded.")
+    @extend_schema(
+        request=CancelSerializer,
+        responses={200: CommissionDetailSerializer, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        tags=TAGS,
+        description="Cancel before delivery (the client; or the artist backing out once awarded). "
+        "Whatever was paid is refunded.",
+    )
     def post(self, request: Request, public_id) -> Response:
         payload = CancelSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         commission = selectors.commission_get(user=request.user, public_id=public_id)
-        commission = services.commission_cancel(commission=commission, actor=request.user,
-                                                note=payload.validated_data["note"])
+        commission = services.commission_cancel(
+            commission=commission, actor=request.user, note=payload.validated_data["note"]
+        )
         return _detail(request, commission)
 
 
@@ -158,6 +178,7 @@ class CommissionReferenceFileView(CommissionScoped, APIView):
 
 # --- offers ------------------------------------------------------------------------------------------------
 
+
 @summaries(post="Send an offer on an open brief: price, delivery date and revisions")
 class CommissionOfferListCreateView(IdempotentMixin, CommissionScoped, generics.GenericAPIView):
     serializer_class = OfferSerializer
@@ -166,15 +187,20 @@ class CommissionOfferListCreateView(IdempotentMixin, CommissionScoped, generics.
         commission = selectors.commission_get(user=self.request.user, public_id=self.kwargs["public_id"])
         return selectors.offers_for_commission(user=self.request.user, commission=commission)
 
-    @extend_schema(responses={200: OfferSerializer(many=True), 404: PROBLEM}, tags=TAGS,
-                   description="The client sees every offer; an artist sees their own.")
+    @extend_schema(
+        responses={200: OfferSerializer(many=True), 404: PROBLEM},
+        tags=TAGS,
+        description="The client sees every offer; an artist sees their own.",
+    )
     def get(self, request: Request, public_id) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(OfferSerializer(page, many=True).data)
 
-    @extend_schema(request=OfferCreateSerializer, responses={201: OfferSerializer, 400: PROBLEM, 403: PROBLEM,
-                                                            404: PROBLEM, 409: PROBLEM},
-                   tags=TAGS)
+    @extend_schema(
+        request=OfferCreateSerializer,
+        responses={201: OfferSerializer, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        tags=TAGS,
+    )
     def post(self, request: Request, public_id) -> Response:
         payload = OfferCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -206,12 +232,20 @@ class OfferDetailView(CommissionScoped, APIView):
 class OfferAcceptView(IdempotentMixin, CommissionScoped, APIView):
     @extend_schema(
         request=OfferAcceptSerializer,
-        responses={200: CommissionDetailSerializer, 202: CommissionDetailSerializer, 402: PROBLEM, 403: PROBLEM,
-                   404: PROBLEM, 409: PROBLEM, 503: PROBLEM},
+        responses={
+            200: CommissionDetailSerializer,
+            202: CommissionDetailSerializer,
+            402: PROBLEM,
+            403: PROBLEM,
+            404: PROBLEM,
+            409: PROBLEM,
+            503: PROBLEM,
+        },
         tags=TAGS,
         description="Accept an offer and pay its price (held by the platform until you accept a delivery); the "
-                    "other offers are declined. 202: the payment needs your action (payment.client_secret); the "
-                    "commission is awarded when it completes. 402: declined, the brief stays open.")
+        "other offers are declined. 202: the payment needs your action (payment.client_secret); the "
+        "commission is awarded when it completes. 402: declined, the brief stays open.",
+    )
     def post(self, request: Request, public_id) -> Response:
         payload = OfferAcceptSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -223,8 +257,11 @@ class OfferAcceptView(IdempotentMixin, CommissionScoped, APIView):
 
 @summaries(post="Decline an offer on your brief")
 class OfferDeclineView(IdempotentMixin, CommissionScoped, APIView):
-    @extend_schema(request=OfferActionSerializer, responses={200: OfferSerializer, 403: PROBLEM, 404: PROBLEM,
-                                                             409: PROBLEM}, tags=TAGS)
+    @extend_schema(
+        request=OfferActionSerializer,
+        responses={200: OfferSerializer, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        tags=TAGS,
+    )
     def post(self, request: Request, public_id) -> Response:
         OfferActionSerializer(data=request.data).is_valid(raise_exception=True)
         offer = selectors.offer_get(user=request.user, public_id=public_id)
@@ -233,8 +270,11 @@ class OfferDeclineView(IdempotentMixin, CommissionScoped, APIView):
 
 @summaries(post="Withdraw your offer before it is accepted")
 class OfferWithdrawView(IdempotentMixin, CommissionScoped, APIView):
-    @extend_schema(request=OfferActionSerializer, responses={200: OfferSerializer, 403: PROBLEM, 404: PROBLEM,
-                                                             409: PROBLEM}, tags=TAGS)
+    @extend_schema(
+        request=OfferActionSerializer,
+        responses={200: OfferSerializer, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        tags=TAGS,
+    )
     def post(self, request: Request, public_id) -> Response:
         OfferActionSerializer(data=request.data).is_valid(raise_exception=True)
         offer = selectors.offer_get(user=request.user, public_id=public_id)
@@ -242,6 +282,7 @@ class OfferWithdrawView(IdempotentMixin, CommissionScoped, APIView):
 
 
 # --- deliveries --------------------------------------------------------------------------------------------
+
 
 @summaries(get="A commission's deliveries, oldest first")
 class CommissionDeliveryListCreateView(IdempotentMixin, CommissionScoped, generics.GenericAPIView):
@@ -259,25 +300,36 @@ class CommissionDeliveryListCreateView(IdempotentMixin, CommissionScoped, generi
 
     @extend_schema(
         request={"multipart/form-data": DeliveryUploadSerializer, "application/json": DeliveryGenerateSerializer},
-        responses={201: DeliverySerializer, 202: DeliverySerializer, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM,
-                   409: PROBLEM, 413: PROBLEM, 429: PROBLEM},
+        responses={
+            201: DeliverySerializer,
+            202: DeliverySerializer,
+            400: PROBLEM,
+            403: PROBLEM,
+            404: PROBLEM,
+            409: PROBLEM,
+            413: PROBLEM,
+            429: PROBLEM,
+        },
         tags=TAGS,
-        description="Deliver uploaded images (multipart `images`), or `{\"model\", \"count\", \"seed\"}` to have "
-                    "one of your own models draw them: 202, the delivery is `generating` until the job finishes.")
+        description='Deliver uploaded images (multipart `images`), or `{"model", "count", "seed"}` to have '
+        "one of your own models draw them: 202, the delivery is `generating` until the job finishes.",
+    )
     def post(self, request: Request, public_id) -> Response:
         commission = selectors.commission_get(user=request.user, public_id=public_id)
         if request.content_type.startswith("multipart/"):
             upload = DeliveryUploadSerializer(data=request.data)
             upload.is_valid(raise_exception=True)
-            delivery = services.delivery_upload(commission=commission, artist=request.user,
-                                                files=upload.validated_data["images"],
-                                                note=upload.validated_data["note"])
+            delivery = services.delivery_upload(
+                commission=commission,
+                artist=request.user,
+                files=upload.validated_data["images"],
+                note=upload.validated_data["note"],
+            )
             code = status.HTTP_201_CREATED
         else:
             generate = DeliveryGenerateSerializer(data=request.data)
             generate.is_valid(raise_exception=True)
-            delivery = services.delivery_generate(commission=commission, artist=request.user,
-                                                  **generate.validated_data)
+            delivery = services.delivery_generate(commission=commission, artist=request.user, **generate.validated_data)
             code = status.HTTP_202_ACCEPTED
         delivery = selectors.delivery_get(user=request.user, public_id=delivery.public_id)
         return Response(DeliverySerializer(delivery, context={"request": request}).data, status=code)
@@ -292,10 +344,12 @@ class DeliveryDetailView(CommissionScoped, APIView):
 
 
 class DeliveryAcceptView(IdempotentMixin, CommissionScoped, APIView):
-    @extend_schema(request=DeliveryAcceptSerializer,
-                   responses={200: CommissionDetailSerializer, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
-                   tags=TAGS,
-                   description="Accept the delivery: the commission completes and the artist is paid.")
+    @extend_schema(
+        request=DeliveryAcceptSerializer,
+        responses={200: CommissionDetailSerializer, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        tags=TAGS,
+        description="Accept the delivery: the commission completes and the artist is paid.",
+    )
     def post(self, request: Request, public_id) -> Response:
         payload = DeliveryAcceptSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -305,17 +359,19 @@ class DeliveryAcceptView(IdempotentMixin, CommissionScoped, APIView):
 
 
 class DeliveryRevisionView(IdempotentMixin, CommissionScoped, APIView):
-    @extend_schema(request=RevisionRequestSerializer,
-                   responses={200: CommissionDetailSerializer, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM,
-                              409: PROBLEM},
-                   tags=TAGS,
-                   description="Ask for a revision, within the revisions the offer included (then 409).")
+    @extend_schema(
+        request=RevisionRequestSerializer,
+        responses={200: CommissionDetailSerializer, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        tags=TAGS,
+        description="Ask for a revision, within the revisions the offer included (then 409).",
+    )
     def post(self, request: Request, public_id) -> Response:
         payload = RevisionRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         delivery = selectors.delivery_get(user=request.user, public_id=public_id)
-        commission = services.delivery_request_revision(delivery=delivery, client=request.user,
-                                                        **payload.validated_data)
+        commission = services.delivery_request_revision(
+            delivery=delivery, client=request.user, **payload.validated_data
+        )
         return _detail(request, commission)
 
 

@@ -13,5 +13,8 @@ class CommissionsConfig(AppConfig):
             receivers,  # noqa: F401  (connects the receivers)
         )
 
-        register_periodic(name="commissions.sweep", task_path="marketplace.commissions.tasks.commissions_sweep_task",
-                          every=conf.get("COMMISSION_SWEEP_EVERY"))
+        register_periodic(
+            name="commissions.sweep",
+            task_path="marketplace.commissions.tasks.commissions_sweep_task",
+            every=conf.get("COMMISSION_SWEEP_EVERY"),
+        )

@@ -6,8 +6,7 @@ from marketplace.commissions.models import Commission, Delivery, Offer
 
 def lock_commission(pk: int) -> Commission:
     """The commission row, locked (with its client and artist joined, not locked)."""
-    return (Commission.objects.select_for_update(of=("self",)).select_related("client", "artist")
-            .get(pk=pk))
+    return Commission.objects.select_for_update(of=("self",)).select_related("client", "artist").get(pk=pk)
 
 
 def lock_offer(pk: int) -> Offer:
@@ -20,5 +19,9 @@ def lock_delivery(pk: int) -> Delivery:
 
 def lock_latest_delivery(commission: Commission, *, state: str) -> Delivery | None:
     """The commission's newest delivery in `state` (one row: the highest number)."""
-    return (Delivery.objects.select_for_update(of=("self",)).filter(commission=commission, state=state)
-            .order_by("-number").first())
+    return (
+        Delivery.objects.select_for_update(of=("self",))
+        .filter(commission=commission, state=state)
+        .order_by("-number")
+        .first()
+    )

@@ -26,44 +26,49 @@ FINAL_STATES = (CommissionState.COMPLETED, CommissionState.CANCELLED, Commission
 
 
 class Commission(BaseModel):
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="commissions_as_client")
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="commissions_as_client")
     # The artist whose offer was accepted (set from payment_pending on; cleared if that payment fails).
-    artist = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="commissions_as_artist")
+    artist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="commissions_as_artist"
+    )
     # A brief for one artist only (also set, to the model's owner, for a brief that names a model).
-    target_artist = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="+")
-    target_model = models.ForeignKey("generation.ModelVersion", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
+    target_artist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    target_model = models.ForeignKey(
+        "generation.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     title = models.CharField(max_length=120, blank=True)
     description = models.TextField(max_length=10_000)
     style = models.CharField(max_length=500, blank=True)
     budget = models.PositiveBigIntegerField(help_text="Minor units (cents).")
     currency = models.CharField(max_length=3)
     deadline = models.DateTimeField(help_text="The brief's deadline, as posted.")
-    due_at = models.DateTimeField(db_index=True,
-                                  help_text="When the next delivery is due: the deadline, later if a revision "
-                                            "request extended it.")
-    state = models.CharField(max_length=20, choices=CommissionState.choices, default=CommissionState.OPEN,
-                             db_index=True)
+    due_at = models.DateTimeField(
+        db_index=True, help_text="When the next delivery is due: the deadline, later if a revision request extended it."
+    )
+    state = models.CharField(
+        max_length=20, choices=CommissionState.choices, default=CommissionState.OPEN, db_index=True
+    )
     state_changed_at = models.DateTimeField(db_index=True)
-    accepted_offer = models.OneToOneField("Offer", null=True, blank=True, on_delete=models.PROTECT,
-                                          related_name="+")
+    accepted_offer = models.OneToOneField("Offer", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     price = models.PositiveBigIntegerField(null=True, blank=True, help_text="What the client pays (minor units).")
     platform_fee = models.PositiveBigIntegerField(null=True, blank=True)
     revisions_allowed = models.PositiveSmallIntegerField(default=0)
     revisions_used = models.PositiveSmallIntegerField(default=0)
-    payment = models.ForeignKey("subscriptions.Payment", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="+")
+    payment = models.ForeignKey(
+        "subscriptions.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["state", "due_at"], name="commission_state_due")]
         constraints = [
             models.CheckConstraint(condition=Q(budget__gt=0), name="commission_budget_positive"),
-            models.CheckConstraint(condition=Q(revisions_used__lte=models.F("revisions_allowed")),
-                                   name="commission_revisions_within_allowance"),
+            models.CheckConstraint(
+                condition=Q(revisions_used__lte=models.F("revisions_allowed")),
+                name="commission_revisions_within_allowance",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -115,10 +120,12 @@ class Offer(BaseModel):
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="offer_price_positive"),
-            models.UniqueConstraint(fields=["commission", "artist"], condition=Q(state="pending"),
-                                    name="offer_one_pending_per_artist"),
-            models.UniqueConstraint(fields=["commission"], condition=Q(state="accepted"),
-                                    name="offer_one_accepted_per_commission"),
+            models.UniqueConstraint(
+                fields=["commission", "artist"], condition=Q(state="pending"), name="offer_one_pending_per_artist"
+            ),
+            models.UniqueConstraint(
+                fields=["commission"], condition=Q(state="accepted"), name="offer_one_accepted_per_commission"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -139,8 +146,9 @@ class Delivery(BaseModel):
     number = models.PositiveSmallIntegerField(help_text="1 for the first delivery, then one more per attempt.")
     state = models.CharField(max_length=20, choices=DeliveryState.choices, db_index=True)
     note = models.TextField(max_length=5000, blank=True)
-    generation_job = models.ForeignKey("generation.GenerationJob", null=True, blank=True, on_delete=models.PROTECT,
-                                       related_name="+")
+    generation_job = models.ForeignKey(
+        "generation.GenerationJob", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     failure_reason = models.CharField(max_length=500, blank=True)
     feedback = models.TextField(max_length=5000, blank=True, help_text="The client's revision request.")
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -151,8 +159,9 @@ class Delivery(BaseModel):
         ordering = ["commission_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["commission", "number"], name="delivery_number_unique"),
-            models.UniqueConstraint(fields=["commission"], condition=Q(state="generating"),
-                                    name="delivery_one_generating_per_commission"),
+            models.UniqueConstraint(
+                fields=["commission"], condition=Q(state="generating"), name="delivery_one_generating_per_commission"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,8 +177,9 @@ class DeliveryImage(models.Model):
     height = models.PositiveIntegerField()
     original_name = models.CharField(max_length=255, blank=True)
     # Lineage of a generated image (what regenerates it lives on the generation row).
-    generated_image = models.ForeignKey("generation.GeneratedImage", null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    generated_image = models.ForeignKey(
+        "generation.GeneratedImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     seed = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
@@ -185,8 +195,14 @@ class CommissionEvent(models.Model):
     transaction that made the change."""
 
     commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+", help_text="Empty when the platform acted (expiry, payment).")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when the platform acted (expiry, payment).",
+    )
     actor_role = models.CharField(max_length=8)  # client, artist, system
     action = models.CharField(max_length=32)
     from_state = models.CharField(max_length=20, blank=True)

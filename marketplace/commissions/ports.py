@@ -28,6 +28,7 @@ PAID_PAYMENT_STATES = subscription_selectors.PAID_PAYMENT_STATES
 
 # --- accounts and generation: who and what a brief targets ---------------------------------------------------
 
+
 def artist_for_brief(*, public_id: UUID) -> Any:
     """An active artist by public id, to target a brief at (None if there is none)."""
     return account_selectors.artist_public_get(public_id=public_id)
@@ -39,6 +40,7 @@ def model_for_brief(*, public_id: UUID) -> Any:
 
 
 # --- subscriptions: payments and the payout ledger ------------------------------------------------------------
+
 
 def payment_reference(commission: Commission) -> str:
     return f"commission:{commission.public_id}"
@@ -54,16 +56,22 @@ def charge(*, commission: Commission, payment_method: str) -> Any:
     """Charge the client the accepted offer's price; the platform holds the funds until completion.
     Raises PaymentRequired (402) on a decline, ServiceUnavailable (503) when the provider is down."""
     return subscription_services.payment_charge(
-        payer=commission.client, amount=commission.price, currency=commission.currency, purpose=PURPOSE,
-        reference=payment_reference(commission), payment_method=payment_method,
-        description=f"Commission {commission.public_id}")
+        payer=commission.client,
+        amount=commission.price,
+        currency=commission.currency,
+        purpose=PURPOSE,
+        reference=payment_reference(commission),
+        payment_method=payment_method,
+        description=f"Commission {commission.public_id}",
+    )
 
 
 def latest_payment(*, commission: Commission, since: datetime | None = None) -> Any:
     """The newest payment made for this commission (the row the accept step charged, if it got that far);
     with `since`, only one created from then on (a payment of an earlier, failed acceptance does not count)."""
     payments = subscription_selectors.payments_for(user=commission.client).filter(
-        reference=payment_reference(commission))
+        reference=payment_reference(commission)
+    )
     if since is not None:
         payments = payments.filter(created_at__gte=since)
     return payments.first()
@@ -90,12 +98,16 @@ def abandon(*, payment: Any) -> None:
 def credit_artist(*, commission: Commission) -> Any:
     """Pay the artist their share (price minus the platform fee) on the payout ledger; idempotent."""
     return subscription_services.ledger_credit(
-        user=commission.artist, amount=commission.payout_amount, currency=commission.currency,
+        user=commission.artist,
+        amount=commission.payout_amount,
+        currency=commission.currency,
         reference=payment_reference(commission),
-        memo=f"Commission {commission.public_id}: {commission.price} less platform fee {commission.platform_fee}")
+        memo=f"Commission {commission.public_id}: {commission.price} less platform fee {commission.platform_fee}",
+    )
 
 
 # --- generation: the artist's own model, a generation job and its images -------------------------------------
+
 
 def own_model(*, artist: Any, public_id: UUID) -> Any:
     """One of the artist's own model versions; anyone else's is a 404 (generation's selector decides)."""
@@ -112,8 +124,7 @@ def seeds_from(*, seed: int | None, count: int) -> list[int]:
 
 def start_job(*, artist: Any, model_version: Any, count: int, seeds: list[int]) -> Any:
     """Queue the job (in the caller's transaction: quota and task row commit with the delivery)."""
-    return generation_services.generation_job_create(user=artist, model_version=model_version, count=count,
-                                                     seeds=seeds)
+    return generation_services.generation_job_create(user=artist, model_version=model_version, count=count, seeds=seeds)
 
 
 def job_finished(job: Any) -> bool:
@@ -139,6 +150,7 @@ def job_error(job: Any) -> str:
 
 
 # --- provenance: Content Credentials of delivered images ------------------------------------------------------
+
 
 def credential_record_assertion(*, content_sha256: str, **extra: Any) -> dict[str, Any]:
     """The Atelier assertion of a delivered image (deliveries have no provenance record)."""

@@ -32,13 +32,13 @@ def _is_artist(user: Any) -> bool:
 
 def _offerable(user: Any) -> Q:
     """Open briefs `user` may offer on (not their own)."""
-    return (Q(state=CommissionState.OPEN) & (Q(target_artist__isnull=True) | Q(target_artist=user))
-            & ~Q(client=user))
+    return Q(state=CommissionState.OPEN) & (Q(target_artist__isnull=True) | Q(target_artist=user)) & ~Q(client=user)
 
 
 def _base() -> QuerySet[Commission]:
-    return Commission.objects.select_related("client", "artist", "target_artist", "target_model", "payment",
-                                             "accepted_offer")
+    return Commission.objects.select_related(
+        "client", "artist", "target_artist", "target_model", "payment", "accepted_offer"
+    )
 
 
 def commissions_visible_to(*, user: Any) -> QuerySet[Commission]:
@@ -133,8 +133,11 @@ def offers_by_artist(*, user: Any, state: str | None = None) -> QuerySet[Offer]:
 
 def offer_get(*, user: Any, public_id: UUID) -> Offer:
     """An offer its artist, or the client of its commission, may see."""
-    offer = (Offer.objects.select_related("artist", "commission__client", "commission__artist")
-             .filter(Q(artist=user) | Q(commission__client=user), public_id=public_id).first())
+    offer = (
+        Offer.objects.select_related("artist", "commission__client", "commission__artist")
+        .filter(Q(artist=user) | Q(commission__client=user), public_id=public_id)
+        .first()
+    )
     if offer is None:
         raise NotFound("No such offer.")
     return offer
@@ -146,9 +149,12 @@ def deliveries_for_commission(*, commission: Commission) -> QuerySet[Delivery]:
 
 def delivery_get(*, user: Any, public_id: UUID) -> Delivery:
     """A delivery of a commission `user` is a party to."""
-    delivery = (Delivery.objects.select_related("commission__client", "commission__artist", "generation_job")
-                .prefetch_related("images")
-                .filter(Q(commission__client=user) | Q(commission__artist=user), public_id=public_id).first())
+    delivery = (
+        Delivery.objects.select_related("commission__client", "commission__artist", "generation_job")
+        .prefetch_related("images")
+        .filter(Q(commission__client=user) | Q(commission__artist=user), public_id=public_id)
+        .first()
+    )
     if delivery is None:
         raise NotFound("No such delivery.")
     return delivery
@@ -159,5 +165,3 @@ def delivery_image_get(*, delivery: Delivery, index: int) -> DeliveryImage:
     if image is None:
         raise NotFound("No such image.")
     return image
-
-

@@ -65,6 +65,7 @@ class CommissionPaymentSerializer(serializers.Serializer):
 
 # --- briefs ------------------------------------------------------------------------------------------------
 
+
 class CommissionCreateSerializer(StrictSerializer):
     title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     description = serializers.CharField(max_length=10_000)
@@ -72,12 +73,18 @@ class CommissionCreateSerializer(StrictSerializer):
     budget = serializers.IntegerField(min_value=1, max_value=MAX_AMOUNT, help_text="Minor units (cents).")
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", help_text="ISO 4217, e.g. USD.")
     deadline = serializers.DateTimeField(help_text="Aware date and time (UTC when no offset is given); future.")
-    target_artist = serializers.UUIDField(required=False, allow_null=True, default=None,
-                                          help_text="Only this artist may offer.")
-    target_model = serializers.UUIDField(required=False, allow_null=True, default=None,
-                                         help_text="A model version; only its owner may offer.")
-    references = serializers.ListField(child=serializers.FileField(allow_empty_file=True), required=False,
-                                       default=list, help_text="Reference images (PNG, JPEG or WEBP; multipart).")
+    target_artist = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="Only this artist may offer."
+    )
+    target_model = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="A model version; only its owner may offer."
+    )
+    references = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        default=list,
+        help_text="Reference images (PNG, JPEG or WEBP; multipart).",
+    )
 
 
 class ReferenceSerializer(serializers.ModelSerializer):
@@ -107,22 +114,48 @@ class CommissionSerializer(serializers.ModelSerializer):
     client = CommissionPartySerializer(read_only=True)
     artist = CommissionPartySerializer(read_only=True, allow_null=True)
     target_artist = CommissionPartySerializer(read_only=True, allow_null=True)
-    target_model = serializers.UUIDField(source="target_model.public_id", read_only=True, allow_null=True,
-                                         default=None)
-    accepted_offer = serializers.UUIDField(source="accepted_offer.public_id", read_only=True, allow_null=True,
-                                           default=None)
+    target_model = serializers.UUIDField(source="target_model.public_id", read_only=True, allow_null=True, default=None)
+    accepted_offer = serializers.UUIDField(
+        source="accepted_offer.public_id", read_only=True, allow_null=True, default=None
+    )
     state = state_field(CommissionState, read_only=True)
-    payout = serializers.IntegerField(source="payout_amount", read_only=True, allow_null=True,
-                                      help_text="What the artist is paid: the price less the platform fee.")
+    payout = serializers.IntegerField(
+        source="payout_amount",
+        read_only=True,
+        allow_null=True,
+        help_text="What the artist is paid: the price less the platform fee.",
+    )
     references = serializers.SerializerMethodField()
     payment = serializers.SerializerMethodField(help_text="The client's payment (shown to the client only).")
 
     class Meta:
         model = Commission
-        fields = ["id", "title", "description", "style", "budget", "currency", "deadline", "due_at", "state",
-                  "state_changed_at", "client", "artist", "target_artist", "target_model", "references",
-                  "accepted_offer", "price", "platform_fee", "payout", "revisions_allowed", "revisions_used",
-                  "payment", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "title",
+            "description",
+            "style",
+            "budget",
+            "currency",
+            "deadline",
+            "due_at",
+            "state",
+            "state_changed_at",
+            "client",
+            "artist",
+            "target_artist",
+            "target_model",
+            "references",
+            "accepted_offer",
+            "price",
+            "platform_fee",
+            "payout",
+            "revisions_allowed",
+            "revisions_used",
+            "payment",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(ReferenceSerializer(many=True))
@@ -152,8 +185,11 @@ class CommissionDetailSerializer(CommissionSerializer):
 
 
 class CommissionListQuerySerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=["client", "artist"], required=False,
-                                   help_text="Only commissions where you are the client, or the artist.")
+    role = serializers.ChoiceField(
+        choices=["client", "artist"],
+        required=False,
+        help_text="Only commissions where you are the client, or the artist.",
+    )
     state = state_field(CommissionState, required=False, help_text="Only commissions in this state.")
 
     def validate_state(self, value: str) -> str:
@@ -163,19 +199,23 @@ class CommissionListQuerySerializer(serializers.Serializer):
 
 
 class CancelSerializer(StrictSerializer):
-    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="",
-                                 help_text="Why (kept in the history).")
+    note = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default="", help_text="Why (kept in the history)."
+    )
 
 
 # --- offers ------------------------------------------------------------------------------------------------
 
+
 class OfferCreateSerializer(StrictSerializer):
-    price = serializers.IntegerField(min_value=1, max_value=MAX_AMOUNT,
-                                     help_text="Minor units in the brief's currency; may differ from the budget.")
+    price = serializers.IntegerField(
+        min_value=1, max_value=MAX_AMOUNT, help_text="Minor units in the brief's currency; may differ from the budget."
+    )
     message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     delivery_by = serializers.DateTimeField(help_text="When you will deliver: future, by the brief's deadline.")
-    revisions = serializers.IntegerField(min_value=0, max_value=MAX_REVISIONS, required=False,
-                                         default=DEFAULT_REVISIONS, help_text="Revisions included.")
+    revisions = serializers.IntegerField(
+        min_value=0, max_value=MAX_REVISIONS, required=False, default=DEFAULT_REVISIONS, help_text="Revisions included."
+    )
 
 
 class OfferSerializer(serializers.ModelSerializer):
@@ -187,8 +227,20 @@ class OfferSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Offer
-        fields = ["id", "commission", "artist", "price", "currency", "over_budget", "message", "delivery_by",
-                  "revisions", "state", "created_at", "decided_at"]
+        fields = [
+            "id",
+            "commission",
+            "artist",
+            "price",
+            "currency",
+            "over_budget",
+            "message",
+            "delivery_by",
+            "revisions",
+            "state",
+            "created_at",
+            "decided_at",
+        ]
         read_only_fields = fields
 
     def get_over_budget(self, offer: Offer) -> bool:
@@ -196,8 +248,9 @@ class OfferSerializer(serializers.ModelSerializer):
 
 
 class OfferAcceptSerializer(StrictSerializer):
-    payment_method = serializers.CharField(max_length=255,
-                                           help_text="The provider's payment method (test provider: tok_visa, …).")
+    payment_method = serializers.CharField(
+        max_length=255, help_text="The provider's payment method (test provider: tok_visa, …)."
+    )
 
 
 class OfferActionSerializer(StrictSerializer):
@@ -205,6 +258,7 @@ class OfferActionSerializer(StrictSerializer):
 
 
 # --- deliveries --------------------------------------------------------------------------------------------
+
 
 class DeliveryUploadSerializer(StrictSerializer):
     images = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False)
@@ -214,8 +268,13 @@ class DeliveryUploadSerializer(StrictSerializer):
 class DeliveryGenerateSerializer(StrictSerializer):
     model = serializers.UUIDField(help_text="One of your own model versions.")
     count = serializers.IntegerField(min_value=1, help_text="Images to draw.")
-    seed = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None,
-                                    help_text="First seed (then seed+1, …); random when omitted.")
+    seed = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="First seed (then seed+1, …); random when omitted.",
+    )
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
@@ -234,15 +293,28 @@ class DeliveryImageSerializer(serializers.ModelSerializer):
 class DeliverySerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     commission = serializers.UUIDField(source="commission.public_id", read_only=True)
-    generation_job = serializers.UUIDField(source="generation_job.public_id", read_only=True, allow_null=True,
-                                           default=None)
+    generation_job = serializers.UUIDField(
+        source="generation_job.public_id", read_only=True, allow_null=True, default=None
+    )
     state = state_field(DeliveryState, read_only=True)
     images = serializers.SerializerMethodField()
 
     class Meta:
         model = Delivery
-        fields = ["id", "commission", "number", "state", "note", "images", "generation_job", "failure_reason",
-                  "feedback", "created_at", "delivered_at", "reviewed_at"]
+        fields = [
+            "id",
+            "commission",
+            "number",
+            "state",
+            "note",
+            "images",
+            "generation_job",
+            "failure_reason",
+            "feedback",
+            "created_at",
+            "delivered_at",
+            "reviewed_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(DeliveryImageSerializer(many=True))
@@ -257,5 +329,6 @@ class DeliveryAcceptSerializer(StrictSerializer):
 
 class RevisionRequestSerializer(StrictSerializer):
     note = serializers.CharField(max_length=5000, help_text="What should change.")
-    deadline = serializers.DateTimeField(required=False, allow_null=True, default=None,
-                                         help_text="A later due date for the revision (optional).")
+    deadline = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="A later due date for the revision (optional)."
+    )

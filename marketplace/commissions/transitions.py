@@ -35,8 +35,15 @@ class Rule:
     notify: tuple[str, ...] = (CLIENT, ARTIST)  # who hears the event
 
 
-def _rule(action: str, actor: str, sources: set[str], target: str, verb: str, event: str | None = None,
-          notify: tuple[str, ...] = (CLIENT, ARTIST)) -> Rule:
+def _rule(
+    action: str,
+    actor: str,
+    sources: set[str],
+    target: str,
+    verb: str,
+    event: str | None = None,
+    notify: tuple[str, ...] = (CLIENT, ARTIST),
+) -> Rule:
     return Rule(action, actor, frozenset(sources), target, verb, event, notify)
 
 
@@ -44,11 +51,25 @@ RULES: tuple[Rule, ...] = (
     _rule("accept_offer", CLIENT, {S.OPEN}, S.PAYMENT_PENDING, "accept an offer on"),
     _rule("payment_succeeded", SYSTEM, {S.PAYMENT_PENDING}, S.AWARDED, "award", event="offer_accepted"),
     _rule("payment_failed", SYSTEM, {S.PAYMENT_PENDING}, S.OPEN, "reopen"),
-    _rule("deliver", ARTIST, {S.AWARDED, S.REVISION_REQUESTED}, S.DELIVERED, "deliver", event="delivered",
-          notify=(CLIENT,)),
+    _rule(
+        "deliver",
+        ARTIST,
+        {S.AWARDED, S.REVISION_REQUESTED},
+        S.DELIVERED,
+        "deliver",
+        event="delivered",
+        notify=(CLIENT,),
+    ),
     _rule("accept_delivery", CLIENT, {S.DELIVERED}, S.COMPLETED, "accept a delivery of", event="completed"),
-    _rule("request_revision", CLIENT, {S.DELIVERED}, S.REVISION_REQUESTED, "request a revision of",
-          event="revision_requested", notify=(ARTIST,)),
+    _rule(
+        "request_revision",
+        CLIENT,
+        {S.DELIVERED},
+        S.REVISION_REQUESTED,
+        "request a revision of",
+        event="revision_requested",
+        notify=(ARTIST,),
+    ),
     _rule("cancel", CLIENT, {S.OPEN, S.PAYMENT_PENDING, S.AWARDED}, S.CANCELLED, "cancel", event="cancelled"),
     _rule("cancel", ARTIST, {S.AWARDED}, S.CANCELLED, "cancel", event="cancelled"),
     _rule("expire", SYSTEM, {S.OPEN, S.AWARDED}, S.EXPIRED, "expire", event="expired"),
@@ -74,8 +95,12 @@ def transition_check(*, state: str, action: str, actor: str, **extra: Any) -> Ru
     rule = rules.get(actor)
     if rule is None:
         verb = next(iter(rules.values())).verb
-        raise Forbidden(f"As the commission's {actor} you cannot {verb} it.", code=CommissionError.NOT_ALLOWED_FOR_ROLE,
-                        role=actor, allowed_roles=sorted(rules))
+        raise Forbidden(
+            f"As the commission's {actor} you cannot {verb} it.",
+            code=CommissionError.NOT_ALLOWED_FOR_ROLE,
+            role=actor,
+            allowed_roles=sorted(rules),
+        )
     if state not in rule.sources:
         raise InvalidTransition(entity="commission", state=state, action=rule.verb, transition=action, **extra)
     return rule

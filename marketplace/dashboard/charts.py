@@ -18,8 +18,9 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
-def bar_chart(*, title: str, labels: list[str], series: list[Series], width: int = 720, height: int = 240,
-              unit: str = "") -> SafeString:
+def bar_chart(
+    *, title: str, labels: list[str], series: list[Series], width: int = 720, height: int = 240, unit: str = ""
+) -> SafeString:
     """Grouped bars, one group per label and one bar per series; every bar carries its value in a tooltip
     and a data attribute (for screen readers and tests)."""
     left, right, top, bottom = 56, 12, 28, 46
@@ -30,7 +31,7 @@ def bar_chart(*, title: str, labels: list[str], series: list[Series], width: int
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg">',
-        f'<title>{escape(title)}</title>',
+        f"<title>{escape(title)}</title>",
         f'<text x="{left}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#999"/>',
         f'<text x="{left - 6}" y="{top + 4}" font-size="10" text-anchor="end">{_fmt(peak)}{escape(unit)}</text>',
@@ -46,14 +47,18 @@ def bar_chart(*, title: str, labels: list[str], series: list[Series], width: int
                 f'<rect class="bar" data-series="{escape(s.name)}" data-label="{escape(label)}" data-value="{value}" '
                 f'x="{x0 + j * bar_w:.1f}" y="{top + plot_h - bar_h:.1f}" width="{bar_w * 0.92:.1f}" '
                 f'height="{bar_h:.1f}" fill="{PALETTE[j % len(PALETTE)]}">'
-                f'<title>{escape(s.name)} · {escape(label)}: {_fmt(value)}{escape(unit)}</title></rect>'
+                f"<title>{escape(s.name)} · {escape(label)}: {_fmt(value)}{escape(unit)}</title></rect>"
             )
         if i % label_every == 0:
-            parts.append(f'<text x="{x0 + group_w * 0.4:.1f}" y="{top + plot_h + 14}" font-size="10" '
-                         f'text-anchor="middle">{escape(label)}</text>')
+            parts.append(
+                f'<text x="{x0 + group_w * 0.4:.1f}" y="{top + plot_h + 14}" font-size="10" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
     for j, s in enumerate(series):
         x = left + j * 150
-        parts.append(f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{PALETTE[j % len(PALETTE)]}"/>'
-                     f'<text x="{x + 14}" y="{height - 5}" font-size="11">{escape(s.name)}</text>')
+        parts.append(
+            f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{PALETTE[j % len(PALETTE)]}"/>'
+            f'<text x="{x + 14}" y="{height - 5}" font-size="11">{escape(s.name)}</text>'
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above

@@ -31,8 +31,13 @@ def sales_and_revenue(*, days: int = 30) -> dict[str, Any]:
             sales[row["day"]] += row["count"]
         revenue[f"{row['purpose']} ({row['currency']})"][row["day"]] += row["net"]
         totals[row["currency"]] += row["net"]
-    return {"days": span, "sales": sales, "revenue": dict(revenue), "totals": dict(totals),
-            "sales_total": sum(sales.values())}
+    return {
+        "days": span,
+        "sales": sales,
+        "revenue": dict(revenue),
+        "totals": dict(totals),
+        "sales_total": sum(sales.values()),
+    }
 
 
 def dashboard_overview(*, days: int = 30) -> dict[str, Any]:

@@ -23,21 +23,33 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     overview = dashboard_overview(days=30)
     money = overview["money"]
     labels = [day.strftime("%d %b") for day in money["days"]]
-    revenue_series = [Series(name, [_money(by_day[day]) for day in money["days"]])
-                      for name, by_day in sorted(money["revenue"].items())] or [Series("revenue", [0] * len(labels))]
-    job_groups = {"training runs": overview["jobs"]["training_runs"],
-                  "generation jobs": overview["jobs"]["generation_jobs"],
-                  "webhook deliveries": overview["jobs"]["webhook_deliveries"]}
+    revenue_series = [
+        Series(name, [_money(by_day[day]) for day in money["days"]])
+        for name, by_day in sorted(money["revenue"].items())
+    ] or [Series("revenue", [0] * len(labels))]
+    job_groups = {
+        "training runs": overview["jobs"]["training_runs"],
+        "generation jobs": overview["jobs"]["generation_jobs"],
+        "webhook deliveries": overview["jobs"]["webhook_deliveries"],
+    }
     states = list(JOB_STATES) + sorted({s for group in job_groups.values() for s in group} - set(JOB_STATES))
     charts = {
-        "sales": bar_chart(title="Gallery sales per day (paid orders)", labels=labels,
-                           series=[Series("orders", [money["sales"][day] for day in money["days"]])]),
+        "sales": bar_chart(
+            title="Gallery sales per day (paid orders)",
+            labels=labels,
+            series=[Series("orders", [money["sales"][day] for day in money["days"]])],
+        ),
         "revenue": bar_chart(title="Revenue per day (net of refunds)", labels=labels, series=revenue_series),
-        "subscriptions": bar_chart(title="Active subscriptions by plan", labels=list(overview["subscriptions"]),
-                                   series=[Series("subscriptions", list(overview["subscriptions"].values()))]),
-        "jobs": bar_chart(title="Jobs by state", labels=states,
-                          series=[Series(name, [group.get(state, 0) for state in states])
-                                  for name, group in job_groups.items()]),
+        "subscriptions": bar_chart(
+            title="Active subscriptions by plan",
+            labels=list(overview["subscriptions"]),
+            series=[Series("subscriptions", list(overview["subscriptions"].values()))],
+        ),
+        "jobs": bar_chart(
+            title="Jobs by state",
+            labels=states,
+            series=[Series(name, [group.get(state, 0) for state in states]) for name, group in job_groups.items()],
+        ),
     }
     context = {
         **admin.site.each_context(request),

@@ -11,5 +11,6 @@ class DemoConfig(AppConfig):
     def ready(self) -> None:
         from core.scheduler import register_periodic
 
-        register_periodic(name="demo.advance", task_path="marketplace.demo.tasks.demo_advance_task",
-                          every=timedelta(seconds=5))
+        register_periodic(
+            name="demo.advance", task_path="marketplace.demo.tasks.demo_advance_task", every=timedelta(seconds=5)
+        )

@@ -39,8 +39,17 @@ logger = logging.getLogger("atelier.demo")
 DEMO_ARTIST_EMAIL = "artist@atelier.localhost"
 DEMO_BUYER_EMAIL = "buyer@atelier.localhost"
 # The fresh run that shows the pipeline: small enough to train in a few minutes on two CPU cores.
-DEMO_TRAINING_CONFIG = {"arch": "dcgan", "resolution": 32, "g_channels": 32, "d_channels": 32, "batch_size": 32,
-                        "steps": 800, "sample_every": 200, "checkpoint_every": 200, "log_every": 20}
+DEMO_TRAINING_CONFIG = {
+    "arch": "dcgan",
+    "resolution": 32,
+    "g_channels": 32,
+    "d_channels": 32,
+    "batch_size": 32,
+    "steps": 800,
+    "sample_every": 200,
+    "checkpoint_every": 200,
+    "log_every": 20,
+}
 DEMO_IMAGES = 6
 DEMO_TITLES = ("Quiet Orbit", "Amber Drift", "Small Weather", "Night Garden", "Paper Tide", "First Light")
 
@@ -55,8 +64,12 @@ class DemoAccount:
 def _landscapes_zip() -> SimpleUploadedFile:
     """The shipped model's training images, drawn again from their recipe (same arguments, same bytes)."""
     with tempfile.TemporaryDirectory() as folder:
-        root = write_landscapes(out_dir=Path(folder) / "landscapes", count=DATASET_RECIPE["count"],
-                                seed=DATASET_RECIPE["seed"], side=DATASET_RECIPE["side"])
+        root = write_landscapes(
+            out_dir=Path(folder) / "landscapes",
+            count=DATASET_RECIPE["count"],
+            seed=DATASET_RECIPE["seed"],
+            side=DATASET_RECIPE["side"],
+        )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(root.rglob("*.png")):
@@ -70,14 +83,18 @@ def _shipped_model_version(*, artist: Any, dataset: Any) -> Any | None:
         return None
     try:
         demo = load_demo_model()
-        source = {"shipped": "generation/demo/model.onnx", "command": demo.metadata["command"],
-                  "git_commit": demo.metadata["git_commit"], "onnx_sha256": demo.sha256,
-                  "parity_max_abs_diff": demo.metadata.get("parity_max_abs_diff") or 0.0}
-        return generation.model_version_import(owner=artist, dataset=dataset, onnx_path=demo.path, source=source,
-                                    name="Landscapes (shipped demo model)")
+        source = {
+            "shipped": "generation/demo/model.onnx",
+            "command": demo.metadata["command"],
+            "git_commit": demo.metadata["git_commit"],
+            "onnx_sha256": demo.sha256,
+            "parity_max_abs_diff": demo.metadata.get("parity_max_abs_diff") or 0.0,
+        }
+        return generation.model_version_import(
+            owner=artist, dataset=dataset, onnx_path=demo.path, source=source, name="Landscapes (shipped demo model)"
+        )
     except (DemoModelError, generation.ModelImportError) as exc:
-        logger.warning("demo: the shipped model cannot be used (%s); the demo waits for its fresh training run",
-                       exc)
+        logger.warning("demo: the shipped model cannot be used (%s); the demo waits for its fresh training run", exc)
         return None
 
 
@@ -100,14 +117,18 @@ def demo_bootstrap() -> list[DemoAccount]:
     shipped = _shipped_model_version(artist=artist_user, dataset=dataset)
     job = None
     if shipped is not None:  # art at once: generate from the shipped model before anything trains
-        job = generation.generation_job_create(user=artist_user, model_version=shipped,
-                                               seeds=list(range(1, DEMO_IMAGES + 1)))
+        job = generation.generation_job_create(
+            user=artist_user, model_version=shipped, seeds=list(range(1, DEMO_IMAGES + 1))
+        )
     config = DEMO_TRAINING_CONFIG | {"steps": getattr(settings, "DEMO_TRAINING_STEPS", DEMO_TRAINING_CONFIG["steps"])}
     run = generation.training_run_create(owner=artist_user, dataset=dataset, config=config)
-    DemoRun.objects.create(artist=artist_user, buyer=get_user_model().objects.get(email=buyer.email),
-                           training_run_id=run.public_id,
-                           step=DemoStep.TRAINING if job is None else DemoStep.GENERATING,
-                           generation_job_id=None if job is None else job.public_id)
+    DemoRun.objects.create(
+        artist=artist_user,
+        buyer=get_user_model().objects.get(email=buyer.email),
+        training_run_id=run.public_id,
+        step=DemoStep.TRAINING if job is None else DemoStep.GENERATING,
+        generation_job_id=None if job is None else job.public_id,
+    )
     return [artist, buyer]
 
 
@@ -122,8 +143,9 @@ def _after_training(demo: DemoRun) -> None:
     elif run.state == "succeeded":
         model = generation_selectors.model_versions_for(user=demo.artist).filter(training_run=run).first()
         with transaction.atomic():
-            job = generation.generation_job_create(user=demo.artist, model_version=model,
-                                                   seeds=list(range(1, DEMO_IMAGES + 1)))
+            job = generation.generation_job_create(
+                user=demo.artist, model_version=model, seeds=list(range(1, DEMO_IMAGES + 1))
+            )
             DemoRun.objects.filter(pk=demo.pk).update(step=DemoStep.GENERATING, generation_job_id=job.public_id)
 
 
@@ -138,17 +160,26 @@ def _after_generation(demo: DemoRun) -> None:
     published = []
     for index, image in enumerate(images):
         artwork = gallery.artwork_create_from_generated(
-            artist=demo.artist, generated_image_id=image.public_id, title=DEMO_TITLES[index % len(DEMO_TITLES)],
-            description="Drawn by a GAN trained on landscapes the project paints itself.", tags=["demo", "landscape"],
-            style="landscape")
+            artist=demo.artist,
+            generated_image_id=image.public_id,
+            title=DEMO_TITLES[index % len(DEMO_TITLES)],
+            description="Drawn by a GAN trained on landscapes the project paints itself.",
+            tags=["demo", "landscape"],
+            style="landscape",
+        )
         artwork = gallery.artwork_publish(artist=demo.artist, artwork=artwork)
-        gallery.listing_create(artist=demo.artist, artwork=artwork, licence_type="personal", price=500,
-                               currency="USD")
-        gallery.listing_create(artist=demo.artist, artwork=artwork, licence_type="commercial", price=2500,
-                               currency="USD")
+        gallery.listing_create(artist=demo.artist, artwork=artwork, licence_type="personal", price=500, currency="USD")
+        gallery.listing_create(
+            artist=demo.artist, artwork=artwork, licence_type="commercial", price=2500, currency="USD"
+        )
         published.append(artwork)
-    first = gallery.listing_create(artist=demo.artist, artwork=published[0], licence_type="exclusive",
-                                   price=9900, currency="USD") if published else None
+    first = (
+        gallery.listing_create(
+            artist=demo.artist, artwork=published[0], licence_type="exclusive", price=9900, currency="USD"
+        )
+        if published
+        else None
+    )
     if first is not None:
         order = gallery.order_create(buyer=demo.buyer, listing=first)
         gallery.order_pay(buyer=demo.buyer, order=order, payment_method="tok_visa")

@@ -19,10 +19,27 @@ class ListingInline(ReadOnlyInline):
 
 @admin.register(Artwork)
 class ArtworkAdmin(ReadOnlyAdmin):
-    list_display = ["thumbnail", "title", "artist", "state", "provenance_status", "min_price", "currency",
-                    "popularity", "sales_count", "published_at"]
-    list_filter = ["state", "source", "offers_personal", "offers_commercial", "offers_exclusive",
-                   "provenance_record__state", "style"]
+    list_display = [
+        "thumbnail",
+        "title",
+        "artist",
+        "state",
+        "provenance_status",
+        "min_price",
+        "currency",
+        "popularity",
+        "sales_count",
+        "published_at",
+    ]
+    list_filter = [
+        "state",
+        "source",
+        "offers_personal",
+        "offers_commercial",
+        "offers_exclusive",
+        "provenance_record__state",
+        "style",
+    ]
     search_fields = ["title", "description", "artist__email", "public_id", "content_sha256"]
     list_select_related = ["artist", "provenance_record"]
     inlines = [ListingInline]
@@ -36,8 +53,9 @@ class ArtworkAdmin(ReadOnlyAdmin):
 
     @admin.display(description="preview")
     def thumbnail(self, artwork: Artwork) -> str:
-        return format_html('<img src="{}" style="max-height:64px;max-width:96px" alt="">',
-                           preview_path(artwork.public_id))
+        return format_html(
+            '<img src="{}" style="max-height:64px;max-width:96px" alt="">', preview_path(artwork.public_id)
+        )
 
     @admin.display(description="provenance", ordering="provenance_record__state")
     def provenance_status(self, artwork: Artwork) -> str:

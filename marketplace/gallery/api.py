@@ -76,14 +76,20 @@ def _detail(request: Request, artwork: Any, *, code: int = status.HTTP_200_OK) -
 
 # --- artworks ----------------------------------------------------------------------------------------------
 
+
 class ArtworkListCreateView(IdempotentMixin, PublicGalleryScoped, APIView):
     permission_classes = [*PublicGalleryScoped.permission_classes, WritesNeedRole.of("artist")]
     parser_classes = [JSONParser, MultiPartParser]  # an image upload, or JSON naming a generated image
 
-    @extend_schema(parameters=[BrowseQuerySerializer], responses={200: BrowsePageSerializer, 400: PROBLEM},
-                   tags=TAGS, auth=[], operation_id="artworks_browse",
-                   summary="Browse and search published artworks (public)",
-                   description="Filters combine (AND). Pages are keyset cursors: follow `next` / `previous`.")
+    @extend_schema(
+        parameters=[BrowseQuerySerializer],
+        responses={200: BrowsePageSerializer, 400: PROBLEM},
+        tags=TAGS,
+        auth=[],
+        operation_id="artworks_browse",
+        summary="Browse and search published artworks (public)",
+        description="Filters combine (AND). Pages are keyset cursors: follow `next` / `previous`.",
+    )
     def get(self, request: Request) -> HttpResponse:
         url = request.build_absolute_uri()
         key = browse_cache.page_key(url=url)
@@ -92,26 +98,34 @@ class ArtworkListCreateView(IdempotentMixin, PublicGalleryScoped, APIView):
             query = browse_query_parse(request.query_params)
             page = selectors.artworks_browse(filters=query.filters, cursor=query.cursor, page_size=query.page_size)
             base = f"{request.scheme}://{request.get_host()}"
-            body = JSONRenderer().render({
-                "next": replace_query_param(url, "cursor", page.next.encode()) if page.next else None,
-                "previous": replace_query_param(url, "cursor", page.previous.encode()) if page.previous else None,
-                "results": [card_json(card, base_url=base) for card in page.rows],
-            })
+            body = JSONRenderer().render(
+                {
+                    "next": replace_query_param(url, "cursor", page.next.encode()) if page.next else None,
+                    "previous": replace_query_param(url, "cursor", page.previous.encode()) if page.previous else None,
+                    "results": [card_json(card, base_url=base) for card in page.rows],
+                }
+            )
             if key:
                 browse_cache.page_set(key, body)
         return HttpResponse(body, content_type="application/json")
 
-    @extend_schema(request={"multipart/form-data": ArtworkCreateSerializer,
-                            "application/json": ArtworkCreateSerializer},
-                   responses={201: ArtworkDetailSerializer, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM,
-                              413: PROBLEM},
-                   tags=TAGS, summary="Create a draft artwork from an upload or one of your generated images")
+    @extend_schema(
+        request={"multipart/form-data": ArtworkCreateSerializer, "application/json": ArtworkCreateSerializer},
+        responses={201: ArtworkDetailSerializer, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 413: PROBLEM},
+        tags=TAGS,
+        summary="Create a draft artwork from an upload or one of your generated images",
+    )
     def post(self, request: Request) -> Response:
         payload = ArtworkCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        common = {"artist": request.user, "title": data["title"], "description": data["description"],
-                  "tags": data["tags"], "style": data["style"]}
+        common = {
+            "artist": request.user,
+            "title": data["title"],
+            "description": data["description"],
+            "tags": data["tags"],
+            "style": data["style"],
+        }
         if "file" in data:
             upload = data["file"]
             upload_size_check(upload, max_bytes=conf.get("GALLERY_MAX_UPLOAD_BYTES"))
@@ -129,25 +143,32 @@ class MyArtworksView(GalleryScoped, generics.GenericAPIView):
     def get_queryset(self):
         return selectors.artworks_of_artist(user=self.request.user)
 
-    @extend_schema(responses={200: ArtworkSummarySerializer(many=True)}, tags=TAGS,
-                   summary="Your own artworks, in every state")
+    @extend_schema(
+        responses={200: ArtworkSummarySerializer(many=True)}, tags=TAGS, summary="Your own artworks, in every state"
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(ArtworkSummarySerializer(page, many=True,
-                                                                    context={"request": request}).data)
+        return self.get_paginated_response(ArtworkSummarySerializer(page, many=True, context={"request": request}).data)
 
 
 @summaries(patch="Edit your artwork's title, description, tags or style")
 class ArtworkDetailView(PublicGalleryScoped, APIView):
-    @extend_schema(responses={200: ArtworkDetailSerializer, 404: PROBLEM}, tags=TAGS, auth=[],
-                   summary="A published artwork (public), or your own draft")
+    @extend_schema(
+        responses={200: ArtworkDetailSerializer, 404: PROBLEM},
+        tags=TAGS,
+        auth=[],
+        summary="A published artwork (public), or your own draft",
+    )
     def get(self, request: Request, public_id) -> Response:
         artwork = selectors.artwork_get_visible(user=request.user, public_id=public_id)
         services.artwork_record_view(artwork=artwork, viewer=request.user, viewer_address=client_ip(request))
         return _detail(request, artwork)
 
-    @extend_schema(request=ArtworkUpdateSerializer, responses={200: ArtworkDetailSerializer, 400: PROBLEM,
-                                                               404: PROBLEM, 409: PROBLEM}, tags=TAGS)
+    @extend_schema(
+        request=ArtworkUpdateSerializer,
+        responses={200: ArtworkDetailSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        tags=TAGS,
+    )
     def patch(self, request: Request, public_id) -> Response:
         artwork = selectors.artwork_get_own(user=request.user, public_id=public_id)
         payload = ArtworkUpdateSerializer(data=request.data)
@@ -157,11 +178,15 @@ class ArtworkDetailView(PublicGalleryScoped, APIView):
 
 
 class ArtworkPublishView(GalleryScoped, APIView):
-    @extend_schema(request=None, responses={200: ArtworkDetailSerializer, 404: PROBLEM, 409: PROBLEM, 429: PROBLEM},
-                   tags=TAGS, summary="Publish: near-duplicate check, then provenance registration",
-                   description="409 `near_duplicate` names the matching record of another owner in `record`. A "
-                               "first publish spends one unit of the plan's `publication` quota (429 "
-                               "`quota_exceeded` when spent); publishing a withdrawn work again does not.")
+    @extend_schema(
+        request=None,
+        responses={200: ArtworkDetailSerializer, 404: PROBLEM, 409: PROBLEM, 429: PROBLEM},
+        tags=TAGS,
+        summary="Publish: near-duplicate check, then provenance registration",
+        description="409 `near_duplicate` names the matching record of another owner in `record`. A "
+        "first publish spends one unit of the plan's `publication` quota (429 "
+        "`quota_exceeded` when spent); publishing a withdrawn work again does not.",
+    )
     @no_body
     def post(self, request: Request, public_id) -> Response:
         artwork = selectors.artwork_get_own(user=request.user, public_id=public_id)
@@ -182,8 +207,12 @@ class ArtworkWithdrawView(GalleryScoped, APIView):
 class ArtworkPreviewView(PublicGalleryScoped, APIView):
     renderer_classes = [JSONRenderer, AnyMediaRenderer]
 
-    @extend_schema(responses={(200, PREVIEW_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
-                              404: PROBLEM}, tags=TAGS, auth=[], summary="The watermarked preview (public)")
+    @extend_schema(
+        responses={(200, PREVIEW_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY), 404: PROBLEM},
+        tags=TAGS,
+        auth=[],
+        summary="The watermarked preview (public)",
+    )
     def get(self, request: Request, public_id) -> FileResponse:
         artwork = selectors.artwork_get_visible(user=request.user, public_id=public_id)
         response = FileResponse(artwork.preview.open("rb"), content_type=PREVIEW_CONTENT_TYPE)
@@ -201,14 +230,21 @@ class ArtworkDownloadUrlView(GalleryScoped, APIView):
         url = request.build_absolute_uri(f"/api/v1/downloads/{link.token}")
         return Response(DownloadUrlSerializer({"url": url, "expires_at": link.expires_at}).data)
 
-    @extend_schema(request=None, responses={200: DownloadUrlSerializer, 403: PROBLEM, 404: PROBLEM}, tags=TAGS,
-                   summary="A signed link to the original (licence holders and the artist)")
+    @extend_schema(
+        request=None,
+        responses={200: DownloadUrlSerializer, 403: PROBLEM, 404: PROBLEM},
+        tags=TAGS,
+        summary="A signed link to the original (licence holders and the artist)",
+    )
     @no_body
     def post(self, request: Request, public_id) -> Response:
         return self._issue(request, public_id)
 
-    @extend_schema(responses={200: DownloadUrlSerializer, 403: PROBLEM, 404: PROBLEM}, tags=TAGS,
-                   summary="A signed link to the original (licence holders and the artist)")
+    @extend_schema(
+        responses={200: DownloadUrlSerializer, 403: PROBLEM, 404: PROBLEM},
+        tags=TAGS,
+        summary="A signed link to the original (licence holders and the artist)",
+    )
     def get(self, request: Request, public_id) -> Response:
         return self._issue(request, public_id)
 
@@ -217,25 +253,37 @@ class DownloadView(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer, AnyMediaRenderer]
 
-    @extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
-                              302: OpenApiResponse(description="media in object storage: a presigned URL of the "
-                                                               "original, expiring with the link at the latest"),
-                              403: PROBLEM, 404: PROBLEM, 410: PROBLEM}, tags=TAGS, auth=[],
-                   summary="Download an original through a signed link",
-                   description="The token is the credential; 410 once it expired, 403 if tampered with.")
+    @extend_schema(
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+            302: OpenApiResponse(
+                description="media in object storage: a presigned URL of the "
+                "original, expiring with the link at the latest"
+            ),
+            403: PROBLEM,
+            404: PROBLEM,
+            410: PROBLEM,
+        },
+        tags=TAGS,
+        auth=[],
+        summary="Download an original through a signed link",
+        description="The token is the credential; 410 once it expired, 403 if tampered with.",
+    )
     def get(self, request: Request, token: str) -> FileResponse | HttpResponseRedirect:
         download = services.download_original(token=token, requester=request.user)
         if download.url is not None:  # signing off, media in a bucket: the client fetches it from there, briefly
             redirect = HttpResponseRedirect(download.url)
             redirect["Cache-Control"] = "private, no-store"
             return redirect
-        response = FileResponse(io.BytesIO(download.data or b""), content_type="image/png", as_attachment=True,
-                                filename=download.filename)
+        response = FileResponse(
+            io.BytesIO(download.data or b""), content_type="image/png", as_attachment=True, filename=download.filename
+        )
         response["Cache-Control"] = "private, no-store"
         return response
 
 
 # --- listings ----------------------------------------------------------------------------------------------
+
 
 @summaries(get="The licences on offer for an artwork, with their terms and prices")
 class ArtworkListingsView(PublicGalleryScoped, APIView):
@@ -245,9 +293,12 @@ class ArtworkListingsView(PublicGalleryScoped, APIView):
         listings = selectors.listings_for_artwork(user=request.user, artwork=artwork).select_related("artwork")
         return Response(ListingSerializer(listings, many=True).data)
 
-    @extend_schema(request=ListingCreateSerializer, responses={201: ListingSerializer, 400: PROBLEM, 402: PROBLEM,
-                                                               404: PROBLEM, 409: PROBLEM}, tags=TAGS,
-                   summary="Offer a licence (commercial and exclusive need a plan that allows them)")
+    @extend_schema(
+        request=ListingCreateSerializer,
+        responses={201: ListingSerializer, 400: PROBLEM, 402: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        tags=TAGS,
+        summary="Offer a licence (commercial and exclusive need a plan that allows them)",
+    )
     def post(self, request: Request, public_id) -> Response:
         artwork = selectors.artwork_get_own(user=request.user, public_id=public_id)
         payload = ListingCreateSerializer(data=request.data)
@@ -262,8 +313,11 @@ class ListingDetailView(PublicGalleryScoped, APIView):
     def get(self, request: Request, public_id) -> Response:
         return Response(ListingSerializer(selectors.listing_get_visible(user=request.user, public_id=public_id)).data)
 
-    @extend_schema(request=ListingUpdateSerializer, responses={200: ListingSerializer, 400: PROBLEM, 404: PROBLEM,
-                                                               409: PROBLEM}, tags=TAGS)
+    @extend_schema(
+        request=ListingUpdateSerializer,
+        responses={200: ListingSerializer, 400: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        tags=TAGS,
+    )
     def patch(self, request: Request, public_id) -> Response:
         listing = selectors.listing_get_own(user=request.user, public_id=public_id)
         payload = ListingUpdateSerializer(data=request.data)
@@ -282,6 +336,7 @@ class ListingCloseView(GalleryScoped, APIView):
 
 
 # --- orders ------------------------------------------------------------------------------------------------
+
 
 def _paid_response(request: Request, result: services.OrderPayment, *, created: bool) -> Response:
     order = selectors.order_get(user=request.user, public_id=result.order.public_id)
@@ -306,13 +361,23 @@ class OrderListCreateView(IdempotentMixin, GalleryScoped, generics.GenericAPIVie
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(OrderSerializer(page, many=True).data)
 
-    @extend_schema(request=OrderCreateSerializer,
-                   responses={201: OrderPaymentSerializer, 200: OrderPaymentSerializer, 400: PROBLEM, 402: PROBLEM,
-                              404: PROBLEM, 409: PROBLEM, 503: PROBLEM},
-                   tags=TAGS, summary="Order a licence (honours Idempotency-Key); pays at once with payment_method",
-                   description="Your own unpaid order for the same listing is returned (200) rather than a new one "
-                               "(201), so a declined card is retried on the same order. An unpaid order reserves "
-                               "nothing: an exclusive licence goes to the first payment that succeeds.")
+    @extend_schema(
+        request=OrderCreateSerializer,
+        responses={
+            201: OrderPaymentSerializer,
+            200: OrderPaymentSerializer,
+            400: PROBLEM,
+            402: PROBLEM,
+            404: PROBLEM,
+            409: PROBLEM,
+            503: PROBLEM,
+        },
+        tags=TAGS,
+        summary="Order a licence (honours Idempotency-Key); pays at once with payment_method",
+        description="Your own unpaid order for the same listing is returned (200) rather than a new one "
+        "(201), so a declined card is retried on the same order. An unpaid order reserves "
+        "nothing: an exclusive licence goes to the first payment that succeeds.",
+    )
     def post(self, request: Request) -> Response:
         payload = OrderCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -333,10 +398,19 @@ class OrderDetailView(GalleryScoped, APIView):
 
 
 class OrderPayView(IdempotentMixin, GalleryScoped, APIView):
-    @extend_schema(request=OrderPaySerializer,
-                   responses={200: OrderPaymentSerializer, 202: OrderPaymentSerializer, 402: PROBLEM, 404: PROBLEM,
-                              409: PROBLEM, 503: PROBLEM},
-                   tags=TAGS, summary="Pay a pending order (202 while the payment needs the buyer's action)")
+    @extend_schema(
+        request=OrderPaySerializer,
+        responses={
+            200: OrderPaymentSerializer,
+            202: OrderPaymentSerializer,
+            402: PROBLEM,
+            404: PROBLEM,
+            409: PROBLEM,
+            503: PROBLEM,
+        },
+        tags=TAGS,
+        summary="Pay a pending order (202 while the payment needs the buyer's action)",
+    )
     def post(self, request: Request, public_id) -> Response:
         order = selectors.order_get(user=request.user, public_id=public_id)
         payload = OrderPaySerializer(data=request.data)
@@ -358,16 +432,20 @@ class OrderCancelView(GalleryScoped, APIView):
 class OrderRefundView(GalleryScoped, APIView):
     permission_classes = [*GalleryScoped.permission_classes, IsStaff]
 
-    @extend_schema(request=OrderRefundSerializer, responses={200: OrderSerializer, 403: PROBLEM, 404: PROBLEM,
-                                                             409: PROBLEM, 422: PROBLEM},
-                   tags=TAGS, summary="Refund an order (support staff); a fulfilled exclusive is a 409")
+    @extend_schema(
+        request=OrderRefundSerializer,
+        responses={200: OrderSerializer, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+        tags=TAGS,
+        summary="Refund an order (support staff); a fulfilled exclusive is a 409",
+    )
     def post(self, request: Request, public_id) -> Response:
         order = selectors.order_get_for_staff(user=request.user, public_id=public_id)
         payload = OrderRefundSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         order = services.order_refund(order=order, actor=request.user, reason=payload.validated_data["reason"])
-        return Response(OrderSerializer(selectors.order_get_for_staff(user=request.user,
-                                                                      public_id=order.public_id)).data)
+        return Response(
+            OrderSerializer(selectors.order_get_for_staff(user=request.user, public_id=order.public_id)).data
+        )
 
 
 class SalesView(GalleryScoped, generics.GenericAPIView):
@@ -392,4 +470,3 @@ class LicenceListView(GalleryScoped, generics.GenericAPIView):
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(LicenceGrantSerializer(page, many=True).data)
-

@@ -22,8 +22,12 @@ class ArtistListView(generics.GenericAPIView):
     def get_queryset(self):
         return selectors.artists_public()
 
-    @extend_schema(responses={200: ArtistSummarySerializer(many=True)}, tags=TAGS, auth=[],
-                   summary="Artists with published work, best-selling first (public)")
+    @extend_schema(
+        responses={200: ArtistSummarySerializer(many=True)},
+        tags=TAGS,
+        auth=[],
+        summary="Artists with published work, best-selling first (public)",
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -32,8 +36,9 @@ class ArtistListView(generics.GenericAPIView):
 class ArtistDetailView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: ArtistProfileSerializer, 404: PROBLEM}, tags=TAGS, auth=[],
-                   summary="An artist's public profile")
+    @extend_schema(
+        responses={200: ArtistProfileSerializer, 404: PROBLEM}, tags=TAGS, auth=[], summary="An artist's public profile"
+    )
     def get(self, request: Request, public_id) -> Response:
         artist = selectors.artist_public_profile(public_id=public_id)
         models = selectors.artist_models_on_sale(artist=artist)

@@ -117,8 +117,12 @@ def _tables(vendor: str) -> dict[str, str]:  # per backend: table names are fixe
     from provenance.models import ProvenanceRecord
 
     quote = connection.ops.quote_name
-    return {"artwork": quote(Artwork._meta.db_table), "user": quote(get_user_model()._meta.db_table),
-            "tag": quote(ArtworkTag._meta.db_table), "record": quote(ProvenanceRecord._meta.db_table)}
+    return {
+        "artwork": quote(Artwork._meta.db_table),
+        "user": quote(get_user_model()._meta.db_table),
+        "tag": quote(ArtworkTag._meta.db_table),
+        "record": quote(ProvenanceRecord._meta.db_table),
+    }
 
 
 @cache
@@ -127,12 +131,16 @@ def _select(vendor: str) -> str:
     tables = _tables(vendor)
     # SQLite: read the timestamp as text (no per-row datetime parsing by the driver); _iso reformats it
     published = "CAST(a.published_at AS TEXT)" if vendor == "sqlite" else "a.published_at"
-    columns = ("a.id, a.public_id, a.title, a.style, a.tags, a.width, a.height, a.min_price, a.currency, "
-               f"a.offers_personal, a.offers_commercial, a.offers_exclusive, a.popularity, {published}, "
-               "u.public_id, u.display_name, p.state")
-    return (f"SELECT {columns} FROM {tables['artwork']} a "  # noqa: S608
-            f"INNER JOIN {tables['user']} u ON u.id = a.artist_id "
-            f"LEFT OUTER JOIN {tables['record']} p ON p.id = a.provenance_record_id ")
+    columns = (
+        "a.id, a.public_id, a.title, a.style, a.tags, a.width, a.height, a.min_price, a.currency, "
+        f"a.offers_personal, a.offers_commercial, a.offers_exclusive, a.popularity, {published}, "
+        "u.public_id, u.display_name, p.state"
+    )
+    return (
+        f"SELECT {columns} FROM {tables['artwork']} a "  # noqa: S608
+        f"INNER JOIN {tables['user']} u ON u.id = a.artist_id "
+        f"LEFT OUTER JOIN {tables['record']} p ON p.id = a.provenance_record_id "
+    )
 
 
 def _like(word: str) -> str:
@@ -151,8 +159,10 @@ def _where(filters: BrowseFilters) -> tuple[list[str], list[Any]]:
         # works having every tag are few: collect them from the tag index, then sort (one EXISTS per tag made
         # SQLite scan the whole catalogue when the combination is rare; PostgreSQL plans both forms alike)
         marks = ", ".join(["%s"] * len(filters.tags))
-        clauses.append(f"a.id IN (SELECT t.artwork_id FROM {tag_table} t WHERE t.tag IN ({marks}) "  # noqa: S608
-                       "GROUP BY t.artwork_id HAVING COUNT(*) = %s)")
+        clauses.append(
+            f"a.id IN (SELECT t.artwork_id FROM {tag_table} t WHERE t.tag IN ({marks}) "  # noqa: S608
+            "GROUP BY t.artwork_id HAVING COUNT(*) = %s)"
+        )
         params.extend([*filters.tags, len(filters.tags)])
     for word in filters.words:
         clauses.append("a.search_text LIKE %s ESCAPE '\\'")
@@ -199,13 +209,47 @@ _loads = json.loads
 
 
 def _card(row: tuple) -> Card:
-    (row_id, public_id, title, style, tags, width, height, min_price, currency, personal, commercial, exclusive,
-     popularity, published_at, artist_id, artist_name, provenance_status) = row
-    licences = [name for name, offered in (("personal", personal), ("commercial", commercial),
-                                           ("exclusive", exclusive)) if offered]
-    return Card(row_id, _uuid_text(public_id), title, style, _loads(tags) if isinstance(tags, str) else tags, width,
-                height, min_price, currency, licences, popularity, _iso(published_at), _uuid_text(artist_id),
-                artist_name, provenance_status)
+    (
+        row_id,
+        public_id,
+        title,
+        style,
+        tags,
+        width,
+        height,
+        min_price,
+        currency,
+        personal,
+        commercial,
+        exclusive,
+        popularity,
+        published_at,
+        artist_id,
+        artist_name,
+        provenance_status,
+    ) = row
+    licences = [
+        name
+        for name, offered in (("personal", personal), ("commercial", commercial), ("exclusive", exclusive))
+        if offered
+    ]
+    return Card(
+        row_id,
+        _uuid_text(public_id),
+        title,
+        style,
+        _loads(tags) if isinstance(tags, str) else tags,
+        width,
+        height,
+        min_price,
+        currency,
+        licences,
+        popularity,
+        _iso(published_at),
+        _uuid_text(artist_id),
+        artist_name,
+        provenance_status,
+    )
 
 
 def key_param(sort: SortKey, value: Any) -> Any:

@@ -29,12 +29,24 @@ def work_references(lineage: dict[str, Any]) -> tuple[Reference, ...]:
     """The model version and the dataset a generated work came from, by their sha256."""
     refs = []
     if lineage.get("onnx_sha256"):
-        refs.append(Reference(kind="model_version", title=f"Atelier model version {lineage.get('model_version')}",
-                              sha256=lineage["onnx_sha256"], identifier=str(lineage.get("model_version") or ""),
-                              media_type="application/onnx"))
+        refs.append(
+            Reference(
+                kind="model_version",
+                title=f"Atelier model version {lineage.get('model_version')}",
+                sha256=lineage["onnx_sha256"],
+                identifier=str(lineage.get("model_version") or ""),
+                media_type="application/onnx",
+            )
+        )
     if lineage.get("dataset_hash"):
-        refs.append(Reference(kind="dataset", title=f"Atelier dataset {lineage.get('dataset')}",
-                              sha256=lineage["dataset_hash"], identifier=str(lineage.get("dataset") or "")))
+        refs.append(
+            Reference(
+                kind="dataset",
+                title=f"Atelier dataset {lineage.get('dataset')}",
+                sha256=lineage["dataset_hash"],
+                identifier=str(lineage.get("dataset") or ""),
+            )
+        )
     return tuple(refs)
 
 
@@ -43,28 +55,48 @@ def _lineage_claims(lineage: dict[str, Any]) -> dict[str, Any]:
     return {key: lineage[key] for key in keys if lineage.get(key) is not None}
 
 
-def _spec(*, artwork: Artwork, record: Any, training: str, constraint: str, edits: tuple[dict, ...],
-          **claims: Any) -> ManifestSpec:
+def _spec(
+    *, artwork: Artwork, record: Any, training: str, constraint: str, edits: tuple[dict, ...], **claims: Any
+) -> ManifestSpec:
     name, url = _author(artwork)
     generated = artwork.source == ArtworkSource.GENERATED
-    atelier = ports.credential_record_assertion(record=record, content_sha256=artwork.content_sha256,
-                                                artwork_id=str(artwork.public_id),
-                                                lineage=_lineage_claims(artwork.lineage or {}), **claims)
-    return ManifestSpec(title=artwork.title, digital_source_type=SOURCE_GENERATED if generated else SOURCE_UPLOADED,
-                        author_name=name, author_url=url, atelier=atelier, training_mining=training,
-                        training_constraint=constraint, edits=edits,
-                        references=work_references(artwork.lineage or {}) if generated else ())
+    atelier = ports.credential_record_assertion(
+        record=record,
+        content_sha256=artwork.content_sha256,
+        artwork_id=str(artwork.public_id),
+        lineage=_lineage_claims(artwork.lineage or {}),
+        **claims,
+    )
+    return ManifestSpec(
+        title=artwork.title,
+        digital_source_type=SOURCE_GENERATED if generated else SOURCE_UPLOADED,
+        author_name=name,
+        author_url=url,
+        atelier=atelier,
+        training_mining=training,
+        training_constraint=constraint,
+        edits=edits,
+        references=work_references(artwork.lineage or {}) if generated else (),
+    )
 
 
 def preview_edits(*, artwork: Artwork, width: int, height: int) -> tuple[dict[str, Any], ...]:
     edits: list[dict[str, Any]] = []
     if (width, height) != (artwork.width, artwork.height):
-        edits.append({"action": "c2pa.resized",
-                      "description": f"Downscaled to {width}x{height} (at most {PREVIEW_MAX_SIDE} px a side)."})
+        edits.append(
+            {
+                "action": "c2pa.resized",
+                "description": f"Downscaled to {width}x{height} (at most {PREVIEW_MAX_SIDE} px a side).",
+            }
+        )
     edits.append({"action": "c2pa.edited", "description": f"Visible tiled watermark '{WATERMARK_TEXT}'."})
     if invisible_key(artwork=artwork, width=width, height=height):
-        edits.append({"action": "c2pa.watermarked",
-                      "description": "Invisible watermark: the first 48 bits of the original's sha256."})
+        edits.append(
+            {
+                "action": "c2pa.watermarked",
+                "description": "Invisible watermark: the first 48 bits of the original's sha256.",
+            }
+        )
     return tuple(edits)
 
 
@@ -81,8 +113,15 @@ def preview_sign(*, artwork: Artwork, record: Any, preview: bytes) -> Any:
     allow training or mining: nobody holds a licence to a preview."""
     with Image.open(io.BytesIO(preview)) as image:
         width, height = image.size
-    spec = _spec(artwork=artwork, record=record, training="notAllowed", constraint="",
-                 edits=preview_edits(artwork=artwork, width=width, height=height), asset="preview", licence=None)
+    spec = _spec(
+        artwork=artwork,
+        record=record,
+        training="notAllowed",
+        constraint="",
+        edits=preview_edits(artwork=artwork, width=width, height=height),
+        asset="preview",
+        licence=None,
+    )
     spec = replace(spec, watermark_key_b64=invisible_key(artwork=artwork, width=width, height=height))
     return ports.credential_sign(data=preview, spec=spec)
 
@@ -93,8 +132,11 @@ def signing_enabled() -> bool:
 
 def licence_of(*, user: Any, artwork: Artwork) -> str | None:
     """The strongest active licence `user` holds for the work (None for the artist without one)."""
-    held = set(LicenceGrant.objects.filter(artwork=artwork, holder=user, state=GrantState.ACTIVE)
-               .values_list("licence_type", flat=True))
+    held = set(
+        LicenceGrant.objects.filter(artwork=artwork, holder=user, state=GrantState.ACTIVE).values_list(
+            "licence_type", flat=True
+        )
+    )
     return next((licence for licence in LICENCE_ORDER if licence in held), None)
 
 
@@ -102,9 +144,19 @@ def original_sign(*, artwork: Artwork, user: Any, original: bytes) -> bytes:
     """The original as delivered to `user`: with a manifest whose training-and-mining entry follows the licence
     they hold (signing off: the original unchanged)."""
     licence = licence_of(user=user, artwork=artwork)
-    training, constraint = ("notAllowed", "") if licence is None else (
-        terms_for(licence).training_mining, terms_for(licence).training_constraint)
-    spec = _spec(artwork=artwork, record=artwork.provenance_record, training=training, constraint=constraint,
-                 edits=(), asset="original", licence=licence)
+    training, constraint = (
+        ("notAllowed", "")
+        if licence is None
+        else (terms_for(licence).training_mining, terms_for(licence).training_constraint)
+    )
+    spec = _spec(
+        artwork=artwork,
+        record=artwork.provenance_record,
+        training=training,
+        constraint=constraint,
+        edits=(),
+        asset="original",
+        licence=licence,
+    )
     signed = ports.credential_sign(data=original, spec=spec)
     return original if signed is None else signed.data

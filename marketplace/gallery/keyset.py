@@ -35,8 +35,7 @@ class Cursor:
 
     def encode(self) -> str:
         value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
-        raw = json.dumps({"s": self.sort, "v": value, "i": self.row_id, "b": int(self.backward)},
-                         separators=(",", ":"))
+        raw = json.dumps({"s": self.sort, "v": value, "i": self.row_id, "b": int(self.backward)}, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -45,8 +44,9 @@ def _in_range(value: Any) -> bool:
 
 
 def cursor_decode(token: str, *, sort: str, key: Key) -> Cursor:
-    invalid = InvalidInput("The cursor is invalid; start again from the first page.", field="cursor",
-                           code=GalleryError.INVALID_CURSOR)
+    invalid = InvalidInput(
+        "The cursor is invalid; start again from the first page.", field="cursor", code=GalleryError.INVALID_CURSOR
+    )
     try:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -93,5 +93,8 @@ def keyset_page(fetch: Fetch, *, sort: str, key: Key, cursor: Cursor | None, siz
 
     if backward:
         return Page(rows=rows, next=at(rows[-1], back=False), previous=at(rows[0], back=True) if more else None)
-    return Page(rows=rows, next=at(rows[-1], back=False) if more else None,
-                previous=at(rows[0], back=True) if cursor is not None else None)
+    return Page(
+        rows=rows,
+        next=at(rows[-1], back=False) if more else None,
+        previous=at(rows[0], back=True) if cursor is not None else None,
+    )

@@ -28,8 +28,14 @@ class LicenceTerms:
     training_constraint: str = ""
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "summary": self.summary, "permits": list(self.permits),
-                "forbids": list(self.forbids), "notes": list(self.notes), "version": self.version}
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "permits": list(self.permits),
+            "forbids": list(self.forbids),
+            "notes": list(self.notes),
+            "version": self.version,
+        }
 
 
 _COMMON_FORBIDS = (
@@ -43,7 +49,7 @@ TERMS: dict[str, LicenceTerms] = {
         licence_type=LicenceType.PERSONAL,
         name="Personal licence",
         summary="Enjoy the work yourself: print it, frame it, use it as a wallpaper or share it with credit, "
-                "but not to make money.",
+        "but not to make money.",
         permits=(
             "Download the full-resolution file and keep it for as long as you like.",
             "Print it for your home or as a gift (not for sale).",
@@ -59,7 +65,7 @@ TERMS: dict[str, LicenceTerms] = {
         licence_type=LicenceType.COMMERCIAL,
         name="Commercial licence",
         summary="Use the work in your business: marketing, products, client projects and publications, "
-                "worldwide and without a time limit.",
+        "worldwide and without a time limit.",
         permits=(
             "Everything the personal licence allows.",
             "Advertising, packaging, websites, apps, books, games and other products you sell.",
@@ -71,8 +77,10 @@ TERMS: dict[str, LicenceTerms] = {
             "Registering it as a trademark or logo.",
             *_COMMON_FORBIDS,
         ),
-        notes=("Not exclusive: the artist may license the same work to others.",
-               "Offered only by artists whose plan includes commercial licences."),
+        notes=(
+            "Not exclusive: the artist may license the same work to others.",
+            "Offered only by artists whose plan includes commercial licences.",
+        ),
     ),
     LicenceType.EXCLUSIVE: LicenceTerms(
         licence_type=LicenceType.EXCLUSIVE,
@@ -83,14 +91,14 @@ TERMS: dict[str, LicenceTerms] = {
             "Exclusive use: the work leaves the marketplace and no further licences are sold.",
             "Ownership of the work's provenance record moves to you, on chain.",
         ),
-        forbids=(
-            "Using the work to train or fine-tune an AI model, unless the artist agrees in writing.",
-        ),
+        forbids=("Using the work to train or fine-tune an AI model, unless the artist agrees in writing.",),
         training_mining="constrained",
         training_constraint="Only with the artist's written agreement.",
-        notes=("Licences sold before yours stay valid for their holders.",
-               "Not refundable once fulfilled: the ownership transfer is recorded on chain.",
-               "Offered only by artists whose plan includes commercial licences."),
+        notes=(
+            "Licences sold before yours stay valid for their holders.",
+            "Not refundable once fulfilled: the ownership transfer is recorded on chain.",
+            "Offered only by artists whose plan includes commercial licences.",
+        ),
     ),
 }
 

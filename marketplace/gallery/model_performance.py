@@ -23,10 +23,15 @@ from marketplace.gallery.models import Artwork, ArtworkState, Order, OrderState
 def model_version_performance(*, model_version: ModelVersion) -> dict[str, Any]:
     """Metrics and sample grid of one model version, and its works' publications, views and sales."""
     works = Artwork.objects.filter(generated_image__model_version=model_version)
-    totals = works.aggregate(artworks=Count("id"), published=Count("id", filter=Q(state=ArtworkState.PUBLISHED)),
-                             views=Sum("view_count"))
-    sold = (Order.objects.filter(artwork__in=works, state=OrderState.FULFILLED).values("currency")
-            .annotate(sales=Count("id"), revenue=Sum("artist_amount")).order_by("currency"))
+    totals = works.aggregate(
+        artworks=Count("id"), published=Count("id", filter=Q(state=ArtworkState.PUBLISHED)), views=Sum("view_count")
+    )
+    sold = (
+        Order.objects.filter(artwork__in=works, state=OrderState.FULFILLED)
+        .values("currency")
+        .annotate(sales=Count("id"), revenue=Sum("artist_amount"))
+        .order_by("currency")
+    )
     run = model_version.training_run
     return {
         "model": str(model_version.public_id),
@@ -45,8 +50,10 @@ def model_version_comparison(*, user: Any, public_id: Any) -> dict[str, Any]:
     """The user's model version and the version it fine-tuned (null when it was trained from scratch)."""
     version = generation_selectors.model_version_get(user=user, public_id=public_id)
     parent = version.training_run.init_from
-    return {"model": model_version_performance(model_version=version),
-            "parent": model_version_performance(model_version=parent) if parent is not None else None}
+    return {
+        "model": model_version_performance(model_version=version),
+        "parent": model_version_performance(model_version=parent) if parent is not None else None,
+    }
 
 
 class ModelPerformanceSerializer(serializers.Serializer):
@@ -73,5 +80,6 @@ class ModelPerformanceView(APIView):
 
     @extend_schema(responses={200: ModelComparisonSerializer, 404: PROBLEM}, tags=["models"])
     def get(self, request: Request, public_id) -> Response:
-        return Response(ModelComparisonSerializer(model_version_comparison(user=request.user,
-                                                                           public_id=public_id)).data)
+        return Response(
+            ModelComparisonSerializer(model_version_comparison(user=request.user, public_id=public_id)).data
+        )

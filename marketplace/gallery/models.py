@@ -45,11 +45,13 @@ class Artwork(BaseModel):
     state = models.CharField(max_length=12, choices=ArtworkState.choices, default=ArtworkState.DRAFT)
     source = models.CharField(max_length=12, choices=ArtworkSource.choices)
     # lineage (generated works): the image it came from and a snapshot of what regenerates it
-    generated_image = models.ForeignKey("generation.GeneratedImage", null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    generated_image = models.ForeignKey(
+        "generation.GeneratedImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     lineage = models.JSONField(default=dict, blank=True)
-    derived_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="derivatives")
+    derived_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derivatives"
+    )
     # files: the original is private (signed downloads only); the preview is public
     original = models.FileField(max_length=300)
     preview = models.FileField(max_length=300)
@@ -58,8 +60,9 @@ class Artwork(BaseModel):
     content_sha256 = models.CharField(max_length=64)  # of the original file exactly as stored and served
     pdq = models.CharField(max_length=64)
     pdq_quality = models.PositiveSmallIntegerField()
-    provenance_record = models.ForeignKey("provenance.ProvenanceRecord", null=True, blank=True,
-                                          on_delete=models.PROTECT, related_name="+")
+    provenance_record = models.ForeignKey(
+        "provenance.ProvenanceRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     # denormalised for browse (maintained by the listing and order services)
@@ -76,8 +79,11 @@ class Artwork(BaseModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["artist", "content_sha256"], name="gallery_artwork_unique_content"),
-            models.UniqueConstraint(fields=["generated_image"], condition=Q(generated_image__isnull=False),
-                                    name="gallery_artwork_one_per_generated_image"),
+            models.UniqueConstraint(
+                fields=["generated_image"],
+                condition=Q(generated_image__isnull=False),
+                name="gallery_artwork_one_per_generated_image",
+            ),
         ]
         indexes = [
             # one partial index per browse sort, each ending in the id tie-breaker the keyset cursor uses
@@ -120,8 +126,11 @@ class Listing(BaseModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["artwork", "licence_type"], condition=Q(state=ListingState.ACTIVE),
-                                    name="gallery_listing_one_active_per_licence"),
+            models.UniqueConstraint(
+                fields=["artwork", "licence_type"],
+                condition=Q(state=ListingState.ACTIVE),
+                name="gallery_listing_one_active_per_licence",
+            ),
             models.CheckConstraint(condition=Q(price__gt=0), name="gallery_listing_price_positive"),
         ]
 
@@ -163,12 +172,20 @@ class Order(BaseModel):
         constraints = [
             # the last guards behind the listing lock: an exclusive licence is sold to one paid order,
             # and a buyer holds at most one live order per listing
-            models.UniqueConstraint(fields=["listing"], name="gallery_order_one_paid_exclusive",
-                                    condition=Q(licence_type=LicenceType.EXCLUSIVE, state__in=PAID_ORDER_STATES)),
-            models.UniqueConstraint(fields=["buyer", "listing"], name="gallery_order_one_live_per_buyer",
-                                    condition=Q(state__in=OPEN_ORDER_STATES)),
-            models.CheckConstraint(condition=Q(amount=models.F("platform_fee") + models.F("artist_amount")),
-                                   name="gallery_order_split_adds_up"),
+            models.UniqueConstraint(
+                fields=["listing"],
+                name="gallery_order_one_paid_exclusive",
+                condition=Q(licence_type=LicenceType.EXCLUSIVE, state__in=PAID_ORDER_STATES),
+            ),
+            models.UniqueConstraint(
+                fields=["buyer", "listing"],
+                name="gallery_order_one_live_per_buyer",
+                condition=Q(state__in=OPEN_ORDER_STATES),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount=models.F("platform_fee") + models.F("artist_amount")),
+                name="gallery_order_split_adds_up",
+            ),
         ]
         indexes = [
             models.Index(fields=["buyer", "-created_at"], name="gallery_order_buyer"),
@@ -183,8 +200,9 @@ class OrderEvent(models.Model):
     """One row per state change of an order: who moved it, from what, to what, when."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     from_state = models.CharField(max_length=12, blank=True)  # "" for creation
     to_state = models.CharField(max_length=12)
     note = models.CharField(max_length=300, blank=True)

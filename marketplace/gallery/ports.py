@@ -30,6 +30,7 @@ PROVENANCE_STATUSES = ("pending", "batched", "anchored", "confirmed")
 
 # --- provenance --------------------------------------------------------------------------------------------
 
+
 def user_ref(user: Any) -> str:
     return f"accounts.user:{user.public_id}"
 
@@ -85,12 +86,21 @@ def record_register(*, artwork: Any) -> Any:
     """The artwork's record, linked to its model version's record when it was generated (lineage)."""
     ref = user_ref(artwork.artist)
     model_version = (artwork.lineage or {}).get("model_version")
-    parent = provenance_selectors.record_by_subject(subject=f"{MODEL_VERSION_SUBJECT_PREFIX}{model_version}") \
-        if model_version else None
+    parent = (
+        provenance_selectors.record_by_subject(subject=f"{MODEL_VERSION_SUBJECT_PREFIX}{model_version}")
+        if model_version
+        else None
+    )
     return provenance_services.record_register(
-        content_sha256=artwork.content_sha256, pdq=artwork.pdq, pdq_quality=artwork.pdq_quality,
-        subject=artwork_subject(artwork.public_id), creator=ref, owner=user_ref(artwork.owner), user=artwork.owner,
-        parent=parent)
+        content_sha256=artwork.content_sha256,
+        pdq=artwork.pdq,
+        pdq_quality=artwork.pdq_quality,
+        subject=artwork_subject(artwork.public_id),
+        creator=ref,
+        owner=user_ref(artwork.owner),
+        user=artwork.owner,
+        parent=parent,
+    )
 
 
 def licence_register(*, grant: Any, artwork: Any, order: Any) -> Any:
@@ -100,25 +110,43 @@ def licence_register(*, grant: Any, artwork: Any, order: Any) -> Any:
     if parent is None:
         return None
     return provenance_services.lineage_record_register(
-        kind="licence", subject=f"{LICENCE_SUBJECT_PREFIX}{grant.public_id}", creator=user_ref(artwork.artist),
-        owner=user_ref(grant.holder), user=grant.holder, parent=parent,
-        fields={"artwork_sha256": artwork.content_sha256, "licence_type": str(grant.licence_type),
-                "order": f"gallery.order:{order.public_id}", "granted_at": grant.created_at.isoformat()})
+        kind="licence",
+        subject=f"{LICENCE_SUBJECT_PREFIX}{grant.public_id}",
+        creator=user_ref(artwork.artist),
+        owner=user_ref(grant.holder),
+        user=grant.holder,
+        parent=parent,
+        fields={
+            "artwork_sha256": artwork.content_sha256,
+            "licence_type": str(grant.licence_type),
+            "order": f"gallery.order:{order.public_id}",
+            "granted_at": grant.created_at.isoformat(),
+        },
+    )
 
 
 def ownership_transfer(*, artwork: Any, to_user: Any, reference: str) -> Any:
-    return provenance_services.ownership_transfer(content_sha256=artwork.content_sha256,
-                                                  from_ref=user_ref(artwork.owner), to_ref=user_ref(to_user),
-                                                  reference=reference, user=to_user)
+    return provenance_services.ownership_transfer(
+        content_sha256=artwork.content_sha256,
+        from_ref=user_ref(artwork.owner),
+        to_ref=user_ref(to_user),
+        reference=reference,
+        user=to_user,
+    )
 
 
 def provenance_of(*, record: Any) -> dict[str, Any] | None:
     if record is None:
         return None
     anchor = provenance_selectors.anchor_of(record=record)
-    return {"status": record.state, "record_id": str(record.public_id), "content_sha256": record.content_sha256,
-            "owner": record.owner, "transaction_hash": anchor["transaction_hash"] if anchor else None,
-            "block_number": anchor["block_number"] if anchor else None}
+    return {
+        "status": record.state,
+        "record_id": str(record.public_id),
+        "content_sha256": record.content_sha256,
+        "owner": record.owner,
+        "transaction_hash": anchor["transaction_hash"] if anchor else None,
+        "block_number": anchor["block_number"] if anchor else None,
+    }
 
 
 def credential_sign(*, data: bytes, spec: Any) -> Any:
@@ -144,17 +172,25 @@ def public_url(path: str) -> str:
 
 def match_summary(match: Match) -> dict[str, Any]:
     record = match.record
-    return {"id": str(record.public_id), "subject": record.subject, "owner": record.owner,
-            "content_sha256": record.content_sha256, "distance": match.distance, "status": record.state}
+    return {
+        "id": str(record.public_id),
+        "subject": record.subject,
+        "owner": record.owner,
+        "content_sha256": record.content_sha256,
+        "distance": match.distance,
+        "status": record.state,
+    }
 
 
 # --- subscriptions: plans, payments, the payout ledger -------------------------------------------------------
 
+
 def publication_quota_consume(*, artist: Any, artwork_public_id: UUID) -> None:
     """One unit of the artist's per-period publish quota, once per artwork (429 quota_exceeded when spent);
     in the caller's transaction, so a publish that fails gives it back."""
-    subscription_services.usage_consume(user=artist, kind="publication", units=1,
-                                        reference=f"artwork_publish:{artwork_public_id}")
+    subscription_services.usage_consume(
+        user=artist, kind="publication", units=1, reference=f"artwork_publish:{artwork_public_id}"
+    )
 
 
 def allows_commercial_licences(*, user: Any) -> bool:
@@ -176,12 +212,19 @@ def _outcome(payment: Any) -> PaymentOutcome:
     return PaymentOutcome(id=payment.public_id, state=payment.state, client_secret=payment.client_secret)
 
 
-def payment_charge(*, payer: Any, amount: int, currency: str, reference: str, payment_method: str,
-                   description: str) -> PaymentOutcome:
+def payment_charge(
+    *, payer: Any, amount: int, currency: str, reference: str, payment_method: str, description: str
+) -> PaymentOutcome:
     """Charge outside any transaction; raises PaymentRequired (402) / ServiceUnavailable (503) on failure."""
-    payment = subscription_services.payment_charge(payer=payer, amount=amount, currency=currency,
-                                                   purpose=PaymentPurpose.ORDER, reference=reference,
-                                                   payment_method=payment_method, description=description)
+    payment = subscription_services.payment_charge(
+        payer=payer,
+        amount=amount,
+        currency=currency,
+        purpose=PaymentPurpose.ORDER,
+        reference=reference,
+        payment_method=payment_method,
+        description=description,
+    )
     return _outcome(payment)
 
 
@@ -221,6 +264,7 @@ def ledger_debit(*, user: Any, amount: int, currency: str, reference: str, memo:
 
 # --- generation ----------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class GeneratedSource:
     image: Any
@@ -231,5 +275,8 @@ class GeneratedSource:
 def generated_image(*, user: Any, public_id: UUID) -> GeneratedSource:
     """The user's own generated image (another user's is a 404), its lineage and its original PNG."""
     image = generation_selectors.generated_image_get(user=user, public_id=public_id)
-    return GeneratedSource(image=image, lineage=generation_selectors.generated_image_lineage(image=image),
-                           original=generation_selectors.generated_image_read(image=image, variant="original"))
+    return GeneratedSource(
+        image=image,
+        lineage=generation_selectors.generated_image_lineage(image=image),
+        original=generation_selectors.generated_image_read(image=image, variant="original"),
+    )

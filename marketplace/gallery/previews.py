@@ -37,8 +37,14 @@ def _watermark_layer(size: tuple[int, int]) -> Image.Image:
     outline = max(1, font_size // 12)
     for row, y in enumerate(range(0, side, step_y)):
         for x in range(-(row % 2) * step_x // 2, side, step_x):
-            draw.text((x, y), WATERMARK_TEXT, font=font, fill=(255, 255, 255, WATERMARK_OPACITY),
-                      stroke_width=outline, stroke_fill=(0, 0, 0, WATERMARK_OPACITY))
+            draw.text(
+                (x, y),
+                WATERMARK_TEXT,
+                font=font,
+                fill=(255, 255, 255, WATERMARK_OPACITY),
+                stroke_width=outline,
+                stroke_fill=(0, 0, 0, WATERMARK_OPACITY),
+            )
     layer = layer.rotate(WATERMARK_ANGLE, resample=Image.Resampling.BICUBIC)
     offset_x, offset_y = (side - width) // 2, (side - height) // 2
     return layer.crop((offset_x, offset_y, offset_x + width, offset_y + height))

@@ -64,8 +64,9 @@ def artwork_get_visible(*, user: Any, public_id: UUID) -> Artwork:
 
 def artworks_of_artist(*, user: Any) -> QuerySet[Artwork]:
     """The artist's own works in every state, newest first."""
-    return (Artwork.objects.filter(artist=user).select_related("artist", "provenance_record")
-            .order_by("-created_at", "-id"))
+    return (
+        Artwork.objects.filter(artist=user).select_related("artist", "provenance_record").order_by("-created_at", "-id")
+    )
 
 
 def artwork_get_own(*, user: Any, public_id: UUID) -> Artwork:
@@ -86,8 +87,9 @@ def listings_for_artwork(*, user: Any, artwork: Artwork) -> QuerySet[Listing]:
 def listing_get_visible(*, user: Any, public_id: UUID) -> Listing:
     """A listing of a published work (open or closed), or any listing of the user's own works."""
     listing = Listing.objects.select_related("artwork").filter(public_id=public_id).first()
-    if listing is None or (listing.artwork.state != ArtworkState.PUBLISHED
-                           and getattr(user, "pk", None) != listing.artwork.artist_id):
+    if listing is None or (
+        listing.artwork.state != ArtworkState.PUBLISHED and getattr(user, "pk", None) != listing.artwork.artist_id
+    ):
         raise NotFound("No such listing.")
     return listing
 
@@ -129,11 +131,11 @@ def sales_for(*, user: Any) -> QuerySet[Order]:
 
 
 def grants_for(*, user: Any) -> QuerySet[LicenceGrant]:
-    return (LicenceGrant.objects.filter(holder=user).select_related("artwork", "order")
-            .order_by("-created_at", "-id"))
+    return LicenceGrant.objects.filter(holder=user).select_related("artwork", "order").order_by("-created_at", "-id")
 
 
 # --- public artist profiles ---------------------------------------------------------------------------------
+
 
 def _public_artists() -> QuerySet:
     from django.contrib.auth import get_user_model
@@ -143,9 +145,14 @@ def _public_artists() -> QuerySet:
     from marketplace.accounts.models import Role
 
     published = Q(artworks__state=ArtworkState.PUBLISHED)
-    return (get_user_model().objects.filter(role=Role.ARTIST, is_active=True)
-            .annotate(published_count=Count("artworks", filter=published),
-                      sales_total=Coalesce(Sum("artworks__sales_count", filter=published), 0)))
+    return (
+        get_user_model()
+        .objects.filter(role=Role.ARTIST, is_active=True)
+        .annotate(
+            published_count=Count("artworks", filter=published),
+            sales_total=Coalesce(Sum("artworks__sales_count", filter=published), 0),
+        )
+    )
 
 
 def artists_public() -> QuerySet:
@@ -167,11 +174,22 @@ def artist_models_on_sale(*, artist: Any) -> list[dict[str, Any]]:
     query (a model is named publicly only through works the artist chose to publish)."""
     from django.db.models import Count
 
-    rows = (Artwork.objects.filter(artist=artist, state=ArtworkState.PUBLISHED, generated_image__isnull=False)
-            .values("generated_image__model_version__public_id", "generated_image__model_version__name",
-                    "generated_image__model_version__resolution")
-            .annotate(works=Count("id")).order_by("-works", "generated_image__model_version__name"))
-    return [{"id": str(row["generated_image__model_version__public_id"]),
-             "name": row["generated_image__model_version__name"],
-             "resolution": row["generated_image__model_version__resolution"], "works": row["works"]}
-            for row in rows]
+    rows = (
+        Artwork.objects.filter(artist=artist, state=ArtworkState.PUBLISHED, generated_image__isnull=False)
+        .values(
+            "generated_image__model_version__public_id",
+            "generated_image__model_version__name",
+            "generated_image__model_version__resolution",
+        )
+        .annotate(works=Count("id"))
+        .order_by("-works", "generated_image__model_version__name")
+    )
+    return [
+        {
+            "id": str(row["generated_image__model_version__public_id"]),
+            "name": row["generated_image__model_version__name"],
+            "resolution": row["generated_image__model_version__resolution"],
+            "works": row["works"],
+        }
+        for row in rows
+    ]

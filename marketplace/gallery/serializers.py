@@ -51,14 +51,17 @@ def _absolute(serializer: serializers.Serializer, path: str) -> str:
 
 # --- inputs ------------------------------------------------------------------------------------------------
 
+
 class ArtworkCreateSerializer(StrictSerializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    tags = serializers.ListField(child=serializers.CharField(max_length=40), max_length=20, required=False,
-                                 default=list)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=20, required=False, default=list
+    )
     style = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    file = serializers.FileField(required=False, help_text="An uploaded image (PNG, JPEG or WEBP); or give "
-                                 "generated_image.")
+    file = serializers.FileField(
+        required=False, help_text="An uploaded image (PNG, JPEG or WEBP); or give generated_image."
+    )
     generated_image = serializers.UUIDField(required=False, help_text="One of your generated images.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -77,26 +80,47 @@ class ArtworkUpdateSerializer(StrictSerializer):
 class BrowseQuerySerializer(serializers.Serializer):
     """Query parameters of the public browse; unknown parameters are ignored, bad values are a 400."""
 
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="",
-                              help_text="Words to find in the title, description or tags (all of them).")
-    tag = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list,
-                                max_length=5, help_text="Repeat to require several tags.")
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        default="",
+        help_text="Words to find in the title, description or tags (all of them).",
+    )
+    tag = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        default=list,
+        max_length=5,
+        help_text="Repeat to require several tags.",
+    )
     style = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
     artist = serializers.UUIDField(required=False)
-    price_min = serializers.IntegerField(required=False, min_value=0, max_value=MAX_FILTER_PRICE,
-                                         help_text="Minor units.")
-    price_max = serializers.IntegerField(required=False, min_value=0, max_value=MAX_FILTER_PRICE,
-                                         help_text="Minor units.")
+    price_min = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_FILTER_PRICE, help_text="Minor units."
+    )
+    price_max = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_FILTER_PRICE, help_text="Minor units."
+    )
     currency = serializers.CharField(required=False, allow_blank=True, max_length=3, default="")
-    licence = serializers.ListField(child=serializers.ChoiceField(choices=list(LICENCE_COLUMNS)), required=False,
-                                    default=list, max_length=3,
-                                    help_text="Offered licence types, any of: personal, commercial, exclusive.")
+    licence = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(LICENCE_COLUMNS)),
+        required=False,
+        default=list,
+        max_length=3,
+        help_text="Offered licence types, any of: personal, commercial, exclusive.",
+    )
     provenance = serializers.ChoiceField(choices=list(ports.PROVENANCE_STATUSES), required=False)
-    sort = serializers.ChoiceField(choices=list(SORTS), required=False, default=DEFAULT_SORT,
-                                   help_text="newest (default), popular, price (lowest first) or -price.")
+    sort = serializers.ChoiceField(
+        choices=list(SORTS),
+        required=False,
+        default=DEFAULT_SORT,
+        help_text="newest (default), popular, price (lowest first) or -price.",
+    )
     cursor = serializers.CharField(required=False, max_length=500)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=settings.API_MAX_PAGE_SIZE,
-                                         default=DEFAULT_PAGE_SIZE)
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=settings.API_MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+    )
 
     def validate_page_size(self, value: int) -> int:
         if value > settings.API_MAX_PAGE_SIZE:
@@ -182,9 +206,18 @@ def browse_query_parse(params: Any) -> BrowseQuery:
         errors["cursor"] = ["A cursor from a previous page's next or previous link."]
     if errors:
         raise serializers.ValidationError(errors)
-    filters = BrowseFilters(q=q, tags=tuple(tags), style=style, artist=artist, price_min=price_min,
-                            price_max=price_max, currency=currency, licences=tuple(licences),
-                            provenance=provenance or "", sort=sort)
+    filters = BrowseFilters(
+        q=q,
+        tags=tuple(tags),
+        style=style,
+        artist=artist,
+        price_min=price_min,
+        price_max=price_max,
+        currency=currency,
+        licences=tuple(licences),
+        provenance=provenance or "",
+        sort=sort,
+    )
     return BrowseQuery(filters=filters, cursor=cursor, page_size=page_size or DEFAULT_PAGE_SIZE)
 
 
@@ -200,8 +233,9 @@ class ListingUpdateSerializer(StrictSerializer):
 
 class OrderCreateSerializer(StrictSerializer):
     listing = serializers.UUIDField()
-    payment_method = serializers.CharField(max_length=255, required=False, allow_blank=False,
-                                           help_text="Pay now with this method; or pay later with /pay.")
+    payment_method = serializers.CharField(
+        max_length=255, required=False, allow_blank=False, help_text="Pay now with this method; or pay later with /pay."
+    )
 
 
 class OrderPaySerializer(StrictSerializer):
@@ -213,6 +247,7 @@ class OrderRefundSerializer(StrictSerializer):
 
 
 # --- outputs -----------------------------------------------------------------------------------------------
+
 
 class ArtistSerializer(serializers.Serializer):
     id = serializers.UUIDField()
@@ -288,8 +323,18 @@ class ListingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Listing
-        fields = ["id", "artwork", "licence_type", "price", "currency", "state", "close_reason", "terms",
-                  "created_at", "closed_at"]
+        fields = [
+            "id",
+            "artwork",
+            "licence_type",
+            "price",
+            "currency",
+            "state",
+            "close_reason",
+            "terms",
+            "created_at",
+            "closed_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(LicenceTermsSerializer)
@@ -320,10 +365,33 @@ class ArtworkDetailSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Artwork
-        fields = ["id", "title", "description", "tags", "style", "state", "source", "artist", "owner",
-                  "preview_url", "width", "height", "content_sha256", "lineage", "derived_from", "price",
-                  "licence_types", "listings", "provenance", "popularity", "view_count", "sales_count",
-                  "published_at", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "title",
+            "description",
+            "tags",
+            "style",
+            "state",
+            "source",
+            "artist",
+            "owner",
+            "preview_url",
+            "width",
+            "height",
+            "content_sha256",
+            "lineage",
+            "derived_from",
+            "price",
+            "licence_types",
+            "listings",
+            "provenance",
+            "popularity",
+            "view_count",
+            "sales_count",
+            "published_at",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(ArtistSerializer)
@@ -364,8 +432,22 @@ class ArtworkSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Artwork
-        fields = ["id", "title", "state", "source", "tags", "style", "preview_url", "min_price", "currency",
-                  "provenance_status", "popularity", "sales_count", "published_at", "created_at"]
+        fields = [
+            "id",
+            "title",
+            "state",
+            "source",
+            "tags",
+            "style",
+            "preview_url",
+            "min_price",
+            "currency",
+            "provenance_status",
+            "popularity",
+            "sales_count",
+            "published_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_preview_url(self, artwork: Artwork) -> str:
@@ -388,8 +470,23 @@ class OrderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["id", "listing", "artwork", "artwork_title", "licence_type", "amount", "currency", "state",
-                  "payment_id", "licence", "created_at", "paid_at", "fulfilled_at", "refunded_at", "cancelled_at"]
+        fields = [
+            "id",
+            "listing",
+            "artwork",
+            "artwork_title",
+            "licence_type",
+            "amount",
+            "currency",
+            "state",
+            "payment_id",
+            "licence",
+            "created_at",
+            "paid_at",
+            "fulfilled_at",
+            "refunded_at",
+            "cancelled_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.UUID)

@@ -46,29 +46,48 @@ def provenance_panel(*, record: Any) -> dict[str, Any] | None:
         return None
     anchor = provenance.anchor_of(record=record)
     history = provenance.owner_history(record=record)
-    people = _people({record.owner, record.creator} | {entry["to_ref"] for entry in history}
-                     | {entry["from_ref"] for entry in history if entry["from_ref"]})
+    people = _people(
+        {record.owner, record.creator}
+        | {entry["to_ref"] for entry in history}
+        | {entry["from_ref"] for entry in history if entry["from_ref"]}
+    )
     for entry in history:
         entry["to"] = people.get(entry["to_ref"])
         entry["from"] = people.get(entry["from_ref"]) if entry["from_ref"] else None
     proof_ok = None
     if anchor is not None:  # the stored proof, checked here against the stored root (the chain: /verify)
-        proof_ok = verify_proof(root=from_hex0x(anchor["root"]), leaf=from_hex0x(anchor["leaf"]),
-                                proof=record.proof_nodes)
+        proof_ok = verify_proof(
+            root=from_hex0x(anchor["root"]), leaf=from_hex0x(anchor["leaf"]), proof=record.proof_nodes
+        )
     label, meaning, tone = RECORD_STATES.get(record.state, (record.state, "", "warn"))
-    return {"record": record, "anchor": anchor, "history": history, "proof_ok": proof_ok,
-            "state_label": label, "state_meaning": meaning, "state_tone": tone,
-            "owner": people.get(record.owner), "certificate_url": f"/api/v1/provenance/{record.public_id}/certificate"}
+    return {
+        "record": record,
+        "anchor": anchor,
+        "history": history,
+        "proof_ok": proof_ok,
+        "state_label": label,
+        "state_meaning": meaning,
+        "state_tone": tone,
+        "owner": people.get(record.owner),
+        "certificate_url": f"/api/v1/provenance/{record.public_id}/certificate",
+    }
 
 
 def artwork_page_context(*, user: Any, public_id: UUID) -> dict[str, Any]:
     artwork = artwork_get_visible(user=user, public_id=public_id)
     gallery_services.artwork_record_view(artwork=artwork, viewer=user)
-    listings = [{"listing": listing, "terms": terms_for(listing.licence_type),
-                 "active": listing.state == ListingState.ACTIVE, "buy_url": checkout_url(listing.public_id)}
-                for listing in listings_for_artwork(user=user, artwork=artwork)]
-    more = artworks_browse(filters=BrowseFilters(artist=artwork.artist.public_id), cursor=None,
-                           page_size=MORE_BY_ARTIST + 1).rows
+    listings = [
+        {
+            "listing": listing,
+            "terms": terms_for(listing.licence_type),
+            "active": listing.state == ListingState.ACTIVE,
+            "buy_url": checkout_url(listing.public_id),
+        }
+        for listing in listings_for_artwork(user=user, artwork=artwork)
+    ]
+    more = artworks_browse(
+        filters=BrowseFilters(artist=artwork.artist.public_id), cursor=None, page_size=MORE_BY_ARTIST + 1
+    ).rows
     return {
         "artwork": artwork,
         "published": artwork.state == ArtworkState.PUBLISHED,

@@ -13,12 +13,18 @@ from core import errors as problem
 
 PAGES = {
     400: ("Bad request", "The request could not be understood. Check the address or the form and try again."),
-    403: ("Not allowed", "You don't have access to this page. If you think you should, sign in with the "
-                         "account that does."),
-    404: ("Page not found", "There is nothing at this address. The work may have been withdrawn, or the link "
-                            "is mistyped."),
-    500: ("Something went wrong", "An unexpected error occurred on our side. It has been logged; please try "
-                                  "again in a moment."),
+    403: (
+        "Not allowed",
+        "You don't have access to this page. If you think you should, sign in with the account that does.",
+    ),
+    404: (
+        "Page not found",
+        "There is nothing at this address. The work may have been withdrawn, or the link is mistyped.",
+    ),
+    500: (
+        "Something went wrong",
+        "An unexpected error occurred on our side. It has been logged; please try again in a moment.",
+    ),
 }
 
 
@@ -53,20 +59,28 @@ def handler500(request: HttpRequest) -> HttpResponse:
     # no context processors (no database, no session): this page must render when those are what failed
     title, detail = PAGES[500]
     html = loader.get_template("storefront/errors/error.html").render(
-        {"status": 500, "title": title, "detail": detail, "request": request})
+        {"status": 500, "title": title, "detail": detail, "request": request}
+    )
     return HttpResponse(html, status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: a form posted without a valid token (an old tab, blocked cookies, another site)."""
     if not wants_html(request):
-        return problem.problem_json_response(status=403, code=problem.CommonError.CSRF_FAILED,
-                                             title="CSRF check failed",
-                                             detail="The request lacked a valid CSRF token.")
-    return _page(request, 403, title="This form has expired",
-                 detail="For your safety the form could not be sent: it was open too long, cookies are "
-                        "blocked, or it came from another site. Go back, reload the page and try again.",
-                 csrf=True)
+        return problem.problem_json_response(
+            status=403,
+            code=problem.CommonError.CSRF_FAILED,
+            title="CSRF check failed",
+            detail="The request lacked a valid CSRF token.",
+        )
+    return _page(
+        request,
+        403,
+        title="This form has expired",
+        detail="For your safety the form could not be sent: it was open too long, cookies are "
+        "blocked, or it came from another site. Go back, reload the page and try again.",
+        csrf=True,
+    )
 
 
 def pages_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -16,21 +16,38 @@ from marketplace.storefront.page_forms import add_service_error
 
 class SignupForm(forms.Form):
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    display_name = forms.CharField(max_length=80, required=False, label="Display name",
-                                   help_text="Shown on your artworks and profile. Your email never is.",
-                                   widget=forms.TextInput(attrs={"autocomplete": "nickname"}))
-    password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               help_text="At least 10 characters; not a common or all-numeric password.")
-    role = forms.ChoiceField(label="I am here to", widget=forms.RadioSelect, initial=Role.BUYER,
-                             choices=[(Role.BUYER, "Buy licences and commission art"),
-                                      (Role.ARTIST, "Train models and sell my art (artist)")])
+    display_name = forms.CharField(
+        max_length=80,
+        required=False,
+        label="Display name",
+        help_text="Shown on your artworks and profile. Your email never is.",
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+    password = forms.CharField(
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters; not a common or all-numeric password.",
+    )
+    role = forms.ChoiceField(
+        label="I am here to",
+        widget=forms.RadioSelect,
+        initial=Role.BUYER,
+        choices=[
+            (Role.BUYER, "Buy licences and commission art"),
+            (Role.ARTIST, "Train models and sell my art (artist)"),
+        ],
+    )
 
     def save(self, *, base_url: str) -> bool:
         """True when the sign-up was started (a message is on its way), False with the refusal on the form."""
         try:
-            services.user_register(email=self.cleaned_data["email"], password=self.cleaned_data["password"],
-                                   display_name=self.cleaned_data["display_name"], role=self.cleaned_data["role"],
-                                   base_url=base_url)
+            services.user_register(
+                email=self.cleaned_data["email"],
+                password=self.cleaned_data["password"],
+                display_name=self.cleaned_data["display_name"],
+                role=self.cleaned_data["role"],
+                base_url=base_url,
+            )
         except AtelierError as error:
             add_service_error(self, error)
             return False
@@ -40,8 +57,9 @@ class SignupForm(forms.Form):
 class LoginForm(forms.Form):
     """Django's LoginView form contract (get_user, request), checked by the same lockout as the API's login."""
 
-    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email",
-                                                                              "autofocus": True}))
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
     password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
     def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
@@ -54,8 +72,9 @@ class LoginForm(forms.Form):
         if self.errors:
             return data
         try:
-            self.user_cache = services.auth_check_credentials(email=data["username"], password=data["password"],
-                                                              client_address=client_ip(self.request))
+            self.user_cache = services.auth_check_credentials(
+                email=data["username"], password=data["password"], client_address=client_ip(self.request)
+            )
         except AtelierError as error:
             raise forms.ValidationError(error.detail, code=error.code) from None
         self.user_cache.backend = settings.AUTHENTICATION_BACKENDS[0]  # checked above, under the lockout
@@ -83,5 +102,6 @@ class ResetSetPasswordForm(auth_forms.SetPasswordForm):
     """The reset link's form, saved by the account service (login tokens and API keys revoked too)."""
 
     def save(self, commit: bool = True) -> User:
-        return services.user_set_password(user=self.user, new_password=self.cleaned_data["new_password1"],
-                                          revoke_api_keys=True)
+        return services.user_set_password(
+            user=self.user, new_password=self.cleaned_data["new_password1"], revoke_api_keys=True
+        )

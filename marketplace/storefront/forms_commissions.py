@@ -27,22 +27,32 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 def _datetime_field(**kwargs: Any) -> forms.DateTimeField:
-    return forms.DateTimeField(widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
-                                                                          "%Y-%m-%d %H:%M", "%Y-%m-%d"], **kwargs)
+    return forms.DateTimeField(
+        widget=DateTimeLocalInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        **kwargs,
+    )
 
 
 class BriefForm(forms.Form):
     title = forms.CharField(required=False, max_length=120)
-    description = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 6}),
-                                  label="What you want", help_text="Subject, mood, colours, where it will be used.")
+    description = forms.CharField(
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        label="What you want",
+        help_text="Subject, mood, colours, where it will be used.",
+    )
     style = forms.CharField(required=False, max_length=500)
     budget = forms.CharField(max_length=20, label="Budget, e.g. 50.00")
     currency = forms.CharField(max_length=3, initial="USD", label="Currency (USD, EUR…)")
     deadline = _datetime_field(label="Deadline (UTC)")
     target_artist = forms.UUIDField(required=False, widget=forms.HiddenInput)
     target_model = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    references = MultipleFileField(required=False, label="Reference images",
-                                   help_text="Optional: PNG, JPEG or WEBP pictures of what you have in mind.")
+    references = MultipleFileField(
+        required=False,
+        label="Reference images",
+        help_text="Optional: PNG, JPEG or WEBP pictures of what you have in mind.",
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -55,10 +65,17 @@ class BriefForm(forms.Form):
 
     def arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {"title": data.get("title", ""), "description": data["description"], "style": data.get("style", ""),
-                "budget": data["budget_minor"], "currency": data["currency"], "deadline": data["deadline"],
-                "target_artist": data.get("target_artist"), "target_model": data.get("target_model"),
-                "references": data.get("references") or []}
+        return {
+            "title": data.get("title", ""),
+            "description": data["description"],
+            "style": data.get("style", ""),
+            "budget": data["budget_minor"],
+            "currency": data["currency"],
+            "deadline": data["deadline"],
+            "target_artist": data.get("target_artist"),
+            "target_model": data.get("target_model"),
+            "references": data.get("references") or [],
+        }
 
 
 class OfferForm(forms.Form):

@@ -16,9 +16,10 @@ DEFAULTS = GANConfig()
 
 class DatasetUploadForm(forms.Form):
     name = forms.CharField(max_length=200, label="Dataset name")
-    files = MultipleFileField(label="Images or one zip archive",
-                              help_text="PNG, JPEG or WEBP images, or a zip; class folders inside a zip become "
-                                        "labels.")
+    files = MultipleFileField(
+        label="Images or one zip archive",
+        help_text="PNG, JPEG or WEBP images, or a zip; class folders inside a zip become labels.",
+    )
 
 
 class TrainingRunForm(forms.Form):
@@ -27,28 +28,48 @@ class TrainingRunForm(forms.Form):
     of its own by adding it to FIELDS."""
 
     FIELDS = ("resolution", "steps", "batch_size", "conditional")
-    PRESET_CHOICES = [("", "None: use exactly the settings below"),
-                      ("quick", "Quick: a first look in a few minutes"),
-                      ("standard", "Standard: better images, about ten minutes on a CPU"),
-                      ("best", "Best: the most this plan allows")]
+    PRESET_CHOICES = [
+        ("", "None: use exactly the settings below"),
+        ("quick", "Quick: a first look in a few minutes"),
+        ("standard", "Standard: better images, about ten minutes on a CPU"),
+        ("best", "Best: the most this plan allows"),
+    ]
 
     dataset = forms.ChoiceField(label="Dataset")
-    preset = forms.ChoiceField(choices=PRESET_CHOICES, required=False, initial="quick", label="Preset",
-                               help_text="Atelier picks the architecture, size and steps that fit the time here.")
-    budget_minutes = forms.FloatField(required=False, min_value=0.1, label="Time budget (minutes)",
-                                      help_text="Leave empty for the preset's.")
-    resolution = forms.TypedChoiceField(choices=[("", "The preset's")]
-                                        + [(value, f"{value} × {value} px") for value in RESOLUTIONS],
-                                        coerce=int, empty_value=None, required=False, label="Resolution")
-    steps = forms.IntegerField(required=False, label="Training steps",
-                               help_text=f"Exact steps instead of a budget (the engine's default is "
-                                         f"{DEFAULTS.steps:,}).")
+    preset = forms.ChoiceField(
+        choices=PRESET_CHOICES,
+        required=False,
+        initial="quick",
+        label="Preset",
+        help_text="Atelier picks the architecture, size and steps that fit the time here.",
+    )
+    budget_minutes = forms.FloatField(
+        required=False, min_value=0.1, label="Time budget (minutes)", help_text="Leave empty for the preset's."
+    )
+    resolution = forms.TypedChoiceField(
+        choices=[("", "The preset's")] + [(value, f"{value} × {value} px") for value in RESOLUTIONS],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Resolution",
+    )
+    steps = forms.IntegerField(
+        required=False,
+        label="Training steps",
+        help_text=f"Exact steps instead of a budget (the engine's default is {DEFAULTS.steps:,}).",
+    )
     batch_size = forms.IntegerField(required=False, label="Batch size")
-    conditional = forms.BooleanField(required=False, label="One model for all class folders (conditional)",
-                                     help_text="Lets you choose the class when generating.")
-    advanced = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-                               label="Other settings (JSON)",
-                               help_text='Any engine setting, e.g. {"latent_dim": 64, "loss": "hinge"}.')
+    conditional = forms.BooleanField(
+        required=False,
+        label="One model for all class folders (conditional)",
+        help_text="Lets you choose the class when generating.",
+    )
+    advanced = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        label="Other settings (JSON)",
+        help_text='Any engine setting, e.g. {"latent_dim": 64, "loss": "hinge"}.',
+    )
 
     def __init__(self, *args: Any, datasets: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,42 +101,69 @@ class TrainingRunForm(forms.Form):
     def plan_arguments(self) -> dict[str, Any]:
         """preset, budget_minutes and config for training_run_create / training_run_estimate."""
         data = self.cleaned_data
-        return {"preset": data.get("preset") or None, "budget_minutes": data.get("budget_minutes"),
-                "config": self.config()}
+        return {
+            "preset": data.get("preset") or None,
+            "budget_minutes": data.get("budget_minutes"),
+            "config": self.config(),
+        }
 
     @staticmethod
     def error_fields() -> dict[str, str]:
         """Service field names (config.<name>) -> this form's fields; other settings land on `advanced`."""
         known = {name: name for name in TrainingRunForm.FIELDS}
         return {f"config.{name}": known.get(name, "advanced") for name in GANConfig.__dataclass_fields__} | {
-            "config": "advanced", "dataset": "dataset", "preset": "preset", "budget_minutes": "budget_minutes",
-            "config.budget_minutes": "budget_minutes"}
+            "config": "advanced",
+            "dataset": "dataset",
+            "preset": "preset",
+            "budget_minutes": "budget_minutes",
+            "config.budget_minutes": "budget_minutes",
+        }
 
 
 class FineTuneForm(forms.Form):
     """Start a fine-tune of a model version on its dataset plus the images kept from it."""
 
-    fresh_discriminator = forms.BooleanField(required=False, label="Start the discriminator afresh",
-                                             help_text="Keeps the generator; a new critic can help when the kept "
-                                                       "images differ from the original set.")
-    freeze_d_blocks = forms.IntegerField(required=False, min_value=0, initial=0,
-                                         label="Discriminator blocks to freeze",
-                                         help_text="Freezing the first blocks keeps what they learned (0: none).")
-    budget_minutes = forms.FloatField(required=False, min_value=0.1, label="Time budget (minutes)",
-                                      help_text="Leave empty for a short run (a tenth of the parent's steps).")
+    fresh_discriminator = forms.BooleanField(
+        required=False,
+        label="Start the discriminator afresh",
+        help_text="Keeps the generator; a new critic can help when the kept images differ from the original set.",
+    )
+    freeze_d_blocks = forms.IntegerField(
+        required=False,
+        min_value=0,
+        initial=0,
+        label="Discriminator blocks to freeze",
+        help_text="Freezing the first blocks keeps what they learned (0: none).",
+    )
+    budget_minutes = forms.FloatField(
+        required=False,
+        min_value=0.1,
+        label="Time budget (minutes)",
+        help_text="Leave empty for a short run (a tenth of the parent's steps).",
+    )
 
-    ERROR_FIELDS = {"freeze_d_blocks": "freeze_d_blocks", "budget_minutes": "budget_minutes",
-                    "config.budget_minutes": "budget_minutes", "model": None}
+    ERROR_FIELDS = {
+        "freeze_d_blocks": "freeze_d_blocks",
+        "budget_minutes": "budget_minutes",
+        "config.budget_minutes": "budget_minutes",
+        "model": None,
+    }
 
     def arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {"fresh_discriminator": bool(data.get("fresh_discriminator")),
-                "freeze_d_blocks": data.get("freeze_d_blocks") or 0, "budget_minutes": data.get("budget_minutes")}
+        return {
+            "fresh_discriminator": bool(data.get("fresh_discriminator")),
+            "freeze_d_blocks": data.get("freeze_d_blocks") or 0,
+            "budget_minutes": data.get("budget_minutes"),
+        }
 
 
 class GenerateForm(forms.Form):
-    MODES = [("count", "A number of images"), ("seeds", "Particular seeds"),
-             ("interpolate", "A walk between two seeds")]
+    MODES = [
+        ("count", "A number of images"),
+        ("seeds", "Particular seeds"),
+        ("interpolate", "A walk between two seeds"),
+    ]
 
     mode = forms.ChoiceField(choices=MODES, initial="count", widget=forms.RadioSelect, label="What to generate")
     count = forms.IntegerField(required=False, initial=8, label="How many")
@@ -123,13 +171,22 @@ class GenerateForm(forms.Form):
     seed_a = forms.IntegerField(required=False, label="From seed")
     seed_b = forms.IntegerField(required=False, label="To seed")
     steps = forms.IntegerField(required=False, initial=8, label="Images along the walk")
-    truncation = forms.FloatField(initial=1.0, label="Truncation",
-                                  help_text="Below 1 trades variety for typical-looking images.")
+    truncation = forms.FloatField(
+        initial=1.0, label="Truncation", help_text="Below 1 trades variety for typical-looking images."
+    )
     class_label = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Class")
 
-    ERROR_FIELDS = {"count": "count", "seeds": "seeds", "truncation": "truncation", "class_label": "class_label",
-                    "interpolation.seed_a": "seed_a", "interpolation.seed_b": "seed_b",
-                    "interpolation.steps": "steps", "interpolation": "steps", "model": None}
+    ERROR_FIELDS = {
+        "count": "count",
+        "seeds": "seeds",
+        "truncation": "truncation",
+        "class_label": "class_label",
+        "interpolation.seed_a": "seed_a",
+        "interpolation.seed_b": "seed_b",
+        "interpolation.steps": "steps",
+        "interpolation": "steps",
+        "model": None,
+    }
 
     def __init__(self, *args: Any, class_names: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -150,8 +207,11 @@ class GenerateForm(forms.Form):
         data = self.cleaned_data
         arguments: dict[str, Any] = {"truncation": data["truncation"], "class_label": data.get("class_label")}
         if data["mode"] == "interpolate":
-            arguments["interpolation"] = {"seed_a": data.get("seed_a"), "seed_b": data.get("seed_b"),
-                                          "steps": data.get("steps")}
+            arguments["interpolation"] = {
+                "seed_a": data.get("seed_a"),
+                "seed_b": data.get("seed_b"),
+                "steps": data.get("steps"),
+            }
         elif data["mode"] == "seeds":
             arguments["seeds"] = data.get("seeds") or []
             if not arguments["seeds"]:
@@ -169,8 +229,12 @@ class ArtworkForm(forms.Form):
 
     def arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {"title": data["title"], "description": data.get("description", ""),
-                "tags": comma_list(data.get("tags", "")), "style": data.get("style", "")}
+        return {
+            "title": data["title"],
+            "description": data.get("description", ""),
+            "tags": comma_list(data.get("tags", "")),
+            "style": data.get("style", ""),
+        }
 
 
 class ListingForm(forms.Form):

@@ -16,8 +16,11 @@ from marketplace.gallery import browse_cache
 
 
 def _cacheable(request: HttpRequest) -> bool:
-    return (request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and "messages" not in request.COOKIES)
+    return (
+        request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
 
 
 def anonymous(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

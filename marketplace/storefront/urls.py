@@ -25,10 +25,12 @@ urlpatterns = [
     path("account/password/done", views_accounts.PasswordChangeDonePage.as_view(), name="password_change_done"),
     path("password-reset", views_accounts.PasswordResetPage.as_view(), name="password_reset"),
     path("password-reset/sent", views_accounts.PasswordResetDonePage.as_view(), name="password_reset_done"),
-    path("password-reset/<uidb64>/<token>", views_accounts.PasswordResetConfirmPage.as_view(),
-         name="password_reset_confirm"),
-    path("password-reset/complete", views_accounts.PasswordResetCompletePage.as_view(),
-         name="password_reset_complete"),
+    path(
+        "password-reset/<uidb64>/<token>",
+        views_accounts.PasswordResetConfirmPage.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/complete", views_accounts.PasswordResetCompletePage.as_view(), name="password_reset_complete"),
     path("", include("marketplace.storefront.urls_buyer")),
     path("", include("marketplace.storefront.urls_studio")),
 ]

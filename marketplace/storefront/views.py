@@ -20,5 +20,6 @@ def home(request: HttpRequest) -> HttpResponse:
     featured = artworks_browse(filters=BrowseFilters(sort="popular"), cursor=None, page_size=FEATURED).rows
     newest = artworks_browse(filters=BrowseFilters(), cursor=None, page_size=NEWEST).rows
     artists = list(artists_public().only("public_id", "display_name", "avatar", "bio")[:TOP_ARTISTS])
-    return TemplateResponse(request, "storefront/home.html",
-                            {"featured": featured, "artworks": newest, "artists": artists})
+    return TemplateResponse(
+        request, "storefront/home.html", {"featured": featured, "artworks": newest, "artists": artists}
+    )

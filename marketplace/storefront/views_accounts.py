@@ -29,8 +29,7 @@ TEMPLATES = "storefront/accounts/"
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return str(reverse_lazy("storefront:home"))
 
@@ -45,8 +44,12 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and form.save(base_url=request.build_absolute_uri("/")):
         # the same page for a new address and a taken one (the mail differs): sign-up tells nobody who is here
         return TemplateResponse(request, TEMPLATES + "signup_sent.html", {"email": form.cleaned_data["email"]})
-    return TemplateResponse(request, TEMPLATES + "signup.html", {"form": form, "next": _safe_next(request)},
-                            status=400 if form.errors else 200)
+    return TemplateResponse(
+        request,
+        TEMPLATES + "signup.html",
+        {"form": form, "next": _safe_next(request)},
+        status=400 if form.errors else 200,
+    )
 
 
 @csrf_protect

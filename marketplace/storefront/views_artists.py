@@ -22,13 +22,18 @@ def artist_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     artist = artist_public_profile(public_id=public_id)
     cursor = request.GET.get("cursor") or None
     try:
-        page = artworks_browse(filters=BrowseFilters(artist=artist.public_id), cursor=cursor,
-                               page_size=PORTFOLIO_PAGE)
+        page = artworks_browse(filters=BrowseFilters(artist=artist.public_id), cursor=cursor, page_size=PORTFOLIO_PAGE)
     except InvalidInput:  # a stale or edited cursor: start from the first page
-        page = artworks_browse(filters=BrowseFilters(artist=artist.public_id), cursor=None,
-                               page_size=PORTFOLIO_PAGE)
-    return TemplateResponse(request, "storefront/artist.html", {
-        "artist": artist, "person": artist, "cards": page.rows, "models": artist_models_on_sale(artist=artist),
-        "next_cursor": page.next.encode() if page.next else None,
-        "previous_cursor": page.previous.encode() if page.previous else None,
-    })
+        page = artworks_browse(filters=BrowseFilters(artist=artist.public_id), cursor=None, page_size=PORTFOLIO_PAGE)
+    return TemplateResponse(
+        request,
+        "storefront/artist.html",
+        {
+            "artist": artist,
+            "person": artist,
+            "cards": page.rows,
+            "models": artist_models_on_sale(artist=artist),
+            "next_cursor": page.next.encode() if page.next else None,
+            "previous_cursor": page.previous.encode() if page.previous else None,
+        },
+    )

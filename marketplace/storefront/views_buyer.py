@@ -36,9 +36,17 @@ def _listing_rows(listings) -> list[dict]:
 
 def _checkout_page(request: HttpRequest, listing, form: CheckoutForm, *, status: int = 200) -> HttpResponse:
     listings = list(selectors.listings_for_artwork(user=request.user, artwork=listing.artwork))
-    return render(request, "storefront/buyer/checkout.html",
-                  {"artwork": listing.artwork, "rows": _listing_rows(listings), "form": form,
-                   "chosen": form["listing"].value() or str(listing.public_id)}, status=status)
+    return render(
+        request,
+        "storefront/buyer/checkout.html",
+        {
+            "artwork": listing.artwork,
+            "rows": _listing_rows(listings),
+            "form": form,
+            "chosen": form["listing"].value() or str(listing.public_id),
+        },
+        status=status,
+    )
 
 
 @signed_in_page
@@ -68,8 +76,10 @@ def _pay_and_show(request: HttpRequest, order, payment_method: str) -> HttpRespo
         messages.error(request, f"{exc.detail} Your order is kept: choose another card to try again.")
         return redirect("storefront:order", public_id=order.public_id)
     if result.payment is not None and result.payment.state == "requires_action":
-        messages.info(request, "Your bank asks you to confirm this payment. Until it is confirmed the licence "
-                               "is not reserved for you.")
+        messages.info(
+            request,
+            "Your bank asks you to confirm this payment. Until it is confirmed the licence is not reserved for you.",
+        )
     return redirect("storefront:order", public_id=order.public_id)
 
 
@@ -84,10 +94,18 @@ def order_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     payment = None
     if order.payment_id is not None:
         payment = billing_selectors.payment_get(user=request.user, public_id=order.payment_id)
-    return render(request, "storefront/buyer/order.html",
-                  {"order": order, "form": form, "payment": payment, "terms": terms_for(order.licence_type),
-                   "grant": getattr(order, "grant", None) if order.state == "fulfilled" else None},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "storefront/buyer/order.html",
+        {
+            "order": order,
+            "form": form,
+            "payment": payment,
+            "terms": terms_for(order.licence_type),
+            "grant": getattr(order, "grant", None) if order.state == "fulfilled" else None,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST
@@ -109,8 +127,12 @@ def library(request: HttpRequest) -> HttpResponse:
 
 
 def _grant_of(request: HttpRequest, public_id: UUID):
-    grant = selectors.grants_for(user=request.user).select_related("order__listing", "artwork__artist").filter(
-        public_id=public_id).first()
+    grant = (
+        selectors.grants_for(user=request.user)
+        .select_related("order__listing", "artwork__artist")
+        .filter(public_id=public_id)
+        .first()
+    )
     if grant is None:
         raise NotFound("No such licence.")
     return grant
@@ -120,9 +142,18 @@ def _grant_of(request: HttpRequest, public_id: UUID):
 def licence_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
     grant = _grant_of(request, public_id)
     record = gallery_ports.provenance_of(record=grant.artwork.provenance_record)
-    return render(request, "storefront/buyer/licence.html",
-                  {"grant": grant, "order": grant.order, "artwork": grant.artwork, "holder": request.user,
-                   "terms": terms_for(grant.licence_type), "provenance": record})
+    return render(
+        request,
+        "storefront/buyer/licence.html",
+        {
+            "grant": grant,
+            "order": grant.order,
+            "artwork": grant.artwork,
+            "holder": request.user,
+            "terms": terms_for(grant.licence_type),
+            "provenance": record,
+        },
+    )
 
 
 @require_POST
@@ -136,9 +167,15 @@ def licence_download(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @signed_in_page
 def sales(request: HttpRequest) -> HttpResponse:
     rows = list(selectors.sales_for(user=request.user)[:200])
-    return render(request, "storefront/buyer/sales.html",
-                  {"sales": rows, "balances": billing_selectors.ledger_balance(user=request.user),
-                   "payouts": list(billing_selectors.payouts_for(user=request.user)[:50])})
+    return render(
+        request,
+        "storefront/buyer/sales.html",
+        {
+            "sales": rows,
+            "balances": billing_selectors.ledger_balance(user=request.user),
+            "payouts": list(billing_selectors.payouts_for(user=request.user)[:50]),
+        },
+    )
 
 
 @require_POST

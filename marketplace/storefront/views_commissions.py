@@ -50,28 +50,41 @@ def _is_artist(user: Any) -> bool:
 
 # --- lists and the brief form ------------------------------------------------------------------------------
 
+
 @require_GET
 @signed_in_page
 def commission_list(request: HttpRequest) -> HttpResponse:
     role = request.GET.get("role") if request.GET.get("role") in (CLIENT, ARTIST) else None
     rows = selectors.commissions_for(user=request.user, role=role).prefetch_related("references")
-    return TemplateResponse(request, "storefront/commissions/list.html", {
-        "commissions": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")), "role": role,
-        "is_artist": _is_artist(request.user),
-        "open_briefs": selectors.commission_briefs_for(user=request.user).count() if _is_artist(request.user) else 0,
-        "offers": list(selectors.offers_by_artist(user=request.user, state=OfferState.PENDING)[:20])
-        if _is_artist(request.user) else [],
-    })
+    return TemplateResponse(
+        request,
+        "storefront/commissions/list.html",
+        {
+            "commissions": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+            "role": role,
+            "is_artist": _is_artist(request.user),
+            "open_briefs": selectors.commission_briefs_for(user=request.user).count()
+            if _is_artist(request.user)
+            else 0,
+            "offers": list(selectors.offers_by_artist(user=request.user, state=OfferState.PENDING)[:20])
+            if _is_artist(request.user)
+            else [],
+        },
+    )
 
 
 @require_GET
 @signed_in_page
 def brief_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.commission_briefs_for(user=request.user).prefetch_related("references")
-    return TemplateResponse(request, "storefront/commissions/briefs.html", {
-        "briefs": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
-        "is_artist": _is_artist(request.user),
-    })
+    return TemplateResponse(
+        request,
+        "storefront/commissions/briefs.html",
+        {
+            "briefs": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+            "is_artist": _is_artist(request.user),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -91,8 +104,12 @@ def commission_new(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     else:
-        form = BriefForm(initial={"target_artist": request.GET.get("artist") or None,
-                                  "target_model": request.GET.get("model") or None})
+        form = BriefForm(
+            initial={
+                "target_artist": request.GET.get("artist") or None,
+                "target_model": request.GET.get("model") or None,
+            }
+        )
     target = None
     target_id = form["target_artist"].value()
     if target_id:
@@ -100,15 +117,18 @@ def commission_new(request: HttpRequest) -> HttpResponse:
             target = selectors.artist_for_brief(public_id=UUID(str(target_id)))
         except ValueError:
             target = None
-    return TemplateResponse(request, "storefront/commissions/new.html", {"form": form, "target_artist": target},
-                            status=status)
+    return TemplateResponse(
+        request, "storefront/commissions/new.html", {"form": form, "target_artist": target}, status=status
+    )
 
 
 # --- one commission ----------------------------------------------------------------------------------------
 
+
 def _model_choices(user: Any) -> list[tuple[str, str]]:
-    return [(str(version.public_id), version.name)
-            for version in generation_selectors.model_versions_for(user=user)[:100]]
+    return [
+        (str(version.public_id), version.name) for version in generation_selectors.model_versions_for(user=user)[:100]
+    ]
 
 
 def _deliveries(commission: Any, user: Any) -> list[Any]:
@@ -117,8 +137,15 @@ def _deliveries(commission: Any, user: Any) -> list[Any]:
     return list(selectors.deliveries_for_commission(commission=commission))
 
 
-def _commission_page(request: HttpRequest, commission: Any, *, forms: dict[str, Any] | None = None,
-                     error: str | None = None, status: int = 200, template: str = "detail") -> HttpResponse:
+def _commission_page(
+    request: HttpRequest,
+    commission: Any,
+    *,
+    forms: dict[str, Any] | None = None,
+    error: str | None = None,
+    status: int = 200,
+    template: str = "detail",
+) -> HttpResponse:
     user = request.user
     commission = selectors.commissions_visible_to(user=user).prefetch_related("references").get(pk=commission.pk)
     role = selectors.commission_role(commission=commission, user=user)
@@ -126,23 +153,35 @@ def _commission_page(request: HttpRequest, commission: Any, *, forms: dict[str, 
     offers = list(selectors.offers_for_commission(user=user, commission=commission))
     deliveries = _deliveries(commission, user)
     forms = forms or {}
-    own_pending = next((offer for offer in offers if offer.artist_id == user.pk
-                        and offer.state == OfferState.PENDING), None)
+    own_pending = next(
+        (offer for offer in offers if offer.artist_id == user.pk and offer.state == OfferState.PENDING), None
+    )
     may_deliver = allowed(action="deliver", role=role, state=state) and commission.artist_id == user.pk
     latest = deliveries[-1] if deliveries else None
-    reviewing = (allowed(action="accept_delivery", role=role, state=state) and latest is not None
-                 and latest.state == DeliveryState.DELIVERED)
+    reviewing = (
+        allowed(action="accept_delivery", role=role, state=state)
+        and latest is not None
+        and latest.state == DeliveryState.DELIVERED
+    )
     models = _model_choices(user) if may_deliver else []
     context = {
-        "commission": commission, "role": role, "offers": offers, "deliveries": deliveries, "error": error,
+        "commission": commission,
+        "role": role,
+        "offers": offers,
+        "deliveries": deliveries,
+        "error": error,
         "references": list(selectors.commission_references(commission=commission)),
         "history": list(selectors.commission_history(commission=commission, user=user)),
-        "is_client": role == CLIENT, "own_pending_offer": own_pending,
-        "may_offer": role == ARTIST and state == CommissionState.OPEN and own_pending is None
+        "is_client": role == CLIENT,
+        "own_pending_offer": own_pending,
+        "may_offer": role == ARTIST
+        and state == CommissionState.OPEN
+        and own_pending is None
         and commission.artist_id is None,
         "may_accept_offers": allowed(action="accept_offer", role=role, state=state),
         "may_cancel": allowed(action="cancel", role=role, state=state),
-        "may_deliver": may_deliver, "reviewing": latest if reviewing else None,
+        "may_deliver": may_deliver,
+        "reviewing": latest if reviewing else None,
         "revisions_left": max(commission.revisions_allowed - commission.revisions_used, 0),
         "generating": any(delivery.state == DeliveryState.GENERATING for delivery in deliveries),
         "poll_seconds": POLL_SECONDS,
@@ -150,9 +189,11 @@ def _commission_page(request: HttpRequest, commission: Any, *, forms: dict[str, 
         "pay_forms": {str(offer.public_id): forms.get(f"pay:{offer.public_id}") or PayForm() for offer in offers},
         "cancel_form": forms.get("cancel") or CancelForm(),
         "upload_form": forms.get("upload") or DeliveryUploadForm(),
-        "generate_form": forms.get("generate") or DeliveryGenerateForm(
-            models=models, initial={"model": str(commission.target_model.public_id)}
-            if commission.target_model_id else None),
+        "generate_form": forms.get("generate")
+        or DeliveryGenerateForm(
+            models=models,
+            initial={"model": str(commission.target_model.public_id)} if commission.target_model_id else None,
+        ),
         "has_models": bool(models),
         "revision_form": forms.get("revision") or RevisionForm(),
         "accept_delivery_form": forms.get("accept_delivery") or DeliveryAcceptForm(),
@@ -198,9 +239,14 @@ def offer_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return _commission_page(request, commission, forms={"offer": form}, status=400)
     data = form.cleaned_data
     try:
-        services.offer_create(commission=commission, artist=request.user, price=data["price"],
-                              delivery_by=data["delivery_by"], message=data.get("message", ""),
-                              revisions=data["revisions"])
+        services.offer_create(
+            commission=commission,
+            artist=request.user,
+            price=data["price"],
+            delivery_by=data["delivery_by"],
+            message=data.get("message", ""),
+            revisions=data["revisions"],
+        )
     except AtelierError as exc:
         add_service_error(form, exc)
         return _commission_page(request, commission, forms={"offer": form}, status=exc.status)
@@ -218,8 +264,7 @@ def offer_action(request: HttpRequest, public_id: UUID, action: str) -> HttpResp
         if not form.is_valid():
             return _commission_page(request, commission, forms={f"pay:{offer.public_id}": form}, status=400)
         try:
-            services.offer_accept(offer=offer, client=request.user,
-                                  payment_method=form.cleaned_data["payment_method"])
+            services.offer_accept(offer=offer, client=request.user, payment_method=form.cleaned_data["payment_method"])
         except AtelierError as exc:
             add_service_error(form, exc, fields={"payment_method": "payment_method"})
             if exc.status == 402:  # a decline: the brief is open again and the same offer can be paid
@@ -250,11 +295,18 @@ def delivery_create(request: HttpRequest, public_id: UUID, source: str) -> HttpR
     data = form.cleaned_data
     try:
         if source == "upload":
-            services.delivery_upload(commission=commission, artist=request.user, files=data["images"],
-                                     note=data.get("note", ""))
+            services.delivery_upload(
+                commission=commission, artist=request.user, files=data["images"], note=data.get("note", "")
+            )
         else:
-            services.delivery_generate(commission=commission, artist=request.user, model=UUID(data["model"]),
-                                       count=data["count"], seed=data.get("seed"), note=data.get("note", ""))
+            services.delivery_generate(
+                commission=commission,
+                artist=request.user,
+                model=UUID(data["model"]),
+                count=data["count"],
+                seed=data.get("seed"),
+                note=data.get("note", ""),
+            )
     except AtelierError as exc:
         add_service_error(form, exc)
         return _commission_page(request, commission, forms={key: form}, status=exc.status)
@@ -277,9 +329,12 @@ def delivery_review(request: HttpRequest, public_id: UUID, action: str) -> HttpR
         if action == "accept":
             services.delivery_accept(delivery=delivery, client=request.user, note=form.cleaned_data["note"])
         else:
-            services.delivery_request_revision(delivery=delivery, client=request.user,
-                                               note=form.cleaned_data["note"],
-                                               deadline=form.cleaned_data.get("deadline"))
+            services.delivery_request_revision(
+                delivery=delivery,
+                client=request.user,
+                note=form.cleaned_data["note"],
+                deadline=form.cleaned_data.get("deadline"),
+            )
     except AtelierError as exc:
         add_service_error(form, exc)
         return _commission_page(request, commission, forms={key: form}, status=exc.status)

@@ -27,10 +27,18 @@ from marketplace.storefront.errors import pages_errors
 from marketplace.storefront.page_forms import amount_to_minor
 
 PAGE_SIZE = 24
-SORT_LABELS = {"newest": "Newest first", "popular": "Most popular", "price": "Price: low to high",
-               "-price": "Price: high to low"}
-PROVENANCE_LABELS = {"pending": "Registered, waiting to be anchored", "batched": "In an anchoring batch",
-                     "anchored": "Anchored on chain", "confirmed": "Confirmed on chain"}
+SORT_LABELS = {
+    "newest": "Newest first",
+    "popular": "Most popular",
+    "price": "Price: low to high",
+    "-price": "Price: high to low",
+}
+PROVENANCE_LABELS = {
+    "pending": "Registered, waiting to be anchored",
+    "batched": "In an anchoring batch",
+    "anchored": "Anchored on chain",
+    "confirmed": "Confirmed on chain",
+}
 # the page's names for what the API calls price_min/price_max (amounts as a person types them, not minor units)
 PRICE_FIELDS = {"min_price": "price_min", "max_price": "price_max"}
 
@@ -80,20 +88,28 @@ def gallery(request: HttpRequest) -> HttpResponse:
         errors |= _page_errors(error.extra.get("errors") or {"cursor": [error.detail]})
     artist = artist_public_get(public_id=filters.artist) if filters.artist else None
     context = {
-        "page": page, "cards": page.rows if page else [], "errors": errors, "filters": filters, "artist": artist,
-        "values": request.GET, "tags": request.GET.getlist("tag"), "licences": request.GET.getlist("licence"),
+        "page": page,
+        "cards": page.rows if page else [],
+        "errors": errors,
+        "filters": filters,
+        "artist": artist,
+        "values": request.GET,
+        "tags": request.GET.getlist("tag"),
+        "licences": request.GET.getlist("licence"),
         "sorts": [(key, SORT_LABELS.get(key, key)) for key in SORTS],
         "licence_types": [(key, terms_for(key).name) for key in LICENCE_COLUMNS],
         "provenance_states": [(key, PROVENANCE_LABELS.get(key, key)) for key in ports.PROVENANCE_STATUSES],
         "currencies": gallery_conf.get("GALLERY_CURRENCIES"),
         "next_cursor": page.next.encode() if page and page.next else None,
         "previous_cursor": page.previous.encode() if page and page.previous else None,
-        "filtered": any(request.GET.get(name) for name in
-                        ("q", "tag", "style", "artist", "min_price", "max_price", "currency", "licence",
-                         "provenance")),
+        "filtered": any(
+            request.GET.get(name)
+            for name in ("q", "tag", "style", "artist", "min_price", "max_price", "currency", "licence", "provenance")
+        ),
     }
-    template = "storefront/gallery_results.html" if request.htmx and not request.htmx.boosted else \
-        "storefront/gallery.html"
+    template = (
+        "storefront/gallery_results.html" if request.htmx and not request.htmx.boosted else "storefront/gallery.html"
+    )
     return TemplateResponse(request, template, context, status=400 if errors else 200)
 
 
@@ -101,5 +117,6 @@ def gallery(request: HttpRequest) -> HttpResponse:
 @pages_errors
 @page_cache.anonymous
 def artwork_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return TemplateResponse(request, "storefront/artwork.html",
-                            artwork_page_context(user=request.user, public_id=public_id))
+    return TemplateResponse(
+        request, "storefront/artwork.html", artwork_page_context(user=request.user, public_id=public_id)
+    )

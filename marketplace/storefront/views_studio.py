@@ -94,10 +94,15 @@ def sign_in_first(request: HttpRequest) -> HttpResponse:
 
 def refused_page(request: HttpRequest, refused: UploadRefused) -> HttpResponse:
     referrer = request.META.get("HTTP_REFERER", "")
-    safe = url_has_allowed_host_and_scheme(referrer, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure())
-    return TemplateResponse(request, "storefront/studio/refused.html",
-                            {"message": refused.message, "back": referrer if safe else "/"}, status=refused.status)
+    safe = url_has_allowed_host_and_scheme(
+        referrer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return TemplateResponse(
+        request,
+        "storefront/studio/refused.html",
+        {"message": refused.message, "back": referrer if safe else "/"},
+        status=refused.status,
+    )
 
 
 def _page(request: HttpRequest, rows: Any) -> Any:
@@ -114,22 +119,28 @@ def _is_live(job: Any) -> bool:
 
 # --- overview ----------------------------------------------------------------------------------------------
 
+
 @require_GET
 @artist_page
 def studio_home(request: HttpRequest) -> HttpResponse:
     user = request.user
     runs = generation_selectors.training_runs_for(user=user)
-    return _render(request, "storefront/studio/home.html", {
-        "dataset_count": generation_selectors.datasets_for(user=user).count(),
-        "model_count": generation_selectors.model_versions_for(user=user).count(),
-        "artwork_count": gallery_selectors.artworks_of_artist(user=user).count(),
-        "active_runs": [run for run in runs.exclude(state__in=FINISHED_STATES)[:5]],
-        "recent_runs": list(runs[:5]),
-        "recent_jobs": list(generation_selectors.generation_jobs_for(user=user)[:5]),
-    })
+    return _render(
+        request,
+        "storefront/studio/home.html",
+        {
+            "dataset_count": generation_selectors.datasets_for(user=user).count(),
+            "model_count": generation_selectors.model_versions_for(user=user).count(),
+            "artwork_count": gallery_selectors.artworks_of_artist(user=user).count(),
+            "active_runs": [run for run in runs.exclude(state__in=FINISHED_STATES)[:5]],
+            "recent_runs": list(runs[:5]),
+            "recent_jobs": list(generation_selectors.generation_jobs_for(user=user)[:5]),
+        },
+    )
 
 
 # --- datasets ----------------------------------------------------------------------------------------------
+
 
 @require_http_methods(["GET", "POST"])
 @artist_page
@@ -145,8 +156,9 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         else:
             if form.is_valid():
                 try:
-                    upload = generation_services.dataset_create(owner=request.user, name=form.cleaned_data["name"],
-                                                                files=form.cleaned_data["files"])
+                    upload = generation_services.dataset_create(
+                        owner=request.user, name=form.cleaned_data["name"], files=form.cleaned_data["files"]
+                    )
                 except AtelierError as exc:
                     add_service_error(form, exc, fields={"files": "files", "name": "name"})
                     context["rejected"] = exc.extra.get("rejected", [])
@@ -175,43 +187,69 @@ def dataset_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             return redirect("storefront:studio-datasets")
     report = {"rejected": [], "duplicates": [], **(dataset.upload_report or {})}
     runs = generation_selectors.training_runs_for(user=request.user).filter(dataset=dataset)
-    return _render(request, "storefront/studio/dataset_detail.html", {
-        "dataset": dataset, "report": report, "uploaded": request.GET.get("uploaded") == "1", "error": error,
-        "processing": dataset.state == DatasetState.PROCESSING, "failed": dataset.state == DatasetState.FAILED,
-        "ready": dataset.state == DatasetState.READY,
-        "unused": len(report["rejected"]) + len(report["duplicates"]),
-        "runs": list(runs[:20]),
-    }, status=status)
+    return _render(
+        request,
+        "storefront/studio/dataset_detail.html",
+        {
+            "dataset": dataset,
+            "report": report,
+            "uploaded": request.GET.get("uploaded") == "1",
+            "error": error,
+            "processing": dataset.state == DatasetState.PROCESSING,
+            "failed": dataset.state == DatasetState.FAILED,
+            "ready": dataset.state == DatasetState.READY,
+            "unused": len(report["rejected"]) + len(report["duplicates"]),
+            "runs": list(runs[:20]),
+        },
+        status=status,
+    )
 
 
 # --- training ----------------------------------------------------------------------------------------------
 
+
 def _dataset_choices(user: Any) -> list[tuple[str, str]]:
-    return [(str(dataset.public_id), f"{dataset.name} ({dataset.image_count} images)" if dataset.state ==
-             DatasetState.READY else f"{dataset.name} ({dataset.state})")
-            for dataset in generation_selectors.datasets_for(user=user)[:200]]
+    return [
+        (
+            str(dataset.public_id),
+            f"{dataset.name} ({dataset.image_count} images)"
+            if dataset.state == DatasetState.READY
+            else f"{dataset.name} ({dataset.state})",
+        )
+        for dataset in generation_selectors.datasets_for(user=user)[:200]
+    ]
 
 
 @require_GET
 @artist_page
 def training_list(request: HttpRequest) -> HttpResponse:
-    return _render(request, "storefront/studio/training.html", {
-        "runs": _page(request, generation_selectors.training_runs_for(user=request.user)),
-    })
+    return _render(
+        request,
+        "storefront/studio/training.html",
+        {
+            "runs": _page(request, generation_selectors.training_runs_for(user=request.user)),
+        },
+    )
 
 
 def _estimate(request: HttpRequest, form: TrainingRunForm) -> tuple[dict[str, Any] | None, int]:
     """(the plan the service would queue, 200) or (None, the refusal's status) with the refusal on the form."""
     try:
         dataset = generation_selectors.dataset_get(user=request.user, public_id=UUID(form.cleaned_data["dataset"]))
-        planned = generation_services.training_run_estimate(owner=request.user, dataset=dataset,
-                                                            **form.plan_arguments())
+        planned = generation_services.training_run_estimate(
+            owner=request.user, dataset=dataset, **form.plan_arguments()
+        )
     except AtelierError as exc:
         add_service_error(form, exc, fields=TrainingRunForm.error_fields())
         return None, exc.status
     config = planned.config
-    return {**planned.plan, "arch": config.arch, "resolution": config.resolution, "batch_size": config.batch_size,
-            "steps": config.steps}, 200
+    return {
+        **planned.plan,
+        "arch": config.arch,
+        "resolution": config.resolution,
+        "batch_size": config.batch_size,
+        "steps": config.steps,
+    }, 200
 
 
 @require_http_methods(["GET", "POST"])
@@ -229,10 +267,12 @@ def training_new(request: HttpRequest) -> HttpResponse:
             context["estimate"], status = _estimate(request, form)
         else:
             try:
-                dataset = generation_selectors.dataset_get(user=request.user,
-                                                           public_id=UUID(form.cleaned_data["dataset"]))
-                run = generation_services.training_run_create(owner=request.user, dataset=dataset,
-                                                              **form.plan_arguments())
+                dataset = generation_selectors.dataset_get(
+                    user=request.user, public_id=UUID(form.cleaned_data["dataset"])
+                )
+                run = generation_services.training_run_create(
+                    owner=request.user, dataset=dataset, **form.plan_arguments()
+                )
             except AtelierError as exc:
                 add_service_error(form, exc, fields=TrainingRunForm.error_fields())
                 status = exc.status
@@ -250,8 +290,12 @@ def training_estimate(request: HttpRequest) -> HttpResponse:
     """The estimate box of the start-training form (htmx posts the form here on every change)."""
     form = bind(request, TrainingRunForm, datasets=_dataset_choices(request.user))
     estimate, status = _estimate(request, form) if form.is_valid() else (None, 400)
-    return _render(request, "storefront/studio/_estimate.html", {"estimate": estimate, "form": form},
-                   status=200 if request.headers.get("HX-Request") == "true" else status)
+    return _render(
+        request,
+        "storefront/studio/_estimate.html",
+        {"estimate": estimate, "form": form},
+        status=200 if request.headers.get("HX-Request") == "true" else status,
+    )
 
 
 def _grid_size(config: dict[str, Any]) -> tuple[int, int]:
@@ -265,8 +309,14 @@ def _grid_size(config: dict[str, Any]) -> tuple[int, int]:
 def _run_context(run: Any) -> dict[str, Any]:
     version = getattr(run, "model_version", None) if run.state == "succeeded" else None
     width, height = _grid_size(run.config or {})
-    return {"run": run, "live": _is_live(run), "model_version": version, "grid_width": width,
-            "grid_height": height, "percent": round(100 * run.step / run.total_steps) if run.total_steps else 0}
+    return {
+        "run": run,
+        "live": _is_live(run),
+        "model_version": version,
+        "grid_width": width,
+        "grid_height": height,
+        "percent": round(100 * run.step / run.total_steps) if run.total_steps else 0,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -282,8 +332,9 @@ def training_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         else:
             return redirect("storefront:studio-run", public_id=run.public_id)
         run = generation_selectors.training_run_get(user=request.user, public_id=public_id)
-    return _render(request, "storefront/studio/training_detail.html", {**_run_context(run), "error": error},
-                   status=status)
+    return _render(
+        request, "storefront/studio/training_detail.html", {**_run_context(run), "error": error}, status=status
+    )
 
 
 @require_GET
@@ -296,29 +347,51 @@ def training_progress(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 # --- models and generation ---------------------------------------------------------------------------------
 
+
 @require_GET
 @artist_page
 def model_list(request: HttpRequest) -> HttpResponse:
-    return _render(request, "storefront/studio/models.html", {
-        "models": _page(request, generation_selectors.model_versions_for(user=request.user)),
-    })
+    return _render(
+        request,
+        "storefront/studio/models.html",
+        {
+            "models": _page(request, generation_selectors.model_versions_for(user=request.user)),
+        },
+    )
 
 
-def _model_page(request: HttpRequest, version: Any, form: GenerateForm | None = None, *,
-                fine_tune_form: FineTuneForm | None = None, status: int = 200) -> HttpResponse:
+def _model_page(
+    request: HttpRequest,
+    version: Any,
+    form: GenerateForm | None = None,
+    *,
+    fine_tune_form: FineTuneForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     jobs = generation_selectors.generation_jobs_for(user=request.user).filter(model_version=version)
     width, height = _grid_size(version.training_run.config or {})
-    kept = generation_selectors.generated_images_for(user=request.user, curation=Curation.KEEP,
-                                                     model_version=version).count()
+    kept = generation_selectors.generated_images_for(
+        user=request.user, curation=Curation.KEEP, model_version=version
+    ).count()
     form = form or GenerateForm(class_names=list(version.class_names) if version.conditional else [])
-    return _render(request, "storefront/studio/model_detail.html", {
-        "grid_width": width, "grid_height": height,
-        "model": version, "form": form, "jobs": list(jobs[:10]),
-        "run": version.training_run, "metrics": version.metrics or {},
-        "fine_tune_form": fine_tune_form or FineTuneForm(), "kept_count": kept,
-        "parent": version.training_run.init_from,
-        "performance": model_version_comparison(user=request.user, public_id=version.public_id),
-    }, status=status)
+    return _render(
+        request,
+        "storefront/studio/model_detail.html",
+        {
+            "grid_width": width,
+            "grid_height": height,
+            "model": version,
+            "form": form,
+            "jobs": list(jobs[:10]),
+            "run": version.training_run,
+            "metrics": version.metrics or {},
+            "fine_tune_form": fine_tune_form or FineTuneForm(),
+            "kept_count": kept,
+            "parent": version.training_run.init_from,
+            "performance": model_version_comparison(user=request.user, public_id=version.public_id),
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -379,8 +452,9 @@ def job_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             error, status = str(exc.detail), exc.status
         else:
             return redirect("storefront:studio-job", public_id=job.public_id)
-    return _render(request, "storefront/studio/job_detail.html", {**_job_context(request, job), "error": error},
-                   status=status)
+    return _render(
+        request, "storefront/studio/job_detail.html", {**_job_context(request, job), "error": error}, status=status
+    )
 
 
 @require_GET
@@ -397,24 +471,34 @@ def image_curate(request: HttpRequest, public_id: UUID) -> HttpResponse:
     image = generation_selectors.generated_image_get(user=request.user, public_id=public_id)
     verdict = request.POST.get("verdict", "")
     if verdict not in VERDICT_CHOICES:
-        return _render(request, "storefront/studio/_curation.html", {"image": image, "error": (
-            f"Choose one of {', '.join(VERDICT_CHOICES)}.")}, status=400)
+        return _render(
+            request,
+            "storefront/studio/_curation.html",
+            {"image": image, "error": (f"Choose one of {', '.join(VERDICT_CHOICES)}.")},
+            status=400,
+        )
     image = generated_image_curate(image=image, verdict=verdict)
     if request.headers.get("HX-Request") == "true":
         return _render(request, "storefront/studio/_curation.html", {"image": image})
-    return redirect(f"{reverse('storefront:studio-job', kwargs={'public_id': image.job.public_id})}"
-                    f"#image-{image.public_id}")
+    return redirect(
+        f"{reverse('storefront:studio-job', kwargs={'public_id': image.job.public_id})}#image-{image.public_id}"
+    )
 
 
 @require_GET
 @artist_page
 def job_list(request: HttpRequest) -> HttpResponse:
-    return _render(request, "storefront/studio/jobs.html", {
-        "jobs": _page(request, generation_selectors.generation_jobs_for(user=request.user)),
-    })
+    return _render(
+        request,
+        "storefront/studio/jobs.html",
+        {
+            "jobs": _page(request, generation_selectors.generation_jobs_for(user=request.user)),
+        },
+    )
 
 
 # --- artworks and listings ---------------------------------------------------------------------------------
+
 
 @require_http_methods(["GET", "POST"])
 @artist_page
@@ -427,7 +511,8 @@ def image_publish(request: HttpRequest, public_id: UUID) -> HttpResponse:
         if form.is_valid():
             try:
                 artwork = gallery_services.artwork_create_from_generated(
-                    artist=request.user, generated_image_id=image.public_id, **form.arguments())
+                    artist=request.user, generated_image_id=image.public_id, **form.arguments()
+                )
             except AtelierError as exc:
                 add_service_error(form, exc)
                 status = exc.status
@@ -436,37 +521,69 @@ def image_publish(request: HttpRequest, public_id: UUID) -> HttpResponse:
         else:
             status = 400
     else:
-        form = ArtworkForm(initial={"title": f"{image.model_version.name} · seed {image.seed}"
-                                    if image.seed is not None else image.model_version.name})
+        form = ArtworkForm(
+            initial={
+                "title": f"{image.model_version.name} · seed {image.seed}"
+                if image.seed is not None
+                else image.model_version.name
+            }
+        )
     lineage = generation_selectors.generated_image_lineage(image=image)
-    return _render(request, "storefront/studio/image_publish.html", {"image": image, "form": form,
-                                                                      "lineage": lineage}, status=status)
+    return _render(
+        request,
+        "storefront/studio/image_publish.html",
+        {"image": image, "form": form, "lineage": lineage},
+        status=status,
+    )
 
 
 @require_GET
 @artist_page
 def artwork_list(request: HttpRequest) -> HttpResponse:
-    return _render(request, "storefront/studio/artworks.html", {
-        "artworks": _page(request, gallery_selectors.artworks_of_artist(user=request.user)),
-    })
+    return _render(
+        request,
+        "storefront/studio/artworks.html",
+        {
+            "artworks": _page(request, gallery_selectors.artworks_of_artist(user=request.user)),
+        },
+    )
 
 
-def _artwork_page(request: HttpRequest, artwork: Any, *, listing_form: ListingForm | None = None,
-                  reprice_forms: dict[str, RepriceForm] | None = None, error: str | None = None,
-                  status: int = 200) -> HttpResponse:
+def _artwork_page(
+    request: HttpRequest,
+    artwork: Any,
+    *,
+    listing_form: ListingForm | None = None,
+    reprice_forms: dict[str, RepriceForm] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
     listings = list(gallery_selectors.listings_for_artwork(user=request.user, artwork=artwork))
     reprice_forms = reprice_forms or {}
-    rows = [{"listing": listing, "price": minor_to_amount(listing.price, listing.currency),
-             "reprice": reprice_forms.get(str(listing.public_id))
-             or RepriceForm(currency=listing.currency,
-                            initial={"price": minor_to_amount(listing.price, listing.currency)})}
-            for listing in listings]
+    rows = [
+        {
+            "listing": listing,
+            "price": minor_to_amount(listing.price, listing.currency),
+            "reprice": reprice_forms.get(str(listing.public_id))
+            or RepriceForm(
+                currency=listing.currency, initial={"price": minor_to_amount(listing.price, listing.currency)}
+            ),
+        }
+        for listing in listings
+    ]
     currency = next((listing.currency for listing in listings if listing.state == "active"), None)
-    return _render(request, "storefront/studio/artwork_detail.html", {
-        "artwork": artwork, "listings": rows, "error": error,
-        "listing_form": listing_form or ListingForm(initial={"currency": currency} if currency else None),
-        "record": artwork.provenance_record,
-    }, status=status)
+    return _render(
+        request,
+        "storefront/studio/artwork_detail.html",
+        {
+            "artwork": artwork,
+            "listings": rows,
+            "error": error,
+            "listing_form": listing_form or ListingForm(initial={"currency": currency} if currency else None),
+            "record": artwork.provenance_record,
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -498,8 +615,13 @@ def listing_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return _artwork_page(request, artwork, listing_form=form, status=400)
     data = form.cleaned_data
     try:
-        gallery_services.listing_create(artist=request.user, artwork=artwork, licence_type=data["licence_type"],
-                                        price=data["price_minor"], currency=data["currency"])
+        gallery_services.listing_create(
+            artist=request.user,
+            artwork=artwork,
+            licence_type=data["licence_type"],
+            price=data["price_minor"],
+            currency=data["currency"],
+        )
     except AtelierError as exc:
         add_service_error(form, exc)
         return _artwork_page(request, artwork, listing_form=form, status=exc.status)
@@ -520,12 +642,12 @@ def listing_action(request: HttpRequest, public_id: UUID, action: str) -> HttpRe
             if not form.is_valid():
                 return _artwork_page(request, artwork, reprice_forms={str(listing.public_id): form}, status=400)
             try:
-                gallery_services.listing_update_price(artist=request.user, listing=listing,
-                                                      price=form.cleaned_data["price"])
+                gallery_services.listing_update_price(
+                    artist=request.user, listing=listing, price=form.cleaned_data["price"]
+                )
             except AtelierError as exc:
                 add_service_error(form, exc)
-                return _artwork_page(request, artwork, reprice_forms={str(listing.public_id): form},
-                                     status=exc.status)
+                return _artwork_page(request, artwork, reprice_forms={str(listing.public_id): form}, status=exc.status)
     except AtelierError as exc:
         return _artwork_page(request, artwork, error=str(exc.detail), status=exc.status)
     return redirect("storefront:studio-artwork", public_id=artwork.public_id)

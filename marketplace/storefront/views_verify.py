@@ -28,11 +28,19 @@ THROTTLE_VIEW = SimpleNamespace(throttle_scope="verify")
 
 
 class VerifyForm(forms.Form):
-    file = forms.FileField(required=False, label="Choose an image",
-                           help_text="PNG, JPEG or WEBP, exactly as you have it. It is checked, not kept.")
-    sha256 = forms.CharField(required=False, max_length=80, label="Or paste its sha256",
-                             widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off",
-                                                           "placeholder": "64 hexadecimal characters"}))
+    file = forms.FileField(
+        required=False,
+        label="Choose an image",
+        help_text="PNG, JPEG or WEBP, exactly as you have it. It is checked, not kept.",
+    )
+    sha256 = forms.CharField(
+        required=False,
+        max_length=80,
+        label="Or paste its sha256",
+        widget=forms.TextInput(
+            attrs={"spellcheck": "false", "autocomplete": "off", "placeholder": "64 hexadecimal characters"}
+        ),
+    )
 
     def clean_sha256(self) -> str:
         typed = self.cleaned_data["sha256"].strip()
@@ -101,8 +109,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     wait = _throttle_wait(request)
     if wait is not None:
         context["throttled"] = wait
-        return TemplateResponse(request, "storefront/verify.html", {**context, "form": form}, status=429,
-                                headers={"Retry-After": str(wait)})
+        return TemplateResponse(
+            request, "storefront/verify.html", {**context, "form": form}, status=429, headers={"Retry-After": str(wait)}
+        )
     upload = form.cleaned_data.get("file")
     try:
         if upload is not None:
@@ -120,8 +129,12 @@ def verify(request: HttpRequest) -> HttpResponse:
                 status = 404
     except AtelierError as error:
         form.add_error("file" if upload is not None else "sha256", error.detail)
-        return TemplateResponse(request, "storefront/verify.html", {**context, "form": form},
-                                status=error.status if 400 <= error.status < 500 else 400)
+        return TemplateResponse(
+            request,
+            "storefront/verify.html",
+            {**context, "form": form},
+            status=error.status if 400 <= error.status < 500 else 400,
+        )
     if result is not None:
         context["result"] = _shown(result)
     return TemplateResponse(request, "storefront/verify.html", {**context, "form": form}, status=status)
@@ -135,8 +148,9 @@ def certificate(request: HttpRequest, public_id) -> HttpResponse:
         return HttpResponse(status=405, headers={"Allow": "GET"})
     wait = _throttle_wait(request)
     if wait is not None:
-        return TemplateResponse(request, "storefront/certificate.html", {"throttled": wait}, status=429,
-                                headers={"Retry-After": str(wait)})
+        return TemplateResponse(
+            request, "storefront/certificate.html", {"throttled": wait}, status=429, headers={"Retry-After": str(wait)}
+        )
     record = selectors.record_by_public_id(public_id=public_id)
     if record is None:
         raise NotFound("No such provenance record.")
@@ -144,17 +158,27 @@ def certificate(request: HttpRequest, public_id) -> HttpResponse:
     try:
         issued = certificate_for(record=record)
     except Conflict as error:  # not anchored yet: the API answers 409 too
-        return TemplateResponse(request, "storefront/certificate.html",
-                                {"pending": error.detail, "record": record}, status=409)
-    refs = {issued["owner"]["current"]} | {event.get("to_ref") or "" for event in issued["events"]} \
+        return TemplateResponse(
+            request, "storefront/certificate.html", {"pending": error.detail, "record": record}, status=409
+        )
+    refs = (
+        {issued["owner"]["current"]}
+        | {event.get("to_ref") or "" for event in issued["events"]}
         | {event.get("from_ref") or "" for event in issued["events"]}
+    )
     people = {ref: user.display_name or "an Atelier user" for ref, user in _people(refs).items()}
     for event in issued["events"]:
         event["to_name"] = people.get(event.get("to_ref"), event.get("to_ref"))
         event["from_name"] = people.get(event.get("from_ref"), event.get("from_ref")) if event.get("from_ref") else None
-    return TemplateResponse(request, "storefront/certificate.html", {
-        "certificate": issued, "record": record, "json_url": json_url,
-        "owner_name": people.get(issued["owner"]["current"], issued["owner"]["current"]),
-        "artwork_id": artwork_id_of_subject(record.subject),
-        "pretty": json.dumps(issued, indent=2, sort_keys=True, ensure_ascii=False),
-    })
+    return TemplateResponse(
+        request,
+        "storefront/certificate.html",
+        {
+            "certificate": issued,
+            "record": record,
+            "json_url": json_url,
+            "owner_name": people.get(issued["owner"]["current"], issued["owner"]["current"]),
+            "artwork_id": artwork_id_of_subject(record.subject),
+            "pretty": json.dumps(issued, indent=2, sort_keys=True, ensure_ascii=False),
+        },
+    )

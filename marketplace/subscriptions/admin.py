@@ -22,8 +22,19 @@ from marketplace.subscriptions.models import (
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "price", "currency", "period", "rank", "generations_per_period",
-                    "training_runs_per_period", "max_resolution", "allows_commercial_licences", "is_public"]
+    list_display = [
+        "code",
+        "name",
+        "price",
+        "currency",
+        "period",
+        "rank",
+        "generations_per_period",
+        "training_runs_per_period",
+        "max_resolution",
+        "allows_commercial_licences",
+        "is_public",
+    ]
     list_filter = ["is_public", "period", "allows_commercial_licences"]
     search_fields = ["code", "name"]
     readonly_fields = ["public_id", "created_at", "updated_at"]
@@ -44,8 +55,16 @@ class SubscriptionEventInline(ReadOnlyInline):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = ["user", "plan", "state", "current_period_end", "cancel_at_period_end", "pending_plan",
-                    "failed_payment_attempts", "next_payment_attempt_at"]
+    list_display = [
+        "user",
+        "plan",
+        "state",
+        "current_period_end",
+        "cancel_at_period_end",
+        "pending_plan",
+        "failed_payment_attempts",
+        "next_payment_attempt_at",
+    ]
     list_filter = ["state", "plan", "cancel_at_period_end"]
     search_fields = ["user__email", "public_id"]
     list_select_related = ["user", "plan", "pending_plan"]
@@ -60,8 +79,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Cancel now (falls back to the free plan, no refund)")
     def cancel_now(self, request, queryset):
-        ended = sum(services.subscription_cancel_now(subscription=s, actor=request.user) is not None
-                    for s in queryset)
+        ended = sum(services.subscription_cancel_now(subscription=s, actor=request.user) is not None for s in queryset)
         self.message_user(request, f"Cancelled {ended} subscriptions.")
 
     @admin.action(description="Renew now (charge due and past-due subscriptions at once)")
@@ -74,8 +92,11 @@ class SubscriptionAdmin(ReadOnlyAdmin):
             except AtelierError as exc:
                 failed += 1
                 self.message_user(request, f"{subscription}: {exc.detail}", level=messages.WARNING)
-        self.message_user(request, f"Renewal run for {done} subscriptions ({failed} errors); "
-                                   "subscriptions whose period has not ended are left as they are.")
+        self.message_user(
+            request,
+            f"Renewal run for {done} subscriptions ({failed} errors); "
+            "subscriptions whose period has not ended are left as they are.",
+        )
 
 
 @admin.register(UsageEntry)
@@ -100,8 +121,17 @@ class PaymentRefundInline(ReadOnlyInline):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "payer", "amount", "currency", "state", "purpose", "reference", "provider",
-                    "amount_refunded"]
+    list_display = [
+        "created_at",
+        "payer",
+        "amount",
+        "currency",
+        "state",
+        "purpose",
+        "reference",
+        "provider",
+        "amount_refunded",
+    ]
     list_filter = ["state", "purpose", "provider", "currency"]
     search_fields = ["payer__email", "reference", "provider_reference", "public_id"]
     list_select_related = ["payer"]
@@ -120,8 +150,12 @@ class PaymentAdmin(ReadOnlyAdmin):
         for payment in queryset:
             if payment.purpose in (PaymentPurpose.ORDER, PaymentPurpose.COMMISSION):
                 # Refunding the money alone would leave the licence active and the artist's credit standing.
-                self.message_user(request, f"{payment}: refund it from its {payment.purpose} ({payment.reference}), "
-                                  "which also revokes what it bought.", level=messages.WARNING)
+                self.message_user(
+                    request,
+                    f"{payment}: refund it from its {payment.purpose} ({payment.reference}), "
+                    "which also revokes what it bought.",
+                    level=messages.WARNING,
+                )
                 continue
             try:
                 services.payment_refund(payment=payment, reason="refunded by staff", actor=request.user)
@@ -178,5 +212,8 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Mark as failed (credits the amount back to the ledger)")
     def mark_failed(self, request, queryset):
-        self._each_pending(request, queryset, lambda p: services.payout_mark_failed(
-            payout=p, actor=request.user, reason="marked failed by staff"))
+        self._each_pending(
+            request,
+            queryset,
+            lambda p: services.payout_mark_failed(payout=p, actor=request.user, reason="marked failed by staff"),
+        )

@@ -65,20 +65,25 @@ class SubscriptionView(IdempotentMixin, APIView):
 
     @extend_schema(
         request=SubscriptionChangeSerializer,
-        responses={200: PlanChangeSerializer, 202: PlanChangeSerializer,
-                   402: OpenApiResponse(description="Payment declined; nothing changed.")},
+        responses={
+            200: PlanChangeSerializer,
+            202: PlanChangeSerializer,
+            402: OpenApiResponse(description="Payment declined; nothing changed."),
+        },
         tags=["subscriptions"],
         description="Upgrade (now, prorated), downgrade (at period end), keep the current plan (undo a "
-                    "cancellation, update the card), or pay an overdue period. 202 when the payer must "
-                    "complete an action (use payment.client_secret).",
+        "cancellation, update the card), or pay an overdue period. 202 when the payer must "
+        "complete an action (use payment.client_secret).",
     )
     def post(self, request: Request) -> Response:
         payload = SubscriptionChangeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         change = services.subscription_change_plan(user=request.user, **payload.validated_data)
         quotas = selectors.subscription_quotas(subscription=change.subscription)
-        body = PlanChangeSerializer({"outcome": change.outcome, "subscription": change.subscription,
-                                     "payment": change.payment}, context={"quotas": quotas}).data
+        body = PlanChangeSerializer(
+            {"outcome": change.outcome, "subscription": change.subscription, "payment": change.payment},
+            context={"quotas": quotas},
+        ).data
         code = status.HTTP_202_ACCEPTED if change.outcome == "requires_action" else status.HTTP_200_OK
         return Response(body, status=code)
 
@@ -87,8 +92,12 @@ class SubscriptionCancelView(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = BILLING_SCOPES
 
-    @extend_schema(request=None, responses={200: SubscriptionSerializer, 409: PROBLEM}, tags=["subscriptions"],
-                   description="Cancel at the end of the current period (a past-due subscription ends now).")
+    @extend_schema(
+        request=None,
+        responses={200: SubscriptionSerializer, 409: PROBLEM},
+        tags=["subscriptions"],
+        description="Cancel at the end of the current period (a past-due subscription ends now).",
+    )
     def post(self, request: Request) -> Response:
         EmptySerializer(data=request.data).is_valid(raise_exception=True)
         return Response(_subscription_body(services.subscription_cancel(user=request.user)))
@@ -98,8 +107,12 @@ class SubscriptionResumeView(IdempotentMixin, APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scopes = BILLING_SCOPES
 
-    @extend_schema(request=None, responses={200: SubscriptionSerializer, 409: PROBLEM}, tags=["subscriptions"],
-                   description="Undo a scheduled cancellation before the period ends.")
+    @extend_schema(
+        request=None,
+        responses={200: SubscriptionSerializer, 409: PROBLEM},
+        tags=["subscriptions"],
+        description="Undo a scheduled cancellation before the period ends.",
+    )
     def post(self, request: Request) -> Response:
         EmptySerializer(data=request.data).is_valid(raise_exception=True)
         return Response(_subscription_body(services.subscription_resume(user=request.user)))
@@ -119,8 +132,9 @@ class UsageListView(generics.ListAPIView):
         current = None
         if query.validated_data["period"] == "current":
             current = services.subscription_current(user=self.request.user)
-        return selectors.usage_entries_for(user=self.request.user, kind=query.validated_data.get("kind"),
-                                           subscription=current)
+        return selectors.usage_entries_for(
+            user=self.request.user, kind=query.validated_data.get("kind"), subscription=current
+        )
 
     @extend_schema(parameters=[UsageQuerySerializer], tags=["subscriptions"])
     def get(self, request: Request, *args, **kwargs) -> Response:
@@ -186,10 +200,15 @@ class StripeWebhookView(APIView):
     throttle_classes: list = []
     parser_classes: list = []  # the body is read raw, never parsed before the signature is checked
 
-    @extend_schema(request={"application/json": OpenApiTypes.OBJECT}, responses={200: WebhookAckSerializer},
-                   parameters=[OpenApiParameter("Stripe-Signature", str, OpenApiParameter.HEADER, required=True)],
-                   auth=[], tags=["payments"])
+    @extend_schema(
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={200: WebhookAckSerializer},
+        parameters=[OpenApiParameter("Stripe-Signature", str, OpenApiParameter.HEADER, required=True)],
+        auth=[],
+        tags=["payments"],
+    )
     def post(self, request: Request) -> Response:
-        outcome = services.stripe_webhook_process(payload=request.body,
-                                                  signature=request.headers.get("Stripe-Signature"))
+        outcome = services.stripe_webhook_process(
+            payload=request.body, signature=request.headers.get("Stripe-Signature")
+        )
         return Response({"received": True, "duplicate": outcome.duplicate, "event_id": outcome.event_id})

@@ -22,14 +22,24 @@ class PayoutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Payout
-        fields = ["id", "amount", "currency", "state", "provider", "failure_reason", "created_at", "paid_at",
-                  "failed_at"]
+        fields = [
+            "id",
+            "amount",
+            "currency",
+            "state",
+            "provider",
+            "failure_reason",
+            "created_at",
+            "paid_at",
+            "failed_at",
+        ]
         read_only_fields = fields
 
 
 class PayoutRequestSerializer(StrictSerializer):
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", max_length=3,
-                                      help_text="The balance to pay out, e.g. USD (all of it).")
+    currency = serializers.RegexField(
+        r"^[A-Za-z]{3}$", max_length=3, help_text="The balance to pay out, e.g. USD (all of it)."
+    )
 
 
 class PayoutListCreateView(IdempotentMixin, generics.ListAPIView):
@@ -45,10 +55,14 @@ class PayoutListCreateView(IdempotentMixin, generics.ListAPIView):
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=PayoutRequestSerializer, responses={201: PayoutSerializer, 400: PROBLEM, 409: PROBLEM},
-                   tags=["payouts"], summary="Pay out the available balance in a currency (honours Idempotency-Key)",
-                   description="409 `nothing_to_pay_out` at a zero balance, `payout_pending` while one is on its "
-                               "way. The test provider settles at once (`paid`); otherwise staff mark it paid.")
+    @extend_schema(
+        request=PayoutRequestSerializer,
+        responses={201: PayoutSerializer, 400: PROBLEM, 409: PROBLEM},
+        tags=["payouts"],
+        summary="Pay out the available balance in a currency (honours Idempotency-Key)",
+        description="409 `nothing_to_pay_out` at a zero balance, `payout_pending` while one is on its "
+        "way. The test provider settles at once (`paid`); otherwise staff mark it paid.",
+    )
     def post(self, request: Request) -> Response:
         payload = PayoutRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -10,5 +10,8 @@ class SubscriptionsConfig(AppConfig):
         from core.scheduler import register_periodic
         from marketplace.subscriptions import conf
 
-        register_periodic(name="subscriptions.renew_due", every=conf.get("SUBSCRIPTION_RENEW_EVERY"),
-                          task_path="marketplace.subscriptions.tasks.renew_due_subscriptions_task")
+        register_periodic(
+            name="subscriptions.renew_due",
+            every=conf.get("SUBSCRIPTION_RENEW_EVERY"),
+            task_path="marketplace.subscriptions.tasks.renew_due_subscriptions_task",
+        )

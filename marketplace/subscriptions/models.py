@@ -11,10 +11,20 @@ from core.models import BaseModel
 FREE_PLAN_CODE = "free"
 # The fallback plan must always exist; if the seeded row is ever missing it is recreated with these values.
 FREE_PLAN_DEFAULTS = {
-    "name": "Free", "price": 0, "currency": "USD", "period": "month", "rank": 0,
-    "generations_per_period": 50, "training_runs_per_period": 1, "max_resolution": 256,
-    "max_dataset_images": 500, "max_dataset_bytes": 200 * 1024**2, "allows_commercial_licences": False,
-    "max_training_minutes": 30, "max_training_work": 500_000_000_000, "publications_per_period": 100,
+    "name": "Free",
+    "price": 0,
+    "currency": "USD",
+    "period": "month",
+    "rank": 0,
+    "generations_per_period": 50,
+    "training_runs_per_period": 1,
+    "max_resolution": 256,
+    "max_dataset_images": 500,
+    "max_dataset_bytes": 200 * 1024**2,
+    "allows_commercial_licences": False,
+    "max_training_minutes": 30,
+    "max_training_work": 500_000_000_000,
+    "publications_per_period": 100,
 }
 currency_code = RegexValidator(r"^[A-Z]{3}$", "An ISO 4217 code in capitals, e.g. USD.")
 
@@ -43,11 +53,14 @@ class Plan(BaseModel):
     max_dataset_images = models.PositiveIntegerField(null=True, blank=True)
     max_dataset_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     max_training_minutes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Wall-clock training minutes per run; the worker stops a run there.")
+        null=True, blank=True, help_text="Wall-clock training minutes per run; the worker stops a run there."
+    )
     publications_per_period = models.PositiveIntegerField(
-        null=True, blank=True, help_text="First publishes of artworks per period (each is anchored on chain).")
+        null=True, blank=True, help_text="First publishes of artworks per period (each is anchored on chain)."
+    )
     max_training_work = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="Per run: steps x batch x resolution^2 x channels of the wider network.")
+        null=True, blank=True, help_text="Per run: steps x batch x resolution^2 x channels of the wider network."
+    )
     allows_commercial_licences = models.BooleanField(default=False)
 
     class Meta:
@@ -82,8 +95,14 @@ class Subscription(BaseModel):
     current_period_end = models.DateTimeField(db_index=True)
     trial_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
-    pending_plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                     help_text="A downgrade that takes effect at the end of the period.")
+    pending_plan = models.ForeignKey(
+        Plan,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A downgrade that takes effect at the end of the period.",
+    )
     payment_method = models.CharField(max_length=255, blank=True)
     provider_customer = models.CharField(max_length=255, blank=True)
     failed_payment_attempts = models.PositiveSmallIntegerField(default=0)
@@ -94,10 +113,12 @@ class Subscription(BaseModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user"], condition=~Q(state="cancelled"),
-                                    name="one_live_subscription_per_user"),
-            models.CheckConstraint(condition=Q(current_period_end__gt=F("current_period_start")),
-                                   name="subscription_period_positive"),
+            models.UniqueConstraint(
+                fields=["user"], condition=~Q(state="cancelled"), name="one_live_subscription_per_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(current_period_end__gt=F("current_period_start")), name="subscription_period_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -108,8 +129,14 @@ class SubscriptionEvent(models.Model):
     """Who did what to a subscription, and when: written in the transaction that made the change."""
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+", help_text="Empty when the system acted (renewal, retries).")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when the system acted (renewal, retries).",
+    )
     type = models.CharField(max_length=40)
     from_state = models.CharField(max_length=16, blank=True)
     to_state = models.CharField(max_length=16, blank=True)
@@ -191,8 +218,9 @@ class Payment(BaseModel):
     state = models.CharField(max_length=20, choices=PaymentState.choices, default=PaymentState.PENDING)
     provider = models.CharField(max_length=16)
     provider_reference = models.CharField(max_length=255, blank=True, db_index=True)
-    client_secret = models.CharField(max_length=255, blank=True,
-                                     help_text="For the payer's browser to complete an action (3-D Secure).")
+    client_secret = models.CharField(
+        max_length=255, blank=True, help_text="For the payer's browser to complete an action (3-D Secure)."
+    )
     purpose = models.CharField(max_length=16, choices=PaymentPurpose.choices)
     reference = models.CharField(max_length=200, db_index=True, help_text="e.g. order:<uuid>, subscription:<uuid>")
     description = models.CharField(max_length=500, blank=True)
@@ -206,8 +234,11 @@ class Payment(BaseModel):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(condition=Q(amount_refunded__lte=F("amount")), name="payment_refund_le_amount"),
-            models.UniqueConstraint(fields=["provider", "provider_reference"], condition=~Q(provider_reference=""),
-                                    name="payment_provider_reference_unique"),
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="payment_provider_reference_unique",
+            ),
             # One live charge per (payer, reference) outside subscriptions: an order is never paid twice.
             models.UniqueConstraint(
                 fields=["payer", "reference"],
@@ -239,8 +270,9 @@ class PaymentRefund(BaseModel):
     provider_reference = models.CharField(max_length=255, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     failure_reason = models.CharField(max_length=500, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
@@ -253,8 +285,9 @@ class PaymentEvent(models.Model):
     """Who did what to a payment, and when (charge attempts, settlements, refunds)."""
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     type = models.CharField(max_length=40)
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
@@ -326,14 +359,21 @@ class Payout(BaseModel):
     failure_reason = models.CharField(max_length=500, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
-    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", help_text="The staff member who marked it; empty: the provider.")
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The staff member who marked it; empty: the provider.",
+    )
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
-            models.UniqueConstraint(fields=["user", "currency"], condition=Q(state="pending"),
-                                    name="payout_one_pending_per_currency"),
+            models.UniqueConstraint(
+                fields=["user", "currency"], condition=Q(state="pending"), name="payout_one_pending_per_currency"
+            ),
         ]
         indexes = [models.Index(fields=["user", "-created_at"], name="payout_user_newest")]
 

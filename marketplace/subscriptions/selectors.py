@@ -27,8 +27,11 @@ from marketplace.subscriptions.models import (
 OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES = models.OPEN_PAYMENT_STATES, models.PAID_PAYMENT_STATES
 PaymentPurpose = models.PaymentPurpose
 
-_QUOTA_FIELDS = {UsageKind.GENERATION: "generations_per_period", UsageKind.TRAINING: "training_runs_per_period",
-                 UsageKind.PUBLICATION: "publications_per_period"}
+_QUOTA_FIELDS = {
+    UsageKind.GENERATION: "generations_per_period",
+    UsageKind.TRAINING: "training_runs_per_period",
+    UsageKind.PUBLICATION: "publications_per_period",
+}
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,9 @@ def plan_quota(*, plan: Plan, kind: str) -> int | None:
 
 def plan_for(*, user: Any) -> Plan:
     """The plan whose limits apply to `user` now (free when they never subscribed). Creates nothing."""
-    subscription = (Subscription.objects.select_related("plan").exclude(state=SubscriptionState.CANCELLED)
-                    .filter(user=user).first())
+    subscription = (
+        Subscription.objects.select_related("plan").exclude(state=SubscriptionState.CANCELLED).filter(user=user).first()
+    )
     if subscription is not None:
         return subscription.plan
     return Plan.objects.filter(code=FREE_PLAN_CODE).first() or Plan(code=FREE_PLAN_CODE, **FREE_PLAN_DEFAULTS)
@@ -59,9 +63,13 @@ def plan_for(*, user: Any) -> Plan:
 
 def plan_limits(*, user: Any) -> Limits:
     plan = plan_for(user=user)
-    return Limits(max_resolution=plan.max_resolution, max_dataset_images=plan.max_dataset_images,
-                  max_dataset_bytes=plan.max_dataset_bytes, max_training_minutes=plan.max_training_minutes,
-                  max_training_work=plan.max_training_work)
+    return Limits(
+        max_resolution=plan.max_resolution,
+        max_dataset_images=plan.max_dataset_images,
+        max_dataset_bytes=plan.max_dataset_bytes,
+        max_training_minutes=plan.max_training_minutes,
+        max_training_work=plan.max_training_work,
+    )
 
 
 def plan_allows_commercial_licences(*, user: Any) -> bool:
@@ -70,8 +78,9 @@ def plan_allows_commercial_licences(*, user: Any) -> bool:
 
 
 def usage_used(*, subscription: Subscription, kind: str) -> int:
-    total = UsageEntry.objects.filter(subscription=subscription, kind=kind,
-                                      period_start=subscription.current_period_start).aggregate(total=Sum("units"))
+    total = UsageEntry.objects.filter(
+        subscription=subscription, kind=kind, period_start=subscription.current_period_start
+    ).aggregate(total=Sum("units"))
     return max(total["total"] or 0, 0)
 
 
@@ -89,12 +98,14 @@ def subscription_quotas(*, subscription: Subscription) -> dict[str, Quota]:
 def subscriptions_due(*, now: datetime, limit: int = 500) -> list[int]:
     """Subscriptions whose period ended, and past-due ones whose next payment attempt has come."""
     due = Q(state__in=[SubscriptionState.ACTIVE, SubscriptionState.TRIALING], current_period_end__lte=now) | Q(
-        state=SubscriptionState.PAST_DUE, next_payment_attempt_at__lte=now)
+        state=SubscriptionState.PAST_DUE, next_payment_attempt_at__lte=now
+    )
     return list(Subscription.objects.filter(due).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
-def usage_entries_for(*, user: Any, kind: str | None = None,
-                      subscription: Subscription | None = None) -> QuerySet[UsageEntry]:
+def usage_entries_for(
+    *, user: Any, kind: str | None = None, subscription: Subscription | None = None
+) -> QuerySet[UsageEntry]:
     """The user's usage ledger, newest first; with `subscription`, only its current period."""
     entries = UsageEntry.objects.filter(user=user)
     if kind:
@@ -138,6 +149,7 @@ def payout_get(*, user: Any, public_id: UUID) -> Any:
 
 # --- platform statistics (staff dashboard) -------------------------------------------------------------------
 
+
 def subscriptions_active_by_plan() -> dict[str, int]:
     """Live subscriptions (trialing, active, past due) per plan name, every plan listed."""
     from django.db.models import Count
@@ -153,9 +165,11 @@ def revenue_per_day(*, since: datetime) -> list[dict[str, Any]]:
     from django.db.models import Count, F
     from django.db.models.functions import TruncDate
 
-    rows = (Payment.objects.filter(succeeded_at__gte=since, state__in=["succeeded", "partially_refunded", "refunded"])
-            .annotate(day=TruncDate("succeeded_at"))
-            .values("day", "currency", "purpose")
-            .annotate(count=Count("id"), gross=Sum("amount"), net=Sum(F("amount") - F("amount_refunded")))
-            .order_by("day"))
+    rows = (
+        Payment.objects.filter(succeeded_at__gte=since, state__in=["succeeded", "partially_refunded", "refunded"])
+        .annotate(day=TruncDate("succeeded_at"))
+        .values("day", "currency", "purpose")
+        .annotate(count=Count("id"), gross=Sum("amount"), net=Sum(F("amount") - F("amount_refunded")))
+        .order_by("day")
+    )
     return list(rows)

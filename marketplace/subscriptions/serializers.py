@@ -8,9 +8,22 @@ from marketplace.subscriptions.models import LedgerEntry, Payment, Plan, Subscri
 class PlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = Plan
-        fields = ["code", "name", "description", "price", "currency", "period", "trial_days",
-                  "generations_per_period", "training_runs_per_period", "max_resolution", "max_dataset_images",
-                  "max_dataset_bytes", "publications_per_period", "allows_commercial_licences"]
+        fields = [
+            "code",
+            "name",
+            "description",
+            "price",
+            "currency",
+            "period",
+            "trial_days",
+            "generations_per_period",
+            "training_runs_per_period",
+            "max_resolution",
+            "max_dataset_images",
+            "max_dataset_bytes",
+            "publications_per_period",
+            "allows_commercial_licences",
+        ]
         read_only_fields = fields
 
 
@@ -33,9 +46,22 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Payment
-        fields = ["id", "amount", "currency", "state", "provider", "purpose", "reference", "description",
-                  "failure_code", "failure_reason", "amount_refunded", "client_secret", "created_at",
-                  "succeeded_at"]
+        fields = [
+            "id",
+            "amount",
+            "currency",
+            "state",
+            "provider",
+            "purpose",
+            "reference",
+            "description",
+            "failure_code",
+            "failure_reason",
+            "amount_refunded",
+            "client_secret",
+            "created_at",
+            "succeeded_at",
+        ]
         read_only_fields = fields
 
     def get_client_secret(self, payment: Payment) -> str | None:
@@ -54,9 +80,21 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Subscription
-        fields = ["id", "plan", "state", "current_period_start", "current_period_end", "trial_end",
-                  "cancel_at_period_end", "pending_plan", "next_payment_attempt_at", "has_payment_method",
-                  "pending_payment", "quotas", "created_at"]
+        fields = [
+            "id",
+            "plan",
+            "state",
+            "current_period_start",
+            "current_period_end",
+            "trial_end",
+            "cancel_at_period_end",
+            "pending_plan",
+            "next_payment_attempt_at",
+            "has_payment_method",
+            "pending_payment",
+            "quotas",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_has_payment_method(self, subscription: Subscription) -> bool:
@@ -79,7 +117,8 @@ class EmptySerializer(StrictSerializer):
 class PlanChangeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=["upgraded", "trial_started", "downgrade_scheduled", "kept", "renewed", "requires_action"],
-        read_only=True)
+        read_only=True,
+    )
     subscription = SubscriptionSerializer(read_only=True)
     payment = PaymentSerializer(read_only=True, allow_null=True)
 
@@ -108,8 +147,9 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
 
 class BalanceSerializer(serializers.Serializer):
-    balances = serializers.DictField(child=serializers.IntegerField(), read_only=True,
-                                     help_text="Minor units per ISO 4217 currency.")
+    balances = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True, help_text="Minor units per ISO 4217 currency."
+    )
 
 
 class WebhookAckSerializer(serializers.Serializer):

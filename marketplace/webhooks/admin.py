@@ -7,15 +7,38 @@ from marketplace.webhooks.models import WebhookDelivery, WebhookDeliveryAttempt,
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
-    list_display = ["url", "owner", "is_active", "events", "consecutive_failures", "disabled_reason",
-                    "last_success_at", "last_failure_at", "created_at"]
+    list_display = [
+        "url",
+        "owner",
+        "is_active",
+        "events",
+        "consecutive_failures",
+        "disabled_reason",
+        "last_success_at",
+        "last_failure_at",
+        "created_at",
+    ]
     list_filter = ["is_active", "disabled_reason"]
     search_fields = ["url", "description", "owner__email", "public_id"]
     raw_id_fields = ["owner"]
     # URLs are vetted (SSRF) and secrets shown once through the API; staff change state through the actions.
-    readonly_fields = ["public_id", "owner", "url", "events", "is_active", "disabled_at", "disabled_reason",
-                       "disabled_detail", "consecutive_failures", "failing_since", "last_success_at",
-                       "last_failure_at", "previous_secret_expires_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "public_id",
+        "owner",
+        "url",
+        "events",
+        "is_active",
+        "disabled_at",
+        "disabled_reason",
+        "disabled_detail",
+        "consecutive_failures",
+        "failing_since",
+        "last_success_at",
+        "last_failure_at",
+        "previous_secret_expires_at",
+        "created_at",
+        "updated_at",
+    ]
     exclude = ["secret", "previous_secret"]
     actions = ["disable", "enable"]
 
@@ -39,8 +62,7 @@ class AttemptInline(admin.TabularInline):
     model = WebhookDeliveryAttempt
     extra = 0
     can_delete = False
-    fields = ["number", "series", "created_at", "succeeded", "status_code", "response_ms", "error",
-              "response_body"]
+    fields = ["number", "series", "created_at", "succeeded", "status_code", "response_ms", "error", "response_body"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -49,15 +71,44 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["event_type", "endpoint", "state", "attempts", "last_status_code", "last_attempt_at",
-                    "next_attempt_at", "created_at"]
+    list_display = [
+        "event_type",
+        "endpoint",
+        "state",
+        "attempts",
+        "last_status_code",
+        "last_attempt_at",
+        "next_attempt_at",
+        "created_at",
+    ]
     list_filter = ["state", "event_type"]
     search_fields = ["msg_id", "public_id", "endpoint__url", "endpoint__owner__email"]
     list_select_related = ["endpoint"]
-    readonly_fields = ["public_id", "endpoint", "event", "msg_id", "event_type", "payload", "series", "state",
-                       "attempts", "max_attempts", "next_attempt_at", "last_attempt_at", "last_status_code",
-                       "last_error", "queued_at", "started_at", "finished_at", "heartbeat_at", "worker", "task_id",
-                       "cancel_requested", "created_at", "updated_at"]
+    readonly_fields = [
+        "public_id",
+        "endpoint",
+        "event",
+        "msg_id",
+        "event_type",
+        "payload",
+        "series",
+        "state",
+        "attempts",
+        "max_attempts",
+        "next_attempt_at",
+        "last_attempt_at",
+        "last_status_code",
+        "last_error",
+        "queued_at",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+        "worker",
+        "task_id",
+        "cancel_requested",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [AttemptInline]
     actions = ["redeliver"]
 

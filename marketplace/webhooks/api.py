@@ -53,8 +53,11 @@ class EndpointListCreateView(IdempotentMixin, WebhookScoped, generics.GenericAPI
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WebhookEndpointSerializer(page, many=True).data)
 
-    @extend_schema(request=WebhookEndpointCreateSerializer,
-                   responses={201: WebhookEndpointWithSecretSerializer, 409: PROBLEM}, tags=TAGS)
+    @extend_schema(
+        request=WebhookEndpointCreateSerializer,
+        responses={201: WebhookEndpointWithSecretSerializer, 409: PROBLEM},
+        tags=TAGS,
+    )
     def post(self, request: Request) -> Response:
         payload = WebhookEndpointCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -92,8 +95,9 @@ class EndpointDetailView(WebhookScoped, APIView):
 class EndpointRotateSecretView(IdempotentMixin, WebhookScoped, APIView):
     secret_fields = ("secret",)
 
-    @extend_schema(request=RotateSecretSerializer, responses={200: WebhookEndpointWithSecretSerializer, 409: PROBLEM},
-                   tags=TAGS)
+    @extend_schema(
+        request=RotateSecretSerializer, responses={200: WebhookEndpointWithSecretSerializer, 409: PROBLEM}, tags=TAGS
+    )
     def post(self, request: Request, public_id) -> Response:
         endpoint = selectors.webhook_endpoint_get(user=request.user, public_id=public_id)
         payload = RotateSecretSerializer(data=request.data)
@@ -107,8 +111,12 @@ class EndpointTestView(IdempotentMixin, WebhookScoped, APIView):
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
     throttle_scope = "webhook_send"  # each one makes the server send a request to a URL the caller chose
 
-    @extend_schema(request=None, responses={202: WebhookDeliverySerializer}, tags=TAGS,
-                   description="Queue a `webhook.test` event to this endpoint, whatever its event filter.")
+    @extend_schema(
+        request=None,
+        responses={202: WebhookDeliverySerializer},
+        tags=TAGS,
+        description="Queue a `webhook.test` event to this endpoint, whatever its event filter.",
+    )
     @no_body
     def post(self, request: Request, public_id) -> Response:
         endpoint = selectors.webhook_endpoint_get(user=request.user, public_id=public_id)
@@ -126,15 +134,19 @@ class EndpointDeliveryListView(WebhookScoped, generics.GenericAPIView):
             OpenApiParameter("state", str, description=f"Only deliveries in this state: {', '.join(JobState.values)}."),
             OpenApiParameter("event_type", str),
         ],
-        responses={200: WebhookDeliverySerializer(many=True)}, tags=TAGS,
+        responses={200: WebhookDeliverySerializer(many=True)},
+        tags=TAGS,
     )
     def get(self, request: Request, public_id) -> Response:
         endpoint = selectors.webhook_endpoint_get(user=request.user, public_id=public_id)
         query = DeliveryFilterSerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        deliveries = selectors.webhook_deliveries_for(user=request.user, endpoint=endpoint,
-                                                      state=query.validated_data.get("state"),
-                                                      event_type=query.validated_data.get("event_type"))
+        deliveries = selectors.webhook_deliveries_for(
+            user=request.user,
+            endpoint=endpoint,
+            state=query.validated_data.get("state"),
+            event_type=query.validated_data.get("event_type"),
+        )
         page = self.paginate_queryset(deliveries)
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
@@ -151,8 +163,12 @@ class DeliveryRedeliverView(IdempotentMixin, WebhookScoped, APIView):
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
     throttle_scope = "webhook_send"
 
-    @extend_schema(request=None, responses={202: WebhookDeliverySerializer}, tags=TAGS,
-                   description="Send a finished delivery again as a new series of attempts.")
+    @extend_schema(
+        request=None,
+        responses={202: WebhookDeliverySerializer},
+        tags=TAGS,
+        description="Send a finished delivery again as a new series of attempts.",
+    )
     @no_body
     def post(self, request: Request, public_id) -> Response:
         delivery = selectors.webhook_delivery_get(user=request.user, public_id=public_id)

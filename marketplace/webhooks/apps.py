@@ -16,5 +16,8 @@ class WebhooksConfig(AppConfig):
 
         register_metrics_collector("webhooks", webhook_metrics)
 
-        register_periodic(name="webhooks.fan_out_pending", task_path="marketplace.webhooks.tasks.fan_out_pending_task",
-                          every=timedelta(minutes=1))
+        register_periodic(
+            name="webhooks.fan_out_pending",
+            task_path="marketplace.webhooks.tasks.fan_out_pending_task",
+            every=timedelta(minutes=1),
+        )

@@ -13,7 +13,13 @@ def collect() -> Iterable[Metric]:
     for row in WebhookDelivery.objects.values("state").annotate(n=Count("pk")):
         deliveries.add_metric([row["state"]], row["n"])
     yield deliveries
-    yield GaugeMetricFamily("atelier_webhook_failed_attempts", "Delivery attempts that failed (kept attempts).",
-                            value=WebhookDeliveryAttempt.objects.filter(succeeded=False).count())
-    yield GaugeMetricFamily("atelier_webhook_endpoints_disabled", "Endpoints disabled (e.g. after failing).",
-                            value=WebhookEndpoint.objects.filter(is_active=False).count())
+    yield GaugeMetricFamily(
+        "atelier_webhook_failed_attempts",
+        "Delivery attempts that failed (kept attempts).",
+        value=WebhookDeliveryAttempt.objects.filter(succeeded=False).count(),
+    )
+    yield GaugeMetricFamily(
+        "atelier_webhook_endpoints_disabled",
+        "Endpoints disabled (e.g. after failing).",
+        value=WebhookEndpoint.objects.filter(is_active=False).count(),
+    )

@@ -41,8 +41,9 @@ class WebhookEndpoint(BaseModel):
 
     def signing_secrets(self, *, now: datetime | None = None) -> list[str]:
         now = now or timezone.now()
-        live_previous = self.previous_secret and self.previous_secret_expires_at and \
-            self.previous_secret_expires_at > now
+        live_previous = (
+            self.previous_secret and self.previous_secret_expires_at and self.previous_secret_expires_at > now
+        )
         return [self.secret, self.previous_secret] if live_previous else [self.secret]
 
 

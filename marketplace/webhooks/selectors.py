@@ -19,8 +19,9 @@ def webhook_endpoint_get(*, user, public_id: UUID) -> WebhookEndpoint:
     return endpoint
 
 
-def webhook_deliveries_for(*, user, endpoint: WebhookEndpoint, state: str | None = None,
-                           event_type: str | None = None) -> QuerySet[WebhookDelivery]:
+def webhook_deliveries_for(
+    *, user, endpoint: WebhookEndpoint, state: str | None = None, event_type: str | None = None
+) -> QuerySet[WebhookDelivery]:
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint, endpoint__owner=user).select_related("endpoint")
     if state:
         deliveries = deliveries.filter(state=state)
@@ -30,8 +31,12 @@ def webhook_deliveries_for(*, user, endpoint: WebhookEndpoint, state: str | None
 
 
 def webhook_delivery_get(*, user, public_id: UUID) -> WebhookDelivery:
-    delivery = (WebhookDelivery.objects.filter(public_id=public_id, endpoint__owner=user)
-                .select_related("endpoint").prefetch_related("attempt_log").first())
+    delivery = (
+        WebhookDelivery.objects.filter(public_id=public_id, endpoint__owner=user)
+        .select_related("endpoint")
+        .prefetch_related("attempt_log")
+        .first()
+    )
     if delivery is None:
         raise NotFound("No such webhook delivery.")
     return delivery

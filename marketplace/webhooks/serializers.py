@@ -31,9 +31,22 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "description", "events", "active", "disabled_at", "disabled_reason",
-                  "disabled_detail", "consecutive_failures", "last_success_at", "last_failure_at",
-                  "previous_secret_expires_at", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "url",
+            "description",
+            "events",
+            "active",
+            "disabled_at",
+            "disabled_reason",
+            "disabled_detail",
+            "consecutive_failures",
+            "last_success_at",
+            "last_failure_at",
+            "previous_secret_expires_at",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -47,23 +60,31 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
 
 class WebhookEndpointCreateSerializer(StrictSerializer):
     url = serializers.CharField(max_length=MAX_URL_LENGTH, trim_whitespace=False)
-    events = serializers.ListField(child=serializers.CharField(max_length=64), max_length=MAX_PATTERNS,
-                                   default=lambda: ["*"], help_text=_EVENTS_HELP)
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        max_length=MAX_PATTERNS,
+        default=lambda: ["*"],
+        help_text=_EVENTS_HELP,
+    )
     description = serializers.CharField(max_length=500, allow_blank=True, default="")
 
 
 class WebhookEndpointUpdateSerializer(StrictSerializer):
     url = serializers.CharField(max_length=MAX_URL_LENGTH, trim_whitespace=False, required=False)
-    events = serializers.ListField(child=serializers.CharField(max_length=64), max_length=MAX_PATTERNS,
-                                   required=False, help_text=_EVENTS_HELP)
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=64), max_length=MAX_PATTERNS, required=False, help_text=_EVENTS_HELP
+    )
     description = serializers.CharField(max_length=500, allow_blank=True, required=False)
-    active = serializers.BooleanField(required=False, help_text="false disables; true re-enables and clears "
-                                                                "the failure streak.")
+    active = serializers.BooleanField(
+        required=False, help_text="false disables; true re-enables and clears the failure streak."
+    )
 
 
 class RotateSecretSerializer(StrictSerializer):
     previous_secret_expires_in = serializers.IntegerField(
-        min_value=0, max_value=7 * 24 * 3600, default=int(conf.SECRET_ROTATION_GRACE.total_seconds()),
+        min_value=0,
+        max_value=7 * 24 * 3600,
+        default=int(conf.SECRET_ROTATION_GRACE.total_seconds()),
         help_text="Seconds the old secret keeps signing alongside the new one (0 revokes it at once).",
     )
 
@@ -71,8 +92,7 @@ class RotateSecretSerializer(StrictSerializer):
 class WebhookDeliveryAttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookDeliveryAttempt
-        fields = ["number", "series", "created_at", "succeeded", "status_code", "response_ms", "response_body",
-                  "error"]
+        fields = ["number", "series", "created_at", "succeeded", "status_code", "response_ms", "response_body", "error"]
         read_only_fields = fields
 
 
@@ -85,9 +105,21 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookDelivery
-        fields = ["id", "endpoint_id", "message_id", "event_type", "state", "attempt_count", "series",
-                  "next_attempt_at", "last_attempt_at", "last_status_code", "last_error", "created_at",
-                  "finished_at"]
+        fields = [
+            "id",
+            "endpoint_id",
+            "message_id",
+            "event_type",
+            "state",
+            "attempt_count",
+            "series",
+            "next_attempt_at",
+            "last_attempt_at",
+            "last_status_code",
+            "last_error",
+            "created_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 

@@ -36,6 +36,7 @@ class EndpointDisabled(Conflict):
 
 # --- endpoints -------------------------------------------------------------------------------------------
 
+
 def _vetted_url(url: str) -> str:
     try:
         ssrf.vet_url(url)
@@ -51,8 +52,9 @@ def _valid_events(events: list[str]) -> list[str]:
         raise InvalidInput(str(exc), field="events") from None
 
 
-def webhook_endpoint_create(*, owner: Any, url: str, events: list[str] | None = None,
-                            description: str = "") -> WebhookEndpoint:
+def webhook_endpoint_create(
+    *, owner: Any, url: str, events: list[str] | None = None, description: str = ""
+) -> WebhookEndpoint:
     """Register an endpoint; its `secret` is readable on the returned row (show it once)."""
     url = _vetted_url(url)  # DNS: before the transaction, never inside it
     patterns = _valid_events(["*"] if events is None else events)
@@ -60,10 +62,13 @@ def webhook_endpoint_create(*, owner: Any, url: str, events: list[str] | None = 
         # The owner's row serialises concurrent creates, so the per-user limit holds under races.
         locks.lock_owner(owner.pk)
         if WebhookEndpoint.objects.filter(owner=owner).count() >= conf.get("WEBHOOK_MAX_ENDPOINTS_PER_USER"):
-            raise Conflict(f"At most {conf.get("WEBHOOK_MAX_ENDPOINTS_PER_USER")} webhook endpoints per account.",
-                           code=WebhookError.WEBHOOK_ENDPOINT_LIMIT)
-        return WebhookEndpoint.objects.create(owner=owner, url=url, events=patterns, description=description,
-                                              secret=signing.new_secret())
+            raise Conflict(
+                f"At most {conf.get('WEBHOOK_MAX_ENDPOINTS_PER_USER')} webhook endpoints per account.",
+                code=WebhookError.WEBHOOK_ENDPOINT_LIMIT,
+            )
+        return WebhookEndpoint.objects.create(
+            owner=owner, url=url, events=patterns, description=description, secret=signing.new_secret()
+        )
 
 
 def _disable(endpoint: WebhookEndpoint, *, reason: str, detail: str, now: datetime) -> None:
@@ -76,8 +81,14 @@ def _enable(endpoint: WebhookEndpoint) -> None:
     endpoint.consecutive_failures, endpoint.failing_since = 0, None
 
 
-def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str | None = None, events: list[str] | None = None,
-                            description: str | None = None, active: bool | None = None) -> WebhookEndpoint:
+def webhook_endpoint_update(
+    *,
+    endpoint: WebhookEndpoint,
+    url: str | None = None,
+    events: list[str] | None = None,
+    description: str | None = None,
+    active: bool | None = None,
+) -> WebhookEndpoint:
     """Change what is given (None: unchanged). `active=True` re-enables a disabled endpoint and clears its
     failure streak; `active=False` disables it by hand."""
     url = _vetted_url(url) if url is not None else None
@@ -116,9 +127,9 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
 
 
-def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint,
-                                   previous_secret_expires_in: timedelta = conf.SECRET_ROTATION_GRACE
-                                   ) -> WebhookEndpoint:
+def webhook_endpoint_rotate_secret(
+    *, endpoint: WebhookEndpoint, previous_secret_expires_in: timedelta = conf.SECRET_ROTATION_GRACE
+) -> WebhookEndpoint:
     """A new secret; the old one keeps signing next to it for `previous_secret_expires_in` (0: revoke it now,
     e.g. after a leak), so receivers can switch without dropping a message."""
     if not timedelta(0) <= previous_secret_expires_in <= MAX_ROTATION_GRACE:
@@ -145,36 +156,57 @@ def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
     if not endpoint.is_active:
         raise EndpointDisabled("Enable the endpoint before sending it a test event.")
     msg_id = str(uuid.uuid4())
-    body = _message(msg_id=msg_id, type=TEST_EVENT_TYPE, created_at=timezone.now(),
-                    data={"endpoint_id": str(endpoint.public_id), "message": "A test event from Atelier."})
+    body = _message(
+        msg_id=msg_id,
+        type=TEST_EVENT_TYPE,
+        created_at=timezone.now(),
+        data={"endpoint_id": str(endpoint.public_id), "message": "A test event from Atelier."},
+    )
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.create(endpoint=endpoint, msg_id=msg_id, event_type=TEST_EVENT_TYPE,
-                                                  payload=body, max_attempts=conf.get("WEBHOOK_MAX_ATTEMPTS"))
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            msg_id=msg_id,
+            event_type=TEST_EVENT_TYPE,
+            payload=body,
+            max_attempts=conf.get("WEBHOOK_MAX_ATTEMPTS"),
+        )
         job_enqueue(job=delivery)
     return delivery
 
 
 # --- fan-out ---------------------------------------------------------------------------------------------
 
+
 def _fan_out_one(*, event_pk: int) -> int:
     with transaction.atomic():
-        event = (DomainEvent.objects.select_for_update(skip_locked=True)
-                 .filter(pk=event_pk, dispatched_at__isnull=True).first())
+        event = (
+            DomainEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_pk, dispatched_at__isnull=True)
+            .first()
+        )
         if event is None:  # done already, or another fan-out holds it right now
             return 0
-        endpoints = WebhookEndpoint.objects.filter(
-            owner_id=event.user_id, is_active=True, created_at__lte=event.created_at
-        ).order_by("pk") if event.user_id else WebhookEndpoint.objects.none()
+        endpoints = (
+            WebhookEndpoint.objects.filter(
+                owner_id=event.user_id, is_active=True, created_at__lte=event.created_at
+            ).order_by("pk")
+            if event.user_id
+            else WebhookEndpoint.objects.none()
+        )
         done = set(WebhookDelivery.objects.filter(event=event).values_list("endpoint_id", flat=True))
-        body = _message(msg_id=str(event.public_id), type=event.type, created_at=event.created_at,
-                        data=event.payload)
+        body = _message(msg_id=str(event.public_id), type=event.type, created_at=event.created_at, data=event.payload)
         created = 0
         for endpoint in endpoints:
             if endpoint.pk in done or not event_type_matches(endpoint.events, event.type):
                 continue
-            delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, msg_id=body["id"],
-                                                      event_type=event.type, payload=body,
-                                                      max_attempts=conf.get("WEBHOOK_MAX_ATTEMPTS"))
+            delivery = WebhookDelivery.objects.create(
+                endpoint=endpoint,
+                event=event,
+                msg_id=body["id"],
+                event_type=event.type,
+                payload=body,
+                max_attempts=conf.get("WEBHOOK_MAX_ATTEMPTS"),
+            )
             job_enqueue(job=delivery)  # the task row commits with the delivery (outbox)
             created += 1
         DomainEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now())
@@ -192,14 +224,19 @@ def webhook_events_fan_out(*, event_ids: list[int] | None = None, limit: int = 5
     # are skipped, not waited for).
     listeners = WebhookEndpoint.objects.filter(owner_id=OuterRef("user_id"), is_active=True)
     with transaction.atomic():
-        unheard = list(pending.filter(Q(user__isnull=True) | ~Exists(listeners)).order_by("pk")
-                       .select_for_update(skip_locked=True).values_list("pk", flat=True)[:BULK_MARK_LIMIT])
+        unheard = list(
+            pending.filter(Q(user__isnull=True) | ~Exists(listeners))
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:BULK_MARK_LIMIT]
+        )
         DomainEvent.objects.filter(pk__in=unheard).update(dispatched_at=timezone.now())
     pks = list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
     return sum(_fan_out_one(event_pk=pk) for pk in pks)
 
 
 # --- attempts --------------------------------------------------------------------------------------------
+
 
 def _retry_delay(*, attempt_in_series: int, retry_after_seconds: int | None) -> timedelta:
     delay = conf.get("WEBHOOK_BACKOFF_BASE") * (conf.BACKOFF_FACTOR ** max(attempt_in_series - 1, 0))
@@ -218,9 +255,12 @@ def _failure_text(result: transport.SendResult) -> str:
 
 
 def _should_disable(endpoint: WebhookEndpoint, *, now: datetime) -> bool:
-    return (endpoint.is_active and endpoint.consecutive_failures >= conf.get("WEBHOOK_DISABLE_AFTER_FAILURES")
-            and endpoint.failing_since is not None
-            and now - endpoint.failing_since >= conf.get("WEBHOOK_DISABLE_FAILING_FOR"))
+    return (
+        endpoint.is_active
+        and endpoint.consecutive_failures >= conf.get("WEBHOOK_DISABLE_AFTER_FAILURES")
+        and endpoint.failing_since is not None
+        and now - endpoint.failing_since >= conf.get("WEBHOOK_DISABLE_FAILING_FOR")
+    )
 
 
 def _record_attempt(*, delivery: WebhookDelivery, result: transport.SendResult, started_at: datetime) -> str:
@@ -232,9 +272,15 @@ def _record_attempt(*, delivery: WebhookDelivery, result: transport.SendResult, 
         if endpoint is None or locked is None:  # deleted while we were sending
             return "skipped"
         WebhookDeliveryAttempt.objects.create(
-            delivery=locked, number=locked.attempts, series=locked.series, created_at=started_at,
-            succeeded=result.ok, status_code=result.status_code, response_ms=result.response_ms,
-            response_body=result.response_body, error="" if result.ok else _failure_text(result)[:1000],
+            delivery=locked,
+            number=locked.attempts,
+            series=locked.series,
+            created_at=started_at,
+            succeeded=result.ok,
+            status_code=result.status_code,
+            response_ms=result.response_ms,
+            response_body=result.response_body,
+            error="" if result.ok else _failure_text(result)[:1000],
         )
         locked.last_status_code, locked.last_attempt_at = result.status_code, now
         if result.ok:
@@ -247,24 +293,37 @@ def _record_attempt(*, delivery: WebhookDelivery, result: transport.SendResult, 
             pass  # the sweeper took it back while we were sending: it owns the state now
         elif result.ok:
             locked.state, locked.finished_at, locked.next_attempt_at, locked.last_error = (
-                JobState.SUCCEEDED, now, None, "")
+                JobState.SUCCEEDED,
+                now,
+                None,
+                "",
+            )
         else:
             locked.last_error = _failure_text(result)
             in_series = WebhookDeliveryAttempt.objects.filter(delivery=locked, series=locked.series).count()
             if locked.attempts < locked.max_attempts:
                 locked.state = JobState.QUEUED
-                locked.next_attempt_at = now + _retry_delay(attempt_in_series=in_series,
-                                                            retry_after_seconds=result.retry_after_seconds)
+                locked.next_attempt_at = now + _retry_delay(
+                    attempt_in_series=in_series, retry_after_seconds=result.retry_after_seconds
+                )
             else:
                 locked.state, locked.finished_at, locked.next_attempt_at = JobState.FAILED, now, None
         if not result.ok and _should_disable(endpoint, now=now):
-            detail = (f"Disabled after {endpoint.consecutive_failures} consecutive failed attempts since "
-                      f"{endpoint.failing_since:%Y-%m-%d %H:%M} UTC; last: {_failure_text(result)}")
+            detail = (
+                f"Disabled after {endpoint.consecutive_failures} consecutive failed attempts since "
+                f"{endpoint.failing_since:%Y-%m-%d %H:%M} UTC; last: {_failure_text(result)}"
+            )
             _disable(endpoint, reason=DisabledReason.FAILING, detail=detail, now=now)
-            event_emit(type=DISABLED_EVENT_TYPE, user=endpoint.owner, payload={
-                "endpoint_id": str(endpoint.public_id), "url": endpoint.url, "reason": DisabledReason.FAILING.value,
-                "detail": endpoint.disabled_detail,
-            })
+            event_emit(
+                type=DISABLED_EVENT_TYPE,
+                user=endpoint.owner,
+                payload={
+                    "endpoint_id": str(endpoint.public_id),
+                    "url": endpoint.url,
+                    "reason": DisabledReason.FAILING.value,
+                    "detail": endpoint.disabled_detail,
+                },
+            )
         endpoint.save()
         locked.save()
         if locked.state == JobState.QUEUED:
@@ -274,7 +333,8 @@ def _record_attempt(*, delivery: WebhookDelivery, result: transport.SendResult, 
 
 def _fail_without_attempt(*, delivery_pk: int, error: str) -> None:
     WebhookDelivery.objects.filter(pk=delivery_pk, state=JobState.QUEUED).update(
-        state=JobState.FAILED, finished_at=timezone.now(), next_attempt_at=None, last_error=error)
+        state=JobState.FAILED, finished_at=timezone.now(), next_attempt_at=None, last_error=error
+    )
 
 
 def webhook_delivery_attempt(*, delivery_pk: int) -> str:
@@ -297,8 +357,9 @@ def webhook_delivery_attempt(*, delivery_pk: int) -> str:
     headers = {
         "webhook-id": claimed.msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signing.signature_header(secrets_=endpoint.signing_secrets(), msg_id=claimed.msg_id,
-                                                      timestamp=timestamp, body=body),
+        "webhook-signature": signing.signature_header(
+            secrets_=endpoint.signing_secrets(), msg_id=claimed.msg_id, timestamp=timestamp, body=body
+        ),
     }
     started_at = timezone.now()
     result = transport.post(url=endpoint.url, body=body, headers=headers)

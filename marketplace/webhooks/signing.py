@@ -54,8 +54,9 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     raise WebhookVerificationError(f"missing {name} header")
 
 
-def verify_signature(secret: str, headers: Mapping[str, str], body: bytes | str, tolerance: int = 300,
-                     *, now: float | None = None) -> Any:
+def verify_signature(
+    secret: str, headers: Mapping[str, str], body: bytes | str, tolerance: int = 300, *, now: float | None = None
+) -> Any:
     """Check a received webhook and return its decoded JSON body; raise WebhookVerificationError if it is
     not signed with `secret`, or its timestamp is more than `tolerance` seconds from now (replays)."""
     if isinstance(body, str):

@@ -142,5 +142,4 @@ def vet_url(url: str) -> Target:
                 raise UnsafeURL(f"Webhooks cannot be sent to {address}: it is {reason}.")
             if reason:
                 raise UnsafeURL(f"Webhooks cannot be sent to {target.host}: it resolves to {address}, {reason}.")
-    return Target(scheme=target.scheme, host=target.host, port=target.port, path=target.path,
-                  addresses=addresses)
+    return Target(scheme=target.scheme, host=target.host, port=target.port, path=target.path, addresses=addresses)

@@ -50,8 +50,9 @@ def _pinned_connector(addresses: tuple[str, ...], port: int):
 def _connection(target: ssrf.Target, timeout: float) -> http.client.HTTPConnection:
     if target.scheme == "https":
         context = ssl.create_default_context(cafile=conf.get("WEBHOOK_CA_FILE") or None)
-        conn: http.client.HTTPConnection = http.client.HTTPSConnection(target.host, target.port, timeout=timeout,
-                                                                       context=context)
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            target.host, target.port, timeout=timeout, context=context
+        )
     else:
         conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
     # http.client opens its socket through this attribute, then (for https) wraps it with
@@ -112,16 +113,22 @@ def post(*, url: str, body: bytes, headers: dict[str, str], timeout: float | Non
         return SendResult(None, "", elapsed_ms(), f"blocked: {exc}")
     conn = _connection(target, timeout)
     try:
-        conn.request("POST", target.path, body=body, headers={
-            "Content-Type": "application/json", "User-Agent": USER_AGENT, **headers,
-        })
+        conn.request(
+            "POST",
+            target.path,
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                **headers,
+            },
+        )
         if conn.sock is not None:
             conn.sock.settimeout(max(deadline - time.monotonic(), 0.001))
         response = conn.getresponse()
         raw = _read_limited(response, conn.sock, deadline)
         text = _decode(raw, response.headers.get_content_charset())
-        return SendResult(response.status, text, elapsed_ms(), "",
-                          _retry_after(response.headers.get("Retry-After")))
+        return SendResult(response.status, text, elapsed_ms(), "", _retry_after(response.headers.get("Retry-After")))
     except TimeoutError:
         return SendResult(None, "", elapsed_ms(), f"timed out after {timeout:g} s")
     except ssl.SSLError as exc:

@@ -32,9 +32,7 @@ def resolve_anvil_binary(binary: Path) -> Path:
     target = binary.resolve()
     if target.suffix not in {".mjs", ".js", ".cjs"}:
         return binary
-    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
-        platform.machine().lower()
-    )
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower())
     scope_dir = target.parent.parent  # node_modules/@foundry-rs
     candidates = [target.parent / "dist" / "anvil"]
     if arch is not None:
@@ -116,9 +114,7 @@ class AnvilProcess:
         if self.is_running():
             raise AnvilError(f"anvil is already running at {self.rpc_url}")
         if not self.binary.exists():
-            raise AnvilError(
-                f"anvil binary not found at {self.binary}: run `npm ci` (package @foundry-rs/anvil)"
-            )
+            raise AnvilError(f"anvil binary not found at {self.binary}: run `npm ci` (package @foundry-rs/anvil)")
         if self.state_path is not None:
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
         if self.log_path is not None:
@@ -154,9 +150,7 @@ class AnvilProcess:
                 chain_id = None
             if chain_id is not None:
                 if chain_id != self.chain_id:
-                    raise AnvilError(
-                        f"node at {self.rpc_url} reports chain id {chain_id}, expected {self.chain_id}"
-                    )
+                    raise AnvilError(f"node at {self.rpc_url} reports chain id {chain_id}, expected {self.chain_id}")
                 return
             if time.monotonic() > deadline:
                 raise AnvilError(f"anvil at {self.rpc_url} not ready after {timeout:.0f}s")
@@ -217,6 +211,4 @@ class AnvilProcess:
         self.stop()
 
     def __repr__(self) -> str:
-        return (
-            f"AnvilProcess(rpc_url={self.rpc_url!r}, chain_id={self.chain_id}, running={self.is_running()})"
-        )
+        return f"AnvilProcess(rpc_url={self.rpc_url!r}, chain_id={self.chain_id}, running={self.is_running()})"

@@ -54,6 +54,7 @@ def connect(
     except (requests.RequestException, OSError, Web3Exception) as exc:
         raise ChainUnavailable(f"chain node at {endpoint_label(rpc_url)} is unavailable: {type(exc).__name__}") from exc
     if chain_id != expected_chain_id:
-        raise ChainIdMismatch(f"connected to chain {chain_id} at {endpoint_label(rpc_url)}, "
-                              f"expected {expected_chain_id}")
+        raise ChainIdMismatch(
+            f"connected to chain {chain_id} at {endpoint_label(rpc_url)}, expected {expected_chain_id}"
+        )
     return w3

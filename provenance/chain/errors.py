@@ -107,9 +107,7 @@ def decode_revert_data(data: bytes, *, message: str | None = None) -> RevertErro
         return RevertError(f"custom error 0x{data[:4].hex()}", data, kind="custom")
     if data:
         return RevertError(f"reverted with 0x{data.hex()}", data, kind="custom")
-    return RevertError(
-        _reason_from_message(message) or "execution reverted without a reason", b"", kind="empty"
-    )
+    return RevertError(_reason_from_message(message) or "execution reverted without a reason", b"", kind="empty")
 
 
 def decode_revert(source: BaseException | bytes | str | Mapping[str, Any] | None) -> RevertError:

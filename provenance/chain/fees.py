@@ -64,7 +64,6 @@ def bump_fees(old: Fees, *, ceiling: int, at_least: Fees | None = None) -> Fees:
     max_fee = max(max_fee, priority)
     if max_fee > ceiling:
         raise FeeCeilingExceeded(
-            f"bumping max fee {old.max_fee_per_gas} -> {max_fee} wei/gas would exceed the ceiling "
-            f"of {ceiling}"
+            f"bumping max fee {old.max_fee_per_gas} -> {max_fee} wei/gas would exceed the ceiling of {ceiling}"
         )
     return Fees(max_fee_per_gas=max_fee, max_priority_fee_per_gas=priority)

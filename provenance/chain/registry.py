@@ -64,9 +64,7 @@ class ProvenanceRegistry:
         self.address = Web3.to_checksum_address(address)
         self.contract: Contract = w3.eth.contract(address=self.address, abi=registry_artifact()["abi"])
         self._events_by_topic = {
-            event_abi_to_log_topic(item): item["name"]
-            for item in self.contract.abi
-            if item["type"] == "event"
+            event_abi_to_log_topic(item): item["name"] for item in self.contract.abi if item["type"] == "event"
         }
 
     # --- deployment -------------------------------------------------------------------------------
@@ -121,9 +119,7 @@ class ProvenanceRegistry:
 
     def anchor_batch(self, *, root: bytes, leaf_count: int) -> TxRequest:
         root = as_bytes32(root)
-        return self._request(
-            "anchor_batch", [root, leaf_count], f"anchor batch 0x{root.hex()} ({leaf_count})"
-        )
+        return self._request("anchor_batch", [root, leaf_count], f"anchor batch 0x{root.hex()} ({leaf_count})")
 
     def record_transfer(self, *, content_hash: bytes, previous_owner: bytes, new_owner: bytes) -> TxRequest:
         content_hash = as_bytes32(content_hash)
@@ -156,20 +152,14 @@ class ProvenanceRegistry:
         return self.contract.functions.owner().call(block_identifier=block)
 
     def is_writer(self, account: str, *, block: BlockIdentifier = "latest") -> bool:
-        return self.contract.functions.is_writer(Web3.to_checksum_address(account)).call(
-            block_identifier=block
-        )
+        return self.contract.functions.is_writer(Web3.to_checksum_address(account)).call(block_identifier=block)
 
     def registration(self, content_hash: bytes, *, block: BlockIdentifier = "latest") -> Registration | None:
         content_hash = as_bytes32(content_hash)
-        creator, registered_at = self.contract.functions.registrations(content_hash).call(
-            block_identifier=block
-        )
+        creator, registered_at = self.contract.functions.registrations(content_hash).call(block_identifier=block)
         if registered_at == 0:
             return None
-        return Registration(
-            content_hash=content_hash, creator=bytes(creator), registered_at=int(registered_at)
-        )
+        return Registration(content_hash=content_hash, creator=bytes(creator), registered_at=int(registered_at))
 
     def batch_time(self, root: bytes, *, block: BlockIdentifier = "latest") -> int | None:
         anchored_at = self.contract.functions.batch_time(as_bytes32(root)).call(block_identifier=block)
@@ -248,9 +238,7 @@ class ProvenanceRegistry:
 def _to_registry_event(decoded: Any) -> RegistryEvent:
     return RegistryEvent(
         name=decoded["event"],
-        args={
-            key: bytes(value) if isinstance(value, bytes) else value for key, value in decoded["args"].items()
-        },
+        args={key: bytes(value) if isinstance(value, bytes) else value for key, value in decoded["args"].items()},
         block_number=int(decoded["blockNumber"]),
         log_index=int(decoded["logIndex"]),
         tx_hash=bytes(decoded["transactionHash"]),

@@ -99,9 +99,7 @@ def build_signed_tx(
     return sign_tx(request=request, account=account, nonce=nonce, fees=fees, chain_id=chain_id, gas=gas_limit)
 
 
-def sign_tx(
-    *, request: TxRequest, account: LocalAccount, nonce: int, fees: Fees, chain_id: int, gas: int
-) -> SignedTx:
+def sign_tx(*, request: TxRequest, account: LocalAccount, nonce: int, fees: Fees, chain_id: int, gas: int) -> SignedTx:
     tx: TxParams = {
         "type": 2,
         "chainId": chain_id,
@@ -138,9 +136,7 @@ def broadcast(w3: Web3, raw: bytes) -> bytes:
             return tx_hash
         if any(phrase in message for phrase in _NONCE_USED) and _node_has_transaction(w3, tx_hash):
             return tx_hash
-        raise TransactionRejected(
-            f"node rejected transaction 0x{tx_hash.hex()}: {exc.message or exc}"
-        ) from exc
+        raise TransactionRejected(f"node rejected transaction 0x{tx_hash.hex()}: {exc.message or exc}") from exc
     return bytes(sent)
 
 
@@ -193,10 +189,7 @@ def wait_for_receipt(
     deadline = time.monotonic() + timeout
     while True:
         receipt = _receipt_or_none(w3, tx_hash)
-        if (
-            receipt is not None
-            and int(w3.eth.block_number) - int(receipt["blockNumber"]) + 1 >= confirmations
-        ):
+        if receipt is not None and int(w3.eth.block_number) - int(receipt["blockNumber"]) + 1 >= confirmations:
             return receipt
         if time.monotonic() >= deadline:
             seen = "mined but not deep enough" if receipt is not None else "not mined"

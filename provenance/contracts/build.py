@@ -55,9 +55,7 @@ def load_artifact(*, artifact_path: Path = ARTIFACT_PATH) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="fail if the committed artifact is stale")
     args = parser.parse_args(argv)
     rendered = render_artifact(compile_registry())

@@ -102,9 +102,15 @@ def training_mining_assertion(use: str, constraint: str = "") -> dict[str, Any]:
 
 
 def manifest_definition(spec: ManifestSpec, *, mime: str) -> dict[str, Any]:
-    actions = [{"action": "c2pa.created", "digitalSourceType": spec.digital_source_type,
-                "softwareAgent": {"name": "Atelier", "version": spec.generator_version}},
-               *spec.edits, {"action": "c2pa.published"}]
+    actions = [
+        {
+            "action": "c2pa.created",
+            "digitalSourceType": spec.digital_source_type,
+            "softwareAgent": {"name": "Atelier", "version": spec.generator_version},
+        },
+        *spec.edits,
+        {"action": "c2pa.published"},
+    ]
     author = {"@type": "Person", "name": spec.author_name}
     if spec.author_url:
         author["url"] = spec.author_url
@@ -114,18 +120,36 @@ def manifest_definition(spec: ManifestSpec, *, mime: str) -> dict[str, Any]:
         "format": mime,
         "assertions": [
             {"label": "c2pa.actions", "data": {"actions": actions}},
-            {"label": AUTHOR_LABEL, "data": {"@context": "https://schema.org", "@type": "CreativeWork",
-                                             "author": [author]}},
-            {"label": TRAINING_MINING_LABEL,
-             "data": training_mining_assertion(spec.training_mining, spec.training_constraint)},
+            {
+                "label": AUTHOR_LABEL,
+                "data": {"@context": "https://schema.org", "@type": "CreativeWork", "author": [author]},
+            },
+            {
+                "label": TRAINING_MINING_LABEL,
+                "data": training_mining_assertion(spec.training_mining, spec.training_constraint),
+            },
             {"label": ATELIER_LABEL, "data": spec.atelier},
-            *([{"label": SOFT_BINDING_LABEL, "data": {"alg": WATERMARK_ALG, "blocks": [
-                {"scope": {}, "value": spec.watermark_key_b64}]}}] if spec.watermark_key_b64 else []),
+            *(
+                [
+                    {
+                        "label": SOFT_BINDING_LABEL,
+                        "data": {"alg": WATERMARK_ALG, "blocks": [{"scope": {}, "value": spec.watermark_key_b64}]},
+                    }
+                ]
+                if spec.watermark_key_b64
+                else []
+            ),
         ],
         # JSON-only ingredients keep title, format and instance id (not a hash field), so the id carries it
-        "ingredients": [{"title": ref.title, "format": ref.media_type, "relationship": "inputTo",
-                         "instance_id": f"atelier:{ref.kind}:{ref.identifier}:sha256:{ref.sha256}"}
-                        for ref in spec.references],
+        "ingredients": [
+            {
+                "title": ref.title,
+                "format": ref.media_type,
+                "relationship": "inputTo",
+                "instance_id": f"atelier:{ref.kind}:{ref.identifier}:sha256:{ref.sha256}",
+            }
+            for ref in spec.references
+        ],
     }
 
 
@@ -149,8 +173,11 @@ def sign(*, data: bytes, spec: ManifestSpec, chain_pem: bytes, key_pem: bytes) -
     out = io.BytesIO()
     try:
         signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, chain_pem, key_pem, None))
-        with signer, c2pa.Context.from_dict(BUILDER_SETTINGS) as context, \
-                c2pa.Builder(manifest_definition(spec, mime=mime), context=context) as builder:
+        with (
+            signer,
+            c2pa.Context.from_dict(BUILDER_SETTINGS) as context,
+            c2pa.Builder(manifest_definition(spec, mime=mime), context=context) as builder,
+        ):
             manifest = builder.sign(signer, mime, io.BytesIO(data), out)
     except c2pa.C2paError as exc:
         raise CredentialError(f"C2PA signing failed: {exc}") from exc
@@ -179,8 +206,11 @@ def read(*, data: bytes, trust_anchors_pem: str = "") -> Reading:
     except (ValueError, OSError) as exc:  # the binding's own guards (bad UTF-8, stream errors)
         return Reading(status="unreadable", detail=f"The manifest could not be read ({type(exc).__name__}).")
     if len(text) > MAX_REPORT_JSON:
-        return Reading(status="unreadable", detail=f"The manifest store is too large to report "
-                                                   f"({len(text)} bytes of JSON; the limit is {MAX_REPORT_JSON}).")
+        return Reading(
+            status="unreadable",
+            detail=f"The manifest store is too large to report "
+            f"({len(text)} bytes of JSON; the limit is {MAX_REPORT_JSON}).",
+        )
     return _reading_of(json.loads(text))
 
 
@@ -197,14 +227,24 @@ def _reading_of(store: dict[str, Any]) -> Reading:
     label = store.get("active_manifest")
     active = manifests.get(label) if isinstance(manifests, dict) else None
     results = (store.get("validation_results") or {}).get("activeManifest") or {}
-    failures = [{"code": str(item.get("code")), "explanation": str(item.get("explanation", ""))[:300]}
-                for item in results.get("failure") or []]
-    failures += [{"code": str(item.get("code")), "explanation": str(item.get("explanation", ""))[:300]}
-                 for item in store.get("validation_status") or [] if item not in (results.get("failure") or [])]
+    failures = [
+        {"code": str(item.get("code")), "explanation": str(item.get("explanation", ""))[:300]}
+        for item in results.get("failure") or []
+    ]
+    failures += [
+        {"code": str(item.get("code")), "explanation": str(item.get("explanation", ""))[:300]}
+        for item in store.get("validation_status") or []
+        if item not in (results.get("failure") or [])
+    ]
     state = store.get("validation_state")
     if not isinstance(active, dict):
-        return Reading(status="unreadable", detail="The manifest store has no active manifest.",
-                       validation_state=state, failures=failures, manifest_count=len(manifests))
+        return Reading(
+            status="unreadable",
+            detail="The manifest store has no active manifest.",
+            validation_state=state,
+            failures=failures,
+            manifest_count=len(manifests),
+        )
     codes = {item["code"] for item in failures}
     untrusted = "signingCredential.untrusted" in codes
     real_failures = [item for item in failures if item["code"] != "signingCredential.untrusted"]
@@ -216,10 +256,19 @@ def _reading_of(store: dict[str, Any]) -> Reading:
         status, detail = "untrusted", "Intact, but signed by a certificate Atelier does not trust."
     assertions = {str(item.get("label")): item.get("data") for item in active.get("assertions") or []}
     generator = active.get("claim_generator_info") or [{}]
-    return Reading(status=status, detail=detail, validation_state=state, signer=active.get("signature_info"),
-                   failures=failures, manifest_count=len(manifests), active_manifest=label,
-                   title=active.get("title"), claim_generator=(generator[0] or {}).get("name"),
-                   assertions=assertions, ingredients=list(active.get("ingredients") or []))
+    return Reading(
+        status=status,
+        detail=detail,
+        validation_state=state,
+        signer=active.get("signature_info"),
+        failures=failures,
+        manifest_count=len(manifests),
+        active_manifest=label,
+        title=active.get("title"),
+        claim_generator=(generator[0] or {}).get("name"),
+        assertions=assertions,
+        ingredients=list(active.get("ingredients") or []),
+    )
 
 
 def strip_manifest(data: bytes) -> bytes | None:
@@ -237,8 +286,8 @@ def strip_manifest(data: bytes) -> bytes | None:
 def _strip_png(data: bytes) -> bytes | None:
     kept, offset, found = [data[:8]], 8, False
     while offset + 12 <= len(data):
-        length = int.from_bytes(data[offset:offset + 4], "big")
-        kind, end = data[offset + 4:offset + 8], offset + 12 + length
+        length = int.from_bytes(data[offset : offset + 4], "big")
+        kind, end = data[offset + 4 : offset + 8], offset + 12 + length
         if end > len(data):
             return None
         if kind == b"caBX":
@@ -257,10 +306,10 @@ def _strip_jpeg(data: bytes) -> bytes | None:
         marker = data[offset + 1]
         if marker == 0xDA:  # start of scan: the rest is image data
             return b"".join(kept) + data[offset:] if found else None
-        end = offset + 2 + int.from_bytes(data[offset + 2:offset + 4], "big")
+        end = offset + 2 + int.from_bytes(data[offset + 2 : offset + 4], "big")
         if end > len(data):
             return None
-        if marker == 0xEB and data[offset + 4:offset + 6] == b"JP":  # APP11 carrying JUMBF
+        if marker == 0xEB and data[offset + 4 : offset + 6] == b"JP":  # APP11 carrying JUMBF
             found = True
         else:
             kept.append(data[offset:end])

@@ -31,8 +31,12 @@ class SigningMaterial:
 
 
 def _name(common_name: str, organization: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+        ]
+    )
 
 
 def _pem(certificate: x509.Certificate) -> bytes:
@@ -44,31 +48,64 @@ def issue_signing_material(*, root_cn: str, signer_cn: str, organization: str, d
     now = datetime.datetime.now(datetime.UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
     root_name = _name(root_cn, organization)
-    root = (x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
-            .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=days))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
-            .sign(root_key, hashes.SHA256()))
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    signer = (x509.CertificateBuilder().subject_name(_name(signer_cn, organization)).issuer_name(root_name)
-              .public_key(key.public_key()).serial_number(x509.random_serial_number())
-              .not_valid_before(now - datetime.timedelta(days=1))
-              .not_valid_after(now + datetime.timedelta(days=min(days, 825)))
-              .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-              .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                           data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                           crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-              .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-              .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
-                             critical=False)
-              .sign(root_key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    signer = (
+        x509.CertificateBuilder()
+        .subject_name(_name(signer_cn, organization))
+        .issuer_name(root_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=min(days, 825)))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return SigningMaterial(chain_pem=_pem(signer) + _pem(root), key_pem=key_pem, root_pem=_pem(root))
 
 
@@ -77,18 +114,23 @@ def development_material(directory: Path) -> SigningMaterial:
     yesterday still verify as trusted by `make run` today)."""
     paths = {name: directory / name for name in (CHAIN_FILE, KEY_FILE, ROOT_FILE)}
     if not all(path.is_file() for path in paths.values()):
-        material = issue_signing_material(root_cn=DEV_ROOT_CN, signer_cn=DEV_SIGNER_CN,
-                                          organization=DEV_ORGANIZATION)
+        material = issue_signing_material(root_cn=DEV_ROOT_CN, signer_cn=DEV_SIGNER_CN, organization=DEV_ORGANIZATION)
         directory.mkdir(parents=True, exist_ok=True)
-        for name, data in ((CHAIN_FILE, material.chain_pem), (ROOT_FILE, material.root_pem),
-                           (KEY_FILE, material.key_pem)):
+        for name, data in (
+            (CHAIN_FILE, material.chain_pem),
+            (ROOT_FILE, material.root_pem),
+            (KEY_FILE, material.key_pem),
+        ):
             temporary = directory / f".{name}.{os.getpid()}"
             temporary.write_bytes(data)
             temporary.chmod(0o600 if name == KEY_FILE else 0o644)
             temporary.replace(paths[name])  # two processes racing here each write a whole, consistent file
         # a racing process may have replaced some files with its own; read back what is on disk now
-    return SigningMaterial(chain_pem=paths[CHAIN_FILE].read_bytes(), key_pem=paths[KEY_FILE].read_bytes(),
-                           root_pem=paths[ROOT_FILE].read_bytes())
+    return SigningMaterial(
+        chain_pem=paths[CHAIN_FILE].read_bytes(),
+        key_pem=paths[KEY_FILE].read_bytes(),
+        root_pem=paths[ROOT_FILE].read_bytes(),
+    )
 
 
 def is_development_chain(chain_pem: bytes) -> bool:
@@ -116,9 +158,9 @@ def check_signing_material(*, chain_pem: bytes, key_pem: bytes) -> list[str]:
         return ["the private key is not an unencrypted PEM key"]
     problems = []
     signer = certificates[0]
-    if key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) != \
-            signer.public_key().public_bytes(serialization.Encoding.DER,
-                                             serialization.PublicFormat.SubjectPublicKeyInfo):
+    if key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ) != signer.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo):
         problems.append("the private key does not belong to the first certificate of the chain")
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         problems.append("the key must be ECDSA P-256 (signed as ES256)")

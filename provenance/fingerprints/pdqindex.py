@@ -46,9 +46,7 @@ def _as_hash_rows(hashes: np.ndarray) -> np.ndarray:
     if array.ndim == 2 and array.shape[1] == 4 and array.dtype == np.uint64:
         array = array.view(np.uint8)
     if array.ndim != 2 or array.shape[1] != HASH_BYTES or array.dtype != np.uint8:
-        raise ValueError(
-            f"expected hashes shaped (n, 32) uint8 or (n, 4) uint64, got {array.dtype} {array.shape}"
-        )
+        raise ValueError(f"expected hashes shaped (n, 32) uint8 or (n, 4) uint64, got {array.dtype} {array.shape}")
     return np.ascontiguousarray(array)
 
 

@@ -56,6 +56,7 @@ class Extracted:
 
 # --- the error-correcting code ------------------------------------------------------------------------------
 
+
 def _parity(value: int) -> int:
     return value.bit_count() & 1
 
@@ -120,6 +121,7 @@ def decode_soft(soft: np.ndarray) -> bytes | None:
 
 # --- embedding and extraction -------------------------------------------------------------------------------
 
+
 def _to_yuv(image: Image.Image) -> np.ndarray:
     rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV).astype(np.float64) * 255.0
@@ -154,14 +156,14 @@ def _diffuse(low: np.ndarray, carried: np.ndarray, strength: float) -> np.ndarra
     """invisible-watermark's EmbedDwtDctSvd.diffuse_dct_svd on every carrying block at once (numpy-batched; a
     test checks it equals the library's per-block call)."""
     rows, cols = carried.shape
-    blocks = low[:rows * BLOCK, :cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
+    blocks = low[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
     u, singular, vt = np.linalg.svd(_DCT4 @ blocks @ _DCT4.T)
     bits = np.maximum(carried, 0)
     singular[..., 0] = (singular[..., 0] // strength + 0.25 + 0.5 * bits) * strength
     diffused = _DCT4.T @ (u * singular[..., None, :]) @ vt @ _DCT4
     blocks = np.where((carried >= 0)[..., None, None], diffused, blocks)
     out = low.copy()
-    out[:rows * BLOCK, :cols * BLOCK] = blocks.transpose(0, 2, 1, 3).reshape(rows * BLOCK, cols * BLOCK)
+    out[: rows * BLOCK, : cols * BLOCK] = blocks.transpose(0, 2, 1, 3).reshape(rows * BLOCK, cols * BLOCK)
     return out
 
 
@@ -170,7 +172,7 @@ def _block_scores(plane: np.ndarray, strength: float) -> np.ndarray:
     invisible-watermark's infer_dct_svd thresholds, kept soft)."""
     low = pywt.dwt2(plane, "haar")[0]
     rows, cols = low.shape[0] // BLOCK, low.shape[1] // BLOCK
-    blocks = low[:rows * BLOCK, :cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
+    blocks = low[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
     largest = np.linalg.svd(_DCT4 @ blocks @ _DCT4.T, compute_uv=False)[..., 0]
     return -np.sin(2 * np.pi * (largest % strength) / strength)
 
@@ -184,9 +186,12 @@ def extract(image: Image.Image, *, strength: float = STRENGTH) -> Extracted | No
     # a window on the block grid we embedded (multiples of 8 px from the corner), so the fast path aligns
     top = max(0, (height - DECODE_WINDOW) // 2) // PIXELS_PER_BLOCK * PIXELS_PER_BLOCK
     left = max(0, (width - DECODE_WINDOW) // 2) // PIXELS_PER_BLOCK * PIXELS_PER_BLOCK
-    yuv = yuv[top:top + DECODE_WINDOW, left:left + DECODE_WINDOW]
-    aligned = _tile_votes(sum(_block_scores(_crop_to_blocks(yuv[..., c]), strength) for c in CHANNELS),
-                          (top // PIXELS_PER_BLOCK) % TILE, (left // PIXELS_PER_BLOCK) % TILE)
+    yuv = yuv[top : top + DECODE_WINDOW, left : left + DECODE_WINDOW]
+    aligned = _tile_votes(
+        sum(_block_scores(_crop_to_blocks(yuv[..., c]), strength) for c in CHANNELS),
+        (top // PIXELS_PER_BLOCK) % TILE,
+        (left // PIXELS_PER_BLOCK) % TILE,
+    )
     key = decode_soft(aligned)  # the common case first: an uncropped copy, grid where we put it
     if key is not None:
         return Extracted(key=key, confidence=float(np.abs(aligned).mean()), offset=(top, left))
@@ -197,7 +202,7 @@ def extract(image: Image.Image, *, strength: float = STRENGTH) -> Extracted | No
             cols = (yuv.shape[1] - dx) // PIXELS_PER_BLOCK
             if min(rows, cols) < TILE:
                 continue
-            window = yuv[dy:dy + rows * PIXELS_PER_BLOCK, dx:dx + cols * PIXELS_PER_BLOCK]
+            window = yuv[dy : dy + rows * PIXELS_PER_BLOCK, dx : dx + cols * PIXELS_PER_BLOCK]
             scores = sum(_block_scores(window[..., channel], strength) for channel in CHANNELS)
             for shift_y in range(TILE):
                 for shift_x in range(TILE):
@@ -213,7 +218,7 @@ def extract(image: Image.Image, *, strength: float = STRENGTH) -> Extracted | No
 
 def _crop_to_blocks(plane: np.ndarray) -> np.ndarray:
     rows, cols = plane.shape[0] // PIXELS_PER_BLOCK, plane.shape[1] // PIXELS_PER_BLOCK
-    return plane[:rows * PIXELS_PER_BLOCK, :cols * PIXELS_PER_BLOCK]
+    return plane[: rows * PIXELS_PER_BLOCK, : cols * PIXELS_PER_BLOCK]
 
 
 def _tile_votes(scores: np.ndarray, shift_y: int, shift_x: int) -> np.ndarray:

@@ -24,8 +24,11 @@ def reference_hash(reference: str) -> bytes:
 
 
 def leaf_for(*, content_sha256: str, pdq: str, creator: str) -> bytes:
-    return record_leaf(content_sha256=bytes.fromhex(content_sha256), perceptual_hash=bytes.fromhex(pdq),
-                       creator=reference_hash(creator))
+    return record_leaf(
+        content_sha256=bytes.fromhex(content_sha256),
+        perceptual_hash=bytes.fromhex(pdq),
+        creator=reference_hash(creator),
+    )
 
 
 def hex0x(value: bytes) -> str:

@@ -36,24 +36,60 @@ ZERO32 = bytes(32)
 
 # The registry functions a verifier calls (the same fragment is embedded in every certificate).
 REGISTRY_ABI: list[dict[str, Any]] = [
-    {"type": "function", "name": "verify_proof", "stateMutability": "pure",
-     "inputs": [{"name": "root", "type": "bytes32"}, {"name": "leaf", "type": "bytes32"},
-                {"name": "proof", "type": "bytes32[]"}],
-     "outputs": [{"name": "", "type": "bool"}]},
-    {"type": "function", "name": "batch_time", "stateMutability": "view",
-     "inputs": [{"name": "arg0", "type": "bytes32"}], "outputs": [{"name": "", "type": "uint256"}]},
-    {"type": "function", "name": "verify_record", "stateMutability": "view",
-     "inputs": [{"name": "root", "type": "bytes32"}, {"name": "content_hash", "type": "bytes32"},
-                {"name": "perceptual_hash", "type": "bytes32"}, {"name": "creator", "type": "bytes32"},
-                {"name": "proof", "type": "bytes32[]"}],
-     "outputs": [{"name": "", "type": "bool"}]},
-    {"type": "event", "name": "BatchAnchored", "anonymous": False,
-     "inputs": [{"name": "root", "type": "bytes32", "indexed": True},
-                {"name": "leaf_count", "type": "uint256", "indexed": False}]},
-    {"type": "function", "name": "is_writer", "stateMutability": "view",
-     "inputs": [{"name": "arg0", "type": "address"}], "outputs": [{"name": "", "type": "bool"}]},
-    {"type": "function", "name": "current_owner", "stateMutability": "view",
-     "inputs": [{"name": "content_hash", "type": "bytes32"}], "outputs": [{"name": "", "type": "bytes32"}]},
+    {
+        "type": "function",
+        "name": "verify_proof",
+        "stateMutability": "pure",
+        "inputs": [
+            {"name": "root", "type": "bytes32"},
+            {"name": "leaf", "type": "bytes32"},
+            {"name": "proof", "type": "bytes32[]"},
+        ],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
+    {
+        "type": "function",
+        "name": "batch_time",
+        "stateMutability": "view",
+        "inputs": [{"name": "arg0", "type": "bytes32"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    },
+    {
+        "type": "function",
+        "name": "verify_record",
+        "stateMutability": "view",
+        "inputs": [
+            {"name": "root", "type": "bytes32"},
+            {"name": "content_hash", "type": "bytes32"},
+            {"name": "perceptual_hash", "type": "bytes32"},
+            {"name": "creator", "type": "bytes32"},
+            {"name": "proof", "type": "bytes32[]"},
+        ],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
+    {
+        "type": "event",
+        "name": "BatchAnchored",
+        "anonymous": False,
+        "inputs": [
+            {"name": "root", "type": "bytes32", "indexed": True},
+            {"name": "leaf_count", "type": "uint256", "indexed": False},
+        ],
+    },
+    {
+        "type": "function",
+        "name": "is_writer",
+        "stateMutability": "view",
+        "inputs": [{"name": "arg0", "type": "address"}],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
+    {
+        "type": "function",
+        "name": "current_owner",
+        "stateMutability": "view",
+        "inputs": [{"name": "content_hash", "type": "bytes32"}],
+        "outputs": [{"name": "", "type": "bytes32"}],
+    },
 ]
 BATCH_ANCHORED_TOPIC = Web3.keccak(text="BatchAnchored(bytes32,uint256)")
 
@@ -84,10 +120,15 @@ def sign_certificate(certificate: dict[str, Any], *, private_key: str) -> dict[s
     """The certificate with its `signature`: EIP-191 personal_sign of signed_bytes(certificate)."""
     signed = Account.sign_message(encode_defunct(primitive=signed_bytes(certificate)), private_key=private_key)
     account = Account.from_key(private_key)
-    return certificate | {"signature": {
-        "scheme": SIGNATURE_SCHEME, "signer": account.address, "value": "0x" + bytes(signed.signature).hex(),
-        "signs": "EIP-191 personal_sign over the canonical JSON of this certificate without 'signature' "
-                 "(sorted keys, separators ',' and ':', UTF-8); the signer must be a writer of the registry"}}
+    return certificate | {
+        "signature": {
+            "scheme": SIGNATURE_SCHEME,
+            "signer": account.address,
+            "value": "0x" + bytes(signed.signature).hex(),
+            "signs": "EIP-191 personal_sign over the canonical JSON of this certificate without 'signature' "
+            "(sorted keys, separators ',' and ':', UTF-8); the signer must be a writer of the registry",
+        }
+    }
 
 
 def recover_signer(certificate: dict[str, Any]) -> str:
@@ -137,50 +178,73 @@ class Anchored:
 
 def parse_anchored(entry: dict[str, Any], label: str) -> Anchored:
     leaf_fields, merkle, anchor = entry["leaf"], entry["merkle"], entry["anchor"]
-    return Anchored(label=label, content=_b32(leaf_fields["content_sha256"]),
-                    pdq=_b32(leaf_fields["perceptual_hash"]), creator_hash=_b32(leaf_fields["creator_hash"]),
-                    claimed_leaf=_b32(leaf_fields["value"]), root=_b32(merkle["root"]),
-                    proof=[_b32(node) for node in merkle["proof"]], chain_id=int(anchor["chain_id"]),
-                    registry_address=Web3.to_checksum_address(anchor["registry_address"]),
-                    tx_hash=anchor["transaction_hash"], block_number=int(anchor["block_number"]),
-                    creator=leaf_fields.get("creator"))
+    return Anchored(
+        label=label,
+        content=_b32(leaf_fields["content_sha256"]),
+        pdq=_b32(leaf_fields["perceptual_hash"]),
+        creator_hash=_b32(leaf_fields["creator_hash"]),
+        claimed_leaf=_b32(leaf_fields["value"]),
+        root=_b32(merkle["root"]),
+        proof=[_b32(node) for node in merkle["proof"]],
+        chain_id=int(anchor["chain_id"]),
+        registry_address=Web3.to_checksum_address(anchor["registry_address"]),
+        tx_hash=anchor["transaction_hash"],
+        block_number=int(anchor["block_number"]),
+        creator=leaf_fields.get("creator"),
+    )
 
 
 def check_offline(item: Anchored, report: Report) -> bytes:
     """The leaf and the root recomputed from the certified fields; returns the recomputed leaf."""
     prefix = "" if item.label == "record" else f"{item.label}: "
     if item.creator is not None:
-        report.add(f"{prefix}creator hash is keccak256 of the creator reference",
-                   bytes(Web3.keccak(text=item.creator)) == item.creator_hash, item.creator)
+        report.add(
+            f"{prefix}creator hash is keccak256 of the creator reference",
+            bytes(Web3.keccak(text=item.creator)) == item.creator_hash,
+            item.creator,
+        )
     leaf = leaf_hash(content_sha256=item.content, perceptual_hash=item.pdq, creator_hash=item.creator_hash)
     report.add(f"{prefix}leaf recomputed from the record fields", leaf == item.claimed_leaf, "0x" + leaf.hex())
-    report.add(f"{prefix}root recomputed from the leaf and the proof", root_from_proof(leaf, item.proof) == item.root,
-               "0x" + item.root.hex())
+    report.add(
+        f"{prefix}root recomputed from the leaf and the proof",
+        root_from_proof(leaf, item.proof) == item.root,
+        "0x" + item.root.hex(),
+    )
     return leaf
 
 
 def check_on_chain(w3: Web3, item: Anchored, leaf: bytes, report: Report) -> None:
     prefix = "" if item.label == "record" else f"{item.label}: "
     registry = w3.eth.contract(address=item.registry_address, abi=REGISTRY_ABI)
-    report.add(f"{prefix}registry.verify_proof(root, leaf, proof) on chain",
-               registry.functions.verify_proof(item.root, leaf, item.proof).call(), "")
+    report.add(
+        f"{prefix}registry.verify_proof(root, leaf, proof) on chain",
+        registry.functions.verify_proof(item.root, leaf, item.proof).call(),
+        "",
+    )
     anchored_at = registry.functions.batch_time(item.root).call()
-    report.add(f"{prefix}registry.batch_time(root) is set: the root is anchored", anchored_at > 0,
-               f"timestamp {anchored_at}")
-    report.add(f"{prefix}registry.verify_record(...) on chain",
-               registry.functions.verify_record(item.root, item.content, item.pdq, item.creator_hash,
-                                                item.proof).call(), "")
+    report.add(
+        f"{prefix}registry.batch_time(root) is set: the root is anchored", anchored_at > 0, f"timestamp {anchored_at}"
+    )
+    report.add(
+        f"{prefix}registry.verify_record(...) on chain",
+        registry.functions.verify_record(item.root, item.content, item.pdq, item.creator_hash, item.proof).call(),
+        "",
+    )
     try:
         receipt = w3.eth.get_transaction_receipt(item.tx_hash)
     except Exception as exc:
         report.add(f"{prefix}anchoring transaction is on chain", False, f"{item.tx_hash}: {exc}")
         return
-    report.add(f"{prefix}anchoring transaction succeeded in the certified block",
-               int(receipt["status"]) == 1 and int(receipt["blockNumber"]) == item.block_number,
-               f"status {receipt['status']}, block {receipt['blockNumber']}")
+    report.add(
+        f"{prefix}anchoring transaction succeeded in the certified block",
+        int(receipt["status"]) == 1 and int(receipt["blockNumber"]) == item.block_number,
+        f"status {receipt['status']}, block {receipt['blockNumber']}",
+    )
     anchored_here = any(
-        Web3.to_checksum_address(log["address"]) == item.registry_address and len(log["topics"]) > 1
-        and bytes(log["topics"][0]) == bytes(BATCH_ANCHORED_TOPIC) and bytes(log["topics"][1]) == item.root
+        Web3.to_checksum_address(log["address"]) == item.registry_address
+        and len(log["topics"]) > 1
+        and bytes(log["topics"][0]) == bytes(BATCH_ANCHORED_TOPIC)
+        and bytes(log["topics"][1]) == item.root
         for log in receipt["logs"]
     )
     report.add(f"{prefix}the transaction emitted BatchAnchored(root) from the registry", anchored_here, item.tx_hash)
@@ -193,13 +257,19 @@ def _check_manifest(entry: dict[str, Any], item: Anchored, label: str, report: R
     report.add(f"{label}: content hash is sha256 of its manifest", digest == item.content, digest.hex())
     parent = manifest.get("parent_sha256")
     expected_slot = _b32(parent) if parent else ZERO32
-    report.add(f"{label}: the leaf's second field is the parent's content hash", item.pdq == expected_slot,
-               parent or "no parent")
+    report.add(
+        f"{label}: the leaf's second field is the parent's content hash",
+        item.pdq == expected_slot,
+        parent or "no parent",
+    )
     disclosure = entry.get("disclosure") or {}
     if manifest.get("kind") == "dataset" and "image_sha256s" in disclosure:
         joined = "\n".join(sorted(disclosure["image_sha256s"])).encode("ascii")
-        report.add(f"{label}: the disclosed image hashes hash to the dataset hash",
-                   hashlib.sha256(joined).hexdigest() == manifest.get("dataset_hash"), manifest.get("dataset_hash"))
+        report.add(
+            f"{label}: the disclosed image hashes hash to the dataset hash",
+            hashlib.sha256(joined).hexdigest() == manifest.get("dataset_hash"),
+            manifest.get("dataset_hash"),
+        )
     return manifest
 
 
@@ -221,14 +291,20 @@ def _lineage(certificate: dict[str, Any], top: Anchored, report: Report) -> list
             report.add(f"{label}: its parent is the entry before it", parent == previous[0].content.hex(), parent)
             if manifest.get("kind") == "model_version" and previous[1].get("kind") == "dataset":
                 dataset_hash = manifest.get("dataset_hash")
-                report.add(f"{label}: trained on the dataset hash of its dataset record",
-                           dataset_hash == previous[1].get("dataset_hash"), str(dataset_hash))
+                report.add(
+                    f"{label}: trained on the dataset hash of its dataset record",
+                    dataset_hash == previous[1].get("dataset_hash"),
+                    str(dataset_hash),
+                )
         previous = (item, manifest)
     parent_claim = certificate.get("record", {}).get("parent_sha256")
     if certificate.get("lineage"):
         last = certificate["lineage"][-1]
-        report.add("the record's parent is the last lineage entry",
-                   parent_claim is not None and parent_claim == last["leaf"]["content_sha256"], str(parent_claim))
+        report.add(
+            "the record's parent is the last lineage entry",
+            parent_claim is not None and parent_claim == last["leaf"]["content_sha256"],
+            str(parent_claim),
+        )
     for position, entry in enumerate(certificate.get("licences", [])):
         label = f"licences[{position}]"
         if entry.get("anchor") is None:
@@ -237,8 +313,11 @@ def _lineage(certificate: dict[str, Any], top: Anchored, report: Report) -> list
         item = parse_anchored(entry, label)
         items.append((item, check_offline(item, report)))
         manifest = _check_manifest(entry, item, label, report)
-        report.add(f"{label}: a licence of this content", item.pdq == top.content
-                   and manifest.get("artwork_sha256") == top.content.hex(), str(manifest.get("artwork_sha256")))
+        report.add(
+            f"{label}: a licence of this content",
+            item.pdq == top.content and manifest.get("artwork_sha256") == top.content.hex(),
+            str(manifest.get("artwork_sha256")),
+        )
     return items
 
 
@@ -252,12 +331,14 @@ def _signature(certificate: dict[str, Any], w3: Web3 | None, registry_address: s
     except Exception as exc:  # a malformed signature of any kind: the verdict is "not signed"
         report.add("signature recovers to an address", False, f"{type(exc).__name__}: {exc}")
         return
-    report.add("the signature recovers to the named signer",
-               signer.lower() == str(signature.get("signer", "")).lower(), signer)
+    report.add(
+        "the signature recovers to the named signer", signer.lower() == str(signature.get("signer", "")).lower(), signer
+    )
     if w3 is not None:
         registry = w3.eth.contract(address=registry_address, abi=REGISTRY_ABI)
-        report.add("the signer is a writer of the registry (is_writer)", registry.functions.is_writer(signer).call(),
-                   signer)
+        report.add(
+            "the signer is a writer of the registry (is_writer)", registry.functions.is_writer(signer).call(), signer
+        )
 
 
 def _events(certificate: dict[str, Any], w3: Web3, top: Anchored, report: Report) -> None:
@@ -272,19 +353,30 @@ def _events(certificate: dict[str, Any], w3: Web3, top: Anchored, report: Report
         except Exception as exc:
             report.add(f"events[{position}]: transfer transaction is on chain", False, f"{exc}")
             continue
-        report.add(f"events[{position}]: transfer transaction succeeded in its block",
-                   int(receipt["status"]) == 1 and int(receipt["blockNumber"]) == int(event["block_number"]),
-                   event["transaction_hash"])
+        report.add(
+            f"events[{position}]: transfer transaction succeeded in its block",
+            int(receipt["status"]) == 1 and int(receipt["blockNumber"]) == int(event["block_number"]),
+            event["transaction_hash"],
+        )
     owner = certificate.get("owner", {})
     if transferred and owner.get("current"):
         registry = w3.eth.contract(address=top.registry_address, abi=REGISTRY_ABI)
         onchain = bytes(registry.functions.current_owner(top.content).call())
-        report.add("registry.current_owner(content) is the certified owner",
-                   onchain == bytes(Web3.keccak(text=owner["current"])), owner["current"])
+        report.add(
+            "registry.current_owner(content) is the certified owner",
+            onchain == bytes(Web3.keccak(text=owner["current"])),
+            owner["current"],
+        )
 
 
-def verify(certificate: dict[str, Any], *, rpc_url: str, file_bytes: bytes | None = None,
-           registry: str | None = None, timeout: float = 10.0) -> Report:
+def verify(
+    certificate: dict[str, Any],
+    *,
+    rpc_url: str,
+    file_bytes: bytes | None = None,
+    registry: str | None = None,
+    timeout: float = 10.0,
+) -> Report:
     """Every check of the certificate; `registry` pins the registry address you trust (Atelier publishes
     its), else the certificate's own is used and a note says so."""
     report = Report()
@@ -303,8 +395,10 @@ def verify(certificate: dict[str, Any], *, rpc_url: str, file_bytes: bytes | Non
     if registry is not None:
         report.add("the registry is the one you trust", top.registry_address.lower() == registry.lower(), registry)
     else:
-        report.notes.append(f"registry {top.registry_address} is the certificate's own; pass --registry with the "
-                            "address Atelier publishes to pin it")
+        report.notes.append(
+            f"registry {top.registry_address} is the certificate's own; pass --registry with the "
+            "address Atelier publishes to pin it"
+        )
     if file_bytes is not None:
         digest = hashlib.sha256(file_bytes).digest()
         report.add("the file's sha256 is the certified content hash", digest == top.content, digest.hex())
@@ -315,11 +409,11 @@ def verify(certificate: dict[str, Any], *, rpc_url: str, file_bytes: bytes | Non
     except Exception as exc:  # any transport failure: the verdict is "could not check"
         report.add("RPC endpoint answers", False, f"{rpc_url}: {exc}")
         return report
-    if not report.add("RPC serves the certified chain", served == top.chain_id,
-                      f"chain {served}, expected {top.chain_id}"):
+    if not report.add(
+        "RPC serves the certified chain", served == top.chain_id, f"chain {served}, expected {top.chain_id}"
+    ):
         return report
-    if not report.add("registry contract exists", len(w3.eth.get_code(top.registry_address)) > 0,
-                      top.registry_address):
+    if not report.add("registry contract exists", len(w3.eth.get_code(top.registry_address)) > 0, top.registry_address):
         return report
     if version == FORMAT:
         _signature(certificate, w3, top.registry_address, report)
@@ -331,14 +425,16 @@ def verify(certificate: dict[str, Any], *, rpc_url: str, file_bytes: bytes | Non
     if version == FORMAT:
         _events(certificate, w3, top, report)
     else:
-        report.notes.append("format 1: unsigned and without lineage (issued before format 2); its record was "
-                            "checked on chain as before")
+        report.notes.append(
+            "format 1: unsigned and without lineage (issued before format 2); its record was checked on chain as before"
+        )
     return report
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="atelier-verify", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="atelier-verify", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("certificate", type=Path, help="the certificate JSON file")
     parser.add_argument("--rpc", required=True, help="an Ethereum JSON-RPC URL of the certified chain")
     parser.add_argument("--file", type=Path, help="also check that this file is the certified content")
@@ -352,8 +448,12 @@ def main(argv: list[str] | None = None) -> int:
     if not isinstance(certificate, dict):
         print(f"{args.certificate} is not a certificate (a JSON object)", file=sys.stderr)
         return 1
-    report = verify(certificate, rpc_url=args.rpc, registry=args.registry,
-                    file_bytes=args.file.read_bytes() if args.file is not None else None)
+    report = verify(
+        certificate,
+        rpc_url=args.rpc,
+        registry=args.registry,
+        file_bytes=args.file.read_bytes() if args.file is not None else None,
+    )
     for name, ok, detail in report.checks:
         print(f"{'PASS' if ok else 'FAIL'}  {name}" + (f"  ({detail})" if detail else ""))
     for note in report.notes:

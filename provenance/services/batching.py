@@ -30,11 +30,11 @@ MAX_BATCHES_PER_RUN = 100
 
 def _batch_records(records: Sequence[ProvenanceRecord], *, chain_id: int) -> AnchorBatch:
     """Tree, proofs and the anchor's outbox row for records already locked (or not yet saved)."""
-    tree = MerkleTree.build([leaf_for(content_sha256=r.content_sha256, pdq=r.pdq, creator=r.creator)
-                             for r in records])
+    tree = MerkleTree.build([leaf_for(content_sha256=r.content_sha256, pdq=r.pdq, creator=r.creator) for r in records])
     root = hex0x(tree.root)
-    tx = ChainTransaction.objects.create(chain_id=chain_id, kind=TxKind.ANCHOR_BATCH,
-                                         payload={"root": root, "leaf_count": tree.leaf_count})
+    tx = ChainTransaction.objects.create(
+        chain_id=chain_id, kind=TxKind.ANCHOR_BATCH, payload={"root": root, "leaf_count": tree.leaf_count}
+    )
     batch = AnchorBatch.objects.create(chain_id=chain_id, root=root, leaf_count=tree.leaf_count, transaction=tx)
     for index, record in enumerate(records):
         record.state, record.batch, record.leaf_index = RecordState.BATCHED, batch, index
@@ -79,11 +79,15 @@ def batch_reanchor(*, batch: AnchorBatch) -> AnchorBatch:
         locked = lock_batch(batch.pk)
         tx = locked.transaction
         if tx is not None and tx.state not in (TxState.FAILED, TxState.LOST):
-            raise InvalidTransition(entity="batch", state=f"{locked.state} (transaction {tx.state})",
-                                    action="re-anchor")
+            raise InvalidTransition(
+                entity="batch", state=f"{locked.state} (transaction {tx.state})", action="re-anchor"
+            )
         if tx is None:
-            tx = ChainTransaction.objects.create(chain_id=locked.chain_id, kind=TxKind.ANCHOR_BATCH,
-                                                 payload={"root": locked.root, "leaf_count": locked.leaf_count})
+            tx = ChainTransaction.objects.create(
+                chain_id=locked.chain_id,
+                kind=TxKind.ANCHOR_BATCH,
+                payload={"root": locked.root, "leaf_count": locked.leaf_count},
+            )
             locked.transaction, locked.state = tx, AnchorState.PENDING
             locked.save()
         else:

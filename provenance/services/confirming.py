@@ -43,19 +43,27 @@ def transactions_confirm(*, chain: Chain) -> dict[str, int]:
             continue
         if not status.success:
             reason = replay_revert(chain.w3, tx_hash).reason
-            transaction_record_failure(chain=chain, tx=tx, tx_hash=tx_hash, block_number=status.block_number,
-                                       reason=reason)
+            transaction_record_failure(
+                chain=chain, tx=tx, tx_hash=tx_hash, block_number=status.block_number, reason=reason
+            )
             counts["failed"] += 1
             continue
         block_time = datetime.fromtimestamp(int(chain.w3.eth.get_block(status.block_number)["timestamp"]), tz=UTC)
-        transaction_record_inclusion(tx=tx, tx_hash=tx_hash, block_number=status.block_number, depth=status.depth,
-                                     required=required, block_time=block_time)
+        transaction_record_inclusion(
+            tx=tx,
+            tx_hash=tx_hash,
+            block_number=status.block_number,
+            depth=status.depth,
+            required=required,
+            block_time=block_time,
+        )
         counts["confirmed" if status.depth >= required else "mined"] += 1
     return counts
 
 
-def transaction_record_inclusion(*, tx: ChainTransaction, tx_hash: str, block_number: int, depth: int,
-                                 required: int, block_time: datetime) -> None:
+def transaction_record_inclusion(
+    *, tx: ChainTransaction, tx_hash: str, block_number: int, depth: int, required: int, block_time: datetime
+) -> None:
     """Idempotent: each record moves batched -> anchored -> confirmed once, with one event per step."""
     with transaction.atomic():
         locked = lock_transaction(tx.pk)
@@ -90,19 +98,33 @@ def _advance_batch(*, batch: AnchorBatch, tx: ChainTransaction, confirmed: bool,
 
 
 def _emit_for(records, *, type: str, batch: AnchorBatch, tx: ChainTransaction) -> None:
-    common = {"chain_id": tx.chain_id, "registry_address": batch.registry_address, "root": batch.root,
-              "transaction_hash": tx.tx_hash, "block_number": tx.block_number, "confirmations": tx.confirmations}
+    common = {
+        "chain_id": tx.chain_id,
+        "registry_address": batch.registry_address,
+        "root": batch.root,
+        "transaction_hash": tx.tx_hash,
+        "block_number": tx.block_number,
+        "confirmations": tx.confirmations,
+    }
     for record in records.select_related("owner_user").only(
         "public_id", "content_sha256", "subject", "owner", "owner_user"
     ):
-        event_emit(type=type, user=record.owner_user, payload={
-            "record_id": str(record.public_id), "content_sha256": record.content_sha256,
-            "subject": record.subject, "owner": record.owner, **common,
-        })
+        event_emit(
+            type=type,
+            user=record.owner_user,
+            payload={
+                "record_id": str(record.public_id),
+                "content_sha256": record.content_sha256,
+                "subject": record.subject,
+                "owner": record.owner,
+                **common,
+            },
+        )
 
 
-def transaction_record_failure(*, chain: Chain, tx: ChainTransaction, tx_hash: str, block_number: int,
-                               reason: str) -> None:
+def transaction_record_failure(
+    *, chain: Chain, tx: ChainTransaction, tx_hash: str, block_number: int, reason: str
+) -> None:
     """The transaction reverted. A batch root that is already anchored (by an earlier transaction we lost
     track of) is adopted instead of failing."""
     anchor = _find_anchor(chain, tx) if tx.kind == TxKind.ANCHOR_BATCH and ALREADY_ANCHORED in reason else None
@@ -132,8 +154,12 @@ def _find_anchor(chain: Chain, tx: ChainTransaction) -> dict | None:
     if not events:
         return None
     onchain = chain.w3.eth.get_transaction(events[0].tx_hash)
-    return {"hash": "0x" + events[0].tx_hash.hex(), "sender": onchain["from"], "nonce": int(onchain["nonce"]),
-            "chain_id": chain.chain_id}
+    return {
+        "hash": "0x" + events[0].tx_hash.hex(),
+        "sender": onchain["from"],
+        "nonce": int(onchain["nonce"]),
+        "chain_id": chain.chain_id,
+    }
 
 
 def _adopt(*, failed: ChainTransaction, batches: list[AnchorBatch], anchor: dict) -> bool:
@@ -145,9 +171,15 @@ def _adopt(*, failed: ChainTransaction, batches: list[AnchorBatch], anchor: dict
         with transaction.atomic():
             if adopted is None:
                 adopted = ChainTransaction.objects.create(
-                    chain_id=anchor["chain_id"], kind=TxKind.ANCHOR_BATCH, payload=failed.payload,
-                    state=TxState.SENT, sender=anchor["sender"], nonce=anchor["nonce"], tx_hash=anchor["hash"],
-                    hashes=[anchor["hash"]], sent_at=timezone.now(),
+                    chain_id=anchor["chain_id"],
+                    kind=TxKind.ANCHOR_BATCH,
+                    payload=failed.payload,
+                    state=TxState.SENT,
+                    sender=anchor["sender"],
+                    nonce=anchor["nonce"],
+                    tx_hash=anchor["hash"],
+                    hashes=[anchor["hash"]],
+                    sent_at=timezone.now(),
                     last_error=f"adopted: this transaction anchored the root that {failed.tx_hash} tried again",
                 )
             elif adopted.state in (TxState.LOST, TxState.FAILED):

@@ -30,8 +30,9 @@ def signing_enabled() -> bool:
 def _material(chain: str, key: str, dev_dir: str) -> SigningMaterial:
     if chain and key:
         chain_pem = Path(chain).read_bytes()
-        return SigningMaterial(chain_pem=chain_pem, key_pem=Path(key).read_bytes(),
-                               root_pem=_last_certificate_pem(chain_pem))
+        return SigningMaterial(
+            chain_pem=chain_pem, key_pem=Path(key).read_bytes(), root_pem=_last_certificate_pem(chain_pem)
+        )
     return development_material(Path(dev_dir))
 
 
@@ -56,8 +57,9 @@ def signing_material() -> SigningMaterial:
     (production refuses to start with signing on and no chain, and never makes development material)."""
     chain, key = _configured()
     if not (chain and key) and getattr(settings, "PRODUCTION", False):
-        raise ServiceUnavailable("Content Credentials signing is not configured.",
-                                 code=ProvenanceError.CREDENTIALS_UNAVAILABLE)
+        raise ServiceUnavailable(
+            "Content Credentials signing is not configured.", code=ProvenanceError.CREDENTIALS_UNAVAILABLE
+        )
     return _material(chain, key, conf.c2pa_dev_dir())
 
 
@@ -92,8 +94,9 @@ def record_assertion(*, record: ProvenanceRecord | None, content_sha256: str, **
         "content_sha256": content_sha256,
         "record_state": record.state if record is not None else None,
         "chain_id": anchor["chain_id"] if anchor else settings.CHAIN_ID,
-        "registry_address": anchor["registry_address"] if anchor else
-        (deployment.registry_address if deployment else None),
+        "registry_address": anchor["registry_address"]
+        if anchor
+        else (deployment.registry_address if deployment else None),
         "transaction_hash": anchor["transaction_hash"] if anchor else None,
         "merkle_root": anchor["root"] if anchor else None,
         "block_number": anchor["block_number"] if anchor else None,
@@ -111,15 +114,23 @@ def credential_sign(*, data: bytes, spec: c2pa_manifests.ManifestSpec) -> c2pa_m
         return c2pa_manifests.sign(data=data, spec=spec, chain_pem=material.chain_pem, key_pem=material.key_pem)
     except c2pa_manifests.CredentialError as exc:  # our certificate or the SDK, never the caller's input
         logger.exception("C2PA signing failed")
-        raise ServiceUnavailable("Content Credentials could not be signed; the signing certificate may be "
-                                 "misconfigured.", code=ProvenanceError.CREDENTIALS_UNAVAILABLE) from exc
+        raise ServiceUnavailable(
+            "Content Credentials could not be signed; the signing certificate may be misconfigured.",
+            code=ProvenanceError.CREDENTIALS_UNAVAILABLE,
+        ) from exc
 
 
 def preview_credential_record(*, record: ProvenanceRecord, signed: c2pa_manifests.Signed) -> ContentCredential:
     """Remember the manifest signed into a record's public preview (in the caller's transaction)."""
     reading = c2pa_manifests.read(data=signed.data, trust_anchors_pem=trust_anchors_pem())
     credential, _ = ContentCredential.objects.update_or_create(
-        record=record, asset=ContentCredential.Asset.PREVIEW,
-        defaults={"manifest_sha256": signed.manifest_sha256, "asset_sha256": hashlib.sha256(signed.data).hexdigest(),
-                  "manifest_label": reading.active_manifest or "", "signer": signer_subject()})
+        record=record,
+        asset=ContentCredential.Asset.PREVIEW,
+        defaults={
+            "manifest_sha256": signed.manifest_sha256,
+            "asset_sha256": hashlib.sha256(signed.data).hexdigest(),
+            "manifest_label": reading.active_manifest or "",
+            "signer": signer_subject(),
+        },
+    )
     return credential

@@ -34,9 +34,11 @@ def deployment_ensure(*, chain: Chain, timeout: float | None = None) -> Deployme
     """Idempotent: the remembered registry when it still has code, else a new deployment (waited for)."""
     current = ChainDeployment.objects.filter(chain_id=chain.chain_id).first()
     if current is not None and chain.has_code(current.registry_address):
-        return DeploymentOutcome(current, "existing",
-                                 f"ProvenanceRegistry already deployed on chain {chain.chain_id} at "
-                                 f"{current.registry_address}")
+        return DeploymentOutcome(
+            current,
+            "existing",
+            f"ProvenanceRegistry already deployed on chain {chain.chain_id} at {current.registry_address}",
+        )
     if current is not None:
         chain_reset_recover(chain=chain, reason=f"registry {current.registry_address} has no code")
     tx = _deployment_transaction(chain)
@@ -53,10 +55,12 @@ def deployment_ensure(*, chain: Chain, timeout: float | None = None) -> Deployme
     address = Web3.to_checksum_address(receipt["contractAddress"])
     deployment = _remember(chain=chain, tx=tx, address=address, block_number=int(receipt["blockNumber"]))
     if current is None:
-        return DeploymentOutcome(deployment, "deployed",
-                                 f"Deployed ProvenanceRegistry on chain {chain.chain_id} at {address}")
+        return DeploymentOutcome(
+            deployment, "deployed", f"Deployed ProvenanceRegistry on chain {chain.chain_id} at {address}"
+        )
     return DeploymentOutcome(
-        deployment, "redeployed",
+        deployment,
+        "redeployed",
         f"The remembered registry {current.registry_address} has no code on chain {chain.chain_id} (the chain "
         f"was reset): deployed again at {address}; its records will be anchored again",
     )
@@ -76,16 +80,25 @@ def _deployment_transaction(chain: Chain) -> ChainTransaction:
         in_flight = _in_flight_deployment(chain)  # another process may have signed one meanwhile
         if in_flight is not None:
             return in_flight
-        signed = sign_tx(request=request, account=chain.signer, nonce=allocator.allocate(chain.sender), fees=fees,
-                         chain_id=chain.chain_id, gas=gas)
+        signed = sign_tx(
+            request=request,
+            account=chain.signer,
+            nonce=allocator.allocate(chain.sender),
+            fees=fees,
+            chain_id=chain.chain_id,
+            gas=gas,
+        )
         tx = ChainTransaction(chain_id=chain.chain_id, kind=TxKind.DEPLOY, payload={"writers": [chain.sender]})
         store_signed(tx=tx, signed=signed)
     return tx
 
 
 def _in_flight_deployment(chain: Chain) -> ChainTransaction | None:
-    return ChainTransaction.objects.filter(chain_id=chain.chain_id, kind=TxKind.DEPLOY,
-                                           state__in=IN_FLIGHT_TX_STATES).order_by("-id").first()
+    return (
+        ChainTransaction.objects.filter(chain_id=chain.chain_id, kind=TxKind.DEPLOY, state__in=IN_FLIGHT_TX_STATES)
+        .order_by("-id")
+        .first()
+    )
 
 
 def _remember(*, chain: Chain, tx: ChainTransaction, address: str, block_number: int) -> ChainDeployment:

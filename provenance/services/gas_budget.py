@@ -46,8 +46,11 @@ def _window_start(breaker: GasBreaker | None, now: datetime) -> datetime:
 
 
 def gas_spent(*, chain_id: int, since: datetime) -> int:
-    rows = (ChainTransaction.objects.filter(chain_id=chain_id, signed_at__gte=since)
-            .exclude(state=TxState.LOST).values_list("gas", "max_fee_per_gas"))
+    rows = (
+        ChainTransaction.objects.filter(chain_id=chain_id, signed_at__gte=since)
+        .exclude(state=TxState.LOST)
+        .values_list("gas", "max_fee_per_gas")
+    )
     return sum((gas or 0) * (fee or 0) for gas, fee in rows)
 
 
@@ -56,10 +59,15 @@ def gas_budget_status(*, chain_id: int, now: datetime | None = None) -> GasBudge
     breaker = GasBreaker.objects.filter(chain_id=chain_id).first()
     start = _window_start(breaker, now)
     tripped_at = breaker.tripped_at if breaker else None
-    return GasBudget(chain_id=chain_id, budget_wei=int(conf.get("CHAIN_DAILY_GAS_BUDGET_WEI") or 0),
-                     spent_wei=gas_spent(chain_id=chain_id, since=start), window_start=start,
-                     open=tripped_at is not None and tripped_at >= start, tripped_at=tripped_at,
-                     reset_at=breaker.reset_at if breaker else None)
+    return GasBudget(
+        chain_id=chain_id,
+        budget_wei=int(conf.get("CHAIN_DAILY_GAS_BUDGET_WEI") or 0),
+        spent_wei=gas_spent(chain_id=chain_id, since=start),
+        window_start=start,
+        open=tripped_at is not None and tripped_at >= start,
+        tripped_at=tripped_at,
+        reset_at=breaker.reset_at if breaker else None,
+    )
 
 
 def gas_budget_allows(*, chain_id: int, cost_wei: int, now: datetime | None = None) -> bool:
@@ -80,7 +88,12 @@ def gas_budget_allows(*, chain_id: int, cost_wei: int, now: datetime | None = No
             logger.error(
                 "gas budget exhausted on chain %s: %s wei committed since %s, the next transaction needs up to %s "
                 "of a %s wei budget; sending stops until the next UTC day or a staff reset",
-                chain_id, status.spent_wei, status.window_start.isoformat(), cost_wei, status.budget_wei)
+                chain_id,
+                status.spent_wei,
+                status.window_start.isoformat(),
+                cost_wei,
+                status.budget_wei,
+            )
     return False
 
 

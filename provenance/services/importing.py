@@ -44,31 +44,59 @@ def records_import(*, entries: Sequence[RecordEntry], batch_size: int | None = N
     unique = list({entry.content_sha256: entry for entry in entries}.values())
     known: set[str] = set()
     for start in range(0, len(unique), LOOKUP_CHUNK):
-        chunk = [entry.content_sha256 for entry in unique[start:start + LOOKUP_CHUNK]]
-        known.update(ProvenanceRecord.objects.filter(content_sha256__in=chunk)
-                     .values_list("content_sha256", flat=True))
+        chunk = [entry.content_sha256 for entry in unique[start : start + LOOKUP_CHUNK]]
+        known.update(ProvenanceRecord.objects.filter(content_sha256__in=chunk).values_list("content_sha256", flat=True))
     fresh = [entry for entry in unique if entry.content_sha256 not in known]
     if not fresh:
         return 0
-    chunks = [fresh[start:start + batch_size] for start in range(0, len(fresh), batch_size)]
-    trees = [MerkleTree.build([record_leaf(content_sha256=bytes.fromhex(e.content_sha256),
-                                           perceptual_hash=bytes.fromhex(e.pdq), creator=_creator_hash(e.creator))
-                               for e in chunk]) for chunk in chunks]
+    chunks = [fresh[start : start + batch_size] for start in range(0, len(fresh), batch_size)]
+    trees = [
+        MerkleTree.build(
+            [
+                record_leaf(
+                    content_sha256=bytes.fromhex(e.content_sha256),
+                    perceptual_hash=bytes.fromhex(e.pdq),
+                    creator=_creator_hash(e.creator),
+                )
+                for e in chunk
+            ]
+        )
+        for chunk in chunks
+    ]
     chain_id = settings.CHAIN_ID
     with transaction.atomic():
-        txs = ChainTransaction.objects.bulk_create([
-            ChainTransaction(chain_id=chain_id, kind=TxKind.ANCHOR_BATCH,
-                             payload={"root": hex0x(tree.root), "leaf_count": tree.leaf_count}) for tree in trees
-        ])
-        batches = AnchorBatch.objects.bulk_create([
-            AnchorBatch(chain_id=chain_id, root=hex0x(tree.root), leaf_count=tree.leaf_count, transaction=tx)
-            for tree, tx in zip(trees, txs, strict=True)
-        ])
-        rows = [{"content_sha256": e.content_sha256, "pdq": e.pdq, "pdq_quality": e.pdq_quality,
-                 "subject": e.subject, "creator": e.creator, "owner": e.owner, "batch_id": batch.pk,
-                 "leaf_index": index, "proof": b"".join(tree.proof(index)), "public_id": uuid.uuid4()}
-                for chunk, tree, batch in zip(chunks, trees, batches, strict=True)
-                for index, e in enumerate(chunk)]
+        txs = ChainTransaction.objects.bulk_create(
+            [
+                ChainTransaction(
+                    chain_id=chain_id,
+                    kind=TxKind.ANCHOR_BATCH,
+                    payload={"root": hex0x(tree.root), "leaf_count": tree.leaf_count},
+                )
+                for tree in trees
+            ]
+        )
+        batches = AnchorBatch.objects.bulk_create(
+            [
+                AnchorBatch(chain_id=chain_id, root=hex0x(tree.root), leaf_count=tree.leaf_count, transaction=tx)
+                for tree, tx in zip(trees, txs, strict=True)
+            ]
+        )
+        rows = [
+            {
+                "content_sha256": e.content_sha256,
+                "pdq": e.pdq,
+                "pdq_quality": e.pdq_quality,
+                "subject": e.subject,
+                "creator": e.creator,
+                "owner": e.owner,
+                "batch_id": batch.pk,
+                "leaf_index": index,
+                "proof": b"".join(tree.proof(index)),
+                "public_id": uuid.uuid4(),
+            }
+            for chunk, tree, batch in zip(chunks, trees, batches, strict=True)
+            for index, e in enumerate(chunk)
+        ]
         _insert_records(rows)
         transaction.on_commit(enqueue_sender)
     return len(fresh)
@@ -79,8 +107,17 @@ def _insert_records(rows: list[dict[str, Any]]) -> None:
     through its field (most of the time of a 10,000-row import); here constant columns are prepared once
     and only the columns that need it (UUID, bytes) per row. A field this does not know fails loudly."""
     now = timezone.now()
-    constants = {"created_at": now, "updated_at": now, "state": RecordState.BATCHED.value, "owner_user_id": None,
-                 "anchored_at": None, "confirmed_at": None, "parent_id": None, "manifest": {}, "disclosure": {}}
+    constants = {
+        "created_at": now,
+        "updated_at": now,
+        "state": RecordState.BATCHED.value,
+        "owner_user_id": None,
+        "anchored_at": None,
+        "confirmed_at": None,
+        "parent_id": None,
+        "manifest": {},
+        "disclosure": {},
+    }
     plain = {"content_sha256", "pdq", "pdq_quality", "subject", "creator", "owner", "batch_id", "leaf_index"}
     fields = [field for field in ProvenanceRecord._meta.concrete_fields if not field.primary_key]
     getters: list[Callable[[dict[str, Any]], Any]] = []

@@ -48,8 +48,16 @@ def signed_from_row(tx: ChainTransaction) -> SignedTx:
     """The engine's SignedTx for a stored row (what `replace` needs to re-sign it)."""
     request = TxRequest(to=tx.to_address or None, data=bytes(tx.data or b""), gas=tx.gas)
     fees = Fees(max_fee_per_gas=tx.max_fee_per_gas, max_priority_fee_per_gas=tx.max_priority_fee_per_gas)
-    return SignedTx(raw=bytes(tx.raw), tx_hash=bytes.fromhex(tx.tx_hash[2:]), sender=tx.sender, nonce=tx.nonce,
-                    chain_id=tx.chain_id, fees=fees, gas=tx.gas, request=request)
+    return SignedTx(
+        raw=bytes(tx.raw),
+        tx_hash=bytes.fromhex(tx.tx_hash[2:]),
+        sender=tx.sender,
+        nonce=tx.nonce,
+        chain_id=tx.chain_id,
+        fees=fees,
+        gas=tx.gas,
+        request=request,
+    )
 
 
 def status_any(*, chain: Chain, tx: ChainTransaction, confirmations: int) -> tuple[str, TxStatus]:

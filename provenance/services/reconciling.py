@@ -26,17 +26,24 @@ def chain_reconcile(*, chain: Chain) -> dict[str, object]:
         return {"action": "none", "detail": "no registry deployed on this chain yet"}
     if not chain.has_code(deployment.registry_address):
         outcome = deployment_ensure(chain=chain)
-        return {"action": outcome.action, "detail": outcome.message,
-                "registry_address": outcome.deployment.registry_address}
+        return {
+            "action": outcome.action,
+            "detail": outcome.message,
+            "registry_address": outcome.deployment.registry_address,
+        }
     counts = {"rebroadcast": 0, "lost": 0}
     head = int(chain.w3.eth.block_number)
     cutoff = timezone.now() - timedelta(seconds=conf.get("PROVENANCE_REBROADCAST_GRACE_SECONDS"))
-    suspects = ChainTransaction.objects.filter(chain_id=chain.chain_id, sender=chain.sender).filter(
-        Q(state=TxState.SIGNED, signed_at__lt=cutoff)
-        | Q(state=TxState.SENT, sent_at__lt=cutoff)
-        | Q(state=TxState.MINED)
-        | Q(state=TxState.CONFIRMED, block_number__gt=head - RECENT_BLOCKS)
-    ).order_by("nonce")
+    suspects = (
+        ChainTransaction.objects.filter(chain_id=chain.chain_id, sender=chain.sender)
+        .filter(
+            Q(state=TxState.SIGNED, signed_at__lt=cutoff)
+            | Q(state=TxState.SENT, sent_at__lt=cutoff)
+            | Q(state=TxState.MINED)
+            | Q(state=TxState.CONFIRMED, block_number__gt=head - RECENT_BLOCKS)
+        )
+        .order_by("nonce")
+    )
     used_on_chain = None
     for tx in suspects:
         _, status = status_any(chain=chain, tx=tx, confirmations=settings.CHAIN_CONFIRMATIONS)

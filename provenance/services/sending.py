@@ -47,14 +47,23 @@ def _request_for(*, chain: Chain, tx: ChainTransaction, registry_address: str) -
     if tx.kind == TxKind.ANCHOR_BATCH:
         request = registry.anchor_batch(root=from_hex0x(payload["root"]), leaf_count=int(payload["leaf_count"]))
     elif tx.kind == TxKind.RECORD_TRANSFER and "transfers" in payload:
-        request = registry.record_transfers(transfers=[
-            (bytes.fromhex(item["content_sha256"]), reference_hash(item["from_ref"]), reference_hash(item["to_ref"]))
-            for item in payload["transfers"]])
+        request = registry.record_transfers(
+            transfers=[
+                (
+                    bytes.fromhex(item["content_sha256"]),
+                    reference_hash(item["from_ref"]),
+                    reference_hash(item["to_ref"]),
+                )
+                for item in payload["transfers"]
+            ]
+        )
         return with_gas(request, transfer_gas_limit(len(payload["transfers"])))
     elif tx.kind == TxKind.RECORD_TRANSFER:
-        request = registry.record_transfer(content_hash=bytes.fromhex(payload["content_sha256"]),
-                                           previous_owner=reference_hash(payload["from_ref"]),
-                                           new_owner=reference_hash(payload["to_ref"]))
+        request = registry.record_transfer(
+            content_hash=bytes.fromhex(payload["content_sha256"]),
+            previous_owner=reference_hash(payload["from_ref"]),
+            new_owner=reference_hash(payload["to_ref"]),
+        )
     else:
         raise ValueError(f"the sender does not sign {tx.kind} transactions")
     return with_gas(request, GAS_LIMITS[TxKind(tx.kind)])
@@ -80,8 +89,9 @@ def transfers_fold(*, tx: ChainTransaction, others: list[ChainTransaction], even
     (replaced_by `tx`). One record_transfers call then carries them all, paying the base cost once."""
     OwnershipEvent.objects.filter(transaction__in=others).update(transaction=tx)
     ChainTransaction.objects.filter(pk__in=[o.pk for o in others]).update(state=TxState.MERGED, replaced_by=tx)
-    tx.payload = {"transfers": [{"content_sha256": e.content_sha256, "from_ref": e.from_ref, "to_ref": e.to_ref}
-                                for e in events]}
+    tx.payload = {
+        "transfers": [{"content_sha256": e.content_sha256, "from_ref": e.from_ref, "to_ref": e.to_ref} for e in events]
+    }
     tx.save(update_fields=["payload", "updated_at"])
 
 
@@ -91,8 +101,9 @@ def _max_cost(tx: ChainTransaction, events: list[OwnershipEvent], fees: Fees) ->
     return gas * fees.max_fee_per_gas
 
 
-def transaction_sign_next(*, chain: Chain, registry_address: str, fees: Fees, chain_nonce: int
-                          ) -> ChainTransaction | None:
+def transaction_sign_next(
+    *, chain: Chain, registry_address: str, fees: Fees, chain_nonce: int
+) -> ChainTransaction | None:
     """Sign the oldest PENDING row with the next nonce, both committed together; None when nothing waits or
     the daily gas budget would be passed (the breaker opens; the row stays PENDING). The nonce row is locked
     first, so concurrent senders sign in creation order without gaps and check the budget one at a time."""
@@ -108,8 +119,14 @@ def transaction_sign_next(*, chain: Chain, registry_address: str, fees: Fees, ch
         if others:
             transfers_fold(tx=tx, others=others, events=events)
         request = _request_for(chain=chain, tx=tx, registry_address=registry_address)
-        signed = sign_tx(request=request, account=chain.signer, nonce=allocator.allocate(chain.sender), fees=fees,
-                         chain_id=chain.chain_id, gas=request.gas)
+        signed = sign_tx(
+            request=request,
+            account=chain.signer,
+            nonce=allocator.allocate(chain.sender),
+            fees=fees,
+            chain_id=chain.chain_id,
+            gas=request.gas,
+        )
         store_signed(tx=tx, signed=signed)
         AnchorBatch.objects.filter(transaction=tx).update(registry_address=registry_address)
     return tx
@@ -123,8 +140,13 @@ def transaction_replace_if_stuck(*, chain: Chain, tx: ChainTransaction, network_
         return "not pending"
     original = signed_from_row(tx)
     try:
-        new = replace(chain.w3, original=original, account=chain.signer,
-                      ceiling=conf.get("CHAIN_MAX_FEE_PER_GAS_WEI"), current_fees=network_fees)
+        new = replace(
+            chain.w3,
+            original=original,
+            account=chain.signer,
+            ceiling=conf.get("CHAIN_MAX_FEE_PER_GAS_WEI"),
+            current_fees=network_fees,
+        )
     except FeeCeilingExceeded as exc:
         ChainTransaction.objects.filter(pk=tx.pk).update(last_error=str(exc))
         logger.warning("cannot re-price %s: %s", tx, exc)
@@ -146,8 +168,15 @@ def transaction_replace_if_stuck(*, chain: Chain, tx: ChainTransaction, network_
 
 def transactions_send(*, chain: Chain) -> dict[str, int]:
     """One sender pass; safe to run in several workers at once."""
-    counts = {"rebroadcast": 0, "signed": 0, "sent": 0, "lost": 0, "rejected": 0, "replaced": 0,
-              "held_by_gas_budget": 0}
+    counts = {
+        "rebroadcast": 0,
+        "signed": 0,
+        "sent": 0,
+        "lost": 0,
+        "rejected": 0,
+        "replaced": 0,
+        "held_by_gas_budget": 0,
+    }
     unsent = ChainTransaction.objects.filter(chain_id=chain.chain_id, state=TxState.SIGNED).order_by("nonce")
     for tx in unsent:  # signed, but a crash (or the node) stopped the broadcast
         counts["rebroadcast"] += 1
@@ -157,12 +186,16 @@ def transactions_send(*, chain: Chain) -> dict[str, int]:
         fees = suggest_fees(chain.w3)
         chain_nonce = chain.nonce(block="pending")
         for _ in range(MAX_SIGNED_PER_RUN):
-            tx = transaction_sign_next(chain=chain, registry_address=registry_address, fees=fees,
-                                       chain_nonce=chain_nonce)
+            tx = transaction_sign_next(
+                chain=chain, registry_address=registry_address, fees=fees, chain_nonce=chain_nonce
+            )
             if tx is None:
                 if gas_budget_status(chain_id=chain.chain_id).open:
-                    counts["held_by_gas_budget"] = ChainTransaction.objects.filter(
-                        chain_id=chain.chain_id, state=TxState.PENDING).exclude(kind=TxKind.DEPLOY).count()
+                    counts["held_by_gas_budget"] = (
+                        ChainTransaction.objects.filter(chain_id=chain.chain_id, state=TxState.PENDING)
+                        .exclude(kind=TxKind.DEPLOY)
+                        .count()
+                    )
                 break
             counts["signed"] += 1
             outcome = transaction_broadcast(chain=chain, tx=tx)

@@ -43,14 +43,16 @@ def test_diversity_ratio_is_one_for_the_data_and_low_for_a_collapse():
     rng = np.random.default_rng(3)
     real = rng.normal(size=(200, 10))
     labels = np.arange(200) % 4
-    same = diversity_report(real_features=real, fake_features=rng.normal(size=(200, 10)), real_labels=labels,
-                            fake_labels=labels)
+    same = diversity_report(
+        real_features=real, fake_features=rng.normal(size=(200, 10)), real_labels=labels, fake_labels=labels
+    )
     assert same["overall_ratio"] == pytest.approx(1.0, abs=0.05)
     assert same["intra_class_ratio"] == pytest.approx(1.0, abs=0.08)
     # one image per class repeated: overall diversity survives, within-class diversity is 0
     collapsed = np.repeat(rng.normal(size=(4, 10)), 50, axis=0)
-    report = diversity_report(real_features=real, fake_features=collapsed, real_labels=labels,
-                              fake_labels=np.repeat(np.arange(4), 50))
+    report = diversity_report(
+        real_features=real, fake_features=collapsed, real_labels=labels, fake_labels=np.repeat(np.arange(4), 50)
+    )
     assert report["intra_class_ratio"] == pytest.approx(0.0, abs=1e-6)
     assert report["min_class_ratio"] == pytest.approx(0.0, abs=1e-6)
     assert report["overall_ratio"] > 0.5
@@ -58,8 +60,13 @@ def test_diversity_ratio_is_one_for_the_data_and_low_for_a_collapse():
 
 def test_summary_takes_medians_over_seeds_then_their_ratios():
     def run(ref_kid, ate_kid, ref_fd, ate_fd, div):
-        return {"reference_kid": ref_kid, "atelier_kid": ate_kid, "reference_fd": ref_fd, "atelier_fd": ate_fd,
-                "atelier_diversity_ratio": div}
+        return {
+            "reference_kid": ref_kid,
+            "atelier_kid": ate_kid,
+            "reference_fd": ref_fd,
+            "atelier_fd": ate_fd,
+            "atelier_diversity_ratio": div,
+        }
 
     runs = {"glyphs@32": [run(0.10, 0.02, 10, 4, 0.9), run(0.20, 0.05, 30, 5, 1.0), run(0.30, 0.90, 20, 6, 1.3)]}
     entry = summarise(runs)["glyphs@32"]

@@ -16,7 +16,11 @@ REPO = Path(__file__).resolve().parents[2]
 def test_quick_run_prints_the_figure_last(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "bench.quality", "--quick", "--sets", "glyphs", "--out", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=900, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
     )
     lines = completed.stdout.strip().splitlines()
     assert lines[-2].startswith("GAN quality")

@@ -35,8 +35,10 @@ def test_state_descriptions_stay_on_their_own_fields(api):
 
 
 # Words that only mean something to someone reading the code: an operation's text is for the API's users.
-INTERNAL_WORDS = re.compile(r"\bDRF\b|\bDjango\b|[Mm]ix into|SuspiciousOperation|[Ss]erializer|[Qq]ueryset|"
-                            r"[Ss]elector|[Ss]ubclass|\bself\.|\bclass [A-Z]|\bkwargs\b|__\w+__")
+INTERNAL_WORDS = re.compile(
+    r"\bDRF\b|\bDjango\b|[Mm]ix into|SuspiciousOperation|[Ss]erializer|[Qq]ueryset|"
+    r"[Ss]elector|[Ss]ubclass|\bself\.|\bclass [A-Z]|\bkwargs\b|__\w+__"
+)
 
 
 @pytest.mark.django_db
@@ -67,8 +69,13 @@ def test_every_error_answer_is_documented_as_a_problem(api):
 
 
 def test_schema_generation_has_no_warnings():
-    result = subprocess.run([sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn"],
-                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert yaml.safe_load(result.stdout)["info"]["title"] == "Atelier API"
 
@@ -78,8 +85,9 @@ def test_swagger_ui_is_served_without_a_cdn(api):
     html = api.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     # every script, stylesheet and image comes from this server (a random CSRF token may well contain "cdn")
-    addresses = (re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
-                 + re.findall(r"""url\(["']?([^"')]+)""", html))
+    addresses = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html) + re.findall(
+        r"""url\(["']?([^"')]+)""", html
+    )
     assert addresses and not [a for a in addresses if re.match(r"(?:[a-z][a-z0-9+.-]*:)?//", a, re.I)]
     assert "unpkg.com" not in html and "jsdelivr" not in html
 
@@ -98,9 +106,16 @@ def test_swagger_ui_renders_in_chromium(live_server):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         try:
             page = browser.new_page()
@@ -152,16 +167,46 @@ def test_schemathesis_with_every_check_finds_nothing(identity, examples, phases,
     cli = Path(sys.executable).with_name("schemathesis")
     assert cli.exists() or shutil.which("schemathesis")
     result = subprocess.run(
-        [str(cli), "--config-file", str(REPO / "tests/config/schemathesis.toml"), "run", str(schema),
-         "--url", live_server.url, "--checks", "all",
-         "--header", f"Authorization: Bearer {secret}",
-         "--max-examples", str(examples), "--phases", phases, "--seed", "1",
-         "--workers", "2", "--request-timeout", "30", "--no-color",
-         "--exclude-path", "/api/v1/auth/logout", "--exclude-path", "/api/v1/auth/password",
-         "--generation-database", "none", "--report", "junit", "--report-dir", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=900,
+        [
+            str(cli),
+            "--config-file",
+            str(REPO / "tests/config/schemathesis.toml"),
+            "run",
+            str(schema),
+            "--url",
+            live_server.url,
+            "--checks",
+            "all",
+            "--header",
+            f"Authorization: Bearer {secret}",
+            "--max-examples",
+            str(examples),
+            "--phases",
+            phases,
+            "--seed",
+            "1",
+            "--workers",
+            "2",
+            "--request-timeout",
+            "30",
+            "--no-color",
+            "--exclude-path",
+            "/api/v1/auth/logout",
+            "--exclude-path",
+            "/api/v1/auth/password",
+            "--generation-database",
+            "none",
+            "--report",
+            "junit",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     output = result.stdout + result.stderr
     (tmp_path / "schemathesis.log").write_text(output)
-    failures = output[output.find("FAILURES"):output.find("WARNINGS")] if "FAILURES" in output else output[-8000:]
+    failures = output[output.find("FAILURES") : output.find("WARNINGS")] if "FAILURES" in output else output[-8000:]
     assert result.returncode == 0, failures[:12000]

@@ -63,27 +63,41 @@ def test_demo_artworks_are_published_and_anchored_within_three_minutes_despite_a
         _wait(f"{stack.base}/healthz", timeout=120)
         healthy_at = time.monotonic()
         # a user signs up and starts a long training run at once
-        registered = requests.post(f"{stack.base}/api/v1/auth/register", timeout=10, json={
-            "email": "eager@example.com", "password": "a-long-and-unusual-passphrase", "role": "artist"})
+        registered = requests.post(
+            f"{stack.base}/api/v1/auth/register",
+            timeout=10,
+            json={"email": "eager@example.com", "password": "a-long-and-unusual-passphrase", "role": "artist"},
+        )
         assert registered.status_code == 202, registered.text
         from tests.security.test_signup_enumeration import link_parts
 
-        mail = "".join(quopri.decodestring(path.read_bytes()).decode()
-                       for path in sorted((stack.var / "mail").glob("*.log")))
+        mail = "".join(
+            quopri.decodestring(path.read_bytes()).decode() for path in sorted((stack.var / "mail").glob("*.log"))
+        )
         uid, confirm_token = link_parts(mail)
-        token = requests.post(f"{stack.base}/api/v1/auth/register/confirm", timeout=10,
-                              json={"uid": uid, "token": confirm_token}).json()["token"]
+        token = requests.post(
+            f"{stack.base}/api/v1/auth/register/confirm", timeout=10, json={"uid": uid, "token": confirm_token}
+        ).json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
-        dataset = requests.post(f"{stack.base}/api/v1/datasets", headers=auth, timeout=60,
-                                data={"name": "mine"}, files={"files": ("set.zip", _dataset_zip())})
+        dataset = requests.post(
+            f"{stack.base}/api/v1/datasets",
+            headers=auth,
+            timeout=60,
+            data={"name": "mine"},
+            files={"files": ("set.zip", _dataset_zip())},
+        )
         assert dataset.status_code == 202, dataset.text
         state, deadline = dataset.json()["state"], time.monotonic() + 60
         while state == "processing" and time.monotonic() < deadline:  # a default-queue worker decodes it
             time.sleep(0.5)
             state = requests.get(f"{stack.base}{dataset.headers['Location']}", headers=auth, timeout=10).json()["state"]
         assert state == "ready", state
-        run = requests.post(f"{stack.base}/api/v1/training-runs", headers=auth, timeout=30, json={
-            "dataset": dataset.json()["id"], "config": {"resolution": 32, "steps": 2000}})
+        run = requests.post(
+            f"{stack.base}/api/v1/training-runs",
+            headers=auth,
+            timeout=30,
+            json={"dataset": dataset.json()["id"], "config": {"resolution": 32, "steps": 2000}},
+        )
         assert run.status_code in (201, 202), run.text
 
         anchored, elapsed = [], 0.0
@@ -99,21 +113,31 @@ def test_demo_artworks_are_published_and_anchored_within_three_minutes_despite_a
         # the pools at work: while a training run (the user's, or the demo's own) is running, the demo artist's
         # generation job finishes in seconds
         artist = json.loads((stack.var / "demo-credentials.json").read_text())["artist"]
-        artist_auth = {"Authorization": "Bearer " + requests.post(
-            f"{stack.base}/api/v1/auth/login", timeout=10, json=artist).json()["token"]}
+        artist_auth = {
+            "Authorization": "Bearer "
+            + requests.post(f"{stack.base}/api/v1/auth/login", timeout=10, json=artist).json()["token"]
+        }
         runs = [(f"{stack.base}/api/v1/training-runs/{run.json()['id']}", auth)] + [
-            (f"{stack.base}/api/v1/training-runs/{demo_run['id']}", artist_auth) for demo_run in requests.get(
-                f"{stack.base}/api/v1/training-runs", headers=artist_auth, timeout=10).json()["results"]]
+            (f"{stack.base}/api/v1/training-runs/{demo_run['id']}", artist_auth)
+            for demo_run in requests.get(f"{stack.base}/api/v1/training-runs", headers=artist_auth, timeout=10).json()[
+                "results"
+            ]
+        ]
         running = _first_running(runs, timeout=120)
         assert running, "no training run was running"
         model = requests.get(f"{stack.base}/api/v1/models", headers=artist_auth, timeout=10).json()["results"][0]
         started = time.monotonic()
-        job = requests.post(f"{stack.base}/api/v1/generation-jobs", headers=artist_auth, timeout=30,
-                            json={"model": model["id"], "count": 4})
+        job = requests.post(
+            f"{stack.base}/api/v1/generation-jobs",
+            headers=artist_auth,
+            timeout=30,
+            json={"model": model["id"], "count": 4},
+        )
         assert job.status_code == 202, job.text
         job_url = f"{stack.base}/api/v1/generation-jobs/{job.json()['id']}"
-        final = _wait_for_state(job_url, artist_auth, {"succeeded", "failed", "canceled"},
-                                timeout=GENERATION_WHILE_TRAINING_S)
+        final = _wait_for_state(
+            job_url, artist_auth, {"succeeded", "failed", "canceled"}, timeout=GENERATION_WHILE_TRAINING_S
+        )
         seconds = time.monotonic() - started
         print(f"a generation job submitted while a training run was running finished in {seconds:.1f} s")
         assert final == "succeeded"

@@ -56,8 +56,14 @@ print(json.dumps(failed))
 @pytest.mark.parametrize("seed", SEEDS)
 def test_every_module_imports_in_a_fresh_interpreter_in_any_order(seed):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test", "PYTHONPATH": str(REPO)}
-    result = subprocess.run([sys.executable, "-c", IMPORT_ALL, json.dumps(sorted(MODULES)), str(seed)],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL, json.dumps(sorted(MODULES)), str(seed)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {}
 
@@ -102,8 +108,9 @@ def _graph(*, deferred: bool) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in MODULES.items():
         is_tasks = name.rpartition(".")[2] == "tasks"
-        graph[name] = {target for target, top in _imports(name, path)
-                       if top or (deferred and not is_tasks)}  # a tasks module's deferred imports are the rule
+        graph[name] = {
+            target for target, top in _imports(name, path) if top or (deferred and not is_tasks)
+        }  # a tasks module's deferred imports are the rule
     return graph
 
 
@@ -156,18 +163,25 @@ def test_the_module_level_import_graph_has_no_cycle():
 @pytest.mark.parametrize("package", PACKAGES)
 def test_no_service_task_loop_hides_behind_deferred_imports(package):
     """Counting every deferred import but a tasks module's own, no loop runs through a tasks module."""
-    loops = [cycle for cycle in _cycles(_graph(deferred=True))
-             if cycle[0].partition(".")[0] == package and any(member.rpartition(".")[2] == "tasks" for member in cycle)]
+    loops = [
+        cycle
+        for cycle in _cycles(_graph(deferred=True))
+        if cycle[0].partition(".")[0] == package and any(member.rpartition(".")[2] == "tasks" for member in cycle)
+    ]
     assert loops == []
 
 
 def test_the_graph_check_sees_a_loop():
     assert _cycles({"a.services": {"a.tasks"}, "a.tasks": {"a.services"}, "b": {"a.tasks"}}) == [
-        ["a.services", "a.tasks"]]
+        ["a.services", "a.tasks"]
+    ]
     assert _cycles({"a.services": {"a.tasks"}, "a.tasks": set()}) == []
 
 
 def test_tasks_modules_import_services_only_inside_their_tasks():
-    eager = {name: sorted(target for target, top in _imports(name, path) if top and ".services" in f".{target}.")
-             for name, path in MODULES.items() if name.rpartition(".")[2] == "tasks"}
+    eager = {
+        name: sorted(target for target, top in _imports(name, path) if top and ".services" in f".{target}.")
+        for name, path in MODULES.items()
+        if name.rpartition(".")[2] == "tasks"
+    }
     assert {name: targets for name, targets in eager.items() if targets} == {}

@@ -6,8 +6,11 @@ from django.apps import apps
 
 
 def test_every_model_has_a_plural_a_person_would_write():
-    wrong = {model._meta.label: str(model._meta.verbose_name_plural) for model in apps.get_models()
-             if re.search(r"[^aeiou]ys$", str(model._meta.verbose_name_plural))}
+    wrong = {
+        model._meta.label: str(model._meta.verbose_name_plural)
+        for model in apps.get_models()
+        if re.search(r"[^aeiou]ys$", str(model._meta.verbose_name_plural))
+    }
     assert wrong == {}
 
 

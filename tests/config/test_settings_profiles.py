@@ -11,8 +11,9 @@ FERNET_KEY = "hW4bbtqvTv3yJgoQe1qgrXxX6r2k3m0bYjV7e9lBq2A="  # a fixed test key 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings", "HOME": "/tmp"}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=base | env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=base | env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_without_secret_key_refuses_to_start():
@@ -22,8 +23,12 @@ def test_production_without_secret_key_refuses_to_start():
 
 
 def test_production_with_the_development_key_refuses_to_start():
-    result = manage("check", ATELIER_ENV="production", ALLOWED_HOSTS="atelier.example",
-                    SECRET_KEY="django-insecure-atelier-development-key-never-use-in-production")
+    result = manage(
+        "check",
+        ATELIER_ENV="production",
+        ALLOWED_HOSTS="atelier.example",
+        SECRET_KEY="django-insecure-atelier-development-key-never-use-in-production",
+    )
     assert result.returncode != 0
     assert "needs a real SECRET_KEY" in result.stderr
 
@@ -35,11 +40,22 @@ def test_production_without_allowed_hosts_refuses_to_start():
 
 
 def test_configured_production_passes_deploy_checks_at_warning_level():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", ATELIER_ENV="production",
-                    SECRET_KEY=REAL_KEY, ALLOWED_HOSTS="atelier.example", PAYMENT_PROVIDER="stripe",
-                    STRIPE_SECRET_KEY="sk_live_example", STRIPE_WEBHOOK_SECRET="whsec_example",
-                    CHAIN_ID="11155111", CHAIN_PRIVATE_KEY="0x" + "59" * 32, FIELD_ENCRYPTION_KEYS=FERNET_KEY,
-                    PROVENANCE_C2PA_SIGNING="0")
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        ATELIER_ENV="production",
+        SECRET_KEY=REAL_KEY,
+        ALLOWED_HOSTS="atelier.example",
+        PAYMENT_PROVIDER="stripe",
+        STRIPE_SECRET_KEY="sk_live_example",
+        STRIPE_WEBHOOK_SECRET="whsec_example",
+        CHAIN_ID="11155111",
+        CHAIN_PRIVATE_KEY="0x" + "59" * 32,
+        FIELD_ENCRYPTION_KEYS=FERNET_KEY,
+        PROVENANCE_C2PA_SIGNING="0",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -50,17 +66,26 @@ def test_development_defaults_run_with_nothing_set():
 
 # --- C2PA signing in production: on by default, and only with this deployment's own certificate ------------
 
-PRODUCTION = {"ATELIER_ENV": "production", "SECRET_KEY": REAL_KEY, "ALLOWED_HOSTS": "atelier.example",
-              "PAYMENT_PROVIDER": "stripe", "STRIPE_SECRET_KEY": "sk_live_example",
-              "STRIPE_WEBHOOK_SECRET": "whsec_example", "CHAIN_ID": "11155111",
-              "CHAIN_PRIVATE_KEY": "0x" + "59" * 32, "FIELD_ENCRYPTION_KEYS": FERNET_KEY}
+PRODUCTION = {
+    "ATELIER_ENV": "production",
+    "SECRET_KEY": REAL_KEY,
+    "ALLOWED_HOSTS": "atelier.example",
+    "PAYMENT_PROVIDER": "stripe",
+    "STRIPE_SECRET_KEY": "sk_live_example",
+    "STRIPE_WEBHOOK_SECRET": "whsec_example",
+    "CHAIN_ID": "11155111",
+    "CHAIN_PRIVATE_KEY": "0x" + "59" * 32,
+    "FIELD_ENCRYPTION_KEYS": FERNET_KEY,
+}
 
 
 def _write(tmp_path, material) -> dict[str, str]:
     (tmp_path / "chain.pem").write_bytes(material.chain_pem)
     (tmp_path / "key.pem").write_bytes(material.key_pem)
-    return {"PROVENANCE_C2PA_CERT_CHAIN": str(tmp_path / "chain.pem"),
-            "PROVENANCE_C2PA_PRIVATE_KEY": str(tmp_path / "key.pem")}
+    return {
+        "PROVENANCE_C2PA_CERT_CHAIN": str(tmp_path / "chain.pem"),
+        "PROVENANCE_C2PA_PRIVATE_KEY": str(tmp_path / "key.pem"),
+    }
 
 
 def test_production_refuses_c2pa_signing_without_a_certificate():

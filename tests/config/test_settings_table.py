@@ -30,7 +30,8 @@ from tests.helpers import REPO
 def test_the_readme_table_is_the_one_the_declarations_print():
     readme = (REPO / "README.md").read_text()
     assert settings_table.readme_with_table(readme) == readme, (
-        "README.md's settings table is out of date: run `python -m config.settings_table --write`")
+        "README.md's settings table is out of date: run `python -m config.settings_table --write`"
+    )
 
 
 def test_each_setting_and_each_variable_is_declared_once():
@@ -60,8 +61,11 @@ def test_the_accessor_reads_django_settings_at_call_time(settings):
 def test_every_conf_get_names_a_setting_its_app_declares():
     declared = {setting.name for collection in ALL_SETTINGS for setting in collection}
     used = set()
-    for path in (path for top in ("bench", "config", "core", "generation", "marketplace", "provenance")
-                 for path in (REPO / top).rglob("*.py")):
+    for path in (
+        path
+        for top in ("bench", "config", "core", "generation", "marketplace", "provenance")
+        for path in (REPO / top).rglob("*.py")
+    ):
         used |= set(re.findall(r"conf\.get\(\s*[\"']([A-Z0-9_]+)[\"']", path.read_text()))
     assert used and used <= declared, sorted(used - declared)
 
@@ -71,21 +75,24 @@ def _read(kind, raw, default, monkeypatch):
     return Setting("ATELIER_TEST_SETTING", kind, default, "a test").from_environment()
 
 
-@pytest.mark.parametrize(("kind", "raw", "default", "expected"), [
-    (INTEGER, "7", 3, 7),
-    (INTEGER, "", 3, 3),  # blank: the default
-    (FLAG, "on", False, True),
-    (FLAG, "", True, False),  # blank: off, as before
-    (blank_is_default(FLAG), "", True, True),
-    (TEXT, "", "x", ""),
-    (blank_is_default(TEXT), "", None, None),
-    (SECONDS, "90", timedelta(minutes=1), timedelta(seconds=90)),
-    (SECONDS, "", timedelta(minutes=1), timedelta(minutes=1)),
-    (CURRENCY_CODES, "usd, jpy", ("USD",), ("USD", "JPY")),
-    (CURRENCY_CODES, "", ("USD",), ("USD",)),
-    (DAYS_LIST, "2,4", [timedelta(days=1)], [timedelta(days=2), timedelta(days=4)]),
-    (ORIGIN, "https://atelier.example/", "", "https://atelier.example"),
-])
+@pytest.mark.parametrize(
+    ("kind", "raw", "default", "expected"),
+    [
+        (INTEGER, "7", 3, 7),
+        (INTEGER, "", 3, 3),  # blank: the default
+        (FLAG, "on", False, True),
+        (FLAG, "", True, False),  # blank: off, as before
+        (blank_is_default(FLAG), "", True, True),
+        (TEXT, "", "x", ""),
+        (blank_is_default(TEXT), "", None, None),
+        (SECONDS, "90", timedelta(minutes=1), timedelta(seconds=90)),
+        (SECONDS, "", timedelta(minutes=1), timedelta(minutes=1)),
+        (CURRENCY_CODES, "usd, jpy", ("USD",), ("USD", "JPY")),
+        (CURRENCY_CODES, "", ("USD",), ("USD",)),
+        (DAYS_LIST, "2,4", [timedelta(days=1)], [timedelta(days=2), timedelta(days=4)]),
+        (ORIGIN, "https://atelier.example/", "", "https://atelier.example"),
+    ],
+)
 def test_each_kind_reads_its_variable_as_before(kind, raw, default, expected, monkeypatch):
     assert _read(kind, raw, default, monkeypatch) == expected
 

@@ -5,16 +5,28 @@ import sys
 
 from tests.helpers import REPO
 
-PRINT_STORAGE = ("from django.core.files.storage import default_storage as s; from core.media import media_is_remote; "
-                 "print(s.__class__.__name__, media_is_remote(), getattr(s, 'bucket_name', '-'), "
-                 "getattr(s, 'endpoint_url', '-'))")
+PRINT_STORAGE = (
+    "from django.core.files.storage import default_storage as s; from core.media import media_is_remote; "
+    "print(s.__class__.__name__, media_is_remote(), getattr(s, 'bucket_name', '-'), "
+    "getattr(s, 'endpoint_url', '-'))"
+)
 
 
 def shell(tmp_path, **env: str) -> subprocess.CompletedProcess:
-    base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings", "HOME": "/tmp",
-            "ATELIER_VAR_DIR": str(tmp_path / "var")}
-    return subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", PRINT_STORAGE], cwd=REPO,
-                          env=base | env, capture_output=True, text=True, timeout=120)
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "HOME": "/tmp",
+        "ATELIER_VAR_DIR": str(tmp_path / "var"),
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", PRINT_STORAGE],
+        cwd=REPO,
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_media_is_on_the_filesystem_by_default(tmp_path):
@@ -24,8 +36,12 @@ def test_media_is_on_the_filesystem_by_default(tmp_path):
 
 
 def test_s3_settings_select_django_storages_s3_backend(tmp_path):
-    result = shell(tmp_path, STORAGE_BACKEND="s3", AWS_STORAGE_BUCKET_NAME="atelier-media",
-                   AWS_S3_ENDPOINT_URL="http://127.0.0.1:9")
+    result = shell(
+        tmp_path,
+        STORAGE_BACKEND="s3",
+        AWS_STORAGE_BUCKET_NAME="atelier-media",
+        AWS_S3_ENDPOINT_URL="http://127.0.0.1:9",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["S3Storage", "True", "atelier-media", "http://127.0.0.1:9"]
 

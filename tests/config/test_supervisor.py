@@ -52,8 +52,10 @@ def test_no_child_outlives_a_sigkilled_supervisor(tmp_path):
         _wait(f"{stack.base}/healthz")
         metrics = requests.get(f"{stack.base}/metrics", timeout=10)  # gunicorn's workers add up their counters
         families = {f.name: f for f in text_string_to_metric_families(metrics.text)}
-        assert any(s.labels.get("view") == "healthz" and s.value >= 1
-                   for s in families["django_http_requests_total_by_view_transport_method"].samples)
+        assert any(
+            s.labels.get("view") == "healthz" and s.value >= 1
+            for s in families["django_http_requests_total_by_view_transport_method"].samples
+        )
         assert families["atelier_chain_up"].samples[0].value == 1
         children = _descendants(stack.process.pid)
         names = {Path(f"/proc/{pid}/comm").read_text().strip() for pid in children if _alive(pid)}
@@ -79,11 +81,23 @@ def test_a_port_held_by_a_stray_process_is_named_in_one_line(tmp_path):
     stray.bind(("127.0.0.1", 0))
     stray.listen()
     port = stray.getsockname()[1]
-    env = {**os.environ, "ATELIER_VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "config.settings",
-           "DATABASE_URL": "", "REDIS_URL": "", "CHAIN_RPC_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        "ATELIER_VAR_DIR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        "CHAIN_RPC_URL": f"http://127.0.0.1:{port}",
+    }
     try:
-        result = subprocess.run([sys.executable, "manage.py", "runstack", "--check-ports", "--port", "0"],
-                                cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "manage.py", "runstack", "--check-ports", "--port", "0"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         stray.close()
     assert result.returncode != 0

@@ -12,13 +12,20 @@ APP_ROOTS = ("config", "core", "marketplace", "generation", "provenance")
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 # provider decline codes (`card_declined`…) are the payment provider's words, passed on as `decline_code`
 NOT_PROBLEM_CODES = ("marketplace/subscriptions/payment_providers/",)
-EXPECTED_DOMAINS = {"CommonError", "AccountError", "CommissionError", "GalleryError", "SubscriptionError",
-                    "WebhookError", "GenerationError", "ProvenanceError"}
+EXPECTED_DOMAINS = {
+    "CommonError",
+    "AccountError",
+    "CommissionError",
+    "GalleryError",
+    "SubscriptionError",
+    "WebhookError",
+    "GenerationError",
+    "ProvenanceError",
+}
 
 
 def _sources() -> list[Path]:
-    return sorted(path for root in APP_ROOTS for path in (ROOT / root).rglob("*.py")
-                  if "migrations" not in path.parts)
+    return sorted(path for root in APP_ROOTS for path in (ROOT / root).rglob("*.py") if "migrations" not in path.parts)
 
 
 def _domains() -> list[type[StrEnum]]:
@@ -27,8 +34,11 @@ def _domains() -> list[type[StrEnum]]:
         if path.name != "errors.py":
             continue
         module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
-        found += [value for value in vars(module).values()
-                  if isinstance(value, type) and issubclass(value, StrEnum) and value.__module__ == module.__name__]
+        found += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, StrEnum) and value.__module__ == module.__name__
+        ]
     return found
 
 
@@ -47,8 +57,11 @@ def _assigned_codes(node: ast.Assign) -> list[ast.AST]:
         if isinstance(target, ast.Name) and target.id == "code":
             values.append(node.value)
         elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
-            values += [value for name, value in zip(target.elts, node.value.elts, strict=False)
-                       if isinstance(name, ast.Name) and name.id == "code"]
+            values += [
+                value
+                for name, value in zip(target.elts, node.value.elts, strict=False)
+                if isinstance(name, ast.Name) and name.id == "code"
+            ]
     return values
 
 
@@ -69,7 +82,7 @@ def literal_codes(tree: ast.AST) -> list[int]:
 
 
 def test_the_scan_finds_literal_codes_in_every_form():
-    source = '''
+    source = """
 raise Conflict("Taken.", code="already_ordered")
 raise Conflict(f"Taken.", code=f"already_{kind}")
 _django_problem(404, "not_found", "Not found", "None.")
@@ -79,14 +92,17 @@ class Other(AtelierError):
     code = "other"
 raise Conflict("Taken.", code=GalleryError.ALREADY_ORDERED)
 raise forms.ValidationError("Required.", code="required")
-'''
+"""
     assert literal_codes(ast.parse(source)) == [2, 3, 4, 6, 8]
 
 
 def test_no_error_code_is_a_string_literal():
-    found = [f"{path.relative_to(ROOT)}:{line}" for path in _sources()
-             if not str(path.relative_to(ROOT)).startswith(NOT_PROBLEM_CODES)
-             for line in literal_codes(ast.parse(path.read_text(), filename=str(path)))]
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _sources()
+        if not str(path.relative_to(ROOT)).startswith(NOT_PROBLEM_CODES)
+        for line in literal_codes(ast.parse(path.read_text(), filename=str(path)))
+    ]
     assert found == [], "use a member of the domain's StrEnum (core.errors.CommonError, <app>/errors.py)"
 
 
@@ -113,8 +129,12 @@ def test_a_code_belongs_to_one_domain():
 def test_every_code_is_used():
     """A member no source names is a code no client can receive: remove it with the raise site that went."""
     text = "\n".join(path.read_text() for path in _sources())
-    unused = [f"{domain.__name__}.{member.name}" for domain in _domains() for member in domain
-              if not re.search(rf"\b{domain.__name__}\.{member.name}\b", text)]
+    unused = [
+        f"{domain.__name__}.{member.name}"
+        for domain in _domains()
+        for member in domain
+        if not re.search(rf"\b{domain.__name__}\.{member.name}\b", text)
+    ]
     assert unused == []
 
 

@@ -8,8 +8,9 @@ from provenance.chain.anvil import AnvilProcess
 
 
 def beat(age_s: float = 0) -> None:
-    WorkerHeartbeat.objects.create(worker_id="w1", hostname="h", pid=1, queues="*",
-                                   last_seen=timezone.now() - timedelta(seconds=age_s))
+    WorkerHeartbeat.objects.create(
+        worker_id="w1", hostname="h", pid=1, queues="*", last_seen=timezone.now() - timedelta(seconds=age_s)
+    )
 
 
 @pytest.fixture

@@ -72,8 +72,9 @@ def test_request_in_flight_with_the_key_is_409(user_client, user):
     from core.services import idempotency_begin, request_fingerprint
 
     # The state a concurrent request leaves while it executes: the key taken, no response stored yet.
-    fingerprint = request_fingerprint(method="POST", path="/api/v1/api-keys",
-                                      payload={"data": {"name": "ci"}, "files": {}})
+    fingerprint = request_fingerprint(
+        method="POST", path="/api/v1/api-keys", payload={"data": {"name": "ci"}, "files": {}}
+    )
     idempotency_begin(user=user, key="busy", method="POST", path="/api/v1/api-keys", fingerprint=fingerprint)
     response = create_key(user_client, "busy")
     assert response.status_code == 409
@@ -129,8 +130,9 @@ def test_two_concurrent_requests_with_one_key_execute_once(make_user, tmp_path):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
         barrier.wait()
-        responses.append(client.post("/slow-create", {"pause": 0.5, "marker": "m"}, format="json",
-                                     HTTP_IDEMPOTENCY_KEY="concurrent"))
+        responses.append(
+            client.post("/slow-create", {"pause": 0.5, "marker": "m"}, format="json", HTTP_IDEMPOTENCY_KEY="concurrent")
+        )
         connection.close()
 
     threads = [threading.Thread(target=send) for _ in range(2)]

@@ -16,21 +16,35 @@ pytestmark = pytest.mark.django_db
 
 EXPECTED = {
     # requests and database (django-prometheus' names)
-    "django_http_requests_total_by_view_transport_method", "django_http_responses_total_by_status_view_method",
-    "django_http_requests_latency_seconds_by_view_method", "django_db_execute_total",
+    "django_http_requests_total_by_view_transport_method",
+    "django_http_responses_total_by_status_view_method",
+    "django_http_requests_latency_seconds_by_view_method",
+    "django_db_execute_total",
     "django_db_query_duration_seconds",
     # queues and jobs
-    "atelier_queue_depth", "atelier_queue_oldest_age_seconds", "atelier_queue_running", "atelier_task_results",
-    "atelier_task_duration_seconds", "atelier_jobs",
+    "atelier_queue_depth",
+    "atelier_queue_oldest_age_seconds",
+    "atelier_queue_running",
+    "atelier_task_results",
+    "atelier_task_duration_seconds",
+    "atelier_jobs",
     # generation
-    "atelier_training_images_per_second", "atelier_generation_images_per_second",
-    "atelier_onnxruntime_provider_in_use", "atelier_onnxruntime_gpu_in_use", "atelier_onnxruntime_fallback",
+    "atelier_training_images_per_second",
+    "atelier_generation_images_per_second",
+    "atelier_onnxruntime_provider_in_use",
+    "atelier_onnxruntime_gpu_in_use",
+    "atelier_onnxruntime_fallback",
     # chain and provenance
-    "atelier_chain_up", "atelier_chain_head_block", "atelier_chain_head_lag_seconds",
-    "atelier_provenance_records", "atelier_provenance_unconfirmed_oldest_age_seconds",
-    "atelier_chain_batch_unconfirmed_oldest_age_seconds", "atelier_chain_gas_spent",
+    "atelier_chain_up",
+    "atelier_chain_head_block",
+    "atelier_chain_head_lag_seconds",
+    "atelier_provenance_records",
+    "atelier_provenance_unconfirmed_oldest_age_seconds",
+    "atelier_chain_batch_unconfirmed_oldest_age_seconds",
+    "atelier_chain_gas_spent",
     # webhooks
-    "atelier_webhook_deliveries", "atelier_webhook_failed_attempts",
+    "atelier_webhook_deliveries",
+    "atelier_webhook_failed_attempts",
 }
 
 
@@ -60,8 +74,11 @@ def test_every_named_metric_is_exposed_and_parses(client, settings):
     assert depth["default"] >= 1
     chain_up = families["atelier_chain_up"].samples[0].value
     assert chain_up == 0
-    requests_seen = [sample for sample in families["django_http_requests_total_by_view_transport_method"].samples
-                     if sample.labels.get("view") == "healthz"]
+    requests_seen = [
+        sample
+        for sample in families["django_http_requests_total_by_view_transport_method"].samples
+        if sample.labels.get("view") == "healthz"
+    ]
     assert requests_seen and requests_seen[0].value >= 1
     errors = {s.labels["collector"]: s.value for s in families["atelier_metrics_collector_errors"].samples}
     assert errors and set(errors.values()) == {0.0}
@@ -70,10 +87,13 @@ def test_every_named_metric_is_exposed_and_parses(client, settings):
 def test_metrics_are_hidden_from_other_addresses_unless_they_bring_the_token(client, settings):
     settings.METRICS_TOKEN = "a-long-scrape-token-for-prometheus"
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 404
-    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9",
-                      HTTP_AUTHORIZATION="Bearer wrong-token").status_code == 404
-    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9",
-                      HTTP_AUTHORIZATION="Bearer a-long-scrape-token-for-prometheus").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer wrong-token").status_code == 404
+    assert (
+        client.get(
+            "/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer a-long-scrape-token-for-prometheus"
+        ).status_code
+        == 200
+    )
     settings.METRICS_ALLOWED_IPS = []
     assert client.get("/metrics").status_code == 404  # loopback too, once the allow-list is empty
     assert client.post("/metrics", HTTP_AUTHORIZATION="Bearer a-long-scrape-token-for-prometheus").status_code == 404
@@ -120,8 +140,12 @@ def test_every_alert_rule_watches_a_metric_we_export():
     rules = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy/prometheus/alerts.yml").read_text())
     exported = EXPECTED | {"atelier_metrics_collector_errors_total"}
     alerts = [rule for group in rules["groups"] for rule in group["rules"]]
-    assert {"AtelierQueueStuck", "AtelierChainUnreachable", "AtelierConfirmationsLagging",
-            "AtelierGpuSilentlyGone"} <= {rule["alert"] for rule in alerts}
+    assert {
+        "AtelierQueueStuck",
+        "AtelierChainUnreachable",
+        "AtelierConfirmationsLagging",
+        "AtelierGpuSilentlyGone",
+    } <= {rule["alert"] for rule in alerts}
     for rule in alerts:
         names = set(re.findall(r"\b((?:atelier|django)_[a-z_]+)", rule["expr"]))
         assert names and names <= exported, (rule["alert"], names - exported)

@@ -37,8 +37,11 @@ def _job(tmp_path: Path, name: str) -> SleepJob:
 def _run_in_order(env, jobs: list[SleepJob], *, workers: int) -> list[int]:
     processes = [start_db_worker(env, queues="default") for _ in range(workers)]
     try:
-        wait_for(lambda: SleepJob.objects.filter(pk__in=[j.pk for j in jobs], state="succeeded").count()
-                 == len(jobs), timeout=60, what="every job to finish")
+        wait_for(
+            lambda: SleepJob.objects.filter(pk__in=[j.pk for j in jobs], state="succeeded").count() == len(jobs),
+            timeout=60,
+            what="every job to finish",
+        )
     finally:
         for process in processes:
             process.terminate()
@@ -57,8 +60,9 @@ def test_paid_jobs_are_claimed_before_older_free_ones(tmp_path, subprocess_env, 
     assert set(order[:3]) == {job.pk for job in paid}, order
 
 
-def test_a_free_job_that_waited_long_enough_overtakes_fresh_paid_ones(tmp_path, subprocess_env, priority_by_marker,
-                                                                      settings):
+def test_a_free_job_that_waited_long_enough_overtakes_fresh_paid_ones(
+    tmp_path, subprocess_env, priority_by_marker, settings
+):
     old_free = _job(tmp_path, "free-old")
     DBTaskResult.objects.filter(id=old_free.task_id).update(enqueued_at=timezone.now() - timedelta(minutes=30))
     paid = [_job(tmp_path, f"paid-{i}") for i in range(3)]

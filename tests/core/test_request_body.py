@@ -21,12 +21,15 @@ def test_a_bodyless_action_runs_with_no_body_or_an_empty_object():
     assert client.post("/action", data=b"  ", content_type="application/json").json() == {"runs": 3}
 
 
-@pytest.mark.parametrize(("body", "content_type", "fields"), [
-    (b'{"force": true, "as": "staff"}', "application/json", ["as", "force"]),
-    (b"[1, 2]", "application/json", ["non_field_errors"]),
-    (b"force=1", "application/x-www-form-urlencoded", ["force"]),
-    (b"hello", "text/plain", ["non_field_errors"]),
-])
+@pytest.mark.parametrize(
+    ("body", "content_type", "fields"),
+    [
+        (b'{"force": true, "as": "staff"}', "application/json", ["as", "force"]),
+        (b"[1, 2]", "application/json", ["non_field_errors"]),
+        (b"force=1", "application/x-www-form-urlencoded", ["force"]),
+        (b"hello", "text/plain", ["non_field_errors"]),
+    ],
+)
 def test_a_bodyless_action_refuses_a_body_and_does_not_run(body, content_type, fields):
     response = APIClient().post("/action", data=body, content_type=content_type)
     assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"

@@ -6,8 +6,10 @@ import pytest
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", ["page_size=abc", "page_size=", "page_size=0", "page_size=101", "page_size=²",
-                                   "page=abc", "page=", "page=0"])
+@pytest.mark.parametrize(
+    "query",
+    ["page_size=abc", "page_size=", "page_size=0", "page_size=101", "page_size=²", "page=abc", "page=", "page=0"],
+)
 def test_a_bad_page_or_page_size_is_400_on_page_number_lists(user_client, query):
     response = user_client.get(f"/api/v1/orders?{query}")
     assert response.status_code == 400, response.content
@@ -29,8 +31,15 @@ def test_good_page_sizes_still_page(user_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("path", "param"), [("/api/v1/usage", "period"), ("/api/v1/commissions", "state"),
-                                             ("/api/v1/commissions", "role"), ("/api/v1/generated-images", "curation")])
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [
+        ("/api/v1/usage", "period"),
+        ("/api/v1/commissions", "state"),
+        ("/api/v1/commissions", "role"),
+        ("/api/v1/generated-images", "curation"),
+    ],
+)
 def test_a_blank_filter_is_400_not_everything(client_for, make_user, path, param):
     client = client_for(make_user(role="artist"))
     response = client.get(f"{path}?{param}=")
@@ -54,13 +63,15 @@ def test_the_gallery_page_still_treats_a_blank_form_field_as_any(client):
 
 @pytest.mark.django_db
 def test_an_idempotency_key_outside_printable_ascii_is_400(user_client):
-    response = user_client.post("/api/v1/orders", {"listing": "00000000-0000-0000-0000-000000000000"},
-                                HTTP_IDEMPOTENCY_KEY="clé")
+    response = user_client.post(
+        "/api/v1/orders", {"listing": "00000000-0000-0000-0000-000000000000"}, HTTP_IDEMPOTENCY_KEY="clé"
+    )
     assert response.status_code == 400 and "Idempotency-Key" in response.json()["errors"]
 
 
 @pytest.mark.django_db
 def test_form_encoded_bodies_are_415_where_an_operation_reads_json(user_client):
-    response = user_client.patch("/api/v1/me", "display_name=x&open_to_commissions=maybe",
-                                 content_type="application/x-www-form-urlencoded")
+    response = user_client.patch(
+        "/api/v1/me", "display_name=x&open_to_commissions=maybe", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415

@@ -169,7 +169,7 @@ def test_symlink_in_zip_is_rejected():
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         link = zipfile.ZipInfo("link.png")
-        link.external_attr = (0o120777 << 16)
+        link.external_attr = 0o120777 << 16
         archive.writestr(link, "/etc/passwd")
     with pytest.raises(InvalidInput, match="symbolic link"):
         zip_read_images(raw=out.getvalue(), max_files=10, max_total_bytes=10**6)

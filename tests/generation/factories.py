@@ -9,8 +9,16 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 TINY_CONFIG = {
-    "resolution": 32, "latent_dim": 16, "g_channels": 8, "d_channels": 8, "batch_size": 8, "steps": 6,
-    "log_every": 1, "checkpoint_every": 3, "sample_every": 3, "sample_count": 16,
+    "resolution": 32,
+    "latent_dim": 16,
+    "g_channels": 8,
+    "d_channels": 8,
+    "batch_size": 8,
+    "steps": 6,
+    "log_every": 1,
+    "checkpoint_every": 3,
+    "sample_every": 3,
+    "sample_count": 16,
 }
 
 
@@ -55,8 +63,9 @@ def png_bomb() -> bytes:
     return out.getvalue()
 
 
-def upload(client, files: dict[str, bytes] | list[tuple[str, bytes]], name: str = "shapes", *,
-           process: bool = True, **extra):
+def upload(
+    client, files: dict[str, bytes] | list[tuple[str, bytes]], name: str = "shapes", *, process: bool = True, **extra
+):
     """POST a dataset upload. Accepted (202), its processing job runs here and the dataset as the API shows it
     afterwards (GET, 200: ready or failed) is returned; `process=False` returns the 202 itself."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -73,8 +82,13 @@ def upload(client, files: dict[str, bytes] | list[tuple[str, bytes]], name: str 
 
 
 def labelled_zip(per_class: int = 4) -> bytes:
-    return zip_bytes({f"shapes/{label}/{i}.png": shape_image(offset + i)
-                      for offset, label in ((0, "circles"), (50, "squares")) for i in range(per_class)})
+    return zip_bytes(
+        {
+            f"shapes/{label}/{i}.png": shape_image(offset + i)
+            for offset, label in ((0, "circles"), (50, "squares"))
+            for i in range(per_class)
+        }
+    )
 
 
 def stored_files(root: Path) -> list[Path]:
@@ -92,17 +106,40 @@ def install_model_version(*, owner, onnx_path: Path, conditional: bool = False):
 
     meta = read_model_metadata(onnx_path)
     payload = Path(onnx_path).read_bytes()
-    dataset = Dataset.objects.create(owner=owner, name="toy", image_count=0, dataset_hash=dataset_hash([]),
-                                     class_names=meta["class_names"] if conditional else [])
-    run = TrainingRun.objects.create(owner=owner, dataset=dataset, config=meta["config"], state=JobState.SUCCEEDED,
-                                     step=meta["step"], total_steps=meta["step"])
+    dataset = Dataset.objects.create(
+        owner=owner,
+        name="toy",
+        image_count=0,
+        dataset_hash=dataset_hash([]),
+        class_names=meta["class_names"] if conditional else [],
+    )
+    run = TrainingRun.objects.create(
+        owner=owner,
+        dataset=dataset,
+        config=meta["config"],
+        state=JobState.SUCCEEDED,
+        step=meta["step"],
+        total_steps=meta["step"],
+    )
     stored = default_storage.save(f"generation/models/{run.public_id}.onnx", ContentFile(payload))
     return ModelVersion.objects.create(
-        owner=owner, training_run=run, name="toy model", onnx_file=stored,
-        onnx_sha256=hashlib.sha256(payload).hexdigest(), onnx_size=len(payload), parity_passed=True,
-        parity_max_abs_diff=0.0, parity_tolerance=1e-4, metrics={"available": False, "reason": "test"},
-        dataset_hash=meta["dataset_hash"], config=meta["config"], step=meta["step"], latent_dim=meta["latent_dim"],
-        resolution=meta["resolution"], conditional=meta["conditional"], num_classes=meta["num_classes"],
+        owner=owner,
+        training_run=run,
+        name="toy model",
+        onnx_file=stored,
+        onnx_sha256=hashlib.sha256(payload).hexdigest(),
+        onnx_size=len(payload),
+        parity_passed=True,
+        parity_max_abs_diff=0.0,
+        parity_tolerance=1e-4,
+        metrics={"available": False, "reason": "test"},
+        dataset_hash=meta["dataset_hash"],
+        config=meta["config"],
+        step=meta["step"],
+        latent_dim=meta["latent_dim"],
+        resolution=meta["resolution"],
+        conditional=meta["conditional"],
+        num_classes=meta["num_classes"],
         class_names=meta["class_names"],
     )
 
@@ -121,13 +158,20 @@ def export_tiny_onnx(folder: Path, *, conditional: bool = False, seed: int = 3) 
     try:
         data = write_toy_dataset(out_dir=folder / "data", classes=2, per_class=4, resolution=32, seed=seed)
         prepared = prepare_dataset(image_dir=data, resolution=32)
-        config = GANConfig.from_dict({**TINY_CONFIG, "steps": 2, "conditional": conditional,
-                                      "num_classes": 2 if conditional else 1})
+        config = GANConfig.from_dict(
+            {**TINY_CONFIG, "steps": 2, "conditional": conditional, "num_classes": 2 if conditional else 1}
+        )
         trainer = Trainer(config=config, dataset=prepared, device="cpu", out_dir=None)
         trainer.run()
         out = folder / "model.onnx"
-        export_generator(generator=trainer.generator_ema, config=config, out_path=out, step=trainer.step,
-                         dataset_hash=trainer.dataset_hash, class_names=trainer.class_names)
+        export_generator(
+            generator=trainer.generator_ema,
+            config=config,
+            out_path=out,
+            step=trainer.step,
+            dataset_hash=trainer.dataset_hash,
+            class_names=trainer.class_names,
+        )
     finally:
         torch.set_num_threads(previous)
     return out

@@ -9,8 +9,9 @@ from tests.helpers import run_queued_tasks
 @pytest.fixture
 def images(artist, artist_client, model_for) -> list[str]:
     version = model_for(artist)
-    job = artist_client.post("/api/v1/generation-jobs", {"model": str(version.public_id), "seeds": [1, 2, 3]},
-                             format="json").json()
+    job = artist_client.post(
+        "/api/v1/generation-jobs", {"model": str(version.public_id), "seeds": [1, 2, 3]}, format="json"
+    ).json()
     run_queued_tasks(queues="training,generation")
     assert GenerationJob.objects.get(public_id=job["id"]).state == "succeeded"
     return [str(pk) for pk in GeneratedImage.objects.order_by("index").values_list("public_id", flat=True)]
@@ -43,8 +44,12 @@ def test_the_owner_marks_images_and_lists_them_by_verdict(artist_client, images)
 def test_a_bad_verdict_or_filter_is_400_and_changes_nothing(artist_client, images):
     response = curate(artist_client, images[0], "maybe")
     assert response.status_code == 400 and "verdict" in response.json()["errors"]
-    assert artist_client.post(f"/api/v1/generated-images/{images[0]}/curation", {"verdict": "keep", "x": 1},
-                              format="json").status_code == 400
+    assert (
+        artist_client.post(
+            f"/api/v1/generated-images/{images[0]}/curation", {"verdict": "keep", "x": 1}, format="json"
+        ).status_code
+        == 400
+    )
     assert artist_client.get("/api/v1/generated-images", {"curation": "maybe"}).status_code == 400
     assert set(GeneratedImage.objects.values_list("curation", flat=True)) == {""}
 

@@ -38,10 +38,15 @@ def test_the_request_answers_202_processing_and_decodes_nothing(artist_client, g
     assert artist_client.get(response["Location"]).json()["state"] == "processing"
 
 
-def test_the_job_makes_the_dataset_ready_with_its_counts_and_deletes_the_raw_upload(artist_client, run_tasks,
-                                                                                   generation_dirs):
-    files = [("a.png", shape_image(1)), ("b.png", shape_image(2)), ("again.png", shape_image(1)),
-             ("notes.txt", b"text")]
+def test_the_job_makes_the_dataset_ready_with_its_counts_and_deletes_the_raw_upload(
+    artist_client, run_tasks, generation_dirs
+):
+    files = [
+        ("a.png", shape_image(1)),
+        ("b.png", shape_image(2)),
+        ("again.png", shape_image(1)),
+        ("notes.txt", b"text"),
+    ]
     body = upload(artist_client, files, process=False).json()
     dataset = Dataset.objects.get(public_id=body["id"])
     raw = [item["file"] for item in dataset.processing.uploads]
@@ -80,8 +85,7 @@ def test_training_on_a_dataset_that_is_not_ready_is_409(artist_client, tiny_conf
     assert not TrainingRun.objects.exists()
 
 
-def test_a_job_that_gives_up_fails_the_dataset_and_deletes_the_raw_upload(artist_client, run_tasks,
-                                                                          generation_dirs):
+def test_a_job_that_gives_up_fails_the_dataset_and_deletes_the_raw_upload(artist_client, run_tasks, generation_dirs):
     body = upload(artist_client, {"a.png": shape_image(1)}, process=False).json()
     dataset = Dataset.objects.get(public_id=body["id"])
     DatasetProcessing.objects.filter(dataset=dataset).update(max_attempts=1)

@@ -28,8 +28,13 @@ def nothing_stored(dirs) -> bool:
 def failed_without_images(body, dirs, *, code: str) -> bool:
     """The job's verdict on an upload it could not use: failed with the code, no image rows or files kept
     (the raw upload deleted too)."""
-    return (body["state"] == "failed" and body["failure_code"] == code and body["image_count"] == 0
-            and DatasetImage.objects.count() == 0 and stored_files(dirs["media"]) == [])
+    return (
+        body["state"] == "failed"
+        and body["failure_code"] == code
+        and body["image_count"] == 0
+        and DatasetImage.objects.count() == 0
+        and stored_files(dirs["media"]) == []
+    )
 
 
 @pytest.mark.django_db
@@ -50,8 +55,11 @@ def test_zip_with_class_folders_becomes_a_labelled_dataset(artist_client, genera
 
 @pytest.mark.django_db
 def test_several_images_make_an_unlabelled_dataset(artist_client):
-    response = upload(artist_client, [(f"{i}.png", shape_image(i)) for i in range(4)]
-                      + [("photo.jpg", image_bytes(fmt="JPEG")), ("art.webp", image_bytes((1, 2, 3), fmt="WEBP"))])
+    response = upload(
+        artist_client,
+        [(f"{i}.png", shape_image(i)) for i in range(4)]
+        + [("photo.jpg", image_bytes(fmt="JPEG")), ("art.webp", image_bytes((1, 2, 3), fmt="WEBP"))],
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["image_count"] == 6
     assert response.json()["class_names"] == []
@@ -60,20 +68,31 @@ def test_several_images_make_an_unlabelled_dataset(artist_client):
 @pytest.mark.django_db
 def test_duplicates_are_dropped_and_reported(artist_client):
     same_pixels_other_bytes = image_bytes((9, 9, 9), compress_level=1)
-    response = upload(artist_client, [("a.png", shape_image(1)), ("b.png", shape_image(2)),
-                                      ("a-again.png", shape_image(1)), ("grey.png", image_bytes((9, 9, 9))),
-                                      ("grey-fast.png", same_pixels_other_bytes)])
+    response = upload(
+        artist_client,
+        [
+            ("a.png", shape_image(1)),
+            ("b.png", shape_image(2)),
+            ("a-again.png", shape_image(1)),
+            ("grey.png", image_bytes((9, 9, 9))),
+            ("grey-fast.png", same_pixels_other_bytes),
+        ],
+    )
     body = response.json()
     assert response.status_code == 200, body
     assert body["image_count"] == 3
-    assert body["upload_report"]["duplicates"] == [{"name": "a-again.png", "duplicate_of": "a.png"},
-                                  {"name": "grey-fast.png", "duplicate_of": "grey.png"}]
+    assert body["upload_report"]["duplicates"] == [
+        {"name": "a-again.png", "duplicate_of": "a.png"},
+        {"name": "grey-fast.png", "duplicate_of": "grey.png"},
+    ]
 
 
 @pytest.mark.django_db
 def test_bad_files_are_reported_per_file_next_to_the_good_ones(artist_client):
-    response = upload(artist_client, [("good.png", shape_image(1)), ("notes.txt", b"just text"),
-                                      ("empty.png", b""), ("bomb.png", png_bomb())])
+    response = upload(
+        artist_client,
+        [("good.png", shape_image(1)), ("notes.txt", b"just text"), ("empty.png", b""), ("bomb.png", png_bomb())],
+    )
     body = response.json()
     assert response.status_code == 200, body
     assert body["image_count"] == 1 and body["state"] == "ready"
@@ -112,7 +131,8 @@ BAD_ZIPS = {  # found from the zip directory: refused in the request
 @pytest.mark.django_db
 @pytest.mark.parametrize("files,reason", BAD_IMAGES.values(), ids=BAD_IMAGES.keys())
 def test_an_upload_without_a_usable_image_fails_with_the_reason_and_keeps_no_file(
-        artist_client, generation_dirs, files, reason):
+    artist_client, generation_dirs, files, reason
+):
     response = upload(artist_client, files)
     body = response.json()
     assert response.status_code == 200, body
@@ -123,8 +143,9 @@ def test_an_upload_without_a_usable_image_fails_with_the_reason_and_keeps_no_fil
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("files,reason", BAD_ZIPS.values(), ids=BAD_ZIPS.keys())
-def test_an_unsafe_or_broken_zip_is_400_in_the_request_and_stores_nothing(artist_client, generation_dirs, files,
-                                                                          reason):
+def test_an_unsafe_or_broken_zip_is_400_in_the_request_and_stores_nothing(
+    artist_client, generation_dirs, files, reason
+):
     response = upload(artist_client, files)
     body = response.json()
     assert response.status_code == 400, body
@@ -197,8 +218,9 @@ def test_missing_files_or_name_is_400(artist_client):
 def test_unknown_fields_are_400(artist_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = artist_client.post(URL, {"name": "x", "owner": "me", "files": [SimpleUploadedFile("a.png",
-                                        shape_image(1))]}, format="multipart")
+    response = artist_client.post(
+        URL, {"name": "x", "owner": "me", "files": [SimpleUploadedFile("a.png", shape_image(1))]}, format="multipart"
+    )
     assert response.status_code == 400 and "owner" in response.json()["errors"]
 
 
@@ -237,8 +259,12 @@ def test_deleting_an_unused_dataset_removes_its_rows_and_files(artist_client, ge
 @pytest.mark.django_db
 def test_deleting_a_dataset_used_by_a_training_run_is_409(artist_client, tiny_config, generation_dirs):
     dataset = upload(artist_client, {"shapes.zip": labelled_zip(per_class=2)}).json()["id"]
-    assert artist_client.post("/api/v1/training-runs", {"dataset": dataset, "config": tiny_config},
-                              format="json").status_code == 202
+    assert (
+        artist_client.post(
+            "/api/v1/training-runs", {"dataset": dataset, "config": tiny_config}, format="json"
+        ).status_code
+        == 202
+    )
     response = artist_client.delete(f"{URL}/{dataset}")
     assert response.status_code == 409 and response.json()["code"] == "dataset_in_use"
     assert DatasetImage.objects.count() == 4 and len(stored_files(generation_dirs["media"])) == 4
@@ -251,8 +277,15 @@ def test_a_dataset_gets_a_provenance_record_showing_its_images_only_when_the_art
     private = upload(artist_client, [(f"{i}.png", shape_image(i)) for i in range(3)], name="mine")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    accepted = artist_client.post(URL, {"name": "shared", "contents_public": "true", "files": [
-        SimpleUploadedFile(f"{i}.png", shape_image(i + 10)) for i in range(3)]}, format="multipart")
+    accepted = artist_client.post(
+        URL,
+        {
+            "name": "shared",
+            "contents_public": "true",
+            "files": [SimpleUploadedFile(f"{i}.png", shape_image(i + 10)) for i in range(3)],
+        },
+        format="multipart",
+    )
     assert accepted.status_code == 202 and accepted.json()["contents_public"] is True, accepted.json()
     assert not ProvenanceRecord.objects.filter(subject=f"generation.dataset:{accepted.json()['id']}").exists()
     run_queued_tasks(queues="default")  # the record comes once the job has made the dataset ready
@@ -263,5 +296,6 @@ def test_a_dataset_gets_a_provenance_record_showing_its_images_only_when_the_art
     shown = ProvenanceRecord.objects.get(subject=f"generation.dataset:{public.json()['id']}")
     assert hidden.disclosure == {} and hidden.manifest["dataset_hash"] == private.json()["dataset_hash"]
     assert sorted(shown.disclosure["image_sha256s"]) == sorted(
-        Dataset.objects.get(public_id=public.json()["id"]).images.values_list("sha256", flat=True))
+        Dataset.objects.get(public_id=public.json()["id"]).images.values_list("sha256", flat=True)
+    )
     assert hidden.state == shown.state == "pending" and hidden.pdq_quality == 0  # never a near-duplicate match

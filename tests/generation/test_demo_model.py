@@ -38,8 +38,9 @@ def test_the_shipped_model_matches_its_metadata_and_recipe():
 
 
 def test_the_recipe_draws_exactly_the_images_the_model_was_trained_on(tmp_path):
-    folder = write_landscapes(out_dir=tmp_path, count=DATASET_RECIPE["count"], seed=DATASET_RECIPE["seed"],
-                              side=DATASET_RECIPE["side"])
+    folder = write_landscapes(
+        out_dir=tmp_path, count=DATASET_RECIPE["count"], seed=DATASET_RECIPE["seed"], side=DATASET_RECIPE["side"]
+    )
     digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.glob("*.png"))]
     assert len(digests) == DATASET_RECIPE["count"]
     assert dataset_hash(digests) == load_demo_model().metadata["dataset"]["dataset_hash"]
@@ -70,8 +71,9 @@ def test_a_changed_model_file_is_refused(tmp_path, monkeypatch):
 
 
 def test_check_command_reports_the_shipped_model():
-    done = subprocess.run([sys.executable, "-m", "generation.demo", "--check"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "generation.demo", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert load_demo_model().sha256 in done.stdout
 

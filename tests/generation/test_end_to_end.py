@@ -18,11 +18,13 @@ def body_of(response) -> bytes:
 
 
 @pytest.mark.django_db
-def test_upload_train_generate_download_and_regenerate_through_the_api(artist_client, artist, run_tasks,
-                                                                      tiny_config, meter):
+def test_upload_train_generate_download_and_regenerate_through_the_api(
+    artist_client, artist, run_tasks, tiny_config, meter
+):
     dataset = upload(artist_client, {"shapes.zip": labelled_zip(per_class=4)}).json()
-    created = artist_client.post("/api/v1/training-runs", {"dataset": dataset["id"], "config": tiny_config},
-                                 format="json")
+    created = artist_client.post(
+        "/api/v1/training-runs", {"dataset": dataset["id"], "config": tiny_config}, format="json"
+    )
     assert created.status_code == 202, created.json()
     run_id = created.json()["id"]
     assert created.json()["state"] == "queued"
@@ -51,8 +53,9 @@ def test_upload_train_generate_download_and_regenerate_through_the_api(artist_cl
     assert onnx.status_code == 200 and hashlib.sha256(body_of(onnx)).hexdigest() == model["onnx_sha256"]
     assert [row["id"] for row in artist_client.get("/api/v1/models").json()["results"]] == [model["id"]]
 
-    job = artist_client.post("/api/v1/generation-jobs", {"model": model["id"], "seeds": [11, 12, 13],
-                                                         "truncation": 0.8}, format="json")
+    job = artist_client.post(
+        "/api/v1/generation-jobs", {"model": model["id"], "seeds": [11, 12, 13], "truncation": 0.8}, format="json"
+    )
     assert job.status_code == 202, job.json()
     run_tasks()
     job = artist_client.get(f"/api/v1/generation-jobs/{job.json()['id']}").json()

@@ -29,14 +29,16 @@ def curated(artist_client):
     artist_client.post("/api/v1/training-runs", {"dataset": dataset, "config": TINY_CONFIG}, format="json")
     run_queued_tasks(queues="training,generation")
     version = ModelVersion.objects.get()
-    artist_client.post("/api/v1/generation-jobs", {"model": str(version.public_id), "seeds": [1, 2, 3, 4]},
-                       format="json")
+    artist_client.post(
+        "/api/v1/generation-jobs", {"model": str(version.public_id), "seeds": [1, 2, 3, 4]}, format="json"
+    )
     run_queued_tasks(queues="training,generation")
     images = list(GeneratedImage.objects.order_by("index"))
     assert len(images) == 4
     for image, verdict in zip(images, ["keep", "keep", "reject", "none"], strict=True):
-        response = artist_client.post(f"/api/v1/generated-images/{image.public_id}/curation", {"verdict": verdict},
-                                      format="json")
+        response = artist_client.post(
+            f"/api/v1/generated-images/{image.public_id}/curation", {"verdict": verdict}, format="json"
+        )
         assert response.status_code == 200
     return {"version": version, "kept": images[:2], "rejected": images[2], "uncurated": images[3]}
 
@@ -50,8 +52,12 @@ def test_a_fine_tune_records_lineage_uses_kept_images_only_and_leaves_the_parent
     version = curated["version"]
     parent_run, parent_dataset = version.training_run, version.training_run.dataset
     parent_images = set(parent_dataset.images.values_list("sha256", flat=True))
-    before = {"onnx": sha256(version.onnx_file.path), "checkpoint": sha256(parent_checkpoint(model_version=version)),
-              "dataset": parent_dataset.dataset_hash, "images": parent_dataset.image_count}
+    before = {
+        "onnx": sha256(version.onnx_file.path),
+        "checkpoint": sha256(parent_checkpoint(model_version=version)),
+        "dataset": parent_dataset.dataset_hash,
+        "images": parent_dataset.image_count,
+    }
 
     response = fine_tune(artist_client, version, config={"steps": 4})
     body = response.json()
@@ -105,13 +111,16 @@ def test_frozen_discriminator_blocks_keep_the_parents_weights(artist_client, cur
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("body,field", [
-    ({"config": {"resolution": 64}}, "config.resolution"),
-    ({"freeze_d_blocks": -1}, "freeze_d_blocks"),
-    ({"freeze_d_blocks": 8}, "freeze_d_blocks"),  # the 32 px DCGAN discriminator has 3 blocks
-    ({"config": {"lr_g": 9.0}}, "config.lr_g"),
-    ({"unknown": 1}, "unknown"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"config": {"resolution": 64}}, "config.resolution"),
+        ({"freeze_d_blocks": -1}, "freeze_d_blocks"),
+        ({"freeze_d_blocks": 8}, "freeze_d_blocks"),  # the 32 px DCGAN discriminator has 3 blocks
+        ({"config": {"lr_g": 9.0}}, "config.lr_g"),
+        ({"unknown": 1}, "unknown"),
+    ],
+)
 def test_a_bad_fine_tune_is_400_and_writes_nothing(artist_client, curated, body, field):
     datasets, runs = Dataset.objects.count(), TrainingRun.objects.count()
     response = fine_tune(artist_client, curated["version"], **body)

@@ -32,8 +32,9 @@ def expected_pngs(onnx_path, seeds, truncation=1.0) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_a_job_consumes_its_units_and_draws_one_image_per_seed(artist_client, artist, model_for, meter, run_tasks,
-                                                               exported_onnx):
+def test_a_job_consumes_its_units_and_draws_one_image_per_seed(
+    artist_client, artist, model_for, meter, run_tasks, exported_onnx
+):
     model = model_for(artist)
     response = create(artist_client, model, seeds=[5, 6, 7, 8], truncation=0.5)
     assert response.status_code == 202, response.json()
@@ -87,8 +88,7 @@ def test_an_interpolation_starts_and_ends_on_its_seeds_images(artist_client, art
 
 
 @pytest.mark.django_db
-def test_conditional_models_draw_the_requested_class_or_seed_mod_classes(artist_client, artist, model_for,
-                                                                         run_tasks):
+def test_conditional_models_draw_the_requested_class_or_seed_mod_classes(artist_client, artist, model_for, run_tasks):
     model = model_for(artist, conditional=True)
     create(artist_client, model, seeds=[4, 5])
     create(artist_client, model, seeds=[4, 5], class_label=1)
@@ -101,7 +101,8 @@ def test_conditional_models_draw_the_requested_class_or_seed_mod_classes(artist_
 
 @pytest.mark.django_db
 def test_queued_small_jobs_of_one_model_share_one_batch_and_each_gets_its_own_images(
-        artist_client, artist, model_for, run_tasks, monkeypatch, exported_onnx):
+    artist_client, artist, model_for, run_tasks, monkeypatch, exported_onnx
+):
     from django_tasks_db.models import DBTaskResult
 
     model = model_for(artist)
@@ -162,20 +163,24 @@ def test_the_same_idempotency_key_creates_one_job_and_consumes_once(artist_clien
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("fields,field", [
-    ({"count": 0}, "count"),
-    ({"count": 501}, "count"),
-    ({"seeds": [-1]}, "seeds.0"),
-    ({"seeds": [1, 2], "count": 3}, "count"),
-    ({"truncation": 1.5}, "truncation"),
-    ({"class_label": 0}, "class_label"),
-    ({"interpolation": {"seed_a": 1, "seed_b": 2, "steps": 1}}, "interpolation.steps"),
-    ({"interpolation": {"seed_a": 1, "seed_b": 2, "steps": 3}, "seeds": [1]}, "seeds"),
-    ({"interpolation": {"seed_a": 1, "seed_b": 2, "steps": 3, "psi": 1}}, "interpolation.psi"),
-    ({"owner": 1}, "owner"),
-])
-def test_bad_requests_are_400_naming_the_field_and_consume_nothing(artist_client, artist, model_for, meter,
-                                                                  fields, field):
+@pytest.mark.parametrize(
+    "fields,field",
+    [
+        ({"count": 0}, "count"),
+        ({"count": 501}, "count"),
+        ({"seeds": [-1]}, "seeds.0"),
+        ({"seeds": [1, 2], "count": 3}, "count"),
+        ({"truncation": 1.5}, "truncation"),
+        ({"class_label": 0}, "class_label"),
+        ({"interpolation": {"seed_a": 1, "seed_b": 2, "steps": 1}}, "interpolation.steps"),
+        ({"interpolation": {"seed_a": 1, "seed_b": 2, "steps": 3}, "seeds": [1]}, "seeds"),
+        ({"interpolation": {"seed_a": 1, "seed_b": 2, "steps": 3, "psi": 1}}, "interpolation.psi"),
+        ({"owner": 1}, "owner"),
+    ],
+)
+def test_bad_requests_are_400_naming_the_field_and_consume_nothing(
+    artist_client, artist, model_for, meter, fields, field
+):
     model = model_for(artist)
     response = create(artist_client, model, **fields)
     assert response.status_code == 400, response.json()
@@ -201,8 +206,7 @@ def test_a_class_label_outside_the_models_classes_is_400(artist_client, artist, 
 
 
 @pytest.mark.django_db
-def test_another_users_model_job_and_images_are_404(artist_client, artist, client_for, make_user, model_for,
-                                                    run_tasks):
+def test_another_users_model_job_and_images_are_404(artist_client, artist, client_for, make_user, model_for, run_tasks):
     other_user = make_user(role="artist")
     other = client_for(other_user)
     model = model_for(artist)
@@ -241,8 +245,9 @@ def test_cancelling_a_queued_job_refunds_every_unit(artist_client, artist, model
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cancelling_a_running_job_keeps_what_it_made_and_refunds_the_rest(artist_client, artist, model_for, meter,
-                                                                         settings):
+def test_cancelling_a_running_job_keeps_what_it_made_and_refunds_the_rest(
+    artist_client, artist, model_for, meter, settings
+):
     settings.GENERATION_BATCH_SIZE = 1
     model = model_for(artist)
     job_id = create(artist_client, model, count=400).json()["id"]
@@ -270,8 +275,9 @@ def test_cancelling_a_running_job_keeps_what_it_made_and_refunds_the_rest(artist
 
 
 @pytest.mark.django_db
-def test_with_a_gpu_required_and_none_working_the_job_fails_for_good_and_refunds(artist_client, artist, model_for,
-                                                                                 meter, run_tasks, settings):
+def test_with_a_gpu_required_and_none_working_the_job_fails_for_good_and_refunds(
+    artist_client, artist, model_for, meter, run_tasks, settings
+):
     if runtime.probe().gpu:
         pytest.skip("this host has a working GPU provider")
     settings.GENERATION_REQUIRE_GPU = True
@@ -306,8 +312,10 @@ def test_selectors_give_the_marketplace_an_image_with_its_lineage(artist_client,
 def test_racing_workers_serve_every_queued_job_exactly_once(artist, model_for, settings):
     settings.GENERATION_MICROBATCH_MAX_IMAGES = 6
     model = model_for(artist)
-    jobs = [services.generation_job_create(user=artist, model_version=model, seeds=[index, index + 100])
-            for index in range(8)]
+    jobs = [
+        services.generation_job_create(user=artist, model_version=model, seeds=[index, index + 100])
+        for index in range(8)
+    ]
     errors: list[BaseException] = []
 
     def worker():

@@ -34,15 +34,13 @@ def train(client, tiny_config) -> tuple[dict, TrainingRun]:
 
 
 def generate(client, version: ModelVersion, seeds: list[int]) -> GenerationJob:
-    response = client.post("/api/v1/generation-jobs", {"model": str(version.public_id), "seeds": seeds},
-                           format="json")
+    response = client.post("/api/v1/generation-jobs", {"model": str(version.public_id), "seeds": seeds}, format="json")
     assert response.status_code == 202, response.json()
     return GenerationJob.objects.get(public_id=response.json()["id"])
 
 
 @pytest.mark.django_db
-def test_training_and_generation_keep_every_file_in_the_bucket(artist_client, s3_media, generation_dirs,
-                                                               tiny_config):
+def test_training_and_generation_keep_every_file_in_the_bucket(artist_client, s3_media, generation_dirs, tiny_config):
     dataset, run = train(artist_client, tiny_config)
 
     prefix = f"generation/datasets/{dataset['id']}/"
@@ -67,7 +65,8 @@ def test_training_and_generation_keep_every_file_in_the_bucket(artist_client, s3
     assert job.state == JobState.SUCCEEDED and job.produced == 2, job.last_error
     rows = list(GeneratedImage.objects.filter(job=job))
     assert s3_media.list_keys(f"generation/images/{job.public_id}/") == sorted(
-        name for row in rows for name in (row.original.name, row.preview.name))
+        name for row in rows for name in (row.original.name, row.preview.name)
+    )
     assert all(hashlib.sha256(s3_media.read(row.original.name)).hexdigest() == row.sha256 for row in rows)
 
     # the API serves what the bucket holds
@@ -85,34 +84,36 @@ def test_training_and_generation_keep_every_file_in_the_bucket(artist_client, s3
 
 
 @pytest.mark.django_db
-def test_a_fine_tune_on_another_host_starts_from_the_checkpoint_in_the_bucket(artist_client, s3_media, tmp_path,
-                                                                             tiny_config):
+def test_a_fine_tune_on_another_host_starts_from_the_checkpoint_in_the_bucket(
+    artist_client, s3_media, tmp_path, tiny_config
+):
     _, run = train(artist_client, tiny_config)
     version = ModelVersion.objects.get(training_run=run)
     job = generate(artist_client, version, [1, 2])
     run_queued_tasks(queues="generation")
     for image in GeneratedImage.objects.filter(job=job):
-        artist_client.post(f"/api/v1/generated-images/{image.public_id}/curation", {"verdict": "keep"},
-                           format="json")
+        artist_client.post(f"/api/v1/generated-images/{image.public_id}/curation", {"verdict": "keep"}, format="json")
     other = tmp_path / "host-b"
-    with override_settings(MEDIA_ROOT=str(other / "media"), GENERATION_RUNS_ROOT=str(other / "runs"),
-                           MEDIA_CACHE_DIR=str(other / "cache")):
+    with override_settings(
+        MEDIA_ROOT=str(other / "media"), GENERATION_RUNS_ROOT=str(other / "runs"), MEDIA_CACHE_DIR=str(other / "cache")
+    ):
         runtime.clear_caches()
-        response = artist_client.post(f"/api/v1/models/{version.public_id}/fine-tune", {"config": {"steps": 3}},
-                                      format="json")
+        response = artist_client.post(
+            f"/api/v1/models/{version.public_id}/fine-tune", {"config": {"steps": 3}}, format="json"
+        )
         assert response.status_code == 202, response.json()
         run_queued_tasks(queues="training")
         child = TrainingRun.objects.get(public_id=response.json()["id"])
         assert child.state == JobState.SUCCEEDED, child.last_error
         assert (other / "cache").is_dir() and any(
-            path.name == f"{run.checkpoint_sha256}.pt" for path in stored_files(other / "cache"))
+            path.name == f"{run.checkpoint_sha256}.pt" for path in stored_files(other / "cache")
+        )
         assert not (other / "runs" / str(run.public_id)).exists()  # the parent's folder never came here
     assert ModelVersion.objects.filter(training_run=child).exists()
 
 
 @pytest.mark.django_db
-def test_a_run_stopped_on_one_host_resumes_on_another_from_the_bucket(artist_client, s3_media, tmp_path,
-                                                                     tiny_config):
+def test_a_run_stopped_on_one_host_resumes_on_another_from_the_bucket(artist_client, s3_media, tmp_path, tiny_config):
     """Host A trains to its step-3 checkpoint and is stopped; host B, which cannot see A's runs folder, resumes
     from the stored checkpoint (not step 0) and finishes."""
     from generation.services import training
@@ -125,8 +126,9 @@ def test_a_run_stopped_on_one_host_resumes_on_another_from_the_bucket(artist_cli
         real(monitor, progress)
 
     dataset = upload(artist_client, {"shapes.zip": labelled_zip(per_class=4)}).json()
-    run_id = artist_client.post("/api/v1/training-runs", {"dataset": dataset["id"], "config": tiny_config},
-                                format="json").json()["id"]
+    run_id = artist_client.post(
+        "/api/v1/training-runs", {"dataset": dataset["id"], "config": tiny_config}, format="json"
+    ).json()["id"]
     with mock.patch.object(training._Monitor, "on_progress", stop_at_three):
         run_queued_tasks(queues="training")
     run = TrainingRun.objects.get(public_id=run_id)
@@ -135,8 +137,9 @@ def test_a_run_stopped_on_one_host_resumes_on_another_from_the_bucket(artist_cli
     training.training_run_retry(run=run)
 
     other = tmp_path / "host-b"
-    with override_settings(MEDIA_ROOT=str(other / "media"), GENERATION_RUNS_ROOT=str(other / "runs"),
-                           MEDIA_CACHE_DIR=str(other / "cache")):
+    with override_settings(
+        MEDIA_ROOT=str(other / "media"), GENERATION_RUNS_ROOT=str(other / "runs"), MEDIA_CACHE_DIR=str(other / "cache")
+    ):
         run_queued_tasks(queues="training")
     run.refresh_from_db()
     assert run.state == JobState.SUCCEEDED, run.last_error
@@ -148,20 +151,43 @@ def test_a_run_stopped_on_one_host_resumes_on_another_from_the_bucket(artist_cli
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_sharing_only_the_database_and_the_bucket_completes_a_job(artist_client, s3_media, tmp_path,
-                                                                          subprocess_env, tiny_config):
+def test_a_worker_sharing_only_the_database_and_the_bucket_completes_a_job(
+    artist_client, s3_media, tmp_path, subprocess_env, tiny_config
+):
     _, run = train(artist_client, tiny_config)
     version = ModelVersion.objects.get(training_run=run)
     job = generate(artist_client, version, [7, 8, 9])
 
     host = tmp_path / "machine-b"
-    env = {**subprocess_env, **s3_media.env(), "ATELIER_VAR_DIR": str(host / "var"),
-           "MEDIA_ROOT": str(host / "media"), "GENERATION_RUNS_ROOT": str(host / "runs"),
-           "MEDIA_CACHE_DIR": str(host / "cache"), "OMP_NUM_THREADS": "1"}
+    env = {
+        **subprocess_env,
+        **s3_media.env(),
+        "ATELIER_VAR_DIR": str(host / "var"),
+        "MEDIA_ROOT": str(host / "media"),
+        "GENERATION_RUNS_ROOT": str(host / "runs"),
+        "MEDIA_CACHE_DIR": str(host / "cache"),
+        "OMP_NUM_THREADS": "1",
+    }
     worker = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--queue-name", "generation", "--batch", "--interval", "0.1",
-         "--no-startup-delay", "--no-reload"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--queue-name",
+            "generation",
+            "--batch",
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+            "--no-reload",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert worker.returncode == 0, worker.stderr[-3000:]
 
     job.refresh_from_db()

@@ -36,8 +36,9 @@ def gpu_listed_but_unusable():
 def test_a_fresh_process_names_what_runs_in_one_line_and_onnxruntime_stays_quiet(gpu_listed_but_unusable):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"}
     env.pop("GENERATION_PROVIDERS", None)  # the default: TensorRT, CUDA, CPU
-    result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
     output = result.stdout + result.stderr
     assert "EP Error" not in output and "[E:onnxruntime" not in output and "Falling back" not in output
     lines = [line for line in output.splitlines() if line.startswith("WARNING:atelier.generation.runtime")]
@@ -47,15 +48,18 @@ def test_a_fresh_process_names_what_runs_in_one_line_and_onnxruntime_stays_quiet
 
 
 def test_the_reason_a_provider_failed_is_read_from_what_onnxruntime_printed():
-    printed = ("Failed to load library libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open "
-               "shared object file: No such file or directory ... Require cuDNN 9.* and CUDA 13.*.")
+    printed = (
+        "Failed to load library libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open "
+        "shared object file: No such file or directory ... Require cuDNN 9.* and CUDA 13.*."
+    )
     assert runtime._failure_reason(printed) == "libcublasLt.so.13 not found; needs cuDNN 9.* and CUDA 13.*"
     assert runtime._failure_reason("Please install TensorRT libraries as mentioned") == "TensorRT libraries not found"
     assert runtime._failure_reason("something else") == "failed to initialise"
 
 
-def test_sessions_after_the_check_never_ask_for_a_provider_that_failed(settings, exported_onnx,
-                                                                        gpu_listed_but_unusable, capfd):
+def test_sessions_after_the_check_never_ask_for_a_provider_that_failed(
+    settings, exported_onnx, gpu_listed_but_unusable, capfd
+):
     settings.GENERATION_PROVIDERS = [*runtime.GPU_PROVIDERS, "CPUExecutionProvider"]
     runtime.clear_caches()
     runtime.provider_check()

@@ -33,16 +33,19 @@ def event_types(user) -> list[str]:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("overrides,field", [
-    ({"steps": 0}, "config.steps"),
-    ({"steps": 2_000_000}, "config.steps"),
-    ({"resolution": 48}, "config.resolution"),
-    ({"lr_g": 5.0}, "config.lr_g"),
-    ({"batch_size": "big"}, "config.batch_size"),
-    ({"loss": "wasserstein"}, "config.loss"),
-    ({"no_such_setting": 1}, "config.no_such_setting"),
-    ({"conditional": True, "num_classes": 5}, "config.num_classes"),
-])
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"steps": 0}, "config.steps"),
+        ({"steps": 2_000_000}, "config.steps"),
+        ({"resolution": 48}, "config.resolution"),
+        ({"lr_g": 5.0}, "config.lr_g"),
+        ({"batch_size": "big"}, "config.batch_size"),
+        ({"loss": "wasserstein"}, "config.loss"),
+        ({"no_such_setting": 1}, "config.no_such_setting"),
+        ({"conditional": True, "num_classes": 5}, "config.num_classes"),
+    ],
+)
 def test_config_out_of_bounds_is_400_naming_the_field(artist_client, dataset_id, meter, overrides, field):
     response = start(artist_client, dataset_id, overrides)
     body = response.json()
@@ -62,8 +65,9 @@ def test_resolution_above_the_plans_cap_is_402_naming_the_limit(artist_client, d
 
 
 @pytest.mark.django_db
-def test_creating_a_run_consumes_one_training_unit_and_queues_it_on_the_gpu_queue(artist_client, dataset_id,
-                                                                                  meter, tiny_config):
+def test_creating_a_run_consumes_one_training_unit_and_queues_it_on_the_gpu_queue(
+    artist_client, dataset_id, meter, tiny_config
+):
     from django_tasks_db.models import DBTaskResult
 
     response = start(artist_client, dataset_id, tiny_config)
@@ -108,8 +112,9 @@ def test_unauthenticated_is_401(api):
 
 
 @pytest.mark.django_db
-def test_cancelling_a_queued_run_refunds_its_unit_and_it_never_runs(artist_client, artist, dataset_id, meter,
-                                                                    tiny_config, run_tasks):
+def test_cancelling_a_queued_run_refunds_its_unit_and_it_never_runs(
+    artist_client, artist, dataset_id, meter, tiny_config, run_tasks
+):
     run_id = start(artist_client, dataset_id, tiny_config).json()["id"]
     response = artist_client.post(f"{URL}/{run_id}/cancel")
     assert response.status_code == 200 and response.json()["state"] == "cancelled"
@@ -124,8 +129,9 @@ def test_cancelling_a_queued_run_refunds_its_unit_and_it_never_runs(artist_clien
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cancelling_a_running_run_stops_it_at_a_checkpoint_and_refunds(artist_client, artist, dataset_id, meter,
-                                                                       tiny_config):
+def test_cancelling_a_running_run_stops_it_at_a_checkpoint_and_refunds(
+    artist_client, artist, dataset_id, meter, tiny_config
+):
     run_id = start(artist_client, dataset_id, {**tiny_config, "steps": 100_000, "checkpoint_every": 1000}).json()["id"]
 
     def worker():
@@ -155,7 +161,8 @@ def test_cancelling_a_running_run_stops_it_at_a_checkpoint_and_refunds(artist_cl
 
 @pytest.mark.django_db
 def test_an_export_failing_parity_fails_the_run_for_good_with_the_measured_difference(
-        artist_client, artist, dataset_id, meter, tiny_config, run_tasks, monkeypatch):
+    artist_client, artist, dataset_id, meter, tiny_config, run_tasks, monkeypatch
+):
     real_to_onnx = gan_export.to_onnx
 
     def skewed_to_onnx(generator):
@@ -182,8 +189,9 @@ def test_an_export_failing_parity_fails_the_run_for_good_with_the_measured_diffe
 
 
 @pytest.mark.django_db
-def test_the_reconciler_settles_a_run_the_sweeper_failed(artist_client, artist, dataset_id, meter, tiny_config,
-                                                         settings):
+def test_the_reconciler_settles_a_run_the_sweeper_failed(
+    artist_client, artist, dataset_id, meter, tiny_config, settings
+):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -219,8 +227,9 @@ def test_a_dataset_of_a_single_image_trains_unconditionally(artist_client, run_t
 
 
 @pytest.mark.django_db
-def test_fid_and_kid_are_recorded_when_a_feature_extractor_is_available(artist_client, dataset_id, tiny_config,
-                                                                       run_tasks, monkeypatch):
+def test_fid_and_kid_are_recorded_when_a_feature_extractor_is_available(
+    artist_client, dataset_id, tiny_config, run_tasks, monkeypatch
+):
     # The InceptionV3 weights are not on this machine; any extractor of the same contract exercises the wiring.
     def colour_statistics(images):  # [N, H, W, 3] uint8 -> [N, 6]
         pixels = images.reshape(len(images), -1, 3).astype("float64")

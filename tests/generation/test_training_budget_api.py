@@ -19,8 +19,9 @@ def dataset_id(artist_client) -> str:
 
 @pytest.mark.django_db
 def test_the_estimate_names_the_device_speed_and_steps_and_writes_nothing(artist_client, dataset_id, meter):
-    response = artist_client.post(ESTIMATE, {"dataset": dataset_id, "preset": "quick", "budget_minutes": 10},
-                                  format="json")
+    response = artist_client.post(
+        ESTIMATE, {"dataset": dataset_id, "preset": "quick", "budget_minutes": 10}, format="json"
+    )
     body = response.json()
     assert response.status_code == 200, body
     plan = body["plan"]
@@ -32,7 +33,8 @@ def test_the_estimate_names_the_device_speed_and_steps_and_writes_nothing(artist
     assert config["steps"] == plan["steps"] and config["budget_minutes"] == 10
     assert abs(plan["estimated_minutes"] - 10) < 0.5
     assert plan["work"] == config["steps"] * config["batch_size"] * config["resolution"] ** 2 * max(
-        config["g_channels"], config["d_channels"])
+        config["g_channels"], config["d_channels"]
+    )
     assert body["time_limit_seconds"] == pytest.approx(600 + 60)  # budget + 10 % margin
     assert TrainingRun.objects.count() == 0 and meter.calls == []
 
@@ -50,8 +52,9 @@ def test_more_minutes_buy_more_steps_and_presets_differ(artist_client, dataset_i
 
 @pytest.mark.django_db
 def test_a_created_run_stores_and_shows_its_plan(artist_client, dataset_id, meter):
-    response = artist_client.post(URL, {"dataset": dataset_id, "preset": "quick", "budget_minutes": 2,
-                                        "config": {"seed": 7}}, format="json")
+    response = artist_client.post(
+        URL, {"dataset": dataset_id, "preset": "quick", "budget_minutes": 2, "config": {"seed": 7}}, format="json"
+    )
     body = response.json()
     assert response.status_code == 202, body
     run = TrainingRun.objects.get(public_id=body["id"])
@@ -63,19 +66,23 @@ def test_a_created_run_stores_and_shows_its_plan(artist_client, dataset_id, mete
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("body,field", [
-    ({"preset": "huge"}, "preset"),
-    ({"budget_minutes": 0}, "budget_minutes"),
-    ({"budget_minutes": 0.02}, "budget_minutes"),  # too few steps fit, even at the smallest shape
-    ({"budget_minutes": 1, "config": {"resolution": 512}}, "config.resolution"),
-    ({"budget_minutes": 1, "config": {"steps": 900_000}}, "config.steps"),
-    ({"preset": "quick", "config": {"lr_g": 9.0}}, "config.lr_g"),
-    ({"preset": "quick", "config": {"no_such_setting": 1}}, "config.no_such_setting"),
-    ({"config": {"budget_minutes": "soon"}}, "config.budget_minutes"),
-    ({"config": {"budget_minutes": [1]}}, "config.budget_minutes"),
-])
-def test_a_plan_that_cannot_fit_is_400_naming_the_field_and_writes_nothing(artist_client, dataset_id, meter,
-                                                                           body, field):
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"preset": "huge"}, "preset"),
+        ({"budget_minutes": 0}, "budget_minutes"),
+        ({"budget_minutes": 0.02}, "budget_minutes"),  # too few steps fit, even at the smallest shape
+        ({"budget_minutes": 1, "config": {"resolution": 512}}, "config.resolution"),
+        ({"budget_minutes": 1, "config": {"steps": 900_000}}, "config.steps"),
+        ({"preset": "quick", "config": {"lr_g": 9.0}}, "config.lr_g"),
+        ({"preset": "quick", "config": {"no_such_setting": 1}}, "config.no_such_setting"),
+        ({"config": {"budget_minutes": "soon"}}, "config.budget_minutes"),
+        ({"config": {"budget_minutes": [1]}}, "config.budget_minutes"),
+    ],
+)
+def test_a_plan_that_cannot_fit_is_400_naming_the_field_and_writes_nothing(
+    artist_client, dataset_id, meter, body, field
+):
     for url in (ESTIMATE, URL):
         response = artist_client.post(url, {"dataset": dataset_id, **body}, format="json")
         problem = response.json()
@@ -136,8 +143,16 @@ def test_a_budgeted_run_stops_at_its_budget_and_is_exported(artist_client, datas
     run_id = artist_client.post(URL, {"dataset": dataset_id, "config": TINY_CONFIG}, format="json").json()["id"]
     run = TrainingRun.objects.get(public_id=run_id)
     TrainingRun.objects.filter(pk=run.pk).update(
-        config={**run.config, "steps": 1_000_000, "budget_minutes": 0.03, "checkpoint_every": 1_000_000,
-                "sample_every": 1_000_000, "log_every": 50}, total_steps=1_000_000)
+        config={
+            **run.config,
+            "steps": 1_000_000,
+            "budget_minutes": 0.03,
+            "checkpoint_every": 1_000_000,
+            "sample_every": 1_000_000,
+            "log_every": 50,
+        },
+        total_steps=1_000_000,
+    )
     run_queued_tasks(queues="training,generation")
     run.refresh_from_db()
     assert run.state == "succeeded", run.last_error

@@ -46,8 +46,9 @@ def assert_same_training(run_id: str, reference_id: str) -> None:
 
 
 @pytest.mark.django_db
-def test_a_queued_run_pauses_at_once_and_resume_queues_it_to_finish(artist_client, artist, dataset_id, meter,
-                                                                     tiny_config, run_tasks):
+def test_a_queued_run_pauses_at_once_and_resume_queues_it_to_finish(
+    artist_client, artist, dataset_id, meter, tiny_config, run_tasks
+):
     run_id = start(artist_client, dataset_id, tiny_config)
     paused = artist_client.post(f"{URL}/{run_id}/pause")
     assert paused.status_code == 200 and paused.json()["state"] == "paused" and paused.json()["paused_at"]
@@ -69,8 +70,9 @@ def test_a_queued_run_pauses_at_once_and_resume_queues_it_to_finish(artist_clien
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pause_stops_at_a_checkpoint_and_resume_finishes_as_an_uninterrupted_run(artist_client, dataset_id,
-                                                                                  tiny_config):
+def test_pause_stops_at_a_checkpoint_and_resume_finishes_as_an_uninterrupted_run(
+    artist_client, dataset_id, tiny_config
+):
     config = {**tiny_config, "steps": 30, "checkpoint_every": 3, "sample_every": 1000, "log_every": 1}
     reference = start(artist_client, dataset_id, config)
     run_queued_tasks()
@@ -111,8 +113,10 @@ def test_pause_stops_at_a_checkpoint_and_resume_finishes_as_an_uninterrupted_run
     assert run.state == JobState.SUCCEEDED, run.last_error
     assert run.step == 30 and run.start_steps == [0, paused_at] and run.attempts == 2
     assert_same_training(run_id, reference)
-    assert ModelVersion.objects.get(training_run=run).onnx_sha256 == ModelVersion.objects.get(
-        training_run__public_id=reference).onnx_sha256
+    assert (
+        ModelVersion.objects.get(training_run=run).onnx_sha256
+        == ModelVersion.objects.get(training_run__public_id=reference).onnx_sha256
+    )
 
 
 @pytest.mark.django_db
@@ -169,7 +173,8 @@ def test_cancelling_a_paused_run_cancels_and_refunds_it(artist_client, dataset_i
 
 @pytest.mark.django_db
 def test_drain_asks_running_runs_to_yield_pauses_queued_ones_and_resume_undoes_only_its_own(
-        artist_client, dataset_id, tiny_config, capsys):
+    artist_client, dataset_id, tiny_config, capsys
+):
     running, queued, owners = (start(artist_client, dataset_id, tiny_config) for _ in range(3))
     TrainingRun.objects.filter(public_id=running).update(state=JobState.RUNNING, attempts=1)
     artist_client.post(f"{URL}/{owners}/pause")  # the owner's own pause: a drain's resume leaves it
@@ -222,8 +227,9 @@ def test_the_pool_trains_a_run_over_two_processes_like_one(artist_client, datase
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_two_process_run_pauses_at_a_boundary_and_resumes_bit_for_bit(artist_client, dataset_id, tiny_config,
-                                                                          settings):
+def test_a_two_process_run_pauses_at_a_boundary_and_resumes_bit_for_bit(
+    artist_client, dataset_id, tiny_config, settings
+):
     settings.GENERATION_TRAIN_PROCS = 2
     config = {**tiny_config, "steps": 24, "checkpoint_every": 3, "sample_every": 1000}
     reference = start(artist_client, dataset_id, config)

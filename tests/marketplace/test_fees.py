@@ -6,12 +6,15 @@ from marketplace import fees
 from marketplace.gallery.services import platform_fee as sale_fee
 
 
-@pytest.mark.parametrize(("amount", "basis_points", "fee"), [
-    (2_000, fees.SALE_FEE_BASIS_POINTS, 200),
-    (1_999, fees.COMMISSION_FEE_BASIS_POINTS, 299),  # 299.85: the cent goes to the artist
-    (6_500, fees.COMMISSION_FEE_BASIS_POINTS, 975),
-    (0, fees.SALE_FEE_BASIS_POINTS, 0),
-])
+@pytest.mark.parametrize(
+    ("amount", "basis_points", "fee"),
+    [
+        (2_000, fees.SALE_FEE_BASIS_POINTS, 200),
+        (1_999, fees.COMMISSION_FEE_BASIS_POINTS, 299),  # 299.85: the cent goes to the artist
+        (6_500, fees.COMMISSION_FEE_BASIS_POINTS, 975),
+        (0, fees.SALE_FEE_BASIS_POINTS, 0),
+    ],
+)
 def test_the_fee_is_the_products_rate_rounded_down(amount, basis_points, fee):
     assert fees.platform_fee(amount, basis_points=basis_points) == fee
 

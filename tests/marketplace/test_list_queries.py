@@ -47,9 +47,13 @@ NOT_GROWN = {
 
 def paginated_lists() -> dict[str, str]:
     """name -> path of every /api/v1/ list without URL parameters (paginated views, and the gallery browse)."""
-    return {name: route.route for name, route in api_routes().items()
-            if not route.addresses_an_object and "get" in route.methods
-            and (getattr(route.view, "pagination_class", None) or name == "artwork-list")}
+    return {
+        name: route.route
+        for name, route in api_routes().items()
+        if not route.addresses_an_object
+        and "get" in route.methods
+        and (getattr(route.view, "pagination_class", None) or name == "artwork-list")
+    }
 
 
 def count(api: APIClient, path: str) -> tuple[int, int]:
@@ -66,8 +70,7 @@ def measure(clients: dict[str | None, APIClient], lists: dict[str, str]) -> dict
 
 
 @pytest.mark.django_db
-def test_list_endpoints_run_a_constant_number_of_queries(settings, tmp_path: Path, make_user, client_for,
-                                                         run_tasks):
+def test_list_endpoints_run_a_constant_number_of_queries(settings, tmp_path: Path, make_user, client_for, run_tasks):
     private_media(settings, tmp_path)
     settings.GALLERY_BROWSE_CACHE_SECONDS = 0  # count the database path, not the page cache
     people = People.make(make_user, client_for)
@@ -82,11 +85,17 @@ def test_list_endpoints_run_a_constant_number_of_queries(settings, tmp_path: Pat
         build_world(people, onnx_path=onnx_path, run_tasks=run_tasks, seed=seed)
         rounds.append(measure(clients, lists))
 
-    growing = {name: [measured[name] for measured in rounds] for name in lists
-               if len({measured[name][0] for measured in rounds}) > 1}
+    growing = {
+        name: [measured[name] for measured in rounds]
+        for name in lists
+        if len({measured[name][0] for measured in rounds}) > 1
+    }
     assert not growing, f"queries that grow with the rows, (queries, rows) per round: {growing}"
-    ungrown = {name: [measured[name][1] for measured in rounds] for name in lists
-               if name not in NOT_GROWN and not rounds[0][name][1] < rounds[1][name][1] < rounds[2][name][1]}
+    ungrown = {
+        name: [measured[name][1] for measured in rounds]
+        for name in lists
+        if name not in NOT_GROWN and not rounds[0][name][1] < rounds[1][name][1] < rounds[2][name][1]
+    }
     assert not ungrown, f"lists the world did not add rows to: {ungrown}"
 
 

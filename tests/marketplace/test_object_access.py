@@ -93,12 +93,14 @@ def test_a_stranger_gets_404_for_every_object_endpoint_and_changes_nothing(world
         for method in methods:
             answers[(name, method)] = request(stranger, method, fill(route, world[name]), name).status_code
             unknown_id_answers[(name, method)] = request(stranger, method, fill(route, nobody), name).status_code
-    expected = {key: PUBLIC_READS[key][0] if key in PUBLIC_READS and key[0] not in DRAFT_BACKED else 404
-                for key in answers}
+    expected = {
+        key: PUBLIC_READS[key][0] if key in PUBLIC_READS and key[0] not in DRAFT_BACKED else 404 for key in answers
+    }
     wrong = {key: status for key, status in answers.items() if key not in ROLE_ONLY and status != expected[key]}
     assert not wrong, f"a stranger got the wrong answer: {wrong}"
-    leaks = {key: (answers[key], unknown_id_answers[key]) for key in ROLE_ONLY
-             if answers[key] != unknown_id_answers[key]}
+    leaks = {
+        key: (answers[key], unknown_id_answers[key]) for key in ROLE_ONLY if answers[key] != unknown_id_answers[key]
+    }
     assert not leaks, f"answers that tell a real object from a missing one: {leaks}"
     assert snapshot() == before
     assert {name for name, _ in answers} == set(routes) - set(NOT_OWNED)

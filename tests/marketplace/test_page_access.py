@@ -53,12 +53,19 @@ PAGE_OBJECTS = {
 PUBLIC_PAGES = {
     "artwork": ("_published_artwork", 200, "published artworks are the public gallery"),
     "artist": ("user-avatar", 200, "artist profiles are public (display name, bio, works; never an email)"),
-    "certificate": ("provenance-certificate", 409, "certificates are public, as the API's (verification is public "
-                    "by design); a record not yet anchored answers 409 as the API does"),
+    "certificate": (
+        "provenance-certificate",
+        409,
+        "certificates are public, as the API's (verification is public "
+        "by design); a record not yet anchored answers 409 as the API does",
+    ),
     "password_reset_confirm": (None, None, "a reset link's secret token is its own permission (test_accounts_pages)"),
     "signup_confirm": (None, None, "a sign-up link's secret token is its own permission (test_signup_enumeration)"),
-    "checkout": ("listing-detail", None, "a listing of a published work is for sale to anyone signed in; the "
-                 "buyer pages' own tests cover the rest"),
+    "checkout": (
+        "listing-detail",
+        None,
+        "a listing of a published work is for sale to anyone signed in; the buyer pages' own tests cover the rest",
+    ),
 }
 
 

@@ -81,8 +81,14 @@ class People:
     @classmethod
     def make(cls, make_user, client_for) -> "People":
         artist, buyer, client = make_user(role="artist"), make_user(role="buyer"), make_user(role="buyer")
-        return cls(artist=artist, buyer=buyer, client=client, as_artist=client_for(artist),
-                   as_buyer=client_for(buyer), as_client=client_for(client))
+        return cls(
+            artist=artist,
+            buyer=buyer,
+            client=client,
+            as_artist=client_for(artist),
+            as_buyer=client_for(buyer),
+            as_client=client_for(client),
+        )
 
 
 def snapshot() -> dict[str, list[tuple]]:
@@ -127,8 +133,11 @@ def build_world(people: People, *, onnx_path: Path, run_tasks, seed: int = 0) ->
     draft = upload_artwork(as_artist, 1 + 10 * seed).json()
     published = upload_artwork(as_artist, 2 + 10 * seed).json()
     assert as_artist.post(f"/api/v1/artworks/{published['id']}/publish").status_code == 200
-    listing = as_artist.post(f"/api/v1/artworks/{published['id']}/listings",
-                             {"licence_type": "personal", "price": 2_000, "currency": "USD"}, format="json").json()
+    listing = as_artist.post(
+        f"/api/v1/artworks/{published['id']}/listings",
+        {"licence_type": "personal", "price": 2_000, "currency": "USD"},
+        format="json",
+    ).json()
     order = buy(as_buyer, listing["id"])
     assert order.status_code == 201, order.json()
     record = ProvenanceRecord.objects.get(subject=f"gallery.artwork:{published['id']}")

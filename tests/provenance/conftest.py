@@ -58,9 +58,15 @@ def register_image(db) -> Callable[..., tuple]:
     def register(seed: int, *, owner: str = "accounts.user:owner", user=None, raw: bytes | None = None):
         raw = raw if raw is not None else image_bytes(seed)
         hashes = hash_file(raw=raw)
-        record = record_register(content_sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality,
-                                 subject=f"gallery.artwork:{seed}", creator=f"accounts.user:creator{seed}",
-                                 owner=owner, user=user)
+        record = record_register(
+            content_sha256=hashes.sha256,
+            pdq=hashes.pdq,
+            pdq_quality=hashes.pdq_quality,
+            subject=f"gallery.artwork:{seed}",
+            creator=f"accounts.user:creator{seed}",
+            owner=owner,
+            user=user,
+        )
         return record, raw
 
     return register

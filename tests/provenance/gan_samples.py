@@ -15,7 +15,7 @@ SIDE = 32
 def gan_samples() -> list[Image.Image]:
     with Image.open(STRIP) as strip:
         pixels = np.asarray(strip.convert("RGB"))
-    return [Image.fromarray(pixels[:, i:i + SIDE]) for i in range(0, pixels.shape[1], SIDE)]
+    return [Image.fromarray(pixels[:, i : i + SIDE]) for i in range(0, pixels.shape[1], SIDE)]
 
 
 def png(image: Image.Image) -> bytes:

@@ -6,8 +6,9 @@ from bench.synthetic_images import encode_png, synthetic_image
 
 
 def rpc(url: str, method: str, params: list | None = None):
-    body = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []},
-                         timeout=10).json()
+    body = requests.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}, timeout=10
+    ).json()
     if "error" in body:
         raise RuntimeError(body["error"])
     return body["result"]

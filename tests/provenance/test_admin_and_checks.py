@@ -25,8 +25,12 @@ def test_admin_lists_records_batches_and_transactions_with_the_chain_status(staf
     settings.CHAIN_RPC_URL = f"http://127.0.0.1:{free_port()}"
     register_image(1)
     batch_build()
-    for url in ("/admin/provenance/provenancerecord/", "/admin/provenance/ownershipevent/",
-                "/admin/provenance/chaindeployment/", "/admin/provenance/sendernonce/"):
+    for url in (
+        "/admin/provenance/provenancerecord/",
+        "/admin/provenance/ownershipevent/",
+        "/admin/provenance/chaindeployment/",
+        "/admin/provenance/sendernonce/",
+    ):
         assert staff_client.get(url).status_code == 200
     for url in ("/admin/provenance/anchorbatch/", "/admin/provenance/chaintransaction/"):
         page = staff_client.get(url)
@@ -50,8 +54,11 @@ def test_reanchor_action_requeues_a_failed_batch_and_refuses_a_healthy_one(staff
     AnchorBatch.objects.filter(pk=failed.pk).update(state=AnchorState.FAILED)
     register_image(2)
     healthy = batch_build()
-    response = staff_client.post("/admin/provenance/anchorbatch/", {
-        "action": "reanchor", "_selected_action": [failed.pk, healthy.pk]}, follow=True)
+    response = staff_client.post(
+        "/admin/provenance/anchorbatch/",
+        {"action": "reanchor", "_selected_action": [failed.pk, healthy.pk]},
+        follow=True,
+    )
     assert response.status_code == 200
     failed.refresh_from_db()
     assert failed.state == AnchorState.PENDING and failed.transaction.state == TxState.PENDING
@@ -92,9 +99,15 @@ def test_signing_key_check_refuses_the_public_dev_key_or_no_key_off_anvil(settin
 
 
 def test_manage_py_refuses_to_start_without_a_key_on_a_real_chain(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings",
-           "ATELIER_VAR_DIR": str(tmp_path), "CHAIN_ID": "1"}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=120)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "ATELIER_VAR_DIR": str(tmp_path),
+        "CHAIN_ID": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0
     assert "no signing key configured for chain 1" in result.stderr

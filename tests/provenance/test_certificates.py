@@ -33,9 +33,14 @@ def run_verifier(tmp_path, certificate: dict, rpc_url: str, *extra: str) -> subp
     shutil.copy(REPO / "provenance" / "proofs" / "verify_certificate.py", script)
     path = tmp_path / "certificate.json"
     path.write_text(json.dumps(certificate))
-    return subprocess.run([sys.executable, str(script), str(path), "--rpc", rpc_url, *extra], cwd=tmp_path,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, str(script), str(path), "--rpc", rpc_url, *extra],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_certificate_verifies_against_the_chain_with_only_an_rpc_endpoint(certified, tmp_path):
@@ -51,17 +56,24 @@ def test_the_module_form_documented_in_the_certificate_runs(certified, tmp_path)
     certificate, _, rpc_url = certified
     path = tmp_path / "certificate.json"
     path.write_text(json.dumps(certificate))
-    result = subprocess.run([sys.executable, "-m", "provenance.proofs.verify_certificate", str(path), "--rpc", rpc_url],
-                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "provenance.proofs.verify_certificate", str(path), "--rpc", rpc_url],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert certificate["verification"]["command"].startswith("atelier-verify ")
 
 
 def _recomputed_leaf(certificate: dict) -> str:
     leaf = certificate["leaf"]
-    value = verify_certificate.leaf_hash(content_sha256=bytes.fromhex(leaf["content_sha256"][2:]),
-                                         perceptual_hash=bytes.fromhex(leaf["perceptual_hash"][2:]),
-                                         creator_hash=bytes.fromhex(leaf["creator_hash"][2:]))
+    value = verify_certificate.leaf_hash(
+        content_sha256=bytes.fromhex(leaf["content_sha256"][2:]),
+        perceptual_hash=bytes.fromhex(leaf["perceptual_hash"][2:]),
+        creator_hash=bytes.fromhex(leaf["creator_hash"][2:]),
+    )
     return "0x" + value.hex()
 
 

@@ -20,8 +20,13 @@ pytestmark = pytest.mark.django_db
 
 def spec_for(record: ProvenanceRecord, **changes) -> m.ManifestSpec:
     atelier = credentials.record_assertion(record=record, content_sha256=record.content_sha256)
-    fields = {"title": "Dawn", "digital_source_type": m.SOURCE_UPLOADED, "author_name": "Ada",
-              "author_url": "/artists/x", "atelier": atelier} | changes
+    fields = {
+        "title": "Dawn",
+        "digital_source_type": m.SOURCE_UPLOADED,
+        "author_name": "Ada",
+        "author_url": "/artists/x",
+        "atelier": atelier,
+    } | changes
     return m.ManifestSpec(**fields)
 
 
@@ -93,8 +98,10 @@ def _cabx(body: bytes) -> bytes:
     return len(body).to_bytes(4, "big") + b"caBX" + body + zlib.crc32(b"caBX" + body).to_bytes(4, "big")
 
 
-@pytest.mark.parametrize("body", [b"\x00\x00\x00\x08jumb", b"\x00\x00\x00\x20jumb" + b"\x11" * 200,
-                                  b"\x00\x00\x00\x10jumb" + b"\x5a" * 4_000_000])
+@pytest.mark.parametrize(
+    "body",
+    [b"\x00\x00\x00\x08jumb", b"\x00\x00\x00\x20jumb" + b"\x11" * 200, b"\x00\x00\x00\x10jumb" + b"\x5a" * 4_000_000],
+)
 def test_corrupt_and_huge_manifest_stores_are_reported_and_nothing_is_stored(api, register_image, body):
     _, raw = register_image(15)
     before = stored_counts()
@@ -109,8 +116,8 @@ def test_several_manifest_stores_are_reported_unreadable(api, register_image):
     record, raw = register_image(16)
     first = credentials.credential_sign(data=raw, spec=spec_for(record)).data
     other = credentials.credential_sign(data=raw, spec=spec_for(record, title="Other")).data
-    store = other[other.index(b"caBX") - 4:]
-    store = store[:int.from_bytes(store[:4], "big") + 12]
+    store = other[other.index(b"caBX") - 4 :]
+    store = store[: int.from_bytes(store[:4], "big") + 12]
     before = stored_counts()
     cr = verify(api, _with_chunk(first, store)).json()["content_credentials"]
     assert cr["status"] == "unreadable" and "more than one manifest store" in cr["detail"]
@@ -147,8 +154,9 @@ def test_configured_trust_anchors_replace_the_development_root(api, settings, tm
     assert verify(api, signed).json()["content_credentials"]["status"] == "untrusted"
 
 
-def test_production_without_a_certificate_trusts_nothing_and_makes_no_development_ca(api, settings, tmp_path,
-                                                                                  register_image):
+def test_production_without_a_certificate_trusts_nothing_and_makes_no_development_ca(
+    api, settings, tmp_path, register_image
+):
     record, raw = register_image(20)
     signed = credentials.credential_sign(data=raw, spec=spec_for(record)).data
     settings.PRODUCTION, settings.PROVENANCE_C2PA_SIGNING = True, False

@@ -51,7 +51,8 @@ def deploy_and_persist(node) -> None:
 
 
 def test_node_killed_while_a_batch_is_sent_then_restarted_with_its_state_confirms_each_record_once(
-        own_anvil, register_image, run_chain, anvil_mine, monkeypatch):
+    own_anvil, register_image, run_chain, anvil_mine, monkeypatch
+):
     deploy_and_persist(own_anvil)
     for seed in range(3):
         register_image(seed)
@@ -65,8 +66,10 @@ def test_node_killed_while_a_batch_is_sent_then_restarted_with_its_state_confirm
     run_chain("batch")
     tx = ChainTransaction.objects.get(kind="anchor_batch")
     assert tx.state == TxState.SIGNED and tx.raw and tx.tx_hash  # stored before the broadcast that failed
-    assert DBTaskResult.objects.get(task_path="provenance.tasks.provenance_send").return_value["status"] == \
-        "chain unavailable"
+    assert (
+        DBTaskResult.objects.get(task_path="provenance.tasks.provenance_send").return_value["status"]
+        == "chain unavailable"
+    )
 
     monkeypatch.setattr(outbox_module, "broadcast", real_broadcast)
     own_anvil.start()  # with the state it dumped last (the registry, not the transaction)
@@ -80,7 +83,8 @@ def test_node_killed_while_a_batch_is_sent_then_restarted_with_its_state_confirm
 
 
 def test_node_restarted_from_a_state_without_the_mined_anchor_gets_the_same_bytes_again(
-        own_anvil, register_image, run_chain, anvil_mine, settings):
+    own_anvil, register_image, run_chain, anvil_mine, settings
+):
     settings.PROVENANCE_REBROADCAST_GRACE_SECONDS = 0
     deploy_and_persist(own_anvil)
     for seed in range(3):
@@ -102,8 +106,9 @@ def test_node_restarted_from_a_state_without_the_mined_anchor_gets_the_same_byte
     assert_each_record_confirmed_once(3)
 
 
-def test_worker_dying_between_signing_and_broadcasting_loses_nothing(chain_settings, register_image, run_chain,
-                                                                     anvil_mine, monkeypatch):
+def test_worker_dying_between_signing_and_broadcasting_loses_nothing(
+    chain_settings, register_image, run_chain, anvil_mine, monkeypatch
+):
     for seed in range(2):
         register_image(seed)
     deployment_ensure(chain=chain_connect())
@@ -126,7 +131,8 @@ def test_worker_dying_between_signing_and_broadcasting_loses_nothing(chain_setti
 
 
 def test_chain_restarted_without_state_is_reconciled_by_anchoring_again_on_a_new_registry(
-        own_anvil, register_image, run_chain, anvil_mine, api):
+    own_anvil, register_image, run_chain, anvil_mine, api
+):
     for seed in range(4):
         register_image(seed)
     run_chain("batch")
@@ -157,8 +163,9 @@ def test_chain_restarted_without_state_is_reconciled_by_anchoring_again_on_a_new
     assert check["status"] == "verified"
 
 
-def test_a_nonce_taken_by_another_transaction_requeues_the_work(chain_settings, register_image, run_chain,
-                                                               anvil_mine, monkeypatch):
+def test_a_nonce_taken_by_another_transaction_requeues_the_work(
+    chain_settings, register_image, run_chain, anvil_mine, monkeypatch
+):
     register_image(1)
     deployment_ensure(chain=chain_connect())
     monkeypatch.setattr(outbox_module, "broadcast", lambda w3, raw: (_ for _ in ()).throw(OSError("down")))
@@ -167,8 +174,11 @@ def test_a_nonce_taken_by_another_transaction_requeues_the_work(chain_settings, 
     monkeypatch.undo()
     # someone else spends that nonce with the same key
     chain = chain_connect()
-    execute(chain.w3, request=TxRequest(to=chain.sender, data=b"", gas=21_000),
-            account=Account.from_key(ANVIL_DEV_PRIVATE_KEY))
+    execute(
+        chain.w3,
+        request=TxRequest(to=chain.sender, data=b"", gas=21_000),
+        account=Account.from_key(ANVIL_DEV_PRIVATE_KEY),
+    )
     assert chain.nonce(block="latest") > signed.nonce
 
     run_chain("send")
@@ -249,7 +259,8 @@ def test_wrong_chain_id_is_refused_by_the_tasks_and_chain_deploy(chain_settings,
 
 
 def test_re_anchoring_a_root_that_is_already_on_chain_adopts_the_original_transaction(
-        chain_settings, register_image, run_chain, anvil_mine):
+    chain_settings, register_image, run_chain, anvil_mine
+):
     from provenance.services import batch_reanchor
 
     register_image(1)

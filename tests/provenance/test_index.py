@@ -25,15 +25,21 @@ record_register(content_sha256="cd" * 32, pdq="{pdq}", pdq_quality=100, subject=
 @pytest.mark.django_db(transaction=True)
 def test_near_duplicate_registered_by_another_process_is_found(subprocess_env):
     assert near_duplicates(pdq=PDQ) == []  # this process has loaded its index
-    subprocess.run([sys.executable, "-c", REGISTER_ELSEWHERE.format(pdq=NEAR)], cwd=REPO, env=subprocess_env,
-                   check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-c", REGISTER_ELSEWHERE.format(pdq=NEAR)],
+        cwd=REPO,
+        env=subprocess_env,
+        check=True,
+        timeout=120,
+    )
     found = near_duplicates(pdq=PDQ)
     assert [(d.record.subject, d.distance) for d in found] == [("gallery.artwork:elsewhere", 1)]
 
 
 def _row(pk: int, pdq: str = PDQ) -> ProvenanceRecord:
-    return ProvenanceRecord.objects.create(id=pk, content_sha256=f"{pk:064x}", pdq=pdq, pdq_quality=100,
-                                           subject=f"s:{pk}", creator="c", owner="o")
+    return ProvenanceRecord.objects.create(
+        id=pk, content_sha256=f"{pk:064x}", pdq=pdq, pdq_quality=100, subject=f"s:{pk}", creator="c", owner="o"
+    )
 
 
 @pytest.mark.django_db

@@ -43,8 +43,14 @@ def _train_on(folder: Path) -> Path:
         trainer = Trainer(config=config, dataset=prepared, device="cpu", out_dir=None)
         trainer.run()
         out = folder.parent / "model.onnx"
-        export_generator(generator=trainer.generator_ema, config=config, out_path=out, step=trainer.step,
-                         dataset_hash=trainer.dataset_hash, class_names=trainer.class_names)
+        export_generator(
+            generator=trainer.generator_ema,
+            config=config,
+            out_path=out,
+            step=trainer.step,
+            dataset_hash=trainer.dataset_hash,
+            class_names=trainer.class_names,
+        )
     finally:
         torch.set_num_threads(previous)
     return out
@@ -65,26 +71,32 @@ def world(settings, tmp_path, chain_settings, make_user, client_for, run_tasks, 
     artist, buyer = make_user(role="artist"), make_user(role="buyer")
     toy = write_toy_dataset(out_dir=tmp_path / "toy", classes=1, per_class=6, resolution=32, seed=11)
     files = [SimpleUploadedFile(path.name, path.read_bytes()) for path in sorted(toy.rglob("*.png"))]
-    dataset = dataset_process_now(dataset=dataset_create(owner=artist, name="toys", files=files,
-                                                         contents_public=True).dataset)
+    dataset = dataset_process_now(
+        dataset=dataset_create(owner=artist, name="toys", files=files, contents_public=True).dataset
+    )
     stored = tmp_path / "stored" / "images"
     stored.mkdir(parents=True)
     for image in dataset.images.all():
         with image.file.open("rb") as handle:
             (stored / f"{image.sha256}.png").write_bytes(handle.read())
-    version = model_version_import(owner=artist, dataset=dataset, onnx_path=_train_on(stored),
-                                   source={"test": "lineage"})
+    version = model_version_import(
+        owner=artist, dataset=dataset, onnx_path=_train_on(stored), source={"test": "lineage"}
+    )
     job = generation_job_create(user=artist, model_version=version, seeds=[3])
     run_tasks()
     runtime.clear_caches()
     generated = GeneratedImage.objects.get(job=job)
     artwork = artwork_create_from_generated(artist=artist, generated_image_id=generated.public_id, title="Toy")
     artwork = artwork_publish(artist=artist, artwork=artwork)
-    listing = client_for(artist).post(f"/api/v1/artworks/{artwork.public_id}/listings",
-                                      {"licence_type": "personal", "price": 500, "currency": "USD"}, format="json")
+    listing = client_for(artist).post(
+        f"/api/v1/artworks/{artwork.public_id}/listings",
+        {"licence_type": "personal", "price": 500, "currency": "USD"},
+        format="json",
+    )
     assert listing.status_code == 201, listing.json()
-    order = client_for(buyer).post("/api/v1/orders", {"listing": listing.json()["id"], "payment_method": "tok_visa"},
-                                   format="json")
+    order = client_for(buyer).post(
+        "/api/v1/orders", {"listing": listing.json()["id"], "payment_method": "tok_visa"}, format="json"
+    )
     assert order.status_code in (200, 201), order.json()
     run_chain("batch")
     anvil_mine(2)
@@ -100,7 +112,10 @@ def world(settings, tmp_path, chain_settings, make_user, client_for, run_tasks, 
         "model": record(f"generation.model_version:{version.public_id}"),
         "artwork": record(f"gallery.artwork:{artwork.public_id}"),
         "licence": ProvenanceRecord.objects.get(manifest__kind="licence"),
-        "dataset_row": dataset, "version_row": version, "original": original, "rpc": chain_settings.CHAIN_RPC_URL,
+        "dataset_row": dataset,
+        "version_row": version,
+        "original": original,
+        "rpc": chain_settings.CHAIN_RPC_URL,
     }
 
 
@@ -119,15 +134,18 @@ def test_dataset_model_artwork_and_licence_records_are_anchored_and_linked(world
     # the parent link is in the leaf: a derived record's perceptual-hash slot is its parent's content hash
     assert (model.pdq, licence.pdq) == (dataset.content_sha256, artwork.content_sha256)
     assert dataset.pdq == "00" * 32 and dataset.pdq_quality == 0
-    assert dataset.content_sha256 == verify_certificate.hashlib.sha256(
-        verify_certificate.canonical_json(dataset.manifest)).hexdigest()
+    assert (
+        dataset.content_sha256
+        == verify_certificate.hashlib.sha256(verify_certificate.canonical_json(dataset.manifest)).hexdigest()
+    )
     # one batcher run anchored them together with the artwork
     assert len({dataset.batch_id, model.batch_id, artwork.batch_id, licence.batch_id}) == 1
 
 
 def test_verify_shows_the_chain_from_dataset_to_licence_sales(world, api):
-    response = api.post("/api/v1/verify", {"file": SimpleUploadedFile("art.png", world["original"])},
-                        format="multipart")
+    response = api.post(
+        "/api/v1/verify", {"file": SimpleUploadedFile("art.png", world["original"])}, format="multipart"
+    )
     assert response.status_code == 200, response.content
     match = response.json()["match"]
     assert match["record"]["kind"] == "artwork" and match["chain_check"]["status"] == "verified"
@@ -137,7 +155,8 @@ def test_verify_shows_the_chain_from_dataset_to_licence_sales(world, api):
         assert entry["anchor"]["proof"] is not None and entry["anchor"]["transaction_hash"].startswith("0x")
     dataset_entry = match["lineage"][0]["record"]
     assert sorted(dataset_entry["disclosure"]["image_sha256s"]) == sorted(
-        world["dataset_row"].images.values_list("sha256", flat=True))
+        world["dataset_row"].images.values_list("sha256", flat=True)
+    )
 
 
 def test_a_private_dataset_shows_only_its_hashes(world, api):
@@ -155,8 +174,11 @@ def test_datasets_are_private_unless_the_artist_opts_in(settings, tmp_path, make
     from tests.generation.factories import shape_image
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    upload = dataset_create(owner=make_user(role="artist"), name="mine",
-                            files=[SimpleUploadedFile(f"{i}.png", shape_image(i)) for i in range(3)])
+    upload = dataset_create(
+        owner=make_user(role="artist"),
+        name="mine",
+        files=[SimpleUploadedFile(f"{i}.png", shape_image(i)) for i in range(3)],
+    )
     dataset = dataset_process_now(dataset=upload.dataset)  # recorded once its job has made it ready
     record = ProvenanceRecord.objects.get(subject=f"generation.dataset:{dataset.public_id}")
     assert dataset.contents_public is False and record.disclosure == {}
@@ -177,9 +199,14 @@ def _console_script(tmp_path: Path, certificate: dict | bytes, rpc_url: str, *ex
     path = tmp_path / "certificate.json"
     path.write_bytes(certificate if isinstance(certificate, bytes) else json.dumps(certificate).encode())
     runner = f"import sys; from {module.rsplit('.', 1)[-1]} import {function}; sys.exit({function}())"
-    return subprocess.run([sys.executable, "-c", runner, str(path), "--rpc", rpc_url, *extra], cwd=tmp_path,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, capture_output=True, text=True,
-                          timeout=180)
+    return subprocess.run(
+        [sys.executable, "-c", runner, str(path), "--rpc", rpc_url, *extra],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def test_a_v2_certificate_is_signed_and_atelier_verify_checks_the_whole_chain(world, api, tmp_path, settings):
@@ -192,18 +219,24 @@ def test_a_v2_certificate_is_signed_and_atelier_verify_checks_the_whole_chain(wo
     assert [event["kind"] for event in certificate["events"]] == ["registered", "licence"]
     assert all(event["confirmations"] >= 2 for event in certificate["events"])
     assert certificate["content_credentials"] is None or isinstance(certificate["content_credentials"], str)
-    assert certificate["signature"]["signer"] == Account.from_key(
-        "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80").address
+    assert (
+        certificate["signature"]["signer"]
+        == Account.from_key("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80").address
+    )
     image = tmp_path / "art.png"
     image.write_bytes(world["original"])
     registry = ChainDeployment.objects.get(chain_id=settings.CHAIN_ID).registry_address
     result = _console_script(tmp_path, certificate, world["rpc"], "--file", str(image), "--registry", registry)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "VALID" in result.stdout and "FAIL" not in result.stdout
-    for line in ("the signer is a writer of the registry", "lineage[0] dataset: registry.verify_proof",
-                 "lineage[1] model_version: trained on the dataset hash of its dataset record",
-                 "licences[0]: a licence of this content", "the record's parent is the last lineage entry",
-                 "lineage[0] dataset: the disclosed image hashes hash to the dataset hash"):
+    for line in (
+        "the signer is a writer of the registry",
+        "lineage[0] dataset: registry.verify_proof",
+        "lineage[1] model_version: trained on the dataset hash of its dataset record",
+        "licences[0]: a licence of this content",
+        "the record's parent is the last lineage entry",
+        "lineage[0] dataset: the disclosed image hashes hash to the dataset hash",
+    ):
         assert f"PASS  {line}" in result.stdout, result.stdout
 
 
@@ -218,7 +251,7 @@ def test_a_model_versions_own_certificate_verifies(world, api, tmp_path):
 def test_a_certificate_with_one_byte_changed_fails(world, api, tmp_path):
     raw = json.dumps(_certificate(api, world["artwork"])).encode()
     at = raw.index(b'"issued_at": "') + len(b'"issued_at": "') + 3  # a digit of the year
-    changed = raw[:at] + (b"8" if raw[at:at + 1] != b"8" else b"7") + raw[at + 1:]
+    changed = raw[:at] + (b"8" if raw[at : at + 1] != b"8" else b"7") + raw[at + 1 :]
     result = _console_script(tmp_path, changed, world["rpc"])
     assert result.returncode == 1, result.stdout
     assert "FAIL  the signature recovers to the named signer" in result.stdout
@@ -227,7 +260,8 @@ def test_a_certificate_with_one_byte_changed_fails(world, api, tmp_path):
 def test_a_certificate_signed_by_a_non_writer_fails(world, api, tmp_path):
     certificate = _certificate(api, world["artwork"])
     forged = verify_certificate.sign_certificate(
-        {key: value for key, value in certificate.items() if key != "signature"}, private_key=NON_WRITER_KEY)
+        {key: value for key, value in certificate.items() if key != "signature"}, private_key=NON_WRITER_KEY
+    )
     result = _console_script(tmp_path, forged, world["rpc"])
     assert result.returncode == 1, result.stdout
     assert "PASS  the signature recovers to the named signer" in result.stdout

@@ -65,8 +65,14 @@ def test_two_workers_sending_at_once_use_unique_gap_free_nonces(chain_settings):
     chain_settings.PROVENANCE_BATCH_MAX = 1
     deployment = deployment_ensure(chain=chain_connect()).deployment
     for index in range(30):
-        record_register(content_sha256=f"{index + 1:064x}", pdq="ab" * 32, pdq_quality=100, subject=f"s:{index}",
-                        creator="c", owner="o")
+        record_register(
+            content_sha256=f"{index + 1:064x}",
+            pdq="ab" * 32,
+            pdq_quality=100,
+            subject=f"s:{index}",
+            creator="c",
+            owner="o",
+        )
     assert len(batches_build()) == 30
     barrier, results, errors = threading.Barrier(2), [], []
 

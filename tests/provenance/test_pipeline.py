@@ -28,8 +28,9 @@ from provenance.services import ownership_transfer
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
 
 
-def test_registered_records_end_confirmed_and_verify_against_the_chain(chain_settings, register_image, run_chain,
-                                                                        anvil_mine, api, make_user):
+def test_registered_records_end_confirmed_and_verify_against_the_chain(
+    chain_settings, register_image, run_chain, anvil_mine, api, make_user
+):
     owner = make_user(role="artist")
     records = [register_image(seed, user=owner)[0] for seed in range(5)]
     assert {r.state for r in records} == {RecordState.PENDING}
@@ -76,7 +77,8 @@ def test_registered_records_end_confirmed_and_verify_against_the_chain(chain_set
 
 
 def test_registering_the_same_content_twice_returns_the_existing_record_and_anchors_once(
-        chain_settings, register_image, run_chain, anvil_mine):
+    chain_settings, register_image, run_chain, anvil_mine
+):
     first, raw = register_image(1)
     again, _ = register_image(1, raw=raw, owner="accounts.user:someone-else")
     assert again.pk == first.pk and again.owner == "accounts.user:owner"
@@ -88,8 +90,9 @@ def test_registering_the_same_content_twice_returns_the_existing_record_and_anch
     assert ChainTransaction.objects.filter(kind="anchor_batch").count() == 1
 
 
-def test_batcher_is_enqueued_once_the_pending_count_reaches_the_batch_max(chain_settings, register_image,
-                                                                         django_capture_on_commit_callbacks):
+def test_batcher_is_enqueued_once_the_pending_count_reaches_the_batch_max(
+    chain_settings, register_image, django_capture_on_commit_callbacks
+):
     chain_settings.PROVENANCE_BATCH_MAX = 3
     with django_capture_on_commit_callbacks(execute=True):
         register_image(1)
@@ -113,15 +116,26 @@ def test_batches_hold_at_most_batch_max_records(chain_settings, register_image, 
     assert nonces == list(range(nonces[0], nonces[0] + 4))
 
 
-def test_ownership_transfer_is_recorded_on_chain_and_in_the_owner_history(chain_settings, register_image, run_chain,
-                                                                         anvil_mine, api, make_user):
+def test_ownership_transfer_is_recorded_on_chain_and_in_the_owner_history(
+    chain_settings, register_image, run_chain, anvil_mine, api, make_user
+):
     buyer = make_user(role="buyer")
     record, _ = register_image(7, owner="accounts.user:alice")
     run_chain("batch")
-    event = ownership_transfer(content_sha256=record.content_sha256, from_ref="accounts.user:alice",
-                               to_ref="accounts.user:bob", reference="order:1", user=buyer)
-    again = ownership_transfer(content_sha256=record.content_sha256, from_ref="accounts.user:alice",
-                               to_ref="accounts.user:bob", reference="order:1", user=buyer)
+    event = ownership_transfer(
+        content_sha256=record.content_sha256,
+        from_ref="accounts.user:alice",
+        to_ref="accounts.user:bob",
+        reference="order:1",
+        user=buyer,
+    )
+    again = ownership_transfer(
+        content_sha256=record.content_sha256,
+        from_ref="accounts.user:alice",
+        to_ref="accounts.user:bob",
+        reference="order:1",
+        user=buyer,
+    )
     assert again.pk == event.pk
     assert DomainEvent.objects.filter(type="provenance.ownership_transferred", user=buyer).count() == 1
     run_chain("send")
@@ -135,12 +149,15 @@ def test_ownership_transfer_is_recorded_on_chain_and_in_the_owner_history(chain_
     assert registry.current_owner(bytes.fromhex(record.content_sha256)) == reference_hash("accounts.user:bob")
     logged = registry.find_events("ArtworkTransferred", content_hash=bytes.fromhex(record.content_sha256))
     assert [(e.args["previous_owner"], e.args["new_owner"]) for e in logged] == [
-        (reference_hash("accounts.user:alice"), reference_hash("accounts.user:bob"))]
+        (reference_hash("accounts.user:alice"), reference_hash("accounts.user:bob"))
+    ]
 
     body = api.get(f"/api/v1/verify/{record.content_sha256}").json()
     history = body["match"]["owner_history"]
     assert [(h["kind"], h["from_ref"], h["to_ref"]) for h in history] == [
-        ("registered", None, "accounts.user:alice"), ("transfer", "accounts.user:alice", "accounts.user:bob")]
+        ("registered", None, "accounts.user:alice"),
+        ("transfer", "accounts.user:alice", "accounts.user:bob"),
+    ]
     assert history[1]["transaction_hash"] == event.transaction.tx_hash
     assert body["match"]["record"]["owner"] == "accounts.user:bob"
     assert body["match"]["chain_check"]["owner_matches"] is True
@@ -159,8 +176,9 @@ def test_successive_transfers_reach_the_chain_in_order(chain_settings, register_
     assert registry.current_owner(bytes.fromhex(record.content_sha256)) == reference_hash("d")
 
 
-def test_verifying_an_uploaded_file_finds_the_record_and_its_perceptual_neighbours(chain_settings, register_image,
-                                                                                  run_chain, anvil_mine, api):
+def test_verifying_an_uploaded_file_finds_the_record_and_its_perceptual_neighbours(
+    chain_settings, register_image, run_chain, anvil_mine, api
+):
     record, raw = register_image(11)
     run_chain("batch")
     anvil_mine(2)

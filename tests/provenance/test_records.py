@@ -26,8 +26,14 @@ PDQ = "f0" * 32
 
 
 def register(**overrides):
-    fields = {"content_sha256": SHA, "pdq": PDQ, "pdq_quality": 100, "subject": "gallery.artwork:1",
-              "creator": "accounts.user:1", "owner": "accounts.user:1"} | overrides
+    fields = {
+        "content_sha256": SHA,
+        "pdq": PDQ,
+        "pdq_quality": 100,
+        "subject": "gallery.artwork:1",
+        "creator": "accounts.user:1",
+        "owner": "accounts.user:1",
+    } | overrides
     return record_register(**fields)
 
 
@@ -37,15 +43,18 @@ def test_register_writes_a_pending_record_with_normalised_hashes():
     assert (record.content_sha256, record.pdq) == (SHA, PDQ)
 
 
-@pytest.mark.parametrize(("field", "value", "code"), [
-    ("content_sha256", "ab" * 31, "invalid_sha256"),
-    ("content_sha256", "zz" * 32, "invalid_sha256"),
-    ("pdq", "12", "invalid_pdq"),
-    ("pdq_quality", 101, "invalid"),
-    ("pdq_quality", True, "invalid"),
-    ("subject", "", "invalid_reference"),
-    ("owner", "x" * 256, "invalid_reference"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("content_sha256", "ab" * 31, "invalid_sha256"),
+        ("content_sha256", "zz" * 32, "invalid_sha256"),
+        ("pdq", "12", "invalid_pdq"),
+        ("pdq_quality", 101, "invalid"),
+        ("pdq_quality", True, "invalid"),
+        ("subject", "", "invalid_reference"),
+        ("owner", "x" * 256, "invalid_reference"),
+    ],
+)
 def test_register_rejects_malformed_input_and_writes_nothing(field, value, code):
     with pytest.raises(InvalidInput) as error:
         register(**{field: value})
@@ -162,8 +171,10 @@ def test_records_import_batches_records_with_valid_proofs_and_skips_known_conten
     from provenance.proofs.merkle import verify_proof
 
     register(content_sha256="00" * 32)
-    entries = [RecordEntry(content_sha256=f"{i:064x}", pdq=PDQ, pdq_quality=90, subject=f"s:{i}", creator="c",
-                           owner="o") for i in range(7)]
+    entries = [
+        RecordEntry(content_sha256=f"{i:064x}", pdq=PDQ, pdq_quality=90, subject=f"s:{i}", creator="c", owner="o")
+        for i in range(7)
+    ]
     assert records_import(entries=entries + entries[:2], batch_size=3) == 6  # 0x00.. was registered already
     imported = ProvenanceRecord.objects.exclude(state=RecordState.PENDING)
     assert imported.count() == 6

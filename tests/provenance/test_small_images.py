@@ -25,8 +25,10 @@ def test_match_distance_widens_only_for_small_images():
 
 
 def test_the_samples_are_the_hard_case_the_old_distance_missed():
-    distances = [hamming_distance(pdq_from_bytes(png(image)).hash_hex, pdq_from_bytes(jpeg(image)).hash_hex)
-                 for image in gan_samples()]
+    distances = [
+        hamming_distance(pdq_from_bytes(png(image)).hash_hex, pdq_from_bytes(jpeg(image)).hash_hex)
+        for image in gan_samples()
+    ]
     assert all(31 < distance <= 48 for distance in distances), distances
 
 

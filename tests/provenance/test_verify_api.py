@@ -44,9 +44,17 @@ def test_a_pending_record_is_found_and_reported_not_anchored(api, register_image
     match = response.json()["match"]
     assert match["record"]["state"] == "pending" and match["anchor"] is None
     assert match["chain_check"]["status"] == "not_anchored"
-    assert match["owner_history"] == [{"kind": "registered", "from_ref": None, "to_ref": "accounts.user:owner",
-                                       "at": match["record"]["registered_at"], "state": "pending",
-                                       "transaction_hash": None, "block_number": None}]
+    assert match["owner_history"] == [
+        {
+            "kind": "registered",
+            "from_ref": None,
+            "to_ref": "accounts.user:owner",
+            "at": match["record"]["registered_at"],
+            "state": "pending",
+            "transaction_hash": None,
+            "block_number": None,
+        }
+    ]
 
 
 def test_verification_is_public_even_with_a_bad_token(api, register_image):
@@ -55,11 +63,14 @@ def test_verification_is_public_even_with_a_bad_token(api, register_image):
     assert api.get(f"/api/v1/verify/{record.content_sha256}").status_code == 200
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (b"hello, I am text", "only PNG, JPEG and WEBP"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "an SVG"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "truncated"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"hello, I am text", "only PNG, JPEG and WEBP"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "an SVG"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "truncated"),
+    ],
+)
 def test_non_image_uploads_are_400_with_the_reason(api, data, reason):
     body = problem(api.post("/api/v1/verify", {"file": upload(data)}, format="multipart"), 400, "invalid_image")
     assert reason in body["detail"]
@@ -67,10 +78,13 @@ def test_non_image_uploads_are_400_with_the_reason(api, data, reason):
 
 def test_missing_empty_or_extra_fields_are_400_naming_them(api):
     assert "file" in problem(api.post("/api/v1/verify", {}, format="multipart"), 400, "invalid")["errors"]
-    assert "file" in problem(api.post("/api/v1/verify", {"file": upload(b"")}, format="multipart"),
-                             400, "invalid")["errors"]
-    body = problem(api.post("/api/v1/verify", {"file": upload(image_bytes(1)), "owner": "me"}, format="multipart"),
-                   400, "invalid")
+    assert (
+        "file"
+        in problem(api.post("/api/v1/verify", {"file": upload(b"")}, format="multipart"), 400, "invalid")["errors"]
+    )
+    body = problem(
+        api.post("/api/v1/verify", {"file": upload(image_bytes(1)), "owner": "me"}, format="multipart"), 400, "invalid"
+    )
     assert "owner" in body["errors"]
 
 
@@ -112,8 +126,14 @@ def test_hash_lookup_lists_the_records_perceptual_neighbours(api, register_image
     record, _ = register_image(6)
     copy = encode_jpeg(synthetic_image(6), quality=50)
     hashes = hash_file(raw=copy)
-    twin = record_register(content_sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality,
-                           subject="gallery.artwork:copy", creator="accounts.user:copier", owner="accounts.user:c")
+    twin = record_register(
+        content_sha256=hashes.sha256,
+        pdq=hashes.pdq,
+        pdq_quality=hashes.pdq_quality,
+        subject="gallery.artwork:copy",
+        creator="accounts.user:copier",
+        owner="accounts.user:c",
+    )
     register_image(7)  # an unrelated picture
     body = api.get(f"/api/v1/verify/{record.content_sha256}").json()
     assert [m["record"]["id"] for m in body["perceptual_matches"]] == [str(twin.public_id)]

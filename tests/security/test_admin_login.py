@@ -37,8 +37,9 @@ def test_admin_failures_count_in_the_api_lockout(make_user, api, settings):
         admin_login(client, staff.email, "wrong-password!")
     admin_login(client, staff.email)  # the right password, from the guessing address: refused
     assert not signed_in(client)
-    api_login = api.post("/api/v1/auth/login", {"email": staff.email, "password": PASSWORD}, format="json",
-                         REMOTE_ADDR="192.0.2.5")
+    api_login = api.post(
+        "/api/v1/auth/login", {"email": staff.email, "password": PASSWORD}, format="json", REMOTE_ADDR="192.0.2.5"
+    )
     assert api_login.status_code == 429  # one counter for both doors
 
 
@@ -46,6 +47,7 @@ def test_admin_failures_count_in_the_api_lockout(make_user, api, settings):
 def test_admin_login_posts_are_throttled_per_address(make_user, monkeypatch):
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "3/min"})
     from rest_framework.settings import api_settings
+
     monkeypatch.setitem(api_settings.DEFAULT_THROTTLE_RATES, "login", "3/min")
     client = Client()
     codes = [admin_login(client, f"x{n}@example.com", "wrong-password!").status_code for n in range(5)]

@@ -30,7 +30,8 @@ def signed_in(user) -> Client:
 def test_the_payment_admin_does_not_refund_an_order_payment_behind_the_orders_back(make_user, sold):
     payment = Payment.objects.get(public_id=sold["payment"]["id"])
     response = signed_in(make_user(role="staff")).post(
-        "/admin/subscriptions/payment/", {"action": "refund", "_selected_action": [payment.pk]}, follow=True)
+        "/admin/subscriptions/payment/", {"action": "refund", "_selected_action": [payment.pk]}, follow=True
+    )
     assert response.status_code == 200 and "which also revokes what it bought" in response.content.decode()
     payment.refresh_from_db()
     assert payment.state == "succeeded"

@@ -15,8 +15,9 @@ def _login(api, forwarded: str | None = None, remote: str = "203.0.113.7"):
     extra = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
-    return api.post("/api/v1/auth/login", {"email": "nobody@example.com", "password": "wrong-password-1"},
-                    format="json", **extra)
+    return api.post(
+        "/api/v1/auth/login", {"email": "nobody@example.com", "password": "wrong-password-1"}, format="json", **extra
+    )
 
 
 @pytest.mark.django_db
@@ -32,8 +33,14 @@ def test_register_and_anonymous_limits_ignore_forwarded_for(api, monkeypatch):
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"register": "2/min"})
     codes = []
     for n in range(4):
-        codes.append(api.post("/api/v1/auth/register", {"email": f"x{n}@example.com", "password": "pw"},
-                              format="json", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code)
+        codes.append(
+            api.post(
+                "/api/v1/auth/register",
+                {"email": f"x{n}@example.com", "password": "pw"},
+                format="json",
+                HTTP_X_FORWARDED_FOR=f"10.0.0.{n}",
+            ).status_code
+        )
     assert codes[2:] == [429, 429]
 
 
@@ -48,14 +55,17 @@ def test_behind_one_trusted_proxy_the_client_is_the_address_it_appended(api, mon
     assert _login(api, forwarded="1.2.3.4, 192.0.2.11", remote="10.0.0.1").status_code == 401
 
 
-@pytest.mark.parametrize(("trusted", "forwarded", "expected"), [
-    (0, "1.1.1.1", "10.0.0.1"),
-    (1, "1.1.1.1, 2.2.2.2", "2.2.2.2"),
-    (2, "1.1.1.1, 2.2.2.2, 3.3.3.3", "2.2.2.2"),
-    (2, "3.3.3.3", "3.3.3.3"),
-    (1, "not-an-ip", "10.0.0.1"),
-    (1, "", "10.0.0.1"),
-])
+@pytest.mark.parametrize(
+    ("trusted", "forwarded", "expected"),
+    [
+        (0, "1.1.1.1", "10.0.0.1"),
+        (1, "1.1.1.1, 2.2.2.2", "2.2.2.2"),
+        (2, "1.1.1.1, 2.2.2.2, 3.3.3.3", "2.2.2.2"),
+        (2, "3.3.3.3", "3.3.3.3"),
+        (1, "not-an-ip", "10.0.0.1"),
+        (1, "", "10.0.0.1"),
+    ],
+)
 def test_client_ip_reads_only_entries_our_proxies_appended(settings, trusted, forwarded, expected):
     settings.TRUSTED_PROXY_COUNT = trusted
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)

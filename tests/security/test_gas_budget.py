@@ -32,7 +32,8 @@ def _metric(client, name: str) -> float:
 
 
 def test_the_breaker_stops_signing_at_the_budget_keeps_the_outbox_and_alerts(
-        chain_settings, register_image, run_chain, make_user, client, caplog):
+    chain_settings, register_image, run_chain, make_user, client, caplog
+):
     register_image(1)
     run_chain("batch")
     first = ChainTransaction.objects.get(kind=TxKind.ANCHOR_BATCH)
@@ -95,8 +96,7 @@ def test_resetting_the_budget_needs_the_permission(chain_settings, make_user, cl
     assert client.get("/dashboard/gas-breaker/reset/").status_code == 405
 
 
-def test_pending_transfers_are_sent_as_one_transaction_in_order(chain_settings, register_image, run_chain,
-                                                                anvil_mine):
+def test_pending_transfers_are_sent_as_one_transaction_in_order(chain_settings, register_image, run_chain, anvil_mine):
     records = [register_image(seed, owner="a")[0] for seed in range(3)]
     run_chain("batch")
     moves = [(records[0], "a", "b"), (records[1], "a", "c"), (records[0], "b", "d"), (records[2], "a", "e")]
@@ -106,8 +106,10 @@ def test_pending_transfers_are_sent_as_one_transaction_in_order(chain_settings, 
 
     run_chain("send")
     sent = ChainTransaction.objects.get(kind=TxKind.RECORD_TRANSFER, state=TxState.SENT)
-    assert ChainTransaction.objects.filter(kind=TxKind.RECORD_TRANSFER, state=TxState.MERGED,
-                                           replaced_by=sent).count() == 3
+    assert (
+        ChainTransaction.objects.filter(kind=TxKind.RECORD_TRANSFER, state=TxState.MERGED, replaced_by=sent).count()
+        == 3
+    )
     assert [(t["from_ref"], t["to_ref"]) for t in sent.payload["transfers"]] == [(s, d) for _, s, d in moves]
     assert set(OwnershipEvent.objects.values_list("transaction", flat=True)) == {sent.pk}
 

@@ -21,13 +21,15 @@ def _stored_text() -> str:
 
 @pytest.mark.django_db
 def test_api_key_secret_is_not_kept_in_the_idempotency_record_nor_replayed(user_client):
-    first = user_client.post("/api/v1/api-keys", {"name": "ci", "scopes": ["profile:read"]}, format="json",
-                             HTTP_IDEMPOTENCY_KEY="k-1")
+    first = user_client.post(
+        "/api/v1/api-keys", {"name": "ci", "scopes": ["profile:read"]}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
     assert first.status_code == 201
     secret = first.json()["key"]
     assert secret[8:] not in _stored_text()
-    replay = user_client.post("/api/v1/api-keys", {"name": "ci", "scopes": ["profile:read"]}, format="json",
-                              HTTP_IDEMPOTENCY_KEY="k-1")
+    replay = user_client.post(
+        "/api/v1/api-keys", {"name": "ci", "scopes": ["profile:read"]}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
     assert replay.status_code == 409
     assert replay.json()["code"] == "idempotent_secret_not_replayable"
     assert replay.json()["resource"] == first.json()["id"]
@@ -36,14 +38,16 @@ def test_api_key_secret_is_not_kept_in_the_idempotency_record_nor_replayed(user_
 
 @pytest.mark.django_db
 def test_a_narrow_api_key_cannot_list_create_or_revoke_api_keys(user_client):
-    created = user_client.post("/api/v1/api-keys", {"name": "narrow", "scopes": ["profile:read"]},
-                               format="json").json()
+    created = user_client.post("/api/v1/api-keys", {"name": "narrow", "scopes": ["profile:read"]}, format="json").json()
     narrow = bearer(created["key"])
-    for response in (narrow.get("/api/v1/api-keys"),
-                     narrow.post("/api/v1/api-keys", {"name": "child", "scopes": ["profile:read"]}, format="json",
-                                 HTTP_IDEMPOTENCY_KEY="k-2"),
-                     narrow.get(f"/api/v1/api-keys/{created['id']}"),
-                     narrow.delete(f"/api/v1/api-keys/{created['id']}")):
+    for response in (
+        narrow.get("/api/v1/api-keys"),
+        narrow.post(
+            "/api/v1/api-keys", {"name": "child", "scopes": ["profile:read"]}, format="json", HTTP_IDEMPOTENCY_KEY="k-2"
+        ),
+        narrow.get(f"/api/v1/api-keys/{created['id']}"),
+        narrow.delete(f"/api/v1/api-keys/{created['id']}"),
+    ):
         assert response.status_code == 403, response.content
         assert response.json()["code"] == "login_token_required"
     assert not IdempotencyKey.objects.filter(key="k-2").exists()
@@ -51,14 +55,20 @@ def test_a_narrow_api_key_cannot_list_create_or_revoke_api_keys(user_client):
 
 @pytest.mark.django_db
 def test_webhook_signing_secrets_are_not_kept_in_idempotency_records(artist_client):
-    created = artist_client.post("/api/v1/webhooks", {"url": "https://93.184.215.14/hooks"},
-                                 format="json", HTTP_IDEMPOTENCY_KEY="w-1")
+    created = artist_client.post(
+        "/api/v1/webhooks", {"url": "https://93.184.215.14/hooks"}, format="json", HTTP_IDEMPOTENCY_KEY="w-1"
+    )
     assert created.status_code == 201, created.content
-    rotated = artist_client.post(f"/api/v1/webhooks/{created.json()['id']}/rotate-secret",
-                                 {"previous_secret_expires_in": 0}, format="json", HTTP_IDEMPOTENCY_KEY="w-2")
+    rotated = artist_client.post(
+        f"/api/v1/webhooks/{created.json()['id']}/rotate-secret",
+        {"previous_secret_expires_in": 0},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="w-2",
+    )
     assert rotated.status_code == 200, rotated.content
     stored = _stored_text()
     assert created.json()["secret"] not in stored and rotated.json()["secret"] not in stored
-    again = artist_client.post("/api/v1/webhooks", {"url": "https://93.184.215.14/hooks"},
-                               format="json", HTTP_IDEMPOTENCY_KEY="w-1")
+    again = artist_client.post(
+        "/api/v1/webhooks", {"url": "https://93.184.215.14/hooks"}, format="json", HTTP_IDEMPOTENCY_KEY="w-1"
+    )
     assert again.status_code == 409 and created.json()["secret"] not in again.content.decode()

@@ -7,8 +7,7 @@ from tests.helpers import PASSWORD
 
 
 def login(api, email, password=PASSWORD, address="198.51.100.1"):
-    return api.post("/api/v1/auth/login", {"email": email, "password": password}, format="json",
-                    REMOTE_ADDR=address)
+    return api.post("/api/v1/auth/login", {"email": email, "password": password}, format="json", REMOTE_ADDR=address)
 
 
 def _shape(response) -> tuple:

@@ -12,13 +12,17 @@ from tests.marketplace.gallery import conftest as gallery
 from tests.marketplace.gallery.helpers import buy
 
 gallery_media, make_artwork, make_listing, on_pro_plan = (
-    gallery.gallery_media, gallery.make_artwork, gallery.make_listing, gallery.on_pro_plan)
+    gallery.gallery_media,
+    gallery.make_artwork,
+    gallery.make_listing,
+    gallery.on_pro_plan,
+)
 
 
 @pytest.mark.django_db
-def test_an_artist_cannot_withdraw_a_work_whose_exclusive_licence_was_sold(artist_client, artist, client_for,
-                                                                          make_user, on_pro_plan, make_artwork,
-                                                                          make_listing):
+def test_an_artist_cannot_withdraw_a_work_whose_exclusive_licence_was_sold(
+    artist_client, artist, client_for, make_user, on_pro_plan, make_artwork, make_listing
+):
     on_pro_plan(artist)
     artwork = make_artwork(41)
     listing = make_listing(artwork["id"], licence_type="exclusive", price=100_000)
@@ -52,14 +56,23 @@ def test_popularity_counts_each_viewer_once(api, user_client, make_artwork):
 @pytest.mark.django_db
 def test_a_password_change_can_revoke_every_api_key(user_client, user):
     user_client.post("/api/v1/api-keys", {"name": "ci", "scopes": ["profile:read"]}, format="json")
-    kept = user_client.post("/api/v1/auth/password", {"current_password": PASSWORD,
-                                                      "new_password": "a-long-and-unusual-passphrase"}, format="json")
+    kept = user_client.post(
+        "/api/v1/auth/password",
+        {"current_password": PASSWORD, "new_password": "a-long-and-unusual-passphrase"},
+        format="json",
+    )
     assert kept.status_code == 200 and ApiKey.objects.get(user=user).revoked_at is None
     signed_in = APIClient()
     signed_in.credentials(HTTP_AUTHORIZATION=f"Bearer {kept.json()['token']}")
-    revoked = signed_in.post("/api/v1/auth/password", {
-        "current_password": "a-long-and-unusual-passphrase", "new_password": "another-long-unusual-phrase",
-        "revoke_api_keys": True}, format="json")
+    revoked = signed_in.post(
+        "/api/v1/auth/password",
+        {
+            "current_password": "a-long-and-unusual-passphrase",
+            "new_password": "another-long-unusual-phrase",
+            "revoke_api_keys": True,
+        },
+        format="json",
+    )
     assert revoked.status_code == 200 and ApiKey.objects.get(user=user).revoked_at is not None
 
 

@@ -60,7 +60,8 @@ def test_a_declined_card_releases_the_exclusive_at_once(client_for, make_user, e
 
 @pytest.mark.django_db
 def test_a_payment_awaiting_3ds_holds_nothing_and_loses_to_a_completed_one(
-        client_for, make_user, exclusive, run_tasks, django_capture_on_commit_callbacks):
+    client_for, make_user, exclusive, run_tasks, django_capture_on_commit_callbacks
+):
     waiting = buy(client_for(make_user()), exclusive["id"], payment_method="tok_requires_action").json()
     assert waiting["state"] == "pending" and waiting["payment"]["state"] == "requires_action"
     assert Order.objects.get(public_id=waiting["id"]).hold_expires_at is None
@@ -77,8 +78,7 @@ def test_a_payment_awaiting_3ds_holds_nothing_and_loses_to_a_completed_one(
 
 
 @pytest.mark.django_db
-def test_a_charge_in_flight_holds_the_listing_briefly_then_the_hold_lapses(client_for, make_user, exclusive,
-                                                                           settings):
+def test_a_charge_in_flight_holds_the_listing_briefly_then_the_hold_lapses(client_for, make_user, exclusive, settings):
     """A hold left by a crashed request (the charge never answered) blocks other payers only until it lapses."""
     first = client_for(make_user())
     order = buy(first, exclusive["id"], payment_method=None).json()
@@ -93,8 +93,7 @@ def test_a_charge_in_flight_holds_the_listing_briefly_then_the_hold_lapses(clien
 
 
 @pytest.mark.django_db
-def test_a_buyer_holds_one_exclusive_at_a_time(client_for, make_user, artist, make_artwork, make_listing,
-                                               on_pro_plan):
+def test_a_buyer_holds_one_exclusive_at_a_time(client_for, make_user, artist, make_artwork, make_listing, on_pro_plan):
     on_pro_plan(artist)
     listings = [make_listing(make_artwork(72 + n)["id"], licence_type="exclusive", price=9_000) for n in range(2)]
     buyer = client_for(make_user())

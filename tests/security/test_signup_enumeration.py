@@ -40,11 +40,15 @@ def test_the_api_answers_a_taken_email_exactly_as_a_new_one(api, make_user, mail
 
 def test_the_sign_up_page_answers_a_taken_email_exactly_as_a_new_one(client, make_user, mailoutbox):
     make_user(email="victim@example.com")
-    pages = [client.post("/signup", {"email": email, "password": STRONG, "role": "buyer"})
-             for email in ("victim@example.com", "newcomer@example.com")]
+    pages = [
+        client.post("/signup", {"email": email, "password": STRONG, "role": "buyer"})
+        for email in ("victim@example.com", "newcomer@example.com")
+    ]
     assert [p.status_code for p in pages] == [200, 200]
-    texts = [p.content.decode().replace(email, "X").split('id="signup-sent"')[1].split("</p>")[0]
-             for p, email in zip(pages, ("victim@example.com", "newcomer@example.com"), strict=True)]
+    texts = [
+        p.content.decode().replace(email, "X").split('id="signup-sent"')[1].split("</p>")[0]
+        for p, email in zip(pages, ("victim@example.com", "newcomer@example.com"), strict=True)
+    ]
     assert texts[0] == texts[1]
     assert not client.session.get("_auth_user_id")  # nobody was signed in
 
@@ -54,8 +58,9 @@ def test_an_unconfirmed_account_cannot_sign_in_and_a_link_works_once(api, mailou
     login = api.post("/api/v1/auth/login", {"email": "nia@example.com", "password": STRONG}, format="json")
     assert login.status_code == 401 and login.json()["code"] == "email_unconfirmed"
     uid, token = link_parts(mailoutbox[-1].body)
-    assert api.post("/api/v1/auth/register/confirm", {"uid": uid, "token": token + "x"},
-                    format="json").status_code == 400
+    assert (
+        api.post("/api/v1/auth/register/confirm", {"uid": uid, "token": token + "x"}, format="json").status_code == 400
+    )
     first = api.post("/api/v1/auth/register/confirm", {"uid": uid, "token": token}, format="json")
     assert first.status_code == 201 and first.json()["token"].startswith("atk_")
     again = api.post("/api/v1/auth/register/confirm", {"uid": uid, "token": token}, format="json")
@@ -68,21 +73,34 @@ def test_registering_again_before_confirming_voids_the_earlier_link(api, mailout
     latest sign-up's password is the one a confirmation keeps."""
     _register(api, "nia@example.com")
     early = link_parts(mailoutbox[-1].body)
-    api.post("/api/v1/auth/register", {"email": "nia@example.com", "password": "another-long-passphrase-9",
-                                       "role": "artist"}, format="json")
+    api.post(
+        "/api/v1/auth/register",
+        {"email": "nia@example.com", "password": "another-long-passphrase-9", "role": "artist"},
+        format="json",
+    )
     late = link_parts(mailoutbox[-1].body)
-    assert api.post("/api/v1/auth/register/confirm", dict(zip(("uid", "token"), early, strict=True)),
-                    format="json").status_code == 400
-    assert api.post("/api/v1/auth/register/confirm", dict(zip(("uid", "token"), late, strict=True)),
-                    format="json").status_code == 201
+    assert (
+        api.post(
+            "/api/v1/auth/register/confirm", dict(zip(("uid", "token"), early, strict=True)), format="json"
+        ).status_code
+        == 400
+    )
+    assert (
+        api.post(
+            "/api/v1/auth/register/confirm", dict(zip(("uid", "token"), late, strict=True)), format="json"
+        ).status_code
+        == 201
+    )
     user = User.objects.get(email="nia@example.com")
     assert user.check_password("another-long-passphrase-9") and user.role == "artist"
 
 
 def test_an_account_staff_add_in_the_admin_can_sign_in(client, make_user, api):
     client.force_login(make_user(role="staff"))
-    response = client.post("/admin/accounts/user/add/", {"email": "added@example.com", "role": "buyer",
-                                                         "password1": STRONG, "password2": STRONG})
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {"email": "added@example.com", "role": "buyer", "password1": STRONG, "password2": STRONG},
+    )
     assert response.status_code == 302, response.content.decode()[-2000:]
     login = api.post("/api/v1/auth/login", {"email": "added@example.com", "password": STRONG}, format="json")
     assert login.status_code == 200, login.json()

@@ -27,7 +27,8 @@ def dataset_id(artist_client) -> str:
 
 @pytest.mark.django_db
 def test_a_free_artist_asking_for_a_million_steps_at_128px_and_512_channels_gets_400_with_the_limit(
-        artist_client, dataset_id):
+    artist_client, dataset_id
+):
     free = Plan.objects.get(code=FREE_PLAN_CODE)
     assert free.max_training_work and free.max_training_minutes
     config = {"steps": 1_000_000, "resolution": 128, "g_channels": 512, "d_channels": 512}
@@ -42,10 +43,13 @@ def test_a_free_artist_asking_for_a_million_steps_at_128px_and_512_channels_gets
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("body", [
-    {"budget_minutes": 600},
-    {"preset": "best", "budget_minutes": 31},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"budget_minutes": 600},
+        {"preset": "best", "budget_minutes": 31},
+    ],
+)
 def test_a_budget_over_the_plans_minutes_is_400_with_the_limit(artist_client, dataset_id, body):
     free = Plan.objects.get(code=FREE_PLAN_CODE)
     response = artist_client.post(URL, {"dataset": dataset_id, **body}, format="json")
@@ -77,9 +81,17 @@ def test_the_worker_stops_a_run_at_its_time_limit_and_exports_it(artist_client, 
     body = artist_client.post(URL, {"dataset": dataset_id, "config": TINY_CONFIG}, format="json").json()
     run = TrainingRun.objects.get(public_id=body["id"])
     TrainingRun.objects.filter(pk=run.pk).update(
-        config={**run.config, "steps": 1_000_000, "budget_minutes": 0.0, "checkpoint_every": 1_000_000,
-                "sample_every": 1_000_000, "log_every": 50},
-        total_steps=1_000_000, time_limit_seconds=1.5)
+        config={
+            **run.config,
+            "steps": 1_000_000,
+            "budget_minutes": 0.0,
+            "checkpoint_every": 1_000_000,
+            "sample_every": 1_000_000,
+            "log_every": 50,
+        },
+        total_steps=1_000_000,
+        time_limit_seconds=1.5,
+    )
     started = time.monotonic()
     run_queued_tasks(queues="training,generation")
     took = time.monotonic() - started

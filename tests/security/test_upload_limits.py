@@ -30,17 +30,24 @@ def test_a_buyer_cannot_upload_an_artwork_and_the_body_is_never_parsed(user_clie
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("path", "method", "setting", "value"), [
-    ("/api/v1/artworks", "post", "GALLERY_MAX_UPLOAD_BYTES", 4096),
-    ("/api/v1/me/avatar", "put", None, None),
-    ("/api/v1/verify", "post", "PROVENANCE_VERIFY_MAX_BYTES", 4096),
-])
-def test_an_upload_over_the_route_cap_is_413_before_parsing(artist_client, parsed, settings, path, method, setting,
-                                                            value):
+@pytest.mark.parametrize(
+    ("path", "method", "setting", "value"),
+    [
+        ("/api/v1/artworks", "post", "GALLERY_MAX_UPLOAD_BYTES", 4096),
+        ("/api/v1/me/avatar", "put", None, None),
+        ("/api/v1/verify", "post", "PROVENANCE_VERIFY_MAX_BYTES", 4096),
+    ],
+)
+def test_an_upload_over_the_route_cap_is_413_before_parsing(
+    artist_client, parsed, settings, path, method, setting, value
+):
     if setting:
         setattr(settings, setting, value)
-    limit = route_limit({"/api/v1/artworks": "artwork-list", "/api/v1/me/avatar": "me-avatar",
-                         "/api/v1/verify": "provenance-verify"}[path])
+    limit = route_limit(
+        {"/api/v1/artworks": "artwork-list", "/api/v1/me/avatar": "me-avatar", "/api/v1/verify": "provenance-verify"}[
+            path
+        ]
+    )
     response = getattr(artist_client, method)(path, {"title": "x", "file": big_file(limit + 1)}, format="multipart")
     assert response.status_code == 413, response.content
     assert response.json()["code"] == "payload_too_large" and response.json()["max_bytes"] == limit
@@ -71,6 +78,7 @@ def test_a_declared_size_over_the_app_cap_is_refused_without_reading(artist_clie
 
 
 def test_a_content_length_that_is_not_a_number_is_400():
-    response = Client().generic("PATCH", "/api/v1/me", data=b"{}", content_type="application/json",
-                                CONTENT_LENGTH="not-a-number")
+    response = Client().generic(
+        "PATCH", "/api/v1/me", data=b"{}", content_type="application/json", CONTENT_LENGTH="not-a-number"
+    )
     assert response.status_code == 400 and response.json()["code"] == "malformed_request"

@@ -65,7 +65,9 @@ def test_the_data_migration_encrypts_secrets_stored_in_clear(make_user):
             "INSERT INTO webhooks_webhookendpoint (public_id, created_at, updated_at, owner_id, url, description, "
             "events, secret, previous_secret, is_active, disabled_reason, disabled_detail, consecutive_failures) "
             "VALUES (%s, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, %s, 'https://example.com/h', '', '[\"*\"]', "
-            "'whsec_plain', '', %s, '', '', 0)", ["0" * 32, owner.pk, True])
+            "'whsec_plain', '', %s, '', '', 0)",
+            ["0" * 32, owner.pk, True],
+        )
     call_command("migrate", "webhooks", verbosity=0)
     endpoint = WebhookEndpoint.objects.get()
     stored, previous = _raw(endpoint.pk)

@@ -27,8 +27,12 @@ def _beat(*, worker_id: str, queues: str, stop: threading.Event) -> None:
                 close_old_connections()
                 WorkerHeartbeat.objects.update_or_create(
                     worker_id=worker_id,
-                    defaults={"hostname": socket.gethostname(), "pid": os.getpid(), "queues": queues,
-                              "last_seen": timezone.now()},
+                    defaults={
+                        "hostname": socket.gethostname(),
+                        "pid": os.getpid(),
+                        "queues": queues,
+                        "last_seen": timezone.now(),
+                    },
                 )
             except Exception:  # the database may be briefly locked or restarting; try again next beat
                 logger.debug("worker heartbeat failed", exc_info=True)

@@ -107,11 +107,13 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=PROJECT.read("ATELIER_PORT"))
         parser.add_argument("--web-workers", type=int, default=PROJECT.read("WEB_CONCURRENCY"))
         parser.add_argument("--no-chain", action="store_true", help="do not start anvil (use CHAIN_RPC_URL)")
-        parser.add_argument("--check-ports", action="store_true",
-                            help="only check that the ports the stack needs are free, then exit")
+        parser.add_argument(
+            "--check-ports", action="store_true", help="only check that the ports the stack needs are free, then exit"
+        )
 
-    def handle(self, *args: Any, host: str, port: int, web_workers: int, no_chain: bool, check_ports: bool,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, host: str, port: int, web_workers: int, no_chain: bool, check_ports: bool, **options: Any
+    ) -> None:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         children = self._children(host=host, port=port, web_workers=web_workers, with_chain=not no_chain)
@@ -123,9 +125,11 @@ class Command(BaseCommand):
     def _check_ports(children: list[Child], host: str) -> None:
         for child in children:
             if child.ready_port and _port_open(host if child.name == "web" else "127.0.0.1", child.ready_port):
-                raise CommandError(f"port {child.ready_port} ({child.name}) is already in use"
-                                   f"{_listener(child.ready_port)}: stop it (a stray `make run`?) or choose another "
-                                   f"port (ATELIER_PORT, CHAIN_RPC_URL)")
+                raise CommandError(
+                    f"port {child.ready_port} ({child.name}) is already in use"
+                    f"{_listener(child.ready_port)}: stop it (a stray `make run`?) or choose another "
+                    f"port (ATELIER_PORT, CHAIN_RPC_URL)"
+                )
 
     def _run(self, children: list[Child], *, host: str, port: int, no_chain: bool) -> None:
         self._reset_metrics_dirs(children)
@@ -160,19 +164,51 @@ class Command(BaseCommand):
             anvil = resolve_anvil_binary(DEFAULT_ANVIL_BINARY)
             state_dir = settings.VAR_DIR / "chain"
             state_dir.mkdir(parents=True, exist_ok=True)
-            children.append(Child(
-                name="anvil",
-                argv=[str(anvil), "--host", "127.0.0.1", "--port", str(rpc.port or 8545),
-                      "--chain-id", str(settings.CHAIN_ID), "--state", str(state_dir / "state.json"),
-                      "--state-interval", "5", "--block-time", "2", "--silent"],
-                ready_port=rpc.port or 8545,
-                stop_grace_s=20.0,
-            ))
+            children.append(
+                Child(
+                    name="anvil",
+                    argv=[
+                        str(anvil),
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(rpc.port or 8545),
+                        "--chain-id",
+                        str(settings.CHAIN_ID),
+                        "--state",
+                        str(state_dir / "state.json"),
+                        "--state-interval",
+                        "5",
+                        "--block-time",
+                        "2",
+                        "--silent",
+                    ],
+                    ready_port=rpc.port or 8545,
+                    stop_grace_s=20.0,
+                )
+            )
         children += [
-            Child(name="web", argv=[python, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{host}:{port}",
-                                    "--workers", str(web_workers), "--threads", "4", "--timeout", "120",
-                                    "--graceful-timeout", "10"], ready_port=port,
-                  env={"PROMETHEUS_MULTIPROC_DIR": str(settings.VAR_DIR / "metrics-web")}),
+            Child(
+                name="web",
+                argv=[
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "config.wsgi:application",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    str(web_workers),
+                    "--threads",
+                    "4",
+                    "--timeout",
+                    "120",
+                    "--graceful-timeout",
+                    "10",
+                ],
+                ready_port=port,
+                env={"PROMETHEUS_MULTIPROC_DIR": str(settings.VAR_DIR / "metrics-web")},
+            ),
             *self._pool_workers(python, manage),
             Child(name="scheduler", argv=[python, manage, "run_scheduler"]),
         ]
@@ -194,25 +230,48 @@ class Command(BaseCommand):
         for pool, queues in POOLS.items():
             for index in range(settings.WORKER_POOL_SIZES[pool]):
                 name = f"{pool}-{index + 1}" if settings.WORKER_POOL_SIZES[pool] > 1 else pool
-                workers.append(Child(
-                    name=name, argv=[python, manage, "db_worker", "--queue-name", queues, "--interval", "0.5",
-                                     "--no-reload", "--no-startup-delay"],
-                    orphan_signal=signal.SIGKILL))
+                workers.append(
+                    Child(
+                        name=name,
+                        argv=[
+                            python,
+                            manage,
+                            "db_worker",
+                            "--queue-name",
+                            queues,
+                            "--interval",
+                            "0.5",
+                            "--no-reload",
+                            "--no-startup-delay",
+                        ],
+                        orphan_signal=signal.SIGKILL,
+                    )
+                )
         return workers
 
     def _start(self, child: Child) -> None:
         child.process = subprocess.Popen(
-            child.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **child.env},
+            child.argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **child.env},
             preexec_fn=_die_with_parent(child.orphan_signal, os.getpid()),  # noqa: PLW1509 (no locks taken)
         )
-        threading.Thread(target=_pump, args=(child.name, child.process.stdout, self.stdout._out, self.lock),
-                         daemon=True).start()
+        threading.Thread(
+            target=_pump, args=(child.name, child.process.stdout, self.stdout._out, self.lock), daemon=True
+        ).start()
 
     def _deploy_registry(self) -> None:
         """Deploy the provenance registry once per chain (idempotent; redeploys after a chain reset)."""
-        result = subprocess.run([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "chain_deploy"],
-                                capture_output=True, text=True, timeout=180)
+        result = subprocess.run(
+            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "chain_deploy"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         with self.lock:
             for line in (result.stdout + result.stderr).splitlines():
                 self.stdout.write(f"{'deploy':>9} | {line}")
@@ -241,8 +300,10 @@ class Command(BaseCommand):
             f"  health          {base}/healthz",
         ]
         if with_chain:
-            lines.append(f"  chain (anvil)   {settings.CHAIN_RPC_URL}  chain id {settings.CHAIN_ID}, "
-                         f"state kept in {settings.VAR_DIR / 'chain'}")
+            lines.append(
+                f"  chain (anvil)   {settings.CHAIN_RPC_URL}  chain id {settings.CHAIN_ID}, "
+                f"state kept in {settings.VAR_DIR / 'chain'}"
+            )
         lines += ["Press Ctrl-C to stop.", ""]
         with self.lock:
             self.stdout.write("\n".join(lines))

@@ -16,8 +16,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--queued", action="store_true", help="pause queued runs too (no worker takes them)")
-        parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                            help="wait up to this long for running runs to pause; exit 1 if some still run")
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="wait up to this long for running runs to pause; exit 1 if some still run",
+        )
         parser.add_argument("--resume", action="store_true", help="resume every run a drain paused, and stop")
 
     def handle(self, *args, **options) -> None:
@@ -25,8 +30,9 @@ class Command(BaseCommand):
             self.stdout.write(f"resumed {services.training_runs_undrain()} run(s)")
             return
         counts = services.training_runs_drain(include_queued=options["queued"])
-        self.stdout.write(f"asked {counts['asked']} running run(s) to pause; paused {counts['paused_queued']} "
-                          f"queued run(s)")
+        self.stdout.write(
+            f"asked {counts['asked']} running run(s) to pause; paused {counts['paused_queued']} queued run(s)"
+        )
         deadline = time.monotonic() + options["wait"]
         running = counts["still_running"]
         while running and time.monotonic() < deadline:

@@ -29,9 +29,23 @@ from marketplace.commissions.services.sweep import (
 )
 
 __all__ = [
-    "commission_auto_complete", "commission_cancel", "commission_create", "commission_expire",
-    "commission_payment_sync", "commission_refund", "commission_revision_lapse", "commissions_sweep",
-    "delivery_accept", "delivery_generate", "delivery_generation_settle", "delivery_generation_settle_for_job",
+    "commission_auto_complete",
+    "commission_cancel",
+    "commission_create",
+    "commission_expire",
+    "commission_payment_sync",
+    "commission_refund",
+    "commission_revision_lapse",
+    "commissions_sweep",
+    "delivery_accept",
+    "delivery_generate",
+    "delivery_generation_settle",
+    "delivery_generation_settle_for_job",
     "delivery_image_read",
-    "delivery_request_revision", "delivery_upload", "offer_accept", "offer_create", "offer_decline", "offer_withdraw",
+    "delivery_request_revision",
+    "delivery_upload",
+    "offer_accept",
+    "offer_create",
+    "offer_decline",
+    "offer_withdraw",
 ]

@@ -49,16 +49,21 @@ def check_future(value: Any, *, field: str, now: datetime) -> datetime:
 
 def check_not_overdue(commission: Commission, *, now: datetime, action: str) -> None:
     if commission.due_at <= now:
-        raise Conflict(f"The commission was due {commission.due_at.isoformat()}; it is too late to {action}.",
-                       code=CommissionError.DEADLINE_PASSED, state=commission.state,
-                       due_at=commission.due_at.isoformat())
+        raise Conflict(
+            f"The commission was due {commission.due_at.isoformat()}; it is too late to {action}.",
+            code=CommissionError.DEADLINE_PASSED,
+            state=commission.state,
+            due_at=commission.due_at.isoformat(),
+        )
 
 
 def decline_pending_offers(commission: Commission, *, now: datetime) -> int:
     return Offer.objects.filter(commission=commission, state=OfferState.PENDING).update(
-        state=OfferState.DECLINED, decided_at=now, updated_at=now)
+        state=OfferState.DECLINED, decided_at=now, updated_at=now
+    )
 
 
 def fail_generating_deliveries(commission: Commission, *, reason: str) -> int:
     return Delivery.objects.filter(commission=commission, state=DeliveryState.GENERATING).update(
-        state=DeliveryState.FAILED, failure_reason=reason[:500], updated_at=timezone.now())
+        state=DeliveryState.FAILED, failure_reason=reason[:500], updated_at=timezone.now()
+    )

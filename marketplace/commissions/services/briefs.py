@@ -60,9 +60,19 @@ def _resolve_target(*, client: Any, target_artist: UUID | None, target_model: UU
     return artist, model
 
 
-def commission_create(*, client: Any, description: str, budget: int, currency: str, deadline: datetime,
-                      title: str = "", style: str = "", target_artist: UUID | None = None,
-                      target_model: UUID | None = None, references: Sequence[Any] = ()) -> Commission:
+def commission_create(
+    *,
+    client: Any,
+    description: str,
+    budget: int,
+    currency: str,
+    deadline: datetime,
+    title: str = "",
+    style: str = "",
+    target_artist: UUID | None = None,
+    target_model: UUID | None = None,
+    references: Sequence[Any] = (),
+) -> Commission:
     """Post a brief, open to every artist, or only to `target_artist` / the owner of `target_model`.
     References are validated and re-encoded before anything is stored."""
     now = timezone.now()
@@ -79,23 +89,62 @@ def commission_create(*, client: Any, description: str, budget: int, currency: s
             paths.append(save_exact(f"commissions/references/{public_id}/{index:02d}.png", item.image.data))
         with transaction.atomic():
             commission = Commission.objects.create(
-                public_id=public_id, client=client, target_artist=artist, target_model=model, title=title.strip(),
-                description=description.strip(), style=style.strip(), budget=budget, currency=currency,
-                deadline=deadline, due_at=deadline, state_changed_at=now,
+                public_id=public_id,
+                client=client,
+                target_artist=artist,
+                target_model=model,
+                title=title.strip(),
+                description=description.strip(),
+                style=style.strip(),
+                budget=budget,
+                currency=currency,
+                deadline=deadline,
+                due_at=deadline,
+                state_changed_at=now,
             )
-            CommissionReference.objects.bulk_create([
-                CommissionReference(commission=commission, index=index, file=path, original_name=item.name,
-                                    sha256=item.image.sha256, width=item.image.width, height=item.image.height)
-                for index, (item, path) in enumerate(zip(cleaned, paths, strict=True))
-            ])
-            history_record(commission=commission, action="created", actor=client, actor_role=CLIENT, from_state="",
-                           data={"references": len(paths)})
-            commission_emit(commission=commission, event="created", audience=(CLIENT,), actor=client,
-                            budget=budget, currency=currency, deadline=deadline.isoformat())
+            CommissionReference.objects.bulk_create(
+                [
+                    CommissionReference(
+                        commission=commission,
+                        index=index,
+                        file=path,
+                        original_name=item.name,
+                        sha256=item.image.sha256,
+                        width=item.image.width,
+                        height=item.image.height,
+                    )
+                    for index, (item, path) in enumerate(zip(cleaned, paths, strict=True))
+                ]
+            )
+            history_record(
+                commission=commission,
+                action="created",
+                actor=client,
+                actor_role=CLIENT,
+                from_state="",
+                data={"references": len(paths)},
+            )
+            commission_emit(
+                commission=commission,
+                event="created",
+                audience=(CLIENT,),
+                actor=client,
+                budget=budget,
+                currency=currency,
+                deadline=deadline.isoformat(),
+            )
             if artist is not None:  # a brief addressed to one artist: they should hear of it
-                event_emit(type="commission.created", user=artist,
-                           payload=event_payload(commission=commission, actor=client, budget=budget,
-                                                 currency=currency, deadline=deadline.isoformat()))
+                event_emit(
+                    type="commission.created",
+                    user=artist,
+                    payload=event_payload(
+                        commission=commission,
+                        actor=client,
+                        budget=budget,
+                        currency=currency,
+                        deadline=deadline.isoformat(),
+                    ),
+                )
     except BaseException:
         delete_quietly(paths)
         raise
@@ -137,9 +186,14 @@ def commission_refund(*, commission_pk: int) -> bool:
         return False
     with transaction.atomic():
         locked = lock_commission(commission_pk)
-        history_record(commission=locked, action="refunded", actor=None, actor_role=SYSTEM,
-                       from_state=locked.state, data={"payment": str(payment.public_id), "amount": amount,
-                                                      "currency": payment.currency})
+        history_record(
+            commission=locked,
+            action="refunded",
+            actor=None,
+            actor_role=SYSTEM,
+            from_state=locked.state,
+            data={"payment": str(payment.public_id), "amount": amount, "currency": payment.currency},
+        )
     return True
 
 

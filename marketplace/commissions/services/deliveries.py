@@ -38,9 +38,11 @@ def _check_can_deliver(commission: Commission, *, user: Any, now: datetime) -> s
     transition_check(state=commission.state, action="deliver", actor=role)
     check_not_overdue(commission, now=now, action="deliver")
     if commission.deliveries.filter(state=DeliveryState.GENERATING).exists():
-        raise Conflict("A delivery is still being generated for this commission.",
-                       code=CommissionError.DELIVERY_IN_PROGRESS,
-                       state=commission.state)
+        raise Conflict(
+            "A delivery is still being generated for this commission.",
+            code=CommissionError.DELIVERY_IN_PROGRESS,
+            state=commission.state,
+        )
     return role
 
 
@@ -49,9 +51,14 @@ def _next_number(commission: Commission) -> int:
 
 
 def _delivered(*, commission: Commission, delivery: Delivery, actor: Any, role: str) -> None:
-    commission_transition(commission=commission, action="deliver", actor=actor, actor_role=role, note=delivery.note,
-                          data={"delivery": str(delivery.public_id), "number": delivery.number,
-                                "images": delivery.images.count()})
+    commission_transition(
+        commission=commission,
+        action="deliver",
+        actor=actor,
+        actor_role=role,
+        note=delivery.note,
+        data={"delivery": str(delivery.public_id), "number": delivery.number, "images": delivery.images.count()},
+    )
 
 
 def delivery_upload(*, commission: Commission, artist: Any, files: Sequence[Any], note: str = "") -> Delivery:
@@ -68,14 +75,29 @@ def delivery_upload(*, commission: Commission, artist: Any, files: Sequence[Any]
             locked = lock_commission(commission.pk)
             now = timezone.now()
             role = _check_can_deliver(locked, user=artist, now=now)
-            delivery = Delivery.objects.create(public_id=public_id, commission=locked, artist=artist,
-                                               number=_next_number(locked), state=DeliveryState.DELIVERED,
-                                               note=note.strip(), delivered_at=now)
-            DeliveryImage.objects.bulk_create([
-                DeliveryImage(delivery=delivery, index=index, file=path, sha256=item.image.sha256,
-                              width=item.image.width, height=item.image.height, original_name=item.name)
-                for index, (item, path) in enumerate(zip(cleaned, paths, strict=True))
-            ])
+            delivery = Delivery.objects.create(
+                public_id=public_id,
+                commission=locked,
+                artist=artist,
+                number=_next_number(locked),
+                state=DeliveryState.DELIVERED,
+                note=note.strip(),
+                delivered_at=now,
+            )
+            DeliveryImage.objects.bulk_create(
+                [
+                    DeliveryImage(
+                        delivery=delivery,
+                        index=index,
+                        file=path,
+                        sha256=item.image.sha256,
+                        width=item.image.width,
+                        height=item.image.height,
+                        original_name=item.name,
+                    )
+                    for index, (item, path) in enumerate(zip(cleaned, paths, strict=True))
+                ]
+            )
             _delivered(commission=locked, delivery=delivery, actor=artist, role=role)
     except BaseException:
         delete_quietly(paths)
@@ -83,8 +105,9 @@ def delivery_upload(*, commission: Commission, artist: Any, files: Sequence[Any]
     return delivery
 
 
-def delivery_generate(*, commission: Commission, artist: Any, model: UUID, count: int, seed: int | None = None,
-                      note: str = "") -> Delivery:
+def delivery_generate(
+    *, commission: Commission, artist: Any, model: UUID, count: int, seed: int | None = None, note: str = ""
+) -> Delivery:
     """Deliver `count` images drawn by one of the artist's own models (seeds `seed`, `seed`+1, …; random when
     omitted). The delivery is `generating` until its job finishes; it counts as made when it was asked for."""
     _check_can_deliver(commission, user=artist, now=timezone.now())
@@ -99,8 +122,14 @@ def delivery_generate(*, commission: Commission, artist: Any, model: UUID, count
         locked = lock_commission(commission.pk)
         _check_can_deliver(locked, user=artist, now=timezone.now())
         job = ports.start_job(artist=artist, model_version=version, count=count, seeds=seeds)
-        delivery = Delivery.objects.create(commission=locked, artist=artist, number=_next_number(locked),
-                                           state=DeliveryState.GENERATING, note=note.strip(), generation_job=job)
+        delivery = Delivery.objects.create(
+            commission=locked,
+            artist=artist,
+            number=_next_number(locked),
+            state=DeliveryState.GENERATING,
+            note=note.strip(),
+            generation_job=job,
+        )
     return delivery
 
 
@@ -123,16 +152,29 @@ def delivery_generation_settle(*, delivery_pk: int) -> bool:
             awaiting = commission.state in (CommissionState.AWARDED, CommissionState.REVISION_REQUESTED)
             if not images or not awaiting:
                 locked.state = DeliveryState.FAILED
-                locked.failure_reason = (ports.job_error(job) if not images
-                                         else f"The commission is {commission.state}; the images were not delivered.")
+                locked.failure_reason = (
+                    ports.job_error(job)
+                    if not images
+                    else f"The commission is {commission.state}; the images were not delivered."
+                )
                 locked.save(update_fields=["state", "failure_reason", "updated_at"])
                 transaction.on_commit(lambda: delete_quietly(paths))
                 return True
-            DeliveryImage.objects.bulk_create([
-                DeliveryImage(delivery=locked, index=index, file=path, sha256=image.sha256, width=image.width,
-                              height=image.height, generated_image=image, seed=image.seed)
-                for index, (image, path) in enumerate(zip(images, paths, strict=True))
-            ])
+            DeliveryImage.objects.bulk_create(
+                [
+                    DeliveryImage(
+                        delivery=locked,
+                        index=index,
+                        file=path,
+                        sha256=image.sha256,
+                        width=image.width,
+                        height=image.height,
+                        generated_image=image,
+                        seed=image.seed,
+                    )
+                    for index, (image, path) in enumerate(zip(images, paths, strict=True))
+                ]
+            )
             locked.state, locked.delivered_at = DeliveryState.DELIVERED, timezone.now()
             locked.save(update_fields=["state", "delivered_at", "updated_at"])
             _delivered(commission=commission, delivery=locked, actor=delivery.artist, role=ARTIST)
@@ -145,8 +187,9 @@ def delivery_generation_settle(*, delivery_pk: int) -> bool:
 
 
 def delivery_generation_settle_for_job(*, job_public_id: Any) -> int:
-    pks = Delivery.objects.filter(generation_job__public_id=job_public_id,
-                                  state=DeliveryState.GENERATING).values_list("pk", flat=True)
+    pks = Delivery.objects.filter(generation_job__public_id=job_public_id, state=DeliveryState.GENERATING).values_list(
+        "pk", flat=True
+    )
     return sum(delivery_generation_settle(delivery_pk=pk) for pk in list(pks))
 
 
@@ -160,29 +203,42 @@ def _lock_for_review(delivery: Delivery, *, client: Any, action: str) -> tuple[C
     return commission, locked, role
 
 
-def commission_complete(*, commission: Commission, delivery: Delivery, action: str, actor: Any = None,
-                        role: str = SYSTEM, note: str = "") -> None:
+def commission_complete(
+    *, commission: Commission, delivery: Delivery, action: str, actor: Any = None, role: str = SYSTEM, note: str = ""
+) -> None:
     """Accept the delivery and release the payment: the artist is credited the price less the platform fee.
     Runs in the caller's transaction, on locked rows."""
     now = timezone.now()
     delivery.state, delivery.reviewed_at = DeliveryState.ACCEPTED, now
     delivery.save(update_fields=["state", "reviewed_at", "updated_at"])
-    commission_transition(commission=commission, action=action, actor=actor, actor_role=role, note=note,
-                          data={"delivery": str(delivery.public_id), "payout": commission.payout_amount,
-                                "platform_fee": commission.platform_fee, "currency": commission.currency})
+    commission_transition(
+        commission=commission,
+        action=action,
+        actor=actor,
+        actor_role=role,
+        note=note,
+        data={
+            "delivery": str(delivery.public_id),
+            "payout": commission.payout_amount,
+            "platform_fee": commission.platform_fee,
+            "currency": commission.currency,
+        },
+    )
     ports.credit_artist(commission=commission)
 
 
 def delivery_accept(*, delivery: Delivery, client: Any, note: str = "") -> Commission:
     with transaction.atomic():
         commission, locked, role = _lock_for_review(delivery, client=client, action="accept_delivery")
-        commission_complete(commission=commission, delivery=locked, action="accept_delivery", actor=client,
-                            role=role, note=note)
+        commission_complete(
+            commission=commission, delivery=locked, action="accept_delivery", actor=client, role=role, note=note
+        )
     return commission
 
 
-def delivery_request_revision(*, delivery: Delivery, client: Any, note: str,
-                              deadline: datetime | None = None) -> Commission:
+def delivery_request_revision(
+    *, delivery: Delivery, client: Any, note: str, deadline: datetime | None = None
+) -> Commission:
     """Ask for a revision of the latest delivery, within the offer's included revisions (then 409). The artist
     gets until `deadline` (optional, only ever later) and at least COMMISSION_REVISION_MIN_WINDOW."""
     if not note or not note.strip():
@@ -193,21 +249,41 @@ def delivery_request_revision(*, delivery: Delivery, client: Any, note: str,
     with transaction.atomic():
         commission, locked, role = _lock_for_review(delivery, client=client, action="request_revision")
         if commission.revisions_used >= commission.revisions_allowed:
-            raise Conflict(f"The offer included {commission.revisions_allowed} revision(s), all used; accept the "
-                           "delivery instead.", code=CommissionError.REVISION_LIMIT_REACHED, state=commission.state,
-                           revisions_allowed=commission.revisions_allowed, revisions_used=commission.revisions_used)
+            raise Conflict(
+                f"The offer included {commission.revisions_allowed} revision(s), all used; accept the "
+                "delivery instead.",
+                code=CommissionError.REVISION_LIMIT_REACHED,
+                state=commission.state,
+                revisions_allowed=commission.revisions_allowed,
+                revisions_used=commission.revisions_used,
+            )
         floor = now + conf.get("COMMISSION_REVISION_MIN_WINDOW")
         commission.due_at = max(commission.due_at, floor, deadline or floor)
         commission.revisions_used += 1
         locked.state, locked.reviewed_at, locked.feedback = DeliveryState.REVISION_REQUESTED, now, note.strip()
         locked.save(update_fields=["state", "reviewed_at", "feedback", "updated_at"])
-        commission_transition(commission=commission, action="request_revision", actor=client, actor_role=role,
-                              note=note.strip(),
-                              data={"delivery": str(locked.public_id), "revision": commission.revisions_used,
-                                    "revisions_allowed": commission.revisions_allowed,
-                                    "due_at": commission.due_at.isoformat()})
+        commission_transition(
+            commission=commission,
+            action="request_revision",
+            actor=client,
+            actor_role=role,
+            note=note.strip(),
+            data={
+                "delivery": str(locked.public_id),
+                "revision": commission.revisions_used,
+                "revisions_allowed": commission.revisions_allowed,
+                "due_at": commission.due_at.isoformat(),
+            },
+        )
     return commission
 
 
-__all__ = ["commission_complete", "delivery_accept", "delivery_generate", "delivery_generation_settle",
-           "delivery_generation_settle_for_job", "delivery_request_revision", "delivery_upload"]
+__all__ = [
+    "commission_complete",
+    "delivery_accept",
+    "delivery_generate",
+    "delivery_generation_settle",
+    "delivery_generation_settle_for_job",
+    "delivery_request_revision",
+    "delivery_upload",
+]

@@ -39,8 +39,11 @@ def _offer_actor(*, offer: Offer, commission: Commission, user: Any, action: str
     allowed = OFFER_ACTIONS[action]
     is_allowed = (offer.artist_id == user.pk) if allowed == ARTIST else (commission.client_id == user.pk)
     if not is_allowed:
-        raise Forbidden(f"Only the {'artist who sent it' if allowed == ARTIST else 'client'} may {action} an offer.",
-                        code=CommissionError.NOT_ALLOWED_FOR_ROLE, allowed_roles=[allowed])
+        raise Forbidden(
+            f"Only the {'artist who sent it' if allowed == ARTIST else 'client'} may {action} an offer.",
+            code=CommissionError.NOT_ALLOWED_FOR_ROLE,
+            allowed_roles=[allowed],
+        )
 
 
 def _check_pending(offer: Offer, action: str) -> None:
@@ -48,8 +51,15 @@ def _check_pending(offer: Offer, action: str) -> None:
         raise InvalidTransition(entity="offer", state=offer.state, action=action)
 
 
-def offer_create(*, commission: Commission, artist: Any, price: int, delivery_by: datetime, message: str = "",
-                 revisions: int = DEFAULT_REVISIONS) -> Offer:
+def offer_create(
+    *,
+    commission: Commission,
+    artist: Any,
+    price: int,
+    delivery_by: datetime,
+    message: str = "",
+    revisions: int = DEFAULT_REVISIONS,
+) -> Offer:
     """An artist's offer on an open brief. The price may differ from the budget either way (the budget guides;
     the client decides); it is in the brief's currency. Delivery must be promised by the brief's deadline."""
     price = check_amount(price, field="price")
@@ -61,8 +71,11 @@ def offer_create(*, commission: Commission, artist: Any, price: int, delivery_by
         locked = lock_commission(commission.pk)
         role = role_of(commission=locked, user=artist)
         if role == CLIENT:
-            raise Forbidden("You cannot send an offer on your own brief.", code=CommissionError.NOT_ALLOWED_FOR_ROLE,
-                            allowed_roles=[ARTIST])
+            raise Forbidden(
+                "You cannot send an offer on your own brief.",
+                code=CommissionError.NOT_ALLOWED_FOR_ROLE,
+                allowed_roles=[ARTIST],
+            )
         if locked.state != CommissionState.OPEN:
             raise InvalidTransition(entity="commission", state=locked.state, action="send an offer on")
         now = timezone.now()
@@ -70,21 +83,40 @@ def offer_create(*, commission: Commission, artist: Any, price: int, delivery_by
         if delivery_by <= now:
             raise InvalidInput("delivery_by must be in the future.", field="delivery_by")
         if delivery_by > locked.due_at:
-            raise InvalidInput(f"delivery_by must be on or before the deadline ({locked.due_at.isoformat()}).",
-                               field="delivery_by")
+            raise InvalidInput(
+                f"delivery_by must be on or before the deadline ({locked.due_at.isoformat()}).", field="delivery_by"
+            )
         if Offer.objects.filter(commission=locked, artist=artist, state=OfferState.PENDING).exists():
-            raise Conflict("You already have a pending offer on this brief; withdraw it to send another.",
-                           code=CommissionError.OFFER_EXISTS)
+            raise Conflict(
+                "You already have a pending offer on this brief; withdraw it to send another.",
+                code=CommissionError.OFFER_EXISTS,
+            )
         try:
             with transaction.atomic():
-                offer = Offer.objects.create(commission=locked, artist=artist, price=price, currency=locked.currency,
-                                             message=message.strip(), delivery_by=delivery_by, revisions=revisions)
+                offer = Offer.objects.create(
+                    commission=locked,
+                    artist=artist,
+                    price=price,
+                    currency=locked.currency,
+                    message=message.strip(),
+                    delivery_by=delivery_by,
+                    revisions=revisions,
+                )
         except IntegrityError:  # a concurrent offer by the same artist
-            raise Conflict("You already have a pending offer on this brief.",
-                           code=CommissionError.OFFER_EXISTS) from None
-        commission_emit(commission=locked, event="offer_received", audience=(CLIENT,), actor=artist,
-                        offer=str(offer.public_id), price=price, currency=offer.currency,
-                        delivery_by=delivery_by.isoformat(), revisions=revisions)
+            raise Conflict(
+                "You already have a pending offer on this brief.", code=CommissionError.OFFER_EXISTS
+            ) from None
+        commission_emit(
+            commission=locked,
+            event="offer_received",
+            audience=(CLIENT,),
+            actor=artist,
+            offer=str(offer.public_id),
+            price=price,
+            currency=offer.currency,
+            delivery_by=delivery_by.isoformat(),
+            revisions=revisions,
+        )
     return offer
 
 
@@ -130,9 +162,13 @@ def offer_accept(*, offer: Offer, client: Any, payment_method: str) -> Commissio
         commission.revisions_allowed, commission.revisions_used = locked.revisions, 0
         locked.state, locked.decided_at = OfferState.ACCEPTED, now
         locked.save(update_fields=["state", "decided_at", "updated_at"])
-        commission_transition(commission=commission, action="accept_offer", actor=client, actor_role=role,
-                              data={"offer": str(locked.public_id), "price": locked.price,
-                                    "currency": locked.currency})
+        commission_transition(
+            commission=commission,
+            action="accept_offer",
+            actor=client,
+            actor_role=role,
+            data={"offer": str(locked.public_id), "price": locked.price, "currency": locked.currency},
+        )
     try:
         ports.charge(commission=commission, payment_method=payment_method)
     except Exception:
@@ -144,9 +180,16 @@ def offer_accept(*, offer: Offer, client: Any, payment_method: str) -> Commissio
 def _award(commission: Commission, payment: Any) -> None:
     commission.payment = payment
     decline_pending_offers(commission, now=timezone.now())
-    commission_transition(commission=commission, action="payment_succeeded",
-                          data={"offer": str(commission.accepted_offer.public_id), "payment": str(payment.public_id),
-                                "price": commission.price, "currency": commission.currency})
+    commission_transition(
+        commission=commission,
+        action="payment_succeeded",
+        data={
+            "offer": str(commission.accepted_offer.public_id),
+            "payment": str(payment.public_id),
+            "price": commission.price,
+            "currency": commission.currency,
+        },
+    )
 
 
 def _reopen(commission: Commission, payment: Any) -> None:
@@ -157,10 +200,16 @@ def _reopen(commission: Commission, payment: Any) -> None:
     commission.price = commission.platform_fee = None
     commission.revisions_allowed = 0
     reason = (payment.failure_reason or payment.failure_code) if payment is not None else ""
-    commission_transition(commission=commission, action="payment_failed",
-                          note="The payment did not complete; the brief is open again.",
-                          data={"offer": str(offer.public_id), "payment": str(payment.public_id) if payment else None,
-                                "reason": reason[:200]})
+    commission_transition(
+        commission=commission,
+        action="payment_failed",
+        note="The payment did not complete; the brief is open again.",
+        data={
+            "offer": str(offer.public_id),
+            "payment": str(payment.public_id) if payment else None,
+            "reason": reason[:200],
+        },
+    )
 
 
 def commission_payment_sync(*, commission_pk: int, charge_over: bool = False, stale: bool = False) -> Commission:
@@ -173,8 +222,11 @@ def commission_payment_sync(*, commission_pk: int, charge_over: bool = False, st
         commission = lock_commission(commission_pk)
         if commission.state != CommissionState.PAYMENT_PENDING:
             payment = ports.latest_payment(commission=commission)
-            refund = (commission.state in REFUNDABLE_STATES and payment is not None
-                      and payment.state in ports.PAID_PAYMENT_STATES)
+            refund = (
+                commission.state in REFUNDABLE_STATES
+                and payment is not None
+                and payment.state in ports.PAID_PAYMENT_STATES
+            )
         else:
             payment = ports.latest_payment(commission=commission, since=commission.state_changed_at)
             if payment is not None and payment.state in ports.OPEN_PAYMENT_STATES and stale:
@@ -191,4 +243,3 @@ def commission_payment_sync(*, commission_pk: int, charge_over: bool = False, st
     if refund:
         commission_refund_quietly(commission_pk=commission_pk)
     return Commission.objects.select_related("client", "artist", "payment").get(pk=commission_pk)
-

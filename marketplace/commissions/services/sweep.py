@@ -39,8 +39,9 @@ def _overdue(*, now: datetime, states: tuple[str, ...]) -> QuerySet[Commission]:
     """Past their due date, unless a delivery asked for in time is still generating (for a grace period)."""
     generating = Delivery.objects.filter(commission=OuterRef("pk"), state=DeliveryState.GENERATING)
     grace = conf.get("COMMISSION_GENERATION_GRACE")
-    return (Commission.objects.filter(state__in=states, due_at__lte=now)
-            .filter(~Exists(generating) | Q(due_at__lte=now - grace)))
+    return Commission.objects.filter(state__in=states, due_at__lte=now).filter(
+        ~Exists(generating) | Q(due_at__lte=now - grace)
+    )
 
 
 def _still_overdue(commission: Commission, *, now: datetime, states: tuple[str, ...]) -> bool:
@@ -56,8 +57,9 @@ def commission_expire(*, commission_pk: int, now: datetime | None = None) -> boo
         if not _still_overdue(commission, now=now, states=(CommissionState.OPEN, CommissionState.AWARDED)):
             return False
         paid = commission.state == CommissionState.AWARDED
-        commission_transition(commission=commission, action="expire",
-                              note=f"Nothing was delivered by {commission.due_at.isoformat()}.")
+        commission_transition(
+            commission=commission, action="expire", note=f"Nothing was delivered by {commission.due_at.isoformat()}."
+        )
         decline_pending_offers(commission, now=now)
         fail_generating_deliveries(commission, reason="The commission expired.")
         if paid:
@@ -79,10 +81,13 @@ def commission_revision_lapse(*, commission_pk: int, now: datetime | None = None
         if delivery is not None:
             delivery.state = DeliveryState.DELIVERED
             delivery.save(update_fields=["state", "updated_at"])
-        commission_transition(commission=commission, action="revision_lapse",
-                              note=f"The revision was not delivered by {commission.due_at.isoformat()}; the last "
-                                   "delivery awaits review again.",
-                              data={"delivery": str(delivery.public_id) if delivery else None})
+        commission_transition(
+            commission=commission,
+            action="revision_lapse",
+            note=f"The revision was not delivered by {commission.due_at.isoformat()}; the last "
+            "delivery awaits review again.",
+            data={"delivery": str(delivery.public_id) if delivery else None},
+        )
     return True
 
 
@@ -97,8 +102,12 @@ def commission_auto_complete(*, commission_pk: int, now: datetime | None = None)
         delivery = lock_latest_delivery(commission, state=DeliveryState.DELIVERED)
         if delivery is None:
             return False
-        commission_complete(commission=commission, delivery=delivery, action="auto_complete",
-                            note="The delivery was not reviewed in time and was accepted automatically.")
+        commission_complete(
+            commission=commission,
+            delivery=delivery,
+            action="auto_complete",
+            note="The delivery was not reviewed in time and was accepted automatically.",
+        )
     return True
 
 
@@ -118,25 +127,44 @@ def commissions_sweep(*, now: datetime | None = None) -> dict[str, int]:
     finished = Delivery.objects.filter(state=DeliveryState.GENERATING, generation_job__state__in=FINISHED_STATES)
     stale_payment = now - conf.get("COMMISSION_PAYMENT_TIMEOUT")
     counts = {
-        "deliveries_settled": _each(list(finished.values_list("pk", flat=True)[:BATCH]),
-                                    lambda pk: delivery_generation_settle(delivery_pk=pk), "settle delivery"),
+        "deliveries_settled": _each(
+            list(finished.values_list("pk", flat=True)[:BATCH]),
+            lambda pk: delivery_generation_settle(delivery_pk=pk),
+            "settle delivery",
+        ),
         "payments_reconciled": _each(
-            list(Commission.objects.filter(state=CommissionState.PAYMENT_PENDING, state_changed_at__lte=stale_payment)
-                 .values_list("pk", flat=True)[:BATCH]),
+            list(
+                Commission.objects.filter(
+                    state=CommissionState.PAYMENT_PENDING, state_changed_at__lte=stale_payment
+                ).values_list("pk", flat=True)[:BATCH]
+            ),
             lambda pk: commission_payment_sync(commission_pk=pk, stale=True).state != CommissionState.PAYMENT_PENDING,
-            "payment sync"),
+            "payment sync",
+        ),
         "expired": _each(
-            list(_overdue(now=now, states=(CommissionState.OPEN, CommissionState.AWARDED))
-                 .values_list("pk", flat=True)[:BATCH]),
-            lambda pk: commission_expire(commission_pk=pk, now=now), "expire"),
+            list(
+                _overdue(now=now, states=(CommissionState.OPEN, CommissionState.AWARDED)).values_list("pk", flat=True)[
+                    :BATCH
+                ]
+            ),
+            lambda pk: commission_expire(commission_pk=pk, now=now),
+            "expire",
+        ),
         "revisions_lapsed": _each(
             list(_overdue(now=now, states=(CommissionState.REVISION_REQUESTED,)).values_list("pk", flat=True)[:BATCH]),
-            lambda pk: commission_revision_lapse(commission_pk=pk, now=now), "revision lapse"),
+            lambda pk: commission_revision_lapse(commission_pk=pk, now=now),
+            "revision lapse",
+        ),
         "auto_completed": _each(
-            list(Commission.objects.filter(state=CommissionState.DELIVERED,
-                                           state_changed_at__lte=now - conf.get("COMMISSION_AUTO_COMPLETE_AFTER"))
-                 .values_list("pk", flat=True)[:BATCH]),
-            lambda pk: commission_auto_complete(commission_pk=pk, now=now), "auto-complete"),
+            list(
+                Commission.objects.filter(
+                    state=CommissionState.DELIVERED,
+                    state_changed_at__lte=now - conf.get("COMMISSION_AUTO_COMPLETE_AFTER"),
+                ).values_list("pk", flat=True)[:BATCH]
+            ),
+            lambda pk: commission_auto_complete(commission_pk=pk, now=now),
+            "auto-complete",
+        ),
     }
     if any(counts.values()):
         logger.info("commission sweep: %s", counts)

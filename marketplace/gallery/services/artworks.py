@@ -50,8 +50,9 @@ def tags_normalise(tags: Sequence[str]) -> list[str]:
         if not tag:
             continue
         if len(tag) > TAG_MAX_LENGTH or not _TAG.match(tag):
-            raise InvalidInput(f"Tag {raw!r} must be 1-{TAG_MAX_LENGTH} letters, digits, spaces, '-' or '_'.",
-                               field="tags")
+            raise InvalidInput(
+                f"Tag {raw!r} must be 1-{TAG_MAX_LENGTH} letters, digits, spaces, '-' or '_'.", field="tags"
+            )
         if tag not in out:
             out.append(tag)
     if len(out) > MAX_TAGS:
@@ -62,8 +63,7 @@ def tags_normalise(tags: Sequence[str]) -> list[str]:
 def _style_normalise(style: str) -> str:
     style = style.strip().lower().replace(" ", "-")
     if style and not _STYLE.match(style):
-        raise InvalidInput("Style must be a single word or hyphenated slug (letters, digits, '-', '_').",
-                           field="style")
+        raise InvalidInput("Style must be a single word or hyphenated slug (letters, digits, '-', '_').", field="style")
     return style
 
 
@@ -88,32 +88,65 @@ def _store(name: str, data: bytes) -> str:
     return default_storage.save(name, ContentFile(data))
 
 
-def _create(*, artist: Any, original: bytes, width: int, height: int, source: str, title: str, description: str,
-            tags: Sequence[str], style: str, generated_image: Any = None, lineage: dict | None = None) -> Artwork:
+def _create(
+    *,
+    artist: Any,
+    original: bytes,
+    width: int,
+    height: int,
+    source: str,
+    title: str,
+    description: str,
+    tags: Sequence[str],
+    style: str,
+    generated_image: Any = None,
+    lineage: dict | None = None,
+) -> Artwork:
     title, tags, style = _title_normalise(title), tags_normalise(tags), _style_normalise(style)
     hashes = ports.file_hashes(raw=original)
     public_id = uuid.uuid4()
     # files first (no transaction can roll a file back), then the rows; a failed insert removes the files
     preview = render_preview(original, watermark_key=ports.watermark_key(hashes.sha256))
-    names = [_store(f"gallery/originals/{public_id}.png", original),
-             _store(f"gallery/previews/{public_id}.jpg", preview)]
+    names = [
+        _store(f"gallery/originals/{public_id}.png", original),
+        _store(f"gallery/previews/{public_id}.jpg", preview),
+    ]
     try:
         with transaction.atomic():
             duplicate = Artwork.objects.filter(artist=artist, content_sha256=hashes.sha256).first()
             if duplicate is not None:
-                raise Conflict("You already have an artwork with exactly this image.",
-                               code=GalleryError.DUPLICATE_ARTWORK,
-                               artwork=str(duplicate.public_id))
-            artwork = Artwork(public_id=public_id, artist=artist, owner=artist, title=title,
-                              description=description.strip(), tags=tags, style=style, source=source,
-                              generated_image=generated_image, lineage=lineage or {}, original=names[0],
-                              preview=names[1], width=width, height=height, content_sha256=hashes.sha256,
-                              pdq=hashes.pdq, pdq_quality=hashes.pdq_quality)
+                raise Conflict(
+                    "You already have an artwork with exactly this image.",
+                    code=GalleryError.DUPLICATE_ARTWORK,
+                    artwork=str(duplicate.public_id),
+                )
+            artwork = Artwork(
+                public_id=public_id,
+                artist=artist,
+                owner=artist,
+                title=title,
+                description=description.strip(),
+                tags=tags,
+                style=style,
+                source=source,
+                generated_image=generated_image,
+                lineage=lineage or {},
+                original=names[0],
+                preview=names[1],
+                width=width,
+                height=height,
+                content_sha256=hashes.sha256,
+                pdq=hashes.pdq,
+                pdq_quality=hashes.pdq_quality,
+            )
             artwork.search_text = _search_text(artwork)
             artwork.save()
             _set_tags(artwork, tags)
-            event_emit(type="artwork.created", user=artist,
-                       payload={"artwork": str(public_id), "source": source, "content_sha256": hashes.sha256})
+            event_emit(
+                type="artwork.created",
+                user=artist,
+                payload={"artwork": str(public_id), "source": source, "content_sha256": hashes.sha256},
+            )
     except (Conflict, IntegrityError) as exc:
         for name in names:
             default_storage.delete(name)
@@ -123,28 +156,69 @@ def _create(*, artist: Any, original: bytes, width: int, height: int, source: st
     return artwork
 
 
-def artwork_create_from_upload(*, artist: Any, raw: bytes, filename: str, title: str, description: str = "",
-                               tags: Sequence[str] = (), style: str = "") -> Artwork:
+def artwork_create_from_upload(
+    *,
+    artist: Any,
+    raw: bytes,
+    filename: str,
+    title: str,
+    description: str = "",
+    tags: Sequence[str] = (),
+    style: str = "",
+) -> Artwork:
     """A draft from an uploaded image: validated and re-encoded like dataset uploads (core.uploads)."""
     _require_artist(artist)
     clean = image_clean(raw=raw, name=filename or "file", max_bytes=conf.get("GALLERY_MAX_UPLOAD_BYTES"))
-    return _create(artist=artist, original=clean.data, width=clean.width, height=clean.height,
-                   source=ArtworkSource.UPLOAD, title=title, description=description, tags=tags, style=style)
+    return _create(
+        artist=artist,
+        original=clean.data,
+        width=clean.width,
+        height=clean.height,
+        source=ArtworkSource.UPLOAD,
+        title=title,
+        description=description,
+        tags=tags,
+        style=style,
+    )
 
 
-def artwork_create_from_generated(*, artist: Any, generated_image_id: UUID, title: str, description: str = "",
-                                  tags: Sequence[str] = (), style: str = "") -> Artwork:
+def artwork_create_from_generated(
+    *,
+    artist: Any,
+    generated_image_id: UUID,
+    title: str,
+    description: str = "",
+    tags: Sequence[str] = (),
+    style: str = "",
+) -> Artwork:
     """A draft from one of the artist's own generated images, keeping its lineage (model version, seed, params)."""
     _require_artist(artist)
     source = ports.generated_image(user=artist, public_id=generated_image_id)
     lineage = {"generated_image": str(source.image.public_id), **source.lineage}
-    return _create(artist=artist, original=source.original, width=source.image.width,
-                   height=source.image.height, source=ArtworkSource.GENERATED, title=title, description=description,
-                   tags=tags, style=style, generated_image=source.image, lineage=lineage)
+    return _create(
+        artist=artist,
+        original=source.original,
+        width=source.image.width,
+        height=source.image.height,
+        source=ArtworkSource.GENERATED,
+        title=title,
+        description=description,
+        tags=tags,
+        style=style,
+        generated_image=source.image,
+        lineage=lineage,
+    )
 
 
-def artwork_update(*, artist: Any, artwork: Artwork, title: str | None = None, description: str | None = None,
-                   tags: Sequence[str] | None = None, style: str | None = None) -> Artwork:
+def artwork_update(
+    *,
+    artist: Any,
+    artwork: Artwork,
+    title: str | None = None,
+    description: str | None = None,
+    tags: Sequence[str] | None = None,
+    style: str | None = None,
+) -> Artwork:
     with transaction.atomic():
         locked = locks.lock_artwork(artwork.pk)
         _require_owned_by_artist(locked, artist)
@@ -164,8 +238,9 @@ def artwork_update(*, artist: Any, artwork: Artwork, title: str | None = None, d
 
 def _require_owned_by_artist(artwork: Artwork, artist: Any) -> None:
     if artwork.owner_id != artist.pk:
-        raise Conflict("The work now belongs to the buyer of its exclusive licence.",
-                       code=GalleryError.OWNERSHIP_TRANSFERRED)
+        raise Conflict(
+            "The work now belongs to the buyer of its exclusive licence.", code=GalleryError.OWNERSHIP_TRANSFERRED
+        )
 
 
 def _check_transition(artwork: Artwork, action: str) -> ArtworkState:
@@ -220,20 +295,29 @@ def _publish(*, artist: Any, artwork: Artwork, signed_preview: list[str]) -> Art
         if locked.provenance_record_id is None:  # a first publish: a new record for the signer to anchor
             ports.publication_quota_consume(artist=artist, artwork_public_id=locked.public_id)
             ports.registration_lock()  # else two near-identical works published at once could both pass
-            matches = ports.similar_records(content_sha256=locked.content_sha256, pdq=locked.pdq,
-                                            pdq_quality=locked.pdq_quality, width=locked.width,
-                                            height=locked.height)
+            matches = ports.similar_records(
+                content_sha256=locked.content_sha256,
+                pdq=locked.pdq,
+                pdq_quality=locked.pdq_quality,
+                width=locked.width,
+                height=locked.height,
+            )
             mine = ports.user_ref(artist)
             blocking = [match for match in matches if match.record.owner != mine]
             if blocking:
-                raise Conflict("This image matches a registered work of another owner.",
-                               code=GalleryError.NEAR_DUPLICATE,
-                               record=ports.match_summary(blocking[0]),
-                               matches=[ports.match_summary(match) for match in blocking[:5]])
+                raise Conflict(
+                    "This image matches a registered work of another owner.",
+                    code=GalleryError.NEAR_DUPLICATE,
+                    record=ports.match_summary(blocking[0]),
+                    matches=[ports.match_summary(match) for match in blocking[:5]],
+                )
             record = ports.record_register(artwork=locked)
             if record.subject != ports.artwork_subject(locked.public_id):
-                raise Conflict("This exact image is already registered under another subject.",
-                               code=GalleryError.ALREADY_REGISTERED, record=ports.match_summary(ports.Match(record, 0)))
+                raise Conflict(
+                    "This exact image is already registered under another subject.",
+                    code=GalleryError.ALREADY_REGISTERED,
+                    record=ports.match_summary(ports.Match(record, 0)),
+                )
             locked.provenance_record = record
             locked.derived_from = _own_earlier_artwork(artist, matches)
             _sign_preview(locked, record, signed_preview)
@@ -241,9 +325,15 @@ def _publish(*, artist: Any, artwork: Artwork, signed_preview: list[str]) -> Art
         locked.state, locked.published_at = target, locked.published_at or now
         locked.save()
         browse_changed()
-        event_emit(type="artwork.published", user=artist, payload={
-            "artwork": str(locked.public_id), "derived_from": str(locked.derived_from.public_id)
-            if locked.derived_from else None, "provenance_record": str(locked.provenance_record.public_id)})
+        event_emit(
+            type="artwork.published",
+            user=artist,
+            payload={
+                "artwork": str(locked.public_id),
+                "derived_from": str(locked.derived_from.public_id) if locked.derived_from else None,
+                "provenance_record": str(locked.provenance_record.public_id),
+            },
+        )
     return locked
 
 
@@ -251,10 +341,14 @@ def artwork_withdraw(*, artist: Any, artwork: Artwork) -> Artwork:
     """Hide a published work from browse and stop its sales; licences already granted stay valid."""
     with transaction.atomic():
         locked = locks.lock_artwork(artwork.pk)
-        if locked.owner_id != locked.artist_id or locked.grants.filter(
-                licence_type=LicenceType.EXCLUSIVE, state=GrantState.ACTIVE).exists():
-            raise Conflict("The exclusive licence of this work was sold; its owner holds it now, so it cannot be "
-                           "withdrawn.", code=GalleryError.EXCLUSIVE_SOLD)
+        if (
+            locked.owner_id != locked.artist_id
+            or locked.grants.filter(licence_type=LicenceType.EXCLUSIVE, state=GrantState.ACTIVE).exists()
+        ):
+            raise Conflict(
+                "The exclusive licence of this work was sold; its owner holds it now, so it cannot be withdrawn.",
+                code=GalleryError.EXCLUSIVE_SOLD,
+            )
         locked.state = _check_transition(locked, "withdraw")
         locked.withdrawn_at = timezone.now()
         locked.save(update_fields=["state", "withdrawn_at", "updated_at"])
@@ -272,11 +366,13 @@ def artwork_record_view(*, artwork: Artwork, viewer: Any, viewer_address: str = 
     who = f"u{viewer.pk}" if getattr(viewer, "pk", None) else f"a{viewer_address or 'unknown'}"
     if not cache.add(f"gallery:viewed:{artwork.pk}:{who}", 1, timeout=VIEW_DEDUPE_SECONDS):
         return
-    Artwork.objects.filter(pk=artwork.pk).update(view_count=F("view_count") + 1,
-                                                 popularity=F("popularity") + VIEW_WEIGHT)
+    Artwork.objects.filter(pk=artwork.pk).update(
+        view_count=F("view_count") + 1, popularity=F("popularity") + VIEW_WEIGHT
+    )
 
 
 def artwork_record_sale(*, artwork_pk: int, delta: int) -> None:
-    Artwork.objects.filter(pk=artwork_pk).update(sales_count=F("sales_count") + delta,
-                                                 popularity=F("popularity") + delta * SALE_WEIGHT)
+    Artwork.objects.filter(pk=artwork_pk).update(
+        sales_count=F("sales_count") + delta, popularity=F("popularity") + delta * SALE_WEIGHT
+    )
     browse_changed()

@@ -35,8 +35,9 @@ class DownloadLink:
 
 def download_link_issue(*, user: Any, artwork: Artwork) -> DownloadLink:
     if not artwork_is_holder(user=user, artwork=artwork):
-        raise Forbidden("Only the artist and licence holders can download the original.",
-                        code=GalleryError.NOT_A_LICENCE_HOLDER)
+        raise Forbidden(
+            "Only the artist and licence holders can download the original.", code=GalleryError.NOT_A_LICENCE_HOLDER
+        )
     token = signing.TimestampSigner(salt=SALT).sign_object({"a": str(artwork.public_id), "u": str(user.public_id)})
     ttl = timedelta(seconds=conf.get("GALLERY_DOWNLOAD_URL_TTL_SECONDS"))
     return DownloadLink(token=token, expires_at=timezone.now() + ttl)
@@ -68,8 +69,11 @@ def download_original(*, token: str, requester: Any = None) -> OriginalDownload:
             return OriginalDownload(artwork=artwork, filename=filename, url=url)
     with artwork.original.open("rb") as handle:
         original = handle.read()
-    return OriginalDownload(artwork=artwork, filename=filename,
-                            data=credentials.original_sign(artwork=artwork, user=user, original=original))
+    return OriginalDownload(
+        artwork=artwork,
+        filename=filename,
+        data=credentials.original_sign(artwork=artwork, user=user, original=original),
+    )
 
 
 def _resolve(*, token: str, requester: Any) -> tuple[Artwork, Any]:
@@ -104,5 +108,4 @@ def download_presigned_url(*, token: str, artwork: Artwork, filename: str) -> st
     left = download_link_seconds_left(token=token)
     if left < 1:
         raise DownloadLinkExpired("This download link has expired; ask for a new one.")
-    return media_presigned_url(name=artwork.original.name, expires_in=left, filename=filename,
-                               content_type="image/png")
+    return media_presigned_url(name=artwork.original.name, expires_in=left, filename=filename, content_type="image/png")

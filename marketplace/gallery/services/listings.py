@@ -34,22 +34,33 @@ def _price_or_400(price: Any) -> int:
 def _currency_or_400(currency: Any) -> str:
     currency = str(currency or "").upper()
     if currency not in conf.get("GALLERY_CURRENCIES"):
-        raise InvalidInput(f"Currency must be one of {', '.join(conf.get("GALLERY_CURRENCIES"))}.", field="currency")
+        raise InvalidInput(f"Currency must be one of {', '.join(conf.get('GALLERY_CURRENCIES'))}.", field="currency")
     return currency
 
 
 def artwork_pricing_refresh(*, artwork: Artwork) -> None:
     """Re-derive the denormalised browse columns from the active listings (caller holds the artwork lock)."""
-    active = list(Listing.objects.filter(artwork=artwork, state=ListingState.ACTIVE).values_list(
-        "licence_type", "price", "currency"))
+    active = list(
+        Listing.objects.filter(artwork=artwork, state=ListingState.ACTIVE).values_list(
+            "licence_type", "price", "currency"
+        )
+    )
     types = {licence for licence, _, _ in active}
     artwork.min_price = min((price for _, price, _ in active), default=None)
     artwork.currency = active[0][2] if active else ""
     artwork.offers_personal = LicenceType.PERSONAL in types
     artwork.offers_commercial = LicenceType.COMMERCIAL in types
     artwork.offers_exclusive = LicenceType.EXCLUSIVE in types
-    artwork.save(update_fields=["min_price", "currency", "offers_personal", "offers_commercial",
-                                "offers_exclusive", "updated_at"])
+    artwork.save(
+        update_fields=[
+            "min_price",
+            "currency",
+            "offers_personal",
+            "offers_commercial",
+            "offers_exclusive",
+            "updated_at",
+        ]
+    )
     browse_changed()
 
 
@@ -58,8 +69,9 @@ def _lock_artwork_for_listing(artist: Any, artwork: Artwork, action: str) -> Art
     if locked.state == ArtworkState.WITHDRAWN:
         raise InvalidTransition(entity="artwork", state=locked.state, action=action)
     if locked.owner_id != artist.pk:
-        raise Conflict("The work now belongs to the buyer of its exclusive licence.",
-                       code=GalleryError.OWNERSHIP_TRANSFERRED)
+        raise Conflict(
+            "The work now belongs to the buyer of its exclusive licence.", code=GalleryError.OWNERSHIP_TRANSFERRED
+        )
     return locked
 
 
@@ -78,27 +90,46 @@ def listing_create(*, artist: Any, artwork: Artwork, licence_type: str, price: i
         active = list(Listing.objects.filter(artwork=locked, state=ListingState.ACTIVE))
         same = next((listing for listing in active if listing.licence_type == licence_type), None)
         if same is not None:
-            raise Conflict(f"This artwork already has an active {licence_type} listing; change its price instead.",
-                           code=GalleryError.LISTING_EXISTS, listing=str(same.public_id))
+            raise Conflict(
+                f"This artwork already has an active {licence_type} listing; change its price instead.",
+                code=GalleryError.LISTING_EXISTS,
+                listing=str(same.public_id),
+            )
         if active and active[0].currency != currency:
-            raise Conflict(f"This artwork's listings are priced in {active[0].currency}.",
-                           code=GalleryError.CURRENCY_MISMATCH,
-                           currency=active[0].currency)
-        if licence_type == LicenceType.EXCLUSIVE and LicenceGrant.objects.filter(
-                artwork=locked, state=GrantState.ACTIVE).exists():
-            raise Conflict("An exclusive licence cannot be offered while other licences are held.",
-                           code=GalleryError.LICENCES_OUTSTANDING)
+            raise Conflict(
+                f"This artwork's listings are priced in {active[0].currency}.",
+                code=GalleryError.CURRENCY_MISMATCH,
+                currency=active[0].currency,
+            )
+        if (
+            licence_type == LicenceType.EXCLUSIVE
+            and LicenceGrant.objects.filter(artwork=locked, state=GrantState.ACTIVE).exists()
+        ):
+            raise Conflict(
+                "An exclusive licence cannot be offered while other licences are held.",
+                code=GalleryError.LICENCES_OUTSTANDING,
+            )
         try:
             with transaction.atomic():
-                listing = Listing.objects.create(artwork=locked, licence_type=licence_type, price=price,
-                                                 currency=currency)
+                listing = Listing.objects.create(
+                    artwork=locked, licence_type=licence_type, price=price, currency=currency
+                )
         except IntegrityError:
-            raise Conflict(f"This artwork already has an active {licence_type} listing.",
-                           code=GalleryError.LISTING_EXISTS) from None
+            raise Conflict(
+                f"This artwork already has an active {licence_type} listing.", code=GalleryError.LISTING_EXISTS
+            ) from None
         artwork_pricing_refresh(artwork=locked)
-        event_emit(type="listing.created", user=artist, payload={
-            "listing": str(listing.public_id), "artwork": str(locked.public_id), "licence_type": licence_type,
-            "price": price, "currency": currency})
+        event_emit(
+            type="listing.created",
+            user=artist,
+            payload={
+                "listing": str(listing.public_id),
+                "artwork": str(locked.public_id),
+                "licence_type": licence_type,
+                "price": price,
+                "currency": currency,
+            },
+        )
     return listing
 
 
@@ -108,8 +139,9 @@ def _lock_listing(artist: Any, listing: Listing, action: str) -> tuple[Artwork, 
     if locked.state != ListingState.ACTIVE:
         raise InvalidTransition(entity="listing", state=locked.state, action=action)
     if artwork.owner_id != artist.pk:
-        raise Conflict("The work now belongs to the buyer of its exclusive licence.",
-                       code=GalleryError.OWNERSHIP_TRANSFERRED)
+        raise Conflict(
+            "The work now belongs to the buyer of its exclusive licence.", code=GalleryError.OWNERSHIP_TRANSFERRED
+        )
     return artwork, locked
 
 

@@ -34,16 +34,26 @@ def order_check_transition(*, order: Order, action: str) -> str:
     if order.state not in sources:
         raise InvalidTransition(entity="order", state=order.state, action=action, order=str(order.public_id))
     if action == "refund" and order.licence_type == LicenceType.EXCLUSIVE and order.state == OrderState.FULFILLED:
-        raise Conflict("A fulfilled exclusive licence cannot be refunded: the work's ownership moved on chain.",
-                       code=GalleryError.EXCLUSIVE_NOT_REFUNDABLE, state=order.state, action=action,
-                       order=str(order.public_id))
+        raise Conflict(
+            "A fulfilled exclusive licence cannot be refunded: the work's ownership moved on chain.",
+            code=GalleryError.EXCLUSIVE_NOT_REFUNDABLE,
+            state=order.state,
+            action=action,
+            order=str(order.public_id),
+        )
     return target
 
 
 def _payload(order: Order) -> dict[str, Any]:
-    return {"order": str(order.public_id), "artwork": str(order.artwork.public_id),
-            "listing": str(order.listing.public_id), "licence_type": order.licence_type, "amount": order.amount,
-            "currency": order.currency, "state": order.state}
+    return {
+        "order": str(order.public_id),
+        "artwork": str(order.artwork.public_id),
+        "listing": str(order.listing.public_id),
+        "licence_type": order.licence_type,
+        "amount": order.amount,
+        "currency": order.currency,
+        "state": order.state,
+    }
 
 
 def order_record_created(*, order: Order, actor: Any) -> None:

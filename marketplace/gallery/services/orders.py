@@ -84,41 +84,63 @@ def order_place(*, buyer: Any, listing: Listing) -> OrderPlacement:
         artwork = locks.lock_artwork(listing.artwork_id)
         locked = locks.lock_listing(listing.pk)
         if buyer.pk in (artwork.artist_id, artwork.owner_id):
-            raise InvalidInput("You cannot buy a licence for your own artwork.", field="listing",
-                               code=GalleryError.OWN_ARTWORK)
+            raise InvalidInput(
+                "You cannot buy a licence for your own artwork.", field="listing", code=GalleryError.OWN_ARTWORK
+            )
         if locked.state != ListingState.ACTIVE:
             raise Conflict("This listing is closed.", code=GalleryError.LISTING_CLOSED, listing=str(locked.public_id))
         if artwork.state != ArtworkState.PUBLISHED:
             raise Conflict("This artwork is not on sale.", code=GalleryError.ARTWORK_NOT_ON_SALE)
         mine = locks.lock_first_order(listing=locked, buyer=buyer, state__in=OPEN_ORDER_STATES)
         if mine is not None and mine.state != OrderState.PENDING:
-            raise Conflict("You already hold this licence.",
-                           code=GalleryError.ALREADY_ORDERED, order=str(mine.public_id),
-                           state=mine.state)
+            raise Conflict(
+                "You already hold this licence.",
+                code=GalleryError.ALREADY_ORDERED,
+                order=str(mine.public_id),
+                state=mine.state,
+            )
         if mine is not None:
             if not _stale(mine) and (mine.amount, mine.currency) == (locked.price, locked.currency):
                 return OrderPlacement(order=mine, created=False)
-            order_transition(order=mine, action="cancel", actor=buyer,
-                             note="expired unpaid" if _stale(mine) else "replaced: the price changed")
+            order_transition(
+                order=mine,
+                action="cancel",
+                actor=buyer,
+                note="expired unpaid" if _stale(mine) else "replaced: the price changed",
+            )
         if locked.licence_type == LicenceType.EXCLUSIVE:
             if Order.objects.filter(listing=locked, state__in=PAID_ORDER_STATES).exists():
-                raise Conflict("This exclusive licence has already been sold.", code=GalleryError.EXCLUSIVE_UNAVAILABLE,
-                               listing=str(locked.public_id))
+                raise Conflict(
+                    "This exclusive licence has already been sold.",
+                    code=GalleryError.EXCLUSIVE_UNAVAILABLE,
+                    listing=str(locked.public_id),
+                )
             if LicenceGrant.objects.filter(artwork=artwork, state=GrantState.ACTIVE).exists():
-                raise Conflict("An exclusive licence cannot be sold while other licences are held.",
-                               code=GalleryError.LICENCES_OUTSTANDING)
+                raise Conflict(
+                    "An exclusive licence cannot be sold while other licences are held.",
+                    code=GalleryError.LICENCES_OUTSTANDING,
+                )
         cutoff = timezone.now() - conf.get("GALLERY_ORDER_PENDING_TIMEOUT")
         open_orders = Order.objects.filter(buyer=buyer, state=OrderState.PENDING, created_at__gte=cutoff).count()
         if open_orders >= conf.get("GALLERY_MAX_PENDING_ORDERS"):
-            raise Conflict(f"You have {open_orders} unpaid orders open; pay or cancel one before ordering more.",
-                           code=GalleryError.TOO_MANY_OPEN_ORDERS, limit=conf.get("GALLERY_MAX_PENDING_ORDERS"))
+            raise Conflict(
+                f"You have {open_orders} unpaid orders open; pay or cancel one before ordering more.",
+                code=GalleryError.TOO_MANY_OPEN_ORDERS,
+                limit=conf.get("GALLERY_MAX_PENDING_ORDERS"),
+            )
         fee = platform_fee(locked.price)
         try:
             with transaction.atomic():
-                order = Order.objects.create(buyer=buyer, listing=locked, artwork=artwork,
-                                             licence_type=locked.licence_type, amount=locked.price,
-                                             currency=locked.currency, platform_fee=fee,
-                                             artist_amount=locked.price - fee)
+                order = Order.objects.create(
+                    buyer=buyer,
+                    listing=locked,
+                    artwork=artwork,
+                    licence_type=locked.licence_type,
+                    amount=locked.price,
+                    currency=locked.currency,
+                    platform_fee=fee,
+                    artist_amount=locked.price - fee,
+                )
         except IntegrityError:  # the unique constraints behind the locks
             raise Conflict("This licence is already ordered.", code=GalleryError.ALREADY_ORDERED) from None
         order_record_created(order=order, actor=buyer)
@@ -143,13 +165,21 @@ def _hold_take(*, order: Order) -> None:
         holder = held.filter(listing=listing).order_by("-hold_expires_at").first()
         if holder is not None:
             wait = max(1, math.ceil((holder.hold_expires_at - now).total_seconds()))
-            raise Conflict("Another buyer is paying for this exclusive licence right now. Try again in a moment.",
-                           code=GalleryError.EXCLUSIVE_RESERVED, retry_after_seconds=wait, order=str(order.public_id))
+            raise Conflict(
+                "Another buyer is paying for this exclusive licence right now. Try again in a moment.",
+                code=GalleryError.EXCLUSIVE_RESERVED,
+                retry_after_seconds=wait,
+                order=str(order.public_id),
+            )
         if held.filter(buyer_id=order.buyer_id).exists():
-            raise Conflict("Finish the payment you already started before paying for another exclusive licence.",
-                           code=GalleryError.CHECKOUT_IN_PROGRESS, order=str(order.public_id))
+            raise Conflict(
+                "Finish the payment you already started before paying for another exclusive licence.",
+                code=GalleryError.CHECKOUT_IN_PROGRESS,
+                order=str(order.public_id),
+            )
         Order.objects.filter(pk=order.pk, state=OrderState.PENDING).update(
-            hold_expires_at=now + conf.get("GALLERY_CHECKOUT_HOLD"))
+            hold_expires_at=now + conf.get("GALLERY_CHECKOUT_HOLD")
+        )
 
 
 def _hold_release(*, order: Order) -> None:
@@ -177,9 +207,14 @@ def order_pay(*, buyer: Any, order: Order, payment_method: str) -> OrderPayment:
     try:
         _replace_unfinished_attempt(order=current)
         try:
-            outcome = ports.payment_charge(payer=buyer, amount=current.amount, currency=current.currency,
-                                           reference=payment_reference(current), payment_method=payment_method,
-                                           description=f"{current.licence_type} licence: {current.artwork.title}"[:200])
+            outcome = ports.payment_charge(
+                payer=buyer,
+                amount=current.amount,
+                currency=current.currency,
+                reference=payment_reference(current),
+                payment_method=payment_method,
+                description=f"{current.licence_type} licence: {current.artwork.title}"[:200],
+            )
         except AtelierError as exc:
             exc.extra.setdefault("order", str(current.public_id))
             raise
@@ -192,8 +227,11 @@ def order_pay(*, buyer: Any, order: Order, payment_method: str) -> OrderPayment:
         if exclusive:
             _hold_release(order=current)
     if settled.state == OrderState.CANCELLED:
-        raise Conflict("The licence was no longer available when your payment completed; it is being refunded.",
-                       code=GalleryError.LISTING_CLOSED, order=str(settled.public_id))
+        raise Conflict(
+            "The licence was no longer available when your payment completed; it is being refunded.",
+            code=GalleryError.LISTING_CLOSED,
+            order=str(settled.public_id),
+        )
     return OrderPayment(order=settled, payment=outcome)
 
 
@@ -201,8 +239,9 @@ def _raise_if_not_on_sale(order: Order) -> None:
     if order.listing.state != ListingState.ACTIVE:
         raise Conflict("This listing is closed.", code=GalleryError.LISTING_CLOSED, order=str(order.public_id))
     if order.artwork.state != ArtworkState.PUBLISHED:
-        raise Conflict("This artwork is not on sale.",
-                       code=GalleryError.ARTWORK_NOT_ON_SALE, order=str(order.public_id))
+        raise Conflict(
+            "This artwork is not on sale.", code=GalleryError.ARTWORK_NOT_ON_SALE, order=str(order.public_id)
+        )
 
 
 def _refund_later(*, order: Order, payment_id: UUID, reason: str) -> None:
@@ -235,7 +274,7 @@ def order_payment_succeeded(*, order: Order, payment_id: UUID) -> Order:
 
 
 def licence_with_article(licence_type: str) -> str:
-    """"a personal licence", "an exclusive licence": ledger lines are read by people."""
+    """ "a personal licence", "an exclusive licence": ledger lines are read by people."""
     article = "an" if licence_type[:1].lower() in "aeiou" else "a"
     return f"{article} {licence_type} licence"
 
@@ -244,9 +283,13 @@ def _fulfil(*, order: Order, artwork: Artwork, listings: list[Listing]) -> None:
     buyer, exclusive = order.buyer, order.licence_type == LicenceType.EXCLUSIVE
     grant = LicenceGrant.objects.create(order=order, artwork=artwork, holder=buyer, licence_type=order.licence_type)
     ports.licence_register(grant=grant, artwork=artwork, order=order)
-    ports.ledger_credit(user=artwork.artist, amount=order.artist_amount, currency=order.currency,
-                        reference=payment_reference(order),
-                        memo=f"Sale of {licence_with_article(order.licence_type)} for “{artwork.title}”")
+    ports.ledger_credit(
+        user=artwork.artist,
+        amount=order.artist_amount,
+        currency=order.currency,
+        reference=payment_reference(order),
+        memo=f"Sale of {licence_with_article(order.licence_type)} for “{artwork.title}”",
+    )
     artwork_record_sale(artwork_pk=artwork.pk, delta=1)
     if exclusive:
         ports.ownership_transfer(artwork=artwork, to_user=buyer, reference=f"gallery.order:{order.public_id}")
@@ -258,16 +301,26 @@ def _fulfil(*, order: Order, artwork: Artwork, listings: list[Listing]) -> None:
         artwork.save(update_fields=["owner", "updated_at"])
         artwork_pricing_refresh(artwork=artwork)
     order_transition(order=order, action="fulfil")
-    event_emit(type="sale.completed", user=artwork.artist, payload={
-        "order": str(order.public_id), "artwork": str(artwork.public_id), "licence_type": order.licence_type,
-        "amount": order.amount, "currency": order.currency, "artist_amount": order.artist_amount,
-        "platform_fee": order.platform_fee})
+    event_emit(
+        type="sale.completed",
+        user=artwork.artist,
+        payload={
+            "order": str(order.public_id),
+            "artwork": str(artwork.public_id),
+            "licence_type": order.licence_type,
+            "amount": order.amount,
+            "currency": order.currency,
+            "artist_amount": order.artist_amount,
+            "platform_fee": order.platform_fee,
+        },
+    )
 
 
 def order_payment_failed(*, order: Order, payment_id: UUID) -> Order:
     """An asynchronous payment failed: the order stays pending (the buyer may pay again) unless it expired."""
-    Order.objects.filter(pk=order.pk, state=OrderState.PENDING, payment_id=payment_id).update(payment_id=None,
-                                                                                               hold_expires_at=None)
+    Order.objects.filter(pk=order.pk, state=OrderState.PENDING, payment_id=payment_id).update(
+        payment_id=None, hold_expires_at=None
+    )
     return Order.objects.get(pk=order.pk)
 
 
@@ -294,8 +347,9 @@ def order_refund(*, order: Order, actor: Any, reason: str = "") -> Order:
     order_check_transition(order=current, action="refund")
     if current.payment_id is None:
         raise NotFound("The order's payment is missing.", code=GalleryError.PAYMENT_MISSING)
-    ports.payment_refund(payer=current.buyer, payment_id=current.payment_id, reason=reason or "order refunded",
-                         actor=actor)
+    ports.payment_refund(
+        payer=current.buyer, payment_id=current.payment_id, reason=reason or "order refunded", actor=actor
+    )
     with transaction.atomic():
         artwork = locks.lock_artwork(current.artwork_id)
         locked = locks.lock_order(current.pk, related=("buyer", "listing"))
@@ -304,15 +358,28 @@ def order_refund(*, order: Order, actor: Any, reason: str = "") -> Order:
         was_fulfilled = locked.state == OrderState.FULFILLED
         order_transition(order=locked, action="refund", actor=actor, note=reason)
         if was_fulfilled:
-            LicenceGrant.objects.filter(order=locked).update(state=GrantState.REVOKED, revoked_at=timezone.now(),
-                                                             updated_at=timezone.now())
-            ports.ledger_debit(user=artwork.artist, amount=locked.artist_amount, currency=locked.currency,
-                               reference=f"{payment_reference(locked)}:refund",
-                               memo=f"Refund of {licence_with_article(locked.licence_type)} for “{artwork.title}”")
+            LicenceGrant.objects.filter(order=locked).update(
+                state=GrantState.REVOKED, revoked_at=timezone.now(), updated_at=timezone.now()
+            )
+            ports.ledger_debit(
+                user=artwork.artist,
+                amount=locked.artist_amount,
+                currency=locked.currency,
+                reference=f"{payment_reference(locked)}:refund",
+                memo=f"Refund of {licence_with_article(locked.licence_type)} for “{artwork.title}”",
+            )
             artwork_record_sale(artwork_pk=artwork.pk, delta=-1)
-        event_emit(type="sale.refunded", user=artwork.artist, payload={
-            "order": str(locked.public_id), "artwork": str(artwork.public_id), "amount": locked.amount,
-            "currency": locked.currency, "artist_amount": locked.artist_amount if was_fulfilled else 0})
+        event_emit(
+            type="sale.refunded",
+            user=artwork.artist,
+            payload={
+                "order": str(locked.public_id),
+                "artwork": str(artwork.public_id),
+                "amount": locked.amount,
+                "currency": locked.currency,
+                "artist_amount": locked.artist_amount if was_fulfilled else 0,
+            },
+        )
     return locked
 
 
@@ -323,8 +390,10 @@ def orders_expire_stale(*, limit: int = 500) -> int:
     expired = 0
     stale = Order.objects.filter(state=OrderState.PENDING, created_at__lt=cutoff).select_related("buyer")
     for order in stale.order_by("pk")[:limit]:
-        if order.payment_id is not None and ports.payment_state(payer=order.buyer,
-                                                                payment_id=order.payment_id).succeeded:
+        if (
+            order.payment_id is not None
+            and ports.payment_state(payer=order.buyer, payment_id=order.payment_id).succeeded
+        ):
             order_payment_succeeded(order=order, payment_id=order.payment_id)
             continue
         with transaction.atomic():

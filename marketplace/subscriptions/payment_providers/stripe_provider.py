@@ -63,20 +63,28 @@ class StripeProvider:
                 params["off_session"] = True
             elif request.save_for_future:
                 params["setup_future_usage"] = "off_session"
-            intent = client.v1.payment_intents.create(params=params,
-                                                      options={"idempotency_key": request.idempotency_key})
+            intent = client.v1.payment_intents.create(
+                params=params, options={"idempotency_key": request.idempotency_key}
+            )
         except stripe.CardError as exc:
             error = exc.error
             code = (getattr(error, "decline_code", None) or exc.code or "card_declined") if error else exc.code
             failed_intent = getattr(error, "payment_intent", None) if error is not None else None
             intent_id = failed_intent["id"] if failed_intent else ""
-            return ChargeResult(status="failed", provider_reference=intent_id, failure_code=str(code),
-                                failure_reason=exc.user_message or "Your card was declined.",
-                                customer_reference=customer)
+            return ChargeResult(
+                status="failed",
+                provider_reference=intent_id,
+                failure_code=str(code),
+                failure_reason=exc.user_message or "Your card was declined.",
+                customer_reference=customer,
+            )
         except stripe.InvalidRequestError as exc:
-            return ChargeResult(status="failed", failure_code=exc.code or "invalid_request",
-                                failure_reason=exc.user_message or "The payment was refused.",
-                                customer_reference=customer)
+            return ChargeResult(
+                status="failed",
+                failure_code=exc.code or "invalid_request",
+                failure_reason=exc.user_message or "The payment was refused.",
+                customer_reference=customer,
+            )
         except stripe.StripeError as exc:
             raise _unavailable(exc) from exc
         return _charge_result(intent.to_dict(), customer)
@@ -97,8 +105,9 @@ class StripeProvider:
             return RefundResult(status="succeeded", provider_reference=data["id"])
         if status in ("pending", "requires_action"):
             return RefundResult(status="pending", provider_reference=data["id"])
-        return RefundResult(status="failed", provider_reference=data["id"],
-                            failure_reason=data.get("failure_reason") or status)
+        return RefundResult(
+            status="failed", provider_reference=data["id"], failure_reason=data.get("failure_reason") or status
+        )
 
 
 def _charge_result(intent: dict, customer: str) -> ChargeResult:
@@ -111,5 +120,9 @@ def _charge_result(intent: dict, customer: str) -> ChargeResult:
     if status in _ACTION_STATUSES:
         return ChargeResult(status="requires_action", client_secret=intent.get("client_secret") or "", **base)
     error = intent.get("last_payment_error") or {}
-    return ChargeResult(status="failed", failure_code=error.get("decline_code") or error.get("code") or status,
-                        failure_reason=error.get("message") or f"The payment {status.replace('_', ' ')}.", **base)
+    return ChargeResult(
+        status="failed",
+        failure_code=error.get("decline_code") or error.get("code") or status,
+        failure_reason=error.get("message") or f"The payment {status.replace('_', ' ')}.",
+        **base,
+    )

@@ -22,8 +22,7 @@ import uuid
 
 from marketplace.subscriptions.payment_providers import ChargeRequest, ChargeResult, ProviderUnavailable, RefundResult
 
-SUCCEEDING = {"tok_visa", "tok_mastercard", "tok_amex", "tok_success", "tok_off_session_declined",
-              "tok_refund_fails"}
+SUCCEEDING = {"tok_visa", "tok_mastercard", "tok_amex", "tok_success", "tok_off_session_declined", "tok_refund_fails"}
 DECLINES = {
     "tok_card_declined": ("card_declined", "Your card was declined."),
     "tok_insufficient_funds": ("insufficient_funds", "Your card has insufficient funds."),
@@ -45,18 +44,29 @@ class TestProvider:
             raise ProviderUnavailable("The test provider is 'down' for tok_provider_down.")
         if token == "tok_off_session_declined" and request.off_session:
             code, reason = "card_declined", "Your card was declined."
-            return ChargeResult(status="failed", provider_reference=reference, failure_code=code,
-                                failure_reason=reason, customer_reference=customer)
+            return ChargeResult(
+                status="failed",
+                provider_reference=reference,
+                failure_code=code,
+                failure_reason=reason,
+                customer_reference=customer,
+            )
         if token in SUCCEEDING:
             return ChargeResult(status="succeeded", provider_reference=reference, customer_reference=customer)
         if token == "tok_requires_action":
             if request.off_session:
-                return ChargeResult(status="failed", provider_reference=reference,
-                                    failure_code="authentication_required",
-                                    failure_reason="This payment needs the cardholder to authenticate.")
-            return ChargeResult(status="requires_action", provider_reference=reference,
-                                client_secret=f"{reference}_secret_{uuid.uuid4().hex[:12]}",
-                                customer_reference=customer)
+                return ChargeResult(
+                    status="failed",
+                    provider_reference=reference,
+                    failure_code="authentication_required",
+                    failure_reason="This payment needs the cardholder to authenticate.",
+                )
+            return ChargeResult(
+                status="requires_action",
+                provider_reference=reference,
+                client_secret=f"{reference}_secret_{uuid.uuid4().hex[:12]}",
+                customer_reference=customer,
+            )
         code, reason = DECLINES.get(token, ("invalid_payment_method", "Unknown payment method."))
         return ChargeResult(status="failed", provider_reference=reference, failure_code=code, failure_reason=reason)
 

@@ -33,7 +33,11 @@ def live_subscription(user: Any) -> Subscription | None:
 def create_free_subscription(*, user: Any, now: datetime, data: dict | None = None) -> Subscription | None:
     plan = free_plan()
     subscription = Subscription(
-        user=user, plan=plan, state=SubscriptionState.ACTIVE, billing_anchor=now, current_period_start=now,
+        user=user,
+        plan=plan,
+        state=SubscriptionState.ACTIVE,
+        billing_anchor=now,
+        current_period_start=now,
         current_period_end=period_end_after(anchor=now, moment=now, period=plan.period),
     )
     try:
@@ -51,8 +55,11 @@ def release_stale_pending(subscription: Subscription, now: datetime) -> None:
     if payment is None:
         return
     stale = payment.created_at <= now - conf.get("SUBSCRIPTION_PENDING_PAYMENT_TIMEOUT")
-    retry_due = (subscription.state == SubscriptionState.PAST_DUE and subscription.next_payment_attempt_at
-                 and subscription.next_payment_attempt_at <= now)
+    retry_due = (
+        subscription.state == SubscriptionState.PAST_DUE
+        and subscription.next_payment_attempt_at
+        and subscription.next_payment_attempt_at <= now
+    )
     if payment.state in OPEN_PAYMENT_STATES and not (stale or retry_due):
         return
     if payment.state in OPEN_PAYMENT_STATES:
@@ -74,20 +81,34 @@ def set_period(subscription: Subscription, period: dict[str, Any]) -> None:
     subscription.current_period_end = as_dt(period["end"])
 
 
-def apply_plan(subscription: Subscription, *, plan: Plan, period: dict[str, Any] | None, actor: Any,
-                type: str, data: dict[str, Any], state: str | None = None) -> None:
+def apply_plan(
+    subscription: Subscription,
+    *,
+    plan: Plan,
+    period: dict[str, Any] | None,
+    actor: Any,
+    type: str,
+    data: dict[str, Any],
+    state: str | None = None,
+) -> None:
     previous_state, previous_plan = subscription.state, subscription.plan
     subscription.plan = plan
     if period is not None:
         set_period(subscription, period)
-    subscription.state = state or (SubscriptionState.TRIALING if subscription.state == SubscriptionState.TRIALING
-                                   else SubscriptionState.ACTIVE)
+    subscription.state = state or (
+        SubscriptionState.TRIALING if subscription.state == SubscriptionState.TRIALING else SubscriptionState.ACTIVE
+    )
     subscription.pending_plan = None
     subscription.cancel_at_period_end = False
     subscription.pending_payment = None
     subscription.save()
-    subscription_event_record(subscription=subscription, type=type, actor=actor, from_state=previous_state,
-                              data={"from_plan": previous_plan.code, "to_plan": plan.code, **data})
+    subscription_event_record(
+        subscription=subscription,
+        type=type,
+        actor=actor,
+        from_state=previous_state,
+        data={"from_plan": previous_plan.code, "to_plan": plan.code, **data},
+    )
 
 
 def end_subscription(subscription: Subscription, *, reason: str, actor: Any, now: datetime) -> Subscription:
@@ -99,8 +120,10 @@ def end_subscription(subscription: Subscription, *, reason: str, actor: Any, now
     subscription.pending_plan = subscription.pending_payment = None
     subscription.next_payment_attempt_at = None
     subscription.save()
-    subscription_event_record(subscription=subscription, type="cancelled", actor=actor, from_state=previous,
-                              data={"reason": reason})
-    fallback = create_free_subscription(user=subscription.user, now=now,
-                                        data={"fallback_from": str(subscription.public_id)})
+    subscription_event_record(
+        subscription=subscription, type="cancelled", actor=actor, from_state=previous, data={"reason": reason}
+    )
+    fallback = create_free_subscription(
+        user=subscription.user, now=now, data={"fallback_from": str(subscription.public_id)}
+    )
     return fallback or live_subscription(subscription.user)

@@ -19,13 +19,16 @@ def _book(*, user: Any, amount: int, currency: str, reference: str, memo: str, s
     signed = sign * amount
     try:
         with transaction.atomic():
-            return LedgerEntry.objects.create(user=user, amount=signed, currency=currency, reference=reference,
-                                              memo=memo[:500])
+            return LedgerEntry.objects.create(
+                user=user, amount=signed, currency=currency, reference=reference, memo=memo[:500]
+            )
     except IntegrityError:
         existing = LedgerEntry.objects.get(user=user, reference=reference)
     if existing.amount != signed or existing.currency != currency:
-        raise Conflict(f"{reference} is already booked as {existing.amount:+d} {existing.currency}.",
-                       code=SubscriptionError.LEDGER_REFERENCE_REUSED)
+        raise Conflict(
+            f"{reference} is already booked as {existing.amount:+d} {existing.currency}.",
+            code=SubscriptionError.LEDGER_REFERENCE_REUSED,
+        )
     return existing
 
 

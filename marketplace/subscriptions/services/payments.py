@@ -59,8 +59,17 @@ def _validate_money(*, amount: Any, currency: Any) -> str:
     return currency
 
 
-def payment_begin(*, payer: Any, amount: int, currency: str, purpose: str, reference: str, description: str = "",
-                  metadata: dict[str, Any] | None = None, actor: Any = None) -> Payment:
+def payment_begin(
+    *,
+    payer: Any,
+    amount: int,
+    currency: str,
+    purpose: str,
+    reference: str,
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+    actor: Any = None,
+) -> Payment:
     """Record a pending payment with the provider now configured. Runs in the caller's transaction."""
     currency = _validate_money(amount=amount, currency=currency)
     if purpose not in PaymentPurpose.values:
@@ -71,33 +80,58 @@ def payment_begin(*, payer: Any, amount: int, currency: str, purpose: str, refer
         provider = get_provider().name
     except ProviderUnavailable as exc:
         raise ServiceUnavailable(str(exc), code=SubscriptionError.PAYMENT_PROVIDER_MISCONFIGURED) from None
-    payment = Payment.objects.create(payer=payer, amount=amount, currency=currency, purpose=purpose,
-                                     reference=reference, description=description[:500], metadata=metadata or {},
-                                     provider=provider)
+    payment = Payment.objects.create(
+        payer=payer,
+        amount=amount,
+        currency=currency,
+        purpose=purpose,
+        reference=reference,
+        description=description[:500],
+        metadata=metadata or {},
+        provider=provider,
+    )
     payment_event_record(payment=payment, type="created", actor=actor)
     return payment
 
 
-def payment_execute(*, payment: Payment, payment_method: str, customer: str = "", off_session: bool = False,
-                    save_for_future: bool = False) -> tuple[Payment, ChargeResult]:
+def payment_execute(
+    *,
+    payment: Payment,
+    payment_method: str,
+    customer: str = "",
+    off_session: bool = False,
+    save_for_future: bool = False,
+) -> tuple[Payment, ChargeResult]:
     """Ask the payment's provider to charge, then settle the answer. Call outside a transaction (network)."""
     if not payment_method:
-        result = ChargeResult(status="failed", failure_code="payment_method_missing",
-                              failure_reason="No payment method is on file.")
+        result = ChargeResult(
+            status="failed", failure_code="payment_method_missing", failure_reason="No payment method is on file."
+        )
     else:
         request = ChargeRequest(
-            amount=payment.amount, currency=payment.currency, payment_method=payment_method,
-            idempotency_key=f"atelier-payment-{payment.public_id}", description=payment.description,
-            metadata={"atelier_payment": str(payment.public_id), "purpose": payment.purpose,
-                      "reference": payment.reference},
-            customer=customer, off_session=off_session, save_for_future=save_for_future,
+            amount=payment.amount,
+            currency=payment.currency,
+            payment_method=payment_method,
+            idempotency_key=f"atelier-payment-{payment.public_id}",
+            description=payment.description,
+            metadata={
+                "atelier_payment": str(payment.public_id),
+                "purpose": payment.purpose,
+                "reference": payment.reference,
+            },
+            customer=customer,
+            off_session=off_session,
+            save_for_future=save_for_future,
         )
         try:
             result = get_provider(payment.provider).charge(request)
         except ProviderUnavailable as exc:
             logger.warning("payment %s: provider unavailable: %s", payment.public_id, exc)
-            result = ChargeResult(status="failed", failure_code=PROVIDER_UNAVAILABLE,
-                                  failure_reason="The payment provider could not be reached. Try again shortly.")
+            result = ChargeResult(
+                status="failed",
+                failure_code=PROVIDER_UNAVAILABLE,
+                failure_reason="The payment provider could not be reached. Try again shortly.",
+            )
     return payment_settle(payment=payment, result=result), result
 
 
@@ -146,8 +180,14 @@ def payment_settle(*, payment: Payment, result: ChargeResult, actor: Any = None)
         locked.save()
         late = new_state == PaymentState.SUCCEEDED and previous in (PaymentState.FAILED, PaymentState.CANCELLED)
         kind = "late_success" if late else str(new_state)
-        payment_event_record(payment=locked, type=kind, actor=actor, from_state=previous, emit=not late,
-                             data={"failure_code": locked.failure_code} if locked.failure_code else {})
+        payment_event_record(
+            payment=locked,
+            type=kind,
+            actor=actor,
+            from_state=previous,
+            emit=not late,
+            data={"failure_code": locked.failure_code} if locked.failure_code else {},
+        )
         applied = True
         if subscription is not None and not late:
             applied = subscription_payment_settled(subscription=subscription, payment=locked, result=result)
@@ -171,16 +211,29 @@ def payment_raise_if_failed(*, payment: Payment) -> None:
     if payment.state not in (PaymentState.FAILED, PaymentState.CANCELLED):
         return
     if payment.failure_code == PROVIDER_UNAVAILABLE:
-        raise ServiceUnavailable(payment.failure_reason, code=PROVIDER_UNAVAILABLE, retry_after_seconds=30,
-                                 payment=str(payment.public_id))
-    raise PaymentRequired(payment.failure_reason or "The payment was declined.",
-                          code=SubscriptionError.PAYMENT_DECLINED,
-                          reason=payment.failure_reason, decline_code=payment.failure_code,
-                          payment=str(payment.public_id))
+        raise ServiceUnavailable(
+            payment.failure_reason, code=PROVIDER_UNAVAILABLE, retry_after_seconds=30, payment=str(payment.public_id)
+        )
+    raise PaymentRequired(
+        payment.failure_reason or "The payment was declined.",
+        code=SubscriptionError.PAYMENT_DECLINED,
+        reason=payment.failure_reason,
+        decline_code=payment.failure_code,
+        payment=str(payment.public_id),
+    )
 
 
-def payment_charge(*, payer: Any, amount: int, currency: str, purpose: str, reference: str, payment_method: str,
-                   description: str = "", save_for_future: bool = False) -> Payment:
+def payment_charge(
+    *,
+    payer: Any,
+    amount: int,
+    currency: str,
+    purpose: str,
+    reference: str,
+    payment_method: str,
+    description: str = "",
+    save_for_future: bool = False,
+) -> Payment:
     """Charge `payer` for `reference` (e.g. "order:<uuid>"). Call outside a transaction.
 
     Returns the payment: `succeeded`, or `requires_action` (show `client_secret` to the payer; the outcome
@@ -196,16 +249,26 @@ def payment_charge(*, payer: Any, amount: int, currency: str, purpose: str, refe
     if existing is None:
         try:
             with transaction.atomic():
-                payment = payment_begin(payer=payer, amount=amount, currency=currency, purpose=purpose,
-                                        reference=reference, description=description, actor=payer)
+                payment = payment_begin(
+                    payer=payer,
+                    amount=amount,
+                    currency=currency,
+                    purpose=purpose,
+                    reference=reference,
+                    description=description,
+                    actor=payer,
+                )
         except IntegrityError:  # a concurrent charge for the same reference won the race
             existing = _live_payment(payer=payer, reference=reference)
             if existing is None:
                 raise
     if existing is not None:
         if existing.amount != amount or existing.currency != str(currency).upper():
-            raise Conflict(f"{reference} already has a payment of {existing.amount} {existing.currency}.",
-                           code=SubscriptionError.PAYMENT_REFERENCE_REUSED, payment=str(existing.public_id))
+            raise Conflict(
+                f"{reference} already has a payment of {existing.amount} {existing.currency}.",
+                code=SubscriptionError.PAYMENT_REFERENCE_REUSED,
+                payment=str(existing.public_id),
+            )
         return existing
     payment, _ = payment_execute(payment=payment, payment_method=payment_method, save_for_future=save_for_future)
     payment_raise_if_failed(payment=payment)
@@ -237,8 +300,12 @@ def payment_abandon(*, payment: Payment) -> bool:
 
 
 def _live_payment(*, payer: Any, reference: str) -> Payment | None:
-    return (Payment.objects.filter(payer=payer, reference=reference).exclude(purpose=PaymentPurpose.SUBSCRIPTION)
-            .exclude(state__in=[PaymentState.FAILED, PaymentState.CANCELLED]).first())
+    return (
+        Payment.objects.filter(payer=payer, reference=reference)
+        .exclude(purpose=PaymentPurpose.SUBSCRIPTION)
+        .exclude(state__in=[PaymentState.FAILED, PaymentState.CANCELLED])
+        .first()
+    )
 
 
 def payment_complete_test_action(*, payment: Payment, succeed: bool = True) -> Payment:
@@ -247,8 +314,13 @@ def payment_complete_test_action(*, payment: Payment, succeed: bool = True) -> P
         raise InvalidInput("Only test-provider payments can be completed by hand.")
     if payment.state != PaymentState.REQUIRES_ACTION:
         raise InvalidTransition(entity="payment", state=payment.state, action="complete")
-    result = ChargeResult(status="succeeded") if succeed else ChargeResult(
-        status="failed", failure_code="authentication_failed", failure_reason="The cardholder failed 3-D Secure.")
+    result = (
+        ChargeResult(status="succeeded")
+        if succeed
+        else ChargeResult(
+            status="failed", failure_code="authentication_failed", failure_reason="The cardholder failed 3-D Secure."
+        )
+    )
     return payment_settle(payment=payment, result=result)
 
 
@@ -271,19 +343,28 @@ def payment_refund(*, payment: Payment, amount: int | None = None, reason: str =
         amount = available if amount is None else amount
         if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= available:
             raise InvalidInput(f"Refund between 1 and {available} minor units.", field="amount")
-        refund = PaymentRefund.objects.create(payment=locked, amount=amount, reason=reason[:200],
-                                              requested_by=actor)
-        payment_event_record(payment=locked, type="refund_requested", actor=actor,
-                             data={"amount": amount, "refund": str(refund.public_id)})
+        refund = PaymentRefund.objects.create(payment=locked, amount=amount, reason=reason[:200], requested_by=actor)
+        payment_event_record(
+            payment=locked,
+            type="refund_requested",
+            actor=actor,
+            data={"amount": amount, "refund": str(refund.public_id)},
+        )
     try:
-        result = get_provider(locked.provider).refund(provider_reference=locked.provider_reference, amount=amount,
-                                                      idempotency_key=f"atelier-refund-{refund.public_id}")
+        result = get_provider(locked.provider).refund(
+            provider_reference=locked.provider_reference,
+            amount=amount,
+            idempotency_key=f"atelier-refund-{refund.public_id}",
+        )
     except ProviderUnavailable as exc:
         result = RefundResult(status="failed", failure_reason=f"Provider unavailable: {exc}")
     locked = payment_refund_settle(refund=refund, result=result)
     if result.status == "failed":
-        raise Unprocessable(f"The refund failed: {result.failure_reason}", code=SubscriptionError.REFUND_FAILED,
-                            refund=str(refund.public_id))
+        raise Unprocessable(
+            f"The refund failed: {result.failure_reason}",
+            code=SubscriptionError.REFUND_FAILED,
+            refund=str(refund.public_id),
+        )
     return locked
 
 
@@ -300,8 +381,12 @@ def payment_refund_settle(*, refund: PaymentRefund, result: RefundResult, actor:
         if result.status == "failed":
             locked.state, locked.failure_reason = RefundState.FAILED, result.failure_reason[:500]
             locked.save()
-            payment_event_record(payment=payment, type="refund_failed", actor=actor,
-                                 data={"refund": str(locked.public_id), "reason": locked.failure_reason})
+            payment_event_record(
+                payment=payment,
+                type="refund_failed",
+                actor=actor,
+                data={"refund": str(locked.public_id), "reason": locked.failure_reason},
+            )
             return payment
         locked.state = RefundState.SUCCEEDED
         locked.save()
@@ -312,12 +397,18 @@ def payment_refund_settle(*, refund: PaymentRefund, result: RefundResult, actor:
 def _book_refund(*, payment: Payment, amount: int, actor: Any, refund: PaymentRefund) -> None:
     previous = payment.state
     payment.amount_refunded += amount
-    payment.state = (PaymentState.REFUNDED if payment.amount_refunded >= payment.amount
-                     else PaymentState.PARTIALLY_REFUNDED)
+    payment.state = (
+        PaymentState.REFUNDED if payment.amount_refunded >= payment.amount else PaymentState.PARTIALLY_REFUNDED
+    )
     payment.save(update_fields=["amount_refunded", "state", "updated_at"])
-    payment_event_record(payment=payment, type="refunded", actor=actor, from_state=previous, emit=True,
-                         data={"refund": str(refund.public_id), "refunded": amount,
-                               "amount_refunded": payment.amount_refunded})
+    payment_event_record(
+        payment=payment,
+        type="refunded",
+        actor=actor,
+        from_state=previous,
+        emit=True,
+        data={"refund": str(refund.public_id), "refunded": amount, "amount_refunded": payment.amount_refunded},
+    )
     transaction.on_commit(lambda: signals.payment_refunded.send(sender=Payment, payment=payment, amount=amount))
 
 
@@ -328,13 +419,25 @@ def payment_record_external_refund(*, payment: Payment, amount_refunded: int, pr
         gap = min(amount_refunded, locked.amount) - locked.amount_refunded - _reserved(locked)
         if gap <= 0 or locked.state not in PAID_PAYMENT_STATES:
             return
-        refund = PaymentRefund.objects.create(payment=locked, amount=gap, state=RefundState.SUCCEEDED,
-                                              provider_reference=provider_reference, reason="made at the provider")
+        refund = PaymentRefund.objects.create(
+            payment=locked,
+            amount=gap,
+            state=RefundState.SUCCEEDED,
+            provider_reference=provider_reference,
+            reason="made at the provider",
+        )
         _book_refund(payment=locked, amount=gap, actor=None, refund=refund)
 
 
 __all__ = [
-    "OPEN_PAYMENT_STATES", "payment_begin", "payment_charge", "payment_complete_test_action", "payment_execute",
-    "payment_raise_if_failed", "payment_record_external_refund", "payment_refund", "payment_refund_settle",
+    "OPEN_PAYMENT_STATES",
+    "payment_begin",
+    "payment_charge",
+    "payment_complete_test_action",
+    "payment_execute",
+    "payment_raise_if_failed",
+    "payment_record_external_refund",
+    "payment_refund",
+    "payment_refund_settle",
     "payment_settle",
 ]

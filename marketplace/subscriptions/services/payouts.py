@@ -35,17 +35,25 @@ def payout_request(*, user: Any, currency: str) -> Payout:
             raise Conflict("A payout in this currency is already on its way.", code=SubscriptionError.PAYOUT_PENDING)
         amount = _available(user=user, currency=currency)
         if amount <= 0:
-            raise Conflict(f"There is nothing to pay out in {currency}.", code=SubscriptionError.NOTHING_TO_PAY_OUT,
-                           balance=amount)
+            raise Conflict(
+                f"There is nothing to pay out in {currency}.", code=SubscriptionError.NOTHING_TO_PAY_OUT, balance=amount
+            )
         try:
             with transaction.atomic():
-                payout = Payout.objects.create(user=user, amount=amount, currency=currency,
-                                               provider=conf.get("PAYMENT_PROVIDER"))
+                payout = Payout.objects.create(
+                    user=user, amount=amount, currency=currency, provider=conf.get("PAYMENT_PROVIDER")
+                )
         except IntegrityError:  # the constraint behind the lock
-            raise Conflict("A payout in this currency is already on its way.",
-                           code=SubscriptionError.PAYOUT_PENDING) from None
-        ledger_debit(user=user, amount=amount, currency=currency, reference=f"payout:{payout.public_id}",
-                     memo=f"Payout {payout.public_id}")
+            raise Conflict(
+                "A payout in this currency is already on its way.", code=SubscriptionError.PAYOUT_PENDING
+            ) from None
+        ledger_debit(
+            user=user,
+            amount=amount,
+            currency=currency,
+            reference=f"payout:{payout.public_id}",
+            memo=f"Payout {payout.public_id}",
+        )
     return _send(payout=payout)
 
 
@@ -54,8 +62,11 @@ def _send(*, payout: Payout) -> Payout:
 
     try:
         send = getattr(get_provider(payout.provider), "payout", None)
-        reference = send(amount=payout.amount, currency=payout.currency,
-                         idempotency_key=f"atelier-payout-{payout.public_id}") if send else ""
+        reference = (
+            send(amount=payout.amount, currency=payout.currency, idempotency_key=f"atelier-payout-{payout.public_id}")
+            if send
+            else ""
+        )
     except ProviderUnavailable as exc:  # stays pending: staff settle it
         logger.warning("payout %s: provider unavailable: %s", payout.public_id, exc)
         reference = ""
@@ -84,6 +95,11 @@ def payout_mark_failed(*, payout: Payout, actor: Any, reason: str) -> Payout:
         locked.state, locked.failed_at, locked.settled_by = PayoutState.FAILED, timezone.now(), actor
         locked.failure_reason = reason[:500]
         locked.save()
-        ledger_credit(user=locked.user, amount=locked.amount, currency=locked.currency,
-                      reference=f"payout:{locked.public_id}:reversal", memo=f"Payout failed: {reason}"[:500])
+        ledger_credit(
+            user=locked.user,
+            amount=locked.amount,
+            currency=locked.currency,
+            reference=f"payout:{locked.public_id}:reversal",
+            memo=f"Payout failed: {reason}"[:500],
+        )
     return locked

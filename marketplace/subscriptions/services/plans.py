@@ -13,8 +13,15 @@ def plans_seed_defaults() -> int:
     created = 0
     for fields in seed.PLANS:
         minutes, work = ceilings[fields["code"]]
-        _, made = Plan.objects.get_or_create(code=fields["code"], defaults={
-            **fields, "currency": "USD", "period": "month", "max_training_minutes": minutes,
-            "max_training_work": work})
+        _, made = Plan.objects.get_or_create(
+            code=fields["code"],
+            defaults={
+                **fields,
+                "currency": "USD",
+                "period": "month",
+                "max_training_minutes": minutes,
+                "max_training_work": work,
+            },
+        )
         created += made
     return created

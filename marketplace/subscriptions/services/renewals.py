@@ -50,23 +50,33 @@ def _renewal_due(subscription: Subscription, now: datetime, force: bool) -> bool
     if subscription.state == SubscriptionState.PAST_DUE:
         attempt_at = subscription.next_payment_attempt_at
         return force or attempt_at is None or attempt_at <= now
-    return subscription.state in (SubscriptionState.ACTIVE, SubscriptionState.TRIALING) and \
-        subscription.current_period_end <= now
+    return (
+        subscription.state in (SubscriptionState.ACTIVE, SubscriptionState.TRIALING)
+        and subscription.current_period_end <= now
+    )
 
 
-def subscription_renew(*, subscription: Subscription, now: datetime | None = None, payment_method: str = "",
-                       actor: Any = None, force: bool = False) -> Subscription:
+def subscription_renew(
+    *,
+    subscription: Subscription,
+    now: datetime | None = None,
+    payment_method: str = "",
+    actor: Any = None,
+    force: bool = False,
+) -> Subscription:
     """Renew a subscription whose period ended (or retry a past-due one): end it if cancelling, apply a
     pending downgrade, charge the plan's price. Returns the user's live subscription afterwards. `actor`
     set means the payer is present (an on-session charge whose failure does not count as a retry);
     `force` retries a past-due subscription before its scheduled attempt."""
-    renewed, _ = renew_with_payment(subscription=subscription, now=now, payment_method=payment_method, actor=actor,
-                                    force=force)
+    renewed, _ = renew_with_payment(
+        subscription=subscription, now=now, payment_method=payment_method, actor=actor, force=force
+    )
     return renewed
 
 
-def renew_with_payment(*, subscription: Subscription, now: datetime | None, payment_method: str, actor: Any,
-                       force: bool) -> tuple[Subscription, Payment | None]:
+def renew_with_payment(
+    *, subscription: Subscription, now: datetime | None, payment_method: str, actor: Any, force: bool
+) -> tuple[Subscription, Payment | None]:
     now = now or timezone.now()
     with transaction.atomic():
         locked = lock_subscription(subscription.pk)
@@ -84,25 +94,39 @@ def renew_with_payment(*, subscription: Subscription, now: datetime | None, paym
             return locked, None
         payment_method = payment_method or locked.payment_method
         payment = payment_begin(
-            payer=locked.user, amount=target.price, currency=target.currency, purpose=PaymentPurpose.SUBSCRIPTION,
+            payer=locked.user,
+            amount=target.price,
+            currency=target.currency,
+            purpose=PaymentPurpose.SUBSCRIPTION,
             reference=f"subscription:{locked.public_id}",
             description=f"{target.name}, period from {period['start']:%Y-%m-%d}",
-            metadata={"subscription": locked.pk, "action": "renewal", "plan": target.code,
-                      "payment_method": payment_method, "initiated_at": now.isoformat(),
-                      "initiated_by": "payer" if actor is not None else "system",
-                      "period": {key: value.isoformat() for key, value in period.items()}},
+            metadata={
+                "subscription": locked.pk,
+                "action": "renewal",
+                "plan": target.code,
+                "payment_method": payment_method,
+                "initiated_at": now.isoformat(),
+                "initiated_by": "payer" if actor is not None else "system",
+                "period": {key: value.isoformat() for key, value in period.items()},
+            },
             actor=actor,
         )
         locked.pending_payment = payment
         locked.save(update_fields=["pending_payment", "updated_at"])
-    payment, _ = payment_execute(payment=payment, payment_method=payment_method, customer=locked.provider_customer,
-                                 off_session=actor is None, save_for_future=actor is not None)
+    payment, _ = payment_execute(
+        payment=payment,
+        payment_method=payment_method,
+        customer=locked.provider_customer,
+        off_session=actor is None,
+        save_for_future=actor is not None,
+    )
     locked.refresh_from_db()
     return (live_subscription(locked.user) if locked.state == SubscriptionState.CANCELLED else locked), payment
 
 
-def _renewed(subscription: Subscription, *, plan: Plan, period: dict[str, Any], actor: Any,
-             payment: Payment | None) -> None:
+def _renewed(
+    subscription: Subscription, *, plan: Plan, period: dict[str, Any], actor: Any, payment: Payment | None
+) -> None:
     previous_state, previous_plan = subscription.state, subscription.plan
     subscription.plan = plan
     set_period(subscription, period)
@@ -112,12 +136,25 @@ def _renewed(subscription: Subscription, *, plan: Plan, period: dict[str, Any], 
     subscription.next_payment_attempt_at = None
     subscription.save()
     if plan.pk != previous_plan.pk:
-        subscription_event_record(subscription=subscription, type="downgraded", actor=actor, from_state=previous_state,
-                                  data={"from_plan": previous_plan.code, "to_plan": plan.code})
-    subscription_event_record(subscription=subscription, type="renewed", actor=actor, from_state=previous_state, data={
-        "period_start": subscription.current_period_start, "period_end": subscription.current_period_end,
-        "amount": payment.amount if payment else 0, "payment": str(payment.public_id) if payment else None,
-    })
+        subscription_event_record(
+            subscription=subscription,
+            type="downgraded",
+            actor=actor,
+            from_state=previous_state,
+            data={"from_plan": previous_plan.code, "to_plan": plan.code},
+        )
+    subscription_event_record(
+        subscription=subscription,
+        type="renewed",
+        actor=actor,
+        from_state=previous_state,
+        data={
+            "period_start": subscription.current_period_start,
+            "period_end": subscription.current_period_end,
+            "amount": payment.amount if payment else 0,
+            "payment": str(payment.public_id) if payment else None,
+        },
+    )
 
 
 def _renewal_failed(subscription: Subscription, payment: Payment) -> None:
@@ -137,10 +174,15 @@ def _renewal_failed(subscription: Subscription, payment: Payment) -> None:
     subscription.next_payment_attempt_at = attempted_at + delays[subscription.failed_payment_attempts - 1]
     subscription.save()
     subscription_event_record(
-        subscription=subscription, type="past_due" if previous != SubscriptionState.PAST_DUE else "payment_failed",
-        from_state=previous, data={"payment": str(payment.public_id), "reason": payment.failure_code,
-                                   "attempt": subscription.failed_payment_attempts,
-                                   "next_attempt_at": subscription.next_payment_attempt_at},
+        subscription=subscription,
+        type="past_due" if previous != SubscriptionState.PAST_DUE else "payment_failed",
+        from_state=previous,
+        data={
+            "payment": str(payment.public_id),
+            "reason": payment.failure_code,
+            "attempt": subscription.failed_payment_attempts,
+            "next_attempt_at": subscription.next_payment_attempt_at,
+        },
     )
 
 
@@ -156,8 +198,14 @@ def subscription_payment_settled(*, subscription: Subscription, payment: Payment
         subscription.provider_customer = result.customer_reference or subscription.provider_customer
         plan = Plan.objects.get(code=payment.metadata["plan"])
         if action == "upgrade":
-            apply_plan(subscription, plan=plan, period=payment.metadata.get("period"), actor=payment.payer,
-                        type="upgraded", data={"amount": payment.amount, "payment": str(payment.public_id)})
+            apply_plan(
+                subscription,
+                plan=plan,
+                period=payment.metadata.get("period"),
+                actor=payment.payer,
+                type="upgraded",
+                data={"amount": payment.amount, "payment": str(payment.public_id)},
+            )
         else:
             _renewed(subscription, plan=plan, period=payment.metadata["period"], actor=None, payment=payment)
         return True

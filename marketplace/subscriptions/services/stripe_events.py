@@ -49,12 +49,15 @@ def _verify(*, payload: bytes, signature: str | None, secret: str, now: float) -
         # Signature only here (tolerance=None); the timestamp window is checked below, in both directions.
         stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance=None)
     except (stripe.SignatureVerificationError, UnicodeDecodeError):
-        raise InvalidInput("The Stripe-Signature does not match this payload.",
-                           code=SubscriptionError.WEBHOOK_SIGNATURE_INVALID) from None
+        raise InvalidInput(
+            "The Stripe-Signature does not match this payload.", code=SubscriptionError.WEBHOOK_SIGNATURE_INVALID
+        ) from None
     timestamp, tolerance = _signature_timestamp(signature), conf.get("STRIPE_WEBHOOK_TOLERANCE_SECONDS")
     if timestamp is None or abs(now - timestamp) > tolerance:
-        raise InvalidInput(f"The signed timestamp is more than {tolerance} seconds away from now.",
-                           code=SubscriptionError.WEBHOOK_TIMESTAMP_OUTSIDE_TOLERANCE)
+        raise InvalidInput(
+            f"The signed timestamp is more than {tolerance} seconds away from now.",
+            code=SubscriptionError.WEBHOOK_TIMESTAMP_OUTSIDE_TOLERANCE,
+        )
 
 
 def stripe_webhook_process(*, payload: bytes, signature: str | None, now: float | None = None) -> WebhookOutcome:
@@ -65,20 +68,24 @@ def stripe_webhook_process(*, payload: bytes, signature: str | None, now: float 
     secret = conf.get("STRIPE_WEBHOOK_SECRET")
     if not secret:  # the endpoint is off until configured: nothing here can be verified
         logger.warning("a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set")
-        raise NotFound("Stripe webhooks are not enabled on this server (STRIPE_WEBHOOK_SECRET).",
-                       code=SubscriptionError.WEBHOOK_NOT_CONFIGURED)
+        raise NotFound(
+            "Stripe webhooks are not enabled on this server (STRIPE_WEBHOOK_SECRET).",
+            code=SubscriptionError.WEBHOOK_NOT_CONFIGURED,
+        )
     _verify(payload=payload, signature=signature, secret=secret, now=time.time() if now is None else now)
     try:
         event = json.loads(payload)
         event_id, event_type, obj = str(event["id"]), str(event["type"]), event["data"]["object"]
     except (ValueError, KeyError, TypeError):
-        raise InvalidInput("The payload is not a Stripe event.",
-                           code=SubscriptionError.WEBHOOK_PAYLOAD_INVALID) from None
+        raise InvalidInput(
+            "The payload is not a Stripe event.", code=SubscriptionError.WEBHOOK_PAYLOAD_INVALID
+        ) from None
     with transaction.atomic():
         try:
             with transaction.atomic():
-                record = ProcessedWebhookEvent.objects.create(provider="stripe", event_id=event_id,
-                                                              type=event_type[:100], payload=event)
+                record = ProcessedWebhookEvent.objects.create(
+                    provider="stripe", event_id=event_id, type=event_type[:100], payload=event
+                )
         except IntegrityError:
             return WebhookOutcome(event_id=event_id, type=event_type, duplicate=True, outcome="duplicate")
         outcome = _dispatch(event_type, obj)
@@ -102,11 +109,19 @@ def _intent_result(event_type: str, intent: dict[str, Any]) -> ChargeResult | No
         return ChargeResult(status="succeeded", **base)
     if event_type == "payment_intent.payment_failed":
         error = intent.get("last_payment_error") or {}
-        return ChargeResult(status="failed", failure_code=error.get("decline_code") or error.get("code") or "failed",
-                            failure_reason=error.get("message") or "The payment failed.", **base)
+        return ChargeResult(
+            status="failed",
+            failure_code=error.get("decline_code") or error.get("code") or "failed",
+            failure_reason=error.get("message") or "The payment failed.",
+            **base,
+        )
     if event_type == "payment_intent.canceled":
-        return ChargeResult(status="cancelled", failure_code="canceled",
-                            failure_reason=intent.get("cancellation_reason") or "The payment was cancelled.", **base)
+        return ChargeResult(
+            status="cancelled",
+            failure_code="canceled",
+            failure_reason=intent.get("cancellation_reason") or "The payment was cancelled.",
+            **base,
+        )
     return None
 
 
@@ -125,13 +140,17 @@ def _dispatch(event_type: str, obj: dict[str, Any]) -> str:
         payment_record_external_refund(payment=payment, amount_refunded=int(obj.get("amount_refunded") or 0))
         return f"payment {payment.public_id} refunds synced"
     if event_type in ("refund.updated", "charge.refund.updated", "refund.failed"):
-        refund = PaymentRefund.objects.filter(provider_reference=str(obj.get("id", "")),
-                                              payment__provider="stripe").first()
+        refund = PaymentRefund.objects.filter(
+            provider_reference=str(obj.get("id", "")), payment__provider="stripe"
+        ).first()
         status = obj.get("status")
         if refund is None or status not in ("succeeded", "failed", "canceled"):
             return "ignored"
-        result = RefundResult(status="succeeded" if status == "succeeded" else "failed",
-                              provider_reference=str(obj["id"]), failure_reason=str(obj.get("failure_reason") or ""))
+        result = RefundResult(
+            status="succeeded" if status == "succeeded" else "failed",
+            provider_reference=str(obj["id"]),
+            failure_reason=str(obj.get("failure_reason") or ""),
+        )
         payment_refund_settle(refund=refund, result=result)
         return f"refund {refund.public_id} {result.status}"
     return "ignored"

@@ -64,8 +64,11 @@ def subscription_current(*, user: Any, now: datetime | None = None) -> Subscript
     subscription = live_subscription(user)
     if subscription is None:
         subscription = create_free_subscription(user=user, now=now) or live_subscription(user)
-    if (subscription.state in (SubscriptionState.ACTIVE, SubscriptionState.TRIALING)
-            and subscription.current_period_end <= now and _locally_renewable(subscription)):
+    if (
+        subscription.state in (SubscriptionState.ACTIVE, SubscriptionState.TRIALING)
+        and subscription.current_period_end <= now
+        and _locally_renewable(subscription)
+    ):
         subscription = subscription_renew(subscription=subscription, now=now)
         if subscription.state == SubscriptionState.CANCELLED:
             subscription = live_subscription(user)
@@ -86,8 +89,11 @@ def subscription_lock_current(*, user: Any, now: datetime | None = None) -> Subs
 def _ensure_no_charge_in_flight(subscription: Subscription, now: datetime) -> None:
     release_stale_pending(subscription, now)
     if subscription.pending_payment_id:
-        raise Conflict("A payment for this subscription is still being processed; finish or retry it later.",
-                       code=SubscriptionError.PAYMENT_IN_PROGRESS, payment=str(subscription.pending_payment.public_id))
+        raise Conflict(
+            "A payment for this subscription is still being processed; finish or retry it later.",
+            code=SubscriptionError.PAYMENT_IN_PROGRESS,
+            payment=str(subscription.pending_payment.public_id),
+        )
 
 
 def _had_trial(user: Any) -> bool:
@@ -106,8 +112,9 @@ def _upgrade_quote(subscription: Subscription, target: Plan, now: datetime) -> t
     return max(target.price - credit, 0), new_period(plan=target, now=now)
 
 
-def subscription_change_plan(*, user: Any, plan: str, payment_method: str = "", actor: Any = None,
-                             now: datetime | None = None) -> PlanChange:
+def subscription_change_plan(
+    *, user: Any, plan: str, payment_method: str = "", actor: Any = None, now: datetime | None = None
+) -> PlanChange:
     """Subscribe to `plan` (a code). Higher rank: now, prorated (402 if declined, nothing changed). Lower or
     equal rank: at period end. The current plan again: keep it (undo a pending cancel/downgrade, update the
     payment method), or, when past due, pay the overdue period now."""
@@ -123,13 +130,17 @@ def subscription_change_plan(*, user: Any, plan: str, payment_method: str = "", 
         if target.pk == current.pk and subscription.state == SubscriptionState.PAST_DUE:
             overdue = True
         elif subscription.state == SubscriptionState.PAST_DUE:
-            raise Conflict("Your subscription is past due: pay the overdue period first (subscribe to your "
-                           "current plan with a payment method).", code=SubscriptionError.SUBSCRIPTION_PAST_DUE)
+            raise Conflict(
+                "Your subscription is past due: pay the overdue period first (subscribe to your "
+                "current plan with a payment method).",
+                code=SubscriptionError.SUBSCRIPTION_PAST_DUE,
+            )
         elif target.pk == current.pk:
             return PlanChange(subscription=_keep(subscription, payment_method, actor), outcome="kept")
         elif target.rank <= current.rank:
-            return PlanChange(subscription=_schedule_downgrade(subscription, target, actor),
-                              outcome="downgrade_scheduled")
+            return PlanChange(
+                subscription=_schedule_downgrade(subscription, target, actor), outcome="downgrade_scheduled"
+            )
         else:
             overdue = False
             change = _upgrade_begin(subscription, target, payment_method, actor, now)
@@ -137,14 +148,16 @@ def subscription_change_plan(*, user: Any, plan: str, payment_method: str = "", 
                 return change
             payment, payment_method = change
     if overdue:
-        renewed, payment = renew_with_payment(subscription=subscription, now=now, payment_method=payment_method,
-                                              actor=actor, force=True)
+        renewed, payment = renew_with_payment(
+            subscription=subscription, now=now, payment_method=payment_method, actor=actor, force=True
+        )
         if payment is not None:
             payment_raise_if_failed(payment=payment)
         outcome = "requires_action" if payment is not None and payment.state in OPEN_PAYMENT_STATES else "renewed"
         return PlanChange(subscription=renewed, outcome=outcome, payment=payment)
-    payment, _ = payment_execute(payment=payment, payment_method=payment_method,
-                                 customer=subscription.provider_customer, save_for_future=True)
+    payment, _ = payment_execute(
+        payment=payment, payment_method=payment_method, customer=subscription.provider_customer, save_for_future=True
+    )
     payment_raise_if_failed(payment=payment)
     subscription.refresh_from_db()
     outcome = "requires_action" if payment.state in OPEN_PAYMENT_STATES else "upgraded"
@@ -166,8 +179,13 @@ def _keep(subscription: Subscription, payment_method: str, actor: Any) -> Subscr
     subscription.pending_plan = None
     subscription.save()
     type = "resumed" if "cancel_at_period_end" in changes or "pending_plan" in changes else "payment_method_updated"
-    subscription_event_record(subscription=subscription, type=type, actor=actor, from_state=subscription.state,
-                              data={"cancelled_downgrade": changes.get("pending_plan")})
+    subscription_event_record(
+        subscription=subscription,
+        type=type,
+        actor=actor,
+        from_state=subscription.state,
+        data={"cancelled_downgrade": changes.get("pending_plan")},
+    )
     return subscription
 
 
@@ -175,14 +193,19 @@ def _schedule_downgrade(subscription: Subscription, target: Plan, actor: Any) ->
     subscription.pending_plan = target
     subscription.cancel_at_period_end = False
     subscription.save()
-    subscription_event_record(subscription=subscription, type="downgrade_scheduled", actor=actor,
-                              from_state=subscription.state,
-                              data={"to_plan": target.code, "effective_at": subscription.current_period_end})
+    subscription_event_record(
+        subscription=subscription,
+        type="downgrade_scheduled",
+        actor=actor,
+        from_state=subscription.state,
+        data={"to_plan": target.code, "effective_at": subscription.current_period_end},
+    )
     return subscription
 
 
-def _upgrade_begin(subscription: Subscription, target: Plan, payment_method: str, actor: Any,
-                   now: datetime) -> PlanChange | tuple[Payment, str]:
+def _upgrade_begin(
+    subscription: Subscription, target: Plan, payment_method: str, actor: Any, now: datetime
+) -> PlanChange | tuple[Payment, str]:
     if subscription.state == SubscriptionState.TRIALING:
         apply_plan(subscription, plan=target, period=None, actor=actor, type="upgraded", data={"amount": 0})
         return PlanChange(subscription=subscription, outcome="upgraded")
@@ -192,8 +215,15 @@ def _upgrade_begin(subscription: Subscription, target: Plan, payment_method: str
             raise InvalidInput("A payment method is needed to start the trial.", field="payment_method")
         period = {"anchor": now, "start": now, "end": now + timedelta(days=target.trial_days)}
         subscription.trial_end, subscription.payment_method = period["end"], payment_method
-        apply_plan(subscription, plan=target, period=period, actor=actor, type="trial_started",
-                    data={"trial_end": period["end"]}, state=SubscriptionState.TRIALING)
+        apply_plan(
+            subscription,
+            plan=target,
+            period=period,
+            actor=actor,
+            type="trial_started",
+            data={"trial_end": period["end"]},
+            state=SubscriptionState.TRIALING,
+        )
         return PlanChange(subscription=subscription, outcome="trial_started")
     amount, period = _upgrade_quote(subscription, target, now)
     if amount == 0:
@@ -201,13 +231,26 @@ def _upgrade_begin(subscription: Subscription, target: Plan, payment_method: str
         return PlanChange(subscription=subscription, outcome="upgraded")
     if not payment_method:
         raise InvalidInput("A payment method is needed to upgrade.", field="payment_method")
-    metadata = {"subscription": subscription.pk, "action": "upgrade", "plan": target.code,
-                "from_plan": subscription.plan.code, "payment_method": payment_method, "initiated_at": now.isoformat()}
+    metadata = {
+        "subscription": subscription.pk,
+        "action": "upgrade",
+        "plan": target.code,
+        "from_plan": subscription.plan.code,
+        "payment_method": payment_method,
+        "initiated_at": now.isoformat(),
+    }
     if period is not None:
         metadata["period"] = {key: value.isoformat() for key, value in period.items()}
-    payment = payment_begin(payer=subscription.user, amount=amount, currency=target.currency,
-                            purpose=PaymentPurpose.SUBSCRIPTION, reference=f"subscription:{subscription.public_id}",
-                            description=f"Upgrade to {target.name}", metadata=metadata, actor=actor)
+    payment = payment_begin(
+        payer=subscription.user,
+        amount=amount,
+        currency=target.currency,
+        purpose=PaymentPurpose.SUBSCRIPTION,
+        reference=f"subscription:{subscription.public_id}",
+        description=f"Upgrade to {target.name}",
+        metadata=metadata,
+        actor=actor,
+    )
     subscription.pending_payment = payment
     subscription.save(update_fields=["pending_payment", "updated_at"])
     return payment, payment_method
@@ -220,8 +263,9 @@ def subscription_cancel(*, user: Any, actor: Any = None, now: datetime | None = 
     with transaction.atomic():
         subscription = subscription_lock_current(user=user, now=now)
         if subscription.plan.is_free and not subscription.pending_plan_id:
-            raise Conflict("You are on the free plan: there is nothing to cancel.",
-                           code=SubscriptionError.NOTHING_TO_CANCEL)
+            raise Conflict(
+                "You are on the free plan: there is nothing to cancel.", code=SubscriptionError.NOTHING_TO_CANCEL
+            )
         _ensure_no_charge_in_flight(subscription, now)
         if subscription.state == SubscriptionState.PAST_DUE:
             return end_subscription(subscription, reason="cancelled", actor=actor, now=now)
@@ -230,8 +274,13 @@ def subscription_cancel(*, user: Any, actor: Any = None, now: datetime | None = 
         subscription.cancel_at_period_end = True
         subscription.pending_plan = None
         subscription.save()
-        subscription_event_record(subscription=subscription, type="cancel_scheduled", actor=actor,
-                                  from_state=subscription.state, data={"ends_at": subscription.current_period_end})
+        subscription_event_record(
+            subscription=subscription,
+            type="cancel_scheduled",
+            actor=actor,
+            from_state=subscription.state,
+            data={"ends_at": subscription.current_period_end},
+        )
         return subscription
 
 
@@ -241,17 +290,22 @@ def subscription_resume(*, user: Any, actor: Any = None, now: datetime | None = 
     with transaction.atomic():
         subscription = subscription_lock_current(user=user, now=now)
         if not subscription.cancel_at_period_end:
-            raise Conflict("This subscription is not set to cancel.", code=SubscriptionError.NOT_CANCELLING,
-                           state=subscription.state)
+            raise Conflict(
+                "This subscription is not set to cancel.",
+                code=SubscriptionError.NOT_CANCELLING,
+                state=subscription.state,
+            )
         subscription.cancel_at_period_end = False
         subscription.save()
-        subscription_event_record(subscription=subscription, type="resumed", actor=actor or user,
-                                  from_state=subscription.state)
+        subscription_event_record(
+            subscription=subscription, type="resumed", actor=actor or user, from_state=subscription.state
+        )
         return subscription
 
 
-def subscription_cancel_now(*, subscription: Subscription, actor: Any = None,
-                            now: datetime | None = None) -> Subscription | None:
+def subscription_cancel_now(
+    *, subscription: Subscription, actor: Any = None, now: datetime | None = None
+) -> Subscription | None:
     """Staff: end a subscription immediately (no refund); the user falls back to free. None if already ended."""
     now = now or timezone.now()
     with transaction.atomic():

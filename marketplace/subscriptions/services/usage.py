@@ -37,30 +37,43 @@ def usage_consume(*, user: Any, kind: str, units: int, reference: str, now: date
     now = now or timezone.now()
     with transaction.atomic():
         subscription = subscription_lock_current(user=user, now=now)
-        if UsageEntry.objects.filter(user=user, kind=kind, reference=reference,
-                                     type=UsageEntryType.CONSUME).exists():
-            raise Conflict(f"{reference} has already consumed {kind} quota.",
-                           code=SubscriptionError.USAGE_REFERENCE_REUSED)
+        if UsageEntry.objects.filter(user=user, kind=kind, reference=reference, type=UsageEntryType.CONSUME).exists():
+            raise Conflict(
+                f"{reference} has already consumed {kind} quota.", code=SubscriptionError.USAGE_REFERENCE_REUSED
+            )
         limit = plan_quota(plan=subscription.plan, kind=kind)
         used = usage_used(subscription=subscription, kind=kind)
         if limit is not None and used + units > limit:
             _raise_exhausted(subscription=subscription, kind=kind, limit=limit, used=used, units=units, now=now)
-        return UsageEntry.objects.create(user=user, subscription=subscription, kind=kind, units=units,
-                                         reference=reference, period_start=subscription.current_period_start)
+        return UsageEntry.objects.create(
+            user=user,
+            subscription=subscription,
+            kind=kind,
+            units=units,
+            reference=reference,
+            period_start=subscription.current_period_start,
+        )
 
 
-def _raise_exhausted(*, subscription: Subscription, kind: str, limit: int, used: int, units: int,
-                     now: datetime) -> None:
+def _raise_exhausted(
+    *, subscription: Subscription, kind: str, limit: int, used: int, units: int, now: datetime
+) -> None:
     remaining = max(limit - used, 0)
     fields = {"kind": kind, "limit": limit, "remaining": remaining, "requested": units}
     if subscription.state == SubscriptionState.PAST_DUE:
-        raise PaymentRequired("Your subscription is past due: pay the overdue period to use more.",
-                              code=SubscriptionError.SUBSCRIPTION_PAST_DUE, resets_at=None, **fields)
+        raise PaymentRequired(
+            "Your subscription is past due: pay the overdue period to use more.",
+            code=SubscriptionError.SUBSCRIPTION_PAST_DUE,
+            resets_at=None,
+            **fields,
+        )
     resets_at = subscription.current_period_end
     wait = max(math.ceil((resets_at - now).total_seconds()), 1)
     raise QuotaExceeded(
         f"This needs {units} {kind} unit(s) and {remaining} of {limit} remain this period.",
-        resets_at=resets_at.isoformat().replace("+00:00", "Z"), retry_after_seconds=wait, **fields,
+        resets_at=resets_at.isoformat().replace("+00:00", "Z"),
+        retry_after_seconds=wait,
+        **fields,
     )
 
 
@@ -69,19 +82,24 @@ def usage_refund(*, user: Any, kind: str, units: int, reference: str) -> UsageEn
     never more than was consumed; returns the refund entry, or None when there was nothing (more) to refund."""
     _validate(kind=kind, units=units, reference=reference)
     with transaction.atomic():
-        consumed = UsageEntry.objects.filter(user=user, kind=kind, reference=reference,
-                                             type=UsageEntryType.CONSUME).first()
+        consumed = UsageEntry.objects.filter(
+            user=user, kind=kind, reference=reference, type=UsageEntryType.CONSUME
+        ).first()
         if consumed is None:
             return None
         locks.lock_subscription_if_any(consumed.subscription_id)
-        if UsageEntry.objects.filter(user=user, kind=kind, reference=reference,
-                                     type=UsageEntryType.REFUND).exists():
+        if UsageEntry.objects.filter(user=user, kind=kind, reference=reference, type=UsageEntryType.REFUND).exists():
             return None
         try:
             with transaction.atomic():
                 return UsageEntry.objects.create(
-                    user=user, subscription_id=consumed.subscription_id, kind=kind, type=UsageEntryType.REFUND,
-                    units=-min(units, consumed.units), reference=reference, period_start=consumed.period_start,
+                    user=user,
+                    subscription_id=consumed.subscription_id,
+                    kind=kind,
+                    type=UsageEntryType.REFUND,
+                    units=-min(units, consumed.units),
+                    reference=reference,
+                    period_start=consumed.period_start,
                 )
         except IntegrityError:  # a concurrent refund of the same reference won
             return None

@@ -17,9 +17,7 @@ TINY = ["--resolution", "32", "--batch-size", "8"]
 def trained_run(tmp_path_factory, request):
     toy_dir = request.getfixturevalue("toy_dir")
     out = tmp_path_factory.mktemp("cli") / "run"
-    assert (
-        train.main(["--data", str(toy_dir), "--out", str(out), "--steps", "3", "--conditional", *TINY]) == 0
-    )
+    assert train.main(["--data", str(toy_dir), "--out", str(out), "--steps", "3", "--conditional", *TINY]) == 0
     return toy_dir, out
 
 

@@ -6,9 +6,7 @@ from generation.gan.config import ConfigError, GANConfig
 
 
 def test_config_round_trips_through_json_unchanged():
-    config = GANConfig(
-        resolution=128, conditional=True, num_classes=5, loss="hinge", lr_g=1e-4, augment_policy=""
-    )
+    config = GANConfig(resolution=128, conditional=True, num_classes=5, loss="hinge", lr_g=1e-4, augment_policy="")
     restored = GANConfig.from_json(json.dumps(config.to_dict()))
     assert restored == config
     assert GANConfig.from_dict(config.to_dict()) == config

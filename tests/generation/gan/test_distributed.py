@@ -28,8 +28,20 @@ def _env() -> dict[str, str]:
 
 
 def _torchrun(*args: str) -> list[str]:
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-            "-m", "generation.gan.train", "--device", "cpu", "--no-export", *args]
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "generation.gan.train",
+        "--device",
+        "cpu",
+        "--no-export",
+        *args,
+    ]
 
 
 @pytest.fixture
@@ -37,8 +49,16 @@ def setup(tmp_path, toy_dataset, tiny_config):
     def make(**changes):
         # FastGAN (batch norm in G and D, D's decoder), conditional, hinge + reconstruction, ADA: every part that
         # has to be split over ranks
-        config = tiny_config(arch="fastgan", conditional=True, num_classes=3, loss="hinge", recon_weight=1.0,
-                             ada=True, ada_interval=2, **changes)
+        config = tiny_config(
+            arch="fastgan",
+            conditional=True,
+            num_classes=3,
+            loss="hinge",
+            recon_weight=1.0,
+            ada=True,
+            ada_interval=2,
+            **changes,
+        )
         data, config_file = tmp_path / "data.pt", tmp_path / "config.json"
         save_prepared_dataset(toy_dataset, data)
         config_file.write_text(json.dumps(config.to_dict()))
@@ -53,8 +73,9 @@ def test_two_processes_match_one_process_on_the_same_global_batch(setup, toy_dat
     single = Trainer(config=config, dataset=toy_dataset, device="cpu")
     single.run()
     out = tmp_path / "ddp"
-    done = subprocess.run(_torchrun(*args, "--out", str(out)), env=_env(), cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        _torchrun(*args, "--out", str(out)), env=_env(), cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-6000:]
     state = load_checkpoint(out / "checkpoints" / "latest.pt")
     assert state["step"] == 6
@@ -64,8 +85,9 @@ def test_two_processes_match_one_process_on_the_same_global_batch(setup, toy_dat
     # room for a few more ops of drift, while any real difference (per-rank BN statistics, a rank reusing
     # another's noise, unaveraged gradients) moves a loss by 1e-2 or more at the first step.
     for name, values in single.history.items():
-        torch.testing.assert_close(state["history"][name], torch.tensor(values, dtype=torch.float64),
-                                   rtol=1e-4, atol=1e-5, msg=name)
+        torch.testing.assert_close(
+            state["history"][name], torch.tensor(values, dtype=torch.float64), rtol=1e-4, atol=1e-5, msg=name
+        )
     for name, tensor in single.generator_ema.state_dict().items():
         torch.testing.assert_close(state["generator_ema"][name].float(), tensor.float(), rtol=1e-3, atol=1e-4)
     assert state["ada"]["signal"] == pytest.approx(single.ada.signal)
@@ -94,13 +116,20 @@ def _rank_pid(launcher: int, rank: int) -> int | None:
 def test_a_killed_rank_ends_the_run_and_it_resumes_exactly_from_the_checkpoint(setup, tmp_path):
     config, args = setup(steps=24, checkpoint_every=4)
     reference = tmp_path / "reference"
-    done = subprocess.run(_torchrun(*args, "--out", str(reference)), env=_env(), cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        _torchrun(*args, "--out", str(reference)), env=_env(), cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-6000:]
 
     out, control = tmp_path / "killed", tmp_path / "control"
-    launcher = subprocess.Popen(_torchrun(*args, "--out", str(out), "--control", str(control)), env=_env(),
-                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    launcher = subprocess.Popen(
+        _torchrun(*args, "--out", str(out), "--control", str(control)),
+        env=_env(),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -124,11 +153,19 @@ def test_a_killed_rank_ends_the_run_and_it_resumes_exactly_from_the_checkpoint(s
     assert 8 <= left["step"] < 24 and left["step"] % 4 == 0
     assert not (control / "result.json").exists()
 
-    resumed = subprocess.run(_torchrun(*args, "--out", str(out), "--resume"), env=_env(), cwd=REPO,
-                             capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        _torchrun(*args, "--out", str(out), "--resume"),
+        env=_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr[-6000:]
-    final, expected = load_checkpoint(out / "checkpoints" / "latest.pt"), load_checkpoint(
-        reference / "checkpoints" / "latest.pt")
+    final, expected = (
+        load_checkpoint(out / "checkpoints" / "latest.pt"),
+        load_checkpoint(reference / "checkpoints" / "latest.pt"),
+    )
     assert final["step"] == expected["step"] == 24
     for name in expected["history"]:  # the same processes, states and reduction order: bit for bit
         assert torch.equal(final["history"][name], expected["history"][name]), name

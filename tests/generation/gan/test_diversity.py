@@ -32,9 +32,7 @@ def test_report_ratios_and_a_collapsed_class_shows_as_the_minimum():
     fake = rng.normal(size=(60, 8))
     fake_labels = np.arange(60) % 3
     fake[fake_labels == 2] = fake[2]  # class 2: one image, repeated
-    report = diversity_report(
-        real_features=real, fake_features=fake, real_labels=real_labels, fake_labels=fake_labels
-    )
+    report = diversity_report(real_features=real, fake_features=fake, real_labels=real_labels, fake_labels=fake_labels)
     assert 0.8 < report["overall_ratio"] < 1.2
     assert report["min_class_ratio"] == 0.0
     assert 0.5 < report["intra_class_ratio"] < 0.8  # two classes near 1, one at 0

@@ -67,8 +67,7 @@ def test_export_is_one_self_contained_file_at_opset_18_or_later(exported):
     assert [p.name for p in result.path.parent.iterdir()] == ["model.onnx"]
     model = onnx.load(str(result.path), load_external_data=False)
     assert not any(
-        init.data_location == onnx.TensorProto.EXTERNAL or init.external_data
-        for init in model.graph.initializer
+        init.data_location == onnx.TensorProto.EXTERNAL or init.external_data for init in model.graph.initializer
     )
     opset = {entry.domain: entry.version for entry in model.opset_import}
     assert opset[""] >= 18
@@ -121,9 +120,7 @@ def test_perturbed_weights_fail_the_parity_check_with_the_measured_difference(ex
     z = latents_for_seeds([0], config.latent_dim)
     labels = np.zeros(1, dtype=np.int64) if config.conditional else None
     with torch.no_grad():
-        expected = generator(
-            torch.from_numpy(z), None if labels is None else torch.from_numpy(labels)
-        ).numpy()
+        expected = generator(torch.from_numpy(z), None if labels is None else torch.from_numpy(labels)).numpy()
     measured = np.abs(run_generator_float(make_session(broken), z, labels) - expected).max()
     assert error.max_abs_diff == pytest.approx(measured, rel=1e-5)
     assert error.max_abs_diff > error.tolerance

@@ -7,9 +7,9 @@ from generation.gan.losses import discriminator_loss, generator_loss
 
 def test_bce_losses_equal_binary_cross_entropy_on_the_logits():
     real, fake = torch.randn(16), torch.randn(16)
-    expected_d = F.binary_cross_entropy_with_logits(
-        real, torch.ones(16)
-    ) + F.binary_cross_entropy_with_logits(fake, torch.zeros(16))
+    expected_d = F.binary_cross_entropy_with_logits(real, torch.ones(16)) + F.binary_cross_entropy_with_logits(
+        fake, torch.zeros(16)
+    )
     assert discriminator_loss("bce", real, fake).item() == pytest.approx(expected_d.item(), rel=1e-6)
     expected_g = F.binary_cross_entropy_with_logits(fake, torch.ones(16))  # non-saturating: G wants D(fake)=1
     assert generator_loss("bce", fake).item() == pytest.approx(expected_g.item(), rel=1e-6)

@@ -84,14 +84,10 @@ def test_torchscript_extractor_file_gives_zero_fid_for_identical_sets(tmp_path):
         torch.jit.script(PooledColourFeatures()).save(str(path))
     features = torchscript_extractor(path)(_images(0))
     assert features.shape == (40, 48)
-    result = compute_metrics(
-        real_images=_images(0), fake_images=_images(0), weights_path=path, kid_subsets=10
-    )
+    result = compute_metrics(real_images=_images(0), fake_images=_images(0), weights_path=path, kid_subsets=10)
     assert result.available and result.reason is None
     assert result.fid == pytest.approx(0.0, abs=1e-6)
-    different = compute_metrics(
-        real_images=_images(0), fake_images=_images(1) // 2, weights_path=path, kid_subsets=10
-    )
+    different = compute_metrics(real_images=_images(0), fake_images=_images(1) // 2, weights_path=path, kid_subsets=10)
     assert different.fid > 1e-3 and different.kid > 0
 
 
@@ -109,9 +105,7 @@ def test_metric_is_unavailable_without_weights_and_says_why(tmp_path, monkeypatc
     result = compute_metrics(real_images=_images(0), fake_images=_images(1))
     assert not result.available and result.fid is None and result.kid is None
     assert INCEPTION_WEIGHTS_ENV in result.reason
-    missing = compute_metrics(
-        real_images=_images(0), fake_images=_images(1), weights_path=tmp_path / "none.pt"
-    )
+    missing = compute_metrics(real_images=_images(0), fake_images=_images(1), weights_path=tmp_path / "none.pt")
     assert not missing.available and "not found" in missing.reason
 
 
@@ -119,7 +113,5 @@ def test_a_callable_extractor_can_be_plugged_in():
     def mean_colour(images: np.ndarray) -> np.ndarray:
         return images.reshape(len(images), -1, 3).mean(axis=1)
 
-    result = compute_metrics(
-        real_images=_images(0), fake_images=_images(0), extractor=mean_colour, kid_subsets=5
-    )
+    result = compute_metrics(real_images=_images(0), fake_images=_images(0), extractor=mean_colour, kid_subsets=5)
     assert result.available and result.fid == pytest.approx(0.0, abs=1e-9)

@@ -87,9 +87,7 @@ def test_spectral_norm_discriminator_replaces_batch_norm_and_bounds_each_layer()
 
 
 def test_builders_follow_the_config():
-    config = GANConfig(
-        resolution=32, latent_dim=20, g_channels=4, d_channels=4, conditional=True, num_classes=5
-    )
+    config = GANConfig(resolution=32, latent_dim=20, g_channels=4, d_channels=4, conditional=True, num_classes=5)
     generator, discriminator = build_generator(config), build_discriminator(config)
     assert generator.latent_dim == 20 and generator.num_classes == 5
     assert discriminator.num_classes == 5

@@ -17,11 +17,14 @@ def transposed_conv_model(*, cin: int, cout: int, strides=(2, 2), pads=(1, 1, 1,
     if bias:
         initializers.append(numpy_helper.from_array(rng.standard_normal(cout).astype(np.float32), "b"))
         inputs.append("b")
-    node = helper.make_node("ConvTranspose", inputs, ["y"], kernel_shape=[4, 4], strides=list(strides),
-                            pads=list(pads))
+    node = helper.make_node("ConvTranspose", inputs, ["y"], kernel_shape=[4, 4], strides=list(strides), pads=list(pads))
     graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", cin, 5, 7])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", cout, "h", "w"])], initializer=initializers)
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", cin, 5, 7])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", cout, "h", "w"])],
+        initializer=initializers,
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=10)
 
 
@@ -46,8 +49,9 @@ def test_phase_convolutions_equal_the_transposed_convolution(tmp_path, bias):
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"cin": 16, "cout": 8}, {"cin": 16, "cout": 32, "strides": (1, 1)},
-               {"cin": 16, "cout": 32, "pads": (0, 0, 0, 0)}])
+    "kwargs",
+    [{"cin": 16, "cout": 8}, {"cin": 16, "cout": 32, "strides": (1, 1)}, {"cin": 16, "cout": 32, "pads": (0, 0, 0, 0)}],
+)
 def test_other_transposed_convolutions_and_narrow_outputs_are_left_alone(kwargs):
     model = transposed_conv_model(**kwargs)
     before = model.SerializeToString()

@@ -55,9 +55,7 @@ def test_an_images_pixels_do_not_depend_on_the_batch_it_was_drawn_in(model_paths
     z = latents_for_seeds(range(64), 8)
     labels = np.arange(64, dtype=np.int64) % 2
     together = run_generator_float(session, z, labels)
-    one_by_one = np.concatenate(
-        [run_generator_float(session, z[i : i + 1], labels[i : i + 1]) for i in range(64)]
-    )
+    one_by_one = np.concatenate([run_generator_float(session, z[i : i + 1], labels[i : i + 1]) for i in range(64)])
     assert np.array_equal(together, one_by_one)
 
 

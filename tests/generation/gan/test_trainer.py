@@ -83,9 +83,7 @@ def test_crash_while_writing_a_checkpoint_leaves_the_previous_one_valid(tmp_path
     path = trainer.checkpoint_path
     before = path.read_bytes()
 
-    crashing = _CrashingTrainer.resume(
-        checkpoint_path=path, dataset=toy_dataset, device="cpu", out_dir=tmp_path
-    )
+    crashing = _CrashingTrainer.resume(checkpoint_path=path, dataset=toy_dataset, device="cpu", out_dir=tmp_path)
     crashing.train_step()
     with pytest.raises(OSError, match="disk full"):
         crashing.save_checkpoint()
@@ -120,14 +118,10 @@ def test_time_limit_stops_with_a_checkpoint(tmp_path, toy_dataset, tiny_config):
 def test_progress_reports_losses_speed_eta_and_latest_outputs(tmp_path, toy_dataset, tiny_config):
     reports = []
     config = tiny_config(steps=6, log_every=2, sample_every=3)
-    Trainer(config=config, dataset=toy_dataset, device="cpu", out_dir=tmp_path).run(
-        on_progress=reports.append
-    )
+    Trainer(config=config, dataset=toy_dataset, device="cpu", out_dir=tmp_path).run(on_progress=reports.append)
     assert [r.step for r in reports] == [2, 3, 4, 6]
     assert all(r.total_steps == 6 for r in reports)
-    assert all(
-        set(r.losses) == {"d_loss", "g_loss"} and np.isfinite(list(r.losses.values())).all() for r in reports
-    )
+    assert all(set(r.losses) == {"d_loss", "g_loss"} and np.isfinite(list(r.losses.values())).all() for r in reports)
     assert all(r.images_per_second > 0 for r in reports)
     assert reports[-1].eta_seconds == 0
     assert reports[0].sample_grid_path is None
@@ -191,9 +185,7 @@ def test_config_that_does_not_fit_the_dataset_is_rejected(toy_dataset, tiny_conf
 def test_resume_refuses_other_architectures_and_other_datasets(tmp_path, toy_dataset, tiny_config):
     result = Trainer(config=tiny_config(steps=1), dataset=toy_dataset, device="cpu", out_dir=tmp_path).run()
     with pytest.raises(ConfigError) as caught:
-        Trainer.resume(
-            checkpoint_path=result.checkpoint_path, dataset=toy_dataset, config_changes={"g_channels": 16}
-        )
+        Trainer.resume(checkpoint_path=result.checkpoint_path, dataset=toy_dataset, config_changes={"g_channels": 16})
     assert caught.value.field == "g_channels"
     other = PreparedDataset(
         images=toy_dataset.images.flip(0),

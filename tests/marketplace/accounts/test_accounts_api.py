@@ -100,8 +100,9 @@ def test_logout_revokes_only_that_token(api, user):
 @pytest.mark.django_db
 def test_password_change_revokes_every_token_and_issues_a_new_one(api, user):
     tokens = [login(api, user.email).json()["token"] for _ in range(2)]
-    response = bearer(tokens[0]).post("/api/v1/auth/password",
-                                      {"current_password": PASSWORD, "new_password": STRONG}, format="json")
+    response = bearer(tokens[0]).post(
+        "/api/v1/auth/password", {"current_password": PASSWORD, "new_password": STRONG}, format="json"
+    )
     assert response.status_code == 200
     assert all(bearer(t).get("/api/v1/me").status_code == 401 for t in tokens)
     assert bearer(response.json()["token"]).get("/api/v1/me").status_code == 200
@@ -110,8 +111,9 @@ def test_password_change_revokes_every_token_and_issues_a_new_one(api, user):
 
 @pytest.mark.django_db
 def test_password_change_with_wrong_current_password_changes_nothing(user_client, user):
-    response = user_client.post("/api/v1/auth/password",
-                                {"current_password": "wrong-one-here", "new_password": STRONG}, format="json")
+    response = user_client.post(
+        "/api/v1/auth/password", {"current_password": "wrong-one-here", "new_password": STRONG}, format="json"
+    )
     assert response.status_code == 400
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
@@ -145,8 +147,9 @@ def test_api_key_is_shown_once_stored_hashed_and_authenticates(user_client, user
 
 @pytest.mark.django_db
 def test_api_key_scopes_are_enforced(user_client):
-    secret = user_client.post("/api/v1/api-keys", {"name": "ro", "scopes": ["profile:read"]},
-                              format="json").json()["key"]
+    secret = user_client.post("/api/v1/api-keys", {"name": "ro", "scopes": ["profile:read"]}, format="json").json()[
+        "key"
+    ]
     assert bearer(secret).get("/api/v1/me").status_code == 200
     denied = bearer(secret).patch("/api/v1/me", {"bio": "x"}, format="json")
     assert denied.status_code == 403
@@ -155,8 +158,9 @@ def test_api_key_scopes_are_enforced(user_client):
 @pytest.mark.django_db
 def test_a_method_an_endpoint_lacks_is_405_for_a_narrow_key_too(user_client):
     """Scopes are checked per method; a method the endpoint does not have is 405, not a scope 403."""
-    secret = user_client.post("/api/v1/api-keys", {"name": "narrow", "scopes": ["commissions:read"]},
-                              format="json").json()["key"]
+    secret = user_client.post(
+        "/api/v1/api-keys", {"name": "narrow", "scopes": ["commissions:read"]}, format="json"
+    ).json()["key"]
     missing = "/api/v1/artworks/00000000-0000-0000-0000-000000000000"
     assert bearer(secret).generic("TRACE", missing).status_code == 405
     assert bearer(secret).generic("TRACE", "/api/v1/me").status_code == 405

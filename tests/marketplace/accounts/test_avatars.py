@@ -58,8 +58,9 @@ def test_an_uploaded_picture_is_cropped_square_and_served_publicly(user_client, 
 
 
 @pytest.mark.django_db
-def test_a_new_picture_gets_a_new_url_and_the_old_file_is_deleted(user_client, media,
-                                                                  django_capture_on_commit_callbacks):
+def test_a_new_picture_gets_a_new_url_and_the_old_file_is_deleted(
+    user_client, media, django_capture_on_commit_callbacks
+):
     first = put_avatar(user_client, picture(color=(10, 10, 10))).json()["avatar"]
     old_files = stored(media)
     with django_capture_on_commit_callbacks(execute=True):  # the old file goes once the change has committed
@@ -69,8 +70,9 @@ def test_a_new_picture_gets_a_new_url_and_the_old_file_is_deleted(user_client, m
 
 
 @pytest.mark.django_db
-def test_removing_the_picture_deletes_the_file_and_the_url_answers_404(user_client, user, media,
-                                                                      django_capture_on_commit_callbacks):
+def test_removing_the_picture_deletes_the_file_and_the_url_answers_404(
+    user_client, user, media, django_capture_on_commit_callbacks
+):
     url = put_avatar(user_client, picture()).json()["avatar"]
     with django_capture_on_commit_callbacks(execute=True):
         response = user_client.delete("/api/v1/me/avatar")
@@ -114,8 +116,9 @@ def test_a_decompression_bomb_is_refused(user_client, user, media):
 def test_the_picture_is_not_a_profile_field_and_needs_the_profile_write_scope(user_client, api, media):
     assert user_client.patch("/api/v1/me", {"avatar": "avatars/x.png"}, format="json").status_code == 400
     assert put_avatar(api, picture()).status_code == 401
-    secret = user_client.post("/api/v1/api-keys", {"name": "ro", "scopes": ["profile:read"]},
-                              format="json").json()["key"]
+    secret = user_client.post("/api/v1/api-keys", {"name": "ro", "scopes": ["profile:read"]}, format="json").json()[
+        "key"
+    ]
     read_only = APIClient()
     read_only.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert put_avatar(read_only, picture()).status_code == 403

@@ -36,8 +36,14 @@ def upload(name: str, data: bytes) -> SimpleUploadedFile:
 
 
 def post_brief(api, *, references=None, **fields):
-    body = {"title": "A fox", "description": "A red fox in the snow, watercolour.", "style": "watercolour",
-            "budget": 5000, "currency": "USD", "deadline": future(days=10)} | fields
+    body = {
+        "title": "A fox",
+        "description": "A red fox in the snow, watercolour.",
+        "style": "watercolour",
+        "budget": 5000,
+        "currency": "USD",
+        "deadline": future(days=10),
+    } | fields
     if references is not None:
         body = {key: value for key, value in body.items() if value is not None}
         body["references"] = [upload(name, data) for name, data in references]
@@ -51,14 +57,16 @@ def offer(api, commission_id, **fields):
 
 
 def accept(api, offer_id, payment_method="tok_visa", **headers):
-    return api.post(f"/api/v1/commission-offers/{offer_id}/accept", {"payment_method": payment_method},
-                       format="json", **headers)
+    return api.post(
+        f"/api/v1/commission-offers/{offer_id}/accept", {"payment_method": payment_method}, format="json", **headers
+    )
 
 
 def deliver(api, commission_id, *images, note="Here it is."):
     files = [upload(f"image{index}.png", data) for index, data in enumerate(images or (png(),))]
-    return api.post(f"/api/v1/commissions/{commission_id}/deliveries", {"images": files, "note": note},
-                       format="multipart")
+    return api.post(
+        f"/api/v1/commissions/{commission_id}/deliveries", {"images": files, "note": note}, format="multipart"
+    )
 
 
 def latest_delivery_id(api, commission_id) -> str:
@@ -66,8 +74,9 @@ def latest_delivery_id(api, commission_id) -> str:
 
 
 def request_revision(api, delivery_id, note="Warmer colours, please.", **fields):
-    return api.post(f"/api/v1/commission-deliveries/{delivery_id}/request-revision", {"note": note} | fields,
-                       format="json")
+    return api.post(
+        f"/api/v1/commission-deliveries/{delivery_id}/request-revision", {"note": note} | fields, format="json"
+    )
 
 
 def accept_delivery(api, delivery_id):

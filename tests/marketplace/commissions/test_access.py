@@ -36,8 +36,10 @@ def test_a_client_cannot_deliver(client_api, awarded):
 def test_another_artist_cannot_deliver_and_learns_nothing(other_artist_api, awarded):
     response = deliver(other_artist_api, awarded["id"])
     assert response.status_code == 404
-    assert response.json()["detail"] == other_artist_api.get(
-        "/api/v1/commissions/00000000-0000-0000-0000-000000000000").json()["detail"]
+    assert (
+        response.json()["detail"]
+        == other_artist_api.get("/api/v1/commissions/00000000-0000-0000-0000-000000000000").json()["detail"]
+    )
     assert not Delivery.objects.exists()
 
 
@@ -53,11 +55,15 @@ def test_the_artist_cannot_review_their_own_delivery(artist_client, awarded):
 def test_another_users_commission_is_404_everywhere(make_user, client_for, client_api, artist_client, awarded):
     stranger = client_for(make_user(role="buyer"))
     delivery = deliver(artist_client, awarded["id"]).json()
-    paths = [f"/api/v1/commissions/{awarded['id']}", f"/api/v1/commissions/{awarded['id']}/history",
-             f"/api/v1/commissions/{awarded['id']}/offers", f"/api/v1/commissions/{awarded['id']}/deliveries",
-             f"/api/v1/commission-offers/{awarded['accepted_offer']}",
-             f"/api/v1/commission-deliveries/{delivery['id']}",
-             f"/api/v1/commission-deliveries/{delivery['id']}/images/0"]
+    paths = [
+        f"/api/v1/commissions/{awarded['id']}",
+        f"/api/v1/commissions/{awarded['id']}/history",
+        f"/api/v1/commissions/{awarded['id']}/offers",
+        f"/api/v1/commissions/{awarded['id']}/deliveries",
+        f"/api/v1/commission-offers/{awarded['accepted_offer']}",
+        f"/api/v1/commission-deliveries/{delivery['id']}",
+        f"/api/v1/commission-deliveries/{delivery['id']}/images/0",
+    ]
     for path in paths:
         assert stranger.get(path).status_code == 404, path
     assert cancel(stranger, awarded["id"]).status_code == 404
@@ -89,8 +95,9 @@ def test_a_brief_for_one_artist_is_hidden_from_the_others(client_api, artist, ar
 
 
 @pytest.mark.django_db
-def test_a_brief_naming_a_model_is_open_to_its_owner_only(client_api, artist, artist_client, other_artist_api,
-                                                          model_of):
+def test_a_brief_naming_a_model_is_open_to_its_owner_only(
+    client_api, artist, artist_client, other_artist_api, model_of
+):
     model = model_of(artist)
     brief = post_brief(client_api, target_model=str(model.public_id)).json()
     assert brief["target_model"] == str(model.public_id) and brief["target_artist"]["id"] == str(artist.public_id)
@@ -127,8 +134,7 @@ def test_artists_see_their_own_offers_and_the_client_sees_all(client_api, artist
 
 
 @pytest.mark.django_db
-def test_once_awarded_the_brief_disappears_for_the_other_artists(client_api, artist_client, other_artist_api,
-                                                                  brief):
+def test_once_awarded_the_brief_disappears_for_the_other_artists(client_api, artist_client, other_artist_api, brief):
     sent = offer(artist_client, brief["id"]).json()
     losing = offer(other_artist_api, brief["id"]).json()
     accept(client_api, sent["id"])
@@ -140,8 +146,7 @@ def test_once_awarded_the_brief_disappears_for_the_other_artists(client_api, art
 @pytest.mark.django_db
 def test_only_the_client_declines_and_only_the_artist_withdraws(client_api, artist_client, brief):
     sent = offer(artist_client, brief["id"]).json()
-    assert artist_client.post(f"/api/v1/commission-offers/{sent['id']}/decline", {}, format="json").status_code \
-        == 403
+    assert artist_client.post(f"/api/v1/commission-offers/{sent['id']}/decline", {}, format="json").status_code == 403
     assert client_api.post(f"/api/v1/commission-offers/{sent['id']}/withdraw", {}, format="json").status_code == 403
     declined = client_api.post(f"/api/v1/commission-offers/{sent['id']}/decline", {}, format="json")
     assert declined.status_code == 200 and declined.json()["state"] == "declined"
@@ -149,12 +154,14 @@ def test_only_the_client_declines_and_only_the_artist_withdraws(client_api, arti
 
 
 @pytest.mark.django_db
-def test_browsing_artists_see_when_a_brief_was_posted_not_its_past_acceptances(client_api, artist_client,
-                                                                             other_artist_api, brief):
+def test_browsing_artists_see_when_a_brief_was_posted_not_its_past_acceptances(
+    client_api, artist_client, other_artist_api, brief
+):
     sent = offer(artist_client, brief["id"]).json()
     assert accept(client_api, sent["id"], payment_method="tok_card_declined").status_code == 402
     seen = other_artist_api.get(f"/api/v1/commissions/{brief['id']}").json()["history"]
     assert [entry["action"] for entry in seen] == ["created"]
-    assert [entry["action"] for entry in other_artist_api.get(
-        f"/api/v1/commissions/{brief['id']}/history").json()] == ["created"]
+    assert [entry["action"] for entry in other_artist_api.get(f"/api/v1/commissions/{brief['id']}/history").json()] == [
+        "created"
+    ]
     assert len(client_api.get(f"/api/v1/commissions/{brief['id']}/history").json()) == 3

@@ -47,9 +47,14 @@ def test_two_offers_accepted_at_once_exactly_one_wins(make_user):
     second = offer(bearer(second_artist), brief["id"], price=4100).json()
     clients = [bearer(client), bearer(client)]
 
-    responses = race(*(lambda api=api, sent=sent: api.post(f"/api/v1/commission-offers/{sent['id']}/accept",
-                                                           {"payment_method": "tok_visa"}, format="json")
-                       for api, sent in zip(clients, (first, second), strict=True)))
+    responses = race(
+        *(
+            lambda api=api, sent=sent: api.post(
+                f"/api/v1/commission-offers/{sent['id']}/accept", {"payment_method": "tok_visa"}, format="json"
+            )
+            for api, sent in zip(clients, (first, second), strict=True)
+        )
+    )
 
     assert sorted(response.status_code for response in responses) == [200, 409]
     loser = next(response for response in responses if response.status_code == 409)
@@ -73,9 +78,10 @@ def test_cancel_racing_a_delivery_leaves_one_consistent_outcome(make_user):
     accept(bearer(client), offer(bearer(artist), brief["id"]).json()["id"])
     client_api, artist_api = bearer(client), bearer(artist)
 
-    cancelled, delivered = race(lambda: client_api.post(f"/api/v1/commissions/{brief['id']}/cancel", {},
-                                                        format="json"),
-                                lambda: deliver(artist_api, brief["id"]))
+    cancelled, delivered = race(
+        lambda: client_api.post(f"/api/v1/commissions/{brief['id']}/cancel", {}, format="json"),
+        lambda: deliver(artist_api, brief["id"]),
+    )
 
     commission = Commission.objects.get()
     payment = Payment.objects.get()

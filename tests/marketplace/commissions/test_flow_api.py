@@ -34,8 +34,11 @@ def key_client(token_client, *scopes) -> APIClient:
 
 
 def events_of(user) -> list[str]:
-    return list(DomainEvent.objects.filter(user=user, type__startswith="commission.").order_by("id")
-                .values_list("type", flat=True))
+    return list(
+        DomainEvent.objects.filter(user=user, type__startswith="commission.")
+        .order_by("id")
+        .values_list("type", flat=True)
+    )
 
 
 @pytest.mark.django_db
@@ -58,7 +61,8 @@ def test_whole_flow_with_an_api_key_client_and_a_token_artist(client_api, client
     assert sent.status_code == 201, sent.json()
     assert sent.json()["over_budget"] is True and sent.json()["currency"] == "USD"
     assert [item["id"] for item in client.get(f"/api/v1/commissions/{brief['id']}/offers").json()["results"]] == [
-        sent.json()["id"]]
+        sent.json()["id"]
+    ]
 
     awarded = accept(client, sent.json()["id"])
     assert awarded.status_code == 200, awarded.json()
@@ -109,10 +113,15 @@ def test_whole_flow_with_an_api_key_client_and_a_token_artist(client_api, client
     assert ("payment_succeeded", None, "system") in actors
     assert ("request_revision", str(client_user.public_id), "client") in actors
     assert all(entry["at"] for entry in detail["history"])
-    assert events_of(client_user) == ["commission.created", "commission.offer_received", "commission.offer_accepted",
-                                      "commission.delivered", "commission.delivered", "commission.completed"]
-    assert events_of(artist) == ["commission.offer_accepted", "commission.revision_requested",
-                                 "commission.completed"]
+    assert events_of(client_user) == [
+        "commission.created",
+        "commission.offer_received",
+        "commission.offer_accepted",
+        "commission.delivered",
+        "commission.delivered",
+        "commission.completed",
+    ]
+    assert events_of(artist) == ["commission.offer_accepted", "commission.revision_requested", "commission.completed"]
 
 
 @pytest.mark.django_db

@@ -15,13 +15,17 @@ from provenance.services.credentials import trust_anchors_pem
 
 
 def generate(client, commission_id, model, **fields):
-    return client.post(f"/api/v1/commissions/{commission_id}/deliveries",
-                       {"model": str(model.public_id), "count": 3, "seed": 40} | fields, format="json")
+    return client.post(
+        f"/api/v1/commissions/{commission_id}/deliveries",
+        {"model": str(model.public_id), "count": 3, "seed": 40} | fields,
+        format="json",
+    )
 
 
 @pytest.mark.django_db
 def test_a_delivery_generated_with_the_artists_own_model_attaches_the_jobs_images(
-        client_api, artist, artist_client, awarded, model_of, run_tasks, django_capture_on_commit_callbacks):
+    client_api, artist, artist_client, awarded, model_of, run_tasks, django_capture_on_commit_callbacks
+):
     model = model_of(artist)
     response = generate(artist_client, awarded["id"], model)
     assert response.status_code == 202, response.json()
@@ -41,13 +45,13 @@ def test_a_delivery_generated_with_the_artists_own_model_attaches_the_jobs_image
     assert reading.status == "trusted"
     assert reading.assertions["c2pa.actions.v2"]["actions"][0]["digitalSourceType"] == SOURCE_GENERATED
     assert f"atelier:model_version:{version.public_id}:sha256:{version.onnx_sha256}" in {
-        ingredient["instance_id"] for ingredient in reading.ingredients}
+        ingredient["instance_id"] for ingredient in reading.ingredients
+    }
     assert Commission.objects.get().state == "delivered"
 
 
 @pytest.mark.django_db
-def test_the_sweep_attaches_the_images_when_the_event_was_missed(artist, artist_client, awarded, model_of,
-                                                                 run_tasks):
+def test_the_sweep_attaches_the_images_when_the_event_was_missed(artist, artist_client, awarded, model_of, run_tasks):
     generate(artist_client, awarded["id"], model_of(artist), count=2)
     run_tasks()  # no commit callbacks inside the test transaction: as if the process died after the job
     assert Delivery.objects.get().state == "generating"
@@ -73,8 +77,7 @@ def test_a_second_delivery_waits_while_one_is_generating(artist, artist_client, 
 
 
 @pytest.mark.django_db
-def test_a_cancelled_job_fails_the_delivery_and_the_artist_may_deliver_again(artist, artist_client, awarded,
-                                                                             model_of):
+def test_a_cancelled_job_fails_the_delivery_and_the_artist_may_deliver_again(artist, artist_client, awarded, model_of):
     generate(artist_client, awarded["id"], model_of(artist))
     generation_job_cancel(job=GenerationJob.objects.get())
     commissions_sweep()

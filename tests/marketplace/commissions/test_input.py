@@ -80,8 +80,9 @@ def test_references_are_stored_re_encoded_and_private(client_api, private_media)
 def test_an_svg_delivery_is_400_and_nothing_is_stored(artist_client, awarded, private_media):
     before = stored_files(private_media)
     files = [upload("ok.png", png()), upload("evil.svg", SVG)]
-    response = artist_client.post(f"/api/v1/commissions/{awarded['id']}/deliveries", {"images": files},
-                                  format="multipart")
+    response = artist_client.post(
+        f"/api/v1/commissions/{awarded['id']}/deliveries", {"images": files}, format="multipart"
+    )
     assert_invalid(response, "images")
     assert not Delivery.objects.exists() and Commission.objects.get().state == "awarded"
     assert stored_files(private_media) == before
@@ -89,16 +90,23 @@ def test_an_svg_delivery_is_400_and_nothing_is_stored(artist_client, awarded, pr
 
 @pytest.mark.django_db
 def test_a_delivery_without_images_is_400(artist_client, awarded):
-    response = artist_client.post(f"/api/v1/commissions/{awarded['id']}/deliveries", {"note": "x"},
-                                  format="multipart")
+    response = artist_client.post(f"/api/v1/commissions/{awarded['id']}/deliveries", {"note": "x"}, format="multipart")
     assert_invalid(response, "images")
     assert not Delivery.objects.exists()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("field,value", [("state", "completed"), ("client", "00000000-0000-0000-0000-000000000001"),
-                                         ("artist", "00000000-0000-0000-0000-000000000002"), ("price", 1),
-                                         ("payment", "x"), ("revisions_used", 0)])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("state", "completed"),
+        ("client", "00000000-0000-0000-0000-000000000001"),
+        ("artist", "00000000-0000-0000-0000-000000000002"),
+        ("price", 1),
+        ("payment", "x"),
+        ("revisions_used", 0),
+    ],
+)
 def test_a_brief_cannot_set_fields_the_platform_owns(client_api, field, value):
     response = post_brief(client_api, **{field: value})
     assert_invalid(response, field)
@@ -106,8 +114,15 @@ def test_a_brief_cannot_set_fields_the_platform_owns(client_api, field, value):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("field,value", [("state", "accepted"), ("artist", "00000000-0000-0000-0000-000000000002"),
-                                         ("currency", "EUR"), ("commission", "x")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("state", "accepted"),
+        ("artist", "00000000-0000-0000-0000-000000000002"),
+        ("currency", "EUR"),
+        ("commission", "x"),
+    ],
+)
 def test_an_offer_cannot_set_fields_the_platform_owns(artist_client, brief, field, value):
     assert_invalid(offer(artist_client, brief["id"], **{field: value}), field)
     assert not Offer.objects.exists()
@@ -116,8 +131,11 @@ def test_an_offer_cannot_set_fields_the_platform_owns(artist_client, brief, fiel
 @pytest.mark.django_db
 def test_accepting_with_a_price_of_ones_own_is_400_and_nothing_changes(client_api, artist_client, brief):
     sent = offer(artist_client, brief["id"]).json()
-    response = client_api.post(f"/api/v1/commission-offers/{sent['id']}/accept",
-                               {"payment_method": "tok_visa", "price": 1, "amount": 1}, format="json")
+    response = client_api.post(
+        f"/api/v1/commission-offers/{sent['id']}/accept",
+        {"payment_method": "tok_visa", "price": 1, "amount": 1},
+        format="json",
+    )
     assert_invalid(response, "price", "amount")
     assert Commission.objects.get().state == "open" and not Payment.objects.exists()
 
@@ -125,21 +143,31 @@ def test_accepting_with_a_price_of_ones_own_is_400_and_nothing_changes(client_ap
 @pytest.mark.django_db
 def test_a_delivery_cannot_set_its_state_or_commission(artist_client, awarded):
     files = [upload("ok.png", png())]
-    response = artist_client.post(f"/api/v1/commissions/{awarded['id']}/deliveries",
-                                  {"images": files, "state": "accepted"}, format="multipart")
+    response = artist_client.post(
+        f"/api/v1/commissions/{awarded['id']}/deliveries", {"images": files, "state": "accepted"}, format="multipart"
+    )
     assert_invalid(response, "state")
     assert not Delivery.objects.exists()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("fields,bad", [
-    ({"budget": 0}, "budget"), ({"budget": -5}, "budget"), ({"budget": 12.5}, "budget"), ({"budget": True}, "budget"),
-    ({"budget": 10**12}, "budget"), ({"currency": "US"}, "currency"), ({"currency": "U$D"}, "currency"),
-    ({"deadline": "2001-01-01T00:00:00Z"}, "deadline"), ({"deadline": "tomorrow"}, "deadline"),
-    ({"description": ""}, "description"), ({"target_artist": "00000000-0000-0000-0000-000000000009"},
-                                           "target_artist"),
-    ({"target_model": "00000000-0000-0000-0000-000000000009"}, "target_model"),
-])
+@pytest.mark.parametrize(
+    "fields,bad",
+    [
+        ({"budget": 0}, "budget"),
+        ({"budget": -5}, "budget"),
+        ({"budget": 12.5}, "budget"),
+        ({"budget": True}, "budget"),
+        ({"budget": 10**12}, "budget"),
+        ({"currency": "US"}, "currency"),
+        ({"currency": "U$D"}, "currency"),
+        ({"deadline": "2001-01-01T00:00:00Z"}, "deadline"),
+        ({"deadline": "tomorrow"}, "deadline"),
+        ({"description": ""}, "description"),
+        ({"target_artist": "00000000-0000-0000-0000-000000000009"}, "target_artist"),
+        ({"target_model": "00000000-0000-0000-0000-000000000009"}, "target_model"),
+    ],
+)
 def test_impossible_briefs_are_400(client_api, fields, bad):
     assert_invalid(post_brief(client_api, **fields), bad)
     assert not Commission.objects.exists()
@@ -160,9 +188,15 @@ def test_a_deadline_without_an_offset_is_read_as_utc(client_api):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("fields,bad", [({"delivery_by": "2001-01-01T00:00:00Z"}, "delivery_by"),
-                                        ({"price": 0}, "price"), ({"revisions": 11}, "revisions"),
-                                        ({"revisions": -1}, "revisions")])
+@pytest.mark.parametrize(
+    "fields,bad",
+    [
+        ({"delivery_by": "2001-01-01T00:00:00Z"}, "delivery_by"),
+        ({"price": 0}, "price"),
+        ({"revisions": 11}, "revisions"),
+        ({"revisions": -1}, "revisions"),
+    ],
+)
 def test_impossible_offers_are_400(artist_client, brief, fields, bad):
     assert_invalid(offer(artist_client, brief["id"], **fields), bad)
     assert not Offer.objects.exists()
@@ -184,7 +218,6 @@ def test_offers_default_to_two_revisions(client_api, artist_client, brief):
 @pytest.mark.django_db
 def test_a_revision_request_needs_a_note(client_api, artist_client, awarded):
     delivery = deliver(artist_client, awarded["id"]).json()
-    response = client_api.post(f"/api/v1/commission-deliveries/{delivery['id']}/request-revision", {},
-                               format="json")
+    response = client_api.post(f"/api/v1/commission-deliveries/{delivery['id']}/request-revision", {}, format="json")
     assert_invalid(response, "note")
     assert Commission.objects.get().state == "delivered"

@@ -11,11 +11,11 @@ def test_my_commissions_filter_by_role_and_state(client_api, artist_client, awar
     other = post_brief(client_api).json()
     mine = client_api.get("/api/v1/commissions").json()
     assert {item["id"] for item in mine["results"]} == {awarded["id"], other["id"]}
-    assert [item["id"] for item in client_api.get("/api/v1/commissions?state=open").json()["results"]] == [
-        other["id"]]
+    assert [item["id"] for item in client_api.get("/api/v1/commissions?state=open").json()["results"]] == [other["id"]]
     assert client_api.get("/api/v1/commissions?role=artist").json()["count"] == 0
     assert [item["id"] for item in artist_client.get("/api/v1/commissions?role=artist").json()["results"]] == [
-        awarded["id"]]
+        awarded["id"]
+    ]
     bad = client_api.get("/api/v1/commissions?state=finished")
     assert bad.status_code == 400 and "state" in bad.json()["errors"]
 
@@ -35,8 +35,10 @@ def test_open_briefs_list_excludes_ones_own_and_overdue_briefs(make_user, client
     Commission.objects.filter(public_id=overdue["id"]).update(due_at=timezone.now() - timedelta(seconds=1))
     listed = [item["id"] for item in artist_client.get("/api/v1/commission-briefs").json()["results"]]
     assert listed == [due_soon["id"], later["id"]] and own["id"] not in listed
-    assert offer(artist_client, due_soon["id"], delivery_by=(timezone.now() + timedelta(hours=5)).isoformat()
-                 ).status_code == 201
+    assert (
+        offer(artist_client, due_soon["id"], delivery_by=(timezone.now() + timedelta(hours=5)).isoformat()).status_code
+        == 201
+    )
 
 
 @pytest.mark.django_db

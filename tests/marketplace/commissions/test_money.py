@@ -20,8 +20,10 @@ def test_cancelling_an_awarded_commission_refunds_the_client(client_api, client_
     payment = Payment.objects.get()
     assert payment.state == "refunded" and payment.amount_refunded == 5000
     assert response.json()["payment"]["state"] == "refunded"
-    assert history(client_api, awarded["id"])[-2:] == [("cancel", "awarded", "cancelled"),
-                                                       ("refunded", "cancelled", "cancelled")]
+    assert history(client_api, awarded["id"])[-2:] == [
+        ("cancel", "awarded", "cancelled"),
+        ("refunded", "cancelled", "cancelled"),
+    ]
     assert DomainEvent.objects.filter(type="commission.cancelled", user__in=[client_user, artist]).count() == 2
     assert ledger_balance(user=artist) == {}
 
@@ -44,7 +46,8 @@ def test_the_queued_refund_does_nothing_more_after_the_immediate_one(client_api,
 
 @pytest.mark.django_db
 def test_a_refund_the_provider_refuses_leaves_the_commission_cancelled_and_the_refund_queued(
-        client_api, artist_client, brief):
+    client_api, artist_client, brief
+):
     sent = offer(artist_client, brief["id"]).json()
     assert accept(client_api, sent["id"], payment_method="tok_refund_fails").status_code == 200
     response = cancel(client_api, brief["id"])
@@ -70,15 +73,18 @@ def test_a_declined_card_is_402_and_the_brief_stays_open(client_api, artist_clie
     commission = Commission.objects.get()
     assert commission.state == "open" and commission.artist is None and commission.price is None
     assert Offer.objects.get().state == "pending"
-    assert history(client_api, brief["id"])[-2:] == [("accept_offer", "open", "payment_pending"),
-                                                     ("payment_failed", "payment_pending", "open")]
+    assert history(client_api, brief["id"])[-2:] == [
+        ("accept_offer", "open", "payment_pending"),
+        ("payment_failed", "payment_pending", "open"),
+    ]
     retried = accept(client_api, sent["id"], payment_method="tok_visa")
     assert retried.status_code == 200 and retried.json()["state"] == "awarded"
 
 
 @pytest.mark.django_db
-def test_a_payment_needing_3ds_waits_then_awards_when_it_completes(client_api, artist_client, brief,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_payment_needing_3ds_waits_then_awards_when_it_completes(
+    client_api, artist_client, brief, django_capture_on_commit_callbacks
+):
     sent = offer(artist_client, brief["id"]).json()
     response = accept(client_api, sent["id"], payment_method="tok_requires_action")
     assert response.status_code == 202, response.json()

@@ -146,8 +146,7 @@ def test_a_second_pending_offer_by_the_same_artist_is_409_until_withdrawn(artist
 
 
 @pytest.mark.django_db
-def test_a_revision_request_gives_the_artist_at_least_the_minimum_window(client_api, artist_client, awarded,
-                                                                          settings):
+def test_a_revision_request_gives_the_artist_at_least_the_minimum_window(client_api, artist_client, awarded, settings):
     settings.COMMISSION_REVISION_MIN_WINDOW = timedelta(days=3)
     delivery = deliver(artist_client, awarded["id"]).json()
     Commission.objects.update(due_at=timezone.now() + timedelta(hours=1))

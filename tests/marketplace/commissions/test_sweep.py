@@ -27,7 +27,8 @@ def test_the_sweep_is_registered_as_a_periodic_task():
 
 @pytest.mark.django_db
 def test_an_awarded_commission_with_no_delivery_by_the_deadline_expires_and_is_refunded(
-        client_api, client_user, artist, awarded, run_tasks):
+    client_api, client_user, artist, awarded, run_tasks
+):
     overdue()
     commissions_sweep_task.enqueue()
     run_tasks()
@@ -50,8 +51,13 @@ def test_an_open_brief_past_its_deadline_expires_and_declines_its_offers(artist_
 
 @pytest.mark.django_db
 def test_nothing_expires_before_its_deadline(awarded):
-    assert commissions_sweep() == {"deliveries_settled": 0, "payments_reconciled": 0, "expired": 0,
-                                   "revisions_lapsed": 0, "auto_completed": 0}
+    assert commissions_sweep() == {
+        "deliveries_settled": 0,
+        "payments_reconciled": 0,
+        "expired": 0,
+        "revisions_lapsed": 0,
+        "auto_completed": 0,
+    }
     assert Commission.objects.get().state == "awarded"
 
 
@@ -64,8 +70,9 @@ def test_a_delivered_commission_does_not_expire(artist_client, awarded):
 
 
 @pytest.mark.django_db
-def test_an_unreviewed_delivery_is_accepted_after_the_window_and_the_artist_paid(artist_client, artist, awarded,
-                                                                                settings):
+def test_an_unreviewed_delivery_is_accepted_after_the_window_and_the_artist_paid(
+    artist_client, artist, awarded, settings
+):
     settings.COMMISSION_AUTO_COMPLETE_AFTER = timedelta(days=14)
     deliver(artist_client, awarded["id"])
     assert commissions_sweep()["auto_completed"] == 0
@@ -85,8 +92,9 @@ def test_a_revision_not_delivered_in_time_returns_the_last_delivery_to_review(cl
     assert commissions_sweep()["revisions_lapsed"] == 1
     assert Commission.objects.get().state == "delivered"
     assert Delivery.objects.get().state == "delivered"
-    assert client_api.post(f"/api/v1/commission-deliveries/{delivery['id']}/accept", {},
-                           format="json").status_code == 200
+    assert (
+        client_api.post(f"/api/v1/commission-deliveries/{delivery['id']}/accept", {}, format="json").status_code == 200
+    )
 
 
 @pytest.mark.django_db

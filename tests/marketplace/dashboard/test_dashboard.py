@@ -39,10 +39,12 @@ def test_dashboard_is_for_staff_only(client, make_user):
 def test_dashboard_shows_sales_revenue_net_of_refunds_and_subscriptions(staff_client, make_user):
     buyer = make_user(role="buyer")
     today = timezone.now().strftime("%d %b")
-    payment_charge(payer=buyer, amount=2500, currency="usd", purpose="order", reference="order:a",
-                   payment_method="tok_visa")
-    refunded = payment_charge(payer=buyer, amount=1000, currency="usd", purpose="order", reference="order:b",
-                              payment_method="tok_visa")
+    payment_charge(
+        payer=buyer, amount=2500, currency="usd", purpose="order", reference="order:a", payment_method="tok_visa"
+    )
+    refunded = payment_charge(
+        payer=buyer, amount=1000, currency="usd", purpose="order", reference="order:b", payment_method="tok_visa"
+    )
     payment_refund(payment=refunded, amount=400)
     subscription_current(user=make_user(role="artist"))
     upgrader = make_user(role="artist")
@@ -76,13 +78,21 @@ def test_dashboard_renders_its_charts_in_chromium(live_server, make_user, tmp_pa
     from playwright.sync_api import sync_playwright
 
     staff = make_user(role="staff", email="staff@example.com")
-    payment_charge(payer=make_user(), amount=1200, currency="usd", purpose="order", reference="order:c",
-                   payment_method="tok_visa")
+    payment_charge(
+        payer=make_user(), amount=1200, currency="usd", purpose="order", reference="order:c", payment_method="tok_visa"
+    )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1800})
@@ -113,8 +123,9 @@ def test_recent_runs_show_when_they_started_not_when_they_were_queued(staff_clie
     artist = make_user(role="artist")
     dataset = Dataset.objects.create(owner=artist, name="set", dataset_hash="0" * 64)
     queued_at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
-    TrainingRun.objects.create(owner=artist, dataset=dataset, config={}, queued_at=queued_at,
-                               started_at=datetime(2026, 1, 2, 5, 6, tzinfo=UTC))
+    TrainingRun.objects.create(
+        owner=artist, dataset=dataset, config={}, queued_at=queued_at, started_at=datetime(2026, 1, 2, 5, 6, tzinfo=UTC)
+    )
     TrainingRun.objects.create(owner=artist, dataset=dataset, config={}, queued_at=queued_at)
     table = staff_client.get("/dashboard/").content.decode().split('id="training-runs"', 1)[1].split("</table>")[0]
     assert "2026-01-02 05:06" in table and "queued 2026-01-02 03:04" in table

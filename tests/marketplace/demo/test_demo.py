@@ -20,8 +20,9 @@ def local_chain(settings):
 
 
 def mine(node: AnvilProcess, blocks: int) -> None:
-    requests.post(node.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "anvil_mine", "params": [hex(blocks)]},
-                  timeout=10)
+    requests.post(
+        node.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "anvil_mine", "params": [hex(blocks)]}, timeout=10
+    )
 
 
 def _anchor_all(node: AnvilProcess) -> None:
@@ -51,8 +52,9 @@ def _assert_published_sold_and_anchored(node: AnvilProcess) -> None:
 @pytest.mark.slow
 @pytest.mark.chain
 @pytest.mark.django_db
-def test_demo_publishes_from_the_shipped_model_before_anything_trains(settings, local_chain, run_tasks, tmp_path,
-                                                                     capsys):
+def test_demo_publishes_from_the_shipped_model_before_anything_trains(
+    settings, local_chain, run_tasks, tmp_path, capsys
+):
     from generation.demo import load_demo_model
     from generation.models import ModelVersion, TrainingRun
 

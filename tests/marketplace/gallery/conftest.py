@@ -18,10 +18,6 @@ def gallery_media(settings, tmp_path: Path) -> Path:
     return tmp_path / "media"
 
 
-
-
-
-
 @pytest.fixture
 def make_artwork(artist_client) -> Callable[..., dict]:
     """Upload (and by default publish) an artwork for `client` (the `artist` by default); returns its JSON."""
@@ -54,20 +50,22 @@ def on_pro_plan() -> Callable[..., None]:
 
 @pytest.fixture
 def make_listing(artist_client) -> Callable[..., dict]:
-    def make(artwork_id: str, *, licence_type: str = "personal", price: int = 2_000, currency: str = "USD",
-             client=None) -> dict:
-        response = (client or artist_client).post(f"/api/v1/artworks/{artwork_id}/listings",
-                                                  {"licence_type": licence_type, "price": price,
-                                                   "currency": currency}, format="json")
+    def make(
+        artwork_id: str, *, licence_type: str = "personal", price: int = 2_000, currency: str = "USD", client=None
+    ) -> dict:
+        response = (client or artist_client).post(
+            f"/api/v1/artworks/{artwork_id}/listings",
+            {"licence_type": licence_type, "price": price, "currency": currency},
+            format="json",
+        )
         assert response.status_code == 201, response.json()
         return response.json()
 
     return make
 
 
-
-
 # --- a real generated image ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def tiny_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:

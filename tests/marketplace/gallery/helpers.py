@@ -14,8 +14,11 @@ def image_png(seed: int, size: tuple[int, int] = PNG_SIZE) -> bytes:
 
 
 def upload(client, seed: int = 1, *, raw: bytes | None = None, title: str = "Dawn", **fields):
-    payload = {"title": title, "file": SimpleUploadedFile("art.png", raw if raw is not None else image_png(seed)),
-               **fields}
+    payload = {
+        "title": title,
+        "file": SimpleUploadedFile("art.png", raw if raw is not None else image_png(seed)),
+        **fields,
+    }
     return client.post("/api/v1/artworks", payload, format="multipart")
 
 
@@ -23,5 +26,3 @@ def buy(client, listing_id: str, *, payment_method: str | None = "tok_visa", key
     body = {"listing": listing_id} | ({"payment_method": payment_method} if payment_method else {})
     headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
     return client.post("/api/v1/orders", body, format="json", **headers)
-
-

@@ -48,8 +48,7 @@ def test_the_order_page_shows_its_events_inline(staff_client, sold):
 def test_the_refund_action_refunds_through_the_services(staff_client, sold):
     _, order = sold
     pk = Order.objects.get(public_id=order["id"]).pk
-    response = staff_client.post("/admin/gallery/order/", {"action": "refund", "_selected_action": [pk]},
-                                 follow=True)
+    response = staff_client.post("/admin/gallery/order/", {"action": "refund", "_selected_action": [pk]}, follow=True)
     assert response.status_code == 200 and "refunded" in response.content.decode()
     assert Order.objects.get(pk=pk).state == "refunded"
     assert LicenceGrant.objects.get(order_id=pk).state == "revoked"

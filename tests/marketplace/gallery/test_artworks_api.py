@@ -17,11 +17,18 @@ def stored_files(root) -> list:
 
 
 @pytest.mark.django_db
-def test_an_upload_becomes_a_draft_with_a_private_original_and_a_watermarked_preview(artist_client, artist,
-                                                                                      gallery_media):
+def test_an_upload_becomes_a_draft_with_a_private_original_and_a_watermarked_preview(
+    artist_client, artist, gallery_media
+):
     raw = image_png(3, size=(1200, 900))
-    response = upload(artist_client, raw=raw, title="  Morning   light ", description="Soft.",
-                      tags=["Landscape", "landscape", "  Dawn "], style="Impressionist")
+    response = upload(
+        artist_client,
+        raw=raw,
+        title="  Morning   light ",
+        description="Soft.",
+        tags=["Landscape", "landscape", "  Dawn "],
+        style="Impressionist",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["state"] == "draft" and body["source"] == "upload"
@@ -44,12 +51,15 @@ def test_an_upload_becomes_a_draft_with_a_private_original_and_a_watermarked_pre
     assert (difference > 40).mean() > 0.02
 
 
-@pytest.mark.parametrize("raw, reason", [
-    (SVG, "SVG"),
-    (b"plain text, not an image", "not a PNG"),
-    (image_png(1)[:200], "truncated"),
-    (image_png(1) + b"<html><script>x</script></html>" * 3, "polyglot"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (SVG, "SVG"),
+        (b"plain text, not an image", "not a PNG"),
+        (image_png(1)[:200], "truncated"),
+        (image_png(1) + b"<html><script>x</script></html>" * 3, "polyglot"),
+    ],
+)
 @pytest.mark.django_db
 def test_bad_uploads_are_400_with_the_reason_and_store_nothing(artist_client, gallery_media, raw, reason):
     response = upload(artist_client, raw=raw)
@@ -89,10 +99,17 @@ def test_file_or_generated_image_exactly_one_is_required(artist_client):
     assert response.status_code == 400 and "file" in response.json()["errors"]
 
 
-@pytest.mark.parametrize("field, value", [
-    ("artist", "00000000-0000-0000-0000-000000000001"), ("owner", "00000000-0000-0000-0000-000000000001"),
-    ("state", "published"), ("royalty", "50"), ("price_paid", "1"), ("popularity", "1000"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("artist", "00000000-0000-0000-0000-000000000001"),
+        ("owner", "00000000-0000-0000-0000-000000000001"),
+        ("state", "published"),
+        ("royalty", "50"),
+        ("price_paid", "1"),
+        ("popularity", "1000"),
+    ],
+)
 @pytest.mark.django_db
 def test_writable_field_abuse_on_create_is_400_and_writes_nothing(artist_client, field, value):
     response = upload(artist_client, 5, **{field: value})
@@ -100,8 +117,10 @@ def test_writable_field_abuse_on_create_is_400_and_writes_nothing(artist_client,
     assert not Artwork.objects.exists()
 
 
-@pytest.mark.parametrize("field, value", [("state", "published"), ("owner", "x"), ("artist", "x"),
-                                          ("content_sha256", "0" * 64), ("popularity", 10**6)])
+@pytest.mark.parametrize(
+    "field, value",
+    [("state", "published"), ("owner", "x"), ("artist", "x"), ("content_sha256", "0" * 64), ("popularity", 10**6)],
+)
 @pytest.mark.django_db
 def test_writable_field_abuse_on_update_is_400_and_changes_nothing(artist_client, make_artwork, field, value):
     body = make_artwork(6, publish=False)
@@ -114,11 +133,17 @@ def test_writable_field_abuse_on_update_is_400_and_changes_nothing(artist_client
 @pytest.mark.django_db
 def test_the_artist_edits_title_tags_and_style(artist_client, make_artwork):
     body = make_artwork(7, publish=False, tags=["old"])
-    response = artist_client.patch(f"/api/v1/artworks/{body['id']}",
-                                   {"title": "Renamed", "tags": ["Night", "city"], "style": "noir"}, format="json")
+    response = artist_client.patch(
+        f"/api/v1/artworks/{body['id']}",
+        {"title": "Renamed", "tags": ["Night", "city"], "style": "noir"},
+        format="json",
+    )
     assert response.status_code == 200
     assert (response.json()["title"], response.json()["tags"], response.json()["style"]) == (
-        "Renamed", ["night", "city"], "noir")
+        "Renamed",
+        ["night", "city"],
+        "noir",
+    )
     artwork = Artwork.objects.get(public_id=body["id"])
     assert sorted(ArtworkTag.objects.filter(artwork=artwork).values_list("tag", flat=True)) == ["city", "night"]
     assert "renamed" in artwork.search_text and "old" not in artwork.search_text
@@ -132,8 +157,12 @@ def test_another_users_artwork_is_404_for_every_write(client_for, make_user, mak
     assert other.patch(url, {"title": "Mine now"}, format="json").status_code == 404
     assert other.post(f"{url}/withdraw").status_code == 404
     assert other.post(f"{url}/publish").status_code == 404
-    assert other.post(f"{url}/listings", {"licence_type": "personal", "price": 100, "currency": "USD"},
-                      format="json").status_code == 404
+    assert (
+        other.post(
+            f"{url}/listings", {"licence_type": "personal", "price": 100, "currency": "USD"}, format="json"
+        ).status_code
+        == 404
+    )
     assert Artwork.objects.get(public_id=body["id"]).title == "Dawn"
 
 
@@ -162,15 +191,18 @@ def test_mine_lists_the_artists_works_in_every_state_only(artist_client, client_
     draft, published = make_artwork(11, publish=False), make_artwork(12)
     make_artwork(13, client=client_for(make_user(role="artist")))
     body = artist_client.get("/api/v1/artworks/mine").json()
-    assert {item["id"]: item["state"] for item in body["results"]} == {draft["id"]: "draft",
-                                                                       published["id"]: "published"}
+    assert {item["id"]: item["state"] for item in body["results"]} == {
+        draft["id"]: "draft",
+        published["id"]: "published",
+    }
 
 
 @pytest.mark.django_db
 def test_an_artwork_from_a_generated_image_keeps_its_lineage(artist_client, artist, generated_image_for):
     image = generated_image_for(artist, seed=42)
-    response = artist_client.post("/api/v1/artworks", {"title": "Seed 42", "generated_image": str(image.public_id)},
-                                  format="json")
+    response = artist_client.post(
+        "/api/v1/artworks", {"title": "Seed 42", "generated_image": str(image.public_id)}, format="json"
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["source"] == "generated" and body["content_sha256"] == image.sha256
@@ -179,8 +211,9 @@ def test_an_artwork_from_a_generated_image_keeps_its_lineage(artist_client, arti
     assert lineage["model_version"] == str(image.model_version.public_id)
     assert lineage["seed"] == 42 and lineage["truncation"] == image.truncation
     assert lineage["onnx_sha256"] == image.model_version.onnx_sha256
-    again = artist_client.post("/api/v1/artworks", {"title": "Twice", "generated_image": str(image.public_id)},
-                               format="json")
+    again = artist_client.post(
+        "/api/v1/artworks", {"title": "Twice", "generated_image": str(image.public_id)}, format="json"
+    )
     assert again.status_code == 409
 
 
@@ -188,7 +221,8 @@ def test_an_artwork_from_a_generated_image_keeps_its_lineage(artist_client, arti
 def test_another_users_generated_image_is_404(client_for, make_user, generated_image_for):
     owner, thief = make_user(role="artist"), make_user(role="artist")
     image = generated_image_for(owner)
-    response = client_for(thief).post("/api/v1/artworks", {"title": "Not mine",
-                                                           "generated_image": str(image.public_id)}, format="json")
+    response = client_for(thief).post(
+        "/api/v1/artworks", {"title": "Not mine", "generated_image": str(image.public_id)}, format="json"
+    )
     assert response.status_code == 404
     assert not Artwork.objects.exists()

@@ -17,12 +17,33 @@ def seed_rows(artist, count: int, *, start: int = 0, **fields) -> list[Artwork]:
     now = timezone.now()
     rows = []
     for n in range(start, start + count):
-        values = {"title": f"Work {n}", "tags": ["bulk"], "style": "abstract", "min_price": 1_000 + n,
-                  "currency": "USD", "offers_personal": True, "popularity": n % 7} | fields
-        rows.append(Artwork(
-            artist=artist, owner=artist, state="published", source="upload", original=f"o/{n}.png",
-            preview=f"p/{n}.jpg", width=10, height=10, content_sha256=f"{n:064x}", pdq="0" * 64, pdq_quality=0,
-            published_at=now - timedelta(minutes=n), search_text=f"work {n}\n\nbulk", **values))
+        values = {
+            "title": f"Work {n}",
+            "tags": ["bulk"],
+            "style": "abstract",
+            "min_price": 1_000 + n,
+            "currency": "USD",
+            "offers_personal": True,
+            "popularity": n % 7,
+        } | fields
+        rows.append(
+            Artwork(
+                artist=artist,
+                owner=artist,
+                state="published",
+                source="upload",
+                original=f"o/{n}.png",
+                preview=f"p/{n}.jpg",
+                width=10,
+                height=10,
+                content_sha256=f"{n:064x}",
+                pdq="0" * 64,
+                pdq_quality=0,
+                published_at=now - timedelta(minutes=n),
+                search_text=f"work {n}\n\nbulk",
+                **values,
+            )
+        )
     created = Artwork.objects.bulk_create(rows)
     ArtworkTag.objects.bulk_create([ArtworkTag(artwork=row, tag=tag) for row in created for tag in row.tags])
     return created
@@ -40,16 +61,21 @@ def catalogue(artist, client_for, make_user, make_artwork, make_listing, on_pro_
     on_pro_plan(artist)
     cheap = make_artwork(70, title="Harbour at dawn", tags=["sea", "boats"], style="impressionist")
     make_listing(cheap["id"], price=500)
-    dear = make_artwork(71, title="Neon city", description="A rainy street at night.", tags=["city"],
-                        style="cyberpunk")
+    dear = make_artwork(71, title="Neon city", description="A rainy street at night.", tags=["city"], style="cyberpunk")
     make_listing(dear["id"], price=90_000, licence_type="commercial")
-    euro = make_artwork(72, title="Quiet forest", tags=["forest", "sea"], style="impressionist",
-                        client=client_for(other_artist))
+    euro = make_artwork(
+        72, title="Quiet forest", tags=["forest", "sea"], style="impressionist", client=client_for(other_artist)
+    )
     make_listing(euro["id"], price=3_000, currency="EUR", client=client_for(other_artist))
     unpriced = make_artwork(73, title="Sketch", tags=["study"])
     make_artwork(74, title="Hidden draft", tags=["sea"], publish=False)
-    return {"cheap": cheap["id"], "dear": dear["id"], "euro": euro["id"], "unpriced": unpriced["id"],
-            "other_artist": str(other_artist.public_id)}
+    return {
+        "cheap": cheap["id"],
+        "dear": dear["id"],
+        "euro": euro["id"],
+        "unpriced": unpriced["id"],
+        "other_artist": str(other_artist.public_id),
+    }
 
 
 @pytest.mark.django_db
@@ -62,28 +88,31 @@ def test_browse_is_public_shows_only_published_works_newest_first(api, catalogue
     assert card["provenance_status"] == "pending" and card["tags"] == ["forest", "sea"]
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("tag=sea", ["euro", "cheap"]),
-    ("tag=sea&tag=boats", ["cheap"]),
-    ("tag=sea&tag=sea", ["euro", "cheap"]),
-    ("tag=sea&tag=forest&tag=boats", []),
-    ("tag=SEA", ["euro", "cheap"]),
-    ("style=impressionist", ["euro", "cheap"]),
-    ("price_min=1000", ["euro", "dear"]),
-    ("price_max=3000", ["euro", "cheap"]),
-    ("price_min=400&price_max=600", ["cheap"]),
-    ("currency=eur", ["euro"]),
-    ("licence=commercial", ["dear"]),
-    ("licence=commercial&licence=personal", ["euro", "dear", "cheap"]),
-    ("licence=exclusive", []),
-    ("provenance=pending", ["unpriced", "euro", "dear", "cheap"]),
-    ("provenance=anchored", []),
-    ("q=dawn", ["cheap"]),
-    ("q=RAINY+street", ["dear"]),
-    ("q=boats", ["cheap"]),
-    ("q=sea+harbour", ["cheap"]),
-    ("q=nothing-like-this", []),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("tag=sea", ["euro", "cheap"]),
+        ("tag=sea&tag=boats", ["cheap"]),
+        ("tag=sea&tag=sea", ["euro", "cheap"]),
+        ("tag=sea&tag=forest&tag=boats", []),
+        ("tag=SEA", ["euro", "cheap"]),
+        ("style=impressionist", ["euro", "cheap"]),
+        ("price_min=1000", ["euro", "dear"]),
+        ("price_max=3000", ["euro", "cheap"]),
+        ("price_min=400&price_max=600", ["cheap"]),
+        ("currency=eur", ["euro"]),
+        ("licence=commercial", ["dear"]),
+        ("licence=commercial&licence=personal", ["euro", "dear", "cheap"]),
+        ("licence=exclusive", []),
+        ("provenance=pending", ["unpriced", "euro", "dear", "cheap"]),
+        ("provenance=anchored", []),
+        ("q=dawn", ["cheap"]),
+        ("q=RAINY+street", ["dear"]),
+        ("q=boats", ["cheap"]),
+        ("q=sea+harbour", ["cheap"]),
+        ("q=nothing-like-this", []),
+    ],
+)
 @pytest.mark.django_db
 def test_browse_filters(api, catalogue, query, expected):
     assert ids(api.get(f"{URL}?{query}")) == [catalogue[name] for name in expected]
@@ -96,10 +125,13 @@ def test_browse_filters_by_artist_and_by_anchored_provenance(api, catalogue):
     assert ids(api.get(f"{URL}?provenance=anchored")) == [catalogue["dear"]]
 
 
-@pytest.mark.parametrize("sort, expected", [
-    ("price", ["cheap", "euro", "dear", "unpriced"]),
-    ("-price", ["dear", "euro", "cheap", "unpriced"]),
-])
+@pytest.mark.parametrize(
+    "sort, expected",
+    [
+        ("price", ["cheap", "euro", "dear", "unpriced"]),
+        ("-price", ["dear", "euro", "cheap", "unpriced"]),
+    ],
+)
 @pytest.mark.django_db
 def test_browse_sorts_by_price_with_unpriced_works_last(api, catalogue, sort, expected):
     assert ids(api.get(f"{URL}?sort={sort}")) == [catalogue[name] for name in expected]
@@ -113,8 +145,10 @@ def test_popularity_counts_views_by_others_and_sales(api, artist_client, user_cl
     cheap_listing = api.get(f"{URL}/{catalogue['cheap']}/listings").json()[0]
     buy(user_client, cheap_listing["id"])
     popular = api.get(f"{URL}?sort=popular").json()["results"]
-    assert [(item["id"], item["popularity"]) for item in popular[:2]] == [(catalogue["cheap"], 25),
-                                                                        (catalogue["euro"], 3)]
+    assert [(item["id"], item["popularity"]) for item in popular[:2]] == [
+        (catalogue["cheap"], 25),
+        (catalogue["euro"], 3),
+    ]
     assert Artwork.objects.get(public_id=catalogue["dear"]).view_count == 0
 
 
@@ -140,13 +174,24 @@ def test_cursor_pages_walk_forward_and_back_without_gaps_or_repeats(api, artist,
     assert back == pages[:-1]
 
 
-@pytest.mark.parametrize("query, field", [
-    ("sort=random", "sort"), ("price_min=cheap", "price_min"), ("price_min=-1", "price_min"),
-    ("page_size=0", "page_size"), ("page_size=1000", "page_size"), ("licence=forever", "licence"),
-    ("provenance=mined", "provenance"), ("artist=not-a-uuid", "artist"), ("cursor=%%%", "cursor"),
-    ("price_min=10&price_max=5", "price_min"), ("price_max=99999999999999999999999", "price_max"),
-    ("q=a%00b", "q"), ("tag=x%00", "tag"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("sort=random", "sort"),
+        ("price_min=cheap", "price_min"),
+        ("price_min=-1", "price_min"),
+        ("page_size=0", "page_size"),
+        ("page_size=1000", "page_size"),
+        ("licence=forever", "licence"),
+        ("provenance=mined", "provenance"),
+        ("artist=not-a-uuid", "artist"),
+        ("cursor=%%%", "cursor"),
+        ("price_min=10&price_max=5", "price_min"),
+        ("price_max=99999999999999999999999", "price_max"),
+        ("q=a%00b", "q"),
+        ("tag=x%00", "tag"),
+    ],
+)
 @pytest.mark.django_db
 def test_bad_browse_parameters_are_400_naming_the_parameter(api, query, field):
     response = api.get(f"{URL}?{query}")
@@ -161,12 +206,21 @@ def test_a_cursor_made_for_another_sort_is_400(api, artist):
     assert response.status_code == 400 and response.json()["code"] == "invalid_cursor"
 
 
-@pytest.mark.parametrize("query", ["", "sort=popular", "sort=price", "sort=-price",
-                                   "tag=bulk&q=work&style=abstract&licence=personal",
-                                   "provenance=pending&price_min=1&currency=usd&tag=bulk"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "sort=popular",
+        "sort=price",
+        "sort=-price",
+        "tag=bulk&q=work&style=abstract&licence=personal",
+        "provenance=pending&price_min=1&currency=usd&tag=bulk",
+    ],
+)
 @pytest.mark.django_db
-def test_list_queries_stay_constant_whatever_the_page_size(api, user_client, artist, make_artwork, make_listing,
-                                                           django_assert_max_num_queries, settings, query):
+def test_list_queries_stay_constant_whatever_the_page_size(
+    api, user_client, artist, make_artwork, make_listing, django_assert_max_num_queries, settings, query
+):
     settings.GALLERY_BROWSE_CACHE_SECONDS = 0  # measure the database path, not the page cache
     real = make_artwork(75, tags=["bulk"], style="abstract")
     make_listing(real["id"], price=5_000)
@@ -186,12 +240,17 @@ def test_list_queries_stay_constant_whatever_the_page_size(api, user_client, art
 
 
 @pytest.mark.django_db
-def test_the_other_lists_run_constant_queries(artist_client, user_client, make_artwork, make_listing,
-                                              django_assert_max_num_queries):
+def test_the_other_lists_run_constant_queries(
+    artist_client, user_client, make_artwork, make_listing, django_assert_max_num_queries
+):
     for seed in (76, 77, 78):
         buy(user_client, make_listing(make_artwork(seed)["id"])["id"])
-    for client, url in ((artist_client, "/api/v1/artworks/mine"), (user_client, "/api/v1/orders"),
-                        (artist_client, "/api/v1/sales"), (user_client, "/api/v1/licences")):
+    for client, url in (
+        (artist_client, "/api/v1/artworks/mine"),
+        (user_client, "/api/v1/orders"),
+        (artist_client, "/api/v1/sales"),
+        (user_client, "/api/v1/licences"),
+    ):
         counts = []
         client.get(url)
         for size in (1, 50):
@@ -216,8 +275,8 @@ def test_the_documented_parameters_are_the_parsed_ones():
 
 @pytest.mark.django_db
 def test_identical_browse_requests_reuse_the_rendered_page_until_a_write_changes_it(
-        api, artist_client, make_artwork, make_listing, django_assert_num_queries,
-        django_capture_on_commit_callbacks):
+    api, artist_client, make_artwork, make_listing, django_assert_num_queries, django_capture_on_commit_callbacks
+):
     first = make_artwork(80)
     assert ids(api.get(URL)) == [first["id"]]
     with django_assert_num_queries(0):
@@ -246,8 +305,11 @@ def test_a_forged_cursor_with_an_out_of_range_position_is_400(api, artist):
     import base64
     import json
 
-    for position in ({"s": "newest", "v": "2026-01-01T00:00:00+00:00", "i": 10**30},
-                     {"s": "popular", "v": 10**30, "i": 1}, {"s": "popular", "v": True, "i": 1}):
+    for position in (
+        {"s": "newest", "v": "2026-01-01T00:00:00+00:00", "i": 10**30},
+        {"s": "popular", "v": 10**30, "i": 1},
+        {"s": "popular", "v": True, "i": 1},
+    ):
         sort = position["s"]
         token = base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
         response = api.get(f"{URL}?sort={sort}&cursor={token}")

@@ -20,7 +20,8 @@ BUYERS = 50
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_buyers_of_one_exclusive_licence_make_exactly_one_paid_order(
-        artist, on_pro_plan, make_artwork, make_listing, make_user, client_for):
+    artist, on_pro_plan, make_artwork, make_listing, make_user, client_for
+):
     on_pro_plan(artist)
     artwork = make_artwork(90)
     listing = make_listing(artwork["id"], licence_type="exclusive", price=250_000)
@@ -48,8 +49,11 @@ def test_fifty_concurrent_buyers_of_one_exclusive_licence_make_exactly_one_paid_
     tally = Counter(outcomes)
     assert tally[(201, "fulfilled")] == 1, tally
     assert sum(count for (status, _), count in tally.items() if status == 409) == BUYERS - 1, tally
-    assert {code for (status, code) in tally if status == 409} <= {"exclusive_unavailable", "exclusive_reserved",
-                                                                    "listing_closed"}
+    assert {code for (status, code) in tally if status == 409} <= {
+        "exclusive_unavailable",
+        "exclusive_reserved",
+        "listing_closed",
+    }
     # unpaid orders reserve nothing (finding 12.7): the losers' orders are cancelled by the sale, not charged
     assert Order.objects.filter(state="fulfilled").count() == 1
     assert set(Order.objects.exclude(state="fulfilled").values_list("state", flat=True)) <= {"cancelled"}

@@ -52,7 +52,8 @@ def test_a_published_preview_carries_a_trusted_manifest_naming_its_record(make_a
     assert actions(reading) == ["c2pa.created", "c2pa.edited", "c2pa.watermarked", "c2pa.published"]
     assert reading.assertions["c2pa.actions.v2"]["actions"][0]["digitalSourceType"] == m.SOURCE_UPLOADED
     assert reading.assertions[m.AUTHOR_LABEL]["author"] == [
-        {"@type": "Person", "name": "Ada Lovelace", "url": f"/artists/{artist.public_id}"}]
+        {"@type": "Person", "name": "Ada Lovelace", "url": f"/artists/{artist.public_id}"}
+    ]
     atelier = reading.atelier
     assert atelier["record_id"] == str(record.public_id) and atelier["content_sha256"] == record.content_sha256
     assert atelier["chain_id"] == 31337 and atelier["transaction_hash"] is None and atelier["merkle_root"] is None
@@ -69,18 +70,24 @@ def test_a_published_preview_carries_a_trusted_manifest_naming_its_record(make_a
 
 def test_verify_recognises_the_signed_preview_itself(make_artwork, api):
     body = make_artwork(32)
-    result = api.post("/api/v1/verify", {"file": SimpleUploadedFile("p.jpg", preview_of(body["id"]))},
-                      format="multipart").json()
+    result = api.post(
+        "/api/v1/verify", {"file": SimpleUploadedFile("p.jpg", preview_of(body["id"]))}, format="multipart"
+    ).json()
     cr = result["content_credentials"]
     assert cr["status"] == "trusted" and cr["issued_by_atelier"] is True
     assert cr["record"]["id"] == body["provenance"]["record_id"]
 
 
-@pytest.mark.parametrize(("licence", "use"), [("personal", {"use": "notAllowed"}),
-                                              ("exclusive", {"use": "constrained", "constraint_info":
-                                                             "Only with the artist's written agreement."})])
+@pytest.mark.parametrize(
+    ("licence", "use"),
+    [
+        ("personal", {"use": "notAllowed"}),
+        ("exclusive", {"use": "constrained", "constraint_info": "Only with the artist's written agreement."}),
+    ],
+)
 def test_a_download_carries_the_training_mining_value_of_the_licence_sold(
-        licence, use, user_client, artist, on_pro_plan, make_artwork, make_listing, api):
+    licence, use, user_client, artist, on_pro_plan, make_artwork, make_listing, api
+):
     on_pro_plan(artist)
     body = make_artwork(33)
     assert buy(user_client, make_listing(body["id"], licence_type=licence)["id"]).status_code in (200, 201)
@@ -102,10 +109,12 @@ def test_the_artist_downloads_with_training_not_allowed(artist_client, make_artw
 
 
 def test_a_generated_work_says_trained_algorithmic_media_and_names_its_model_and_dataset(
-        artist, artist_client, generated_image_for):
+    artist, artist_client, generated_image_for
+):
     image = generated_image_for(artist, seed=42)
-    created = artist_client.post("/api/v1/artworks", {"title": "Seed 42", "generated_image": str(image.public_id)},
-                                 format="json")
+    created = artist_client.post(
+        "/api/v1/artworks", {"title": "Seed 42", "generated_image": str(image.public_id)}, format="json"
+    )
     assert created.status_code == 201, created.json()
     artwork_id = created.json()["id"]
     assert artist_client.post(f"/api/v1/artworks/{artwork_id}/publish").status_code == 200

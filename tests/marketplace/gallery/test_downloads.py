@@ -76,12 +76,15 @@ def test_a_link_still_inside_its_ttl_works(user_client, bought):
     assert user_client.get(path_of(url)).status_code == 200
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # the signature
-    lambda token: "x" + token[1:],  # the payload
-    lambda token: token.split(":")[0],  # no signature at all
-    lambda token: "garbage",
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # the signature
+        lambda token: "x" + token[1:],  # the payload
+        lambda token: token.split(":")[0],  # no signature at all
+        lambda token: "garbage",
+    ],
+)
 @pytest.mark.django_db
 def test_a_tampered_link_is_403(user_client, bought, tamper):
     token = path_of(link_for(user_client, bought["id"]).json()["url"]).removeprefix("/api/v1/downloads/")

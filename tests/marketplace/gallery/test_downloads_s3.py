@@ -65,8 +65,9 @@ def test_uploaded_originals_and_previews_land_in_the_bucket(s3_media, make_artwo
 
 
 @pytest.mark.django_db
-def test_a_download_link_redirects_to_a_presigned_url_of_the_original(unsigned_downloads, s3_media, user_client, bought,
-                                                                      settings):
+def test_a_download_link_redirects_to_a_presigned_url_of_the_original(
+    unsigned_downloads, s3_media, user_client, bought, settings
+):
     response = APIClient().get(link_for(user_client, bought["id"]))
     assert response.status_code == 302 and response["Cache-Control"] == "private, no-store"
     url = response["Location"]
@@ -111,15 +112,17 @@ def test_the_presigned_signature_is_made_with_our_credentials(unsigned_downloads
     query = parse_qs(parts.query)
     signed_at = datetime.datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
     key = parts.path.removeprefix(f"/{s3_media.bucket}/")
-    params = {"Bucket": s3_media.bucket, "Key": key,
-              "ResponseContentDisposition": query["response-content-disposition"][0],
-              "ResponseContentType": query["response-content-type"][0],
-              "ResponseCacheControl": query["response-cache-control"][0]}
+    params = {
+        "Bucket": s3_media.bucket,
+        "Key": key,
+        "ResponseContentDisposition": query["response-content-disposition"][0],
+        "ResponseContentType": query["response-content-type"][0],
+        "ResponseCacheControl": query["response-cache-control"][0],
+    }
 
     def signature(client) -> str:
         with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at.replace(tzinfo=None)):
-            again = client.generate_presigned_url("get_object", Params=params,
-                                                  ExpiresIn=int(query["X-Amz-Expires"][0]))
+            again = client.generate_presigned_url("get_object", Params=params, ExpiresIn=int(query["X-Amz-Expires"][0]))
         return parse_qs(urlsplit(again).query)["X-Amz-Signature"][0]
 
     assert signature(s3_client(s3_media.endpoint)) == query["X-Amz-Signature"][0]

@@ -18,8 +18,12 @@ def test_a_personal_listing_prices_the_artwork_for_browse(artist_client, api, ma
     response = offer(artist_client, artwork["id"], price=2_500, currency="eur")
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert (body["licence_type"], body["price"], body["currency"], body["state"]) == ("personal", 2_500, "EUR",
-                                                                                      "active")
+    assert (body["licence_type"], body["price"], body["currency"], body["state"]) == (
+        "personal",
+        2_500,
+        "EUR",
+        "active",
+    )
     detail = api.get(f"/api/v1/artworks/{artwork['id']}").json()
     assert detail["price"] == {"amount": 2_500, "currency": "EUR"} and detail["licence_types"] == ["personal"]
     assert [item["id"] for item in detail["listings"]] == [body["id"]]
@@ -29,8 +33,9 @@ def test_a_personal_listing_prices_the_artwork_for_browse(artist_client, api, ma
 
 @pytest.mark.parametrize("licence", ["commercial", "exclusive"])
 @pytest.mark.django_db
-def test_commercial_and_exclusive_need_a_plan_that_allows_them(artist_client, artist, make_artwork, on_pro_plan,
-                                                               licence):
+def test_commercial_and_exclusive_need_a_plan_that_allows_them(
+    artist_client, artist, make_artwork, on_pro_plan, licence
+):
     artwork = make_artwork(31)
     refused = offer(artist_client, artwork["id"], licence_type=licence, price=50_000)
     assert refused.status_code == 402
@@ -42,8 +47,9 @@ def test_commercial_and_exclusive_need_a_plan_that_allows_them(artist_client, ar
 
 
 @pytest.mark.django_db
-def test_one_active_listing_per_licence_type_and_one_currency_per_artwork(artist_client, artist, make_artwork,
-                                                                          on_pro_plan):
+def test_one_active_listing_per_licence_type_and_one_currency_per_artwork(
+    artist_client, artist, make_artwork, on_pro_plan
+):
     on_pro_plan(artist)
     artwork = make_artwork(32)
     first = offer(artist_client, artwork["id"]).json()
@@ -55,13 +61,25 @@ def test_one_active_listing_per_licence_type_and_one_currency_per_artwork(artist
     assert offer(artist_client, artwork["id"], licence_type="commercial", price=9_000).status_code == 201
     stored = Artwork.objects.get(public_id=artwork["id"])
     assert (stored.min_price, stored.offers_personal, stored.offers_commercial, stored.offers_exclusive) == (
-        2_500, True, True, False)
+        2_500,
+        True,
+        True,
+        False,
+    )
 
 
-@pytest.mark.parametrize("fields, field", [
-    ({"price": 0}, "price"), ({"price": -5}, "price"), ({"price": "ten"}, "price"), ({"price": 10**9}, "price"),
-    ({"price": 12.5}, "price"), ({"currency": "XYZ"}, "currency"), ({"licence_type": "forever"}, "licence_type"),
-])
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"price": 0}, "price"),
+        ({"price": -5}, "price"),
+        ({"price": "ten"}, "price"),
+        ({"price": 10**9}, "price"),
+        ({"price": 12.5}, "price"),
+        ({"currency": "XYZ"}, "currency"),
+        ({"licence_type": "forever"}, "licence_type"),
+    ],
+)
 @pytest.mark.django_db
 def test_bad_prices_currencies_and_licence_types_are_400(artist_client, make_artwork, fields, field):
     artwork = make_artwork(33)

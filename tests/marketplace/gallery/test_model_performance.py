@@ -9,15 +9,17 @@ from tests.marketplace.gallery.helpers import buy
 
 @pytest.mark.django_db
 def test_a_fine_tuned_model_shows_its_views_and_sales_beside_its_parents(
-        artist, artist_client, generated_image_for, make_listing, make_user, client_for):
+    artist, artist_client, generated_image_for, make_listing, make_user, client_for
+):
     parent_image = generated_image_for(artist, seed=1)
     child_image = generated_image_for(artist, seed=2)
     parent, child = parent_image.model_version, child_image.model_version
     TrainingRun.objects.filter(pk=child.training_run_id).update(init_from=parent)
     artworks = {}
     for name, image in (("parent", parent_image), ("child", child_image)):
-        created = artist_client.post("/api/v1/artworks", {"title": name, "generated_image": str(image.public_id)},
-                                     format="json").json()
+        created = artist_client.post(
+            "/api/v1/artworks", {"title": name, "generated_image": str(image.public_id)}, format="json"
+        ).json()
         assert artist_client.post(f"/api/v1/artworks/{created['id']}/publish").status_code == 200
         artworks[name] = created["id"]
     Artwork.objects.filter(public_id=artworks["parent"]).update(view_count=5)

@@ -8,15 +8,17 @@ from marketplace.gallery.services import ORDER_TRANSITIONS, order_transition
 from tests.marketplace.gallery.helpers import buy
 
 ALLOWED = {
-    ("pending", "pay"): "paid", ("pending", "cancel"): "cancelled", ("paid", "fulfil"): "fulfilled",
-    ("paid", "refund"): "refunded", ("fulfilled", "refund"): "refunded",
+    ("pending", "pay"): "paid",
+    ("pending", "cancel"): "cancelled",
+    ("paid", "fulfil"): "fulfilled",
+    ("paid", "refund"): "refunded",
+    ("fulfilled", "refund"): "refunded",
 }
 PAIRS = [(state, action) for state in OrderState.values for action in ORDER_TRANSITIONS]
 
 
 def test_the_table_is_exactly_the_documented_machine():
-    table = {(state, action): target for action, (sources, target, _) in ORDER_TRANSITIONS.items()
-             for state in sources}
+    table = {(state, action): target for action, (sources, target, _) in ORDER_TRANSITIONS.items() for state in sources}
     assert table == ALLOWED
 
 

@@ -39,12 +39,14 @@ def test_an_order_is_paid_fulfilled_licensed_credited_and_downloadable(user_clie
     order = Order.objects.get(public_id=body["id"])
     assert (order.platform_fee, order.artist_amount) == (200, 1_800) == (platform_fee(2_000), 2_000 - 200)
     assert [(e.from_state, e.to_state, e.actor_id) for e in OrderEvent.objects.filter(order=order)] == [
-        ("", "pending", user.pk), ("pending", "paid", user.pk), ("paid", "fulfilled", None)]
+        ("", "pending", user.pk),
+        ("pending", "paid", user.pk),
+        ("paid", "fulfilled", None),
+    ]
     grant = LicenceGrant.objects.get(order=order)
     assert (grant.holder, grant.licence_type, grant.state) == (user, "personal", "active")
     assert ledger_balance(user=artist) == {"USD": 1_800}
-    buyer_events = list(DomainEvent.objects.filter(user=user, type__startswith="order.").values_list("type",
-                                                                                                      flat=True))
+    buyer_events = list(DomainEvent.objects.filter(user=user, type__startswith="order.").values_list("type", flat=True))
     assert sorted(buyer_events) == ["order.created", "order.fulfilled", "order.paid"]
     assert DomainEvent.objects.filter(user=artist, type="sale.completed").count() == 1
     stored = Artwork.objects.get(public_id=artwork["id"])
@@ -95,13 +97,23 @@ def test_buying_your_own_artwork_is_400(artist_client, for_sale):
     assert not Order.objects.exists()
 
 
-@pytest.mark.parametrize("field, value", [("amount", 1), ("state", "fulfilled"), ("buyer", "x"),
-                                          ("price_paid", 1), ("artist_amount", 0), ("licence_type", "exclusive")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("amount", 1),
+        ("state", "fulfilled"),
+        ("buyer", "x"),
+        ("price_paid", 1),
+        ("artist_amount", 0),
+        ("licence_type", "exclusive"),
+    ],
+)
 @pytest.mark.django_db
 def test_writable_field_abuse_on_orders_is_400_and_writes_nothing(user_client, for_sale, field, value):
     _, listing = for_sale
-    response = user_client.post("/api/v1/orders", {"listing": listing["id"], "payment_method": "tok_visa",
-                                                    field: value}, format="json")
+    response = user_client.post(
+        "/api/v1/orders", {"listing": listing["id"], "payment_method": "tok_visa", field: value}, format="json"
+    )
     assert response.status_code == 400 and field in response.json()["errors"]
     assert not Order.objects.exists() and not Payment.objects.exists()
 
@@ -118,8 +130,9 @@ def test_a_declined_payment_is_402_and_the_order_can_be_paid_again(user_client, 
 
 
 @pytest.mark.django_db
-def test_an_asynchronous_payment_fulfils_the_order_when_it_succeeds(user_client, user, for_sale,
-                                                                    django_capture_on_commit_callbacks):
+def test_an_asynchronous_payment_fulfils_the_order_when_it_succeeds(
+    user_client, user, for_sale, django_capture_on_commit_callbacks
+):
     _, listing = for_sale
     response = buy(user_client, listing["id"], payment_method="tok_requires_action")
     assert response.status_code == 201
@@ -134,8 +147,9 @@ def test_an_asynchronous_payment_fulfils_the_order_when_it_succeeds(user_client,
 
 
 @pytest.mark.django_db
-def test_a_payment_landing_on_a_cancelled_order_is_refunded(user_client, user, for_sale, run_tasks,
-                                                            django_capture_on_commit_callbacks):
+def test_a_payment_landing_on_a_cancelled_order_is_refunded(
+    user_client, user, for_sale, run_tasks, django_capture_on_commit_callbacks
+):
     _, listing = for_sale
     body = buy(user_client, listing["id"], payment_method="tok_requires_action").json()
     cancelled = user_client.post(f"/api/v1/orders/{body['id']}/cancel")
@@ -151,13 +165,15 @@ def test_a_payment_landing_on_a_cancelled_order_is_refunded(user_client, user, f
 
 @pytest.mark.django_db
 def test_staff_refund_returns_the_money_revokes_the_licence_and_claws_back_the_credit(
-        user_client, user, artist, make_user, client_for, for_sale):
+    user_client, user, artist, make_user, client_for, for_sale
+):
     artwork, listing = for_sale
     order = buy(user_client, listing["id"]).json()
     assert user_client.post(f"/api/v1/orders/{order['id']}/refund").status_code == 403  # buyers cannot
     staff = make_user(role="staff")
-    response = client_for(staff).post(f"/api/v1/orders/{order['id']}/refund", {"reason": "duplicate purchase"},
-                                      format="json")
+    response = client_for(staff).post(
+        f"/api/v1/orders/{order['id']}/refund", {"reason": "duplicate purchase"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["state"] == "refunded"
     assert Payment.objects.get(public_id=order["payment"]["id"]).state == "refunded"
@@ -188,8 +204,10 @@ def test_another_users_order_is_404(client_for, make_user, user_client, for_sale
     order = buy(user_client, listing["id"], payment_method=None).json()
     other = client_for(make_user())
     assert other.get(f"/api/v1/orders/{order['id']}").status_code == 404
-    assert other.post(f"/api/v1/orders/{order['id']}/pay", {"payment_method": "tok_visa"},
-                      format="json").status_code == 404
+    assert (
+        other.post(f"/api/v1/orders/{order['id']}/pay", {"payment_method": "tok_visa"}, format="json").status_code
+        == 404
+    )
     assert other.post(f"/api/v1/orders/{order['id']}/cancel").status_code == 404
     assert Order.objects.get(public_id=order["id"]).state == "pending"
 
@@ -212,6 +230,7 @@ def test_the_artist_sees_sales_with_the_split(artist_client, user_client, for_sa
 
 # --- exclusive licences -------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def exclusive(artist, on_pro_plan, make_artwork, make_listing):
     on_pro_plan(artist)
@@ -222,7 +241,8 @@ def exclusive(artist, on_pro_plan, make_artwork, make_listing):
 
 @pytest.mark.django_db
 def test_an_exclusive_licence_sells_once_and_moves_ownership_through_provenance(
-        client_for, make_user, artist, exclusive):
+    client_for, make_user, artist, exclusive
+):
     artwork, listing, personal = exclusive
     first, second = make_user(), make_user()
     sold = buy(client_for(first), listing["id"])
@@ -237,7 +257,8 @@ def test_an_exclusive_licence_sells_once_and_moves_ownership_through_provenance(
     assert record.owner == f"accounts.user:{first.public_id}"
     assert [(entry["kind"], entry["from_ref"], entry["to_ref"]) for entry in owner_history(record=record)] == [
         ("registered", None, f"accounts.user:{artist.public_id}"),
-        ("transfer", f"accounts.user:{artist.public_id}", f"accounts.user:{first.public_id}")]
+        ("transfer", f"accounts.user:{artist.public_id}", f"accounts.user:{first.public_id}"),
+    ]
     assert ledger_balance(user=artist) == {"USD": 90_000}
     memo = LedgerEntry.objects.get(user=artist).memo
     assert memo.startswith("Sale of an exclusive licence for "), memo
@@ -290,8 +311,7 @@ def test_ordering_again_replaces_a_stale_or_repriced_unpaid_order(user_client, a
     settings.GALLERY_ORDER_PENDING_TIMEOUT = timedelta(0)
     fresh = buy(user_client, listing["id"], payment_method=None)
     assert fresh.status_code == 201 and fresh.json()["id"] != repriced.json()["id"]
-    assert list(Order.objects.order_by("pk").values_list("state", flat=True)) == ["cancelled", "cancelled",
-                                                                                   "pending"]
+    assert list(Order.objects.order_by("pk").values_list("state", flat=True)) == ["cancelled", "cancelled", "pending"]
 
 
 @pytest.mark.django_db
@@ -306,13 +326,17 @@ def test_paying_again_with_another_card_replaces_an_attempt_awaiting_3ds(user_cl
 
 @pytest.mark.django_db
 def test_an_exclusive_cannot_be_offered_or_sold_while_other_licences_are_held(
-        user_client, artist_client, artist, on_pro_plan, make_artwork, make_listing):
+    user_client, artist_client, artist, on_pro_plan, make_artwork, make_listing
+):
     on_pro_plan(artist)
     artwork = make_artwork(42)
     personal = make_listing(artwork["id"])
     buy(user_client, personal["id"])
-    response = artist_client.post(f"/api/v1/artworks/{artwork['id']}/listings",
-                                  {"licence_type": "exclusive", "price": 90_000, "currency": "USD"}, format="json")
+    response = artist_client.post(
+        f"/api/v1/artworks/{artwork['id']}/listings",
+        {"licence_type": "exclusive", "price": 90_000, "currency": "USD"},
+        format="json",
+    )
     assert response.status_code == 409 and response.json()["code"] == "licences_outstanding"
 
 

@@ -14,8 +14,7 @@ def near_copy(seed: int) -> bytes:
 
 
 @pytest.mark.django_db
-def test_publishing_registers_the_artwork_with_provenance_in_the_same_transaction(artist_client, artist,
-                                                                                   make_artwork):
+def test_publishing_registers_the_artwork_with_provenance_in_the_same_transaction(artist_client, artist, make_artwork):
     draft = make_artwork(20, publish=False)
     assert not ProvenanceRecord.objects.exists()
     response = artist_client.post(f"/api/v1/artworks/{draft['id']}/publish")
@@ -25,9 +24,14 @@ def test_publishing_registers_the_artwork_with_provenance_in_the_same_transactio
     record = record_by_sha256(sha256=draft["content_sha256"])
     assert record.subject == f"gallery.artwork:{draft['id']}"
     assert record.creator == record.owner == f"accounts.user:{artist.public_id}"
-    assert body["provenance"] == {"status": "pending", "record_id": str(record.public_id),
-                                  "content_sha256": draft["content_sha256"], "owner": record.owner,
-                                  "transaction_hash": None, "block_number": None}
+    assert body["provenance"] == {
+        "status": "pending",
+        "record_id": str(record.public_id),
+        "content_sha256": draft["content_sha256"],
+        "owner": record.owner,
+        "transaction_hash": None,
+        "block_number": None,
+    }
     assert DomainEvent.objects.filter(type="artwork.published", user=artist).count() == 1
 
 

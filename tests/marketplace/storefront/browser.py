@@ -40,9 +40,16 @@ def chromium() -> Iterator["object"]:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"],
+                executable_path=CHROMIUM,
+                headless=True,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
             )
             try:
                 yield browser
@@ -65,10 +72,14 @@ def axe_check(page, *, impacts: tuple[str, ...] = BLOCKING_IMPACTS, context: str
     violations = result["violations"]
     blocking = [v for v in violations if v.get("impact") in impacts]
     if blocking:
-        summary = [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-                    "nodes": [n["target"] for n in v["nodes"][:5]]} for v in blocking]
-        pytest.fail(f"axe-core found {len(blocking)} {'/'.join(impacts)} violation(s) on "
-                    f"{context or page.url}:\n{json.dumps(summary, indent=2)}")
+        summary = [
+            {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"][:5]]}
+            for v in blocking
+        ]
+        pytest.fail(
+            f"axe-core found {len(blocking)} {'/'.join(impacts)} violation(s) on "
+            f"{context or page.url}:\n{json.dumps(summary, indent=2)}"
+        )
     return violations
 
 

@@ -19,17 +19,34 @@ def media(settings, tmp_path):
 def publish(media) -> Callable[..., object]:
     """publish(artist, seed, title=…, price=…) -> a published artwork (with a personal listing when priced)."""
 
-    def make(artist, seed: int, *, title: str | None = None, price: int | None = 1500, currency: str = "USD",
-             tags: tuple[str, ...] = (), style: str = "", description: str = "", publish: bool = True):
+    def make(
+        artist,
+        seed: int,
+        *,
+        title: str | None = None,
+        price: int | None = 1500,
+        currency: str = "USD",
+        tags: tuple[str, ...] = (),
+        style: str = "",
+        description: str = "",
+        publish: bool = True,
+    ):
         artwork = gallery.artwork_create_from_upload(
-            artist=artist, raw=encode_png(synthetic_image(seed, size=(96, 96))), filename=f"{seed}.png",
-            title=title or f"Work {seed}", tags=list(tags), style=style, description=description)
+            artist=artist,
+            raw=encode_png(synthetic_image(seed, size=(96, 96))),
+            filename=f"{seed}.png",
+            title=title or f"Work {seed}",
+            tags=list(tags),
+            style=style,
+            description=description,
+        )
         if not publish:
             return artwork
         artwork = gallery.artwork_publish(artist=artist, artwork=artwork)
         if price is not None:
-            gallery.listing_create(artist=artist, artwork=artwork, licence_type="personal", price=price,
-                                   currency=currency)
+            gallery.listing_create(
+                artist=artist, artwork=artwork, licence_type="personal", price=price, currency=currency
+            )
         artwork.refresh_from_db()
         return artwork
 

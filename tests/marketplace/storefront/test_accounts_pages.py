@@ -24,8 +24,9 @@ def _confirm(client, mailbox):
 
 
 def test_sign_up_as_a_buyer_confirms_by_mail_signs_in_and_lands_home(client, mailoutbox):
-    response = client.post("/signup", {"email": "New@Example.com", "display_name": "Nia", "password": PASSWORD,
-                                       "role": "buyer"})
+    response = client.post(
+        "/signup", {"email": "New@Example.com", "display_name": "Nia", "password": PASSWORD, "role": "buyer"}
+    )
     assert response.status_code == 200 and "Check your email" in response.content.decode()
     response = _confirm(client, mailoutbox)
     assert response.status_code == 302 and response["Location"] == "/"
@@ -41,8 +42,9 @@ def test_sign_up_as_an_artist_goes_to_the_studio(client, mailoutbox):
 
 
 def test_bad_sign_up_shows_field_errors_and_keeps_what_was_typed(client, make_user):
-    response = client.post("/signup", {"email": "x@example.com", "display_name": "Kept Name",
-                                       "password": "1234567890", "role": "buyer"})
+    response = client.post(
+        "/signup", {"email": "x@example.com", "display_name": "Kept Name", "password": "1234567890", "role": "buyer"}
+    )
     html = response.content.decode()
     assert response.status_code == 400 and 'value="x@example.com"' in html and 'value="Kept Name"' in html
     response = client.post("/signup", {"email": "x@example.com", "password": "1234567890", "role": "staff"})
@@ -55,8 +57,9 @@ def test_bad_sign_up_shows_field_errors_and_keeps_what_was_typed(client, make_us
 
 def test_sign_in_and_out(client, make_user):
     user = make_user(email="me@example.com")
-    response = client.post("/login?next=/gallery", {"username": "me@example.com", "password": PASSWORD,
-                                                    "next": "/gallery"})
+    response = client.post(
+        "/login?next=/gallery", {"username": "me@example.com", "password": PASSWORD, "next": "/gallery"}
+    )
     assert response.status_code == 302 and response["Location"] == "/gallery"
     assert client.get("/").wsgi_request.user == user
     assert client.get("/logout").status_code == 405  # sign out is a POST (a link cannot sign anyone out)
@@ -66,8 +69,9 @@ def test_sign_in_and_out(client, make_user):
 
 def test_sign_in_refuses_an_outside_next(client, make_user):
     make_user(email="me@example.com")
-    response = client.post("/login", {"username": "me@example.com", "password": PASSWORD,
-                                      "next": "https://evil.example/"})
+    response = client.post(
+        "/login", {"username": "me@example.com", "password": PASSWORD, "next": "https://evil.example/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/"
 
 
@@ -80,22 +84,25 @@ def test_wrong_password_rerenders_with_the_email_kept_and_locks_like_the_api(cli
         assert 'value="me@example.com"' in response.content.decode()
     response = client.post("/login", {"username": "me@example.com", "password": PASSWORD})
     assert response.status_code == 400 and "Too many failed logins" in response.content.decode()
-    api = client.post("/api/v1/auth/login", {"email": "me@example.com", "password": PASSWORD},
-                      content_type="application/json")
+    api = client.post(
+        "/api/v1/auth/login", {"email": "me@example.com", "password": PASSWORD}, content_type="application/json"
+    )
     assert api.status_code == 429  # the same lock, whichever door was used
 
 
 def test_pages_need_the_csrf_token_and_a_failure_is_a_page(make_user):
     make_user(email="me@example.com")
     browser = Client(enforce_csrf_checks=True)
-    response = browser.post("/login", {"username": "me@example.com", "password": PASSWORD},
-                            HTTP_ACCEPT="text/html,application/xhtml+xml")
+    response = browser.post(
+        "/login", {"username": "me@example.com", "password": PASSWORD}, HTTP_ACCEPT="text/html,application/xhtml+xml"
+    )
     html = response.content.decode()
     assert response.status_code == 403 and "This form has expired" in html and "<h1>" in html
     form = browser.get("/login").content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-    response = browser.post("/login", {"username": "me@example.com", "password": PASSWORD,
-                                       "csrfmiddlewaretoken": token})
+    response = browser.post(
+        "/login", {"username": "me@example.com", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 302
 
 
@@ -105,11 +112,13 @@ def test_password_change_revokes_api_tokens_and_keeps_this_session(client, make_
     client.force_login(user)
     other = Client()
     other.force_login(user)
-    response = client.post("/account/password", {"old_password": "nope", "new_password1": NEW_PASSWORD,
-                                                  "new_password2": NEW_PASSWORD})
+    response = client.post(
+        "/account/password", {"old_password": "nope", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
     assert response.status_code == 200 and "incorrectly" in response.content.decode()
-    response = client.post("/account/password", {"old_password": PASSWORD, "new_password1": NEW_PASSWORD,
-                                                 "new_password2": NEW_PASSWORD})
+    response = client.post(
+        "/account/password", {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
     assert response.status_code == 302 and response["Location"] == "/account/password/done"
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD) and not AuthToken.objects.filter(user=user).exists()

@@ -25,16 +25,18 @@ def sale(make_user, publish):
 
 
 @pytest.mark.django_db
-def test_a_declined_card_then_a_good_one_on_the_same_order_gives_a_receipt_licence_and_download(
-        make_user, sale):
+def test_a_declined_card_then_a_good_one_on_the_same_order_gives_a_receipt_licence_and_download(make_user, sale):
     artist, artwork, listing = sale
     buyer = make_user(display_name="Bea")
     client = signed_in(buyer)
     page = client.get(f"/checkout/{listing.public_id}", **HTML)
     assert page.status_code == 200 and b"Personal licence" in page.content and b"20.00 USD" in page.content
 
-    declined = client.post(f"/checkout/{listing.public_id}", {"listing": str(listing.public_id),
-                                                              "payment_method": "tok_card_declined"}, follow=True)
+    declined = client.post(
+        f"/checkout/{listing.public_id}",
+        {"listing": str(listing.public_id), "payment_method": "tok_card_declined"},
+        follow=True,
+    )
     order = Order.objects.get()
     assert declined.redirect_chain[-1][0] == f"/orders/{order.public_id}"
     assert b"Your card was declined." in declined.content and b"Pay 20.00 USD" in declined.content
@@ -50,8 +52,15 @@ def test_a_declined_card_then_a_good_one_on_the_same_order_gives_a_receipt_licen
     library = client.get("/library/", **HTML)
     assert b"Harbour at dusk" in library.content and str(grant.public_id).encode() in library.content
     document = client.get(f"/library/licences/{grant.public_id}", **HTML).content.decode()
-    for expected in ("Personal licence", "Ada", "Bea", artwork.content_sha256, "20.00 USD", str(order.public_id),
-                     "You may not"):
+    for expected in (
+        "Personal licence",
+        "Ada",
+        "Bea",
+        artwork.content_sha256,
+        "20.00 USD",
+        str(order.public_id),
+        "You may not",
+    ):
         assert expected in document, expected
     link = client.post(f"/library/licences/{grant.public_id}/download")
     assert link.status_code == 302 and link["Location"].startswith("/api/v1/downloads/")
@@ -62,8 +71,9 @@ def test_a_declined_card_then_a_good_one_on_the_same_order_gives_a_receipt_licen
 def test_bad_checkout_input_rerenders_with_errors_and_keeps_the_choice(make_user, sale):
     _, _, listing = sale
     client = signed_in(make_user())
-    response = client.post(f"/checkout/{listing.public_id}", {"listing": str(listing.public_id),
-                                                              "payment_method": "tok_bogus"}, **HTML)
+    response = client.post(
+        f"/checkout/{listing.public_id}", {"listing": str(listing.public_id), "payment_method": "tok_bogus"}, **HTML
+    )
     assert response.status_code == 400 and b"checked" in response.content
     assert not Order.objects.exists()
 
@@ -86,8 +96,9 @@ def test_strangers_get_404_on_others_orders_and_licences(make_user, sale):
 @pytest.mark.django_db
 def test_the_artist_sees_the_sale_and_requests_a_payout(make_user, sale):
     artist, _, listing = sale
-    signed_in(make_user()).post(f"/checkout/{listing.public_id}", {"listing": str(listing.public_id),
-                                                                   "payment_method": "tok_visa"})
+    signed_in(make_user()).post(
+        f"/checkout/{listing.public_id}", {"listing": str(listing.public_id), "payment_method": "tok_visa"}
+    )
     client = signed_in(artist)
     page = client.get("/studio/sales", **HTML)
     assert b"Harbour at dusk" in page.content and b"18.00 USD" in page.content

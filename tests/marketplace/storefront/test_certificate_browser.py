@@ -18,16 +18,35 @@ def certified(chain_settings, run_chain, anvil_mine, make_user):  # noqa: F811
     from provenance.services import hash_file, lineage_record_register, record_register
 
     ref = f"accounts.user:{make_user(role='artist', display_name='Mira Okafor').public_id}"
-    dataset = lineage_record_register(kind="dataset", subject=f"generation.dataset:{uuid.uuid4()}", creator=ref,
-                                      owner=ref, fields={"dataset_hash": sha256_of_bytes(b"images"), "image_count": 12})
-    model = lineage_record_register(kind="model_version", subject=f"generation.model_version:{uuid.uuid4()}",
-                                    creator=ref, owner=ref, parent=dataset,
-                                    fields={"onnx_sha256": sha256_of_bytes(b"onnx"), "dataset_hash":
-                                            dataset.manifest["dataset_hash"],
-                                            "config": {"arch": "fastgan", "resolution": 64}})
+    dataset = lineage_record_register(
+        kind="dataset",
+        subject=f"generation.dataset:{uuid.uuid4()}",
+        creator=ref,
+        owner=ref,
+        fields={"dataset_hash": sha256_of_bytes(b"images"), "image_count": 12},
+    )
+    model = lineage_record_register(
+        kind="model_version",
+        subject=f"generation.model_version:{uuid.uuid4()}",
+        creator=ref,
+        owner=ref,
+        parent=dataset,
+        fields={
+            "onnx_sha256": sha256_of_bytes(b"onnx"),
+            "dataset_hash": dataset.manifest["dataset_hash"],
+            "config": {"arch": "fastgan", "resolution": 64},
+        },
+    )
     hashes = hash_file(raw=encode_png(synthetic_image(4)))
-    artwork = record_register(content_sha256=hashes.sha256, pdq=hashes.pdq, pdq_quality=hashes.pdq_quality,
-                              subject=f"gallery.artwork:{uuid.uuid4()}", creator=ref, owner=ref, parent=model)
+    artwork = record_register(
+        content_sha256=hashes.sha256,
+        pdq=hashes.pdq,
+        pdq_quality=hashes.pdq_quality,
+        subject=f"gallery.artwork:{uuid.uuid4()}",
+        creator=ref,
+        owner=ref,
+        parent=model,
+    )
     run_chain("batch")
     anvil_mine(2)
     run_chain("confirm")

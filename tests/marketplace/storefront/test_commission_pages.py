@@ -21,15 +21,25 @@ def local(when) -> str:
 
 
 def brief_form(**changes) -> dict:
-    return {"title": "A fox", "description": "A red fox in the snow, watercolour.", "style": "watercolour",
-            "budget": "50.00", "currency": "USD", "deadline": local(timezone.now() + timedelta(days=10))} | changes
+    return {
+        "title": "A fox",
+        "description": "A red fox in the snow, watercolour.",
+        "style": "watercolour",
+        "budget": "50.00",
+        "currency": "USD",
+        "deadline": local(timezone.now() + timedelta(days=10)),
+    } | changes
 
 
 @pytest.fixture
 def people(make_user, studio_media):
     client_user, artist = make_user(role="buyer"), make_user(role="artist", display_name="Vera")
-    return {"client": client_user, "artist": artist, "as_client": page_client(client_user),
-            "as_artist": page_client(artist)}
+    return {
+        "client": client_user,
+        "artist": artist,
+        "as_client": page_client(client_user),
+        "as_artist": page_client(artist),
+    }
 
 
 def post_brief(as_client, **changes) -> Commission:
@@ -42,8 +52,12 @@ def post_brief(as_client, **changes) -> Commission:
 
 
 def send_offer(as_artist, commission, **changes) -> Offer:
-    body = {"price": "45.00", "delivery_by": local(timezone.now() + timedelta(days=5)), "revisions": "1",
-            "message": "I can do this."} | changes
+    body = {
+        "price": "45.00",
+        "delivery_by": local(timezone.now() + timedelta(days=5)),
+        "revisions": "1",
+        "message": "I can do this.",
+    } | changes
     response = as_artist.post(f"/commissions/{commission.public_id}/offer", body)
     assert response.status_code == 302, form_errors(html_of(response))
     return Offer.objects.get(commission=commission, artist__isnull=False, state="pending")
@@ -82,9 +96,10 @@ def test_a_commission_from_brief_to_completion_through_the_pages(people):
     empty = as_artist.post(f"/commissions/{commission.public_id}/deliver/upload", {"note": "Here it is"})
     assert empty.status_code == 400 and field_errors(html_of(empty), "images")
     assert input_value(html_of(empty), "note") == "Here it is"
-    delivered = as_artist.post(f"/commissions/{commission.public_id}/deliver/upload",
-                               {"images": [SimpleUploadedFile("fox.png", png(color=(10, 30, 90)))],
-                                "note": "First go"})
+    delivered = as_artist.post(
+        f"/commissions/{commission.public_id}/deliver/upload",
+        {"images": [SimpleUploadedFile("fox.png", png(color=(10, 30, 90)))], "note": "First go"},
+    )
     assert delivered.status_code == 302
     first = Delivery.objects.get(commission=commission)
 
@@ -93,13 +108,19 @@ def test_a_commission_from_brief_to_completion_through_the_pages(people):
     assert 'id="accept-delivery-form"' in page and 'id="revision-form"' in page
     no_note = as_client.post(f"/commissions/deliveries/{first.public_id}/revision", {"note": ""})
     assert no_note.status_code == 400 and field_errors(html_of(no_note), "note")
-    assert as_client.post(f"/commissions/deliveries/{first.public_id}/revision",
-                          {"note": "More snow, please."}).status_code == 302
+    assert (
+        as_client.post(
+            f"/commissions/deliveries/{first.public_id}/revision", {"note": "More snow, please."}
+        ).status_code
+        == 302
+    )
     commission.refresh_from_db()
     assert commission.state == CommissionState.REVISION_REQUESTED and commission.revisions_used == 1
 
-    as_artist.post(f"/commissions/{commission.public_id}/deliver/upload",
-                   {"images": [SimpleUploadedFile("fox2.png", png(color=(250, 250, 250)))], "note": "Snowier"})
+    as_artist.post(
+        f"/commissions/{commission.public_id}/deliver/upload",
+        {"images": [SimpleUploadedFile("fox2.png", png(color=(250, 250, 250)))], "note": "Snowier"},
+    )
     second = Delivery.objects.get(commission=commission, number=2)
     page = html_of(as_client.get(f"/commissions/{commission.public_id}/"))
     assert 'id="revision-form"' not in page and "All included revisions are used." in page
@@ -129,13 +150,17 @@ def test_a_bad_brief_rerenders_with_its_errors_and_keeps_what_was_typed(people):
 def test_a_bad_offer_is_shown_on_its_fields(people):
     commission = post_brief(people["as_client"], deadline=local(timezone.now() + timedelta(days=3)))
     url = f"/commissions/{commission.public_id}/offer"
-    late = people["as_artist"].post(url, {"price": "45", "revisions": "1", "message": "Soon",
-                                          "delivery_by": local(timezone.now() + timedelta(days=30))})
-    assert late.status_code == 400 and any("deadline" in message
-                                           for message in field_errors(html_of(late), "delivery_by"))
+    late = people["as_artist"].post(
+        url,
+        {"price": "45", "revisions": "1", "message": "Soon", "delivery_by": local(timezone.now() + timedelta(days=30))},
+    )
+    assert late.status_code == 400 and any(
+        "deadline" in message for message in field_errors(html_of(late), "delivery_by")
+    )
     assert input_value(html_of(late), "message") == "Soon"
-    too_many = people["as_artist"].post(url, {"price": "45", "revisions": "99",
-                                              "delivery_by": local(timezone.now() + timedelta(days=1))})
+    too_many = people["as_artist"].post(
+        url, {"price": "45", "revisions": "99", "delivery_by": local(timezone.now() + timedelta(days=1))}
+    )
     assert too_many.status_code == 400 and field_errors(html_of(too_many), "revisions")
     assert not Offer.objects.exists()
 
@@ -145,9 +170,10 @@ def test_a_client_cannot_offer_on_their_own_brief_and_a_buyer_sees_no_open_brief
     commission = post_brief(people["as_client"])
     page = html_of(people["as_client"].get(f"/commissions/{commission.public_id}/"))
     assert 'id="offer-form"' not in page
-    forged = people["as_client"].post(f"/commissions/{commission.public_id}/offer",
-                                      {"price": "45", "revisions": "1",
-                                       "delivery_by": local(timezone.now() + timedelta(days=1))})
+    forged = people["as_client"].post(
+        f"/commissions/{commission.public_id}/offer",
+        {"price": "45", "revisions": "1", "delivery_by": local(timezone.now() + timedelta(days=1))},
+    )
     assert forged.status_code == 403
     assert "Only artists send offers" in html_of(page_client(make_user(role="buyer")).get("/commissions/briefs"))
     assert not Offer.objects.exists()
@@ -160,8 +186,10 @@ def test_strangers_get_404_and_visitors_are_sent_to_sign_in(people, make_user, c
     stranger = page_client(make_user(role="buyer"))
     for path in (f"/commissions/{commission.public_id}/", f"/commissions/{commission.public_id}/deliveries"):
         assert stranger.get(path).status_code == 404
-    assert stranger.post(f"/commissions/offers/{offer.public_id}/accept",
-                         {"payment_method": "tok_visa"}).status_code == 404
+    assert (
+        stranger.post(f"/commissions/offers/{offer.public_id}/accept", {"payment_method": "tok_visa"}).status_code
+        == 404
+    )
     assert stranger.post(f"/commissions/{commission.public_id}/cancel").status_code == 404
     response = client.get(f"/commissions/{commission.public_id}/")
     assert response.status_code == 302 and "login" in response["Location"]
@@ -170,8 +198,9 @@ def test_strangers_get_404_and_visitors_are_sent_to_sign_in(people, make_user, c
 
 
 @pytest.mark.django_db
-def test_delivering_from_a_model_polls_until_the_images_arrive(people, tiny_model, run_tasks,
-                                                              django_capture_on_commit_callbacks):
+def test_delivering_from_a_model_polls_until_the_images_arrive(
+    people, tiny_model, run_tasks, django_capture_on_commit_callbacks
+):
     as_client, as_artist, artist = people["as_client"], people["as_artist"], people["artist"]
     model = tiny_model(artist)
     commission = post_brief(as_client)
@@ -179,11 +208,14 @@ def test_delivering_from_a_model_polls_until_the_images_arrive(people, tiny_mode
     as_client.post(f"/commissions/offers/{offer.public_id}/accept", {"payment_method": "tok_visa"})
     page = html_of(as_artist.get(f"/commissions/{commission.public_id}/"))
     assert 'id="deliver-model-form"' in page and str(model.public_id) in page
-    too_many = as_artist.post(f"/commissions/{commission.public_id}/deliver/model",
-                              {"model": str(model.public_id), "count": "999"})
+    too_many = as_artist.post(
+        f"/commissions/{commission.public_id}/deliver/model", {"model": str(model.public_id), "count": "999"}
+    )
     assert too_many.status_code == 400 and field_errors(html_of(too_many), "count")
-    response = as_artist.post(f"/commissions/{commission.public_id}/deliver/model",
-                              {"model": str(model.public_id), "count": "2", "seed": "7", "note": "From my model"})
+    response = as_artist.post(
+        f"/commissions/{commission.public_id}/deliver/model",
+        {"model": str(model.public_id), "count": "2", "seed": "7", "note": "From my model"},
+    )
     assert response.status_code == 302
     partial_url = f"/commissions/{commission.public_id}/deliveries"
     partial = html_of(as_artist.get(partial_url))
@@ -200,8 +232,10 @@ def test_delivering_from_a_model_polls_until_the_images_arrive(people, tiny_mode
 @pytest.mark.django_db
 def test_the_client_cancels_an_open_brief_and_the_page_stops_offering_it(people):
     commission = post_brief(people["as_client"])
-    assert people["as_client"].post(f"/commissions/{commission.public_id}/cancel",
-                                    {"note": "Changed my mind"}).status_code == 302
+    assert (
+        people["as_client"].post(f"/commissions/{commission.public_id}/cancel", {"note": "Changed my mind"}).status_code
+        == 302
+    )
     commission.refresh_from_db()
     assert commission.state == CommissionState.CANCELLED
     page = html_of(people["as_client"].get(f"/commissions/{commission.public_id}/"))

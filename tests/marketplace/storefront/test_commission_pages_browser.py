@@ -54,8 +54,9 @@ def test_a_client_and_an_artist_complete_a_commission(live_server, make_user, se
         commission = Commission.objects.get()
         assert commission.budget == 6000 and commission.references.count() == 1
         # lazy images load after the page does: wait for them (a broken one never gets a width and times out)
-        as_client.wait_for_function("[...document.querySelectorAll('main img')]"
-                                    ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
+        as_client.wait_for_function(
+            "[...document.querySelectorAll('main img')].every(i => i.complete && i.naturalWidth > 0)", timeout=30_000
+        )
         axe_check(as_client)
         screenshot(as_client, "commission-brief")
 

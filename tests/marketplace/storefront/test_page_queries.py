@@ -30,15 +30,18 @@ def test_public_pages_run_a_constant_number_of_queries(client, settings, make_us
             publish(artist, 10 * round_ + index + 1, tags=("sea", f"t{index}"))
             publish(first, 200 + 10 * round_ + index, tags=("sea",))
         if round_ == 1:
-            gallery.listing_create(artist=first, artwork=focus, licence_type="commercial", price=9000,
-                                   currency="USD")
+            gallery.listing_create(artist=first, artwork=focus, licence_type="commercial", price=9000, currency="USD")
         if round_ == 2:
-            gallery.listing_create(artist=first, artwork=focus, licence_type="exclusive", price=90000,
-                                   currency="USD")
+            gallery.listing_create(artist=first, artwork=focus, licence_type="exclusive", price=90000, currency="USD")
         client.logout()
-        for name, url in {"home": "/", "gallery": "/gallery?tag=sea", "artwork": f"/artworks/{focus.public_id}",
-                          "artist": f"/artists/{first.public_id}", "artist-api": "/api/v1/artists",
-                          "artist-detail-api": f"/api/v1/artists/{first.public_id}"}.items():
+        for name, url in {
+            "home": "/",
+            "gallery": "/gallery?tag=sea",
+            "artwork": f"/artworks/{focus.public_id}",
+            "artist": f"/artists/{first.public_id}",
+            "artist-api": "/api/v1/artists",
+            "artist-detail-api": f"/api/v1/artists/{first.public_id}",
+        }.items():
             counts.setdefault(name, []).append(queries(client, url))
         client.force_login(make_user(role="buyer"))
         counts.setdefault("artwork-signed-in", []).append(queries(client, f"/artworks/{focus.public_id}"))

@@ -30,15 +30,27 @@ def catalogue(settings, tmp_path, make_user, publish):
     mira.bio = "I train small GANs on my own harbour sketches."
     mira.save()
     theo = make_user(role="artist", email="theo@example.com", display_name="Theo Lind")
-    works = [publish(mira, seed, title=title, price=price, tags=tags, style=style,
-                     description=f"{title}, generated from my sketchbook model.")
-             for seed, title, price, tags, style in [
-                 (1, "Harbour at Dusk", 2500, ("sea", "dusk"), "pixel"),
-                 (2, "Lighthouse Night", 4000, ("sea", "night"), "pixel"),
-                 (3, "Red Cliffs", 1200, ("land",), "oil"),
-                 (4, "Quiet Bay", 900, ("sea",), "pixel")]]
-    works += [publish(theo, seed, title=f"Field Study {seed}", price=700 + seed * 100, tags=("land",), style="ink")
-              for seed in range(5, 11)]
+    works = [
+        publish(
+            mira,
+            seed,
+            title=title,
+            price=price,
+            tags=tags,
+            style=style,
+            description=f"{title}, generated from my sketchbook model.",
+        )
+        for seed, title, price, tags, style in [
+            (1, "Harbour at Dusk", 2500, ("sea", "dusk"), "pixel"),
+            (2, "Lighthouse Night", 4000, ("sea", "night"), "pixel"),
+            (3, "Red Cliffs", 1200, ("land",), "oil"),
+            (4, "Quiet Bay", 900, ("sea",), "pixel"),
+        ]
+    ]
+    works += [
+        publish(theo, seed, title=f"Field Study {seed}", price=700 + seed * 100, tags=("land",), style="ink")
+        for seed in range(5, 11)
+    ]
     return {"mira": mira, "theo": theo, "works": works}
 
 
@@ -67,8 +79,12 @@ def test_a_visitor_browses_filters_and_opens_an_artwork(live_server, catalogue):
         page.click("#filters button[type=submit]")
         # filters changed one by one may each send a request; wait for the answer to the last one (sorted by price)
         expected = ["Quiet Bay", "Harbour at Dusk", "Lighthouse Night"]
-        page.wait_for_function("(want) => JSON.stringify([...document.querySelectorAll('#results .card-title')]"
-                               ".map(e => e.innerText)) === JSON.stringify(want)", arg=expected, timeout=15000)
+        page.wait_for_function(
+            "(want) => JSON.stringify([...document.querySelectorAll('#results .card-title')]"
+            ".map(e => e.innerText)) === JSON.stringify(want)",
+            arg=expected,
+            timeout=15000,
+        )
         assert titles(page) == expected
         assert page.evaluate("window.__notReloaded === true")  # htmx swapped the results in place
         assert "style=pixel" in page.url and "sort=price" in page.url  # and the address says so
@@ -119,8 +135,7 @@ def _png_of(raw: bytes, size: int | None = None, fmt: str = "PNG") -> bytes:
     return out.getvalue()
 
 
-def test_anyone_verifies_a_downloaded_file_and_a_resized_copy(live_server, catalogue, client_for, tmp_path,
-                                                             settings):
+def test_anyone_verifies_a_downloaded_file_and_a_resized_copy(live_server, catalogue, client_for, tmp_path, settings):
     settings.CHAIN_RPC_URL = "http://127.0.0.1:9"  # no chain in this test: the page says the check is unavailable
     work = catalogue["works"][0]
     api = client_for(catalogue["mira"])  # the artist downloads their own original through a signed link

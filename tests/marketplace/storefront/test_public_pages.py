@@ -119,8 +119,9 @@ def test_gallery_answers_htmx_with_the_results_fragment(client, artist, publish)
 
 
 def test_artwork_page_shows_terms_in_plain_words_price_buy_link_and_provenance(client, artist, publish):
-    artwork = publish(artist, 1, title="Lighthouse", price=1250, tags=("sea",), style="pixel",
-                      description="A lighthouse at night.")
+    artwork = publish(
+        artist, 1, title="Lighthouse", price=1250, tags=("sea",), style="pixel", description="A lighthouse at night."
+    )
     listing = artwork.listings.get()
     html = page(client, f"/artworks/{artwork.public_id}")
     terms = TERMS["personal"]
@@ -213,8 +214,9 @@ def test_open_to_commissions_is_set_through_the_profile_api(artist, client_for):
     assert artist.open_to_commissions is False
 
 
-def test_anonymous_pages_are_cached_and_retired_by_a_publish(client, artist, publish, settings,
-                                                             django_capture_on_commit_callbacks):
+def test_anonymous_pages_are_cached_and_retired_by_a_publish(
+    client, artist, publish, settings, django_capture_on_commit_callbacks
+):
     settings.GALLERY_BROWSE_CACHE_SECONDS = 60
     with django_capture_on_commit_callbacks(execute=True):
         publish(artist, 1, title="First Light")

@@ -16,7 +16,10 @@ from tests.marketplace.storefront.browser import DESKTOP, axe_check, chromium, s
 
 TRAINING_STEPS = 240
 ADVANCED = {key: value for key, value in TINY_CONFIG.items() if key not in ("resolution", "steps", "batch_size")} | {
-    "checkpoint_every": 80, "sample_every": 40, "log_every": 5}
+    "checkpoint_every": 80,
+    "sample_every": 40,
+    "log_every": 5,
+}
 
 
 def mark_document(page) -> None:
@@ -31,8 +34,9 @@ def not_reloaded(page) -> bool:
 @pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_server, make_user, settings, tmp_path,
-                                                                        subprocess_env):
+def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(
+    live_server, make_user, settings, tmp_path, subprocess_env
+):
     import json
 
     media, runs = tmp_path / "media", tmp_path / "runs"
@@ -84,8 +88,7 @@ def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_ser
             mark_document(page)
 
             # the partial is polled: the step climbs and a sample grid appears while the document stays the same
-            page.wait_for_function("Number(document.querySelector('#run-progress').dataset.step) > 0",
-                                   timeout=180_000)
+            page.wait_for_function("Number(document.querySelector('#run-progress').dataset.step) > 0", timeout=180_000)
             page.wait_for_selector("#sample-grid", timeout=180_000)
             seen_running = page.get_attribute("#run-progress", "data-state")
             axe_check(page)
@@ -95,8 +98,11 @@ def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_ser
             run = TrainingRun.objects.get()
             assert seen_running in ("running", "succeeded") and run.step == TRAINING_STEPS
             assert page.inner_text("#run-step") == str(TRAINING_STEPS)
-            page.wait_for_function("['#sample-grid', '#loss-curve'].map(s => document.querySelector(s))"
-                                   ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
+            page.wait_for_function(
+                "['#sample-grid', '#loss-curve'].map(s => document.querySelector(s))"
+                ".every(i => i.complete && i.naturalWidth > 0)",
+                timeout=30_000,
+            )
             assert page.evaluate("document.querySelector('#loss-curve').naturalWidth") == 640
             axe_check(page)
             screenshot(page, "studio-run-finished")
@@ -114,8 +120,10 @@ def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_ser
             page.wait_for_selector("#job-images[data-state=succeeded]", timeout=120_000)
             assert not_reloaded(page)
             assert page.locator("#job-images img").count() == 4
-            page.wait_for_function("[...document.querySelectorAll('#job-images img')]"
-                                   ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
+            page.wait_for_function(
+                "[...document.querySelectorAll('#job-images img')].every(i => i.complete && i.naturalWidth > 0)",
+                timeout=30_000,
+            )
             axe_check(page)
             screenshot(page, "studio-generation")
 
@@ -153,8 +161,9 @@ def test_an_artist_uploads_trains_watches_generates_publishes_and_lists(live_ser
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_without_javascript_the_studio_still_generates_and_the_page_refreshes_itself(live_server, make_user,
-                                                                                      settings, tmp_path):
+def test_without_javascript_the_studio_still_generates_and_the_page_refreshes_itself(
+    live_server, make_user, settings, tmp_path
+):
     from tests.generation.factories import export_tiny_onnx, install_model_version
     from tests.helpers import run_queued_tasks
 

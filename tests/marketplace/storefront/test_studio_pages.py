@@ -43,15 +43,30 @@ def upload_dataset(client, files: dict[str, bytes], name: str = "Shapes", *, pro
 
 
 def tiny_config_json(**changes) -> str:
-    return json.dumps({key: value for key, value in {**TINY_CONFIG, **changes}.items()
-                       if key not in ("resolution", "steps", "batch_size")})
+    return json.dumps(
+        {
+            key: value
+            for key, value in {**TINY_CONFIG, **changes}.items()
+            if key not in ("resolution", "steps", "batch_size")
+        }
+    )
 
 
 # --- who may enter -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/studio/", "/studio/datasets/", "/studio/training/new", "/studio/models/",
-                                  "/studio/generations/", "/studio/artworks/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/studio/",
+        "/studio/datasets/",
+        "/studio/training/new",
+        "/studio/models/",
+        "/studio/generations/",
+        "/studio/artworks/",
+    ],
+)
 def test_the_studio_sends_a_visitor_to_sign_in_and_refuses_a_buyer(client, make_user, path):
     response = client.get(path)
     assert response.status_code == 302 and "login" in response["Location"] and "next=" in response["Location"]
@@ -61,11 +76,11 @@ def test_the_studio_sends_a_visitor_to_sign_in_and_refuses_a_buyer(client, make_
 @pytest.mark.django_db
 def test_a_polled_partial_whose_session_ended_sends_the_whole_page_to_sign_in(client):
     partial = "/studio/training/00000000-0000-4000-8000-000000000000/progress"
-    response = client.get(partial, HTTP_HX_REQUEST="true",
-                          HTTP_HX_CURRENT_URL="/studio/training/00000000-0000-4000-8000-000000000000/")
+    response = client.get(
+        partial, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="/studio/training/00000000-0000-4000-8000-000000000000/"
+    )
     assert response.status_code == 204 and "login" in response["HX-Redirect"]
-    assert "next=/studio/training/00000000-0000-4000-8000-000000000000/" in response["HX-Redirect"].replace(
-        "%2F", "/")
+    assert "next=/studio/training/00000000-0000-4000-8000-000000000000/" in response["HX-Redirect"].replace("%2F", "/")
 
 
 @pytest.mark.django_db
@@ -84,10 +99,16 @@ def test_studio_forms_need_the_csrf_token(artist, studio_media):
 
 # --- datasets ------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_an_upload_keeps_the_good_images_and_shows_why_each_other_file_was_not_used(as_artist, artist):
-    files = {"good1.png": shape_image(1), "good2.png": shape_image(2), "again.png": shape_image(1),
-             "evil.svg": SVG, "notes.txt": b"hello"}
+    files = {
+        "good1.png": shape_image(1),
+        "good2.png": shape_image(2),
+        "again.png": shape_image(1),
+        "evil.svg": SVG,
+        "notes.txt": b"hello",
+    }
     response = upload_dataset(as_artist, files)
     assert response.status_code == 302
     dataset = Dataset.objects.get(owner=artist)
@@ -159,8 +180,10 @@ def test_too_many_files_for_django_is_a_413_page_not_a_crash(as_artist, settings
 def test_a_dataset_in_use_cannot_be_deleted_and_says_so(as_artist, artist):
     upload_dataset(as_artist, {"shapes.zip": labelled_zip(per_class=3)})
     dataset = Dataset.objects.get()
-    as_artist.post("/studio/training/new", {"dataset": dataset.public_id, "resolution": 32, "steps": 6,
-                                            "batch_size": 8, "advanced": tiny_config_json()})
+    as_artist.post(
+        "/studio/training/new",
+        {"dataset": dataset.public_id, "resolution": 32, "steps": 6, "batch_size": 8, "advanced": tiny_config_json()},
+    )
     page = html_of(as_artist.get(f"/studio/datasets/{dataset.public_id}/"))
     assert "Delete this dataset" not in page  # the page offers no delete for a dataset in use
     response = as_artist.post(f"/studio/datasets/{dataset.public_id}/")  # and a forged one is refused
@@ -170,6 +193,7 @@ def test_a_dataset_in_use_cannot_be_deleted_and_says_so(as_artist, artist):
 
 # --- training ------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def dataset(as_artist, artist):
     assert upload_dataset(as_artist, {"shapes.zip": labelled_zip(per_class=4)}).status_code == 302
@@ -177,11 +201,19 @@ def dataset(as_artist, artist):
 
 
 @pytest.mark.django_db
-def test_starting_a_run_takes_the_settings_and_the_json_and_the_page_polls_until_it_finishes(as_artist, dataset,
-                                                                                            run_tasks):
-    response = as_artist.post("/studio/training/new", {"dataset": str(dataset.public_id), "resolution": "32",
-                                                       "steps": "6", "batch_size": "8",
-                                                       "advanced": tiny_config_json()})
+def test_starting_a_run_takes_the_settings_and_the_json_and_the_page_polls_until_it_finishes(
+    as_artist, dataset, run_tasks
+):
+    response = as_artist.post(
+        "/studio/training/new",
+        {
+            "dataset": str(dataset.public_id),
+            "resolution": "32",
+            "steps": "6",
+            "batch_size": "8",
+            "advanced": tiny_config_json(),
+        },
+    )
     assert response.status_code == 302, form_errors(html_of(response))
     run = TrainingRun.objects.get(dataset=dataset)
     assert response["Location"] == f"/studio/training/{run.public_id}/"
@@ -208,22 +240,39 @@ def test_starting_a_run_takes_the_settings_and_the_json_and_the_page_polls_until
 
 @pytest.mark.django_db
 def test_bad_training_settings_are_shown_on_their_fields_and_kept(as_artist, dataset):
-    response = as_artist.post("/studio/training/new", {"dataset": str(dataset.public_id), "resolution": "32",
-                                                       "steps": "0", "batch_size": "8",
-                                                       "advanced": '{"latent_dim": 16}'})
+    response = as_artist.post(
+        "/studio/training/new",
+        {
+            "dataset": str(dataset.public_id),
+            "resolution": "32",
+            "steps": "0",
+            "batch_size": "8",
+            "advanced": '{"latent_dim": 16}',
+        },
+    )
     assert response.status_code == 400
     html = html_of(response)
     assert any("between 1" in message for message in field_errors(html, "steps"))  # GANConfig's own bounds
     assert input_value(html, "steps") == "0" and input_value(html, "advanced") == '{"latent_dim": 16}'
 
-    unknown = as_artist.post("/studio/training/new", {"dataset": str(dataset.public_id), "resolution": "32",
-                                                      "steps": "6", "batch_size": "8",
-                                                      "advanced": '{"wobble": 3}'})
+    unknown = as_artist.post(
+        "/studio/training/new",
+        {
+            "dataset": str(dataset.public_id),
+            "resolution": "32",
+            "steps": "6",
+            "batch_size": "8",
+            "advanced": '{"wobble": 3}',
+        },
+    )
     assert unknown.status_code == 400 and "is not a known setting" in " ".join(
-        field_errors(html_of(unknown), "advanced"))
+        field_errors(html_of(unknown), "advanced")
+    )
 
-    broken = as_artist.post("/studio/training/new", {"dataset": str(dataset.public_id), "resolution": "32",
-                                                     "steps": "6", "batch_size": "8", "advanced": "{nope"})
+    broken = as_artist.post(
+        "/studio/training/new",
+        {"dataset": str(dataset.public_id), "resolution": "32", "steps": "6", "batch_size": "8", "advanced": "{nope"},
+    )
     assert broken.status_code == 400 and field_errors(html_of(broken), "advanced")
     assert not TrainingRun.objects.exists()
 
@@ -273,8 +322,9 @@ def test_another_artists_dataset_cannot_be_chosen(as_artist, artist, make_user, 
     upload_dataset(page_client(other), {"shapes.zip": labelled_zip(per_class=3)})
     upload_dataset(as_artist, {"mine.zip": labelled_zip(per_class=4)})
     theirs = Dataset.objects.get(owner=other)
-    response = as_artist.post("/studio/training/new", {"dataset": str(theirs.public_id), "resolution": "32",
-                                                       "steps": "6", "batch_size": "8"})
+    response = as_artist.post(
+        "/studio/training/new", {"dataset": str(theirs.public_id), "resolution": "32", "steps": "6", "batch_size": "8"}
+    )
     assert response.status_code == 400 and field_errors(html_of(response), "dataset")
     assert f'value="{theirs.public_id}"' not in html_of(response)  # not offered as a choice
     assert not TrainingRun.objects.exists()
@@ -282,8 +332,16 @@ def test_another_artists_dataset_cannot_be_chosen(as_artist, artist, make_user, 
 
 @pytest.mark.django_db
 def test_cancelling_a_queued_run_from_its_page(as_artist, dataset):
-    as_artist.post("/studio/training/new", {"dataset": str(dataset.public_id), "resolution": "32", "steps": "6",
-                                            "batch_size": "8", "advanced": tiny_config_json()})
+    as_artist.post(
+        "/studio/training/new",
+        {
+            "dataset": str(dataset.public_id),
+            "resolution": "32",
+            "steps": "6",
+            "batch_size": "8",
+            "advanced": tiny_config_json(),
+        },
+    )
     run = TrainingRun.objects.get()
     assert as_artist.post(f"/studio/training/{run.public_id}/").status_code == 302
     run.refresh_from_db()
@@ -294,14 +352,16 @@ def test_cancelling_a_queued_run_from_its_page(as_artist, dataset):
 
 # --- generating, publishing, listing -------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_generate_shows_results_as_they_finish_then_publish_and_list(as_artist, artist, tiny_model, run_tasks):
     model = tiny_model(artist)
     page = html_of(as_artist.get(f"/studio/models/{model.public_id}/"))
     assert 'id="generate-form"' in page and "toy model" in page
 
-    response = as_artist.post(f"/studio/models/{model.public_id}/generate",
-                              {"mode": "seeds", "seeds": "11, 12, 13", "truncation": "0.8"})
+    response = as_artist.post(
+        f"/studio/models/{model.public_id}/generate", {"mode": "seeds", "seeds": "11, 12, 13", "truncation": "0.8"}
+    )
     assert response.status_code == 302
     job = GenerationJob.objects.get()
     assert job.seeds == [11, 12, 13] and job.truncation == 0.8
@@ -336,8 +396,10 @@ def test_generate_shows_results_as_they_finish_then_publish_and_list(as_artist, 
     wrong = as_artist.post(listing_url, {"licence_type": "personal", "price": "12.505", "currency": "USD"})
     assert wrong.status_code == 400 and field_errors(html_of(wrong), "price")
     assert input_value(html_of(wrong), "price") == "12.505"
-    assert as_artist.post(listing_url, {"licence_type": "personal", "price": "12.50",
-                                        "currency": "USD"}).status_code == 302
+    assert (
+        as_artist.post(listing_url, {"licence_type": "personal", "price": "12.50", "currency": "USD"}).status_code
+        == 302
+    )
     listing = Listing.objects.get()
     assert (listing.price, listing.currency, listing.state) == (1250, "USD", "active")
     twice = as_artist.post(listing_url, {"licence_type": "personal", "price": "9", "currency": "USD"})
@@ -364,8 +426,7 @@ def test_bad_generation_input_is_shown_on_its_field_and_nothing_is_queued(as_art
     html = html_of(too_truncated)
     assert field_errors(html, "truncation") == ["truncation must be between 0 and 1."]
     assert input_value(html, "truncation") == "1.5" and input_value(html, "count") == "2"
-    walk = as_artist.post(url, {"mode": "interpolate", "seed_a": "1", "seed_b": "2", "steps": "1",
-                                "truncation": "1"})
+    walk = as_artist.post(url, {"mode": "interpolate", "seed_a": "1", "seed_b": "2", "steps": "1", "truncation": "1"})
     assert walk.status_code == 400 and field_errors(html_of(walk), "steps")
     seeds = as_artist.post(url, {"mode": "seeds", "seeds": "1, two", "truncation": "1"})
     assert seeds.status_code == 400 and field_errors(html_of(seeds), "seeds")
@@ -375,8 +436,10 @@ def test_bad_generation_input_is_shown_on_its_field_and_nothing_is_queued(as_art
 @pytest.mark.django_db
 def test_an_interpolation_from_the_page(as_artist, artist, tiny_model):
     model = tiny_model(artist)
-    response = as_artist.post(f"/studio/models/{model.public_id}/generate",
-                              {"mode": "interpolate", "seed_a": "3", "seed_b": "9", "steps": "4", "truncation": "1"})
+    response = as_artist.post(
+        f"/studio/models/{model.public_id}/generate",
+        {"mode": "interpolate", "seed_a": "3", "seed_b": "9", "steps": "4", "truncation": "1"},
+    )
     assert response.status_code == 302
     assert GenerationJob.objects.get().interpolation == {"seed_a": 3, "seed_b": 9, "steps": 4}
 
@@ -391,6 +454,7 @@ def test_the_studio_lists_show_the_artists_own_things_only(as_artist, artist, ma
 
 
 # --- constant queries ----------------------------------------------------------------------------------------
+
 
 def _queries(client, path: str) -> int:
     from django.db import connection
@@ -415,13 +479,24 @@ def test_studio_lists_run_a_constant_number_of_queries_as_they_grow(as_artist, a
             generation_services.generation_job_create(user=artist, model_version=model, seeds=[index])
             TrainingRun.objects.create(owner=artist, dataset=dataset, config=model.config, total_steps=6)
             artwork = gallery_services.artwork_create_from_upload(
-                artist=artist, raw=encode_png(synthetic_image(index, size=(48, 48))), filename=f"{index}.png",
-                title=f"Work {index}", tags=["a", "b"])
-            gallery_services.listing_create(artist=artist, artwork=artwork, licence_type="personal", price=100 + index,
-                                            currency="USD")
+                artist=artist,
+                raw=encode_png(synthetic_image(index, size=(48, 48))),
+                filename=f"{index}.png",
+                title=f"Work {index}",
+                tags=["a", "b"],
+            )
+            gallery_services.listing_create(
+                artist=artist, artwork=artwork, licence_type="personal", price=100 + index, currency="USD"
+            )
 
-    pages = ["/studio/", "/studio/training/", "/studio/generations/", "/studio/artworks/", "/studio/models/",
-             "/studio/datasets/"]
+    pages = [
+        "/studio/",
+        "/studio/training/",
+        "/studio/generations/",
+        "/studio/artworks/",
+        "/studio/models/",
+        "/studio/datasets/",
+    ]
     add(0, 2)
     few = {path: _queries(as_artist, path) for path in pages}
     add(2, 5)
@@ -441,8 +516,9 @@ def test_an_unused_dataset_is_deleted_from_its_page(as_artist, artist):
 
 
 @pytest.mark.django_db
-def test_the_same_image_twice_is_refused_with_the_services_reason_and_withdrawing_stops_sales(as_artist, artist,
-                                                                                             tiny_model, run_tasks):
+def test_the_same_image_twice_is_refused_with_the_services_reason_and_withdrawing_stops_sales(
+    as_artist, artist, tiny_model, run_tasks
+):
     model = tiny_model(artist)
     as_artist.post(f"/studio/models/{model.public_id}/generate", {"mode": "seeds", "seeds": "5", "truncation": "1"})
     run_tasks()
@@ -455,8 +531,9 @@ def test_the_same_image_twice_is_refused_with_the_services_reason_and_withdrawin
 
     artwork = Artwork.objects.get()
     as_artist.post(f"/studio/artworks/{artwork.public_id}/publish")
-    as_artist.post(f"/studio/artworks/{artwork.public_id}/listings", {"licence_type": "personal", "price": "3",
-                                                                      "currency": "USD"})
+    as_artist.post(
+        f"/studio/artworks/{artwork.public_id}/listings", {"licence_type": "personal", "price": "3", "currency": "USD"}
+    )
     assert as_artist.post(f"/studio/artworks/{artwork.public_id}/withdraw").status_code == 302
     artwork.refresh_from_db()
     assert artwork.state == "withdrawn"
@@ -473,27 +550,37 @@ def test_a_conditional_model_offers_its_classes_and_an_unconditional_one_none(as
     page = html_of(as_artist.get(f"/studio/models/{conditional.public_id}/"))
     for index, name in enumerate(conditional.class_names):
         assert f'<option value="{index}">{name}</option>' in page
-    response = as_artist.post(f"/studio/models/{conditional.public_id}/generate",
-                              {"mode": "count", "count": "2", "truncation": "1", "class_label": "1"})
+    response = as_artist.post(
+        f"/studio/models/{conditional.public_id}/generate",
+        {"mode": "count", "count": "2", "truncation": "1", "class_label": "1"},
+    )
     assert response.status_code == 302
     assert GenerationJob.objects.get().class_label == 1
-    forged = as_artist.post(f"/studio/models/{plain.public_id}/generate",
-                            {"mode": "count", "count": "2", "truncation": "1", "class_label": "1"})
+    forged = as_artist.post(
+        f"/studio/models/{plain.public_id}/generate",
+        {"mode": "count", "count": "2", "truncation": "1", "class_label": "1"},
+    )
     assert forged.status_code == 302 and GenerationJob.objects.latest("id").class_label is None  # no such field
 
 
 # --- curation and fine-tuning ------------------------------------------------------------------------------
 
+
 def _generated(as_artist, model, run_tasks, seeds: str = "5, 6, 7") -> list[GeneratedImage]:
-    assert as_artist.post(f"/studio/models/{model.public_id}/generate",
-                          {"mode": "seeds", "seeds": seeds, "truncation": "1"}).status_code == 302
+    assert (
+        as_artist.post(
+            f"/studio/models/{model.public_id}/generate", {"mode": "seeds", "seeds": seeds, "truncation": "1"}
+        ).status_code
+        == 302
+    )
     run_tasks(queues="generation")
     return list(GeneratedImage.objects.filter(model_version=model).order_by("index"))
 
 
 @pytest.mark.django_db
-def test_keep_and_reject_from_the_results_with_and_without_javascript(as_artist, artist, make_user, tiny_model,
-                                                                      run_tasks):
+def test_keep_and_reject_from_the_results_with_and_without_javascript(
+    as_artist, artist, make_user, tiny_model, run_tasks
+):
     model = tiny_model(artist)
     first, second, third = _generated(as_artist, model, run_tasks)
     partial = html_of(as_artist.get(f"/studio/generations/{first.job.public_id}/images"))
@@ -526,13 +613,22 @@ def test_a_model_without_a_checkpoint_says_why_it_cannot_be_fine_tuned(as_artist
 
 
 @pytest.mark.django_db
-def test_fine_tune_from_the_model_page_on_the_kept_images_and_compare_with_the_parent(as_artist, artist, dataset,
-                                                                                     run_tasks):
+def test_fine_tune_from_the_model_page_on_the_kept_images_and_compare_with_the_parent(
+    as_artist, artist, dataset, run_tasks
+):
     from marketplace.subscriptions import services as subscriptions
 
     subscriptions.subscription_change_plan(user=artist, plan="studio", payment_method="tok_visa")  # 2 runs
-    as_artist.post("/studio/training/new", {"dataset": str(dataset.public_id), "resolution": "32", "steps": "6",
-                                            "batch_size": "8", "advanced": tiny_config_json()})
+    as_artist.post(
+        "/studio/training/new",
+        {
+            "dataset": str(dataset.public_id),
+            "resolution": "32",
+            "steps": "6",
+            "batch_size": "8",
+            "advanced": tiny_config_json(),
+        },
+    )
     run_tasks(queues="training")
     parent = TrainingRun.objects.get().model_version
     kept, rejected = _generated(as_artist, parent, run_tasks, seeds="1, 2")
@@ -545,8 +641,9 @@ def test_fine_tune_from_the_model_page_on_the_kept_images_and_compare_with_the_p
     assert wrong.status_code == 400 and field_errors(html_of(wrong), "freeze_d_blocks")
     assert input_value(html_of(wrong), "freeze_d_blocks") == "99"
 
-    started = as_artist.post(f"/studio/models/{parent.public_id}/fine-tune",
-                             {"fresh_discriminator": "on", "freeze_d_blocks": "1"})
+    started = as_artist.post(
+        f"/studio/models/{parent.public_id}/fine-tune", {"fresh_discriminator": "on", "freeze_d_blocks": "1"}
+    )
     assert started.status_code == 302, form_errors(html_of(started))
     child_run = TrainingRun.objects.get(init_from=parent)
     assert started["Location"] == f"/studio/training/{child_run.public_id}/"

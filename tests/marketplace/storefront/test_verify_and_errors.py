@@ -66,8 +66,13 @@ def test_verify_a_file_signed_by_a_stranger_says_not_trusted(client, registered)
 
     artwork, raw = registered
     other = issue_signing_material(root_cn="Stranger root", signer_cn="Stranger", organization="Elsewhere")
-    spec = m.ManifestSpec(title="x", digital_source_type=m.SOURCE_UPLOADED, author_name="Someone",
-                          author_url="", atelier={"record_id": str(artwork.provenance_record.public_id)})
+    spec = m.ManifestSpec(
+        title="x",
+        digital_source_type=m.SOURCE_UPLOADED,
+        author_name="Someone",
+        author_url="",
+        atelier={"record_id": str(artwork.provenance_record.public_id)},
+    )
     forged = m.sign(data=raw, spec=spec, chain_pem=other.chain_pem, key_pem=other.key_pem).data
     html = client.post("/verify", {"file": SimpleUploadedFile("f.png", forged)}).content.decode()
     assert "Not trusted" in html and "Stranger" in html and "✓ Trusted" not in html

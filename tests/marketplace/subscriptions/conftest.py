@@ -22,13 +22,25 @@ def on_plan(plans) -> Callable[..., Subscription]:
     """Put `user` on `plan` directly (no payment), with a chosen period: the state a test starts from."""
     from marketplace.subscriptions.services import subscription_current
 
-    def make(user, code: str, *, start: datetime = T0, end: datetime | None = None, payment_method: str = "tok_visa",
-             state: str = SubscriptionState.ACTIVE) -> Subscription:
+    def make(
+        user,
+        code: str,
+        *,
+        start: datetime = T0,
+        end: datetime | None = None,
+        payment_method: str = "tok_visa",
+        state: str = SubscriptionState.ACTIVE,
+    ) -> Subscription:
         subscription = subscription_current(user=user, now=start)
         end = end or start + timedelta(days=31)
         Subscription.objects.filter(pk=subscription.pk).update(
-            plan=plans[code], billing_anchor=start, current_period_start=start, current_period_end=end,
-            payment_method=payment_method, state=state)
+            plan=plans[code],
+            billing_anchor=start,
+            current_period_start=start,
+            current_period_end=end,
+            payment_method=payment_method,
+            state=state,
+        )
         subscription.refresh_from_db()
         return subscription
 
@@ -49,14 +61,6 @@ def received() -> Iterator[dict[str, list]]:
     yield seen
     for name, receiver in receivers.items():
         getattr(signals, f"payment_{name}").disconnect(receiver)
-
-
-
-
-
-
-
-
 
 
 @pytest.fixture

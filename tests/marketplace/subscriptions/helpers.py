@@ -27,8 +27,15 @@ _ids = itertools.count(1)
 
 
 def stripe_event(type: str, obj: dict, *, event_id: str | None = None) -> bytes:
-    event = {"id": event_id or f"evt_{next(_ids):06d}", "object": "event", "type": type, "api_version": "2026-10-28",
-             "created": int(time.time()), "livemode": False, "data": {"object": obj}}
+    event = {
+        "id": event_id or f"evt_{next(_ids):06d}",
+        "object": "event",
+        "type": type,
+        "api_version": "2026-10-28",
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {"object": obj},
+    }
     return json.dumps(event).encode()
 
 
@@ -51,9 +58,14 @@ class FakeStripe:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 params = dict(parse_qsl(body))
-                fake.requests.append({"path": self.path, "params": params,
-                                      "idempotency_key": self.headers.get("Idempotency-Key"),
-                                      "authorization": self.headers.get("Authorization")})
+                fake.requests.append(
+                    {
+                        "path": self.path,
+                        "params": params,
+                        "idempotency_key": self.headers.get("Idempotency-Key"),
+                        "authorization": self.headers.get("Authorization"),
+                    }
+                )
                 status, payload = fake.answer(self.path, params)
                 data = json.dumps(payload).encode()
                 self.send_response(status)
@@ -70,23 +82,38 @@ class FakeStripe:
         if path == "/v1/customers":
             return 200, {"id": f"cus_{n}", "object": "customer"}
         if path == "/v1/refunds":
-            return 200, {"id": f"re_{n}", "object": "refund", "status": "succeeded", "amount": int(params["amount"]),
-                         "payment_intent": params["payment_intent"]}
+            return 200, {
+                "id": f"re_{n}",
+                "object": "refund",
+                "status": "succeeded",
+                "amount": int(params["amount"]),
+                "payment_intent": params["payment_intent"],
+            }
         if path != "/v1/payment_intents":
             return 404, {"error": {"type": "invalid_request_error", "message": f"Unknown path {path}"}}
-        intent = {"id": f"pi_{n}", "object": "payment_intent", "amount": int(params["amount"]),
-                  "currency": params["currency"], "customer": params.get("customer"), "client_secret": None,
-                  "metadata": {k[9:-1]: v for k, v in params.items() if k.startswith("metadata[")}}
+        intent = {
+            "id": f"pi_{n}",
+            "object": "payment_intent",
+            "amount": int(params["amount"]),
+            "currency": params["currency"],
+            "customer": params.get("customer"),
+            "client_secret": None,
+            "metadata": {k[9:-1]: v for k, v in params.items() if k.startswith("metadata[")},
+        }
         method = params.get("payment_method")
         if method == "pm_card_chargeDeclined":
-            return 402, {"error": {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
-                                   "message": "Your card was declined.",
-                                   "payment_intent": {**intent, "status": "requires_payment_method"}}}
+            return 402, {
+                "error": {
+                    "type": "card_error",
+                    "code": "card_declined",
+                    "decline_code": "generic_decline",
+                    "message": "Your card was declined.",
+                    "payment_intent": {**intent, "status": "requires_payment_method"},
+                }
+            }
         if method == "pm_card_threeDSecure2Required":
             intent.update(status="requires_action", client_secret=f"pi_{n}_secret_abc")
         else:
             intent.update(status="succeeded")
         self.intents[intent["id"]] = intent
         return 200, intent
-
-

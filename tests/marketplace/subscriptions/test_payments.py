@@ -9,14 +9,19 @@ from marketplace.subscriptions.models import Payment, PaymentEvent, PaymentRefun
 
 
 def charge(payer, payment_method="tok_visa", amount=2500, reference=None, **kwargs):
-    return services.payment_charge(payer=payer, amount=amount, currency="usd", purpose="order",
-                                   reference=reference or f"order:{uuid.uuid4()}", payment_method=payment_method,
-                                   **kwargs)
+    return services.payment_charge(
+        payer=payer,
+        amount=amount,
+        currency="usd",
+        purpose="order",
+        reference=reference or f"order:{uuid.uuid4()}",
+        payment_method=payment_method,
+        **kwargs,
+    )
 
 
 @pytest.mark.django_db
-def test_successful_charge_is_recorded_and_signalled_after_commit(user, received,
-                                                                  django_capture_on_commit_callbacks):
+def test_successful_charge_is_recorded_and_signalled_after_commit(user, received, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         payment = charge(user)
     assert (payment.state, payment.amount, payment.currency, payment.provider) == ("succeeded", 2500, "USD", "test")
@@ -27,12 +32,16 @@ def test_successful_charge_is_recorded_and_signalled_after_commit(user, received
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("token, code", [("tok_card_declined", "card_declined"),
-                                         ("tok_insufficient_funds", "insufficient_funds"),
-                                         ("tok_processing_error", "processing_error"),
-                                         ("tok_unknown", "invalid_payment_method")])
-def test_declined_charge_is_402_with_the_reason(user, received, token, code,
-                                               django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(
+    "token, code",
+    [
+        ("tok_card_declined", "card_declined"),
+        ("tok_insufficient_funds", "insufficient_funds"),
+        ("tok_processing_error", "processing_error"),
+        ("tok_unknown", "invalid_payment_method"),
+    ],
+)
+def test_declined_charge_is_402_with_the_reason(user, received, token, code, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(PaymentRequired) as error:
         charge(user, token)
     assert error.value.status == 402 and error.value.extra["decline_code"] == code
@@ -63,11 +72,27 @@ def test_charging_a_reference_again_returns_the_first_payment(user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("kwargs", [{"amount": 0}, {"amount": -5}, {"amount": 10**9}, {"amount": 1.5},
-                                    {"currency": "dollars"}, {"purpose": "gift"}, {"reference": ""}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"amount": 0},
+        {"amount": -5},
+        {"amount": 10**9},
+        {"amount": 1.5},
+        {"currency": "dollars"},
+        {"purpose": "gift"},
+        {"reference": ""},
+    ],
+)
 def test_bad_charge_input_is_400_and_records_nothing(user, kwargs):
-    args = {"payer": user, "amount": 100, "currency": "USD", "purpose": "order", "reference": "order:x",
-            "payment_method": "tok_visa"} | kwargs
+    args = {
+        "payer": user,
+        "amount": 100,
+        "currency": "USD",
+        "purpose": "order",
+        "reference": "order:x",
+        "payment_method": "tok_visa",
+    } | kwargs
     with pytest.raises(InvalidInput):
         services.payment_charge(**args)
     assert not Payment.objects.exists()
@@ -128,8 +153,14 @@ def test_a_refund_the_provider_refuses_is_422_and_leaves_the_payment_paid(user):
 @pytest.mark.django_db
 def test_subscription_charges_go_through_the_subscription_services(user):
     with pytest.raises(InvalidInput):
-        services.payment_charge(payer=user, amount=100, currency="USD", purpose="subscription",
-                                reference="subscription:x", payment_method="tok_visa")
+        services.payment_charge(
+            payer=user,
+            amount=100,
+            currency="USD",
+            purpose="subscription",
+            reference="subscription:x",
+            payment_method="tok_visa",
+        )
 
 
 @pytest.mark.django_db

@@ -25,8 +25,9 @@ def test_seeded_plans_are_listed_publicly_cheapest_first(api):
 def test_hidden_plan_is_neither_listed_nor_subscribable(api, user_client):
     Plan.objects.create(code="internal", name="Internal", price=100, rank=5, is_public=False)
     assert "internal" not in [plan["code"] for plan in api.get("/api/v1/plans").json()]
-    response = user_client.post("/api/v1/subscription", {"plan": "internal", "payment_method": "tok_visa"},
-                                format="json")
+    response = user_client.post(
+        "/api/v1/subscription", {"plan": "internal", "payment_method": "tok_visa"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "unknown_plan"
 
@@ -42,10 +43,12 @@ def test_months_clamp_to_the_last_day_without_drifting_from_the_anchor():
 
 def test_period_end_is_the_first_boundary_strictly_after_the_moment():
     anchor = datetime(2030, 5, 15, tzinfo=UTC)
-    assert period_end_after(anchor=anchor, moment=datetime(2030, 9, 15, tzinfo=UTC), period="month") == \
-        datetime(2030, 10, 15, tzinfo=UTC)
-    assert period_end_after(anchor=anchor, moment=datetime(2030, 9, 14, tzinfo=UTC), period="month") == \
-        datetime(2030, 9, 15, tzinfo=UTC)
+    assert period_end_after(anchor=anchor, moment=datetime(2030, 9, 15, tzinfo=UTC), period="month") == datetime(
+        2030, 10, 15, tzinfo=UTC
+    )
+    assert period_end_after(anchor=anchor, moment=datetime(2030, 9, 14, tzinfo=UTC), period="month") == datetime(
+        2030, 9, 15, tzinfo=UTC
+    )
 
 
 def test_proration_is_exact_and_rounds_half_up():

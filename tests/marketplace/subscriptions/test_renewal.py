@@ -88,15 +88,19 @@ def test_paying_the_overdue_period_by_hand_renews_at_once(user_client, user, on_
     services.subscription_renew_due(now=now)
     paid.refresh_from_db()
     assert paid.state == "past_due"
-    assert user_client.post("/api/v1/subscription", {"plan": "studio", "payment_method": "tok_visa"},
-                            format="json").json()["code"] == "subscription_past_due"
-    declined = user_client.post("/api/v1/subscription", {"plan": "pro", "payment_method": "tok_card_declined"},
-                                format="json")
+    assert (
+        user_client.post(
+            "/api/v1/subscription", {"plan": "studio", "payment_method": "tok_visa"}, format="json"
+        ).json()["code"]
+        == "subscription_past_due"
+    )
+    declined = user_client.post(
+        "/api/v1/subscription", {"plan": "pro", "payment_method": "tok_card_declined"}, format="json"
+    )
     assert declined.status_code == 402
     paid.refresh_from_db()
     assert (paid.state, paid.failed_payment_attempts) == ("past_due", 1)  # a payer's own try is not a retry
-    response = user_client.post("/api/v1/subscription", {"plan": "pro", "payment_method": "tok_visa"},
-                                format="json")
+    response = user_client.post("/api/v1/subscription", {"plan": "pro", "payment_method": "tok_visa"}, format="json")
     assert response.status_code == 200
     assert response.json()["outcome"] == "renewed"
     paid.refresh_from_db()
@@ -124,8 +128,9 @@ def test_free_period_rolls_over_on_read_and_quota_resets(user):
     later = services.subscription_current(user=user, now=T0 + timedelta(days=40))
     assert later.pk == first.pk
     assert (later.current_period_start, later.current_period_end) == (T0.replace(month=2), T0.replace(month=3))
-    entry = services.usage_consume(user=user, kind="generation", units=50, reference="job:2",
-                                   now=T0 + timedelta(days=40))
+    entry = services.usage_consume(
+        user=user, kind="generation", units=50, reference="job:2", now=T0 + timedelta(days=40)
+    )
     assert entry.period_start == T0.replace(month=2)
 
 

@@ -20,8 +20,9 @@ def post_webhook(api, payload: bytes, signature: str | None):
 
 
 def charge(payer, payment_method, reference="order:1"):
-    return services.payment_charge(payer=payer, amount=2500, currency="USD", purpose="order", reference=reference,
-                                   payment_method=payment_method)
+    return services.payment_charge(
+        payer=payer, amount=2500, currency="USD", purpose="order", reference=reference, payment_method=payment_method
+    )
 
 
 @pytest.mark.django_db
@@ -59,10 +60,12 @@ def test_stripe_refund_goes_to_stripe(user, fake_stripe):
 
 
 @pytest.mark.django_db
-def test_3ds_upgrade_is_completed_by_the_signed_webhook(api, user_client, user, fake_stripe, received,
-                                                        django_capture_on_commit_callbacks):
-    response = user_client.post("/api/v1/subscription",
-                                {"plan": "pro", "payment_method": "pm_card_threeDSecure2Required"}, format="json")
+def test_3ds_upgrade_is_completed_by_the_signed_webhook(
+    api, user_client, user, fake_stripe, received, django_capture_on_commit_callbacks
+):
+    response = user_client.post(
+        "/api/v1/subscription", {"plan": "pro", "payment_method": "pm_card_threeDSecure2Required"}, format="json"
+    )
     assert response.status_code == 202
     assert response.json()["payment"]["client_secret"].startswith("pi_")
     assert fake_stripe.requests[0]["path"] == "/v1/customers"  # kept on a customer for renewals
@@ -82,8 +85,9 @@ def test_3ds_upgrade_is_completed_by_the_signed_webhook(api, user_client, user, 
 @pytest.mark.django_db
 def test_webhook_event_is_processed_once_and_a_replay_is_a_no_op(api, user, fake_stripe):
     payment = charge(user, "pm_card_threeDSecure2Required")
-    payload = stripe_event("payment_intent.succeeded", fake_stripe.intents[payment.provider_reference],
-                           event_id="evt_once")
+    payload = stripe_event(
+        "payment_intent.succeeded", fake_stripe.intents[payment.provider_reference], event_id="evt_once"
+    )
     first = post_webhook(api, payload, stripe_signature(payload))
     replay = post_webhook(api, payload, stripe_signature(payload))
     assert first.status_code == replay.status_code == 200
@@ -98,8 +102,12 @@ def test_webhook_failure_event_fails_the_payment(api, user, fake_stripe):
     payment = charge(user, "pm_card_threeDSecure2Required")
     intent = fake_stripe.intents[payment.provider_reference] | {
         "status": "requires_payment_method",
-        "last_payment_error": {"code": "card_declined", "decline_code": "authentication_failed",
-                               "message": "Authentication failed."}}
+        "last_payment_error": {
+            "code": "card_declined",
+            "decline_code": "authentication_failed",
+            "message": "Authentication failed.",
+        },
+    }
     payload = stripe_event("payment_intent.payment_failed", intent)
     assert post_webhook(api, payload, stripe_signature(payload)).status_code == 200
     payment.refresh_from_db()
@@ -180,16 +188,18 @@ def test_webhook_is_off_until_a_secret_is_configured(api, settings):
 
 
 @pytest.mark.django_db
-def test_a_payment_that_succeeds_after_it_was_abandoned_is_refunded(api, user, fake_stripe, run_tasks,
-                                                                    django_capture_on_commit_callbacks):
+def test_a_payment_that_succeeds_after_it_was_abandoned_is_refunded(
+    api, user, fake_stripe, run_tasks, django_capture_on_commit_callbacks
+):
     from datetime import timedelta
 
     from django.utils import timezone
 
     services.subscription_change_plan(user=user, plan="pro", payment_method="pm_card_threeDSecure2Required")
     abandoned = Payment.objects.get()
-    services.subscription_change_plan(user=user, plan="pro", payment_method="pm_card_visa",
-                                      now=timezone.now() + timedelta(hours=1))
+    services.subscription_change_plan(
+        user=user, plan="pro", payment_method="pm_card_visa", now=timezone.now() + timedelta(hours=1)
+    )
     abandoned.refresh_from_db()
     assert abandoned.state == "cancelled"
     payload = stripe_event("payment_intent.succeeded", fake_stripe.intents[abandoned.provider_reference])
@@ -207,8 +217,9 @@ def test_webhook_needs_no_csrf_token_or_login(webhook_secret):
 
     client = Client(enforce_csrf_checks=True)
     payload = stripe_event("customer.created", {"id": "cus_2", "object": "customer"})
-    response = client.post(URL, payload, content_type="application/json",
-                           headers={"Stripe-Signature": stripe_signature(payload)})
+    response = client.post(
+        URL, payload, content_type="application/json", headers={"Stripe-Signature": stripe_signature(payload)}
+    )
     assert response.status_code == 200
 
 

@@ -16,8 +16,9 @@ from tests.marketplace.subscriptions.helpers import T0
 
 
 def subscribe(client, plan, payment_method="tok_visa", **headers):
-    return client.post("/api/v1/subscription", {"plan": plan, "payment_method": payment_method}, format="json",
-                       **headers)
+    return client.post(
+        "/api/v1/subscription", {"plan": plan, "payment_method": payment_method}, format="json", **headers
+    )
 
 
 @pytest.mark.django_db
@@ -28,8 +29,12 @@ def test_first_read_creates_one_free_subscription_with_an_event(user_client, use
     body = first.json()
     assert body["id"] == second.json()["id"]
     assert body["plan"]["code"] == "free" and body["state"] == "active"
-    assert body["quotas"]["generation"] == {"limit": 50, "used": 0, "remaining": 50,
-                                            "resets_at": body["current_period_end"]}
+    assert body["quotas"]["generation"] == {
+        "limit": 50,
+        "used": 0,
+        "remaining": 50,
+        "resets_at": body["current_period_end"],
+    }
     assert Subscription.objects.filter(user=user).count() == 1
     assert list(SubscriptionEvent.objects.values_list("type", flat=True)) == ["created"]
     assert DomainEvent.objects.filter(type="subscription.created", user=user).count() == 1
@@ -50,8 +55,7 @@ def test_upgrade_from_free_charges_full_price_and_starts_a_new_period(user_clien
     assert subscription.payment_method == "tok_visa"
     payment = Payment.objects.get(payer=user)
     assert payment.reference == f"subscription:{subscription.public_id}" and payment.purpose == "subscription"
-    assert SubscriptionEvent.objects.filter(subscription=subscription, type="upgraded",
-                                            actor=user).exists()
+    assert SubscriptionEvent.objects.filter(subscription=subscription, type="upgraded", actor=user).exists()
     assert DomainEvent.objects.filter(type="subscription.upgraded").count() == 1
     assert DomainEvent.objects.filter(type="payment.succeeded").count() == 1
 
@@ -80,10 +84,15 @@ def test_upgrade_keeps_what_was_used_this_period(user, on_plan):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("token, code", [("tok_card_declined", "card_declined"),
-                                         ("tok_insufficient_funds", "insufficient_funds"),
-                                         ("tok_expired_card", "expired_card"),
-                                         ("tok_processing_error", "processing_error")])
+@pytest.mark.parametrize(
+    "token, code",
+    [
+        ("tok_card_declined", "card_declined"),
+        ("tok_insufficient_funds", "insufficient_funds"),
+        ("tok_expired_card", "expired_card"),
+        ("tok_processing_error", "processing_error"),
+    ],
+)
 def test_declined_upgrade_is_402_with_the_reason_and_changes_nothing(user_client, user, token, code):
     user_client.get("/api/v1/subscription")
     response = subscribe(user_client, "pro", token)
@@ -96,8 +105,9 @@ def test_declined_upgrade_is_402_with_the_reason_and_changes_nothing(user_client
     assert subscription.payment_method == ""
     assert not Payment.objects.filter(state=PaymentState.SUCCEEDED).exists()
     assert list(SubscriptionEvent.objects.values_list("type", flat=True)) == ["created"]
-    assert not DomainEvent.objects.filter(type__startswith="subscription.").exclude(
-        type="subscription.created").exists()
+    assert (
+        not DomainEvent.objects.filter(type__startswith="subscription.").exclude(type="subscription.created").exists()
+    )
 
 
 @pytest.mark.django_db
@@ -109,11 +119,20 @@ def test_upgrade_without_a_payment_method_is_400(user_client, user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("field, value", [("price", 0), ("state", "active"), ("user", "someone"),
-                                          ("amount", 1), ("current_period_end", "2099-01-01T00:00:00Z")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("price", 0),
+        ("state", "active"),
+        ("user", "someone"),
+        ("amount", 1),
+        ("current_period_end", "2099-01-01T00:00:00Z"),
+    ],
+)
 def test_writable_field_abuse_is_400_and_changes_nothing(user_client, user, field, value):
-    response = user_client.post("/api/v1/subscription", {"plan": "pro", "payment_method": "tok_visa",
-                                                          field: value}, format="json")
+    response = user_client.post(
+        "/api/v1/subscription", {"plan": "pro", "payment_method": "tok_visa", field: value}, format="json"
+    )
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert not Payment.objects.exists()
@@ -239,8 +258,9 @@ def test_cancelling_the_free_plan_is_409(user_client):
 
 
 @pytest.mark.django_db
-def test_upgrade_needing_3ds_is_202_and_applies_when_completed(user_client, user, received,
-                                                               django_capture_on_commit_callbacks):
+def test_upgrade_needing_3ds_is_202_and_applies_when_completed(
+    user_client, user, received, django_capture_on_commit_callbacks
+):
     response = subscribe(user_client, "pro", "tok_requires_action")
     assert response.status_code == 202
     body = response.json()

@@ -42,7 +42,11 @@ def test_exhausted_quota_is_429_with_remaining_limit_resets_at_and_retry_after(u
     assert response.status_code == 429
     assert response.data["code"] == "quota_exceeded"
     assert {key: response.data[key] for key in ("kind", "limit", "remaining", "requested")} == {
-        "kind": "generation", "limit": 50, "remaining": 5, "requested": 6}
+        "kind": "generation",
+        "limit": 50,
+        "remaining": 5,
+        "requested": 6,
+    }
     assert response.data["resets_at"] == subscription.current_period_end.isoformat().replace("+00:00", "Z")
     assert int(response["Retry-After"]) == int((subscription.current_period_end - now).total_seconds())
     assert UsageEntry.objects.count() == 1  # nothing recorded for the refused request
@@ -54,9 +58,13 @@ def test_meter_from_settings_is_the_subscription_meter(user, settings):
     settings.GENERATION_METER = "marketplace.subscriptions.metering.SubscriptionMeter"
     meter = get_meter()
     assert isinstance(meter, SubscriptionMeter)
-    assert meter.limits(user=user) == Limits(max_resolution=256, max_dataset_images=500,
-                                             max_dataset_bytes=200 * 1024**2, max_training_minutes=30,
-                                             max_training_work=500_000_000_000)
+    assert meter.limits(user=user) == Limits(
+        max_resolution=256,
+        max_dataset_images=500,
+        max_dataset_bytes=200 * 1024**2,
+        max_training_minutes=30,
+        max_training_work=500_000_000_000,
+    )
     with pytest.raises(QuotaExceeded):
         meter.consume(user=user, kind=TRAINING, units=2, reference="run:big")
 
@@ -105,8 +113,7 @@ def test_consuming_the_same_reference_twice_is_409(user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("kwargs", [{"kind": "nope"}, {"units": 0}, {"units": -3}, {"units": True},
-                                    {"reference": ""}])
+@pytest.mark.parametrize("kwargs", [{"kind": "nope"}, {"units": 0}, {"units": -3}, {"units": True}, {"reference": ""}])
 def test_bad_consumption_input_is_400(user, kwargs):
     with pytest.raises(InvalidInput):
         services.usage_consume(user=user, **({"kind": "generation", "units": 1, "reference": "r"} | kwargs))
@@ -130,8 +137,7 @@ def test_subscription_shows_remaining_quotas_and_reset_time(user_client, user):
     services.usage_consume(user=user, kind="generation", units=12, reference="job:1")
     quotas = user_client.get("/api/v1/subscription").json()["quotas"]
     assert quotas["generation"]["remaining"] == 38 and quotas["generation"]["used"] == 12
-    assert quotas["training"] == {"limit": 1, "used": 0, "remaining": 1,
-                                  "resets_at": quotas["generation"]["resets_at"]}
+    assert quotas["training"] == {"limit": 1, "used": 0, "remaining": 1, "resets_at": quotas["generation"]["resets_at"]}
 
 
 @pytest.mark.postgres
@@ -221,8 +227,9 @@ def test_concurrent_refunds_of_one_reference_refund_once(make_user):
 
 @pytest.mark.django_db
 def test_usage_endpoint_can_show_earlier_periods(user_client, user):
-    services.usage_consume(user=user, kind="generation", units=2, reference="job:old",
-                           now=timezone.now() - timedelta(days=40))
+    services.usage_consume(
+        user=user, kind="generation", units=2, reference="job:old", now=timezone.now() - timedelta(days=40)
+    )
     services.usage_consume(user=user, kind="generation", units=1, reference="job:new")
     current = [e["reference"] for e in user_client.get("/api/v1/usage").json()["results"]]
     everything = [e["reference"] for e in user_client.get("/api/v1/usage?period=all").json()["results"]]

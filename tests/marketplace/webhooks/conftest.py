@@ -51,13 +51,13 @@ def fake_dns(monkeypatch) -> dict[str, list[list[str]]]:
         if host in answers:
             queue = answers[host]
             addresses = queue.pop(0) if len(queue) > 1 else queue[0]
-            return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
-                     (a, port)) for a in addresses]
+            return [
+                (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+                for a in addresses
+            ]
         if str(host).endswith(".atelier.test"):
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(ssrf, "getaddrinfo", getaddrinfo)
     return answers
-
-

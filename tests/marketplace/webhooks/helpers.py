@@ -40,8 +40,7 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:
-                    receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                                      body))
+                    receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                     reply = receiver._script.pop(0) if receiver._script else receiver.default
                 time.sleep(reply.delay)
                 try:
@@ -63,8 +62,7 @@ class Receiver:
             tls.sni_callback = lambda sock, name, ctx: self.sni_names.append(name)
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     @property
@@ -85,5 +83,3 @@ def release_deferred_tasks() -> None:
     from django_tasks_db.models import DBTaskResult
 
     DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
-
-

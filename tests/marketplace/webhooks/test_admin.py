@@ -13,8 +13,7 @@ def staff_client(client, make_user):
 
 
 @pytest.mark.django_db
-def test_admin_lists_endpoints_and_deliveries_with_attempts_inline(staff_client, user, private_ok, receiver,
-                                                                   run_tasks):
+def test_admin_lists_endpoints_and_deliveries_with_attempts_inline(staff_client, user, private_ok, receiver, run_tasks):
     receiver.reply(Reply(500, b"nope"))
     endpoint = services.webhook_endpoint_create(owner=user, url=receiver.url)
     event_emit(type="order.paid", user=user, payload={})

@@ -43,9 +43,12 @@ def test_delivery_is_signed_so_the_receiver_helper_verifies_it(user, receiver, r
     assert abs(int(request.headers["webhook-timestamp"]) - timezone.now().timestamp()) < 60
     assert request.headers["webhook-signature"].startswith("v1,")
     body = verify_signature(endpoint.secret, request.headers, request.body)
-    assert body == {"id": str(event.public_id), "type": "order.paid",
-                    "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
-                    "data": {"order_id": "o-1", "amount": 1200}}
+    assert body == {
+        "id": str(event.public_id),
+        "type": "order.paid",
+        "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
+        "data": {"order_id": "o-1", "amount": 1200},
+    }
     delivery = endpoint.deliveries.get()
     assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("succeeded", 1, 200)
     attempt = delivery.attempt_log.get()
@@ -230,13 +233,13 @@ def test_test_event_is_delivered_and_verifies(user, user_client, receiver, run_t
     body = verify_signature(endpoint.secret, request.headers, request.body)
     assert body["type"] == "webhook.test" and body["data"]["endpoint_id"] == str(endpoint.public_id)
     listed = user_client.get(f"/api/v1/webhooks/{endpoint.public_id}/deliveries").json()["results"]
-    assert [(d["event_type"], d["state"], d["last_status_code"]) for d in listed] == [("webhook.test", "succeeded",
-                                                                                        200)]
+    assert [(d["event_type"], d["state"], d["last_status_code"]) for d in listed] == [
+        ("webhook.test", "succeeded", 200)
+    ]
 
 
 @pytest.mark.django_db
-def test_endpoint_is_disabled_after_consecutive_failures_and_owner_is_told(user, make_receiver, run_tasks,
-                                                                            settings):
+def test_endpoint_is_disabled_after_consecutive_failures_and_owner_is_told(user, make_receiver, run_tasks, settings):
     settings.WEBHOOK_DISABLE_AFTER_FAILURES = 3
     settings.WEBHOOK_DISABLE_FAILING_FOR = timedelta(0)
     broken, ops = make_receiver(), make_receiver()

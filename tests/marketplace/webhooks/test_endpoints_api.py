@@ -50,8 +50,13 @@ def test_malformed_event_filter_is_400(user_client, events):
 @pytest.mark.parametrize("field", ["owner", "secret", "active", "consecutive_failures", "id"])
 def test_client_cannot_set_server_owned_fields_on_create(user_client, make_user, field):
     other = make_user()
-    value = {"owner": str(other.public_id), "secret": "whsec_AAAA", "active": False, "consecutive_failures": 0,
-             "id": "00000000-0000-0000-0000-000000000000"}[field]
+    value = {
+        "owner": str(other.public_id),
+        "secret": "whsec_AAAA",
+        "active": False,
+        "consecutive_failures": 0,
+        "id": "00000000-0000-0000-0000-000000000000",
+    }[field]
     response = create(user_client, **{field: value})
     assert response.status_code == 400
     assert field in response.json()["errors"]
@@ -62,8 +67,9 @@ def test_client_cannot_set_server_owned_fields_on_create(user_client, make_user,
 @pytest.mark.parametrize("field", ["owner", "secret", "previous_secret", "disabled_reason"])
 def test_client_cannot_set_server_owned_fields_on_update(user_client, user, make_user, field):
     endpoint = services.webhook_endpoint_create(owner=user, url=PUBLIC)
-    response = user_client.patch(f"/api/v1/webhooks/{endpoint.public_id}",
-                                 {field: str(make_user().public_id)}, format="json")
+    response = user_client.patch(
+        f"/api/v1/webhooks/{endpoint.public_id}", {field: str(make_user().public_id)}, format="json"
+    )
     assert response.status_code == 400 and field in response.json()["errors"]
     fresh = WebhookEndpoint.objects.get(pk=endpoint.pk)
     assert (fresh.owner_id, fresh.secret) == (user.pk, endpoint.secret)
@@ -112,8 +118,9 @@ def test_rotate_secret_returns_a_new_secret_and_keeps_the_old_one_signing_for_a_
 @pytest.mark.django_db
 def test_rotate_with_zero_grace_revokes_the_old_secret_at_once(user_client, user):
     endpoint = services.webhook_endpoint_create(owner=user, url=PUBLIC)
-    body = user_client.post(f"/api/v1/webhooks/{endpoint.public_id}/rotate-secret",
-                            {"previous_secret_expires_in": 0}, format="json").json()
+    body = user_client.post(
+        f"/api/v1/webhooks/{endpoint.public_id}/rotate-secret", {"previous_secret_expires_in": 0}, format="json"
+    ).json()
     endpoint.refresh_from_db()
     assert endpoint.signing_secrets() == [body["secret"]]
 
@@ -121,8 +128,9 @@ def test_rotate_with_zero_grace_revokes_the_old_secret_at_once(user_client, user
 @pytest.mark.django_db
 def test_rotate_grace_longer_than_a_week_is_400(user_client, user):
     endpoint = services.webhook_endpoint_create(owner=user, url=PUBLIC)
-    response = user_client.post(f"/api/v1/webhooks/{endpoint.public_id}/rotate-secret",
-                                {"previous_secret_expires_in": 8 * 86400}, format="json")
+    response = user_client.post(
+        f"/api/v1/webhooks/{endpoint.public_id}/rotate-secret", {"previous_secret_expires_in": 8 * 86400}, format="json"
+    )
     assert response.status_code == 400 and "previous_secret_expires_in" in response.json()["errors"]
 
 

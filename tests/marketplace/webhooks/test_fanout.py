@@ -39,9 +39,12 @@ def test_each_event_goes_to_the_matching_active_endpoints_of_its_user(make_user)
     assert {d.endpoint_id for d in deliveries} == {everything.pk, orders.pk}
     assert training.pk not in {d.endpoint_id for d in deliveries} and bobs.deliveries.count() == 0
     delivery = deliveries.first()
-    assert delivery.payload == {"id": str(event.public_id), "type": "order.paid",
-                                "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
-                                "data": {"order_id": "o1", "amount": 1200, "currency": "EUR"}}
+    assert delivery.payload == {
+        "id": str(event.public_id),
+        "type": "order.paid",
+        "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
+        "data": {"order_id": "o1", "amount": 1200, "currency": "EUR"},
+    }
     assert delivery.msg_id == str(event.public_id) and delivery.state == "queued" and delivery.max_attempts == 5
     event.refresh_from_db()
     assert event.dispatched_at is not None
@@ -64,9 +67,11 @@ def test_fan_out_is_idempotent(user):
 def test_events_nobody_listens_to_are_marked_dispatched(make_user):
     listener, quiet = make_user(), make_user()
     endpoint_for(listener, ["order.*"])
-    events = [event_emit(type="order.paid", user=quiet, payload={}),
-              event_emit(type="provenance.confirmed", user=None, payload={}),
-              event_emit(type="training.succeeded", user=listener, payload={})]
+    events = [
+        event_emit(type="order.paid", user=quiet, payload={}),
+        event_emit(type="provenance.confirmed", user=None, payload={}),
+        event_emit(type="training.succeeded", user=listener, payload={}),
+    ]
     assert services.webhook_events_fan_out() == 0
     assert not DomainEvent.objects.filter(pk__in=[e.pk for e in events], dispatched_at__isnull=True).exists()
 
@@ -80,8 +85,9 @@ def test_endpoint_does_not_receive_events_older_than_itself(user):
 
 
 @pytest.mark.django_db
-def test_committed_event_is_fanned_out_and_delivered_by_the_queued_tasks(user, private_ok, receiver, run_tasks,
-                                                                          django_capture_on_commit_callbacks):
+def test_committed_event_is_fanned_out_and_delivered_by_the_queued_tasks(
+    user, private_ok, receiver, run_tasks, django_capture_on_commit_callbacks
+):
     endpoint = services.webhook_endpoint_create(owner=user, url=receiver.url, events=["commission.*"])
     with django_capture_on_commit_callbacks(execute=True):
         event = event_emit(type="commission.offer_accepted", user=user, payload={"commission_id": "c1"})

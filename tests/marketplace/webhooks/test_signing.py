@@ -18,14 +18,21 @@ from marketplace.webhooks.signing import (
 BODY = json.dumps({"id": "evt_1", "type": "order.paid", "data": {"amount": 1200}}).encode()
 
 
-def signed_headers(secret: str, *, msg_id: str = "msg_1", timestamp: int | None = None, body: bytes = BODY,
-                   extra_secrets: tuple[str, ...] = ()) -> dict[str, str]:
+def signed_headers(
+    secret: str,
+    *,
+    msg_id: str = "msg_1",
+    timestamp: int | None = None,
+    body: bytes = BODY,
+    extra_secrets: tuple[str, ...] = (),
+) -> dict[str, str]:
     timestamp = int(time.time()) if timestamp is None else timestamp
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature_header(secrets_=[secret, *extra_secrets], msg_id=msg_id,
-                                              timestamp=timestamp, body=body),
+        "webhook-signature": signature_header(
+            secrets_=[secret, *extra_secrets], msg_id=msg_id, timestamp=timestamp, body=body
+        ),
     }
 
 

@@ -106,8 +106,9 @@ def test_http_is_allowed_outside_production(user_client, no_private, settings):
 @pytest.mark.django_db
 def test_update_to_a_forbidden_url_is_400_and_keeps_the_old_url(user_client, user, no_private):
     endpoint = services.webhook_endpoint_create(owner=user, url=PUBLIC)
-    response = user_client.patch(f"/api/v1/webhooks/{endpoint.public_id}",
-                                 {"url": "http://169.254.169.254/latest/meta-data"}, format="json")
+    response = user_client.patch(
+        f"/api/v1/webhooks/{endpoint.public_id}", {"url": "http://169.254.169.254/latest/meta-data"}, format="json"
+    )
     assert response.status_code == 400 and "url" in response.json()["errors"]
     endpoint.refresh_from_db()
     assert endpoint.url == PUBLIC
@@ -118,17 +119,20 @@ def test_allow_private_networks_setting_lets_local_urls_through(user_client, pri
     assert user_client.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9/h"}, format="json").status_code == 201
 
 
-@pytest.mark.parametrize(("address", "words"), [
-    ("127.0.0.1", "loopback"),
-    ("169.254.169.254", "metadata"),
-    ("169.254.1.1", "link-local"),
-    ("100.100.100.200", "CGNAT"),
-    ("::ffff:8.8.8.8", "IPv4-mapped"),
-    ("fd00::1", "unique-local"),
-    ("0.0.0.0", "unspecified"),
-    ("239.255.255.250", "multicast"),
-    ("64:ff9b::a00:1", "embedding 10.0.0.1"),
-])
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("169.254.169.254", "metadata"),
+        ("169.254.1.1", "link-local"),
+        ("100.100.100.200", "CGNAT"),
+        ("::ffff:8.8.8.8", "IPv4-mapped"),
+        ("fd00::1", "unique-local"),
+        ("0.0.0.0", "unspecified"),
+        ("239.255.255.250", "multicast"),
+        ("64:ff9b::a00:1", "embedding 10.0.0.1"),
+    ],
+)
 def test_forbidden_reason_names_the_kind_of_address(address, words):
     assert words in forbidden_reason(ipaddress.ip_address(address))
 
@@ -142,8 +146,12 @@ def test_vetted_target_keeps_host_port_path_and_query(settings, fake_dns):
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
     fake_dns["hooks.atelier.test"] = [["93.184.215.14"]]
     target = vet_url("https://hooks.atelier.test:8443/in/bound?team=7#frag")
-    assert (target.scheme, target.host, target.port, target.path) == ("https", "hooks.atelier.test", 8443,
-                                                                       "/in/bound?team=7")
+    assert (target.scheme, target.host, target.port, target.path) == (
+        "https",
+        "hooks.atelier.test",
+        8443,
+        "/in/bound?team=7",
+    )
     assert target.addresses == ("93.184.215.14",)
 
 

@@ -14,9 +14,28 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs t
 
 def self_signed(tmp_path, name: str) -> tuple[str, str]:
     cert, key = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
-                    "-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return str(cert), str(key)
 
 
@@ -36,7 +55,8 @@ def deliver(user, url, run_tasks):
 
 @pytest.mark.django_db
 def test_https_to_the_vetted_address_sends_sni_and_verifies_the_hosts_certificate(
-        user, make_receiver, run_tasks, fake_dns, private_ok, tmp_path):
+    user, make_receiver, run_tasks, fake_dns, private_ok, tmp_path
+):
     cert, key = self_signed(tmp_path, "hooks.atelier.test")
     private_ok.WEBHOOK_CA_FILE = cert
     receiver = tls_receiver(make_receiver, cert, key)
@@ -48,8 +68,7 @@ def test_https_to_the_vetted_address_sends_sni_and_verifies_the_hosts_certificat
 
 
 @pytest.mark.django_db
-def test_certificate_for_another_name_fails_the_attempt(user, make_receiver, run_tasks, fake_dns, private_ok,
-                                                         tmp_path):
+def test_certificate_for_another_name_fails_the_attempt(user, make_receiver, run_tasks, fake_dns, private_ok, tmp_path):
     cert, key = self_signed(tmp_path, "other.atelier.test")
     private_ok.WEBHOOK_CA_FILE = cert
     receiver = tls_receiver(make_receiver, cert, key)

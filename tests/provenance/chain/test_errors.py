@@ -41,10 +41,7 @@ def test_revert_without_data_falls_back_to_the_message():
         "execution reverted without a reason"
     )
     assert decode_revert(None).kind == "empty"
-    assert (
-        decode_revert({"code": -32000, "message": "execution reverted: out of stock"}).reason
-        == "out of stock"
-    )
+    assert decode_revert({"code": -32000, "message": "execution reverted: out of stock"}).reason == "out of stock"
 
 
 def test_malformed_error_string_does_not_crash():
@@ -64,9 +61,7 @@ def test_malformed_error_string_does_not_crash():
         pytest.param(ContractLogicError(f"execution reverted: {REASON}", data=ERROR_HEX), id="web3-logic"),
         pytest.param(ContractCustomError(ERROR_HEX, data=ERROR_HEX), id="web3-custom"),
         pytest.param(
-            Web3RPCError(
-                "execution reverted", rpc_response={"error": {"code": 3, "message": "x", "data": ERROR_HEX}}
-            ),
+            Web3RPCError("execution reverted", rpc_response={"error": {"code": 3, "message": "x", "data": ERROR_HEX}}),
             id="web3-rpc",
         ),
     ],
@@ -91,9 +86,7 @@ def test_cause_chain_is_searched():
 
 
 @pytest.mark.chain
-def test_real_anvil_revert_decodes_through_web3_and_raw_json_rpc(
-    registry: ProvenanceRegistry, funded: LocalAccount
-):
+def test_real_anvil_revert_decodes_through_web3_and_raw_json_rpc(registry: ProvenanceRegistry, funded: LocalAccount):
     outsider = funded.address
     call = registry.contract.functions.register(os.urandom(32), os.urandom(32), os.urandom(32))
     with pytest.raises(ContractLogicError) as caught:

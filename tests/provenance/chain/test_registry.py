@@ -59,9 +59,7 @@ def test_mined_revert_is_decoded_by_replaying_it(registry: ProvenanceRegistry, f
 def test_owner_adds_and_removes_writers(registry: ProvenanceRegistry, deployer: LocalAccount, funded: LocalAccount):
     newcomer = funded.address
     receipt = execute(registry.w3, request=registry.add_writer(account=newcomer), account=deployer)
-    assert [(e.name, e.args["account"]) for e in registry.decode_events(receipt)] == [
-        ("WriterAdded", newcomer)
-    ]
+    assert [(e.name, e.args["account"]) for e in registry.decode_events(receipt)] == [("WriterAdded", newcomer)]
     register(registry, funded, *random_record())
 
     execute(registry.w3, request=registry.remove_writer(account=newcomer), account=deployer)
@@ -102,9 +100,7 @@ def test_register_stores_creator_and_block_time_and_emits_perceptual_hash(
     (event,) = registry.decode_events(receipt)
     assert event.name == "ContentRegistered"
     assert event.args == {"content_hash": content, "creator": creator, "perceptual_hash": pdq}
-    assert [
-        e.args["perceptual_hash"] for e in registry.find_events("ContentRegistered", content_hash=content)
-    ] == [pdq]
+    assert [e.args["perceptual_hash"] for e in registry.find_events("ContentRegistered", content_hash=content)] == [pdq]
     assert registry.current_owner(content) == creator
 
 
@@ -131,12 +127,8 @@ def anchor(
     registry: ProvenanceRegistry, account: LocalAccount, count: int
 ) -> tuple[MerkleTree, list[tuple[bytes, bytes, bytes]]]:
     records = [random_record() for _ in range(count)]
-    tree = MerkleTree.build(
-        [record_leaf(content_sha256=c, perceptual_hash=p, creator=r) for c, p, r in records]
-    )
-    receipt = execute(
-        registry.w3, request=registry.anchor_batch(root=tree.root, leaf_count=count), account=account
-    )
+    tree = MerkleTree.build([record_leaf(content_sha256=c, perceptual_hash=p, creator=r) for c, p, r in records])
+    receipt = execute(registry.w3, request=registry.anchor_batch(root=tree.root, leaf_count=count), account=account)
     (event,) = registry.decode_events(receipt)
     assert (event.name, event.args) == ("BatchAnchored", {"root": tree.root, "leaf_count": count})
     return tree, records
@@ -147,9 +139,7 @@ def test_python_proofs_verify_on_chain(registry: ProvenanceRegistry, deployer: L
     tree, records = anchor(registry, deployer, leaf_count)
     assert registry.batch_time(tree.root) is not None
     # every leaf of the small trees; for 1000 the edges, the odd tail and a spread in between
-    indices = (
-        range(leaf_count) if leaf_count < 10 else sorted({0, 1, 511, 512, 998, 999, *range(3, 1000, 37)})
-    )
+    indices = range(leaf_count) if leaf_count < 10 else sorted({0, 1, 511, 512, 998, 999, *range(3, 1000, 37)})
     for index in indices:
         content, pdq, creator = records[index]
         proof = tree.proof(index)
@@ -193,9 +183,7 @@ def test_unanchored_root_verifies_nothing(registry: ProvenanceRegistry):
 def test_anchoring_the_same_root_twice_reverts(registry: ProvenanceRegistry, deployer: LocalAccount):
     tree, _ = anchor(registry, deployer, 3)
     with pytest.raises(RevertError) as caught:
-        execute(
-            registry.w3, request=registry.anchor_batch(root=tree.root, leaf_count=3), account=deployer
-        )
+        execute(registry.w3, request=registry.anchor_batch(root=tree.root, leaf_count=3), account=deployer)
     assert caught.value.reason == "batch root already anchored"
 
 
@@ -217,9 +205,7 @@ def test_ownership_transfer_is_recorded_and_chained(registry: ProvenanceRegistry
     with pytest.raises(RevertError, match="transfer is not from the current owner"):
         execute(
             registry.w3,
-            request=registry.record_transfer(
-                content_hash=content, previous_owner=creator, new_owner=collector
-            ),
+            request=registry.record_transfer(content_hash=content, previous_owner=creator, new_owner=collector),
             account=deployer,
         )
     execute(
@@ -252,16 +238,15 @@ def test_first_transfer_of_a_batched_record_takes_the_writers_word(
 def test_non_writer_cannot_anchor_or_transfer(registry: ProvenanceRegistry, funded: LocalAccount):
     for request in (
         registry.anchor_batch(root=os.urandom(32), leaf_count=1),
-        registry.record_transfer(
-            content_hash=os.urandom(32), previous_owner=os.urandom(32), new_owner=os.urandom(32)
-        ),
+        registry.record_transfer(content_hash=os.urandom(32), previous_owner=os.urandom(32), new_owner=os.urandom(32)),
     ):
         with pytest.raises(RevertError, match="caller is not a writer"):
             execute(registry.w3, request=request, account=funded)
 
 
-def test_record_transfers_applies_several_in_order_in_one_transaction(registry: ProvenanceRegistry,
-                                                                      deployer: LocalAccount):
+def test_record_transfers_applies_several_in_order_in_one_transaction(
+    registry: ProvenanceRegistry, deployer: LocalAccount
+):
     _, records = anchor(registry, deployer, 3)
     owners = [os.urandom(32) for _ in range(3)]
     (c0, _, creator0), (c1, _, creator1) = records[0], records[1]
@@ -269,20 +254,30 @@ def test_record_transfers_applies_several_in_order_in_one_transaction(registry: 
     transfers = [(c0, creator0, owners[0]), (c1, creator1, owners[1]), (c0, owners[0], owners[2])]
     receipt = execute(registry.w3, request=registry.record_transfers(transfers=transfers), account=deployer)
     assert [(e.args["content_hash"], e.args["new_owner"]) for e in registry.decode_events(receipt)] == [
-        (c0, owners[0]), (c1, owners[1]), (c0, owners[2])]
+        (c0, owners[0]),
+        (c1, owners[1]),
+        (c0, owners[2]),
+    ]
     assert registry.current_owner(c0) == owners[2] and registry.current_owner(c1) == owners[1]
 
 
-def test_record_transfers_reverts_all_when_one_is_not_from_the_owner(registry: ProvenanceRegistry,
-                                                                     deployer: LocalAccount):
+def test_record_transfers_reverts_all_when_one_is_not_from_the_owner(
+    registry: ProvenanceRegistry, deployer: LocalAccount
+):
     _, records = anchor(registry, deployer, 2)
     (c0, _, creator0), (c1, _, _) = records
     first, second = os.urandom(32), os.urandom(32)
-    execute(registry.w3, request=registry.record_transfer(content_hash=c1, previous_owner=records[1][2],
-                                                          new_owner=first), account=deployer)
+    execute(
+        registry.w3,
+        request=registry.record_transfer(content_hash=c1, previous_owner=records[1][2], new_owner=first),
+        account=deployer,
+    )
     with pytest.raises(RevertError, match="transfer is not from the current owner"):
-        execute(registry.w3, request=registry.record_transfers(
-            transfers=[(c0, creator0, second), (c1, os.urandom(32), second)]), account=deployer)
+        execute(
+            registry.w3,
+            request=registry.record_transfers(transfers=[(c0, creator0, second), (c1, os.urandom(32), second)]),
+            account=deployer,
+        )
     assert registry.current_owner(c0) is None and registry.current_owner(c1) == first
 
 
@@ -291,11 +286,14 @@ def test_batched_transfers_cost_less_gas_each_than_single_calls(registry: Proven
     from provenance.services.sending import transfer_gas_limit
 
     _, records = anchor(registry, deployer, 33)
-    single = execute(registry.w3, request=registry.record_transfer(
-        content_hash=records[0][0], previous_owner=records[0][2], new_owner=os.urandom(32)),
-        account=deployer)["gasUsed"]
+    single = execute(
+        registry.w3,
+        request=registry.record_transfer(
+            content_hash=records[0][0], previous_owner=records[0][2], new_owner=os.urandom(32)
+        ),
+        account=deployer,
+    )["gasUsed"]
     batch = [(c, creator, os.urandom(32)) for c, _, creator in records[1:]]
-    batched = execute(registry.w3, request=registry.record_transfers(transfers=batch),
-                      account=deployer)["gasUsed"]
+    batched = execute(registry.w3, request=registry.record_transfers(transfers=batch), account=deployer)["gasUsed"]
     assert batched / len(batch) < 0.75 * single
     assert single <= transfer_gas_limit(1) and batched <= transfer_gas_limit(len(batch))

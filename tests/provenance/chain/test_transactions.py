@@ -37,9 +37,7 @@ def mine(w3: Web3, blocks: int = 1) -> None:
     w3.provider.make_request("anvil_mine", [blocks])
 
 
-def self_transfer(
-    w3: Web3, account: LocalAccount, *, nonce: int | None = None, fees: Fees | None = None
-) -> SignedTx:
+def self_transfer(w3: Web3, account: LocalAccount, *, nonce: int | None = None, fees: Fees | None = None) -> SignedTx:
     me = account.address
     return build_signed_tx(
         w3,
@@ -154,9 +152,7 @@ def test_replacement_fees_respect_the_ceiling(manual_node, deployer: LocalAccoun
     from provenance.chain.errors import FeeCeilingExceeded
 
     _, w3 = manual_node
-    signed = self_transfer(
-        w3, deployer, fees=Fees(max_fee_per_gas=10 * GWEI, max_priority_fee_per_gas=GWEI)
-    )
+    signed = self_transfer(w3, deployer, fees=Fees(max_fee_per_gas=10 * GWEI, max_priority_fee_per_gas=GWEI))
     with pytest.raises(FeeCeilingExceeded):
         replace(w3, original=signed, account=deployer, ceiling=11 * GWEI)
 

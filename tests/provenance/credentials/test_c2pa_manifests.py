@@ -37,10 +37,14 @@ def encode(fmt: str, size: int = 128) -> bytes:
 
 
 SPEC = m.ManifestSpec(
-    title="Dawn", digital_source_type=m.SOURCE_GENERATED, author_name="Ada", author_url="/artists/abc",
+    title="Dawn",
+    digital_source_type=m.SOURCE_GENERATED,
+    author_name="Ada",
+    author_url="/artists/abc",
     atelier={"record_id": "2b0c5e1e-0000-4000-8000-000000000000", "content_sha256": "ab" * 32, "chain_id": 31337},
     edits=({"action": "c2pa.resized", "description": "Downscaled."},),
-    references=(m.Reference(kind="model_version", title="model", sha256="cd" * 32, identifier="mv1"),))
+    references=(m.Reference(kind="model_version", title="model", sha256="cd" * 32, identifier="mv1"),),
+)
 
 
 def sign(data: bytes, material, spec: m.ManifestSpec = SPEC) -> m.Signed:
@@ -110,8 +114,8 @@ def test_a_corrupt_manifest_store_is_reported_unreadable(dev):
 def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     chunks, offset = [], 8
     while offset < len(data):
-        length = int.from_bytes(data[offset:offset + 4], "big")
-        chunks.append((data[offset + 4:offset + 8], data[offset:offset + 12 + length]))
+        length = int.from_bytes(data[offset : offset + 4], "big")
+        chunks.append((data[offset + 4 : offset + 8], data[offset : offset + 12 + length]))
         offset += 12 + length
     return chunks
 
@@ -150,12 +154,20 @@ def test_unsupported_formats_are_refused_when_read_and_when_signed(dev):
 
 
 def test_training_mining_follows_the_value_given(dev):
-    spec = m.ManifestSpec(**{**SPEC.__dict__, "training_mining": "constrained",
-                             "training_constraint": "Only with the artist's written agreement."})
-    entries = m.read(data=sign(encode("PNG"), dev, spec).data,
-                     trust_anchors_pem=anchors(dev)).assertions[m.TRAINING_MINING_LABEL]["entries"]
-    assert entries["c2pa.ai_training"] == {"use": "constrained",
-                                           "constraint_info": "Only with the artist's written agreement."}
+    spec = m.ManifestSpec(
+        **{
+            **SPEC.__dict__,
+            "training_mining": "constrained",
+            "training_constraint": "Only with the artist's written agreement.",
+        }
+    )
+    entries = m.read(data=sign(encode("PNG"), dev, spec).data, trust_anchors_pem=anchors(dev)).assertions[
+        m.TRAINING_MINING_LABEL
+    ]["entries"]
+    assert entries["c2pa.ai_training"] == {
+        "use": "constrained",
+        "constraint_info": "Only with the artist's written agreement.",
+    }
     with pytest.raises(m.CredentialError):
         m.training_mining_assertion("maybe")
 
@@ -175,4 +187,5 @@ def test_a_key_that_does_not_match_the_chain_is_named(dev, stranger):
     assert problems == ["the private key does not belong to the first certificate of the chain"]
     assert not is_development_chain(stranger.chain_pem)
     assert check_signing_material(chain_pem=b"nope", key_pem=dev.key_pem) == [
-        "the certificate chain is not PEM certificates"]
+        "the certificate chain is not PEM certificates"
+    ]

@@ -64,10 +64,7 @@ def test_pdq_is_the_same_from_image_bytes_and_other_modes():
     expected = pdq_from_image(image)
     assert pdq_from_bytes(encode_png(image)) == expected
     assert pdq_from_image(image.convert("RGBA")) == expected
-    assert (
-        pdq_from_image(image.convert("L")).hash_hex
-        == pdq_from_image(image.convert("L").convert("RGB")).hash_hex
-    )
+    assert pdq_from_image(image.convert("L")).hash_hex == pdq_from_image(image.convert("L").convert("RGB")).hash_hex
 
 
 def test_pdq_of_a_flat_image_has_low_quality():
@@ -89,9 +86,7 @@ def distances(transform) -> list[int]:
     out = []
     for seed in SEEDS:
         image = synthetic_image(seed, size=(256, 256))
-        out.append(
-            hamming_distance(pdq_from_image(image).hash_hex, pdq_from_image(transform(image)).hash_hex)
-        )
+        out.append(hamming_distance(pdq_from_image(image).hash_hex, pdq_from_image(transform(image)).hash_hex))
     return out
 
 

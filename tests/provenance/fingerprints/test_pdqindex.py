@@ -112,9 +112,7 @@ def test_hash_differing_in_every_chunk_is_still_found(per_chunk: list[int], max_
 def test_results_are_sorted_by_distance_then_id():
     query = bytes(32)
     index = PdqIndex()
-    index.load(
-        [5, 3, 9], hashes_to_array([flip_bits(query, [1, 2]), flip_bits(query, [7]), flip_bits(query, [200])])
-    )
+    index.load([5, 3, 9], hashes_to_array([flip_bits(query, [1, 2]), flip_bits(query, [7]), flip_bits(query, [200])]))
     assert index.search(query) == [PdqMatch(3, 1), PdqMatch(9, 1), PdqMatch(5, 2)]
 
 
@@ -149,8 +147,7 @@ def test_concurrent_readers_see_consistent_results_while_a_writer_works():
     rng = np.random.default_rng(3)
     query = rng.integers(0, 256, 32, dtype=np.uint8).tobytes()
     hashes = {
-        i: flip_bits(query, rng.choice(256, size=int(rng.integers(0, 31)), replace=False).tolist())
-        for i in range(2000)
+        i: flip_bits(query, rng.choice(256, size=int(rng.integers(0, 31)), replace=False).tolist()) for i in range(2000)
     }
     index = PdqIndex(compact_threshold=64)
     index.load(np.arange(1000), hashes_to_array([hashes[i] for i in range(1000)]))

@@ -20,8 +20,9 @@ class Command(BaseCommand):
     help = "Create the demo staff user (and, on an empty database, the demo content); print the credentials."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--no-content", action="store_true",
-                            help="only the staff user (also: ATELIER_DEMO_CONTENT=0)")
+        parser.add_argument(
+            "--no-content", action="store_true", help="only the staff user (also: ATELIER_DEMO_CONTENT=0)"
+        )
 
     def handle(self, *args: Any, no_content: bool, **options: Any) -> None:
         path = settings.VAR_DIR / "demo-credentials.json"
@@ -33,8 +34,9 @@ class Command(BaseCommand):
             staff = {"email": DEMO_STAFF_EMAIL, "password": secrets.token_urlsafe(12)}
             user = User.objects.filter(email=DEMO_STAFF_EMAIL).first()
             if user is None:
-                User.objects.create_superuser(email=staff["email"], password=staff["password"],
-                                              display_name="Atelier staff")
+                User.objects.create_superuser(
+                    email=staff["email"], password=staff["password"], display_name="Atelier staff"
+                )
             else:
                 user.set_password(staff["password"])
                 user.save()
@@ -43,8 +45,10 @@ class Command(BaseCommand):
         if empty_database and wants_content:
             for account in demo_bootstrap():
                 credentials[account.role] = {"email": account.email, "password": account.password}
-            self.stdout.write("Demo content is on its way: the worker trains a tiny GAN (a minute or two on a CPU), "
-                              "then generates, publishes and anchors a handful of artworks.")
+            self.stdout.write(
+                "Demo content is on its way: the worker trains a tiny GAN (a minute or two on a CPU), "
+                "then generates, publishes and anchors a handful of artworks."
+            )
         path.write_text(json.dumps(credentials, indent=2))
         path.chmod(0o600)
         self.stdout.write("Demo accounts (also in var/demo-credentials.json):")
