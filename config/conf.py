@@ -21,6 +21,7 @@ from core.conf import (
 )
 from generation import conf as generation_conf
 from marketplace.commissions import conf as commissions_conf
+from marketplace.demo import conf as demo_conf
 from marketplace.gallery import conf as gallery_conf
 from marketplace.subscriptions import conf as subscriptions_conf
 from marketplace.webhooks import conf as webhooks_conf
@@ -325,5 +326,6 @@ APPS = [
     gallery_conf.SETTINGS,
     commissions_conf.SETTINGS,
     webhooks_conf.SETTINGS,
+    demo_conf.SETTINGS,
 ]
 ALL_SETTINGS = [PROJECT, *APPS]

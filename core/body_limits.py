@@ -23,9 +23,9 @@ MULTIPART_OVERHEAD = 256 * 1024  # boundaries, headers and text fields around th
 
 def route_limit(url_name: str | None) -> int:
     """The body cap of a route, in bytes."""
-    path = getattr(settings, "UPLOAD_ROUTE_LIMITS", {}).get(url_name or "")
+    path = settings.UPLOAD_ROUTE_LIMITS.get(url_name or "")
     if path is None:
-        return int(getattr(settings, "REQUEST_BODY_MAX_BYTES", 1024 * 1024))
+        return settings.REQUEST_BODY_MAX_BYTES
     return int(import_string(path)()) + MULTIPART_OVERHEAD
 
 

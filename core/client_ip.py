@@ -21,7 +21,7 @@ def _valid(address: str) -> str | None:
 
 def client_ip(request: HttpRequest) -> str:
     remote = _valid(request.META.get("REMOTE_ADDR", "")) or "unknown"
-    trusted = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    trusted = settings.TRUSTED_PROXY_COUNT
     if trusted <= 0:
         return remote
     forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]

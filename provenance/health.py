@@ -39,7 +39,7 @@ def chain_health() -> dict[str, Any]:
     report = cache.get(key)
     if report is None:
         report = _probe()
-        cache.set(key, report, timeout=float(getattr(settings, "CHAIN_HEALTH_CACHE_SECONDS", 5)))
+        cache.set(key, report, timeout=settings.CHAIN_HEALTH_CACHE_SECONDS)
     return report
 
 

@@ -18,7 +18,7 @@ from core.client_ip import client_ip
 
 
 def otp_required() -> bool:
-    return bool(getattr(settings, "ADMIN_REQUIRE_OTP", False))
+    return bool(settings.ADMIN_REQUIRE_OTP)
 
 
 class AtelierAdminAuthenticationForm(OTPAdminAuthenticationForm):

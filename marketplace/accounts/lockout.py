@@ -37,7 +37,7 @@ def _digest(*parts: str) -> str:
 
 
 def _limit_per_account() -> int:
-    return int(getattr(settings, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 100))
+    return settings.LOGIN_MAX_FAILURES_PER_ACCOUNT
 
 
 def _reserve(key: str, limit: int) -> bool:

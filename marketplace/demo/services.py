@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -30,6 +29,7 @@ from generation import selectors as generation_selectors
 from generation import services as generation
 from generation.demo import DATASET_RECIPE, DemoModelError, load_demo_model
 from generation.gan.procedural import write_landscapes
+from marketplace.demo import conf
 from marketplace.demo.models import DemoRun, DemoStep
 from marketplace.gallery import services as gallery
 from marketplace.subscriptions import services as subscriptions
@@ -45,7 +45,6 @@ DEMO_TRAINING_CONFIG = {
     "g_channels": 32,
     "d_channels": 32,
     "batch_size": 32,
-    "steps": 800,
     "sample_every": 200,
     "checkpoint_every": 200,
     "log_every": 20,
@@ -79,7 +78,7 @@ def _landscapes_zip() -> SimpleUploadedFile:
 
 def _shipped_model_version(*, artist: Any, dataset: Any) -> Any | None:
     """The shipped demo model as the artist's model version, or None (and why, in the log) if unusable."""
-    if not getattr(settings, "DEMO_SHIPPED_MODEL", True):
+    if not conf.get("DEMO_SHIPPED_MODEL"):
         return None
     try:
         demo = load_demo_model()
@@ -120,7 +119,7 @@ def demo_bootstrap() -> list[DemoAccount]:
         job = generation.generation_job_create(
             user=artist_user, model_version=shipped, seeds=list(range(1, DEMO_IMAGES + 1))
         )
-    config = DEMO_TRAINING_CONFIG | {"steps": getattr(settings, "DEMO_TRAINING_STEPS", DEMO_TRAINING_CONFIG["steps"])}
+    config = DEMO_TRAINING_CONFIG | {"steps": conf.get("DEMO_TRAINING_STEPS")}
     run = generation.training_run_create(owner=artist_user, dataset=dataset, config=config)
     DemoRun.objects.create(
         artist=artist_user,

@@ -50,7 +50,7 @@ get = SETTINGS.get
 
 def https_only() -> bool:
     """Receivers must be https: in production (not a setting of its own)."""
-    return getattr(settings, "ATELIER_ENV", "development") == "production"
+    return settings.ATELIER_ENV == "production"
 
 
 BACKOFF_FACTOR = 4  # 1 min, 4 min, 16 min, 64 min with the default base: about 1.5 h for five attempts

@@ -70,6 +70,18 @@ def test_every_conf_get_names_a_setting_its_app_declares():
     assert used and used <= declared, sorted(used - declared)
 
 
+def test_no_declared_setting_gets_a_second_default_where_it_is_read():
+    declared = {setting.name for collection in ALL_SETTINGS for setting in collection}
+    second_defaults = [
+        f"{path.relative_to(REPO)}: {name}"
+        for top in ("bench", "config", "core", "generation", "marketplace", "provenance")
+        for path in (REPO / top).rglob("*.py")
+        for name in re.findall(r"getattr\(\s*settings\s*,\s*[\"']([A-Z0-9_]+)[\"']\s*,", path.read_text())
+        if name in declared
+    ]
+    assert second_defaults == []
+
+
 def _read(kind, raw, default, monkeypatch):
     monkeypatch.setenv("ATELIER_TEST_SETTING", raw)
     return Setting("ATELIER_TEST_SETTING", kind, default, "a test").from_environment()
