@@ -52,7 +52,7 @@ def commission_public_id_of(payment: Any) -> str | None:
     return payment.reference.split(":", 1)[1]
 
 
-def charge(*, commission: Commission, payment_method: str) -> Any:
+def charge(*, commission: Commission, payment_method: str, return_url: str = "") -> Any:
     """Charge the client the accepted offer's price; the platform holds the funds until completion.
     Raises PaymentRequired (402) on a decline, ServiceUnavailable (503) when the provider is down."""
     return subscription_services.payment_charge(
@@ -63,6 +63,7 @@ def charge(*, commission: Commission, payment_method: str) -> Any:
         reference=payment_reference(commission),
         payment_method=payment_method,
         description=f"Commission {commission.public_id}",
+        return_url=return_url,
     )
 
 

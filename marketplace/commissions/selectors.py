@@ -165,3 +165,13 @@ def delivery_image_get(*, delivery: Delivery, index: int) -> DeliveryImage:
     if image is None:
         raise NotFound("No such image.")
     return image
+
+
+def payment_waiting_for_client(*, user: Any, commission: Commission) -> Any:
+    """The client's payment for an accepted offer that waits for them (3-D Secure), else None."""
+    from marketplace.commissions import ports
+
+    if commission.state != CommissionState.PAYMENT_PENDING or commission.client_id != getattr(user, "pk", None):
+        return None
+    payment = ports.latest_payment(commission=commission)
+    return payment if payment is not None and payment.state == "requires_action" else None

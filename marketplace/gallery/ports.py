@@ -213,7 +213,14 @@ def _outcome(payment: Any) -> PaymentOutcome:
 
 
 def payment_charge(
-    *, payer: Any, amount: int, currency: str, reference: str, payment_method: str, description: str
+    *,
+    payer: Any,
+    amount: int,
+    currency: str,
+    reference: str,
+    payment_method: str,
+    description: str,
+    return_url: str = "",
 ) -> PaymentOutcome:
     """Charge outside any transaction; raises PaymentRequired (402) / ServiceUnavailable (503) on failure."""
     payment = subscription_services.payment_charge(
@@ -224,6 +231,7 @@ def payment_charge(
         reference=reference,
         payment_method=payment_method,
         description=description,
+        return_url=return_url,
     )
     return _outcome(payment)
 

@@ -16,6 +16,7 @@ TEST_CARDS = [
     ("tok_card_declined", "Card that is declined"),
     ("tok_insufficient_funds", "Card with insufficient funds"),
     ("tok_expired_card", "Expired card"),
+    ("tok_requires_action", "Card that asks you to authenticate (3-D Secure)"),
 ]
 
 

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import AtelierError, NotFound
@@ -17,6 +18,7 @@ from marketplace.gallery.licence_terms import terms_for
 from marketplace.storefront.forms_commissions import PayForm
 from marketplace.storefront.page_forms import add_service_error, bind, minor_to_amount
 from marketplace.storefront.views_commissions import signed_in_page
+from marketplace.storefront.views_payments import after_charge
 from marketplace.subscriptions import selectors as billing_selectors
 from marketplace.subscriptions import services as billing_services
 
@@ -70,17 +72,24 @@ def checkout(request: HttpRequest, listing_id: UUID) -> HttpResponse:
 
 def _pay_and_show(request: HttpRequest, order, payment_method: str) -> HttpResponse:
     """Pay, then show the order: its receipt, or, after a decline, the same order with the reason and a retry."""
+    order_path = reverse("storefront:order", kwargs={"public_id": order.public_id})
     try:
-        result = services.order_pay(buyer=request.user, order=order, payment_method=payment_method)
+        result = services.order_pay(
+            buyer=request.user,
+            order=order,
+            payment_method=payment_method,
+            return_url=request.build_absolute_uri(order_path),
+        )
     except AtelierError as exc:
         messages.error(request, f"{exc.detail} Your order is kept: choose another card to try again.")
-        return redirect("storefront:order", public_id=order.public_id)
+        return redirect(order_path)
     if result.payment is not None and result.payment.state == "requires_action":
         messages.info(
             request,
             "Your bank asks you to confirm this payment. Until it is confirmed the licence is not reserved for you.",
         )
-    return redirect("storefront:order", public_id=order.public_id)
+        return after_charge(payment_id=result.payment.id, state=result.payment.state, done=order_path)
+    return redirect(order_path)
 
 
 @signed_in_page

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import AtelierError
@@ -32,6 +33,7 @@ from marketplace.storefront.forms_commissions import (
     RevisionForm,
 )
 from marketplace.storefront.page_forms import add_service_error, bind
+from marketplace.storefront.views_payments import authenticate_path
 from marketplace.storefront.views_studio import signed_in_page
 
 PAGE_SIZE = 20
@@ -173,6 +175,7 @@ def _commission_page(
         "references": list(selectors.commission_references(commission=commission)),
         "history": list(selectors.commission_history(commission=commission, user=user)),
         "is_client": role == CLIENT,
+        "waiting_payment": selectors.payment_waiting_for_client(user=user, commission=commission),
         "own_pending_offer": own_pending,
         "may_offer": role == ARTIST
         and state == CommissionState.OPEN
@@ -263,14 +266,23 @@ def offer_action(request: HttpRequest, public_id: UUID, action: str) -> HttpResp
         form = bind(request, PayForm)
         if not form.is_valid():
             return _commission_page(request, commission, forms={f"pay:{offer.public_id}": form}, status=400)
+        page = reverse("storefront:commission-page", kwargs={"public_id": commission.public_id})
         try:
-            services.offer_accept(offer=offer, client=request.user, payment_method=form.cleaned_data["payment_method"])
+            accepted = services.offer_accept(
+                offer=offer,
+                client=request.user,
+                payment_method=form.cleaned_data["payment_method"],
+                return_url=request.build_absolute_uri(page),
+            )
         except AtelierError as exc:
             add_service_error(form, exc, fields={"payment_method": "payment_method"})
             if exc.status == 402:  # a decline: the brief is open again and the same offer can be paid
                 form.add_error(None, "Nothing was charged. Choose another card and try again.")
             return _commission_page(request, commission, forms={f"pay:{offer.public_id}": form}, status=exc.status)
-        return redirect("storefront:commission-page", public_id=commission.public_id)
+        waiting = selectors.payment_waiting_for_client(user=request.user, commission=accepted)
+        if waiting is not None:
+            return redirect(authenticate_path(waiting.public_id))
+        return redirect(page)
     try:
         if action == "decline":
             services.offer_decline(offer=offer, client=request.user)

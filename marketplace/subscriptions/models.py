@@ -221,6 +221,9 @@ class Payment(BaseModel):
     client_secret = models.CharField(
         max_length=255, blank=True, help_text="For the payer's browser to complete an action (3-D Secure)."
     )
+    action_url = models.URLField(
+        max_length=2000, blank=True, help_text="The provider's page where the payer completes an action, if any."
+    )
     purpose = models.CharField(max_length=16, choices=PaymentPurpose.choices)
     reference = models.CharField(max_length=200, db_index=True, help_text="e.g. order:<uuid>, subscription:<uuid>")
     description = models.CharField(max_length=500, blank=True)

@@ -46,6 +46,7 @@ PAGE_OBJECTS = {
     "commission-page-delivery-revision": "commission-delivery-request-revision",
     "order": "order-detail",
     "order-cancel": "order-cancel",
+    "payment-authenticate": "payment-detail",
     "licence": "_licence",
     "licence-download": "_licence",
 }

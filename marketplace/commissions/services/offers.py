@@ -142,9 +142,10 @@ def offer_decline(*, offer: Offer, client: Any) -> Offer:
     return locked
 
 
-def offer_accept(*, offer: Offer, client: Any, payment_method: str) -> Commission:
+def offer_accept(*, offer: Offer, client: Any, payment_method: str, return_url: str = "") -> Commission:
     """Accept `offer` and charge the client its price. Returns the commission: `awarded` when the charge
-    succeeded, `payment_pending` when the payer must complete an action (the payment's `client_secret`).
+    succeeded, `payment_pending` when the payer must complete an action (the payment's `client_secret`, or
+    its `action_url` for a browser that gave `return_url`).
     A decline is a 402 and leaves the brief open. Call outside a transaction."""
     if not payment_method:
         raise InvalidInput("A payment method is required.", field="payment_method")
@@ -170,7 +171,7 @@ def offer_accept(*, offer: Offer, client: Any, payment_method: str) -> Commissio
             data={"offer": str(locked.public_id), "price": locked.price, "currency": locked.currency},
         )
     try:
-        ports.charge(commission=commission, payment_method=payment_method)
+        ports.charge(commission=commission, payment_method=payment_method, return_url=return_url)
     except Exception:
         commission_payment_sync(commission_pk=commission.pk, charge_over=True)
         raise

@@ -193,9 +193,10 @@ def _replace_unfinished_attempt(*, order: Order) -> None:
         ports.payment_abandon_open(payer=order.buyer, payment_id=order.payment_id)
 
 
-def order_pay(*, buyer: Any, order: Order, payment_method: str) -> OrderPayment:
+def order_pay(*, buyer: Any, order: Order, payment_method: str, return_url: str = "") -> OrderPayment:
     """Charge the buyer. A synchronous success fulfils the order now; an asynchronous payment (3-D Secure, a
-    pending provider) leaves it pending until the `payment_succeeded` signal. A decline is a 402 and leaves the
+    pending provider) leaves it pending until the `payment_succeeded` signal (`return_url`: where the buyer's
+    browser comes back from the provider's authentication page). A decline is a 402 and leaves the
     order pending, so the buyer may pay with another method (until the order expires). For an exclusive
     licence the listing is held only during the charge; the first payment to succeed takes the licence."""
     current = Order.objects.select_related("listing", "artwork", "buyer").get(pk=order.pk)
@@ -214,6 +215,7 @@ def order_pay(*, buyer: Any, order: Order, payment_method: str) -> OrderPayment:
                 reference=payment_reference(current),
                 payment_method=payment_method,
                 description=f"{current.licence_type} licence: {current.artwork.title}"[:200],
+                return_url=return_url,
             )
         except AtelierError as exc:
             exc.extra.setdefault("order", str(current.public_id))

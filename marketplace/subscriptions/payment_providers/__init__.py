@@ -33,6 +33,7 @@ class ChargeResult:
     failure_code: str = ""
     failure_reason: str = ""
     customer_reference: str = ""
+    action_url: str = ""  # where to send the payer to finish an action (a bank's 3-D Secure page), if known
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class ChargeRequest:
     customer: str = ""
     off_session: bool = False  # a renewal: the payer is not present to complete an action
     save_for_future: bool = False  # keep the method on file for off-session renewals
+    return_url: str = ""  # where the payer's browser comes back after an action on the provider's pages
 
 
 class PaymentProvider(Protocol):

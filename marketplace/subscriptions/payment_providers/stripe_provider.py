@@ -1,9 +1,11 @@
 """Stripe (`PAYMENT_PROVIDER=stripe`): PaymentIntents created and confirmed in one call.
 
 `payment_method` is a PaymentMethod id from Stripe.js (`pm_…`; test mode also takes `pm_card_visa`). When 3-D
-Secure is needed the intent comes back `requires_action` with a client secret for Stripe.js; the outcome then
-arrives by webhook (`payment_intent.succeeded` / `payment_intent.payment_failed`). Methods kept for renewals are
-saved on a Stripe Customer (`setup_future_usage=off_session`) and charged later with `off_session=True`.
+Secure is needed the intent comes back `requires_action` with a client secret for Stripe.js; a charge that
+gives a `return_url` (the storefront's pages, which ship no Stripe.js) allows redirects instead, and the
+intent's `next_action.redirect_to_url` is where the payer authenticates. The outcome then arrives by webhook
+(`payment_intent.succeeded` / `payment_intent.payment_failed`). Methods kept for renewals are saved on a
+Stripe Customer (`setup_future_usage=off_session`) and charged later with `off_session=True`.
 Every request carries an idempotency key derived from our payment or refund id, so a retried call never
 charges twice.
 """
@@ -55,6 +57,9 @@ class StripeProvider:
                 "metadata": dict(request.metadata),
                 "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             }
+            if request.return_url and not request.off_session:
+                params["automatic_payment_methods"] = {"enabled": True}  # redirects allowed: back to return_url
+                params["return_url"] = request.return_url
             if request.description:
                 params["description"] = request.description
             if customer:
@@ -118,7 +123,10 @@ def _charge_result(intent: dict, customer: str) -> ChargeResult:
     if status in _PENDING_STATUSES:
         return ChargeResult(status="pending", **base)
     if status in _ACTION_STATUSES:
-        return ChargeResult(status="requires_action", client_secret=intent.get("client_secret") or "", **base)
+        redirect = ((intent.get("next_action") or {}).get("redirect_to_url") or {}).get("url") or ""
+        return ChargeResult(
+            status="requires_action", client_secret=intent.get("client_secret") or "", action_url=redirect, **base
+        )
     error = intent.get("last_payment_error") or {}
     return ChargeResult(
         status="failed",

@@ -101,8 +101,10 @@ def payment_execute(
     customer: str = "",
     off_session: bool = False,
     save_for_future: bool = False,
+    return_url: str = "",
 ) -> tuple[Payment, ChargeResult]:
-    """Ask the payment's provider to charge, then settle the answer. Call outside a transaction (network)."""
+    """Ask the payment's provider to charge, then settle the answer. Call outside a transaction (network).
+    `return_url` is where the payer's browser comes back after authenticating on the provider's pages."""
     if not payment_method:
         result = ChargeResult(
             status="failed", failure_code="payment_method_missing", failure_reason="No payment method is on file."
@@ -122,6 +124,7 @@ def payment_execute(
             customer=customer,
             off_session=off_session,
             save_for_future=save_for_future,
+            return_url=return_url,
         )
         try:
             result = get_provider(payment.provider).charge(request)
@@ -171,6 +174,8 @@ def payment_settle(*, payment: Payment, result: ChargeResult, actor: Any = None)
             locked.provider_reference = result.provider_reference
         if result.client_secret:
             locked.client_secret = result.client_secret
+        if result.action_url:
+            locked.action_url = result.action_url[:2000]
         if new_state in (PaymentState.FAILED, PaymentState.CANCELLED):
             locked.failure_code = result.failure_code[:64]
             locked.failure_reason = result.failure_reason[:500]
@@ -233,13 +238,16 @@ def payment_charge(
     payment_method: str,
     description: str = "",
     save_for_future: bool = False,
+    return_url: str = "",
 ) -> Payment:
     """Charge `payer` for `reference` (e.g. "order:<uuid>"). Call outside a transaction.
 
     Returns the payment: `succeeded`, or `requires_action` (show `client_secret` to the payer; the outcome
     arrives later as the `payment_succeeded` / `payment_failed` signal), or `pending`. A decline raises
     PaymentRequired (402). While a payment for the same payer and reference is open or paid, that payment is
-    returned instead of charging twice; after a failure the reference can be charged again.
+    returned instead of charging twice; after a failure the reference can be charged again. `return_url`: where
+    the payer's browser comes back from the provider's authentication page (pages give one; API clients use
+    `client_secret`).
     """
     if purpose == PaymentPurpose.SUBSCRIPTION:
         raise InvalidInput("Subscription charges go through the subscription services.", field="purpose")
@@ -270,7 +278,9 @@ def payment_charge(
                 payment=str(existing.public_id),
             )
         return existing
-    payment, _ = payment_execute(payment=payment, payment_method=payment_method, save_for_future=save_for_future)
+    payment, _ = payment_execute(
+        payment=payment, payment_method=payment_method, save_for_future=save_for_future, return_url=return_url
+    )
     payment_raise_if_failed(payment=payment)
     return payment
 

@@ -6,6 +6,7 @@ import pytest
 
 from bench.synthetic_images import encode_png, synthetic_image
 from marketplace.gallery import services as gallery
+from tests.marketplace.subscriptions.conftest import fake_stripe  # noqa: F401  (the local Stripe stand-in)
 
 
 @pytest.fixture

@@ -266,3 +266,24 @@ def test_commission_lists_run_a_constant_number_of_queries_as_they_grow(people):
     few = [_queries(client, path) for client, path in pages]
     add(4)
     assert [_queries(client, path) for client, path in pages] == few
+
+
+@pytest.mark.django_db
+def test_accepting_with_a_card_that_needs_authentication_goes_through_the_bank_step(
+    people, django_capture_on_commit_callbacks
+):
+    as_client, as_artist = people["as_client"], people["as_artist"]
+    commission = post_brief(as_client)
+    offer = send_offer(as_artist, commission)
+    step = as_client.post(f"/commissions/offers/{offer.public_id}/accept", {"payment_method": "tok_requires_action"})
+    assert step.status_code == 302 and step["Location"].endswith("/authenticate")
+    commission.refresh_from_db()
+    assert commission.state == CommissionState.PAYMENT_PENDING
+    page = html_of(as_client.get(f"/commissions/{commission.public_id}/"))
+    assert "Confirm with your bank" in page and step["Location"] in page
+    with django_capture_on_commit_callbacks(execute=True):
+        back = as_client.post(step["Location"], {"outcome": "authenticate"})
+    assert back["Location"] == f"/commissions/{commission.public_id}/"
+    commission.refresh_from_db()
+    assert commission.state == CommissionState.AWARDED
+    assert "Confirm with your bank" not in html_of(as_client.get(back["Location"]))

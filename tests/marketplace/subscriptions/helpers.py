@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 WEBHOOK_SECRET = "whsec_test_secret"
+BANK_URL = "https://hooks.stripe.test/3d_secure_2/authenticate"  # the fake answers with this bank page
 
 
 T0 = datetime(2031, 1, 1, tzinfo=UTC)
@@ -113,6 +114,13 @@ class FakeStripe:
             }
         if method == "pm_card_threeDSecure2Required":
             intent.update(status="requires_action", client_secret=f"pi_{n}_secret_abc")
+            if params.get("return_url"):  # redirects allowed: the bank's page, then back to return_url
+                intent["next_action"] = {
+                    "type": "redirect_to_url",
+                    "redirect_to_url": {"url": f"{BANK_URL}/{n}", "return_url": params["return_url"]},
+                }
+            else:
+                intent["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {}}
         else:
             intent.update(status="succeeded")
         self.intents[intent["id"]] = intent
