@@ -63,8 +63,12 @@ run: setup
 	$(VENV_PY) manage.py bootstrap_demo
 	$(VENV_PY) manage.py runstack
 
+# Two pytest-xdist workers by default (TEST_WORKERS=0 runs in one process): much of the suite waits on subprocesses,
+# browsers and the chain, so two share a 2-core machine well. worksteal keeps the long stack tests from queueing.
+TEST_WORKERS ?= 2
+
 test: setup
-	$(VENV_PY) -m pytest $(PYTEST_ARGS)
+	$(VENV_PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,8 @@ file signed by it can never pass for one signed by an operator's certificate."""
 
 import datetime
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,23 +116,40 @@ def development_material(directory: Path) -> SigningMaterial:
     yesterday still verify as trusted by `make run` today)."""
     paths = {name: directory / name for name in (CHAIN_FILE, KEY_FILE, ROOT_FILE)}
     if not all(path.is_file() for path in paths.values()):
-        material = issue_signing_material(root_cn=DEV_ROOT_CN, signer_cn=DEV_SIGNER_CN, organization=DEV_ORGANIZATION)
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, data in (
-            (CHAIN_FILE, material.chain_pem),
-            (ROOT_FILE, material.root_pem),
-            (KEY_FILE, material.key_pem),
-        ):
-            temporary = directory / f".{name}.{os.getpid()}"
-            temporary.write_bytes(data)
-            temporary.chmod(0o600 if name == KEY_FILE else 0o644)
-            temporary.replace(paths[name])  # two processes racing here each write a whole, consistent file
-        # a racing process may have replaced some files with its own; read back what is on disk now
+        _create_development_material(directory)
     return SigningMaterial(
         chain_pem=paths[CHAIN_FILE].read_bytes(),
         key_pem=paths[KEY_FILE].read_bytes(),
         root_pem=paths[ROOT_FILE].read_bytes(),
     )
+
+
+def _create_development_material(directory: Path) -> None:
+    """Write the three files into a staging directory and rename it into place in one step, so processes
+    starting together (web workers, test workers) never combine one's key with another's certificate: the
+    rename replaces a missing or empty directory and fails on a filled one, whose set then stands."""
+    material = issue_signing_material(root_cn=DEV_ROOT_CN, signer_cn=DEV_SIGNER_CN, organization=DEV_ORGANIZATION)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        for name, data in (
+            (CHAIN_FILE, material.chain_pem),
+            (ROOT_FILE, material.root_pem),
+            (KEY_FILE, material.key_pem),
+        ):
+            (staging / name).write_bytes(data)
+            (staging / name).chmod(0o600 if name == KEY_FILE else 0o644)
+        try:
+            os.rename(staging, directory)
+            return
+        except OSError:
+            if all((directory / name).is_file() for name in (CHAIN_FILE, KEY_FILE, ROOT_FILE)):
+                return  # another process's complete set won
+        # the directory holds other files but not a whole set: place ours beside them
+        for name in (CHAIN_FILE, ROOT_FILE, KEY_FILE):
+            (staging / name).replace(directory / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def is_development_chain(chain_pem: bytes) -> bool:

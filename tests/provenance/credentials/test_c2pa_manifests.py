@@ -3,6 +3,8 @@ signer, broken, oversized and doubled manifest stores and unsupported formats ar
 
 import io
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,10 @@ from PIL import Image
 from bench.synthetic_images import synthetic_image
 from provenance.credentials import c2pa_manifests as m
 from provenance.credentials.certificates import (
+    CHAIN_FILE,
     DEVELOPMENT_MARK,
+    KEY_FILE,
+    ROOT_FILE,
     check_signing_material,
     development_material,
     is_development_chain,
@@ -180,6 +185,22 @@ def test_the_development_material_says_so_and_is_made_once(tmp_path: Path):
     assert DEVELOPMENT_MARK in signer.subject.rfc4514_string() and DEVELOPMENT_MARK in root.subject.rfc4514_string()
     assert (tmp_path / "signer-key.pem").stat().st_mode & 0o077 == 0
     assert check_signing_material(chain_pem=first.chain_pem, key_pem=first.key_pem) == []
+
+
+def test_processes_creating_the_development_material_at_once_all_get_one_matching_set(tmp_path: Path):
+    """Web and test workers start together: none may end up with one's key beside another's certificate."""
+    directory, barrier = tmp_path / "c2pa", threading.Barrier(6)
+
+    def create() -> object:
+        barrier.wait()
+        return development_material(directory)
+
+    with ThreadPoolExecutor(6) as pool:
+        sets = list(pool.map(lambda _: create(), range(6)))
+    assert all(material == sets[0] for material in sets)
+    assert check_signing_material(chain_pem=sets[0].chain_pem, key_pem=sets[0].key_pem) == []
+    assert sorted(path.name for path in directory.iterdir()) == sorted((CHAIN_FILE, KEY_FILE, ROOT_FILE))
+    assert [path.name for path in tmp_path.iterdir()] == ["c2pa"]  # no staging directory left behind
 
 
 def test_a_key_that_does_not_match_the_chain_is_named(dev, stranger):
