@@ -77,7 +77,9 @@ def test_images_too_small_to_carry_a_key_are_refused_and_read_as_unmarked():
 def test_batched_embedding_equals_invisible_watermarks_own_block_call():
     from imwatermark.dwtDctSvd import EmbedDwtDctSvd
 
-    from provenance.fingerprints.watermark import BLOCK, STRENGTH, _diffuse
+    from provenance.fingerprints.watermark import BLOCK, STRENGTHS, _diffuse
+
+    STRENGTH = STRENGTHS[0]
 
     rng = np.random.default_rng(1)
     low = rng.uniform(0, 500, (2 * BLOCK, 3 * BLOCK))
