@@ -33,6 +33,8 @@ PIXELS_PER_BLOCK = 2 * BLOCK
 TILE = 12  # blocks per tile side: 144 slots per channel for the 140 coded bits (4 carried twice)
 CANDIDATES = 4  # alignments and tile offsets fully decoded, best vote coherence first
 MIN_SIDE = TILE * PIXELS_PER_BLOCK  # one whole tile: smaller images cannot carry the key
+MIN_SEARCH_BLOCKS = TILE - 2  # a cropped copy may hold a little less than a tile: the slots it lacks are erasures
+MIN_READ_SIDE = MIN_SEARCH_BLOCKS * PIXELS_PER_BLOCK  # extraction reads copies down to this size
 DECODE_WINDOW = 2 * MIN_SIDE + PIXELS_PER_BLOCK  # extraction reads at most this much (the tile repeats)
 
 _G1, _G2, _CONSTRAINT = 0o133, 0o171, 7
@@ -199,7 +201,7 @@ def _decode_combinations(per_channel: list[np.ndarray]) -> bytes | None:
 def extract(image: Image.Image, *, strength: float = 1.0) -> Extracted | None:
     """The embedded key, or None when no tile decodes with a valid CRC."""
     width, height = image.size
-    if min(width, height) < MIN_SIDE:
+    if min(width, height) < MIN_READ_SIDE:
         return None
     yuv = _to_yuv(image)
     # a window on the block grid we embedded (multiples of 8 px from the corner), so the fast path aligns
@@ -216,7 +218,7 @@ def extract(image: Image.Image, *, strength: float = 1.0) -> Extracted | None:
         for dx in range(PIXELS_PER_BLOCK):
             rows = (yuv.shape[0] - dy) // PIXELS_PER_BLOCK
             cols = (yuv.shape[1] - dx) // PIXELS_PER_BLOCK
-            if min(rows, cols) < TILE:
+            if min(rows, cols) < MIN_SEARCH_BLOCKS:
                 continue
             window = yuv[dy : dy + rows * PIXELS_PER_BLOCK, dx : dx + cols * PIXELS_PER_BLOCK]
             scores = _channel_scores(window, strength)
