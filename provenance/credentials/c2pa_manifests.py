@@ -25,8 +25,8 @@ TRAINING_MINING_KEYS = ("c2pa.ai_generative_training", "c2pa.ai_training", "c2pa
 TRAINING_USES = ("allowed", "notAllowed", "constrained")
 AUTHOR_LABEL = "stds.schema-org.CreativeWork"
 SOFT_BINDING_LABEL = "c2pa.soft-binding"
-# provenance.fingerprints.watermark: 48-bit key, convolutional code, DWT-DCT-SVD
-WATERMARK_ALG = "ai.atelier.watermark.v1"
+# provenance.fingerprints.watermark: 48-bit key + CRC-16, convolutional code, DWT-DCT-SVD in Y and V (v1: U and V)
+WATERMARK_ALG = "ai.atelier.watermark.v2"
 MIME_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 BUILDER_SETTINGS = {"builder": {"thumbnail": {"enabled": False}}}
 MAX_REPORT_JSON = 256 * 1024  # a manifest store whose JSON is larger is reported, not echoed back
