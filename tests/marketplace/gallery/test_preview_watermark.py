@@ -2,9 +2,11 @@
 bytes are the marked bytes), its preview carries the same key, and the record stores the key for verify."""
 
 import hashlib
+import importlib
 import io
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
@@ -118,3 +120,12 @@ def test_a_delivered_original_leads_verify_to_its_record_from_a_stripped_jpeg_co
     assert result["match"] is None and result["perceptual_matches"] == []
     assert result["watermark"]["key"] == record.watermark_key
     assert result["watermark"]["record"]["id"] == str(record.public_id)
+
+
+def test_gallery_backfill_gives_existing_artworks_the_key_their_previews_carry(make_artwork):
+    body = make_artwork(41, publish=False)
+    Artwork.objects.update(watermark_key="", original_watermarked=False)  # as 0004 finds a work made before it
+    migration = importlib.import_module("marketplace.gallery.migrations.0004_artwork_watermark_key")
+    migration.backfill(django_apps, None)
+    artwork = Artwork.objects.get(public_id=body["id"])
+    assert artwork.watermark_key == body["content_sha256"][:12] and not artwork.original_watermarked
