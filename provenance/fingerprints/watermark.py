@@ -224,17 +224,40 @@ def extract(image: Image.Image, *, strength: float = 1.0, search: bool = True) -
             if min(rows, cols) < MIN_SEARCH_BLOCKS:
                 continue
             window = yuv[dy : dy + rows * PIXELS_PER_BLOCK, dx : dx + cols * PIXELS_PER_BLOCK]
-            scores = _channel_scores(window, strength)
-            for shift_y in range(TILE):
-                for shift_x in range(TILE):
-                    votes = _tile_votes(scores, shift_y, shift_x)
-                    trials.append((_coherence(votes), (dy + top, dx + left), votes))
+            every_shift = _votes_at_every_shift(_channel_scores(window, strength))  # (channels, shifts, bits)
+            coherence = np.abs(every_shift.sum(axis=0)).mean(axis=1) / len(CHANNELS)
+            trials += [(float(coherence[i]), (dy + top, dx + left), every_shift[:, i]) for i in range(TILE * TILE)]
     trials.sort(key=lambda trial: -trial[0])
     for coherence, offset, votes in trials[:CANDIDATES]:
-        key = _decode_combinations(votes)
+        key = _decode_combinations(list(votes))
         if key is not None:
             return Extracted(key=key, confidence=coherence, offset=offset)
     return None
+
+
+# _SHIFTED[k, s]: the folded-tile slot whose blocks count as slot s at shift k = (shift_y, shift_x)
+_SHIFT_Y, _SHIFT_X = np.divmod(np.arange(TILE * TILE), TILE)
+_SLOT_Y, _SLOT_X = np.divmod(np.arange(TILE * TILE), TILE)
+_SHIFTED = ((_SLOT_Y[None, :] - _SHIFT_Y[:, None]) % TILE) * TILE + (_SLOT_X[None, :] - _SHIFT_X[:, None]) % TILE
+# (shift, coded bit) of each (shift, slot), flattened for one bincount per channel
+_SHIFT_BIT = {
+    channel: (np.arange(TILE * TILE)[:, None] * CODED_BITS + _INTERLEAVERS[channel][None, :]).ravel()
+    for channel in CHANNELS
+}
+
+
+def _votes_at_every_shift(scores: list[np.ndarray]) -> np.ndarray:
+    """_tile_votes for all TILE x TILE shifts at once: fold the blocks onto one tile (block (i, j) on slot
+    (i % T, j % T)), then a shift only permutes the folded slots. (channels, shifts, coded bits)."""
+    rows, cols = scores[0].shape
+    repetitions = max(1.0, rows * cols / (TILE * TILE))
+    folded_index = ((np.arange(rows)[:, None] % TILE) * TILE + (np.arange(cols)[None, :] % TILE)).ravel()
+    out = []
+    for channel, channel_scores in zip(CHANNELS, scores, strict=True):
+        folded = np.bincount(folded_index, weights=channel_scores.ravel(), minlength=TILE * TILE)
+        votes = np.bincount(_SHIFT_BIT[channel], weights=folded[_SHIFTED].ravel(), minlength=TILE * TILE * CODED_BITS)
+        out.append(votes.reshape(TILE * TILE, CODED_BITS) / repetitions)
+    return np.stack(out)
 
 
 def _coherence(per_channel: list[np.ndarray]) -> float:
