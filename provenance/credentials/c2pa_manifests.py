@@ -1,9 +1,11 @@
 """C2PA manifests: sign one into PNG/JPEG bytes and read one back (c2pa-python; no Django, no network).
 
 What Atelier writes (`ManifestSpec`): the actions (created with an IPTC digital source type, then resized /
-watermarked for previews, then published), the creative work's author, the model version and dataset as
-ingredients whose instance ids carry their sha256, the Atelier assertion pointing at the provenance record and
-its anchor, and a training-and-mining assertion. The auto thumbnail is off: it was ~95 % of the time and bytes.
+watermarked for previews, watermarked for originals marked at creation, then published; a watermarked
+action comes with a c2pa.soft-binding carrying the invisible watermark's key), the creative work's author,
+the model version and dataset as ingredients whose instance ids carry their sha256, the Atelier assertion
+pointing at the provenance record and its anchor, and a training-and-mining assertion. The auto thumbnail is
+off: it was ~95 % of the time and bytes.
 
 Reading reports what the SDK found without trusting it: "Valid" only means the signature and hashes check;
 `trusted` needs the signer to chain to one of the anchors we pass (our development or operator root)."""
