@@ -93,3 +93,20 @@ def test_batched_embedding_equals_invisible_watermarks_own_block_call():
                 window = (slice(i * BLOCK, (i + 1) * BLOCK), slice(j * BLOCK, (j + 1) * BLOCK))
                 expected[window] = library.diffuse_dct_svd(low[window].copy(), int(carried[i, j]), STRENGTH)
     np.testing.assert_allclose(_diffuse(low, carried, STRENGTH), expected, atol=1e-6)
+
+
+def test_scoring_every_shift_at_once_equals_one_shift_at_a_time():
+    from provenance.fingerprints.watermark import TILE, _channel_scores, _tile_votes, _to_yuv, _votes_at_every_shift
+
+    yuv = _to_yuv(synthetic_images.synthetic_image(6, size=(130, 150)))[3:123, 5:141]
+    scores = _channel_scores(yuv, 1.0)
+    every = _votes_at_every_shift(scores)
+    for shift in (0, 1, TILE + 5, TILE * TILE - 1):
+        np.testing.assert_allclose(every[:, shift], np.stack(_tile_votes(scores, *divmod(shift, TILE))))
+
+
+def test_the_fast_read_skips_the_search_a_crop_needs(marked):
+    _, image = marked
+    cropped = synthetic_images.cropped(image, fraction=0.05)
+    assert extract(image, search=False).key == KEY
+    assert extract(cropped, search=False) is None and extract(cropped).key == KEY
