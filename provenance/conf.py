@@ -52,8 +52,8 @@ SETTINGS = Settings(
         INTEGER,
         48,
         "the PDQ distance small images match within (31 otherwise); when neither sha256 nor PDQ finds a "
-        "record, verify reads the invisible watermark that public previews of ≥ 96 px carry (`watermark` in "
-        "the result)",
+        "record, verify reads the invisible watermark that originals and previews of ≥ 96 px carry and looks "
+        "its key up in the records (`watermark` in the result)",
     ),
     Setting(
         "CHAIN_MAX_FEE_PER_GAS_WEI",

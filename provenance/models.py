@@ -170,6 +170,10 @@ class ProvenanceRecord(BaseModel):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     manifest = models.JSONField(default=dict, blank=True)  # {} for artworks (their content is the file)
     disclosure = models.JSONField(default=dict, blank=True)  # shown, not committed (a public dataset's images)
+    # The 48-bit key (12 hex digits) the work's files carry in provenance.fingerprints.watermark, so verify finds
+    # the record from a copy whose bytes and PDQ changed. Not derived from content_sha256 (the marked bytes are
+    # what is hashed); '' when nothing carries one. Records from before 0005 carry the sha256's first 48 bits.
+    watermark_key = models.CharField(max_length=12, blank=True, default="", db_index=True)
 
     def __str__(self) -> str:
         return f"{self.subject} {self.content_sha256[:12]}… ({self.state})"

@@ -378,7 +378,8 @@ def manifest_digest_for_record(record: ProvenanceRecord) -> str | None:
 
 
 def watermark_match(*, raw: bytes) -> dict[str, Any] | None:
-    """The record an invisible watermark points to: its key is the first 48 bits of the content's sha256."""
+    """The record an invisible watermark points to, by the key stored with it (ProvenanceRecord.watermark_key;
+    the earliest record when two share one)."""
     from provenance.fingerprints.watermark import extract
 
     with Image.open(io.BytesIO(raw)) as image:
@@ -386,7 +387,7 @@ def watermark_match(*, raw: bytes) -> dict[str, Any] | None:
     if found is None:
         return None
     prefix = found.key.hex()
-    record = ProvenanceRecord.objects.filter(content_sha256__startswith=prefix).order_by("id").first()
+    record = ProvenanceRecord.objects.filter(watermark_key=prefix).order_by("id").first()
     return {"key": prefix, "confidence": round(found.confidence, 3), "record": record}
 
 

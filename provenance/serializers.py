@@ -109,8 +109,9 @@ class PerceptualMatchSerializer(serializers.Serializer):
 
 class WatermarkMatchSerializer(serializers.Serializer):
     key = serializers.CharField(
-        help_text="The 48-bit key read from the invisible watermark (hex): the first 48 "
-        "bits of the registered content's sha256."
+        help_text="The 48-bit key read from the invisible watermark (hex), as stored with the record it names "
+        "(the key of a work's original and previews; for works registered before originals were marked, the first "
+        "48 bits of the content's sha256)."
     )
     confidence = serializers.FloatField()
     record = RecordSerializer(allow_null=True)

@@ -40,7 +40,8 @@ SETTINGS = Settings(
         "GALLERY_PREVIEW_INVISIBLE_WATERMARK",
         blank_is_default(FLAG),
         True,
-        "previews of ≥ 96 px carry provenance's invisible watermark (off only to measure it: "
+        "originals (marked once at creation) and previews of ≥ 96 px carry provenance's invisible watermark "
+        "(off only to measure it: "
         "`bench.provenance`'s `publish_slowdown`)",
     ),
 )

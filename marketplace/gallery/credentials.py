@@ -13,7 +13,13 @@ from marketplace.gallery import ports
 from marketplace.gallery.licence_terms import terms_for
 from marketplace.gallery.models import Artwork, ArtworkSource, GrantState, LicenceGrant, LicenceType
 from marketplace.gallery.previews import PREVIEW_MAX_SIDE, WATERMARK_TEXT
-from provenance.credentials.c2pa_manifests import SOURCE_GENERATED, SOURCE_UPLOADED, ManifestSpec, Reference
+from provenance.credentials.c2pa_manifests import (
+    SOURCE_GENERATED,
+    SOURCE_UPLOADED,
+    WATERMARK_ALG,
+    ManifestSpec,
+    Reference,
+)
 from provenance.fingerprints.watermark import MIN_SIDE as INVISIBLE_MIN_SIDE
 
 # strongest first: the licence a download's manifest states when a holder has several
@@ -91,21 +97,26 @@ def preview_edits(*, artwork: Artwork, width: int, height: int) -> tuple[dict[st
         )
     edits.append({"action": "c2pa.edited", "description": f"Visible tiled watermark '{WATERMARK_TEXT}'."})
     if invisible_key(artwork=artwork, width=width, height=height):
-        edits.append(
-            {
-                "action": "c2pa.watermarked",
-                "description": "Invisible watermark: the first 48 bits of the original's sha256.",
-            }
-        )
+        edits.append(watermarked_action())
     return tuple(edits)
 
 
+def watermarked_action() -> dict[str, Any]:
+    return {
+        "action": "c2pa.watermarked",
+        "description": (
+            f"Invisible watermark ({WATERMARK_ALG}): a 48-bit key, stored with the work's provenance record, "
+            "that Atelier's verify reads back to find the record when the file was re-encoded, resized or cropped."
+        ),
+    }
+
+
 def invisible_key(*, artwork: Artwork, width: int, height: int) -> str:
-    """The invisible watermark's key (base64) when render_preview embedded one, else ''."""
-    key = ports.watermark_key(artwork.content_sha256)
-    if key is None or min(width, height) < INVISIBLE_MIN_SIDE:
+    """The invisible watermark's key (base64) that a file of width x height made from the work carries (the
+    preview, or the original when it was marked), else ''."""
+    if not artwork.watermark_key or min(width, height) < INVISIBLE_MIN_SIDE:
         return ""
-    return base64.b64encode(key).decode()
+    return base64.b64encode(bytes.fromhex(artwork.watermark_key)).decode()
 
 
 def preview_sign(*, artwork: Artwork, record: Any, preview: bytes) -> Any:
@@ -149,14 +160,17 @@ def original_sign(*, artwork: Artwork, user: Any, original: bytes) -> bytes:
         if licence is None
         else (terms_for(licence).training_mining, terms_for(licence).training_constraint)
     )
+    key = invisible_key(artwork=artwork, width=artwork.width, height=artwork.height)
     spec = _spec(
         artwork=artwork,
         record=artwork.provenance_record,
         training=training,
         constraint=constraint,
-        edits=(),
+        edits=(watermarked_action(),) if artwork.original_watermarked and key else (),
         asset="original",
         licence=licence,
     )
+    if artwork.original_watermarked:
+        spec = replace(spec, watermark_key_b64=key)
     signed = ports.credential_sign(data=original, spec=spec)
     return original if signed is None else signed.data

@@ -58,6 +58,10 @@ class Artwork(BaseModel):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     content_sha256 = models.CharField(max_length=64)  # of the original file exactly as stored and served
+    # provenance's invisible watermark key (12 hex digits) the preview carries, and the original too when
+    # original_watermarked (marked once at creation, before content_sha256 was taken); '' when none
+    watermark_key = models.CharField(max_length=12, blank=True, default="")
+    original_watermarked = models.BooleanField(default=False)
     pdq = models.CharField(max_length=64)
     pdq_quality = models.PositiveSmallIntegerField()
     provenance_record = models.ForeignKey(

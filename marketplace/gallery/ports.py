@@ -4,9 +4,13 @@ Provenance references are opaque strings: a user is `accounts.user:<public_id>` 
 tests use) and an artwork is `gallery.artwork:<public_id>`.
 """
 
+import hashlib
+import io
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
+
+from PIL import Image
 
 from generation import selectors as generation_selectors
 from marketplace.gallery import conf as gallery_conf
@@ -15,6 +19,7 @@ from marketplace.subscriptions import services as subscription_services
 from provenance import conf as provenance_conf
 from provenance import selectors as provenance_selectors
 from provenance import services as provenance_services
+from provenance.fingerprints import watermark
 from provenance.services import credentials as provenance_credentials
 
 OPEN_PAYMENT_STATES = subscription_selectors.OPEN_PAYMENT_STATES
@@ -47,10 +52,16 @@ def file_hashes(*, raw: bytes) -> provenance_services.FileHashes:
     return provenance_services.hash_file(raw=raw)
 
 
-def watermark_key(content_sha256: str) -> bytes | None:
-    """The invisible watermark's key for content: the first 48 bits of its sha256 (verify looks it up); None when
-    GALLERY_PREVIEW_INVISIBLE_WATERMARK is off."""
-    return bytes.fromhex(content_sha256[:12]) if invisible_watermark_enabled() else None
+def watermark_key_for(original: bytes) -> bytes | None:
+    """The invisible watermark's key for a new work's original (its bytes before marking): the key the image
+    already carries when it has one (a copy of a marked work keeps pointing at that work's record), else the
+    first 48 bits of the sha256 of those bytes (so the same upload marks the same way and is still an exact
+    duplicate). None when GALLERY_PREVIEW_INVISIBLE_WATERMARK is off. The record stores it (watermark_key)."""
+    if not invisible_watermark_enabled():
+        return None
+    with Image.open(io.BytesIO(original)) as image:
+        found = watermark.extract(image.convert("RGB"), search=False)
+    return found.key if found is not None else hashlib.sha256(original).digest()[: watermark.KEY_BYTES]
 
 
 def invisible_watermark_enabled() -> bool:
@@ -100,6 +111,7 @@ def record_register(*, artwork: Any) -> Any:
         owner=user_ref(artwork.owner),
         user=artwork.owner,
         parent=parent,
+        watermark_key=artwork.watermark_key,
     )
 
 

@@ -50,6 +50,20 @@ def _watermark_layer(size: tuple[int, int]) -> Image.Image:
     return layer.crop((offset_x, offset_y, offset_x + width, offset_y + height))
 
 
+def mark_original(original: bytes, *, key: bytes) -> bytes:
+    """The original (a validated PNG, RGB or RGBA) with `key` embedded invisibly, re-encoded as PNG the way
+    core.uploads.image_clean stores it (alpha kept as it was). The caller checks the size (watermark.MIN_SIDE)."""
+    with Image.open(io.BytesIO(original)) as source:
+        source.load()
+        alpha = source.getchannel("A") if source.mode == "RGBA" else None
+        marked = watermark.embed(source.convert("RGB"), key=key)
+    if alpha is not None:
+        marked.putalpha(alpha)
+    out = io.BytesIO()
+    marked.save(out, format="PNG", optimize=False)
+    return out.getvalue()
+
+
 def render_preview(original: bytes, *, watermark_key: bytes | None = None) -> bytes:
     """The watermarked preview (JPEG, at most PREVIEW_MAX_SIDE pixels a side) of an image we already validated.
     With `watermark_key`, the preview also carries it invisibly (provenance's watermark) when it is large

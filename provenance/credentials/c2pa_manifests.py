@@ -1,9 +1,11 @@
 """C2PA manifests: sign one into PNG/JPEG bytes and read one back (c2pa-python; no Django, no network).
 
 What Atelier writes (`ManifestSpec`): the actions (created with an IPTC digital source type, then resized /
-watermarked for previews, then published), the creative work's author, the model version and dataset as
-ingredients whose instance ids carry their sha256, the Atelier assertion pointing at the provenance record and
-its anchor, and a training-and-mining assertion. The auto thumbnail is off: it was ~95 % of the time and bytes.
+watermarked for previews, watermarked for originals marked at creation, then published; a watermarked
+action comes with a c2pa.soft-binding carrying the invisible watermark's key), the creative work's author,
+the model version and dataset as ingredients whose instance ids carry their sha256, the Atelier assertion
+pointing at the provenance record and its anchor, and a training-and-mining assertion. The auto thumbnail is
+off: it was ~95 % of the time and bytes.
 
 Reading reports what the SDK found without trusting it: "Valid" only means the signature and hashes check;
 `trusted` needs the signer to chain to one of the anchors we pass (our development or operator root)."""
@@ -25,8 +27,8 @@ TRAINING_MINING_KEYS = ("c2pa.ai_generative_training", "c2pa.ai_training", "c2pa
 TRAINING_USES = ("allowed", "notAllowed", "constrained")
 AUTHOR_LABEL = "stds.schema-org.CreativeWork"
 SOFT_BINDING_LABEL = "c2pa.soft-binding"
-# provenance.fingerprints.watermark: 48-bit key, convolutional code, DWT-DCT-SVD
-WATERMARK_ALG = "ai.atelier.watermark.v1"
+# provenance.fingerprints.watermark: 48-bit key + CRC-16, convolutional code, DWT-DCT-SVD in Y and V (v1: U and V)
+WATERMARK_ALG = "ai.atelier.watermark.v2"
 MIME_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 BUILDER_SETTINGS = {"builder": {"thumbnail": {"enabled": False}}}
 MAX_REPORT_JSON = 256 * 1024  # a manifest store whose JSON is larger is reported, not echoed back

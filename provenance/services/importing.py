@@ -117,6 +117,7 @@ def _insert_records(rows: list[dict[str, Any]]) -> None:
         "parent_id": None,
         "manifest": {},
         "disclosure": {},
+        "watermark_key": "",  # imported hashes name no file we marked
     }
     plain = {"content_sha256", "pdq", "pdq_quality", "subject", "creator", "owner", "batch_id", "leaf_index"}
     fields = [field for field in ProvenanceRecord._meta.concrete_fields if not field.primary_key]

@@ -3,6 +3,7 @@ transaction, so the caller's change and the promise to put it on chain commit (o
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from provenance.proofs.encoding import normalize_sha256
 from provenance.tasks import provenance_batch
 
 REFERENCE_MAX_LENGTH = 255
+_WATERMARK_KEY = re.compile(r"[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -108,13 +110,17 @@ def record_register(
     parent: ProvenanceRecord | None = None,
     manifest: dict[str, Any] | None = None,
     disclosure: dict[str, Any] | None = None,
+    watermark_key: str = "",
 ) -> ProvenanceRecord:
     """Register content for anchoring (state PENDING; the batcher picks it up after commit). The same content
     registered again returns the existing record unchanged: one record, one anchor. `user` (optional) is the
     account that owns the record, to whom provenance.* events are addressed; `parent` is the lineage record it
     comes from (an artwork's model version); `manifest` and `disclosure` are a lineage record's
-    (services/lineage.py)."""
+    (services/lineage.py); `watermark_key` the 48-bit key (12 hex digits) the content's files carry invisibly
+    (provenance.fingerprints.watermark), by which verify finds the record from an altered copy."""
     sha = _sha256_or_400(content_sha256, "content_sha256")
+    if not isinstance(watermark_key, str) or (watermark_key and not _WATERMARK_KEY.fullmatch(watermark_key)):
+        raise InvalidInput("watermark_key must be 12 lowercase hexadecimal digits (48 bits).", field="watermark_key")
     pdq = _pdq_or_400(pdq)
     if isinstance(pdq_quality, bool) or not isinstance(pdq_quality, int) or not 0 <= pdq_quality <= 100:
         raise InvalidInput("pdq_quality must be an integer from 0 to 100.", field="pdq_quality")
@@ -136,6 +142,7 @@ def record_register(
                 parent=parent,
                 manifest=manifest or {},
                 disclosure=disclosure or {},
+                watermark_key=watermark_key,
                 **fields,
             )
     except IntegrityError:  # registered concurrently by someone else

@@ -55,7 +55,9 @@ def register_image(db) -> Callable[..., tuple]:
     """Register a synthetic image the way a publishing app would: hash the original bytes, then register."""
     from provenance.services import hash_file, record_register
 
-    def register(seed: int, *, owner: str = "accounts.user:owner", user=None, raw: bytes | None = None):
+    def register(
+        seed: int, *, owner: str = "accounts.user:owner", user=None, raw: bytes | None = None, watermark_key: str = ""
+    ):
         raw = raw if raw is not None else image_bytes(seed)
         hashes = hash_file(raw=raw)
         record = record_register(
@@ -66,6 +68,7 @@ def register_image(db) -> Callable[..., tuple]:
             creator=f"accounts.user:creator{seed}",
             owner=owner,
             user=user,
+            watermark_key=watermark_key,
         )
         return record, raw
 

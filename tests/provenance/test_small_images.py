@@ -64,13 +64,13 @@ def test_verify_reads_the_watermark_when_hash_and_pdq_find_nothing(api, register
     from provenance.fingerprints.watermark import embed
 
     original = synthetic_image(400, size=(256, 256))
-    record, raw = register_image(400, raw=encode_png(original))
-    marked = embed(original, key=bytes.fromhex(record.content_sha256[:12]))
+    record, raw = register_image(400, raw=encode_png(original), watermark_key="0a1b2c3d4e5f")
+    marked = embed(original, key=bytes.fromhex("0a1b2c3d4e5f"))
     out = io.BytesIO()
     cropped(marked, fraction=0.05).save(out, format="JPEG", quality=75)
     settings.PROVENANCE_PDQ_MIN_QUALITY = 101  # PDQ off: the watermark is the only way in
     result = verify(api, out.getvalue())
     assert result["match"] is None and result["perceptual_matches"] == []
-    assert result["watermark"]["key"] == record.content_sha256[:12]
+    assert result["watermark"]["key"] == record.watermark_key == "0a1b2c3d4e5f"  # the key stored with the record
     assert result["watermark"]["record"]["id"] == str(record.public_id)
     assert verify(api, jpeg(Image.open(io.BytesIO(raw))))["watermark"] is None  # unmarked: nothing read

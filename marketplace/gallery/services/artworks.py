@@ -21,7 +21,8 @@ from marketplace.gallery import conf, credentials, locks, ports
 from marketplace.gallery.browse_cache import browse_changed
 from marketplace.gallery.errors import GalleryError
 from marketplace.gallery.models import Artwork, ArtworkSource, ArtworkState, ArtworkTag, GrantState, LicenceType
-from marketplace.gallery.previews import render_preview
+from marketplace.gallery.previews import mark_original, render_preview
+from provenance.fingerprints.watermark import MIN_SIDE as INVISIBLE_MIN_SIDE
 
 MAX_TAGS = 20
 TAG_MAX_LENGTH = 40
@@ -103,10 +104,15 @@ def _create(
     lineage: dict | None = None,
 ) -> Artwork:
     title, tags, style = _title_normalise(title), tags_normalise(tags), _style_normalise(style)
+    # the invisible watermark goes into the original once, before it is hashed: the registered bytes are the
+    # marked bytes, so a delivered copy still verifies exactly; its key is stored with the work (and the record)
+    key = ports.watermark_key_for(original) if min(width, height) >= INVISIBLE_MIN_SIDE else None
+    if key is not None:
+        original = mark_original(original, key=key)
     hashes = ports.file_hashes(raw=original)
     public_id = uuid.uuid4()
     # files first (no transaction can roll a file back), then the rows; a failed insert removes the files
-    preview = render_preview(original, watermark_key=ports.watermark_key(hashes.sha256))
+    preview = render_preview(original, watermark_key=key)
     names = [
         _store(f"gallery/originals/{public_id}.png", original),
         _store(f"gallery/previews/{public_id}.jpg", preview),
@@ -138,6 +144,8 @@ def _create(
                 content_sha256=hashes.sha256,
                 pdq=hashes.pdq,
                 pdq_quality=hashes.pdq_quality,
+                watermark_key=key.hex() if key is not None else "",
+                original_watermarked=key is not None,
             )
             artwork.search_text = _search_text(artwork)
             artwork.save()

@@ -9,6 +9,7 @@ from PIL import Image
 from bench import synthetic_images
 from provenance.fingerprints.watermark import (
     CODED_BITS,
+    MIN_READ_SIDE,
     MIN_SIDE,
     WatermarkError,
     decode_soft,
@@ -69,7 +70,7 @@ def test_images_too_small_to_carry_a_key_are_refused_and_read_as_unmarked():
     small = synthetic_images.synthetic_image(5, size=(MIN_SIDE - 1, 200))
     with pytest.raises(WatermarkError):
         embed(small, key=KEY)
-    assert extract(small) is None
+    assert extract(synthetic_images.synthetic_image(5, size=(MIN_READ_SIDE - 1, 200))) is None
     with pytest.raises(WatermarkError):
         embed(synthetic_images.synthetic_image(5, size=(256, 256)), key=b"short")
 
@@ -77,7 +78,9 @@ def test_images_too_small_to_carry_a_key_are_refused_and_read_as_unmarked():
 def test_batched_embedding_equals_invisible_watermarks_own_block_call():
     from imwatermark.dwtDctSvd import EmbedDwtDctSvd
 
-    from provenance.fingerprints.watermark import BLOCK, STRENGTH, _diffuse
+    from provenance.fingerprints.watermark import BLOCK, STRENGTHS, _diffuse
+
+    STRENGTH = STRENGTHS[0]
 
     rng = np.random.default_rng(1)
     low = rng.uniform(0, 500, (2 * BLOCK, 3 * BLOCK))
@@ -90,3 +93,20 @@ def test_batched_embedding_equals_invisible_watermarks_own_block_call():
                 window = (slice(i * BLOCK, (i + 1) * BLOCK), slice(j * BLOCK, (j + 1) * BLOCK))
                 expected[window] = library.diffuse_dct_svd(low[window].copy(), int(carried[i, j]), STRENGTH)
     np.testing.assert_allclose(_diffuse(low, carried, STRENGTH), expected, atol=1e-6)
+
+
+def test_scoring_every_shift_at_once_equals_one_shift_at_a_time():
+    from provenance.fingerprints.watermark import TILE, _channel_scores, _tile_votes, _to_yuv, _votes_at_every_shift
+
+    yuv = _to_yuv(synthetic_images.synthetic_image(6, size=(130, 150)))[3:123, 5:141]
+    scores = _channel_scores(yuv, 1.0)
+    every = _votes_at_every_shift(scores)
+    for shift in (0, 1, TILE + 5, TILE * TILE - 1):
+        np.testing.assert_allclose(every[:, shift], np.stack(_tile_votes(scores, *divmod(shift, TILE))))
+
+
+def test_the_fast_read_skips_the_search_a_crop_needs(marked):
+    _, image = marked
+    cropped = synthetic_images.cropped(image, fraction=0.05)
+    assert extract(image, search=False).key == KEY
+    assert extract(cropped, search=False) is None and extract(cropped).key == KEY
