@@ -60,7 +60,7 @@ def mark_original(original: bytes, *, key: bytes) -> bytes:
     if alpha is not None:
         marked.putalpha(alpha)
     out = io.BytesIO()
-    marked.save(out, format="PNG", optimize=False)
+    marked.save(out, format="PNG", compress_level=1)  # zlib's fastest: a quarter of level 6's time, ~30 % larger
     return out.getvalue()
 
 

@@ -53,6 +53,7 @@ _INTERLEAVERS = {
 # (a strong JPEG's chroma subsampling and quantisation, a blur's luma edges)
 COMBINATIONS = ((1.0, 1.0), (1.0, 0.3), (0.3, 1.0))
 _DCT4 = cv2.dct(np.eye(BLOCK, dtype=np.float64))  # orthonormal DCT-II matrix, the transform cv2.dct applies
+_UNIT = np.eye(BLOCK)[0]
 
 
 class WatermarkError(ValueError):
@@ -168,10 +169,22 @@ def _diffuse(low: np.ndarray, carried: np.ndarray, strength: float) -> np.ndarra
     test checks it equals the library's per-block call)."""
     rows, cols = carried.shape
     blocks = low[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
-    u, singular, vt = np.linalg.svd(_DCT4 @ blocks @ _DCT4.T)
+    dct = _DCT4 @ blocks @ _DCT4.T
+    # Only the largest singular value changes, so the new block is a rank-one update along its singular
+    # vectors; those come from the 4x4 eigenproblem of DᵀD, ~10x faster batched than a full SVD.
+    right = np.linalg.eigh(np.swapaxes(dct, -1, -2) @ dct)[1][..., :, -1]
+    image_of_right = (dct @ right[..., None])[..., 0]
+    largest = np.linalg.norm(image_of_right, axis=-1)
+    left = np.divide(
+        image_of_right,
+        largest[..., None],
+        out=np.broadcast_to(_UNIT, image_of_right.shape).copy(),
+        where=largest[..., None] > 1e-12,
+    )  # a flat (all-zero) block has no direction of its own: any unit vector carries the value
     bits = np.maximum(carried, 0)
-    singular[..., 0] = (singular[..., 0] // strength + 0.25 + 0.5 * bits) * strength
-    diffused = _DCT4.T @ (u * singular[..., None, :]) @ vt @ _DCT4
+    target = (largest // strength + 0.25 + 0.5 * bits) * strength
+    dct = dct + (target - largest)[..., None, None] * left[..., :, None] * right[..., None, :]
+    diffused = _DCT4.T @ dct @ _DCT4
     blocks = np.where((carried >= 0)[..., None, None], diffused, blocks)
     out = low.copy()
     out[: rows * BLOCK, : cols * BLOCK] = blocks.transpose(0, 2, 1, 3).reshape(rows * BLOCK, cols * BLOCK)
@@ -184,7 +197,8 @@ def _block_scores(plane: np.ndarray, strength: float) -> np.ndarray:
     low = pywt.dwt2(plane, "haar")[0]
     rows, cols = low.shape[0] // BLOCK, low.shape[1] // BLOCK
     blocks = low[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).transpose(0, 2, 1, 3)
-    largest = np.linalg.svd(_DCT4 @ blocks @ _DCT4.T, compute_uv=False)[..., 0]
+    dct = _DCT4 @ blocks @ _DCT4.T
+    largest = np.sqrt(np.maximum(np.linalg.eigvalsh(np.swapaxes(dct, -1, -2) @ dct)[..., -1], 0.0))
     return -np.sin(2 * np.pi * (largest % strength) / strength)
 
 
