@@ -84,9 +84,24 @@ def _view_name(request: HttpRequest) -> str:
     return match.view_name or "<unnamed>"
 
 
+_query_metrics: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
+def _query_metrics_of(alias: str, vendor: str) -> tuple[Any, Any]:
+    """The (executions, latency) children of a connection: labelled once per process, not on every statement."""
+    children = _query_metrics.get((alias, vendor))
+    if children is None:
+        children = _query_metrics[alias, vendor] = (
+            db_executions_total.labels(alias, vendor),
+            db_latency.labels(alias, vendor),
+        )
+    return children
+
+
 class _QueryTimer:
     def __init__(self, alias: str, vendor: str) -> None:
         self.alias, self.vendor = alias, vendor
+        self.executions, self.latency = _query_metrics_of(alias, vendor)
 
     def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: dict) -> Any:
         started = time.perf_counter()
@@ -96,8 +111,8 @@ class _QueryTimer:
             db_errors_total.labels(self.alias, self.vendor, type(error).__name__).inc()
             raise
         finally:
-            db_executions_total.labels(self.alias, self.vendor).inc()
-            db_latency.labels(self.alias, self.vendor).observe(time.perf_counter() - started)
+            self.executions.inc()
+            self.latency.observe(time.perf_counter() - started)
 
 
 class RequestMetricsMiddleware:

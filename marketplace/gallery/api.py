@@ -15,7 +15,6 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, I
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from core.client_ip import client_ip
@@ -45,8 +44,8 @@ from marketplace.gallery.serializers import (
     OrderRefundSerializer,
     OrderSerializer,
     SaleSerializer,
+    browse_page_json,
     browse_query_parse,
-    card_json,
 )
 
 TAGS = ["gallery"]
@@ -97,14 +96,7 @@ class ArtworkListCreateView(IdempotentMixin, PublicGalleryScoped, APIView):
         if body is None:
             query = browse_query_parse(request.query_params)
             page = selectors.artworks_browse(filters=query.filters, cursor=query.cursor, page_size=query.page_size)
-            base = f"{request.scheme}://{request.get_host()}"
-            body = JSONRenderer().render(
-                {
-                    "next": replace_query_param(url, "cursor", page.next.encode()) if page.next else None,
-                    "previous": replace_query_param(url, "cursor", page.previous.encode()) if page.previous else None,
-                    "results": [card_json(card, base_url=base) for card in page.rows],
-                }
-            )
+            body = browse_page_json(page, url=url, base_url=f"{request.scheme}://{request.get_host()}")
             if key:
                 browse_cache.page_set(key, body)
         return HttpResponse(body, content_type="application/json")

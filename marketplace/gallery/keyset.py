@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import orjson
 from django.utils.dateparse import parse_datetime
 
 from core.errors import InvalidInput
@@ -35,8 +36,9 @@ class Cursor:
 
     def encode(self) -> str:
         value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
-        raw = json.dumps({"s": self.sort, "v": value, "i": self.row_id, "b": int(self.backward)}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        # orjson writes this dict of str/int/None exactly as json.dumps(..., separators=(",", ":")) did
+        raw = orjson.dumps({"s": self.sort, "v": value, "i": self.row_id, "b": int(self.backward)})
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _in_range(value: Any) -> bool:

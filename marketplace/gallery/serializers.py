@@ -9,14 +9,17 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import orjson
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils.urls import replace_query_param
 
 from core.serializers import StrictSerializer
 from marketplace.gallery import ports
 from marketplace.gallery.browse import Card
+from marketplace.gallery.keyset import Page
 from marketplace.gallery.licence_terms import terms_for
 from marketplace.gallery.models import Artwork, LicenceGrant, LicenceType, Listing, Order
 from marketplace.gallery.selectors import DEFAULT_SORT, LICENCE_COLUMNS, SORTS, BrowseFilters
@@ -168,9 +171,14 @@ def _whole(params: Any, name: str, errors: dict[str, list[str]], *, low: int, hi
     return value
 
 
+DEFAULT_BROWSE_QUERY = BrowseQuery(filters=BrowseFilters(), cursor=None, page_size=DEFAULT_PAGE_SIZE)
+
+
 def browse_query_parse(params: Any) -> BrowseQuery:
     """The browse parameters (documented by BrowseQuerySerializer), parsed by hand: DRF's serializer machinery
     cost more than the whole database query on this, the hottest endpoint. Every bad value is a 400 naming it."""
+    if not params:  # the front page: nothing to parse
+        return DEFAULT_BROWSE_QUERY
     errors: dict[str, list[str]] = {}
     for name, values in params.lists():
         if any("\x00" in value for value in values):
@@ -298,6 +306,33 @@ def card_json(card: Card, *, base_url: str) -> dict[str, Any]:
         "provenance_status": card.provenance_status,
         "published_at": card.published_at,
     }
+
+
+def _page_link(url: str, token: str) -> str:
+    if "?" not in url:  # what replace_query_param gives when there is no query (a cursor needs no quoting)
+        return f"{url}?cursor={token}"
+    return replace_query_param(url, "cursor", token)
+
+
+_LINE_SEPARATORS = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
+
+
+def browse_page_json(page: Page, *, url: str, base_url: str) -> bytes:
+    """A browse page as JSON, byte for byte what DRF's JSONRenderer writes for BrowsePageSerializer's shape
+    (compact, UTF-8, U+2028/U+2029 escaped), by orjson: every value here is a str, int, None, list or dict, which
+    orjson and json.dumps write alike, and orjson does it ~10x faster (tests/marketplace/gallery/test_browse.py
+    holds the two equal on hostile text)."""
+    body = orjson.dumps(
+        {
+            "next": _page_link(url, page.next.encode()) if page.next else None,
+            "previous": _page_link(url, page.previous.encode()) if page.previous else None,
+            "results": [card_json(card, base_url=base_url) for card in page.rows],
+        }
+    )
+    for raw, escaped in _LINE_SEPARATORS:
+        if raw in body:
+            body = body.replace(raw, escaped)
+    return body
 
 
 class BrowsePageSerializer(serializers.Serializer):

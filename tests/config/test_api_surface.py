@@ -215,3 +215,21 @@ def test_schemathesis_with_every_check_finds_nothing(
     (tmp_path / "schemathesis.log").write_text(output)
     failures = output[output.find("FAILURES") : output.find("WARNINGS")] if "FAILURES" in output else output[-8000:]
     assert result.returncode == 0, failures[:12000]
+
+
+def test_every_api_route_resolves_to_itself_whatever_the_order_of_the_apps():
+    """config/urls.py puts the gallery's routes first (the public browse is the hottest path and Django tries
+    patterns in order). That is only safe while no route of one app can shadow a route of another: each route,
+    filled with sample values, must resolve to itself."""
+    from django.urls import resolve
+
+    from tests.marketplace.world import api_routes
+
+    samples = {"uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "int": "7", "str": "token", "slug": "a-slug"}
+    shadowed = {}
+    for name, route in api_routes().items():
+        path = re.sub(r"<(?:(\w+):)?\w+>", lambda match: samples[match.group(1) or "str"], route.route)
+        resolved = resolve(path).url_name
+        if resolved != name:
+            shadowed[name] = (path, resolved)
+    assert shadowed == {}

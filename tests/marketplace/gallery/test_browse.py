@@ -4,6 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from marketplace.gallery.models import Artwork, ArtworkTag
 from provenance.models import ProvenanceRecord
@@ -314,3 +317,129 @@ def test_a_forged_cursor_with_an_out_of_range_position_is_400(api, artist):
         token = base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
         response = api.get(f"{URL}?sort={sort}&cursor={token}")
         assert response.status_code == 400 and response.json()["code"] == "invalid_cursor"
+
+
+# --- the page's bytes: what DRF's JSONRenderer would write (browse renders with orjson, for speed) ----------
+
+HOSTILE = [
+    'quote " and backslash \\ and slash /',
+    "line\nbreak\ttab\rreturn\bback\x0cfeed",
+    "control \x01\x1f\x7f characters",  # (PostgreSQL text holds no NUL; the property test has one)
+    "separators \u2028 and \u2029 (JavaScript line ends)",
+    "non-ASCII: Ærøskøbing, 東京, emoji 🎨, combining e\u0301",
+    "<script>alert(1)</script> & ' \u00a0",
+]
+
+
+def drf_rendered(body: bytes) -> bytes:
+    """The same page written by DRF's JSONRenderer (the renderer of every other endpoint)."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    return JSONRenderer().render(json.loads(body))
+
+
+@pytest.mark.django_db
+def test_browse_pages_are_byte_for_byte_what_drfs_renderer_writes(api, artist, make_user, settings):
+    from urllib.parse import parse_qs, urlsplit
+
+    from rest_framework.utils.urls import replace_query_param
+
+    settings.GALLERY_BROWSE_CACHE_SECONDS = 0
+    other = make_user(role="artist", display_name=HOSTILE[3])
+    rows = seed_rows(artist, 8, title=HOSTILE[0]) + seed_rows(other, 8, start=8)
+    for n, row in enumerate(rows):  # every licence combination, priced and not, hostile text everywhere
+        row.offers_personal, row.offers_commercial, row.offers_exclusive = bool(n & 1), bool(n & 2), bool(n & 4)
+        row.title = HOSTILE[n % len(HOSTILE)]
+        row.style = "" if n % 5 == 0 else "abstract"
+        row.tags = [] if n % 4 == 0 else ["bulk", HOSTILE[n % len(HOSTILE)]]
+        row.min_price = None if n % 3 == 0 else row.min_price
+        row.currency = "" if row.min_price is None else "EUR"
+    Artwork.objects.bulk_update(
+        rows,
+        ["offers_personal", "offers_commercial", "offers_exclusive", "title", "style", "tags", "min_price", "currency"],
+    )
+    seen = {}
+    for sort in ("newest", "popular", "price", "-price"):
+        url, pages = f"{URL}?sort={sort}&page_size=3", 0
+        while url:
+            response = api.get(url)
+            assert response.status_code == 200
+            body = response.content
+            assert body == drf_rendered(body), url
+            page = response.json()
+            for link in ("next", "previous"):
+                if page[link]:
+                    token = parse_qs(urlsplit(page[link]).query)["cursor"][0]
+                    assert page[link] == replace_query_param(f"http://testserver{url}", "cursor", token)
+            for card in page["results"]:
+                seen[card["id"]] = card["licence_types"]
+            url, pages = (page["next"].removeprefix("http://testserver") if page["next"] else None), pages + 1
+        assert pages == 6
+    names = ("personal", "commercial", "exclusive")
+    assert seen == {
+        str(row.public_id): [name for bit, name in enumerate(names) if n & (1 << bit)] for n, row in enumerate(rows)
+    }
+    cards = api.get(f"{URL}?artist={other.public_id}&page_size=2").json()["results"]  # rows 8 and 9
+    assert [card["artist"]["display_name"] for card in cards] == [HOSTILE[3], HOSTILE[3]]
+    assert [card["tags"] for card in cards] == [[], ["bulk", HOSTILE[9 % len(HOSTILE)]]]
+    assert [card["title"] for card in cards] == [HOSTILE[8 % len(HOSTILE)], HOSTILE[9 % len(HOSTILE)]]
+
+
+text = st.text(st.characters(codec="utf-8"), max_size=30)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    title=text,
+    name=text,
+    tags=st.lists(text, max_size=4),
+    style=text,
+    price=st.none() | st.integers(min_value=0, max_value=10**12),
+    popularity=st.integers(min_value=0, max_value=2**62),
+    status=st.none() | text,
+)
+@example(
+    title=HOSTILE[3],
+    name="nul \x00" + HOSTILE[2],
+    tags=HOSTILE[:2],
+    style=HOSTILE[1],
+    price=0,
+    popularity=0,
+    status=None,
+)
+def test_browse_page_json_equals_drfs_renderer_on_any_text(title, name, tags, style, price, popularity, status):
+    from rest_framework.renderers import JSONRenderer
+
+    from marketplace.gallery.browse import Card
+    from marketplace.gallery.keyset import Cursor, Page
+    from marketplace.gallery.serializers import browse_page_json, card_json
+
+    card = Card(
+        7,
+        "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        title,
+        style,
+        tags,
+        1024,
+        768,
+        price,
+        "USD" if price is not None else "",
+        ("personal", "exclusive"),
+        popularity,
+        "2026-11-28T17:03:11.512345Z",
+        "16fd2706-8baf-433b-82eb-8c7fada847da",
+        name,
+        status,
+    )
+    page = Page(rows=[card, card], next=Cursor(sort="newest", value=None, row_id=7), previous=None)
+    url = "http://testserver/api/v1/artworks"
+    expected = JSONRenderer().render(
+        {
+            "next": f"{url}?cursor={page.next.encode()}",
+            "previous": None,
+            "results": [card_json(row, base_url="http://testserver") for row in page.rows],
+        }
+    )
+    assert browse_page_json(page, url=url, base_url="http://testserver") == expected
