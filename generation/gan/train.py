@@ -281,6 +281,7 @@ def run(args: argparse.Namespace) -> int:
     if args.no_export or not main_rank:
         return 0
     model_path = args.out / "model.onnx"
+    trainer.recalibrate_ema()  # done by the last checkpoint already; a no-op then
     exported = export_generator(
         generator=trainer.generator_ema,
         config=config,
