@@ -51,13 +51,40 @@ class Shape:
     batch_size: int
 
 
-def base_shape(*, kind: str, resolution: int) -> Shape:
-    """The architecture and widths a new run gets at this resolution on this kind of device."""
+def default_arch(*, kind: str, resolution: int) -> str:
+    """The architecture a new run gets: FastGAN, except where DCGAN wins at equal minutes (a CPU at <= 64 px).
+
+    Measured with bench.quality (2-minute runs on this 2-core CPU, see DESIGN.md): at 32 and 64 px FastGAN
+    costs ~4x DCGAN's time per image and a couple of CPU minutes buy it 80-350 steps, too few for its larger
+    networks to leave the noise phase; DCGAN (with the same hinge loss, ADA and EMA) trains several times more
+    images in the same minutes and scores lower KID."""
+    return "dcgan" if kind == "cpu" and resolution <= 64 else "fastgan"
+
+
+def base_shape(*, kind: str, resolution: int, arch: str | None = None) -> Shape:
+    """The architecture (default: `default_arch`'s), widths and batch a new run gets at this resolution."""
+    arch = arch or default_arch(kind=kind, resolution=resolution)
     if kind == "cuda":
         width = {32: 64, 64: 64, 128: 32, 256: 32, 512: 16}[resolution]
-        return Shape("fastgan", resolution, width, width, 32)
+        return Shape(arch, resolution, width, width, 32)
+    if arch == "dcgan":
+        width, batch = DCGAN_CPU_SHAPE[resolution]
+        return Shape(arch, resolution, width, width, batch)
     width = {32: 32, 64: 16, 128: 8, 256: 8, 512: 4}[resolution]
-    return Shape("fastgan", resolution, width, width, 16)
+    return Shape(arch, resolution, width, width, 16)
+
+
+# DCGAN on a CPU: (width, batch) per resolution; chosen on bench.quality (DESIGN.md, "GAN engine")
+DCGAN_CPU_SHAPE: dict[int, tuple[int, int]] = {32: (32, 16), 64: (16, 16), 128: (8, 16), 256: (8, 16), 512: (4, 16)}
+
+
+def _table_shape(kind: str, arch: str, resolution: int) -> Shape:
+    """The widths and batch DEFAULT_IPS was measured at (the FastGAN base table, for both families)."""
+    if kind == "cuda":
+        width = {32: 64, 64: 64, 128: 32, 256: 32, 512: 16}[resolution]
+        return Shape(arch, resolution, width, width, 32)
+    width = {32: 32, 64: 16, 128: 8, 256: 8, 512: 4}[resolution]
+    return Shape(arch, resolution, width, width, 16)
 
 
 # images/s of a full training step (D and G), measured with the probe below on the reference machines:
@@ -86,8 +113,9 @@ DEFAULT_IPS: dict[tuple[str, str, int], float] = {
     ("cuda", "dcgan", 512): 200.0,
 }
 # the widths DEFAULT_IPS was measured at: other widths scale it by the ratio of conv work (~width^2)
-_REFERENCE_SHAPES = {(kind, arch, res): base_shape(kind=kind, resolution=res) for kind, arch, res in DEFAULT_IPS}
+_REFERENCE_SHAPES = {(kind, arch, res): _table_shape(kind, arch, res) for kind, arch, res in DEFAULT_IPS}
 
+MAX_WIDTH_SPEEDUP = 4.0
 _cache_lock = threading.Lock()
 _measured: dict[tuple[str, Shape, bool], float] = {}
 
@@ -142,7 +170,7 @@ def plan_training(
 
     resolution = overrides.get("resolution", PRESET_RESOLUTION[kind][preset])
     arch = overrides.get("arch")
-    shape = base_shape(kind=kind, resolution=resolution) if resolution in _widths_known() else None
+    shape = base_shape(kind=kind, resolution=resolution, arch=arch) if resolution in _widths_known() else None
     planned: dict[str, Any] = {}
     if shape is not None:
         planned = {
@@ -238,7 +266,7 @@ def _smaller_configs(config: GANConfig, overrides: dict[str, Any], *, kind: str)
             yield config
         if "resolution" in overrides or config.resolution // 2 < MIN_PLANNED_RESOLUTION:
             return
-        shape = base_shape(kind=kind, resolution=config.resolution // 2)
+        shape = base_shape(kind=kind, resolution=config.resolution // 2, arch=config.arch)
         planned = {
             "resolution": shape.resolution,
             "g_channels": shape.g_channels,
@@ -269,6 +297,9 @@ def _recipe(arch: str) -> dict[str, Any]:
             "ada": True,
             "mirror": True,
         }
+    # DCGAN plans are the CPU's few-minute runs (80-500 steps): DiffAugment on every image, as its authors
+    # run it on 100-image sets, scored better there than ADA's p, which a D that beats a still-bad G drives
+    # up from 0 without any overfitting to correct (bench.quality, DESIGN.md)
     return {
         "latent_dim": 128,
         "loss": "hinge",
@@ -278,7 +309,7 @@ def _recipe(arch: str) -> dict[str, Any]:
         "beta2": 0.999,
         "ema_decay": 0.999,
         "augment_policy": "color,translation,cutout",
-        "ada": True,
+        "ada": False,
         "mirror": True,
     }
 
@@ -330,7 +361,8 @@ def table_images_per_second(config: GANConfig, *, kind: str) -> float:
     width_ratio = ((config.g_channels + config.d_channels) / (reference.g_channels + reference.d_channels)) ** 2
     # larger batches run a little faster per image on a CPU (fewer per-op overheads), not linearly
     batch_ratio = (config.batch_size / reference.batch_size) ** 0.15
-    return DEFAULT_IPS[key] * batch_ratio / width_ratio
+    # conv work falls with width^2, per-op overheads do not: narrower networks gain at most MAX_WIDTH_SPEEDUP
+    return DEFAULT_IPS[key] * batch_ratio * min(MAX_WIDTH_SPEEDUP, 1 / width_ratio)
 
 
 def probe_images_per_second(config: GANConfig, *, device: str, seconds: float = 2.0) -> float:

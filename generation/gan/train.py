@@ -70,7 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="what the budget buys: quick, standard (default) or best; on a CPU 3, 10 or 30 minutes at "
         "32, 64 or 128 px",
     )
-    parser.add_argument("--arch", choices=ARCHS, default=None, help="network family (default: the plan's, fastgan)")
+    parser.add_argument(
+        "--arch",
+        choices=ARCHS,
+        default=None,
+        help="network family (default: the plan's: dcgan on a CPU at <= 64 px, else fastgan)",
+    )
     parser.add_argument(
         "--resolution",
         type=int,
@@ -281,6 +286,7 @@ def run(args: argparse.Namespace) -> int:
     if args.no_export or not main_rank:
         return 0
     model_path = args.out / "model.onnx"
+    trainer.recalibrate_ema()  # done by the last checkpoint already; a no-op then
     exported = export_generator(
         generator=trainer.generator_ema,
         config=config,

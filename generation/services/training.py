@@ -402,6 +402,7 @@ def _finish(
     stop_reason: str = "completed",
 ) -> None:
     onnx_path = directory / "model.onnx"
+    trainer.recalibrate_ema()  # its batch-norm statistics for its own weights (a no-op after a checkpoint)
     try:
         exported = gan_export.export_generator(
             generator=trainer.generator_ema,

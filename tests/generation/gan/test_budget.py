@@ -71,7 +71,7 @@ def _slowed(monkeypatch, factor):
 
 def test_a_busy_device_gets_a_smaller_run_instead_of_a_refusal(monkeypatch):
     normal = plan_training(preset="quick", dataset_size=60, measure=False)
-    _slowed(monkeypatch, 12)
+    _slowed(monkeypatch, 30)  # the quick preset's shape buys < MIN_STEPS
     busy = plan_training(preset="quick", dataset_size=60, measure=False)
     assert busy.steps >= budget.MIN_STEPS
     assert busy.minutes == normal.minutes
@@ -81,11 +81,11 @@ def test_a_busy_device_gets_a_smaller_run_instead_of_a_refusal(monkeypatch):
 
 
 def test_planning_down_keeps_what_the_user_set_and_drops_resolution_last(monkeypatch):
-    _slowed(monkeypatch, 40)
+    _slowed(monkeypatch, 100)
     plan = plan_training(preset="standard", dataset_size=60, measure=False, overrides={"batch_size": 16})
     assert plan.config.batch_size == 16 and plan.steps >= budget.MIN_STEPS
     assert plan.config.resolution < budget.PRESET_RESOLUTION["cpu"]["standard"]  # nothing else was left
-    _slowed(monkeypatch, 5)  # 200x: 64px does not fit at any batch or width
+    _slowed(monkeypatch, 5)  # 500x: 64px does not fit at any batch or width
     with pytest.raises(ConfigError) as caught:
         plan_training(preset="standard", dataset_size=60, measure=False, overrides={"resolution": 64})
     assert caught.value.field == "resolution" and "smallest shape" in caught.value.message

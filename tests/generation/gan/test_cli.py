@@ -115,7 +115,8 @@ def test_dry_run_checks_and_times_one_step_without_writing(toy_dir, tmp_path, ca
     assert train.main(["--data", str(toy_dir), "--out", str(out), "--dry-run", *TINY]) == 0
     assert not out.exists()
     printed = capsys.readouterr().out
-    assert "dry run ok: fastgan, 24 images in 3 class(es)" in printed and "would train" in printed
+    # dcgan: the CPU plan at 32 px
+    assert "dry run ok: dcgan, 24 images in 3 class(es)" in printed and "would train" in printed
 
 
 def test_signal_handlers_are_restored_after_training(toy_dir, tmp_path):

@@ -9,7 +9,14 @@ from PIL import Image
 from generation.gan.config import ConfigError
 from generation.gan.data import PreparedDataset
 from generation.gan.export import export_generator
-from generation.gan.trainer import Trainer, load_checkpoint, load_generator
+from generation.gan.trainer import (
+    RECALIBRATION_BATCH,
+    RECALIBRATION_IMAGES,
+    Trainer,
+    load_checkpoint,
+    load_generator,
+    stream_seed,
+)
 from generation.gan.visuals import CURVE_COLOURS
 
 
@@ -157,7 +164,26 @@ def test_ema_generator_is_a_copy_with_zero_decay_and_lags_with_high_decay(toy_da
     lagging = Trainer(config=tiny_config(ema_decay=0.999, steps=3), dataset=toy_dataset, device="cpu")
     lagging.run()
     assert not torch.equal(lagging.generator_ema.main[0].weight, lagging.generator.main[0].weight)
-    assert torch.equal(lagging.generator_ema.main[1].running_mean, lagging.generator.main[1].running_mean)
+
+
+def test_ema_batch_norm_statistics_are_those_of_its_own_weights(toy_dataset, tiny_config):
+    """Not the live G's (copied every step): re-estimated from the EMA's own samples once a run ends."""
+    config = tiny_config(ema_decay=0.999, steps=3)
+    trainer = Trainer(config=config, dataset=toy_dataset, device="cpu")
+    trainer.run()
+    ema = trainer.generator_ema
+    rng = torch.Generator().manual_seed(stream_seed(config.seed, 4))
+    z = torch.cat(
+        [
+            torch.randn(min(RECALIBRATION_BATCH, RECALIBRATION_IMAGES - start), config.latent_dim, generator=rng)
+            for start in range(0, RECALIBRATION_IMAGES, RECALIBRATION_BATCH)
+        ]
+    )
+    with torch.no_grad():
+        first = ema.main[0](z[:, :, None, None])  # the activations the first batch norm normalises
+    assert not ema.training
+    torch.testing.assert_close(ema.main[1].running_mean, first.mean(dim=(0, 2, 3)), rtol=1e-4, atol=1e-6)
+    assert not torch.allclose(ema.main[1].running_mean, trainer.generator.main[1].running_mean, rtol=0.1)
 
 
 def test_load_generator_returns_the_ema_weights_in_eval_mode(tmp_path, toy_dataset, tiny_config):
