@@ -26,7 +26,8 @@ SAMPLES_FILE = DEMO_DIR / "samples.png"
 
 # what the model is trained on: procedural landscapes, drawn by generation.gan.procedural.write_landscapes
 DATASET_RECIPE = {"kind": "landscapes", "count": 160, "seed": 7, "side": 64}
-# the train CLI's flags (exact steps, so a rebuild does the same work wherever it runs)
+# the train CLI's flags for the first build (exact steps, so it does the same work wherever it runs); later
+# rebuilds train the shipped model.json's config exactly (--config), so the planner's defaults cannot drift it
 TRAIN_FLAGS = {"--arch": "dcgan", "--resolution": "64", "--steps": "5000", "--seed": "0", "--device": "cpu"}
 TRAIN_THREADS = 2  # CPU kernels may sum in another order with another thread count
 

@@ -32,10 +32,15 @@ from generation.gan.procedural import write_landscapes
 ROOT = DEMO_DIR.parent.parent
 
 
-def train_command(*, data: Path, out: Path, steps: int | None = None) -> list[str]:
-    flags = dict(TRAIN_FLAGS)
-    if steps is not None:
-        flags["--steps"] = str(steps)
+def train_command(*, data: Path, out: Path, steps: int | None = None, config: Path | None = None) -> list[str]:
+    """The train CLI's command: planned from TRAIN_FLAGS, or, with `config`, exactly that config (no planning,
+    so a rebuild does not drift when the planner's defaults change)."""
+    if config is not None:
+        flags = {"--config": str(config), "--device": TRAIN_FLAGS["--device"]}
+    else:
+        flags = dict(TRAIN_FLAGS)
+        if steps is not None:
+            flags["--steps"] = str(steps)
     return [
         "python",
         "-m",
@@ -46,6 +51,18 @@ def train_command(*, data: Path, out: Path, steps: int | None = None) -> list[st
         str(out),
         *[part for flag, value in flags.items() for part in (flag, value)],
     ]
+
+
+def shipped_config(*, steps: int | None, into: Path) -> Path | None:
+    """The shipped model's full config (steps overridden) as a file for --config; None before any model ships."""
+    try:
+        config = dict(load_demo_model().metadata["config"])
+    except DemoModelError:
+        return None
+    if steps is not None:
+        config["steps"] = steps
+    into.write_text(json.dumps(config, indent=2) + "\n")
+    return into
 
 
 def git_commit() -> str:
@@ -79,7 +96,8 @@ def rebuild(*, out_dir: Path, steps: int | None = None) -> dict:
             side=DATASET_RECIPE["side"],
         )
         run_dir = Path(scratch) / "run"
-        command = train_command(data=data, out=run_dir, steps=steps)
+        config = shipped_config(steps=steps, into=Path(scratch) / "config.json")
+        command = train_command(data=data, out=run_dir, steps=steps, config=config)
         env = {**os.environ, "OMP_NUM_THREADS": str(TRAIN_THREADS), "MKL_NUM_THREADS": str(TRAIN_THREADS)}
         started = time.monotonic()
         trained = subprocess.run(
@@ -101,7 +119,14 @@ def rebuild(*, out_dir: Path, steps: int | None = None) -> dict:
             "drawn_by": "generation.gan.procedural.write_landscapes",
             "dataset_hash": exported["dataset_hash"],
         },
-        "command": " ".join(train_command(data=Path("<dataset>"), out=Path("<run>"), steps=steps)),
+        "command": " ".join(
+            train_command(
+                data=Path("<dataset>"),
+                out=Path("<run>"),
+                steps=steps,
+                config=Path("<this file's config>") if config else None,
+            )
+        ),
         "threads": TRAIN_THREADS,
         "config": exported["config"],
         "seed": exported["config"]["seed"],
