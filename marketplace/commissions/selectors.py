@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.errors import NotFound
+from marketplace.commissions import ports
 from marketplace.commissions.models import (
     Commission,
     CommissionEvent,
@@ -169,8 +170,6 @@ def delivery_image_get(*, delivery: Delivery, index: int) -> DeliveryImage:
 
 def payment_waiting_for_client(*, user: Any, commission: Commission) -> Any:
     """The client's payment for an accepted offer that waits for them (3-D Secure), else None."""
-    from marketplace.commissions import ports
-
     if commission.state != CommissionState.PAYMENT_PENDING or commission.client_id != getattr(user, "pk", None):
         return None
     payment = ports.latest_payment(commission=commission)
