@@ -19,13 +19,20 @@ _JSON_TYPES: list[tuple[type, tuple[type, ...], str]] = [
 ]
 
 
-def _json_type_error(field: serializers.Field, value: Any) -> str | None:
+def _json_type_error(field: serializers.Field, value: Any) -> list[str] | dict[int, list[str]] | None:
+    """What is wrong with the JSON type of `value` for `field`, in DRF's error shape, or None. A list's items are
+    checked against its child field too (["a", 5] for a list of strings would otherwise be stored as "5")."""
     if value is None:
         return None  # allow_null decides
     for kind, types, words in _JSON_TYPES:
         if isinstance(field, kind):
-            wrong = not isinstance(value, types) or (isinstance(value, bool) and bool not in types)
-            return f"Must be {words}." if wrong else None
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+                return [f"Must be {words}."]
+            break
+    child = getattr(field, "child", None)
+    if isinstance(field, serializers.ListField) and child is not None:
+        items = {index: error for index, item in enumerate(value) if (error := _json_type_error(child, item))}
+        return items or None
     return None
 
 
@@ -41,7 +48,7 @@ class StrictFieldsMixin:
                 raise serializers.ValidationError({name: ["Unknown or read-only field."] for name in unknown})
             if not hasattr(data, "getlist"):  # JSON (a QueryDict is a form: only strings and files)
                 wrong = {
-                    name: [error]
+                    name: error
                     for name in data
                     if name in self.fields
                     if (error := _json_type_error(self.fields[name], data[name]))
