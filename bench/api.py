@@ -117,6 +117,7 @@ def seed(*, artworks: int, reseed: bool) -> dict:
     from django.db import connection, transaction
 
     from marketplace.accounts.models import User
+    from marketplace.gallery.cards import card_text
     from marketplace.gallery.models import Artwork, ArtworkTag
     from provenance.models import ProvenanceRecord
 
@@ -195,6 +196,8 @@ def seed(*, artworks: int, reseed: bool) -> dict:
                         view_count=0,
                     )
                 )
+            for artwork in rows:  # bulk_create bypasses the services, which render the card
+                artwork.card = card_text(artwork)
             ProvenanceRecord.objects.bulk_create(records, batch_size=1_000)
             created = Artwork.objects.bulk_create(rows, batch_size=1_000)
             for artwork in created:

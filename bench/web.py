@@ -52,6 +52,7 @@ def seed(*, artworks: int, reseed: bool) -> dict:
 
     from bench import api
     from bench.synthetic_images import synthetic_image
+    from marketplace.gallery.cards import artwork_cards_rebuild
     from marketplace.gallery.models import Artwork
 
     result = api.seed(artworks=artworks, reseed=reseed)
@@ -61,7 +62,8 @@ def seed(*, artworks: int, reseed: bool) -> dict:
         buffer = io.BytesIO()
         synthetic_image(7, size=(256, 256)).convert("RGB").save(buffer, format="JPEG", quality=85)
         target.write_bytes(buffer.getvalue())
-    Artwork.objects.exclude(preview=PREVIEW).update(preview=PREVIEW, width=256, height=256)
+    if Artwork.objects.exclude(preview=PREVIEW).update(preview=PREVIEW, width=256, height=256):
+        artwork_cards_rebuild()  # the cards carry width and height
     return result
 
 

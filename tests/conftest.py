@@ -22,6 +22,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("needs Debian's chromium (apt-get install chromium; .ci/run installs it)")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """After every test that used the database: no artwork's pre-rendered browse card may differ from what its
+    columns render (marketplace/gallery/cards.py), so a writer that skips `card_text` fails the suite."""
+    outcome = yield
+    uses_database = item.get_closest_marker("django_db") or {"db", "transactional_db"} & set(item.fixturenames)
+    if outcome.excinfo is None and uses_database:
+        from marketplace.gallery.cards import artworks_with_stale_cards
+
+        stale = [(artwork.pk, artwork.title) for artwork in artworks_with_stale_cards()]
+        assert not stale, f"artworks whose card no service refreshed (see marketplace/gallery/cards.py): {stale}"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
     """Per-process caches must not outlive a test's database: SQLite reuses ids after a rollback."""

@@ -44,7 +44,7 @@ from marketplace.gallery.serializers import (
     OrderRefundSerializer,
     OrderSerializer,
     SaleSerializer,
-    browse_page_json,
+    browse_cards_page_json,
     browse_query_parse,
 )
 
@@ -95,8 +95,10 @@ class ArtworkListCreateView(IdempotentMixin, PublicGalleryScoped, APIView):
         body = browse_cache.page_get(key) if key else None
         if body is None:
             query = browse_query_parse(request.query_params)
-            page = selectors.artworks_browse(filters=query.filters, cursor=query.cursor, page_size=query.page_size)
-            body = browse_page_json(page, url=url, base_url=f"{request.scheme}://{request.get_host()}")
+            page = selectors.artworks_browse_cards(
+                filters=query.filters, cursor=query.cursor, page_size=query.page_size
+            )
+            body = browse_cards_page_json(page, url=url, base_url=f"{request.scheme}://{request.get_host()}")
             if key:
                 browse_cache.page_set(key, body)
         return HttpResponse(body, content_type="application/json")

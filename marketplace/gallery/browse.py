@@ -12,7 +12,9 @@ parameter and every identifier comes from the models' metadata. It runs the same
   SQLite a word that matches nothing scans the catalogue, ~0.2 s at 100,000 works);
 - the artist and the provenance status come from two primary-key joins, so a page is one statement;
 - rows become cards with as little Python as possible (every value costs per row, ~20 rows a request): the three
-  licence flags come back as one bit mask, tags are decoded by orjson, timestamps and UUIDs are reformatted text.
+  licence flags come back as one bit mask, tags are decoded by orjson, timestamps and UUIDs are reformatted text;
+- the API reads `browse_card_rows`: the same statement selecting each work's pre-rendered card (cards.py) and
+  only the values that stay live, so its rows are joined text, not converted values.
 """
 
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ import orjson
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from marketplace.gallery.cards import artist_json, card_text
 from marketplace.gallery.models import Artwork, ArtworkState, ArtworkTag
 
 LICENCE_COLUMNS = {"personal": "offers_personal", "commercial": "offers_commercial", "exclusive": "offers_exclusive"}
@@ -132,24 +135,37 @@ def _tables(vendor: str) -> dict[str, str]:  # per backend: table names are fixe
     }
 
 
+def _from(vendor: str) -> str:
+    tables = _tables(vendor)
+    return (
+        f"FROM {tables['artwork']} a "
+        f"INNER JOIN {tables['user']} u ON u.id = a.artist_id "
+        f"LEFT OUTER JOIN {tables['record']} p ON p.id = a.provenance_record_id "
+    )
+
+
+def _published(vendor: str) -> str:
+    # SQLite: read the timestamp as text (no per-row datetime parsing by the driver); _iso reformats it
+    return "CAST(a.published_at AS TEXT)" if vendor == "sqlite" else "a.published_at"
+
+
 @cache
 def _select(vendor: str) -> str:
     # identifiers come from model metadata; every value is a bound parameter
-    tables = _tables(vendor)
-    # SQLite: read the timestamp as text (no per-row datetime parsing by the driver); _iso reformats it
-    published = "CAST(a.published_at AS TEXT)" if vendor == "sqlite" else "a.published_at"
     licences = " + ".join(
         f"(CASE WHEN a.{column} THEN {1 << bit} ELSE 0 END)" for bit, column in enumerate(LICENCE_COLUMNS.values())
     )
     columns = (
         "a.id, a.public_id, a.title, a.style, a.tags, a.width, a.height, a.min_price, a.currency, "
-        f"{licences}, a.popularity, {published}, u.public_id, u.display_name, p.state"
+        f"{licences}, a.popularity, {_published(vendor)}, u.public_id, u.display_name, p.state"
     )
-    return (
-        f"SELECT {columns} FROM {tables['artwork']} a "  # noqa: S608
-        f"INNER JOIN {tables['user']} u ON u.id = a.artist_id "
-        f"LEFT OUTER JOIN {tables['record']} p ON p.id = a.provenance_record_id "
-    )
+    return f"SELECT {columns} {_from(vendor)}"
+
+
+@cache
+def _select_cards(vendor: str, key_column: str) -> str:
+    key = _published(vendor) if key_column == "published_at" else f"a.{key_column}"
+    return f"SELECT a.id, {key}, a.card, u.public_id, u.display_name, a.popularity, p.state {_from(vendor)}"
 
 
 def _like(word: str) -> str:
@@ -258,14 +274,59 @@ def key_param(sort: SortKey, value: Any) -> Any:
     return Artwork._meta.get_field("published_at").get_db_prep_value(value, connection)
 
 
-def browse_rows(*, filters: BrowseFilters, order: SortKey, after: tuple[Any, int] | None, limit: int) -> list[Card]:
-    """Up to `limit` published artworks matching `filters` in `order`, starting after the (key, id) `after`."""
+def _fetch(select: str, *, filters: BrowseFilters, order: SortKey, after: tuple[Any, int] | None, limit: int):
     clauses, params = _where(filters)
     if after is not None:
         condition, values = order.after(key_param(order, after[0]), after[1])
         clauses.append(condition)
         params.extend(values)
-    sql = f"{_select(connection.vendor)}WHERE {' AND '.join(clauses)} ORDER BY {order.order_by()} LIMIT %s"
+    sql = f"{select}WHERE {' AND '.join(clauses)} ORDER BY {order.order_by()} LIMIT %s"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
-        return [_card(row) for row in cursor.fetchall()]
+        return cursor.fetchall()
+
+
+def browse_rows(*, filters: BrowseFilters, order: SortKey, after: tuple[Any, int] | None, limit: int) -> list[Card]:
+    """Up to `limit` published artworks matching `filters` in `order`, starting after the (key, id) `after`."""
+    rows = _fetch(_select(connection.vendor), filters=filters, order=order, after=after, limit=limit)
+    return [_card(row) for row in rows]
+
+
+@dataclass(slots=True)
+class CardRow:
+    """One result row for the API: the pre-rendered card and the live values cards.card_from splices in."""
+
+    id: int
+    key: Any  # the sort column's value, as the backend returns it
+    card: str
+    artist: str  # cards.artist_json
+    popularity: int
+    provenance_status: str | None
+
+    def sort_value(self, column: str) -> Any:
+        if column == "published_at":
+            return datetime.fromisoformat(_iso(self.key))
+        return self.key
+
+
+def browse_card_rows(
+    *, filters: BrowseFilters, order: SortKey, after: tuple[Any, int] | None, limit: int
+) -> list[CardRow]:
+    """browse_rows' rows as pre-rendered cards: one statement, unless a row's card is missing (a writer that
+    bypassed the services), which costs one more query for those rows instead of a wrong card."""
+    select = _select_cards(connection.vendor, order.column)
+    artists: dict[tuple[Any, str], str] = {}
+    result = []
+    for row_id, key, text, artist_id, artist_name, popularity, provenance_status in _fetch(
+        select, filters=filters, order=order, after=after, limit=limit
+    ):
+        artist = artists.get((artist_id, artist_name))
+        if artist is None:
+            artist = artists[(artist_id, artist_name)] = artist_json(_uuid_text(artist_id), artist_name)
+        result.append(CardRow(row_id, key, text, artist, popularity, provenance_status))
+    missing = [row for row in result if not row.card]
+    if missing:
+        texts = {artwork.pk: card_text(artwork) for artwork in Artwork.objects.filter(pk__in=[r.id for r in missing])}
+        for row in missing:
+            row.card = texts[row.id]
+    return result

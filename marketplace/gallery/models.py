@@ -3,8 +3,8 @@ orders with an event row per state change, and the licence grants orders produce
 
 Browse reads only the `artworks` table (plus two joins): the lowest active price, its currency and the licence
 types on offer are denormalised onto the artwork by the listing services, and `search_text` holds the
-lower-cased title, description and tags for text search. Tags also live in `ArtworkTag` rows so a tag filter
-is an indexed lookup rather than a scan of JSON.
+lower-cased title, description and tags for text search, `card` the pre-rendered browse card (cards.py).
+Tags also live in `ArtworkTag` rows so a tag filter is an indexed lookup rather than a scan of JSON.
 """
 
 from django.conf import settings
@@ -76,6 +76,8 @@ class Artwork(BaseModel):
     offers_commercial = models.BooleanField(default=False)
     offers_exclusive = models.BooleanField(default=False)
     search_text = models.TextField(blank=True)
+    # the API's browse card, pre-rendered by the services (cards.py); live values are spliced in on read
+    card = models.TextField(blank=True, default="")
     view_count = models.PositiveBigIntegerField(default=0)
     sales_count = models.PositiveIntegerField(default=0)
     popularity = models.BigIntegerField(default=0)

@@ -11,7 +11,14 @@ from uuid import UUID
 from django.db.models import QuerySet
 
 from core.errors import NotFound
-from marketplace.gallery.browse import DEFAULT_SORT, LICENCE_COLUMNS, SORTS, BrowseFilters, browse_rows
+from marketplace.gallery.browse import (
+    DEFAULT_SORT,
+    LICENCE_COLUMNS,
+    SORTS,
+    BrowseFilters,
+    browse_card_rows,
+    browse_rows,
+)
 from marketplace.gallery.keyset import Page, cursor_decode, keyset_page
 from marketplace.gallery.models import (
     Artwork,
@@ -33,6 +40,17 @@ def artworks_browse(*, filters: BrowseFilters, cursor: str | None, page_size: in
 
     def fetch(order, after, limit):
         return browse_rows(filters=filters, order=order, after=after, limit=limit)
+
+    return keyset_page(fetch, sort=filters.sort, key=key, cursor=position, size=page_size)
+
+
+def artworks_browse_cards(*, filters: BrowseFilters, cursor: str | None, page_size: int) -> Page:
+    """artworks_browse's page as pre-rendered cards (browse.CardRow), for the API's JSON."""
+    key = SORTS[filters.sort]
+    position = cursor_decode(cursor, sort=filters.sort, key=key) if cursor else None
+
+    def fetch(order, after, limit):
+        return browse_card_rows(filters=filters, order=order, after=after, limit=limit)
 
     return keyset_page(fetch, sort=filters.sort, key=key, cursor=position, size=page_size)
 

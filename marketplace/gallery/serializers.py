@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import orjson
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -17,7 +16,7 @@ from rest_framework import serializers
 from rest_framework.utils.urls import replace_query_param
 
 from core.serializers import StrictSerializer
-from marketplace.gallery import ports
+from marketplace.gallery import cards, ports
 from marketplace.gallery.browse import Card
 from marketplace.gallery.keyset import Page
 from marketplace.gallery.licence_terms import terms_for
@@ -314,25 +313,23 @@ def _page_link(url: str, token: str) -> str:
     return replace_query_param(url, "cursor", token)
 
 
-_LINE_SEPARATORS = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
-
-
-def browse_page_json(page: Page, *, url: str, base_url: str) -> bytes:
-    """A browse page as JSON, byte for byte what DRF's JSONRenderer writes for BrowsePageSerializer's shape
-    (compact, UTF-8, U+2028/U+2029 escaped), by orjson: every value here is a str, int, None, list or dict, which
-    orjson and json.dumps write alike, and orjson does it ~10x faster (tests/marketplace/gallery/test_browse.py
-    holds the two equal on hostile text)."""
-    body = orjson.dumps(
-        {
-            "next": _page_link(url, page.next.encode()) if page.next else None,
-            "previous": _page_link(url, page.previous.encode()) if page.previous else None,
-            "results": [card_json(card, base_url=base_url) for card in page.rows],
-        }
+def browse_cards_page_json(page: Page, *, url: str, base_url: str) -> bytes:
+    """A browse page as JSON from its pre-rendered cards (a page of browse.CardRow), by string joins: byte for
+    byte what DRF's JSONRenderer writes for BrowsePageSerializer's shape (compact, UTF-8, U+2028/U+2029
+    escaped; tests/marketplace/gallery/test_browse.py holds the two equal on hostile text, and the cards equal
+    to `card_json` of the same rows read column by column)."""
+    base = cards.json_text(base_url)[1:-1]  # it goes inside the preview URL's string
+    results = ",".join(
+        cards.card_from(
+            row.card, artist=row.artist, base=base, popularity=row.popularity, provenance_status=row.provenance_status
+        )
+        for row in page.rows
     )
-    for raw, escaped in _LINE_SEPARATORS:
-        if raw in body:
-            body = body.replace(raw, escaped)
-    return body
+    next_link = _page_link(url, page.next.encode()) if page.next else None
+    previous_link = _page_link(url, page.previous.encode()) if page.previous else None
+    return (
+        f'{{"next":{cards.json_text(next_link)},"previous":{cards.json_text(previous_link)},"results":[{results}]}}'
+    ).encode()
 
 
 class BrowsePageSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from core.events import event_emit
 from core.uploads import image_clean
 from marketplace.gallery import conf, credentials, locks, ports
 from marketplace.gallery.browse_cache import browse_changed
+from marketplace.gallery.cards import card_text
 from marketplace.gallery.errors import GalleryError
 from marketplace.gallery.models import Artwork, ArtworkSource, ArtworkState, ArtworkTag, GrantState, LicenceType
 from marketplace.gallery.previews import mark_original, render_preview
@@ -147,7 +148,7 @@ def _create(
                 watermark_key=key.hex() if key is not None else "",
                 original_watermarked=key is not None,
             )
-            artwork.search_text = _search_text(artwork)
+            artwork.search_text, artwork.card = _search_text(artwork), card_text(artwork)
             artwork.save()
             _set_tags(artwork, tags)
             event_emit(
@@ -238,7 +239,7 @@ def artwork_update(
             locked.style = _style_normalise(style)
         if tags is not None:
             _set_tags(locked, tags_normalise(tags))
-        locked.search_text = _search_text(locked)
+        locked.search_text, locked.card = _search_text(locked), card_text(locked)
         locked.save()
         browse_changed()
     return locked
@@ -331,6 +332,7 @@ def _publish(*, artist: Any, artwork: Artwork, signed_preview: list[str]) -> Art
             _sign_preview(locked, record, signed_preview)
         now = timezone.now()
         locked.state, locked.published_at = target, locked.published_at or now
+        locked.card = card_text(locked)
         locked.save()
         browse_changed()
         event_emit(

@@ -10,6 +10,7 @@ from core.errors import Conflict, InvalidInput, InvalidTransition, PaymentRequir
 from core.events import event_emit
 from marketplace.gallery import conf, locks, ports
 from marketplace.gallery.browse_cache import browse_changed
+from marketplace.gallery.cards import card_text
 from marketplace.gallery.errors import GalleryError
 from marketplace.gallery.models import (
     Artwork,
@@ -51,6 +52,7 @@ def artwork_pricing_refresh(*, artwork: Artwork) -> None:
     artwork.offers_personal = LicenceType.PERSONAL in types
     artwork.offers_commercial = LicenceType.COMMERCIAL in types
     artwork.offers_exclusive = LicenceType.EXCLUSIVE in types
+    artwork.card = card_text(artwork)
     artwork.save(
         update_fields=[
             "min_price",
@@ -58,6 +60,7 @@ def artwork_pricing_refresh(*, artwork: Artwork) -> None:
             "offers_personal",
             "offers_commercial",
             "offers_exclusive",
+            "card",
             "updated_at",
         ]
     )

@@ -1,4 +1,5 @@
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -8,7 +9,10 @@ from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from marketplace.gallery.cards import artwork_cards_rebuild
 from marketplace.gallery.models import Artwork, ArtworkTag
+from marketplace.gallery.selectors import BrowseFilters, artworks_browse
+from marketplace.gallery.serializers import card_json
 from provenance.models import ProvenanceRecord
 from tests.marketplace.gallery.helpers import buy
 
@@ -49,6 +53,7 @@ def seed_rows(artist, count: int, *, start: int = 0, **fields) -> list[Artwork]:
         )
     created = Artwork.objects.bulk_create(rows)
     ArtworkTag.objects.bulk_create([ArtworkTag(artwork=row, tag=tag) for row in created for tag in row.tags])
+    artwork_cards_rebuild(created)
     return created
 
 
@@ -161,6 +166,7 @@ def test_cursor_pages_walk_forward_and_back_without_gaps_or_repeats(api, artist,
     rows = seed_rows(artist, 11)
     Artwork.objects.filter(pk__in=[rows[2].pk, rows[5].pk]).update(min_price=None)  # nulls inside the order
     Artwork.objects.filter(pk__in=[rows[3].pk, rows[4].pk, rows[6].pk]).update(min_price=1_500)  # ties
+    artwork_cards_rebuild()
     everything = ids(api.get(f"{URL}?sort={sort}&page_size=100"))
     assert len(everything) == 11
     pages, url = [], f"{URL}?sort={sort}&page_size=4"
@@ -360,6 +366,7 @@ def test_browse_pages_are_byte_for_byte_what_drfs_renderer_writes(api, artist, m
         rows,
         ["offers_personal", "offers_commercial", "offers_exclusive", "title", "style", "tags", "min_price", "currency"],
     )
+    artwork_cards_rebuild()
     seen = {}
     for sort in ("newest", "popular", "price", "-price"):
         url, pages = f"{URL}?sort={sort}&page_size=3", 0
@@ -369,6 +376,11 @@ def test_browse_pages_are_byte_for_byte_what_drfs_renderer_writes(api, artist, m
             body = response.content
             assert body == drf_rendered(body), url
             page = response.json()
+            cursor = parse_qs(urlsplit(url).query).get("cursor", [None])[0]
+            from_columns = artworks_browse(filters=BrowseFilters(sort=sort), cursor=cursor, page_size=3)
+            assert page["results"] == json.loads(
+                json.dumps([card_json(card, base_url="http://testserver") for card in from_columns.rows])
+            )
             for link in ("next", "previous"):
                 if page[link]:
                     token = parse_qs(urlsplit(page[link]).query)["cursor"][0]
@@ -409,12 +421,18 @@ text = st.text(st.characters(codec="utf-8"), max_size=30)
     popularity=0,
     status=None,
 )
-def test_browse_page_json_equals_drfs_renderer_on_any_text(title, name, tags, style, price, popularity, status):
+def test_pre_rendered_cards_give_what_drfs_renderer_writes_on_any_text(
+    title, name, tags, style, price, popularity, status
+):
+    from types import SimpleNamespace
+    from uuid import UUID
+
     from rest_framework.renderers import JSONRenderer
 
-    from marketplace.gallery.browse import Card
+    from marketplace.gallery.browse import Card, CardRow
+    from marketplace.gallery.cards import artist_json, card_text
     from marketplace.gallery.keyset import Cursor, Page
-    from marketplace.gallery.serializers import browse_page_json, card_json
+    from marketplace.gallery.serializers import browse_cards_page_json, card_json
 
     card = Card(
         7,
@@ -433,13 +451,29 @@ def test_browse_page_json_equals_drfs_renderer_on_any_text(title, name, tags, st
         name,
         status,
     )
-    page = Page(rows=[card, card], next=Cursor(sort="newest", value=None, row_id=7), previous=None)
+    artwork = SimpleNamespace(
+        public_id=UUID(card.public_id),
+        title=title,
+        style=style,
+        tags=tags,
+        width=1024,
+        height=768,
+        min_price=price,
+        currency=card.currency,
+        offers_personal=True,
+        offers_commercial=False,
+        offers_exclusive=True,
+        published_at=datetime(2026, 11, 28, 17, 3, 11, 512345, tzinfo=UTC),
+    )
+    row = CardRow(7, None, card_text(artwork), artist_json(card.artist_id, name), popularity, status)
+    cursor = Cursor(sort="newest", value=None, row_id=7)
     url = "http://testserver/api/v1/artworks"
     expected = JSONRenderer().render(
         {
-            "next": f"{url}?cursor={page.next.encode()}",
+            "next": f"{url}?cursor={cursor.encode()}",
             "previous": None,
-            "results": [card_json(row, base_url="http://testserver") for row in page.rows],
+            "results": [card_json(card, base_url="http://testserver")] * 2,
         }
     )
-    assert browse_page_json(page, url=url, base_url="http://testserver") == expected
+    page = Page(rows=[row, row], next=cursor, previous=None)
+    assert browse_cards_page_json(page, url=url, base_url="http://testserver") == expected
