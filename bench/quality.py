@@ -87,12 +87,15 @@ class Plan:
     threads: int
     schedule: str = "concurrent"
     atelier_arch: str | None = None  # None: whatever Atelier's planner picks (the product's default)
+    first_seed: int = 0  # seeds first_seed .. first_seed + seeds - 1 (more seeds of an earlier run)
+    atelier_set: tuple[str, ...] = ()  # FIELD=VALUE overrides passed to Atelier's CLI as --set (a variant)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=2.0, help="training minutes per run, each side")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1; medians are reported")
+    parser.add_argument("--seeds", type=int, default=3, help="how many seeds (from --first-seed); medians are reported")
+    parser.add_argument("--first-seed", type=int, default=0, help="start the seeds here (default 0)")
     parser.add_argument("--sets", default=",".join(BENCH_SETS), help=f"comma list of {', '.join(BENCH_SETS)}")
     parser.add_argument("--resolutions", default="32,64", help="comma list of 32, 64")
     parser.add_argument("--set-size", type=int, default=400, help="images per set")
@@ -114,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("dcgan", "fastgan"),
         default=None,
         help="force Atelier's architecture (default: the planner's choice)",
+    )
+    parser.add_argument(
+        "--atelier-set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="train a variant of Atelier's default: a config field passed to its CLI as --set (repeatable)",
     )
     parser.add_argument("--quick", action="store_true", help="tiny smoke configuration (overrides the above)")
     parser.add_argument("--out", type=Path, default=VAR, help="cache and run folder (default var/quality)")
@@ -145,13 +155,15 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
             threads=threads,
             schedule=args.schedule,
             atelier_arch=args.atelier_arch,
+            atelier_set=tuple(args.atelier_set),
         )
-    if args.minutes <= 0 or args.seeds < 1 or args.samples < 2:
-        raise SystemExit("--minutes must be positive, --seeds at least 1, --samples at least 2")
+    if args.minutes <= 0 or args.seeds < 1 or args.samples < 2 or args.first_seed < 0:
+        raise SystemExit("--minutes must be positive, --seeds at least 1, --samples at least 2, --first-seed >= 0")
     return Plan(
         minutes=args.minutes,
         steps=None,
         seeds=args.seeds,
+        first_seed=args.first_seed,
         sets=sets,
         resolutions=resolutions,
         set_size=args.set_size,
@@ -161,6 +173,7 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
         threads=threads,
         schedule=args.schedule,
         atelier_arch=args.atelier_arch,
+        atelier_set=tuple(args.atelier_set),
     )
 
 
@@ -229,6 +242,8 @@ def start_atelier(*, data: Path, out: Path, plan: Plan, resolution: int, seed: i
         command.append("--conditional")
     if plan.atelier_arch:
         command += ["--arch", plan.atelier_arch]
+    for item in plan.atelier_set:
+        command += ["--set", item]
     return Training("atelier", _spawn(command, plan=plan, log=log), out, time.monotonic(), log)
 
 
@@ -447,12 +462,14 @@ def result_object(
         "minutes": plan.minutes,
         "steps": plan.steps,
         "seeds": plan.seeds,
+        "first_seed": plan.first_seed,
         "resolutions": list(plan.resolutions),
         "samples": plan.samples,
         "set_size": plan.set_size,
         "threads": plan.threads,
         "schedule": plan.schedule,
         "atelier_arch": plan.atelier_arch or "default",
+        "atelier_set": list(plan.atelier_set),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "complete": complete,
         "started": started,
@@ -512,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     latest = out / ("latest-quick.json" if args.quick else "latest.json")  # a smoke run never hides the figure
     runs: dict[str, list[dict]] = {}
     # seeds outermost, so a cut-short run still covers every set and resolution
-    for seed in range(plan.seeds):
+    for seed in range(plan.first_seed, plan.first_seed + plan.seeds):
         for resolution in plan.resolutions:
             for set_name in plan.sets:
                 name = f"{set_name}@{resolution}"

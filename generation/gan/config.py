@@ -44,6 +44,7 @@ class GANConfig:
     conditional: bool = False
     num_classes: int = 1  # must be 1 unless conditional
     spectral_norm: bool = False  # on D; replaces D's batch norm when on
+    mbstd_group: int = 0  # D's minibatch-stddev layer: group size (4 in StyleGAN2); 0 = off
     # objective and optimisation
     loss: str = "bce"  # "bce" (non-saturating), "hinge" or "rpgan" (relativistic pairing, R3GAN)
     r1_gamma: float = 0.0  # weight of the R1 (real) and R2 (fake) gradient penalties on D; 0 = off
@@ -55,6 +56,7 @@ class GANConfig:
     beta2: float = 0.999
     batch_size: int = 64
     ema_decay: float = 0.999
+    ema_rampup: float = 0.02  # the EMA's half-life is at most this fraction of the steps so far
     augment_policy: str = "color,translation,cutout"  # DiffAugment ops, comma-separated; "" disables it
     mirror: bool = True  # random horizontal flips of real images
     ada: bool = False  # adaptive augmentation: each op applies with probability p driven by D's overfitting
@@ -79,6 +81,7 @@ class GANConfig:
         "g_channels": (4, 512),
         "d_channels": (4, 512),
         "num_classes": (1, 1000),
+        "mbstd_group": (0, 64),
         "r1_gamma": (0.0, 1000.0),
         "reg_every": (1, 64),
         "recon_weight": (0.0, 100.0),
@@ -93,6 +96,7 @@ class GANConfig:
         "beta2": (0.0, 0.9999),
         "batch_size": (1, 512),
         "ema_decay": (0.0, 0.99999),
+        "ema_rampup": (0.0, 1.0),
         "steps": (1, 1_000_000),
         "seed": (0, MAX_SEED),
         "log_every": (1, 1_000_000),
@@ -117,6 +121,8 @@ class GANConfig:
             raise ConfigError("arch", f"must be one of {list(ARCHS)}, got {self.arch!r}")
         if self.recon_weight and self.arch != "fastgan":
             raise ConfigError("recon_weight", "reconstruction self-supervision needs arch 'fastgan'")
+        if self.mbstd_group == 1:
+            raise ConfigError("mbstd_group", "must be 0 (off) or a group of at least 2 images, got 1")
         if self.loss not in LOSSES:
             raise ConfigError("loss", f"must be one of {list(LOSSES)}, got {self.loss!r}")
         if not self.conditional and self.num_classes != 1:
@@ -182,6 +188,9 @@ FIELD_DOCS: dict[str, str] = {
     "conditional": "class-conditional model: class subfolders become labels a buyer can ask for",
     "num_classes": "number of classes of a conditional model; 1 when unconditional",
     "spectral_norm": "spectral normalisation of D's layers (dcgan; replaces D's batch norm)",
+    "mbstd_group": "minibatch standard deviation in D (Karras et al. 2018): the feature spread over groups of this "
+    "many images becomes one extra map before D's last layer, so D can see a batch of too-alike fakes; 0 turns "
+    "it off (StyleGAN2 uses 4)",
     "loss": "adversarial objective: 'bce' (non-saturating), 'hinge' or 'rpgan' (relativistic pairing)",
     "r1_gamma": "weight of the R1 (on reals) and R2 (on fakes) gradient penalties on D; 0 turns them off",
     "reg_every": "the gradient penalties run every this many steps, scaled to the same strength",
@@ -192,6 +201,8 @@ FIELD_DOCS: dict[str, str] = {
     "beta2": "Adam beta2 of both networks",
     "batch_size": "images per training step",
     "ema_decay": "decay of the generator's exponential moving average (the exported model)",
+    "ema_rampup": "the EMA's half-life grows with the run: at most this fraction of the steps so far (StyleGAN2-ADA's "
+    "ramp-up, 0.05 there), capped by ema_decay; 0 = ema_decay from the start",
     "augment_policy": "DiffAugment ops applied to every image D sees, comma-separated; empty disables it",
     "mirror": "random horizontal flips of the real images",
     "ada": "adaptive augmentation: each op applies with a probability p that follows D's overfitting signal",

@@ -31,7 +31,7 @@ from torch import nn
 from torch.nn.utils import parametrizations
 
 from generation.gan.config import GANConfig
-from generation.gan.networks import check_images, check_latents, stage_count
+from generation.gan.networks import MinibatchStd, check_images, check_latents, stage_count
 
 MAX_CHANNELS = 512
 RECON_SIZE = 32  # side of D's reconstruction target (the real image, area-downsampled)
@@ -215,7 +215,7 @@ class Decoder(nn.Module):
 
 
 class FastDiscriminator(nn.Module):
-    def __init__(self, *, resolution: int, channels: int, num_classes: int = 0) -> None:
+    def __init__(self, *, resolution: int, channels: int, num_classes: int = 0, mbstd_group: int = 0) -> None:
         super().__init__()
         self.resolution = resolution
         self.num_classes = num_classes
@@ -226,7 +226,9 @@ class FastDiscriminator(nn.Module):
         )
         sides = sorted((side for side in widths if side < resolution), reverse=True)  # R/2 ... 4
         self.blocks = nn.ModuleList(DownBlock(widths[a], widths[b]) for a, b in itertools.pairwise(sides))
-        self.head = _sn(nn.Conv2d(widths[4], 1, 4, 1, 0, bias=False))  # [N, w4, 4, 4] -> [N, 1, 1, 1]
+        self.mbstd = MinibatchStd(mbstd_group) if mbstd_group else None  # off: the old state dict
+        extra = 1 if self.mbstd is not None else 0
+        self.head = _sn(nn.Conv2d(widths[4] + extra, 1, 4, 1, 0, bias=False))  # [N, w4, 4, 4] -> [N, 1, 1, 1]
         self.recon_size = min(RECON_SIZE, resolution)
         self.decoder = Decoder(widths[8], self.recon_size)
         self.register_buffer("conditioning", torch.ones(()), persistent=False)
@@ -247,7 +249,7 @@ class FastDiscriminator(nn.Module):
             h = block(h)
             if h.shape[-1] == 8:
                 features_8 = h
-        logits = self.head(h).flatten()
+        logits = self.head(h if self.mbstd is None else self.mbstd(h)).flatten()
         if self.embed is not None:
             if labels is None:
                 raise ValueError("a conditional discriminator needs labels")
@@ -272,4 +274,5 @@ def build_fast_discriminator(config: GANConfig) -> FastDiscriminator:
         resolution=config.resolution,
         channels=config.d_channels,
         num_classes=config.num_classes if config.conditional else 0,
+        mbstd_group=config.mbstd_group,
     )

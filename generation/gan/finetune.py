@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from generation.gan.checkpoint import load_checkpoint
-from generation.gan.config import ConfigError
+from generation.gan.config import ConfigError, GANConfig
 from generation.gan.trainer import Trainer
 
 ARCHITECTURE_FIELDS = (
@@ -28,14 +28,16 @@ ARCHITECTURE_FIELDS = (
     "conditional",
     "num_classes",
     "spectral_norm",
+    "mbstd_group",  # D's last layer takes one more map when on
 )
+_DEFAULTS = GANConfig().to_dict()  # what a parent checkpoint written before a field existed trained with
 
 
 def init_from_checkpoint(trainer: Trainer, checkpoint_path: Path, *, fresh_discriminator: bool = False) -> None:
     state = load_checkpoint(checkpoint_path)
     parent = state["config"]
     for name in ARCHITECTURE_FIELDS:
-        if parent.get(name) != getattr(trainer.config, name):
+        if parent.get(name, _DEFAULTS[name]) != getattr(trainer.config, name):
             raise ConfigError(name, f"a fine-tune keeps its parent's {name} ({parent.get(name)!r})")
     trainer.generator.load_state_dict(state["generator"])
     trainer.generator_ema.load_state_dict(state["generator_ema"])

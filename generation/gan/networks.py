@@ -91,8 +91,40 @@ class Generator(nn.Module):
         return self.main(z[:, :, None, None])
 
 
+class MinibatchStd(nn.Module):
+    """Appends one map: the feature standard deviation over groups of `group` images (ProGAN / StyleGAN2).
+
+    Image i is grouped with i + n, i + 2n, ... (n = N / group), as in StyleGAN2-ADA's MinibatchStdLayer; the
+    map is the group's stddev averaged over channels and pixels, so a batch of near-identical fakes shows D a
+    value the reals never have. A batch the group does not divide (a rank's share of a global batch) uses the
+    largest common divisor of the two; a group of one image gives a constant map.
+    """
+
+    def __init__(self, group: int) -> None:
+        super().__init__()
+        self.group = group
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: [N, C, H, W] -> [N, C + 1, H, W]
+        n, _, h, w = x.shape
+        group = math.gcd(n, self.group)
+        y = x.float().reshape(group, -1, *x.shape[1:])  # [G, N/G, C, H, W]
+        y = (y - y.mean(dim=0)).square().mean(dim=0)  # [N/G, C, H, W]: variance over the group
+        y = (y + 1e-8).sqrt().mean(dim=(1, 2, 3))  # [N/G]
+        y = y.to(x.dtype).reshape(1, -1, 1, 1, 1).expand(group, -1, 1, h, w).reshape(n, 1, h, w)
+        return torch.cat([x, y], dim=1)
+
+
 class Discriminator(nn.Module):
-    def __init__(self, *, resolution: int, channels: int, num_classes: int = 0, spectral_norm: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        resolution: int,
+        channels: int,
+        num_classes: int = 0,
+        spectral_norm: bool = False,
+        mbstd_group: int = 0,
+    ) -> None:
         super().__init__()
         stages = stage_count(resolution)
         self.resolution = resolution
@@ -110,7 +142,10 @@ class Discriminator(nn.Module):
                 layers.append(_init(nn.BatchNorm2d(c_out)))
             layers.append(nn.LeakyReLU(0.2, inplace=True))
         self.features = nn.Sequential(*layers)  # -> [N, w_last, 4, 4]
-        self.head = norm(_init(nn.Conv2d(widths[-1], 1, 4, 1, 0, bias=False)))  # -> [N, 1, 1, 1]
+        # off: no module, and the state dict is the one checkpoints of before the option hold
+        self.mbstd = MinibatchStd(mbstd_group) if mbstd_group else None
+        extra = 1 if self.mbstd is not None else 0
+        self.head = norm(_init(nn.Conv2d(widths[-1] + extra, 1, 4, 1, 0, bias=False)))  # -> [N, 1, 1, 1]
         self.embed = None
         if num_classes:
             embed = nn.Embedding(num_classes, widths[-1])
@@ -122,7 +157,7 @@ class Discriminator(nn.Module):
         # images: [N, 3, R, R] in [-1, 1] -> logits [N]
         check_images(images, self.resolution)
         features = self.features(images)  # [N, C, 4, 4]
-        logits = self.head(features).flatten()  # [N]
+        logits = self.head(features if self.mbstd is None else self.mbstd(features)).flatten()  # [N]
         if self.embed is not None:
             if labels is None:
                 raise ValueError("a conditional discriminator needs labels")
@@ -164,4 +199,5 @@ def build_discriminator(config: GANConfig) -> nn.Module:
         channels=config.d_channels,
         num_classes=config.num_classes if config.conditional else 0,
         spectral_norm=config.spectral_norm,
+        mbstd_group=config.mbstd_group,
     )

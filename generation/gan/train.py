@@ -90,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--loss", choices=["bce", "hinge"], default=None, help="default bce")
     parser.add_argument("--conditional", action="store_true", default=None, help="class-conditional model")
     parser.add_argument("--seed", type=int, default=None, help="default 0")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="any other GANConfig field over the plan, e.g. mbstd_group=4 (VALUE read as JSON, else as a "
+        "string); repeatable; an explicit flag wins over it; resolution, conditional and the length have "
+        "their own flags",
+    )
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     parser.add_argument("--dry-run", action="store_true", help="check data and config, time one step, write nothing")
@@ -97,6 +106,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--control", type=Path, default=None, help="progress/result files and stop/pause requests")
     parser.add_argument("--no-export", action="store_true", help="end after training (the caller exports)")
     return parser
+
+
+# fields the data or the length flags decide: --set refuses them (other flags win over --set)
+REFUSED_FIELDS = {
+    "resolution": "--resolution",
+    "conditional": "--conditional",
+    "num_classes": "--conditional (the data's classes)",
+    "steps": "--minutes or --steps",
+    "budget_minutes": "--minutes or --steps",
+}
+
+
+def set_overrides(items: list[str]) -> dict[str, object]:
+    """`--set FIELD=VALUE` items as config overrides; CliError names a malformed, unknown or refused field."""
+    known = set(GANConfig.__dataclass_fields__)
+    overrides: dict[str, object] = {}
+    for item in items:
+        name, equals, raw = item.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise CliError(f"--set {item!r}: expected FIELD=VALUE")
+        if name not in known:
+            raise CliError(f"--set {name}: not a config field")
+        if name in REFUSED_FIELDS:
+            raise CliError(f"--set {name}: use {REFUSED_FIELDS[name]}")
+        try:
+            overrides[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            overrides[name] = raw
+    return overrides
 
 
 def default_resolution(args: argparse.Namespace, device: str) -> int:
@@ -111,7 +150,7 @@ def config_from_args(args: argparse.Namespace, dataset: PreparedDataset, *, devi
 def plan_from_args(args: argparse.Namespace, dataset: PreparedDataset, *, device: str = "cpu") -> tuple[GANConfig, str]:
     """(config, the estimate to show): the plan for the preset and budget, flags on top; with --steps, that
     many steps and no time limit."""
-    overrides: dict[str, object] = {}
+    overrides: dict[str, object] = set_overrides(getattr(args, "set", None) or [])
     if args.resolution is not None:
         overrides["resolution"] = args.resolution
     if args.arch is not None:
@@ -205,6 +244,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"nothing to resume: {checkpoint} does not exist")
     if not args.resume and not args.dry_run and checkpoint.exists():
         raise CliError(f"{args.out} already holds a run; pass --resume to continue it or choose another --out")
+    if args.set and (args.config is not None or args.resume):
+        raise CliError("--set changes a new plan: not with --config or --resume")
+    set_overrides(args.set)  # malformed items fail here, before any data is read
     world = None
     if launched_by_torchrun() and not args.dry_run:
         world, chosen = init_world(device=args.device)  # after the checks above: no rank has written yet

@@ -59,7 +59,7 @@ RESUMABLE_CHANGES = frozenset({"steps", "log_every", "checkpoint_every", "sample
 LOSS_NAMES = ("d_loss", "g_loss")
 # half-life of the EMA <= this fraction of the steps so far (StyleGAN2-ADA uses 0.05 of its images; measured
 # on bench.quality's 2-minute runs: 0.02 is as good as the live G, 0.05 and the old (1+s)/(10+s) ramp worse)
-EMA_RAMPUP = 0.02
+EMA_RAMPUP = GANConfig.__dataclass_fields__["ema_rampup"].default  # the config's default (stored configs)
 RECALIBRATION_IMAGES = 256  # samples the EMA generator's batch-norm statistics are re-estimated from
 RECALIBRATION_BATCH = 64
 __all__ = [  # checkpoint helpers are re-exported: callers think of them as the trainer's
@@ -302,9 +302,11 @@ class Trainer:
 
     @torch.no_grad()
     def _update_ema(self) -> None:
-        # StyleGAN2-ADA's ramp-up: the EMA's half-life is at most EMA_RAMPUP of the steps so far, so early on
+        # StyleGAN2-ADA's ramp-up: the EMA's half-life is at most ema_rampup of the steps so far, so early on
         # (when G moves fast) it averages only the last few G's; ema_decay caps it in long runs.
-        decay = min(self.config.ema_decay, 0.5 ** (1.0 / max(1.0, EMA_RAMPUP * (self.step + 1))))
+        decay = self.config.ema_decay
+        if self.config.ema_rampup > 0:
+            decay = min(decay, 0.5 ** (1.0 / max(1.0, self.config.ema_rampup * (self.step + 1))))
         torch._foreach_lerp_(self._ema_params, self._g_params, 1.0 - decay)
         self._update_ema_buffers()
 

@@ -175,3 +175,27 @@ def test_modules_run_as_commands(tmp_path):
         text=True,
     )
     assert result.returncode == 2 and result.stderr.startswith("error: model not found")
+
+
+def test_set_passes_a_config_field_over_the_plan_and_the_model_exports(toy_dir, tmp_path):
+    out = tmp_path / "mbstd"
+    args = ["--data", str(toy_dir), "--out", str(out), "--steps", "3", *TINY, "--set", "mbstd_group=4"]
+    assert train.main(args) == 0
+    assert read_model_metadata(out / "model.onnx")["config"]["mbstd_group"] == 4  # exported, parity checked
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("mbstd_group", "expected FIELD=VALUE"),
+        ("no_such_field=1", "not a config field"),
+        ("resolution=64", "use --resolution"),
+        ("steps=10", "use --minutes or --steps"),
+        ("mbstd_group=1", "mbstd_group"),
+    ],
+)
+def test_set_refuses_malformed_unknown_and_flagged_fields_in_one_line(toy_dir, tmp_path, capsys, item, message):
+    args = ["--data", str(toy_dir), "--out", str(tmp_path / "o"), "--steps", "3", *TINY, "--set", item]
+    assert train.main(args) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err

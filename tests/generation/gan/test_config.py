@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from generation.gan.config import ConfigError, GANConfig
+from generation.gan.config import ConfigError, GANConfig, field_specs
 
 
 def test_config_round_trips_through_json_unchanged():
@@ -45,6 +45,11 @@ def test_integer_given_for_float_field_is_accepted_as_float():
         ("loss", "wasserstein"),
         ("augment_policy", "color,rotate"),
         ("augment_policy", "color,color"),
+        ("mbstd_group", -1),
+        ("mbstd_group", 1),
+        ("mbstd_group", 65),
+        ("ema_rampup", -0.1),
+        ("ema_rampup", 1.5),
     ],
 )
 def test_out_of_bounds_value_raises_config_error_naming_the_field(field, value):
@@ -56,7 +61,14 @@ def test_out_of_bounds_value_raises_config_error_naming_the_field(field, value):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("batch_size", "64"), ("batch_size", 64.0), ("steps", True), ("conditional", 1), ("lr_d", "2e-4")],
+    [
+        ("batch_size", "64"),
+        ("batch_size", 64.0),
+        ("steps", True),
+        ("conditional", 1),
+        ("lr_d", "2e-4"),
+        ("mbstd_group", True),
+    ],
 )
 def test_wrong_type_raises_config_error_naming_the_field(field, value):
     with pytest.raises(ConfigError) as caught:
@@ -91,3 +103,11 @@ def test_config_error_is_a_value_error():
 def test_empty_augment_policy_means_no_augmentation():
     assert GANConfig(augment_policy="").augment_ops == ()
     assert GANConfig(augment_policy="cutout, color").augment_ops == ("cutout", "color")
+
+
+def test_mbstd_group_is_off_by_default_and_documented_with_its_bounds():
+    assert GANConfig().mbstd_group == 0  # stored configs from before the field read back as the run they were
+    assert GANConfig(mbstd_group=4).mbstd_group == 4
+    spec = field_specs()["mbstd_group"]
+    assert (spec["minimum"], spec["maximum"], spec["default"]) == (0, 64, 0)
+    assert "0 turns it off" in spec["doc"]

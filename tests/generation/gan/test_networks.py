@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from generation.gan.config import GANConfig
-from generation.gan.networks import Discriminator, Generator, build_discriminator, build_generator
+from generation.gan.networks import Discriminator, Generator, MinibatchStd, build_discriminator, build_generator
 
 
 @pytest.mark.parametrize("resolution", [32, 64, 128])
@@ -92,3 +92,54 @@ def test_builders_follow_the_config():
     assert generator.latent_dim == 20 and generator.num_classes == 5
     assert discriminator.num_classes == 5
     assert generator(torch.randn(2, 20), torch.tensor([0, 4])).shape == (2, 3, 32, 32)
+
+
+# ---- minibatch standard deviation (mbstd_group) ----------------------------------------------------------
+
+
+def _stylegan2_mbstd(x: torch.Tensor, group: int) -> torch.Tensor:
+    """StyleGAN2-ADA's MinibatchStdLayer with one channel, written out step by step for comparison."""
+    n, c, h, w = x.shape
+    y = x.reshape(group, n // group, c, h, w)
+    y = y - y.mean(dim=0)
+    y = y.square().mean(dim=0)
+    y = (y + 1e-8).sqrt()
+    y = y.mean(dim=[1, 2, 3]).reshape(-1, 1, 1, 1)
+    return torch.cat([x, y.repeat(group, 1, h, w)], dim=1)
+
+
+def test_minibatch_std_appends_the_stylegan2_group_stddev_map():
+    x = torch.randn(16, 8, 4, 4, generator=torch.Generator().manual_seed(0))
+    out = MinibatchStd(4)(x)
+    assert out.shape == (16, 9, 4, 4)
+    assert torch.equal(out[:, :8], x)
+    torch.testing.assert_close(out, _stylegan2_mbstd(x, 4))
+
+
+@pytest.mark.parametrize(("batch", "group"), [(6, 2), (5, 1), (1, 1), (8, 4)])
+def test_minibatch_std_takes_any_batch_using_the_common_divisor_with_the_group(batch, group):
+    x = torch.randn(batch, 4, 4, 4, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(MinibatchStd(4)(x), _stylegan2_mbstd(x, group))
+
+
+def test_minibatch_std_map_is_near_zero_for_a_batch_of_identical_images():
+    same = torch.randn(1, 8, 4, 4).expand(8, -1, -1, -1)
+    assert MinibatchStd(4)(same)[:, 8].max() < 1e-3
+    assert MinibatchStd(4)(torch.randn(8, 8, 4, 4))[:, 8].min() > 0.5
+
+
+@pytest.mark.parametrize("arch", ["dcgan", "fastgan"])
+def test_mbstd_discriminator_sees_the_batch_and_off_keeps_the_old_state_dict(arch):
+    config = GANConfig(arch=arch, resolution=32, d_channels=8)
+    plain, with_std = build_discriminator(config), build_discriminator(config.replace(mbstd_group=4))
+    assert plain.mbstd is None and isinstance(with_std.mbstd, MinibatchStd)
+    assert with_std.head.weight.shape[1] == plain.head.weight.shape[1] + 1
+    assert set(plain.state_dict()) == set(with_std.state_dict())  # the layer has no parameters of its own
+    with_std.eval()
+    images = torch.rand(8, 3, 32, 32) * 2 - 1
+    assert with_std(images).shape == (8,)
+    # an image's logit depends on the others in its group: the layer is what lets D see a collapsed batch
+    alone = with_std(images)[0]
+    others_alike = with_std(torch.cat([images[:1]] * 8))[0]
+    assert not torch.allclose(alone, others_alike)
+    assert with_std(images[:5]).shape == (5,)

@@ -32,8 +32,9 @@ def _assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
     [
         {},  # bce, unconditional, DiffAugment + mirror on
         {"loss": "hinge", "conditional": True, "num_classes": 3, "spectral_norm": True},
+        {"loss": "hinge", "mbstd_group": 4},
     ],
-    ids=["bce", "hinge-conditional-sn"],
+    ids=["bce", "hinge-conditional-sn", "hinge-mbstd"],
 )
 def test_resumed_run_matches_uninterrupted_run_bit_for_bit(tmp_path, toy_dataset, tiny_config, changes):
     config = tiny_config(steps=6, checkpoint_every=3, **changes)
@@ -250,3 +251,23 @@ def test_training_on_cuda_checkpoints_resumes_and_exports(tmp_path, toy_dataset,
     )
     assert exported.max_abs_diff <= 1e-4
     assert next(resumed.generator_ema.parameters()).is_cuda  # export worked on a copy
+
+
+@pytest.mark.parametrize(
+    ("rampup", "step", "expected"),
+    [
+        (0.0, 0, 0.9),  # no ramp-up: ema_decay from the first step
+        (0.02, 0, 0.5),  # half-life of one step at the start (at least one)
+        (1.0, 3, 0.5 ** (1 / 4)),  # half-life = all 4 steps so far
+        (1.0, 10_000, 0.9),  # capped by ema_decay
+    ],
+)
+def test_ema_follows_the_configured_ramp_up(toy_dataset, tiny_config, rampup, step, expected):
+    trainer = Trainer(config=tiny_config(ema_decay=0.9, ema_rampup=rampup), dataset=toy_dataset, device="cpu")
+    trainer.step = step
+    before = [p.detach().clone() for p in trainer.generator_ema.parameters()]
+    for p in trainer.generator.parameters():
+        p.data.add_(1.0)
+    trainer._update_ema()
+    for old, live, new in zip(before, trainer.generator.parameters(), trainer.generator_ema.parameters(), strict=True):
+        torch.testing.assert_close(new, old + (1 - expected) * (live - old))
