@@ -1,11 +1,12 @@
 """Staff views of the gallery. Rows change only through the services: artworks' texts may be edited here;
 orders, listings and grants are read-only, and refunds run through the `refund` action."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline, may_act_on
-from core.errors import AtelierError
+from core.errors import AtelierError, InvalidInput
 from marketplace.gallery import services
 from marketplace.gallery.models import Artwork, LicenceGrant, Listing, Order, OrderEvent
 from marketplace.gallery.serializers import preview_path
@@ -17,8 +18,23 @@ class ListingInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ArtworkTextForm(forms.ModelForm):
+    """The service's own checks, as field errors on the change form."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in ("title", "style"):
+            if field in cleaned:
+                try:
+                    services.artwork_text_check(**{field: cleaned[field]})
+                except InvalidInput as exc:
+                    self.add_error(field, exc.detail)
+        return cleaned
+
+
 @admin.register(Artwork)
 class ArtworkAdmin(ReadOnlyAdmin):
+    form = ArtworkTextForm
     list_display = [
         "thumbnail",
         "title",
@@ -49,7 +65,14 @@ class ArtworkAdmin(ReadOnlyAdmin):
         return may_act_on(request, self.model)
 
     def get_readonly_fields(self, request, obj=None):
-        return ["thumbnail", *(name for name in super().get_readonly_fields(request, obj) if name not in self.editable)]
+        # every column but the texts: state, owner, hashes and prices move only through their services
+        columns = (field.name for field in self.model._meta.get_fields() if field.concrete and field.editable)
+        return ["thumbnail", *(name for name in columns if name not in self.editable)]
+
+    def save_model(self, request, obj, form, change) -> None:
+        # through the service, so the search text, the browse card and the page cache follow the edit
+        edits = {name: form.cleaned_data[name] for name in self.editable if name in form.changed_data}
+        services.artwork_moderate(artwork=obj, **edits)
 
     @admin.display(description="preview")
     def thumbnail(self, artwork: Artwork) -> str:

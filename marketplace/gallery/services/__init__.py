@@ -3,8 +3,10 @@
 from marketplace.gallery.services.artworks import (
     artwork_create_from_generated,
     artwork_create_from_upload,
+    artwork_moderate,
     artwork_publish,
     artwork_record_view,
+    artwork_text_check,
     artwork_update,
     artwork_withdraw,
 )
@@ -44,6 +46,8 @@ __all__ = [
     "artwork_create_from_upload",
     "artwork_publish",
     "artwork_record_view",
+    "artwork_moderate",
+    "artwork_text_check",
     "artwork_update",
     "artwork_withdraw",
     "download_link_issue",

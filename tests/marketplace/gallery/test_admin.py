@@ -1,7 +1,9 @@
+import re
+
 import pytest
 from django.test import Client
 
-from marketplace.gallery.models import LicenceGrant, Order
+from marketplace.gallery.models import Artwork, LicenceGrant, Order
 from marketplace.subscriptions.models import Payment
 from tests.marketplace.gallery.helpers import buy
 
@@ -53,3 +55,54 @@ def test_the_refund_action_refunds_through_the_services(staff_client, sold):
     assert Order.objects.get(pk=pk).state == "refunded"
     assert LicenceGrant.objects.get(order_id=pk).state == "revoked"
     assert Payment.objects.get(public_id=order["payment"]["id"]).state == "refunded"
+
+
+def _change_form_post(client: Client, url: str, **values: str):
+    """Post the admin change form as a browser would: its hidden inputs (inline management forms) plus values."""
+    html = client.get(url).content.decode()
+    data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    data.pop("csrfmiddlewaretoken", None)
+    return client.post(url, {**data, **values})
+
+
+@pytest.mark.django_db
+def test_a_staff_edit_goes_through_the_service_so_search_and_browse_follow(staff_client, client, sold):
+    artwork, _ = sold
+    row = Artwork.objects.get(public_id=artwork["id"])
+    url = f"/admin/gallery/artwork/{row.pk}/change/"
+    form = staff_client.get(url).context["adminform"].form
+    assert sorted(form.fields) == ["description", "style", "title"]
+    state, owner, popularity = row.state, row.owner_id, row.popularity
+    response = _change_form_post(
+        staff_client,
+        url,
+        title="  Harbour   at dusk ",
+        description="Moderated.",
+        style="Oil Paint",
+        state="draft",
+        popularity="999",
+        owner=str(row.artist_id + 1000),
+    )
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert (row.title, row.style, row.description) == ("Harbour at dusk", "oil-paint", "Moderated.")
+    assert "harbour at dusk" in row.search_text
+    assert (row.state, row.owner_id, row.popularity) == (state, owner, popularity)
+    found = client.get("/api/v1/artworks", {"q": "harbour"}).json()["results"]
+    assert [(card["id"], card["title"], card["style"]) for card in found] == [
+        (artwork["id"], "Harbour at dusk", "oil-paint")
+    ]
+
+
+@pytest.mark.django_db
+def test_a_staff_edit_the_service_refuses_shows_field_errors_and_changes_nothing(staff_client, sold):
+    artwork, _ = sold
+    row = Artwork.objects.get(public_id=artwork["id"])
+    before = (row.title, row.style, row.card, row.search_text)
+    response = _change_form_post(
+        staff_client, f"/admin/gallery/artwork/{row.pk}/change/", title="Kept", description="", style="no/slashes"
+    )
+    assert response.status_code == 200
+    assert "single word or hyphenated slug" in response.content.decode()
+    row.refresh_from_db()
+    assert (row.title, row.style, row.card, row.search_text) == before
