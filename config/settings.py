@@ -150,6 +150,9 @@ AUTHENTICATION_BACKENDS = ["marketplace.accounts.backends.LockoutModelBackend"]
 # Staff sign in to the admin with a TOTP code as well as the password (django-otp; `manage.py staff_totp`).
 ADMIN_REQUIRE_OTP = _read("ADMIN_REQUIRE_OTP")
 OTP_TOTP_ISSUER = _read("OTP_TOTP_ISSUER")
+# the admin never shows a device's shared secret or its QR code once the device exists: a staff member who can
+# open another staff member's device must not be able to copy their second factor
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

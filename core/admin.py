@@ -31,3 +31,15 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ActionAdmin(ReadOnlyAdmin):
+    """Rows staff change through the admin's actions only (refund, cancel, mark paid…), which call services: the
+    change permission is there for the actions, and every column stays read-only on the change form."""
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return may_act_on(request, self.model)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+

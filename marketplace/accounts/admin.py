@@ -39,9 +39,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "user", "scopes", "last_used_at", "expires_at", "revoked_at", "created_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix", "user__email"]
-    readonly_fields = ["prefix", "digest", "last_used_at", "public_id", "created_at"]
-    raw_id_fields = ["user"]
     actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # the owner, scopes and expiry are the key holder's; staff may rename a key and revoke it (the action)
+        return [field.name for field in self.model._meta.fields if field.name != "name"]
 
     def has_add_permission(self, request) -> bool:  # secrets are created through the API, shown once
         return False

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline, may_act_on
+from core.admin import ActionAdmin, ReadOnlyAdmin, ReadOnlyInline, may_act_on
 from core.errors import AtelierError, InvalidInput
 from marketplace.gallery import services
 from marketplace.gallery.models import Artwork, LicenceGrant, Listing, Order, OrderEvent
@@ -103,16 +103,13 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(ActionAdmin):
     list_display = ["public_id", "artwork", "buyer", "licence_type", "amount", "currency", "state", "created_at"]
     list_filter = ["state", "licence_type", "currency"]
     search_fields = ["public_id", "buyer__email", "artwork__title", "payment_id"]
     list_select_related = ["artwork", "buyer"]
     inlines = [OrderEventInline]
     actions = ["refund"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return may_act_on(request, self.model)  # the refund action needs it; every field stays read-only
 
     @admin.action(description="Refund the selected orders (revokes their licences)")
     def refund(self, request, queryset) -> None:

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline, may_act_on
+from core.admin import ActionAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.errors import AtelierError
 from marketplace.subscriptions import services
 from marketplace.subscriptions.models import (
@@ -54,7 +54,7 @@ class SubscriptionEventInline(ReadOnlyInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(ReadOnlyAdmin):
+class SubscriptionAdmin(ActionAdmin):
     list_display = [
         "user",
         "plan",
@@ -70,12 +70,6 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     list_select_related = ["user", "plan", "pending_plan"]
     inlines = [SubscriptionEventInline]
     actions = ["cancel_now", "renew_now"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return may_act_on(request, self.model)  # the actions need it; every field stays read-only
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
 
     @admin.action(description="Cancel now (falls back to the free plan, no refund)")
     def cancel_now(self, request, queryset):
@@ -120,7 +114,7 @@ class PaymentRefundInline(ReadOnlyInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(ActionAdmin):
     list_display = [
         "created_at",
         "payer",
@@ -137,12 +131,6 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_select_related = ["payer"]
     inlines = [PaymentRefundInline, PaymentEventInline]
     actions = ["refund"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return may_act_on(request, self.model)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
 
     @admin.action(description="Refund in full what is still refundable")
     def refund(self, request, queryset):
@@ -181,7 +169,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdmin):
+class PayoutAdmin(ActionAdmin):
     """Staff send pending payouts with the provider's own tools, then mark them here."""
 
     list_display = ["public_id", "user", "amount", "currency", "state", "provider", "created_at", "paid_at"]
@@ -189,12 +177,6 @@ class PayoutAdmin(ReadOnlyAdmin):
     search_fields = ["user__email", "public_id", "provider_reference"]
     list_select_related = ["user"]
     actions = ["mark_paid", "mark_failed"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("subscriptions.change_payout")
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
 
     def _each_pending(self, request, queryset, settle) -> None:
         done = 0

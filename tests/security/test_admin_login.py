@@ -80,3 +80,15 @@ def test_when_required_staff_without_a_device_cannot_sign_in(make_user, settings
     assert not signed_in(client)
     client.force_login(staff)  # even a session made elsewhere is not enough without a verified device
     assert not signed_in(client)
+
+
+@pytest.mark.django_db
+def test_the_admin_never_shows_a_devices_secret_to_other_staff(make_user):
+    owner, other = make_user(role="staff"), make_user(role="staff")
+    device = TOTPDevice.objects.create(user=owner, name="authenticator", confirmed=True)
+    client = Client()
+    client.force_login(other)
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200 and "authenticator" in page.content.decode()
+    assert device.key not in page.content.decode()
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403  # the QR code
