@@ -101,3 +101,15 @@ def test_probe_net_embeds_32_and_64_px_alike():
     with torch.no_grad():
         assert net.features(to_input(images)).shape == (3, 256)
         assert to_input(images[:, ::2, ::2]).shape == to_input(images).shape
+
+
+def test_the_probe_option_sets_the_feature_networks_training():
+    from bench.quality import DEFAULT_PROBE, build_parser, plan_from_args, probe_from_text
+
+    plan = plan_from_args(build_parser().parse_args(["--probe", "800x3"]))
+    assert (plan.probe_size, plan.probe_epochs) == (800, 3)
+    default = plan_from_args(build_parser().parse_args([]))
+    assert (default.probe_size, default.probe_epochs) == probe_from_text(DEFAULT_PROBE) == (6400, 16)
+    for bad in ("800", "x3", "8x3", "800x0", "800xthree"):
+        with pytest.raises(SystemExit, match="--probe"):
+            probe_from_text(bad)
