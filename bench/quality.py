@@ -282,11 +282,22 @@ def wait(training: Training) -> float:
     return round(time.monotonic() - training.started, 1)
 
 
-def finish_reference(training: Training) -> dict:
-    wall = wait(training)
-    saved = torch.load(training.out / "reference.pt", weights_only=True)
+def load_reference(path: Path) -> tuple[Generator, dict]:
+    """The reference's trained G from its reference.pt, and what the file records (steps, images, seconds)."""
+    saved = torch.load(path, weights_only=True)
     net = Generator(saved["resolution"])
     net.load_state_dict(saved["generator"])
+    return net, saved
+
+
+def reference_samples(net: Generator, *, count: int, seed: int) -> np.ndarray:
+    """The images the reference is scored on for this run seed (a noise seed apart from the training's)."""
+    return sample(net, count=count, seed=10_000 + seed)
+
+
+def finish_reference(training: Training) -> dict:
+    wall = wait(training)
+    net, saved = load_reference(training.out / "reference.pt")
     return {
         "net": net,
         "steps": saved["steps"],
@@ -367,7 +378,7 @@ def run_one(
     else:
         for side in sides:
             finish(start(side))
-    reference_images = sample(trained["reference"]["net"], count=plan.samples, seed=10_000 + seed)
+    reference_images = reference_samples(trained["reference"]["net"], count=plan.samples, seed=seed)
     real_f, ref_f = features(real_images), features(reference_images)
     reference = score(real=real_f, fake=ref_f)
     run = {

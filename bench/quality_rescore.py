@@ -21,9 +21,16 @@ from pathlib import Path
 import torch
 
 from bench.features import load_feature_space
-from bench.quality import DEFAULT_PROBE, VAR, atelier_samples, probe_from_text, score
+from bench.quality import (
+    DEFAULT_PROBE,
+    VAR,
+    atelier_samples,
+    load_reference,
+    probe_from_text,
+    reference_samples,
+    score,
+)
 from bench.quality_sets import load_folder, materialise
-from bench.reference_dcgan import Generator, sample
 from generation.gan.export import read_model_metadata
 
 
@@ -38,11 +45,8 @@ def _seed_dirs(runs: list[Path]) -> dict[str, list[Path]]:
 
 
 def _images(seed_dir: Path, samples: int) -> tuple:
-    seed = int(seed_dir.name.removeprefix("seed"))
-    saved = torch.load(seed_dir / "reference.pt", weights_only=True)
-    net = Generator(saved["resolution"])
-    net.load_state_dict(saved["generator"])
-    reference = sample(net, count=samples, seed=10_000 + seed)
+    net, _ = load_reference(seed_dir / "reference.pt")
+    reference = reference_samples(net, count=samples, seed=int(seed_dir.name.removeprefix("seed")))
     model = seed_dir / "atelier" / "model.onnx"
     atelier, _ = atelier_samples(model, read_model_metadata(model), samples)
     return reference, atelier
@@ -60,10 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     cells = _seed_dirs(args.runs)
     if not cells:
         parser.error("no seed folder with reference.pt and atelier/model.onnx under the runs given")
-    spaces = {
-        text: load_feature_space(root=args.out, count=probe_from_text(text)[0], epochs=probe_from_text(text)[1])
-        for text in args.probes.split(",")
-    }
+    spaces = {}
+    for text in args.probes.split(","):
+        count, epochs = probe_from_text(text)
+        spaces[text] = load_feature_space(root=args.out, count=count, epochs=epochs)
     result: dict = {"runs": [str(run) for run in args.runs], "samples": args.samples, "probes": {}}
     for text, space in spaces.items():
         result["probes"][text] = {"held_out_accuracy": space.info["held_out_accuracy"], "sets": {}}

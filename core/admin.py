@@ -33,12 +33,20 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def columns_except(model, editable=()) -> list[str]:
+    """Every column of `model` but those named: the read-only fields of a change form that edits only those."""
+    return [field.name for field in model._meta.fields if field.name not in editable]
+
+
 class ActionAdmin(ReadOnlyAdmin):
-    """Rows staff change through the admin's actions only (refund, cancel, mark paid…), which call services: the
-    change permission is there for the actions, and every column stays read-only on the change form."""
+    """Rows staff change through the admin's actions (refund, cancel, mark paid…), which call services: the
+    change permission is there for the actions, and every column but `editable` stays read-only on the change
+    form (a subclass that edits any saves them through its service in `save_model`)."""
+
+    editable: tuple[str, ...] = ()
 
     def has_change_permission(self, request, obj=None) -> bool:
         return may_act_on(request, self.model)
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return columns_except(self.model, self.editable)

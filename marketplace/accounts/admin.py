@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
+from core.admin import columns_except
 from marketplace.accounts import services
 from marketplace.accounts.lockout import login_lockouts_clear
 from marketplace.accounts.models import ApiKey, AuthToken, User
@@ -43,7 +44,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # the owner, scopes and expiry are the key holder's; staff may rename a key and revoke it (the action)
-        return [field.name for field in self.model._meta.fields if field.name != "name"]
+        return columns_except(self.model, editable=("name",))
 
     def has_add_permission(self, request) -> bool:  # secrets are created through the API, shown once
         return False

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from core.admin import ActionAdmin, ReadOnlyAdmin, ReadOnlyInline, may_act_on
+from core.admin import ActionAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.errors import AtelierError, InvalidInput
 from marketplace.gallery import services
 from marketplace.gallery.models import Artwork, LicenceGrant, Listing, Order, OrderEvent
@@ -33,7 +33,7 @@ class ArtworkTextForm(forms.ModelForm):
 
 
 @admin.register(Artwork)
-class ArtworkAdmin(ReadOnlyAdmin):
+class ArtworkAdmin(ActionAdmin):
     form = ArtworkTextForm
     list_display = [
         "thumbnail",
@@ -59,20 +59,16 @@ class ArtworkAdmin(ReadOnlyAdmin):
     search_fields = ["title", "description", "artist__email", "public_id", "content_sha256"]
     list_select_related = ["artist", "provenance_record"]
     inlines = [ListingInline]
-    editable = ("title", "description", "style")
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return may_act_on(request, self.model)
+    editable = ("title", "description", "style")  # state, owner, hashes and prices move only through services
 
     def get_readonly_fields(self, request, obj=None):
-        # every column but the texts: state, owner, hashes and prices move only through their services
-        columns = (field.name for field in self.model._meta.get_fields() if field.concrete and field.editable)
-        return ["thumbnail", *(name for name in columns if name not in self.editable)]
+        return ["thumbnail", *super().get_readonly_fields(request, obj)]
 
     def save_model(self, request, obj, form, change) -> None:
         # through the service, so the search text, the browse card and the page cache follow the edit
         edits = {name: form.cleaned_data[name] for name in self.editable if name in form.changed_data}
-        services.artwork_moderate(artwork=obj, **edits)
+        if edits:
+            services.artwork_moderate(artwork=obj, **edits)
 
     @admin.display(description="preview")
     def thumbnail(self, artwork: Artwork) -> str:
