@@ -6,9 +6,9 @@
    batch spread over the cores), and for the record a classic session with intra-op threads,
 4. on a CUDA machine also torch on the GPU and onnxruntime's CUDA EP (null elsewhere);
 
-then, per architecture (`archs` in the JSON: DCGAN-64 as above, and FastGAN at 64 and 128 px in the widths
-the budget planner gives a CPU run), torch eager against onnxruntime, interleaved the same way. The top-level
-keys are DCGAN-64's, as before.
+then, per architecture (`archs` in the JSON: DCGAN-64 as above, FastGAN at 64 and 128 px and the periodic
+DCGAN a patterned set gets at 32 and 64 px, in the widths the budget planner gives a CPU run), torch eager
+against onnxruntime, interleaved the same way. The top-level keys are DCGAN-64's, as before.
 
 The generator comes from the real path: toy data -> generation.gan.trainer -> export (parity-checked), trained
 once and cached under var/bench/. Each round runs every engine back to back; a ratio is the median over rounds
@@ -52,7 +52,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from generation.gan.budget import base_shape
+from generation.gan.budget import PERIODIC_CHANNELS, base_shape
 from generation.gan.config import GANConfig
 from generation.gan.data import prepare_dataset, write_toy_dataset
 from generation.gan.export import export_generator, read_model_metadata
@@ -98,6 +98,25 @@ def fastgan_config(resolution: int, train_steps: int) -> GANConfig:
         recon_weight=1.0,
         loss="hinge",
         batch_size=8,
+        steps=train_steps,
+        checkpoint_every=train_steps,
+        sample_every=train_steps,
+        log_every=max(1, train_steps // 10),
+        seed=0,
+    )
+
+
+def periodic_dcgan_config(resolution: int, train_steps: int) -> GANConfig:
+    """The DCGAN a periodic set gets on a CPU (budget.base_shape widths, PERIODIC_CHANNELS plane waves)."""
+    shape = base_shape(kind="cpu", resolution=resolution)
+    return GANConfig(
+        resolution=resolution,
+        latent_dim=128,
+        g_channels=shape.g_channels,
+        d_channels=shape.d_channels,
+        periodic_channels=PERIODIC_CHANNELS,
+        loss="hinge",
+        batch_size=16,
         steps=train_steps,
         checkpoint_every=train_steps,
         sample_every=train_steps,
@@ -237,6 +256,13 @@ def main() -> None:
             rounds=args.rounds,
             iters=args.iters,
         )
+    for resolution in (32, 64):
+        config = periodic_dcgan_config(resolution, args.train_steps // 4)
+        archs[f"dcgan_periodic_{resolution}"] = eager_vs_ort(
+            *trained_model(train_steps=config.steps, config=config, name=f"dcgan_periodic{resolution}_"),
+            rounds=args.rounds,
+            iters=args.iters,
+        )
     result = {
         "bench": "gan_inference",
         "resolution": 64,
@@ -315,6 +341,7 @@ def eager_vs_ort(checkpoint: Path, model_path: Path, *, rounds: int, iters: int)
         "arch": config.arch,
         "resolution": config.resolution,
         "g_channels": config.g_channels,
+        "periodic_channels": config.periodic_channels,
         "torch_eager_ips": round(statistics.median(speeds["torch_eager"]), 1),
         "ort_ips": round(statistics.median(speeds["ort"]), 1),
         "ort_vs_torch_eager": round(paired, 3),

@@ -16,8 +16,10 @@ sets its training, and `python -m bench.quality_rescore RUN...` scores finished 
   Gaussians (both from generation.gan.metrics, lower is better); `*_ratio` = atelier / reference, of the
   medians over seeds (goal: kid_ratio <= 0.5 on every set).
 - atelier_diversity_ratio: mean pairwise feature distance of Atelier's samples / that of the data (goal
-  within 20 % of 1.0); `details` adds the within-class ratio on labelled sets, the reference's ratio, the
-  steps and images each side trained on, and every seed's numbers.
+  within 20 % of 1.0); `details` adds the within-class ratio on labelled sets, the class accuracy (the share
+  of samples nearest the reals' mean of the class they were asked for; `data_class_accuracy` is the reals'
+  own held-out figure, the ceiling), the reference's ratio, the steps and images each side trained on, and
+  every seed's numbers.
 
 Entries are named `set@resolution`. Intermediate results go to var/quality/latest.json after every run.
 Prints a one-line summary, then one JSON object last.
@@ -44,7 +46,13 @@ from bench.features import FeatureSpace, load_feature_space
 from bench.quality_sets import BENCH_SETS, load_folder, materialise
 from bench.reference_dcgan import Generator, sample
 from generation.gan.export import read_model_metadata
-from generation.gan.metrics import diversity_report, feature_statistics, frechet_distance, kernel_distance
+from generation.gan.metrics import (
+    class_fidelity,
+    diversity_report,
+    feature_statistics,
+    frechet_distance,
+    kernel_distance,
+)
 from generation.gan.noise import latents_for_seeds
 from generation.gan.onnx_runner import make_session, run_generator
 
@@ -57,6 +65,8 @@ ATELIER_RUN_KEYS = (
     "atelier_diversity_ratio",
     "atelier_intra_class_diversity_ratio",
     "atelier_min_class_diversity_ratio",
+    "atelier_class_accuracy",
+    "data_class_accuracy",
     "atelier_steps",
     "atelier_images_seen",
     "atelier_arch",
@@ -410,6 +420,11 @@ def run_one(
         real_features=real_f, fake_features=ate_f, real_labels=real_labels, fake_labels=atelier_labels
     )
     _save_grid(out / "samples.png", real_images, reference_images, atelier_images)
+    fidelity = None
+    if atelier_labels is not None:
+        fidelity = class_fidelity(
+            real_features=real_f, real_labels=real_labels, fake_features=ate_f, fake_labels=atelier_labels
+        )
     run.update(
         {
             "atelier_kid": atelier["kid"],
@@ -418,6 +433,8 @@ def run_one(
             "atelier_diversity_ratio": atelier_div["overall_ratio"],
             "atelier_intra_class_diversity_ratio": atelier_div["intra_class_ratio"],
             "atelier_min_class_diversity_ratio": atelier_div["min_class_ratio"],
+            "atelier_class_accuracy": None if fidelity is None else fidelity["samples"],
+            "data_class_accuracy": None if fidelity is None else fidelity["data"],
             "atelier_steps": atelier_run["steps"],
             "atelier_images_seen": atelier_run["images_seen"],
             "atelier_arch": atelier_run["arch"],
@@ -470,6 +487,8 @@ def details(runs: dict[str, list[dict]]) -> dict[str, dict]:
     keys = (
         "atelier_intra_class_diversity_ratio",
         "atelier_min_class_diversity_ratio",
+        "atelier_class_accuracy",
+        "data_class_accuracy",
         "reference_diversity_ratio",
         "reference_steps",
         "atelier_steps",

@@ -39,6 +39,9 @@ class Dataset(BaseModel):
     dataset_hash = models.CharField(max_length=64, db_index=True)
     class_names = models.JSONField(default=list)  # the class folders, sorted; [] when there were none
     upload_report = models.JSONField(default=dict)  # {"rejected": [...], "duplicates": [...]} of the upload
+    # generation.gan.periodicity's score of the images (a patterned set gets periodic maps in its plans);
+    # null until the first plan measures it (datasets_periodicity)
+    periodicity = models.FloatField(null=True, blank=True)
     # a fine-tune's dataset version: its parent dataset's images plus the kept images of this model version
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="versions")
     parent_model_version = models.ForeignKey(

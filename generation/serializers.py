@@ -232,6 +232,11 @@ class TrainingPlanSerializer(serializers.Serializer):
     minutes = serializers.FloatField(help_text="The training budget (or, without one, the estimated minutes).")
     estimated_minutes = serializers.FloatField(help_text="steps x batch / images_per_second.")
     summary = serializers.CharField(help_text='e.g. "about 120 images/s here, about 1,350 steps in 3 minutes".')
+    periodic_maps = serializers.IntegerField(
+        default=0,
+        help_text="Periodic maps the plan gave the generator because the dataset is a periodic pattern "
+        "(config.periodic_channels; 0 for other sets and for runs planned before this existed).",
+    )
     work = serializers.IntegerField(help_text="steps x batch x resolution^2 x channels: what the plan caps.")
 
 

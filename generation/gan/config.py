@@ -45,11 +45,13 @@ class GANConfig:
     num_classes: int = 1  # must be 1 unless conditional
     spectral_norm: bool = False  # on D; replaces D's batch norm when on
     mbstd_group: int = 0  # D's minibatch-stddev layer: group size (4 in StyleGAN2); 0 = off
+    periodic_channels: int = 0  # dcgan: PSGAN's plane-wave maps fed to every up stage of G; 0 = off
     # objective and optimisation
     loss: str = "bce"  # "bce" (non-saturating), "hinge" or "rpgan" (relativistic pairing, R3GAN)
     r1_gamma: float = 0.0  # weight of the R1 (real) and R2 (fake) gradient penalties on D; 0 = off
     reg_every: int = 4  # lazy regularisation: the penalties run every this many D steps, scaled up to match
     recon_weight: float = 0.0  # fastgan: weight of D's reconstruction self-supervision; 0 = off
+    mode_seeking: float = 0.0  # weight of MSGAN's mode-seeking term on G (Mao et al., 2019); 0 = off
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5
@@ -82,9 +84,11 @@ class GANConfig:
         "d_channels": (4, 512),
         "num_classes": (1, 1000),
         "mbstd_group": (0, 64),
+        "periodic_channels": (0, 64),
         "r1_gamma": (0.0, 1000.0),
         "reg_every": (1, 64),
         "recon_weight": (0.0, 100.0),
+        "mode_seeking": (0.0, 100.0),
         "ada_target": (0.0, 1.0),
         "ada_interval": (1, 10_000),
         "ada_speed_images": (100, 10_000_000),
@@ -121,6 +125,8 @@ class GANConfig:
             raise ConfigError("arch", f"must be one of {list(ARCHS)}, got {self.arch!r}")
         if self.recon_weight and self.arch != "fastgan":
             raise ConfigError("recon_weight", "reconstruction self-supervision needs arch 'fastgan'")
+        if self.periodic_channels and self.arch != "dcgan":
+            raise ConfigError("periodic_channels", "periodic maps are a dcgan generator option")
         if self.mbstd_group == 1:
             raise ConfigError("mbstd_group", "must be 0 (off) or a group of at least 2 images, got 1")
         if self.loss not in LOSSES:
@@ -191,10 +197,16 @@ FIELD_DOCS: dict[str, str] = {
     "mbstd_group": "minibatch standard deviation in D (Karras et al. 2018): the feature spread over groups of this "
     "many images becomes one extra map before D's last layer, so D can see a batch of too-alike fakes; 0 turns "
     "it off (StyleGAN2 uses 4)",
+    "periodic_channels": "dcgan: this many plane waves (PSGAN, Bergmann et al. 2017), their directions, "
+    "frequencies and phases a learned function of the latent, drawn as extra maps into every up stage of G so "
+    "periodic patterns (stripes, checks, weaves) have a global phase to follow; 0 turns it off",
     "loss": "adversarial objective: 'bce' (non-saturating), 'hinge' or 'rpgan' (relativistic pairing)",
     "r1_gamma": "weight of the R1 (on reals) and R2 (on fakes) gradient penalties on D; 0 turns them off",
     "reg_every": "the gradient penalties run every this many steps, scaled to the same strength",
     "recon_weight": "fastgan: weight of D's self-supervised reconstruction of real images; 0 turns it off",
+    "mode_seeking": "weight of the mode-seeking term on G (MSGAN, Mao et al. 2019): the batch's halves are paired "
+    "(same class when conditional) and G is penalised by 1 / (image distance / latent distance), so two latents "
+    "cannot give one image; 0 turns it off",
     "lr_g": "Adam learning rate of the generator",
     "lr_d": "Adam learning rate of the discriminator",
     "beta1": "Adam beta1 of both networks",

@@ -39,7 +39,7 @@ from torch import nn
 from generation.gan.config import GANConfig
 from generation.gan.fastgan import FastGenerator, nearest_up_kernel
 from generation.gan.files import atomic_write
-from generation.gan.networks import Generator
+from generation.gan.networks import Generator, PeriodicMaps
 from generation.gan.noise import latents_for_seeds
 from generation.gan.onnx_rewrite import split_transposed_convs
 from generation.gan.onnx_runner import CPU, make_session, run_generator_float
@@ -108,6 +108,7 @@ class InferenceGenerator(nn.Module):
                 folded.bias.data = bias
             body += [folded, type(activation)()]
         self.body = nn.Sequential(*body)
+        self.periodic = None if generator.periodic is None else _frozen(generator.periodic)
         self.eval().requires_grad_(False)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -115,7 +116,14 @@ class InferenceGenerator(nn.Module):
         if self.embed is not None:
             z = torch.cat([z, self.embed(labels)], dim=1)
         h = torch.relu(self.first(z)).reshape(z.shape[0], self.first_channels, 4, 4)  # [N, C0, 4, 4]
-        return self.body(h)
+        if self.periodic is None:
+            return self.body(h)
+        waves = self.periodic(z)
+        for layer in self.body:
+            if isinstance(layer, nn.ConvTranspose2d):
+                h = torch.cat([h, PeriodicMaps.draw(waves, h.shape[-1])], dim=1)
+            h = layer(h)
+        return h
 
 
 class InferenceFastGenerator(nn.Module):

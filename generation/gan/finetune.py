@@ -29,6 +29,7 @@ ARCHITECTURE_FIELDS = (
     "num_classes",
     "spectral_norm",
     "mbstd_group",  # D's last layer takes one more map when on
+    "periodic_channels",  # G's up stages take more maps when on
 )
 _DEFAULTS = GANConfig().to_dict()  # what a parent checkpoint written before a field existed trained with
 

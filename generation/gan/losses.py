@@ -51,3 +51,15 @@ def reconstruction_loss(reconstruction: torch.Tensor, images: torch.Tensor) -> t
     target = images if images.shape[-1] == size else F.adaptive_avg_pool2d(images, size)
     reconstruction, target = reconstruction.float(), target.float()
     return F.l1_loss(reconstruction, target) + F.mse_loss(reconstruction, target)
+
+
+def mode_seeking_loss(images: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
+    """MSGAN's term (Mao et al., 2019): 1 / (mean |G(z1) - G(z2)| / mean |z1 - z2|) over the pairs
+    (i, N - n + i), n = N // 2: the first and the last n images of the batch. Small when distinct latents give
+    distinct images. images [N, 3, R, R], latents [N, D]; a batch of one image has no pair and gives 0."""
+    half = images.shape[0] // 2
+    if half == 0:
+        return images.new_zeros(())
+    image_distance = (images[:half].float() - images[-half:].float()).abs().mean()
+    latent_distance = (latents[:half].float() - latents[-half:].float()).abs().mean()
+    return 1.0 / (image_distance / latent_distance + 1e-5)

@@ -206,6 +206,28 @@ def diversity_report(
     return report
 
 
+def class_fidelity(
+    *, real_features: np.ndarray, real_labels: np.ndarray, fake_features: np.ndarray, fake_labels: np.ndarray
+) -> dict[str, float]:
+    """Does a conditional model draw the class it is asked for? A nearest-class-mean classifier in these
+    features: `samples` is the share of samples nearest their own class's mean of the reals; `data` the same
+    for every other real image against the means of the rest (its ceiling in this feature space). Chance is
+    1 / classes."""
+    classes = np.unique(real_labels)
+    held_out = np.arange(len(real_labels)) % 2 == 1
+
+    def accuracy(means_of: np.ndarray, features: np.ndarray, labels: np.ndarray) -> float:
+        means = np.stack([real_features[means_of & (real_labels == c)].mean(axis=0) for c in classes])
+        nearest = classes[np.argmin(((features[:, None, :] - means[None]) ** 2).sum(axis=-1), axis=1)]
+        return float((nearest == labels).mean())
+
+    return {
+        "samples": accuracy(np.ones(len(real_labels), dtype=bool), fake_features, fake_labels),
+        "data": accuracy(~held_out, real_features[held_out], real_labels[held_out]),
+        "chance": 1.0 / len(classes),
+    }
+
+
 def _ratio(a: float, b: float) -> float | None:
     return float(a / b) if b > 0 else None
 

@@ -47,8 +47,43 @@ def init_dcgan_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+# cycles per image of the initial waves' spread: a pattern's cycles per image are the same at every
+# resolution it is trained at (the textiles' 4-16 at 32 and 64 px alike)
+FREQUENCY_SCALE = 8.0
+
+
+class PeriodicMaps(nn.Module):
+    """PSGAN's periodic noise (Bergmann et al., 2017, "Learning Texture Manifolds with the Periodic Spatial
+    GAN"): `count` plane waves sin(2 pi (f . p) + phi) whose wave vectors f (cycles per image) and phases phi
+    are a learned linear function of G's input, drawn at any grid size over the same image coordinates, so
+    every stage of G sees one global, coherent pattern to build stripes, checks and weaves on."""
+
+    def __init__(self, *, input_dim: int, count: int) -> None:
+        super().__init__()
+        self.count = count
+        self.waves = nn.Linear(input_dim, 3 * count)
+        # z ~ N(0, 1): wave vectors ~ N(0, 8^2) cycles per image, phases ~ N(0, pi^2)
+        nn.init.normal_(self.waves.weight, 0.0, 1.0 / math.sqrt(input_dim))
+        nn.init.zeros_(self.waves.bias)
+        self.frequency_scale = FREQUENCY_SCALE
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        # z: [N, input_dim] -> [N, count, 3]: (fx, fy) in cycles per image, phase in radians
+        waves = self.waves(z).reshape(-1, self.count, 3)
+        return torch.cat([waves[..., :2] * self.frequency_scale, waves[..., 2:] * math.pi], dim=-1)
+
+    @staticmethod
+    def draw(waves: torch.Tensor, size: int) -> torch.Tensor:
+        # waves [N, K, 3] -> maps [N, K, size, size], sampled at the centres of a size x size grid over [0, 1)^2
+        centres = (torch.arange(size, dtype=waves.dtype, device=waves.device) + 0.5) / size
+        fx, fy, phase = (waves[..., i, None, None] for i in range(3))
+        return torch.sin(2 * math.pi * (fx * centres[None, None, None, :] + fy * centres[None, None, :, None]) + phase)
+
+
 class Generator(nn.Module):
-    def __init__(self, *, resolution: int, latent_dim: int, channels: int, num_classes: int = 0) -> None:
+    def __init__(
+        self, *, resolution: int, latent_dim: int, channels: int, num_classes: int = 0, periodic_channels: int = 0
+    ) -> None:
         super().__init__()
         stages = stage_count(resolution)
         self.latent_dim = latent_dim
@@ -66,6 +101,9 @@ class Generator(nn.Module):
         # not persistent, so checkpoints of before it existed still load; the trainer sets it from the step
         self.register_buffer("conditioning", torch.ones(()), persistent=False)
         input_dim = latent_dim * (2 if num_classes else 1)
+        # off: no module, and the state dict is the one checkpoints of before the option hold
+        self.periodic = PeriodicMaps(input_dim=input_dim, count=periodic_channels) if periodic_channels else None
+        extra = periodic_channels  # every up stage after the first takes the periodic maps as extra channels
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(input_dim, widths[0], 4, 1, 0, bias=False),  # [N, in, 1, 1] -> [N, w0, 4, 4]
             nn.BatchNorm2d(widths[0]),
@@ -73,11 +111,11 @@ class Generator(nn.Module):
         ]
         for c_in, c_out in itertools.pairwise(widths):
             layers += [
-                nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False),  # [N, c_in, s, s] -> [N, c_out, 2s, 2s]
+                nn.ConvTranspose2d(c_in + extra, c_out, 4, 2, 1, bias=False),  # [N, c_in, s, s] -> [N, c_out, 2s, 2s]
                 nn.BatchNorm2d(c_out),
                 nn.ReLU(inplace=True),
             ]
-        layers += [nn.ConvTranspose2d(widths[-1], 3, 4, 2, 1, bias=False), nn.Tanh()]  # -> [N, 3, R, R]
+        layers += [nn.ConvTranspose2d(widths[-1] + extra, 3, 4, 2, 1, bias=False), nn.Tanh()]  # -> [N, 3, R, R]
         self.main = nn.Sequential(*layers)
         self.main.apply(init_dcgan_weights)
 
@@ -88,7 +126,15 @@ class Generator(nn.Module):
             if labels is None:
                 raise ValueError("a conditional generator needs labels")
             z = torch.cat([z, self.embed(labels) * self.conditioning], dim=1)
-        return self.main(z[:, :, None, None])
+        if self.periodic is None:
+            return self.main(z[:, :, None, None])
+        waves = self.periodic(z)
+        x = z[:, :, None, None]
+        for index, layer in enumerate(self.main):
+            if index > 0 and isinstance(layer, nn.ConvTranspose2d):
+                x = torch.cat([x, PeriodicMaps.draw(waves, x.shape[-1])], dim=1)
+            x = layer(x)
+        return x
 
 
 class MinibatchStd(nn.Module):
@@ -186,6 +232,7 @@ def build_generator(config: GANConfig) -> nn.Module:
         latent_dim=config.latent_dim,
         channels=config.g_channels,
         num_classes=config.num_classes if config.conditional else 0,
+        periodic_channels=config.periodic_channels,
     )
 
 

@@ -46,6 +46,7 @@ from generation.gan.files import atomic_write
 from generation.gan.metrics import diversity_metrics
 from generation.gan.noise import latents_for_seeds
 from generation.gan.onnx_runner import make_session, run_generator
+from generation.gan.periodicity import dataset_periodicity
 from generation.gan.trainer import Progress, Trainer, TrainResult, default_device, load_checkpoint
 from generation.gan.visuals import image_grid, save_png
 
@@ -165,6 +166,7 @@ def plan_from_args(args: argparse.Namespace, dataset: PreparedDataset, *, device
         overrides.update(conditional=True, num_classes=dataset.num_classes)
     if args.seed is not None:
         overrides["seed"] = args.seed
+    periodicity = dataset_periodicity(dataset.images)
     if args.steps is None:
         plan = plan_training(
             preset=args.preset,
@@ -173,6 +175,7 @@ def plan_from_args(args: argparse.Namespace, dataset: PreparedDataset, *, device
             dataset_size=dataset.num_images,
             num_classes=dataset.num_classes,
             overrides=overrides,
+            periodicity=periodicity,
         )
         return plan.config, plan.summary
     # exact steps: the plan's shape and recipe, the user's step count, no clock; say what it will cost
@@ -183,6 +186,7 @@ def plan_from_args(args: argparse.Namespace, dataset: PreparedDataset, *, device
         dataset_size=dataset.num_images,
         num_classes=dataset.num_classes,
         overrides=overrides,
+        periodicity=periodicity,
     )
     steps = args.steps
     config = GANConfig.from_overrides(
@@ -302,7 +306,7 @@ def run(args: argparse.Namespace) -> int:
         f"{config.arch}, {dataset.num_images} images in {dataset.num_classes} class(es) at {config.resolution}px, "
         f"{'conditional' if config.conditional else 'unconditional'}, loss {config.loss}, "
         f"batch {config.batch_size}, augment {config.augment_policy or 'none'}{' (adaptive)' if config.ada else ''}, "
-        f"seed {config.seed}, "
+        f"{f'{config.periodic_channels} periodic maps, ' if config.periodic_channels else ''}seed {config.seed}, "
         f"on {device}{'' if world is None else f' x {world.size} processes'}"
     )
     if estimate is not None and main_rank:

@@ -50,7 +50,13 @@ from generation.gan.distributed import (
     global_batch_norm,
 )
 from generation.gan.files import atomic_torch_save
-from generation.gan.losses import discriminator_loss, generator_loss, gradient_penalty, reconstruction_loss
+from generation.gan.losses import (
+    discriminator_loss,
+    generator_loss,
+    gradient_penalty,
+    mode_seeking_loss,
+    reconstruction_loss,
+)
 from generation.gan.networks import build_discriminator, build_generator
 from generation.gan.noise import latents_for_seeds, to_uint8_images
 from generation.gan.visuals import image_grid, loss_curve, save_png
@@ -219,6 +225,9 @@ class Trainer:
         if config.conditional:
             fake_labels = torch.randint(config.num_classes, (config.batch_size,), generator=self.noise_rng)
             fake_labels = self._local(fake_labels).to(self.device)
+            if config.mode_seeking > 0:  # MSGAN pairs latents under one class: the last n take the first n's
+                half = fake_labels.shape[0] // 2
+                fake_labels = torch.cat([fake_labels[: fake_labels.shape[0] - half], fake_labels[:half]])
             self._set_conditioning()
         regularize = config.r1_gamma > 0 and self.step % config.reg_every == 0
         # no double backward through compiled graphs, nor through DDP's reducer (gradients averaged by hand)
@@ -258,6 +267,8 @@ class Trainer:
                 with torch.no_grad():
                     reference = self._d_forward(real_in.detach(), real_labels).float()
             loss_g = generator_loss(config.loss, fake_logits, reference)
+            if config.mode_seeking > 0:
+                loss_g = loss_g + config.mode_seeking * mode_seeking_loss(fake, z)
         self.optimizer_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.optimizer_g.step()

@@ -41,6 +41,8 @@ from generation.gan.data import (
     load_prepared_dataset,
     save_prepared_dataset,
 )
+from generation.gan.periodicity import SAMPLE, SCORED_SIDE
+from generation.gan.periodicity import dataset_periodicity as image_set_periodicity
 from generation.metering import get_meter
 from generation.models import Dataset, DatasetImage, DatasetProcessing, DatasetState
 
@@ -534,6 +536,20 @@ def _delete_files(names: list[str], prefix: str, public_id: Any = None) -> None:
 def dataset_class_names(*, dataset: Dataset) -> tuple[str, ...]:
     """The engine's class names: the class folders, or one class for a dataset without them."""
     return tuple(dataset.class_names) or (UNLABELLED_CLASS,)
+
+
+def dataset_periodicity(*, dataset: Dataset) -> float:
+    """The images' periodicity score (generation.gan.periodicity), measured once on up to SAMPLE of them at
+    SCORED_SIDE px and kept on the row; a dataset's images never change, so neither does its score."""
+    if dataset.periodicity is not None:
+        return dataset.periodicity
+    names = list(dataset.images.order_by("sha256").values_list("file", "sha256"))
+    picks = sorted({round(i * (len(names) - 1) / max(1, SAMPLE - 1)) for i in range(min(SAMPLE, len(names)))})
+    arrays = [load_image(media_local_path(name=names[i][0], sha256=names[i][1]), resolution=SCORED_SIDE) for i in picks]
+    score = image_set_periodicity(np.stack(arrays)) if arrays else 0.0
+    Dataset.objects.filter(pk=dataset.pk, periodicity__isnull=True).update(periodicity=score)
+    dataset.periodicity = score
+    return score
 
 
 def dataset_prepared_path(*, dataset: Dataset, resolution: int) -> Path:

@@ -23,7 +23,7 @@ from generation.gan.budget import probe_images_per_second as _probe
 from generation.gan.config import ConfigError, GANConfig
 from generation.metering import Limits, get_meter
 from generation.models import Dataset
-from generation.services.datasets import dataset_class_names
+from generation.services.datasets import dataset_class_names, dataset_periodicity
 
 # the worker's hard stop is the training budget plus this much (checkpoint, sample grid and a slow step)
 TIME_LIMIT_MARGIN_FRACTION = 0.10
@@ -137,6 +137,7 @@ def _planned(
             num_classes=max(classes, 1),
             overrides=overrides,
             measure=bool(conf.get("GENERATION_PLAN_MEASURE")),
+            periodicity=dataset_periodicity(dataset=dataset),
         )
     except ConfigError as exc:
         raise _field_error(exc, top_level_minutes=top_level_minutes) from None
@@ -241,6 +242,7 @@ def _plan_record(*, plan: TrainingPlan, config: GANConfig, planned: bool) -> dic
         "minutes": round(float(config.budget_minutes or plan.minutes), 3),
         "estimated_minutes": round(float(config.steps * config.batch_size / max(plan.images_per_s, 1e-9) / 60), 3),
         "summary": plan.summary,
+        "periodic_maps": config.periodic_channels,
         "work": training_work(config),
     }
 

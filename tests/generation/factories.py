@@ -49,6 +49,20 @@ def noise_image(seed: int, size: int = 32) -> bytes:
     return out.getvalue()
 
 
+def stripes_image(index: int, size: int = 32) -> bytes:
+    """Two-colour stripes whose angle, period and colours vary with the index: a periodic pattern."""
+    import numpy as np
+
+    rng = np.random.default_rng(index)
+    angle, period = rng.uniform(0, np.pi), rng.uniform(2.5, 6)
+    yy, xx = np.mgrid[0:size, 0:size]
+    on = (np.floor((xx * np.cos(angle) + yy * np.sin(angle)) / period) % 2).astype(bool)
+    colours = rng.integers(0, 256, (2, 3))
+    out = io.BytesIO()
+    Image.fromarray(np.where(on[..., None], colours[0], colours[1]).astype(np.uint8), "RGB").save(out, format="PNG")
+    return out.getvalue()
+
+
 def zip_bytes(entries: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:

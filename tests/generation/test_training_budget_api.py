@@ -4,8 +4,8 @@ comes before anything is spent, the schema documents every config field, and ADA
 import pytest
 
 from generation.gan.config import field_specs
-from generation.models import ModelVersion, TrainingRun
-from tests.generation.factories import TINY_CONFIG, labelled_zip, upload
+from generation.models import Dataset, ModelVersion, TrainingRun
+from tests.generation.factories import TINY_CONFIG, labelled_zip, stripes_image, upload, zip_bytes
 from tests.helpers import run_queued_tasks
 
 URL = "/api/v1/training-runs"
@@ -37,6 +37,27 @@ def test_the_estimate_names_the_device_speed_and_steps_and_writes_nothing(artist
     )
     assert body["time_limit_seconds"] == pytest.approx(600 + 60)  # budget + 10 % margin
     assert TrainingRun.objects.count() == 0 and meter.calls == []
+
+
+@pytest.mark.django_db
+def test_a_patterned_dataset_is_planned_with_periodic_maps_measured_once(artist_client, dataset_id):
+    stripes = upload(artist_client, {"s.zip": zip_bytes({f"s/{i}.png": stripes_image(i) for i in range(10)})})
+    assert stripes.status_code == 200 and stripes.json()["state"] == "ready"
+
+    def estimate(dataset, **config):
+        body = {"dataset": dataset, "preset": "quick", "config": config}
+        return artist_client.post(ESTIMATE, body, format="json").json()
+
+    patterned, shapes = estimate(stripes.json()["id"]), estimate(dataset_id)
+    assert patterned["config"]["periodic_channels"] > 0 and patterned["plan"]["periodic_maps"] > 0
+    assert "periodic maps for a patterned set" in patterned["plan"]["summary"]
+    assert shapes["config"]["periodic_channels"] == 0 and shapes["plan"]["periodic_maps"] == 0
+    stored = Dataset.objects.get(public_id=stripes.json()["id"])
+    assert stored.periodicity >= 1.0 and Dataset.objects.get(public_id=dataset_id).periodicity < 1.0
+    # measured once: the stored score decides later plans, and the user's own value still wins
+    Dataset.objects.filter(pk=stored.pk).update(periodicity=0.0)
+    assert estimate(stripes.json()["id"])["config"]["periodic_channels"] == 0
+    assert estimate(dataset_id, periodic_channels=4)["config"]["periodic_channels"] == 4
 
 
 @pytest.mark.django_db

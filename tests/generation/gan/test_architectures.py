@@ -38,6 +38,15 @@ ARCH_CHANGES = {
         "ada_speed_images": 100,
         "cond_transition_steps": 4,
     },
+    "dcgan-periodic": {"arch": "dcgan", "loss": "hinge", "periodic_channels": 4},
+    "dcgan-periodic-conditional": {
+        "arch": "dcgan",
+        "loss": "hinge",
+        "periodic_channels": 4,
+        "conditional": True,
+        "num_classes": 3,
+        "cond_transition_steps": 4,
+    },
 }
 
 
@@ -74,9 +83,10 @@ def test_every_architecture_resumes_bit_for_bit(tmp_path, toy_dataset, tiny_conf
         assert float(resumed.generator_ema.conditioning) == float(straight.generator_ema.conditioning) == 1.0
 
 
-@pytest.mark.parametrize("arch", ["dcgan", "fastgan"])
-def test_every_architecture_exports_with_parity_and_samples_reproducibly(tmp_path, toy_dataset, tiny_config, arch):
-    config = tiny_config(steps=3, arch=arch, conditional=True, num_classes=3)
+@pytest.mark.parametrize("changes", [{"arch": "dcgan"}, {"arch": "fastgan"}, {"periodic_channels": 4}])
+def test_every_architecture_exports_with_parity_and_samples_reproducibly(tmp_path, toy_dataset, tiny_config, changes):
+    config = tiny_config(steps=3, conditional=True, num_classes=3, **changes)
+    arch = config.arch
     trainer = Trainer(config=config, dataset=toy_dataset, device="cpu")
     trainer.run()
     exported = export_generator(
@@ -122,6 +132,17 @@ def test_fastgan_exports_with_parity_at_every_resolution(tmp_path, resolution):
     # the up blocks became phase convolutions (no ConvTranspose left where the rewrite applies)
     ops = {node.op_type for node in model.graph.node}
     assert "DepthToSpace" in ops and "Resize" not in ops
+
+
+@pytest.mark.parametrize(
+    "resolution", [pytest.param(r, marks=pytest.mark.slow) if r >= 256 else r for r in RESOLUTIONS]
+)
+def test_periodic_dcgan_exports_with_parity_at_every_resolution(tmp_path, resolution):
+    config = GANConfig(resolution=resolution, latent_dim=16, g_channels=4, periodic_channels=3)
+    generator = _trained_looking(build_generator(config))
+    path = tmp_path / "model.onnx"
+    path.write_bytes(to_onnx(generator).SerializeToString())
+    assert check_parity(generator=generator, onnx_path=path, batch_sizes=(1, 3)) <= 1e-4
 
 
 def test_dcgan_export_still_uses_its_own_rewrite(tmp_path):

@@ -37,6 +37,25 @@ def test_minutes_scale_the_steps_and_overrides_win():
     assert five.config.seed == 7 and five.config.resolution == 32
 
 
+def test_a_periodic_set_gets_periodic_maps_on_dcgan_plans_only():
+    plain = plan_training(dataset_size=60, measure=False, overrides={"resolution": 32}, periodicity=0.2)
+    patterned = plan_training(dataset_size=60, measure=False, overrides={"resolution": 32}, periodicity=1.7)
+    assert plain.config.periodic_channels == 0 and "periodic" not in plain.summary
+    assert patterned.config.periodic_channels == budget.PERIODIC_CHANNELS > 0
+    assert "periodic maps for a patterned set" in patterned.summary
+    # a FastGAN plan (asked for, or >= 128 px on a CPU) has no periodic maps; the user's own value wins
+    fast = plan_training(dataset_size=60, measure=False, overrides={"resolution": 32, "arch": "fastgan"}, periodicity=2)
+    assert fast.config.periodic_channels == 0
+    assert plan_training(preset="best", dataset_size=60, measure=False, periodicity=2).config.periodic_channels == 0
+    mine = plan_training(
+        dataset_size=60, measure=False, overrides={"resolution": 32, "periodic_channels": 3}, periodicity=0.0
+    )
+    off = plan_training(
+        dataset_size=60, measure=False, overrides={"resolution": 32, "periodic_channels": 0}, periodicity=2.0
+    )
+    assert mine.config.periodic_channels == 3 and off.config.periodic_channels == 0
+
+
 def test_conditional_plan_takes_the_datasets_classes_and_fades_conditioning_in():
     plan = plan_training(dataset_size=30, num_classes=3, overrides={"conditional": True}, measure=False)
     assert plan.config.conditional and plan.config.num_classes == 3

@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -117,6 +118,40 @@ def test_dry_run_checks_and_times_one_step_without_writing(toy_dir, tmp_path, ca
     printed = capsys.readouterr().out
     # dcgan: the CPU plan at 32 px
     assert "dry run ok: dcgan, 24 images in 3 class(es)" in printed and "would train" in printed
+
+
+def test_a_patterned_folder_is_planned_with_periodic_maps(tmp_path, capsys):
+    folder = tmp_path / "stripes"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:32, 0:32]
+    for i in range(12):
+        angle, period = rng.uniform(0, np.pi), rng.uniform(3, 9)
+        on = (np.floor((xx * np.cos(angle) + yy * np.sin(angle)) / period) % 2).astype(bool)
+        colours = rng.integers(0, 256, (2, 3))
+        Image.fromarray(np.where(on[..., None], colours[0], colours[1]).astype(np.uint8)).save(folder / f"{i}.png")
+    out = tmp_path / "run"
+    assert train.main(["--data", str(folder), "--out", str(out), "--steps", "2", "--resolution", "32"]) == 0
+    assert read_model_metadata(out / "model.onnx")["config"]["periodic_channels"] > 0  # exported, parity checked
+    assert "periodic maps" in capsys.readouterr().err
+    assert (
+        train.main(
+            [
+                "--data",
+                str(folder),
+                "--out",
+                str(tmp_path / "off"),
+                "--steps",
+                "2",
+                "--resolution",
+                "32",
+                "--set",
+                "periodic_channels=0",
+            ]
+        )
+        == 0
+    )
+    assert read_model_metadata(tmp_path / "off" / "model.onnx")["config"]["periodic_channels"] == 0
 
 
 def test_signal_handlers_are_restored_after_training(toy_dir, tmp_path):

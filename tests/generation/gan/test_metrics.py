@@ -115,3 +115,19 @@ def test_a_callable_extractor_can_be_plugged_in():
 
     result = compute_metrics(real_images=_images(0), fake_images=_images(0), extractor=mean_colour, kid_subsets=5)
     assert result.available and result.fid == pytest.approx(0.0, abs=1e-9)
+
+
+def test_class_fidelity_is_the_share_of_samples_nearest_their_own_classes_mean():
+    from generation.gan.metrics import class_fidelity
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    real_labels = np.repeat(np.arange(3), 20)
+    real = centres[real_labels] + rng.normal(0, 1, (60, 2))
+    fake_labels = np.repeat(np.arange(3), 10)
+    faithful = centres[fake_labels] + rng.normal(0, 1, (30, 2))
+    one_class = centres[np.zeros(30, dtype=int)] + rng.normal(0, 1, (30, 2))  # every class drawn as class 0
+    good = class_fidelity(real_features=real, real_labels=real_labels, fake_features=faithful, fake_labels=fake_labels)
+    bad = class_fidelity(real_features=real, real_labels=real_labels, fake_features=one_class, fake_labels=fake_labels)
+    assert good["samples"] == 1.0 and good["data"] == 1.0 and good["chance"] == pytest.approx(1 / 3)
+    assert bad["samples"] == pytest.approx(1 / 3)  # only the class-0 requests land right

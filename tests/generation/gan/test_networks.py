@@ -1,9 +1,18 @@
+import math
+
 import pytest
 import torch
 from torch import nn
 
-from generation.gan.config import GANConfig
-from generation.gan.networks import Discriminator, Generator, MinibatchStd, build_discriminator, build_generator
+from generation.gan.config import ConfigError, GANConfig
+from generation.gan.networks import (
+    Discriminator,
+    Generator,
+    MinibatchStd,
+    PeriodicMaps,
+    build_discriminator,
+    build_generator,
+)
 
 
 @pytest.mark.parametrize("resolution", [32, 64, 128])
@@ -143,3 +152,42 @@ def test_mbstd_discriminator_sees_the_batch_and_off_keeps_the_old_state_dict(arc
     others_alike = with_std(torch.cat([images[:1]] * 8))[0]
     assert not torch.allclose(alone, others_alike)
     assert with_std(images[:5]).shape == (5,)
+
+
+# ---- periodic maps (periodic_channels) -------------------------------------------------------------------
+
+
+def test_periodic_maps_draw_plane_waves_over_the_image_at_any_grid():
+    # one wave of 2 cycles per image along x, phase pi/2: cos(4 pi x) at the cell centres
+    waves = torch.tensor([[[2.0, 0.0, math.pi / 2]]])
+    for size in (4, 8, 32):
+        centres = (torch.arange(size, dtype=torch.float32) + 0.5) / size
+        expected = torch.cos(4 * math.pi * centres).expand(size, size)  # constant down each column
+        torch.testing.assert_close(PeriodicMaps.draw(waves, size)[0, 0], expected, atol=1e-5, rtol=0)
+    diagonal = PeriodicMaps.draw(torch.tensor([[[1.0, 1.0, 0.0]]]), 8)[0, 0]
+    torch.testing.assert_close(diagonal, diagonal.T)  # f = (1, 1): symmetric about the diagonal
+
+
+def test_periodic_generator_feeds_every_up_stage_and_off_keeps_the_old_state_dict():
+    config = GANConfig(resolution=32, g_channels=8, latent_dim=16)
+    plain, periodic = build_generator(config), build_generator(config.replace(periodic_channels=5))
+    assert plain.periodic is None and isinstance(periodic.periodic, PeriodicMaps)
+    ups = [m for m in periodic.main if isinstance(m, torch.nn.ConvTranspose2d)]
+    plain_ups = [m for m in plain.main if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert ups[0].in_channels == plain_ups[0].in_channels  # the 1x1 -> 4x4 layer takes z alone
+    assert [u.in_channels - p.in_channels for u, p in zip(ups[1:], plain_ups[1:], strict=True)] == [5, 5, 5]
+    assert set(periodic.state_dict()) - set(plain.state_dict()) == {"periodic.waves.weight", "periodic.waves.bias"}
+    z = torch.randn(6, 16, generator=torch.Generator().manual_seed(0))
+    periodic.eval()
+    images = periodic(z)
+    assert images.shape == (6, 3, 32, 32)
+    with torch.no_grad():
+        periodic.periodic.waves.weight.mul_(2.0)  # other frequencies and phases: another image from the same z
+    assert not torch.allclose(periodic(z), images)
+
+
+def test_periodic_maps_are_a_dcgan_option():
+    with pytest.raises(ConfigError, match="periodic_channels"):
+        GANConfig(arch="fastgan", periodic_channels=4)
+    with pytest.raises(ConfigError, match="periodic_channels"):
+        GANConfig(periodic_channels=65)

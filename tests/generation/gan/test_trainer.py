@@ -33,8 +33,9 @@ def _assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
         {},  # bce, unconditional, DiffAugment + mirror on
         {"loss": "hinge", "conditional": True, "num_classes": 3, "spectral_norm": True},
         {"loss": "hinge", "mbstd_group": 4},
+        {"loss": "hinge", "conditional": True, "num_classes": 3, "mode_seeking": 1.0},
     ],
-    ids=["bce", "hinge-conditional-sn", "hinge-mbstd"],
+    ids=["bce", "hinge-conditional-sn", "hinge-mbstd", "hinge-conditional-mode-seeking"],
 )
 def test_resumed_run_matches_uninterrupted_run_bit_for_bit(tmp_path, toy_dataset, tiny_config, changes):
     config = tiny_config(steps=6, checkpoint_every=3, **changes)
@@ -59,6 +60,23 @@ def test_resumed_run_matches_uninterrupted_run_bit_for_bit(tmp_path, toy_dataset
     _assert_same_weights(resumed.generator, straight.generator)
     _assert_same_weights(resumed.discriminator, straight.discriminator)
     _assert_same_weights(resumed.generator_ema, straight.generator_ema)
+
+
+def test_mode_seeking_pairs_latents_under_one_class_and_changes_the_generators_step(toy_dataset, tiny_config):
+    config = tiny_config(steps=2, loss="hinge", conditional=True, num_classes=3, batch_size=7)
+    seen: list[torch.Tensor] = []
+    trainers = {}
+    for weight in (0.0, 1.0):
+        trainer = Trainer(config=config.replace(mode_seeking=weight), dataset=toy_dataset, device="cpu")
+        train_generator = trainer._g_train
+        trainer._g_train = lambda z, labels, g=train_generator: seen.append(labels.clone()) or g(z, labels)
+        trainer.run()
+        trainers[weight] = trainer
+    plain, paired = seen[:2], seen[2:]
+    assert any(not torch.equal(batch[4:], batch[:3]) for batch in plain)  # drawn independently without it
+    for batch in paired:
+        assert torch.equal(batch[4:], batch[:3])  # pairs (i, 4 + i) share a class; the middle one is unpaired
+    assert not torch.equal(trainers[0.0].generator.main[0].weight, trainers[1.0].generator.main[0].weight)
 
 
 def test_checkpoint_carries_config_step_optimizers_and_every_rng_state(tmp_path, toy_dataset, tiny_config):
