@@ -56,6 +56,17 @@ def test_a_periodic_set_gets_periodic_maps_on_dcgan_plans_only():
     assert mine.config.periodic_channels == 3 and off.config.periodic_channels == 0
 
 
+def test_conditional_dcgan_plans_seek_modes_and_others_do_not():
+    def plan(**overrides):
+        return plan_training(dataset_size=60, num_classes=3, measure=False, overrides={"resolution": 32, **overrides})
+
+    assert plan(conditional=True).config.mode_seeking == budget.CONDITIONAL_MODE_SEEKING > 0
+    assert plan().config.mode_seeking == 0  # unconditional
+    assert plan(conditional=True, arch="fastgan").config.mode_seeking == 0
+    assert plan(conditional=True, mode_seeking=0.0).config.mode_seeking == 0  # the user's value wins
+    assert plan(mode_seeking=2.5).config.mode_seeking == 2.5
+
+
 def test_conditional_plan_takes_the_datasets_classes_and_fades_conditioning_in():
     plan = plan_training(dataset_size=30, num_classes=3, overrides={"conditional": True}, measure=False)
     assert plan.config.conditional and plan.config.num_classes == 3
