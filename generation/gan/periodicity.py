@@ -47,13 +47,17 @@ def image_periodicity(images: np.ndarray) -> np.ndarray:
     return rise
 
 
+def sample_indices(count: int) -> list[int]:
+    """Which of `count` images a set is scored on: all of them up to SAMPLE, else SAMPLE spread evenly."""
+    return np.unique(np.linspace(0, count - 1, min(SAMPLE, count)).round().astype(int)).tolist() if count else []
+
+
 def dataset_periodicity(images: torch.Tensor | np.ndarray) -> float:
     """The set's score: the median rise over up to SAMPLE images spread evenly through it."""
     array = images.numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     if len(array) == 0:
         return 0.0
-    picks = np.unique(np.linspace(0, len(array) - 1, min(SAMPLE, len(array))).round().astype(int))
-    chosen = array[picks]
+    chosen = array[sample_indices(len(array))]
     if chosen.shape[-1] == 3 and chosen.shape[1] != 3:
         chosen = chosen.transpose(0, 3, 1, 2)  # -> [N, 3, R, R]
     if chosen.shape[-1] > SCORED_SIDE:

@@ -29,7 +29,7 @@ from PIL import Image as PILImage
 
 from core.errors import AtelierError, Conflict, InvalidInput, PayloadTooLarge, PaymentRequired
 from core.jobs import FINISHED_STATES, JobContext, PermanentJobError, job_enqueue, run_job
-from core.media import media_cache, media_is_remote, media_local_path
+from core.media import MediaIntegrityError, media_cache, media_is_remote, media_local_path
 from core.uploads import ALLOWED_FORMATS, CleanImage, image_clean, zip_list_images, zip_open, zip_read_images
 from generation import conf, lineage, locks
 from generation.errors import GenerationError
@@ -41,7 +41,7 @@ from generation.gan.data import (
     load_prepared_dataset,
     save_prepared_dataset,
 )
-from generation.gan.periodicity import SAMPLE, SCORED_SIDE
+from generation.gan.periodicity import SCORED_SIDE, sample_indices
 from generation.gan.periodicity import dataset_periodicity as image_set_periodicity
 from generation.metering import get_meter
 from generation.models import Dataset, DatasetImage, DatasetProcessing, DatasetState
@@ -538,14 +538,21 @@ def dataset_class_names(*, dataset: Dataset) -> tuple[str, ...]:
     return tuple(dataset.class_names) or (UNLABELLED_CLASS,)
 
 
-def dataset_periodicity(*, dataset: Dataset) -> float:
+def dataset_periodicity(*, dataset: Dataset) -> float | None:
     """The images' periodicity score (generation.gan.periodicity), measured once on up to SAMPLE of them at
-    SCORED_SIDE px and kept on the row; a dataset's images never change, so neither does its score."""
+    SCORED_SIDE px and kept on the row (a dataset's images never change, so neither does its score). None, and
+    nothing kept, when an image cannot be read now: the plan then goes without periodic maps."""
     if dataset.periodicity is not None:
         return dataset.periodicity
     names = list(dataset.images.order_by("sha256").values_list("file", "sha256"))
-    picks = sorted({round(i * (len(names) - 1) / max(1, SAMPLE - 1)) for i in range(min(SAMPLE, len(names)))})
-    arrays = [load_image(media_local_path(name=names[i][0], sha256=names[i][1]), resolution=SCORED_SIDE) for i in picks]
+    try:
+        arrays = [
+            load_image(media_local_path(name=names[i][0], sha256=names[i][1]), resolution=SCORED_SIDE)
+            for i in sample_indices(len(names))
+        ]
+    except (DatasetError, MediaIntegrityError, OSError) as error:
+        logger.warning("periodicity of dataset %s not measured: %s", dataset.public_id, error)
+        return None
     score = image_set_periodicity(np.stack(arrays)) if arrays else 0.0
     Dataset.objects.filter(pk=dataset.pk, periodicity__isnull=True).update(periodicity=score)
     dataset.periodicity = score

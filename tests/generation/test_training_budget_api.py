@@ -61,6 +61,19 @@ def test_a_patterned_dataset_is_planned_with_periodic_maps_measured_once(artist_
 
 
 @pytest.mark.django_db
+def test_a_dataset_whose_images_cannot_be_read_is_planned_without_periodic_maps(artist_client, caplog):
+    stripes = upload(artist_client, {"s.zip": zip_bytes({f"s/{i}.png": stripes_image(i) for i in range(6)})})
+    stored = Dataset.objects.get(public_id=stripes.json()["id"])
+    for image in stored.images.all():
+        image.file.storage.delete(image.file.name)  # the media is gone (or its store is down) at plan time
+    body = {"dataset": str(stored.public_id), "preset": "quick"}
+    response = artist_client.post(ESTIMATE, body, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["config"]["periodic_channels"] == 0 and "not measured" in caplog.text
+    assert Dataset.objects.get(pk=stored.pk).periodicity is None  # measured again next time, not kept as 0
+
+
+@pytest.mark.django_db
 def test_more_minutes_buy_more_steps_and_presets_differ(artist_client, dataset_id):
     def plan(**body):
         return artist_client.post(ESTIMATE, {"dataset": dataset_id, **body}, format="json").json()

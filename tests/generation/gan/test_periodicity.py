@@ -78,3 +78,14 @@ def test_flat_and_empty_sets_score_zero_and_bad_shapes_are_refused():
     assert dataset_periodicity(np.zeros((0, 3, SIDE, SIDE), dtype=np.uint8)) == 0.0
     with pytest.raises(ValueError, match="images must be"):
         image_periodicity(np.zeros((SIDE, SIDE), dtype=np.uint8))
+
+
+def test_sets_are_scored_on_every_image_up_to_the_sample_and_evenly_beyond():
+    from generation.gan.periodicity import SAMPLE, sample_indices
+
+    assert sample_indices(0) == [] and sample_indices(1) == [0]
+    assert sample_indices(10) == list(range(10))
+    many = sample_indices(1000)
+    assert len(many) == SAMPLE and many[0] == 0 and many[-1] == 999
+    gaps = np.diff(many)
+    assert gaps.min() >= 15 and gaps.max() <= 16  # evenly spread, not the first SAMPLE
