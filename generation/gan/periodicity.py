@@ -8,8 +8,8 @@ autocorrelation of the grey image, 1 at s = 0. A pattern of period s has A(s) ne
 negative (up to 2 for two-colour stripes); a picture's autocorrelation falls away from the origin and never
 climbs back, so its rise stays near 0 even along directions where it falls slowly (a sky's horizontal
 gradient). A pattern must repeat within half the image to count. Measured medians: procedural textiles
-1.66-1.77, landscapes 0.00, glyphs 0.15, the probe kinds 0.02-0.25, concentric rings 0.64-0.70. The set's
-score is the median over (up to) `SAMPLE` images.
+1.66-1.77, landscapes 0.00, glyphs 0.15, the probe set's digits and other kinds -0.02-0.27, concentric rings
+0.64-0.70. The set's score is the median over (up to) `SAMPLE` images.
 """
 
 from __future__ import annotations
