@@ -87,42 +87,32 @@ def bench_config(train_steps: int) -> GANConfig:
     )
 
 
-def fastgan_config(resolution: int, train_steps: int) -> GANConfig:
-    shape = base_shape(kind="cpu", resolution=resolution)
+def planned_config(arch: str, resolution: int, train_steps: int, **fields: object) -> GANConfig:
+    """A briefly trained bench model in the widths budget.base_shape gives a CPU run of `arch`."""
+    shape = base_shape(kind="cpu", resolution=resolution, arch=arch)
     return GANConfig(
-        arch="fastgan",
+        arch=arch,
         resolution=resolution,
         latent_dim=128,
         g_channels=shape.g_channels,
         d_channels=shape.d_channels,
-        recon_weight=1.0,
         loss="hinge",
-        batch_size=8,
         steps=train_steps,
         checkpoint_every=train_steps,
         sample_every=train_steps,
         log_every=max(1, train_steps // 10),
         seed=0,
+        **fields,
     )
+
+
+def fastgan_config(resolution: int, train_steps: int) -> GANConfig:
+    return planned_config("fastgan", resolution, train_steps, recon_weight=1.0, batch_size=8)
 
 
 def periodic_dcgan_config(resolution: int, train_steps: int) -> GANConfig:
-    """The DCGAN a periodic set gets on a CPU (budget.base_shape widths, PERIODIC_CHANNELS plane waves)."""
-    shape = base_shape(kind="cpu", resolution=resolution)
-    return GANConfig(
-        resolution=resolution,
-        latent_dim=128,
-        g_channels=shape.g_channels,
-        d_channels=shape.d_channels,
-        periodic_channels=PERIODIC_CHANNELS,
-        loss="hinge",
-        batch_size=16,
-        steps=train_steps,
-        checkpoint_every=train_steps,
-        sample_every=train_steps,
-        log_every=max(1, train_steps // 10),
-        seed=0,
-    )
+    """The DCGAN a periodic set gets on a CPU (PERIODIC_CHANNELS plane waves)."""
+    return planned_config("dcgan", resolution, train_steps, periodic_channels=PERIODIC_CHANNELS, batch_size=16)
 
 
 def trained_model(*, train_steps: int, config: GANConfig | None = None, name: str = "") -> tuple[Path, Path]:

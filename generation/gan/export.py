@@ -118,12 +118,7 @@ class InferenceGenerator(nn.Module):
         h = torch.relu(self.first(z)).reshape(z.shape[0], self.first_channels, 4, 4)  # [N, C0, 4, 4]
         if self.periodic is None:
             return self.body(h)
-        waves = self.periodic(z)
-        for layer in self.body:
-            if isinstance(layer, nn.ConvTranspose2d):
-                h = torch.cat([h, PeriodicMaps.draw(waves, h.shape[-1])], dim=1)
-            h = layer(h)
-        return h
+        return PeriodicMaps.feed(self.body, h, self.periodic(z))
 
 
 class InferenceFastGenerator(nn.Module):

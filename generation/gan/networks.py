@@ -73,6 +73,16 @@ class PeriodicMaps(nn.Module):
         return torch.cat([waves[..., :2] * self.frequency_scale, waves[..., 2:] * math.pi], dim=-1)
 
     @staticmethod
+    def feed(layers: nn.Module, x: torch.Tensor, waves: torch.Tensor) -> torch.Tensor:
+        """Runs `layers` on x, giving every ConvTranspose2d with a spatial input (not the 1x1 latent) the
+        maps at its input's size as extra channels: G's up stages, and their folded copies in the export."""
+        for layer in layers:
+            if isinstance(layer, nn.ConvTranspose2d) and x.shape[-1] > 1:
+                x = torch.cat([x, PeriodicMaps.draw(waves, x.shape[-1])], dim=1)
+            x = layer(x)
+        return x
+
+    @staticmethod
     def draw(waves: torch.Tensor, size: int) -> torch.Tensor:
         # waves [N, K, 3] -> maps [N, K, size, size], sampled at the centres of a size x size grid over [0, 1)^2
         centres = (torch.arange(size, dtype=waves.dtype, device=waves.device) + 0.5) / size
@@ -128,13 +138,7 @@ class Generator(nn.Module):
             z = torch.cat([z, self.embed(labels) * self.conditioning], dim=1)
         if self.periodic is None:
             return self.main(z[:, :, None, None])
-        waves = self.periodic(z)
-        x = z[:, :, None, None]
-        for index, layer in enumerate(self.main):
-            if index > 0 and isinstance(layer, nn.ConvTranspose2d):
-                x = torch.cat([x, PeriodicMaps.draw(waves, x.shape[-1])], dim=1)
-            x = layer(x)
-        return x
+        return PeriodicMaps.feed(self.main, z[:, :, None, None], self.periodic(z))
 
 
 class MinibatchStd(nn.Module):
